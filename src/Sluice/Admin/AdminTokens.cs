@@ -1,0 +1,46 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text;
+using Sluice.Storage;
+
+namespace Sluice.Admin;
+
+/// <summary>
+/// Admin API bearer tokens. Only a SHA-256 hash is stored: a token is shown once, when it is made.
+/// Tokens are 256 random bits, so a fast hash is enough (no password stretching is needed).
+/// </summary>
+internal sealed class AdminTokens(IWorkspaceStore store)
+{
+    public const string OwnerScope = "owner";
+
+    private readonly ConcurrentDictionary<string, string> _scopeByHash = new(StringComparer.Ordinal);
+
+    public static byte[] Hash(string token) => SHA256.HashData(Encoding.UTF8.GetBytes(token));
+
+    public static string NewToken(string scope) =>
+        $"sl_{scope}_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+    /// <summary>The scope of a presented token, or null when it is not valid.</summary>
+    public string? Authenticate(string token)
+    {
+        if (token.Length is 0 or > 512)
+        {
+            return null;
+        }
+
+        var hash = Hash(token);
+        var key = Convert.ToHexString(hash);
+        if (_scopeByHash.TryGetValue(key, out var scope))
+        {
+            return scope;
+        }
+
+        scope = store.FindAdminTokenScope(hash);
+        if (scope is not null)
+        {
+            _scopeByHash[key] = scope;
+        }
+
+        return scope;
+    }
+}

@@ -1,0 +1,75 @@
+using System.CommandLine;
+using System.Net;
+using Sluice.Hosting;
+using Sluice.Storage.Sqlite;
+using Sluice.Workspace;
+
+namespace Sluice.Cli;
+
+/// <summary><c>sluice serve</c>: options win over the SLUICE_* environment variables, which win over the defaults.</summary>
+internal static class ServeCommand
+{
+    public static Command Create()
+    {
+        var urls = new Option<string?>("--urls") { Description = $"Addresses to listen on (env SLUICE_URLS; default {ServeOptions.DefaultUrls})" };
+        var data = new Option<string?>("--data") { Description = $"Directory of the embedded store (env SLUICE_DATA; default {ServeOptions.DefaultDataDirectory})" };
+        var config = new Option<string?>("--config") { Description = "Workspace file, YAML (env SLUICE_CONFIG)" };
+        var store = new Option<string>("--store") { Description = "Storage backend: sqlite (embedded) or postgres", DefaultValueFactory = _ => "sqlite" };
+        store.AcceptOnlyFromAmong("sqlite", "postgres");
+        var postgres = new Option<string?>("--postgres") { Description = "PostgreSQL connection string (with --store postgres)" };
+        var trustedProxy = new Option<string[]>("--trusted-proxy") { Description = "A proxy whose X-Forwarded-For is believed (repeatable; env SLUICE_TRUSTED_PROXIES, comma-separated)", AllowMultipleArgumentsPerToken = false };
+        var durability = new Option<string>("--durability") { Description = "full: fsync every commit (default); normal: survive process crashes but not power loss", DefaultValueFactory = _ => "full" };
+        durability.AcceptOnlyFromAmong("full", "normal");
+
+        var command = new Command("serve", "Run the Sluice server.") { urls, data, config, store, postgres, trustedProxy, durability };
+        command.SetAction(async (parse, cancellation) =>
+        {
+            if (parse.GetValue(store) == "postgres")
+            {
+                await Console.Error.WriteLineAsync("sluice: --store postgres is not available yet; the embedded store (sqlite) is the only backend in this version.");
+                return 2;
+            }
+
+            var proxies = new List<IPAddress>();
+            var proxyTexts = (parse.GetValue(trustedProxy) ?? []).Concat(
+                (Environment.GetEnvironmentVariable("SLUICE_TRUSTED_PROXIES") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+            foreach (var text in proxyTexts)
+            {
+                if (!IPAddress.TryParse(text, out var address))
+                {
+                    await Console.Error.WriteLineAsync($"sluice: --trusted-proxy '{text}' is not an IP address.");
+                    return 2;
+                }
+
+                proxies.Add(address);
+            }
+
+            var options = new ServeOptions
+            {
+                Urls = parse.GetValue(urls) ?? Env("SLUICE_URLS") ?? ServeOptions.DefaultUrls,
+                DataDirectory = parse.GetValue(data) ?? Env("SLUICE_DATA") ?? ServeOptions.DefaultDataDirectory,
+                ConfigFile = parse.GetValue(config) ?? Env("SLUICE_CONFIG"),
+                AdminToken = Env("SLUICE_ADMIN_TOKEN"),
+                TrustedProxies = proxies,
+                Durability = parse.GetValue(durability) == "normal" ? SqliteDurability.Normal : SqliteDurability.Full,
+            };
+
+            WebApplication app;
+            try
+            {
+                app = SluiceServer.Build(options);
+            }
+            catch (WorkspaceFileException exception)
+            {
+                await Console.Error.WriteLineAsync("sluice: " + exception.Message);
+                return 2;
+            }
+
+            await app.RunAsync(cancellation);
+            return 0;
+        });
+        return command;
+    }
+
+    private static string? Env(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } value ? value : null;
+}

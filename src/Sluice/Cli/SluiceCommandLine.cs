@@ -1,0 +1,14 @@
+using System.CommandLine;
+
+namespace Sluice.Cli;
+
+/// <summary>The <c>sluice</c> command and its verbs.</summary>
+internal static class SluiceCommandLine
+{
+    public static RootCommand Build()
+    {
+        var root = new RootCommand("Sluice: a self-hosted, Segment-compatible customer data platform.");
+        root.Subcommands.Add(ServeCommand.Create());
+        return root;
+    }
+}

@@ -1,0 +1,35 @@
+using System.Net;
+using Sluice.Ingest;
+using Sluice.Storage.Sqlite;
+
+namespace Sluice.Hosting;
+
+/// <summary>What <c>sluice serve</c> is told: the options and environment variables of the external contract.</summary>
+public sealed record ServeOptions
+{
+    public const string DefaultUrls = "http://127.0.0.1:8080";
+    public const string DefaultDataDirectory = "./sluice-data";
+
+    /// <summary>Where to listen; <c>--urls</c> or <c>SLUICE_URLS</c>. Default http://127.0.0.1:8080.</summary>
+    public string Urls { get; init; } = DefaultUrls;
+
+    /// <summary>The embedded store's directory; <c>--data</c> or <c>SLUICE_DATA</c>. Default ./sluice-data.</summary>
+    public string DataDirectory { get; init; } = DefaultDataDirectory;
+
+    /// <summary>The workspace file; <c>--config</c> or <c>SLUICE_CONFIG</c>. None by default.</summary>
+    public string? ConfigFile { get; init; }
+
+    /// <summary>An owner admin token valid on every start; <c>SLUICE_ADMIN_TOKEN</c>.</summary>
+    public string? AdminToken { get; init; }
+
+    /// <summary>Proxies whose X-Forwarded-For is believed; <c>--trusted-proxy</c> or <c>SLUICE_TRUSTED_PROXIES</c> (comma-separated).</summary>
+    public IReadOnlyList<IPAddress> TrustedProxies { get; init; } = [];
+
+    /// <summary>Whether each commit waits for fsync; <c>--durability full|normal</c>. Default full.</summary>
+    public SqliteDurability Durability { get; init; } = SqliteDurability.Full;
+
+    public IngestOptions Ingest { get; init; } = new();
+
+    /// <summary>Print what a newcomer needs (write keys, token, a curl) on start-up.</summary>
+    public bool Announce { get; init; } = true;
+}

@@ -1,0 +1,66 @@
+using Prometheus;
+using Sluice.Admin;
+using Sluice.Ingest;
+using Sluice.Observability;
+using Sluice.Storage;
+using Sluice.Storage.Sqlite;
+using Sluice.Tracking;
+using Sluice.Workspace;
+
+namespace Sluice.Hosting;
+
+/// <summary>Builds the ASP.NET Core host: one place that wires every feature, used by <c>sluice serve</c> and by tests.</summary>
+public static class SluiceServer
+{
+    /// <summary>Loads the workspace, opens the store and builds the app. A bad workspace file throws <see cref="WorkspaceFileException"/>.</summary>
+    public static WebApplication Build(ServeOptions options, TimeProvider? time = null, Action<ILoggingBuilder>? logging = null)
+    {
+        var workspace = options.ConfigFile is { } file ? WorkspaceFileLoader.Load(file) : null;
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        builder.WebHost.UseUrls(options.Urls);
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(console =>
+        {
+            console.SingleLine = true;
+            console.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+            console.UseUtcTimestamp = true;
+        });
+        builder.Logging.SetMinimumLevel(LogLevel.Information);
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        logging?.Invoke(builder.Logging);
+
+        var services = builder.Services;
+        time ??= TimeProvider.System;
+        var database = new SqliteDatabase(options.DataDirectory, options.Durability);
+        var workspaceStore = new SqliteWorkspaceStore(database);
+        var metrics = new SluiceMetrics();
+        var applied = WorkspaceBootstrap.Apply(workspace, options.AdminToken, workspaceStore, time);
+
+        services.AddSingleton(options);
+        services.AddSingleton(options.Ingest);
+        services.AddSingleton(time);
+        services.AddSingleton(metrics);
+        services.AddSingleton(database);
+        services.AddSingleton(applied);
+        services.AddSingleton<IWorkspaceStore>(workspaceStore);
+        services.AddSingleton<IEventStore>(_ => new SqliteEventStore(database));
+        services.AddSingleton(new SourceRegistry(applied.Sources, metrics));
+        services.AddSingleton<AdminTokens>();
+        services.AddSingleton(new ClientAddressResolver(options.TrustedProxies));
+        services.AddSingleton<IngestWriter>();
+        services.AddSingleton<TrackingHandler>();
+        services.AddHostedService<StartupAnnouncer>();
+
+        var app = builder.Build();
+        var lifetime = app.Lifetime;
+        // Stopping the writer first commits what is queued, so that in-flight requests still get their answer.
+        lifetime.ApplicationStopped.Register(() => app.Services.GetRequiredService<IngestWriter>().Dispose());
+
+        app.MapGet("/health", () => Results.Json(new { status = "ok" }));
+        app.MapMetrics("/metrics", metrics.Registry);
+        app.MapTrackingApi();
+        app.MapAdminApi();
+        return app;
+    }
+}

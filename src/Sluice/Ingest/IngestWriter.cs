@@ -1,0 +1,163 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+using Sluice.Observability;
+using Sluice.Storage;
+
+namespace Sluice.Ingest;
+
+/// <summary>
+/// Group commit: requests queue their normalized messages here and wait; one thread takes everything
+/// queued, writes it in one transaction (one disk flush for the whole group) and then releases
+/// every waiting request. Memory is bounded by <see cref="IngestOptions.MaxQueuedBytes"/>.
+/// </summary>
+internal sealed partial class IngestWriter : IDisposable
+{
+    private static readonly TimeSpan PruneInterval = TimeSpan.FromMinutes(1);
+
+    private readonly Channel<Waiting> _queue = Channel.CreateUnbounded<Waiting>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly IEventStore _store;
+    private readonly IngestOptions _options;
+    private readonly TimeProvider _time;
+    private readonly SluiceMetrics _metrics;
+    private readonly ILogger<IngestWriter> _logger;
+    private readonly Thread _thread;
+    private long _queuedBytes;
+    private long _nextPrune;
+
+    public IngestWriter(IEventStore store, IngestOptions options, TimeProvider time, SluiceMetrics metrics, ILogger<IngestWriter> logger)
+    {
+        _store = store;
+        _options = options;
+        _time = time;
+        _metrics = metrics;
+        _logger = logger;
+        _thread = new Thread(Run) { IsBackground = true, Name = "sluice-ingest-writer" };
+        _thread.Start();
+    }
+
+    /// <summary>True when a request of this size would push the queue past its bound: answer 503 without reading more.</summary>
+    public bool IsSaturated => Interlocked.Read(ref _queuedBytes) >= _options.MaxQueuedBytes;
+
+    /// <summary>
+    /// Queues a batch for the next group commit. The task completes once it is durable, or faults
+    /// when the store failed (the caller answers 503 so that the client retries).
+    /// Returns null when the queue is full or the writer is stopping.
+    /// </summary>
+    public Task? TryEnqueue(EventBatch batch, long bytes)
+    {
+        if (Interlocked.Add(ref _queuedBytes, bytes) > _options.MaxQueuedBytes)
+        {
+            Interlocked.Add(ref _queuedBytes, -bytes);
+            return null;
+        }
+
+        var waiting = new Waiting(batch, bytes);
+        if (!_queue.Writer.TryWrite(waiting))
+        {
+            Interlocked.Add(ref _queuedBytes, -bytes);
+            return null;
+        }
+
+        _metrics.WriterQueueBytes.Set(Interlocked.Read(ref _queuedBytes));
+        return waiting.Done.Task;
+    }
+
+    /// <summary>Stops taking requests, commits what is queued, and waits for the writer thread.</summary>
+    public void Dispose()
+    {
+        _queue.Writer.TryComplete();
+        _thread.Join();
+    }
+
+    private void Run()
+    {
+        var reader = _queue.Reader;
+        var group = new List<Waiting>();
+        var batches = new List<EventBatch>();
+        while (reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
+        {
+            var events = 0;
+            long bytes = 0;
+            while (events < _options.MaxGroupEvents && reader.TryRead(out var waiting))
+            {
+                group.Add(waiting);
+                batches.Add(waiting.Batch);
+                events += waiting.Batch.Events.Count;
+                bytes += waiting.Bytes;
+            }
+
+            Commit(group, batches, events);
+            Interlocked.Add(ref _queuedBytes, -bytes);
+            _metrics.WriterQueueBytes.Set(Interlocked.Read(ref _queuedBytes));
+            group.Clear();
+            batches.Clear();
+            PruneWhenDue();
+        }
+    }
+
+    private void Commit(List<Waiting> group, List<EventBatch> batches, int events)
+    {
+        var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            _store.Append(batches, now, now - (long)_options.DedupeWindow.TotalMilliseconds);
+        }
+        catch (Exception exception)
+        {
+            LogCommitFailed(exception, events);
+            foreach (var waiting in group)
+            {
+                waiting.Done.TrySetException(exception);
+            }
+
+            return;
+        }
+
+        _metrics.CommitSeconds.Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
+        _metrics.CommitGroupEvents.Observe(events);
+        foreach (var waiting in group)
+        {
+            waiting.Done.TrySetResult();
+        }
+    }
+
+    private void PruneWhenDue()
+    {
+        var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        if (now < _nextPrune)
+        {
+            return;
+        }
+
+        _nextPrune = now + (long)PruneInterval.TotalMilliseconds;
+        try
+        {
+            // A bounded slice per group keeps any one pause short; pruning catches up over several groups.
+            var pruned = _store.PruneMessageIds(now - (long)_options.DedupeWindow.TotalMilliseconds, 20_000);
+            if (pruned == 20_000)
+            {
+                _nextPrune = now;
+            }
+        }
+        catch (Exception exception)
+        {
+            LogPruneFailed(exception);
+        }
+    }
+
+    [LoggerMessage(EventId = EventIds.CommitFailed, Level = LogLevel.Error, Message = "Group commit of {Events} events failed; their requests are answered 503 so the clients retry")]
+    private partial void LogCommitFailed(Exception exception, int events);
+
+    [LoggerMessage(EventId = EventIds.PruneFailed, Level = LogLevel.Warning, Message = "Pruning the de-duplication window failed; it is retried in a minute")]
+    private partial void LogPruneFailed(Exception exception);
+
+    private sealed class Waiting(EventBatch batch, long bytes)
+    {
+        public EventBatch Batch { get; } = batch;
+
+        public long Bytes { get; } = bytes;
+
+        public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+}

@@ -1,0 +1,47 @@
+namespace Sluice.Storage;
+
+/// <summary>
+/// The inbox: every accepted message, per source. Written only by the ingest writer (one group
+/// commit at a time per process); read by the debugger and, later, the router. Implementations
+/// must not assume they are the only process writing (the PostgreSQL backend runs on several nodes).
+/// </summary>
+public interface IEventStore : IDisposable
+{
+    /// <summary>
+    /// Stores every event of <paramref name="group"/> in one durable transaction, skipping events
+    /// whose (source, messageId) was accepted at or after <paramref name="dedupeSince"/>. Returns
+    /// only once the transaction is on disk; sets <see cref="PendingEvent.IsDuplicate"/>.
+    /// </summary>
+    void Append(IReadOnlyList<EventBatch> group, long now, long dedupeSince);
+
+    /// <summary>The newest stored messages of a source, newest first, exactly as stored (UTF-8 JSON).</summary>
+    IReadOnlyList<byte[]> ReadNewest(string sourceId, int limit);
+
+    /// <summary>Forgets messageIds accepted before <paramref name="olderThan"/>, at most <paramref name="max"/> of them; returns how many.</summary>
+    int PruneMessageIds(long olderThan, int max);
+}
+
+/// <summary>The accepted messages of one request, all of one source.</summary>
+public sealed class EventBatch(string sourceId, IReadOnlyList<PendingEvent> events, long receivedAt)
+{
+    public string SourceId { get; } = sourceId;
+
+    public IReadOnlyList<PendingEvent> Events { get; } = events;
+
+    public long ReceivedAt { get; } = receivedAt;
+}
+
+/// <summary>One normalized message waiting for the group commit.</summary>
+public sealed class PendingEvent(string messageId, bool checkDuplicate, string type, byte[] body)
+{
+    public string MessageId { get; } = messageId;
+
+    /// <summary>False for server-generated messageIds, which cannot collide.</summary>
+    public bool CheckDuplicate { get; } = checkDuplicate;
+
+    public string Type { get; } = type;
+
+    public byte[] Body { get; } = body;
+
+    public bool IsDuplicate { get; set; }
+}

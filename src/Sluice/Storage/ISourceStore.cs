@@ -1,0 +1,20 @@
+namespace Sluice.Storage;
+
+/// <summary>A source as stored: the workspace file (or first start) decides what exists; the store keeps generated write keys stable.</summary>
+public sealed record StoredSource(string Id, string Name, string WriteKey);
+
+/// <summary>Sources and admin tokens: the small, rarely written configuration tables.</summary>
+public interface IWorkspaceStore
+{
+    IReadOnlyList<StoredSource> ReadSources();
+
+    /// <summary>Makes the stored sources exactly <paramref name="sources"/>: inserts, updates, and deletes the ones not listed.</summary>
+    void ReplaceSources(IReadOnlyList<StoredSource> sources);
+
+    bool HasAdminTokens();
+
+    void AddAdminToken(string id, byte[] tokenHash, string scope, string name, long createdAt);
+
+    /// <summary>The scope of the token with this hash, or null when there is none.</summary>
+    string? FindAdminTokenScope(byte[] tokenHash);
+}

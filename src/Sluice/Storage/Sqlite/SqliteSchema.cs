@@ -1,0 +1,58 @@
+using Microsoft.Data.Sqlite;
+
+namespace Sluice.Storage.Sqlite;
+
+/// <summary>Schema versions, applied in order; <c>PRAGMA user_version</c> records the last one applied.</summary>
+internal static class SqliteSchema
+{
+    private static readonly string[] Migrations =
+    [
+        """
+        CREATE TABLE sources (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            write_key TEXT NOT NULL UNIQUE
+        );
+        CREATE TABLE events (
+            seq INTEGER PRIMARY KEY,
+            source_id TEXT NOT NULL,
+            message_id TEXT NOT NULL,
+            type TEXT NOT NULL,
+            received_at INTEGER NOT NULL,
+            body BLOB NOT NULL
+        );
+        CREATE INDEX events_by_source ON events (source_id, seq);
+        -- De-duplication window: one row per (source, messageId) accepted in the last 24 hours.
+        CREATE TABLE message_ids (
+            source_id TEXT NOT NULL,
+            message_id TEXT NOT NULL,
+            accepted_at INTEGER NOT NULL,
+            PRIMARY KEY (source_id, message_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX message_ids_by_age ON message_ids (accepted_at);
+        CREATE TABLE admin_tokens (
+            id TEXT PRIMARY KEY,
+            token_hash BLOB NOT NULL UNIQUE,
+            scope TEXT NOT NULL,
+            name TEXT NOT NULL,
+            created_at INTEGER NOT NULL
+        );
+        """,
+    ];
+
+    public static void Migrate(SqliteConnection connection)
+    {
+        using var read = connection.CreateCommand();
+        read.CommandText = "PRAGMA user_version";
+        var version = Convert.ToInt32(read.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+        for (var next = version; next < Migrations.Length; next++)
+        {
+            using var transaction = connection.BeginTransaction();
+            using var command = connection.CreateCommand();
+            command.Transaction = transaction;
+            command.CommandText = Migrations[next] + $"\nPRAGMA user_version = {next + 1};";
+            command.ExecuteNonQuery();
+            transaction.Commit();
+        }
+    }
+}

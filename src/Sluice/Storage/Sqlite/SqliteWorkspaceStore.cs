@@ -1,0 +1,82 @@
+using Microsoft.Data.Sqlite;
+
+namespace Sluice.Storage.Sqlite;
+
+internal sealed class SqliteWorkspaceStore(SqliteDatabase database) : IWorkspaceStore
+{
+    public IReadOnlyList<StoredSource> ReadSources()
+    {
+        using var connection = database.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT id, name, write_key FROM sources ORDER BY id";
+        using var reader = command.ExecuteReader();
+        var sources = new List<StoredSource>();
+        while (reader.Read())
+        {
+            sources.Add(new StoredSource(reader.GetString(0), reader.GetString(1), reader.GetString(2)));
+        }
+
+        return sources;
+    }
+
+    public void ReplaceSources(IReadOnlyList<StoredSource> sources)
+    {
+        using var connection = database.Open();
+        using var transaction = connection.BeginTransaction();
+        using (var delete = connection.CreateCommand())
+        {
+            delete.Transaction = transaction;
+            delete.CommandText = "DELETE FROM sources";
+            delete.ExecuteNonQuery();
+        }
+
+        using var insert = connection.CreateCommand();
+        insert.Transaction = transaction;
+        insert.CommandText = "INSERT INTO sources (id, name, write_key) VALUES ($id, $name, $key)";
+        var id = insert.Parameters.Add("$id", SqliteType.Text);
+        var name = insert.Parameters.Add("$name", SqliteType.Text);
+        var key = insert.Parameters.Add("$key", SqliteType.Text);
+        foreach (var source in sources)
+        {
+            id.Value = source.Id;
+            name.Value = source.Name;
+            key.Value = source.WriteKey;
+            insert.ExecuteNonQuery();
+        }
+
+        transaction.Commit();
+    }
+
+    public bool HasAdminTokens()
+    {
+        using var connection = database.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT EXISTS (SELECT 1 FROM admin_tokens)";
+        return Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) == 1;
+    }
+
+    public void AddAdminToken(string id, byte[] tokenHash, string scope, string name, long createdAt)
+    {
+        using var connection = database.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            INSERT INTO admin_tokens (id, token_hash, scope, name, created_at) VALUES ($id, $hash, $scope, $name, $at)
+            ON CONFLICT (token_hash) DO NOTHING
+            """;
+        command.Parameters.AddWithValue("$id", id);
+        command.Parameters.AddWithValue("$hash", tokenHash);
+        command.Parameters.AddWithValue("$scope", scope);
+        command.Parameters.AddWithValue("$name", name);
+        command.Parameters.AddWithValue("$at", createdAt);
+        command.ExecuteNonQuery();
+    }
+
+    public string? FindAdminTokenScope(byte[] tokenHash)
+    {
+        using var connection = database.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT scope FROM admin_tokens WHERE token_hash = $hash";
+        command.Parameters.AddWithValue("$hash", tokenHash);
+        return command.ExecuteScalar() as string;
+    }
+}

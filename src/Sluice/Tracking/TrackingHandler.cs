@@ -1,0 +1,298 @@
+using System.Buffers;
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using Sluice.Ingest;
+using Sluice.Observability;
+using Sluice.Spec;
+using Sluice.Storage;
+using Sluice.Workspace;
+
+namespace Sluice.Tracking;
+
+/// <summary>
+/// One Tracking API request: authenticate, read and decode the body, validate and normalize each
+/// message, queue the valid ones for the group commit, and answer only once they are durable.
+/// </summary>
+internal sealed partial class TrackingHandler(
+    IngestWriter writer,
+    SourceRegistry sources,
+    ClientAddressResolver addresses,
+    IngestOptions options,
+    TimeProvider time,
+    SluiceMetrics metrics,
+    ILogger<TrackingHandler> logger)
+{
+    private static readonly JsonDocumentOptions ParseOptions = new() { MaxDepth = 64, AllowDuplicateProperties = false };
+
+    public async Task HandleAsync(HttpContext http, CallType? endpointType)
+    {
+        var receivedAt = time.GetUtcNow().ToUnixTimeMilliseconds();
+        var response = http.Response;
+        response.Headers.AccessControlAllowOrigin = "*";
+        if (writer.IsSaturated)
+        {
+            await TrackingResponses.Overloaded(response, metrics);
+            return;
+        }
+
+        Source? source = null;
+        var authorization = http.Request.Headers.Authorization.ToString();
+        if (authorization.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase))
+        {
+            if (!WriteKeys.TryReadBasic(authorization, out var headerKey) || (source = sources.FindByWriteKey(headerKey)) is null)
+            {
+                await TrackingResponses.Unauthorized(response, metrics, "the write key in the Authorization header is not a write key of any source");
+                return;
+            }
+        }
+
+        var limit = endpointType is null ? options.MaxBatchBytes : options.MaxMessageBytes;
+        var (body, problem) = await RequestBody.ReadAsync(http.Request, limit, http.RequestAborted);
+        if (body is null)
+        {
+            await TrackingResponses.BodyProblem(response, metrics, problem, limit, endpointType is null);
+            return;
+        }
+
+        using (body)
+        {
+            JsonDocument document;
+            try
+            {
+                document = JsonDocument.Parse(body.Memory, ParseOptions);
+            }
+            catch (JsonException exception)
+            {
+                await TrackingResponses.Invalid(response, metrics, "invalid_json", $"the body is not valid JSON: {exception.Message}", field: null, rule: "json");
+                return;
+            }
+
+            using (document)
+            {
+                var root = document.RootElement;
+                if (root.ValueKind != JsonValueKind.Object)
+                {
+                    await TrackingResponses.Invalid(response, metrics, "invalid_body", "the body must be a JSON object", field: null, rule: "object");
+                    return;
+                }
+
+                if (source is null)
+                {
+                    if (!root.TryGetProperty("writeKey"u8, out var bodyKey) || bodyKey.ValueKind != JsonValueKind.String)
+                    {
+                        await TrackingResponses.Unauthorized(response, metrics, "a write key is required: send Authorization: Basic base64(writeKey:) or a writeKey field in the body");
+                        return;
+                    }
+
+                    if ((source = sources.FindByWriteKey(bodyKey.GetString()!)) is null)
+                    {
+                        await TrackingResponses.Unauthorized(response, metrics, "the writeKey in the body is not a write key of any source");
+                        return;
+                    }
+                }
+
+                var client = addresses.Resolve(http);
+                if (endpointType is { } type)
+                {
+                    await HandleMessageAsync(response, source, root, body.Length, type, receivedAt, client);
+                }
+                else
+                {
+                    await HandleBatchAsync(response, source, root, receivedAt, client);
+                }
+            }
+        }
+    }
+
+    private async Task HandleMessageAsync(HttpResponse response, Source source, JsonElement message, int length, CallType type, long receivedAt, string client)
+    {
+        source.Received.Inc();
+        var request = new IngestRequestContext { ReceivedAtMilliseconds = receivedAt, ClientIp = client, MaxMessageBytes = options.MaxMessageBytes };
+        var buffer = new ArrayBufferWriter<byte>(length + 512);
+        using var json = new Utf8JsonWriter(buffer);
+        if (!MessageNormalizer.TryNormalize(message, length, type, request, json, out var normalized, out var rejection))
+        {
+            metrics.Rejected.WithLabels(rejection!.Rule).Inc();
+            LogMessageRejected(source.Id, 0, rejection.Field, rejection.Error);
+            await TrackingResponses.Invalid(response, metrics: null, "invalid_message", rejection.Error, rejection.Field, rejection.Rule);
+            return;
+        }
+
+        json.Flush();
+        var pending = new PendingEvent(normalized.MessageId, normalized.IsClientMessageId, type.ToWireName(), buffer.WrittenSpan.ToArray());
+        await CommitAsync(response, source, new EventBatch(source.Id, [pending], receivedAt), pending.Body.Length, rejected: null);
+    }
+
+    private async Task HandleBatchAsync(HttpResponse response, Source source, JsonElement root, long receivedAt, string client)
+    {
+        if (!root.TryGetProperty("batch"u8, out var items) || items.ValueKind != JsonValueKind.Array)
+        {
+            await TrackingResponses.Invalid(response, metrics, "invalid_batch", "a batch body needs a \"batch\" array of messages", "batch", "required");
+            return;
+        }
+
+        var envelope = ReadEnvelope(root, receivedAt, client, out var envelopeProblem);
+        if (envelope is null)
+        {
+            await TrackingResponses.Invalid(response, metrics, "invalid_batch", envelopeProblem!.Error, envelopeProblem.Field, envelopeProblem.Rule);
+            return;
+        }
+
+        var count = items.GetArrayLength();
+        source.Received.Inc(count);
+        var events = new List<PendingEvent>(Math.Min(count, MessageLimits.MaxBatchItems));
+        List<RejectedMessage>? rejected = null;
+        var buffer = new ArrayBufferWriter<byte>(4096);
+        using var json = new Utf8JsonWriter(buffer);
+        long bytes = 0;
+        var index = 0;
+        foreach (var item in items.EnumerateArray())
+        {
+            MessageRejection? rejection;
+            if (index >= MessageLimits.MaxBatchItems)
+            {
+                rejection = new MessageRejection("batch", "max_items", $"a batch holds at most {MessageLimits.MaxBatchItems} messages");
+            }
+            else
+            {
+                buffer.ResetWrittenCount();
+                json.Reset(buffer);
+                var raw = JsonMarshal.GetRawUtf8Value(item).Length;
+                if (MessageNormalizer.TryNormalize(item, raw, endpointType: null, envelope, json, out var normalized, out rejection))
+                {
+                    json.Flush();
+                    var body = buffer.WrittenSpan.ToArray();
+                    bytes += body.Length;
+                    events.Add(new PendingEvent(normalized.MessageId, normalized.IsClientMessageId, normalized.Type.ToWireName(), body));
+                }
+            }
+
+            if (rejection is not null)
+            {
+                metrics.Rejected.WithLabels(rejection.Rule).Inc();
+                LogMessageRejected(source.Id, index, rejection.Field, rejection.Error);
+                (rejected ??= []).Add(new RejectedMessage(index, MessageIdOf(item), rejection));
+            }
+
+            index++;
+        }
+
+        if (events.Count == 0 && rejected is not null)
+        {
+            await TrackingResponses.AllRejected(response, rejected);
+            return;
+        }
+
+        if (events.Count == 0)
+        {
+            await TrackingResponses.Success(response, rejected: null);
+            return;
+        }
+
+        await CommitAsync(response, source, new EventBatch(source.Id, events, receivedAt), bytes, rejected);
+    }
+
+    private async Task CommitAsync(HttpResponse response, Source source, EventBatch batch, long bytes, List<RejectedMessage>? rejected)
+    {
+        var committed = writer.TryEnqueue(batch, bytes);
+        if (committed is null)
+        {
+            LogQueueFull(source.Id);
+            await TrackingResponses.Overloaded(response, metrics);
+            return;
+        }
+
+        try
+        {
+            await committed;
+        }
+        catch (Exception)
+        {
+            // The writer logged the cause; 503 makes every real client retry the whole request.
+            await TrackingResponses.Overloaded(response, metrics);
+            return;
+        }
+
+        var duplicates = 0;
+        foreach (var pending in batch.Events)
+        {
+            if (pending.IsDuplicate)
+            {
+                duplicates++;
+            }
+        }
+
+        source.Accepted.Inc(batch.Events.Count - duplicates);
+        if (duplicates > 0)
+        {
+            source.Duplicates.Inc(duplicates);
+        }
+
+        await TrackingResponses.Success(response, rejected);
+    }
+
+    private IngestRequestContext? ReadEnvelope(JsonElement root, long receivedAt, string client, out MessageRejection? problem)
+    {
+        problem = null;
+        JsonElement? context = null;
+        JsonElement? integrations = null;
+        string? sentAt = null;
+        long sentAtMs = 0;
+        if (root.TryGetProperty("context"u8, out var c) && c.ValueKind != JsonValueKind.Null)
+        {
+            if (c.ValueKind != JsonValueKind.Object)
+            {
+                problem = MessageRejection.WrongType("context", "an object");
+                return null;
+            }
+
+            context = c;
+        }
+
+        if (root.TryGetProperty("integrations"u8, out var i) && i.ValueKind != JsonValueKind.Null)
+        {
+            if (i.ValueKind != JsonValueKind.Object)
+            {
+                problem = MessageRejection.WrongType("integrations", "an object");
+                return null;
+            }
+
+            integrations = i;
+        }
+
+        if (root.TryGetProperty("sentAt"u8, out var s) && s.ValueKind != JsonValueKind.Null)
+        {
+            if (s.ValueKind != JsonValueKind.String || !IsoTimestamp.TryParseMilliseconds(s.GetString()!, out sentAtMs))
+            {
+                problem = new MessageRejection("sentAt", "iso8601", "sentAt must be an ISO-8601 date-time string such as 2026-11-23T10:20:30.123Z");
+                return null;
+            }
+
+            sentAt = s.GetString();
+        }
+
+        return new IngestRequestContext
+        {
+            ReceivedAtMilliseconds = receivedAt,
+            ClientIp = client,
+            EnvelopeContext = context,
+            EnvelopeIntegrations = integrations,
+            EnvelopeSentAt = sentAt,
+            EnvelopeSentAtMilliseconds = sentAtMs,
+            MaxMessageBytes = options.MaxMessageBytes,
+        };
+    }
+
+    private static string? MessageIdOf(JsonElement item) =>
+        item.ValueKind == JsonValueKind.Object && item.TryGetProperty("messageId"u8, out var id) && id.ValueKind == JsonValueKind.String
+            ? id.GetString()
+            : null;
+
+    [LoggerMessage(EventId = EventIds.MessageRejected, Level = LogLevel.Debug, Message = "Rejected message {Index} for source {SourceId}: {Field}: {Error}")]
+    private partial void LogMessageRejected(string sourceId, int index, string field, string error);
+
+    [LoggerMessage(EventId = EventIds.IngestQueueFull, Level = LogLevel.Warning, Message = "Ingest queue full; answered 503 to a request of source {SourceId}")]
+    private partial void LogQueueFull(string sourceId);
+}
+
+internal sealed record RejectedMessage(int Index, string? MessageId, MessageRejection Rejection);

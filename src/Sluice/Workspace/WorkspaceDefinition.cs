@@ -1,0 +1,65 @@
+using System.Text.Json.Nodes;
+
+namespace Sluice.Workspace;
+
+/// <summary>The workspace as the file (or the first start) declares it: frozen once loaded.</summary>
+public sealed record WorkspaceDefinition(IReadOnlyList<SourceDefinition> Sources, IReadOnlyList<DestinationDefinition> Destinations)
+{
+    public static WorkspaceDefinition Empty { get; } = new([], []);
+}
+
+/// <summary>A source; <see cref="WriteKey"/> is null when the file leaves it to be generated.</summary>
+public sealed record SourceDefinition(string Id, string Name, string? WriteKey);
+
+public sealed record DestinationDefinition
+{
+    public required string Id { get; init; }
+
+    public string? Name { get; init; }
+
+    /// <summary>Catalog slug: stories, actions-fullstory-cloud, stitch-data, webhook.</summary>
+    public required string Type { get; init; }
+
+    public required IReadOnlyList<string> Sources { get; init; }
+
+    public bool Enabled { get; init; } = true;
+
+    public JsonObject Settings { get; init; } = [];
+
+    /// <summary>Whether the catalog's presets are added as mappings. Default true.</summary>
+    public bool Presets { get; init; } = true;
+
+    public IReadOnlyList<MappingDefinition> Mappings { get; init; } = [];
+
+    public IReadOnlyList<FilterDefinition> Filters { get; init; } = [];
+}
+
+public sealed record MappingDefinition
+{
+    public required string Name { get; init; }
+
+    public required string Action { get; init; }
+
+    public required string Trigger { get; init; }
+
+    public JsonObject Mapping { get; init; } = [];
+
+    public bool Enabled { get; init; } = true;
+}
+
+/// <summary>A destination filter: <see cref="If"/> selects events (null = every event), then exactly one effect applies.</summary>
+public sealed record FilterDefinition
+{
+    public required string Name { get; init; }
+
+    public string? If { get; init; }
+
+    public bool Drop { get; init; }
+
+    /// <summary>Percent of matching events kept, 0–100.</summary>
+    public double? Sample { get; init; }
+
+    public IReadOnlyList<string>? Block { get; init; }
+
+    public IReadOnlyList<string>? Allow { get; init; }
+}

@@ -1,0 +1,490 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace Sluice.Workspace;
+
+/// <summary>A workspace file that cannot be applied; each problem names the file, line, column and path.</summary>
+public sealed class WorkspaceFileException(IReadOnlyList<string> problems)
+    : Exception("The workspace file is invalid:" + Environment.NewLine + string.Join(Environment.NewLine, problems.Select(p => "  " + p)))
+{
+    public IReadOnlyList<string> Problems { get; } = problems;
+}
+
+/// <summary>
+/// Reads the workspace-as-code YAML file. Every problem is collected, with its position, before
+/// start-up stops, so that one run shows everything to fix.
+/// </summary>
+public sealed partial class WorkspaceFileLoader
+{
+    public const int MaxMappingsPerDestination = 50;
+    public const int MaxFiltersPerDestination = 10;
+
+    // The catalog of the destinations issue replaces this list; until then the file is checked against the contract's slugs.
+    private static readonly string[] KnownDestinationTypes = ["stories", "actions-fullstory-cloud", "stitch-data", "webhook"];
+
+    private readonly string _file;
+    private readonly Func<string, string?> _environment;
+    private readonly List<string> _problems = [];
+
+    private WorkspaceFileLoader(string file, Func<string, string?> environment)
+    {
+        _file = file;
+        _environment = environment;
+    }
+
+    public static WorkspaceDefinition Load(string path, Func<string, string?>? environment = null)
+    {
+        if (!File.Exists(path))
+        {
+            throw new WorkspaceFileException([$"{path}: the file does not exist"]);
+        }
+
+        return Parse(File.ReadAllText(path), path, environment);
+    }
+
+    public static WorkspaceDefinition Parse(string yaml, string fileName, Func<string, string?>? environment = null)
+    {
+        var loader = new WorkspaceFileLoader(fileName, environment ?? Environment.GetEnvironmentVariable);
+        var stream = new YamlStream();
+        try
+        {
+            stream.Load(new StringReader(yaml));
+        }
+        catch (YamlException exception)
+        {
+            throw new WorkspaceFileException([$"{fileName}:{exception.Start.Line}:{exception.Start.Column}: not valid YAML: {exception.InnerException?.Message ?? exception.Message}"]);
+        }
+
+        if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is YamlScalarNode { Value: null or "" })
+        {
+            return WorkspaceDefinition.Empty;
+        }
+
+        var workspace = loader.ReadWorkspace(stream.Documents[0].RootNode);
+        if (loader._problems.Count > 0)
+        {
+            throw new WorkspaceFileException(loader._problems);
+        }
+
+        return workspace;
+    }
+
+    [GeneratedRegex("^[a-z0-9][a-z0-9-]{0,62}$")]
+    private static partial Regex IdPattern();
+
+    [GeneratedRegex(@"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")]
+    private static partial Regex EnvironmentReference();
+
+    private WorkspaceDefinition ReadWorkspace(YamlNode root)
+    {
+        if (Mapping(root, "(top level)") is not { } top)
+        {
+            return WorkspaceDefinition.Empty;
+        }
+
+        CheckKeys(top, "(top level)", "sources", "destinations");
+        var sources = new List<SourceDefinition>();
+        var sourceIds = new HashSet<string>(StringComparer.Ordinal);
+        var writeKeys = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (node, path) in Items(top, "sources"))
+        {
+            if (ReadSource(node, path) is not { } source)
+            {
+                continue;
+            }
+
+            if (!sourceIds.Add(source.Id))
+            {
+                Problem(node, $"{path}.id", $"duplicate source id '{source.Id}'");
+            }
+
+            if (source.WriteKey is { } key && !writeKeys.Add(key))
+            {
+                Problem(node, $"{path}.writeKey", "this write key is already used by another source");
+            }
+
+            sources.Add(source);
+        }
+
+        var destinations = new List<DestinationDefinition>();
+        var destinationIds = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (node, path) in Items(top, "destinations"))
+        {
+            if (ReadDestination(node, path, sourceIds) is not { } destination)
+            {
+                continue;
+            }
+
+            if (!destinationIds.Add(destination.Id))
+            {
+                Problem(node, $"{path}.id", $"duplicate destination id '{destination.Id}'");
+            }
+
+            destinations.Add(destination);
+        }
+
+        return new WorkspaceDefinition(sources, destinations);
+    }
+
+    private SourceDefinition? ReadSource(YamlNode node, string path)
+    {
+        if (Mapping(node, path) is not { } map)
+        {
+            return null;
+        }
+
+        CheckKeys(map, path, "id", "name", "writeKey");
+        var id = Id(map, path);
+        var name = String(map, path, "name", required: false) ?? id;
+        var writeKey = String(map, path, "writeKey", required: false);
+        if (writeKey is { Length: 0 })
+        {
+            Problem(map["writeKey"], $"{path}.writeKey", "must not be empty; leave it out to have one generated");
+        }
+
+        return id is null ? null : new SourceDefinition(id, name!, writeKey);
+    }
+
+    private DestinationDefinition? ReadDestination(YamlNode node, string path, HashSet<string> sourceIds)
+    {
+        if (Mapping(node, path) is not { } map)
+        {
+            return null;
+        }
+
+        CheckKeys(map, path, "id", "name", "type", "sources", "enabled", "settings", "presets", "mappings", "filters");
+        var id = Id(map, path);
+        var type = String(map, path, "type", required: true);
+        if (type is not null && !KnownDestinationTypes.Contains(type))
+        {
+            Problem(map["type"], $"{path}.type", $"unknown destination type '{type}'; the catalog has: {string.Join(", ", KnownDestinationTypes)}");
+        }
+
+        var sources = new List<string>();
+        foreach (var (sourceNode, sourcePath) in Items(map, "sources", path))
+        {
+            if (Scalar(sourceNode, sourcePath) is { } sourceId)
+            {
+                if (!sourceIds.Contains(sourceId))
+                {
+                    Problem(sourceNode, sourcePath, $"no source has the id '{sourceId}'");
+                }
+
+                sources.Add(sourceId);
+            }
+        }
+
+        var settings = map.Children.TryGetValue(new YamlScalarNode("settings"), out var settingsNode)
+            ? ToJson(settingsNode, $"{path}.settings") as JsonObject ?? NotAMapping(settingsNode, $"{path}.settings")
+            : [];
+
+        var mappings = new List<MappingDefinition>();
+        var mappingNames = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (mappingNode, mappingPath) in Items(map, "mappings", path))
+        {
+            if (ReadMapping(mappingNode, mappingPath) is { } mapping)
+            {
+                if (!mappingNames.Add(mapping.Name))
+                {
+                    Problem(mappingNode, $"{mappingPath}.name", $"duplicate mapping name '{mapping.Name}'");
+                }
+
+                mappings.Add(mapping);
+            }
+        }
+
+        if (mappings.Count > MaxMappingsPerDestination)
+        {
+            Problem(map["mappings"], $"{path}.mappings", $"at most {MaxMappingsPerDestination} mappings per destination; found {mappings.Count}");
+        }
+
+        var filters = new List<FilterDefinition>();
+        foreach (var (filterNode, filterPath) in Items(map, "filters", path))
+        {
+            if (ReadFilter(filterNode, filterPath) is { } filter)
+            {
+                filters.Add(filter);
+            }
+        }
+
+        if (filters.Count > MaxFiltersPerDestination)
+        {
+            Problem(map["filters"], $"{path}.filters", $"at most {MaxFiltersPerDestination} filters per destination; found {filters.Count}");
+        }
+
+        if (id is null || type is null)
+        {
+            return null;
+        }
+
+        return new DestinationDefinition
+        {
+            Id = id,
+            Name = String(map, path, "name", required: false),
+            Type = type,
+            Sources = sources,
+            Enabled = Boolean(map, path, "enabled") ?? true,
+            Settings = settings,
+            Presets = Boolean(map, path, "presets") ?? true,
+            Mappings = mappings,
+            Filters = filters,
+        };
+    }
+
+    private MappingDefinition? ReadMapping(YamlNode node, string path)
+    {
+        if (Mapping(node, path) is not { } map)
+        {
+            return null;
+        }
+
+        CheckKeys(map, path, "name", "action", "trigger", "mapping", "enabled");
+        var name = String(map, path, "name", required: true);
+        var action = String(map, path, "action", required: true);
+        var trigger = String(map, path, "trigger", required: true);
+        var mapping = map.Children.TryGetValue(new YamlScalarNode("mapping"), out var mappingNode)
+            ? ToJson(mappingNode, $"{path}.mapping") as JsonObject ?? NotAMapping(mappingNode, $"{path}.mapping")
+            : [];
+        var enabled = Boolean(map, path, "enabled") ?? true;
+        return name is null || action is null || trigger is null
+            ? null
+            : new MappingDefinition { Name = name, Action = action, Trigger = trigger, Mapping = mapping, Enabled = enabled };
+    }
+
+    private FilterDefinition? ReadFilter(YamlNode node, string path)
+    {
+        if (Mapping(node, path) is not { } map)
+        {
+            return null;
+        }
+
+        CheckKeys(map, path, "name", "if", "drop", "sample", "block", "allow");
+        var name = String(map, path, "name", required: true);
+        var condition = String(map, path, "if", required: false);
+        var drop = Boolean(map, path, "drop");
+        double? sample = null;
+        if (String(map, path, "sample", required: false) is { } sampleText)
+        {
+            if (double.TryParse(sampleText, NumberStyles.Float, CultureInfo.InvariantCulture, out var percent) && percent is >= 0 and <= 100)
+            {
+                sample = percent;
+            }
+            else
+            {
+                Problem(map["sample"], $"{path}.sample", "must be a number from 0 to 100 (percent of events kept)");
+            }
+        }
+
+        var block = FieldList(map, path, "block");
+        var allow = FieldList(map, path, "allow");
+        var effects = (drop is not null ? 1 : 0) + (sample is not null ? 1 : 0) + (block is not null ? 1 : 0) + (allow is not null ? 1 : 0);
+        if (effects != 1)
+        {
+            Problem(map, path, "a filter needs exactly one of: drop: true, sample: PERCENT, block: [fields], allow: [fields]");
+        }
+        else if (drop is false)
+        {
+            Problem(map["drop"], $"{path}.drop", "drop: false does nothing; remove the filter or set drop: true");
+        }
+
+        return name is null ? null : new FilterDefinition { Name = name, If = condition, Drop = drop ?? false, Sample = sample, Block = block, Allow = allow };
+    }
+
+    private List<string>? FieldList(YamlMappingNode map, string path, string key)
+    {
+        if (!map.Children.ContainsKey(new YamlScalarNode(key)))
+        {
+            return null;
+        }
+
+        var fields = new List<string>();
+        foreach (var (node, itemPath) in Items(map, key, path))
+        {
+            if (Scalar(node, itemPath) is { } field)
+            {
+                fields.Add(field);
+            }
+        }
+
+        return fields;
+    }
+
+    private string? Id(YamlMappingNode map, string path)
+    {
+        var id = String(map, path, "id", required: true);
+        if (id is not null && !IdPattern().IsMatch(id))
+        {
+            Problem(map["id"], $"{path}.id", $"'{id}' is not a valid id: use 1–63 characters of a-z, 0-9 and '-', starting with a letter or digit");
+            return null;
+        }
+
+        return id;
+    }
+
+    private IEnumerable<(YamlNode Node, string Path)> Items(YamlMappingNode map, string key, string? parent = null)
+    {
+        var path = parent is null ? key : $"{parent}.{key}";
+        if (!map.Children.TryGetValue(new YamlScalarNode(key), out var node) || node is YamlScalarNode { Value: null or "" or "~" or "null" })
+        {
+            yield break;
+        }
+
+        if (node is not YamlSequenceNode sequence)
+        {
+            Problem(node, path, "must be a list");
+            yield break;
+        }
+
+        for (var i = 0; i < sequence.Children.Count; i++)
+        {
+            yield return (sequence.Children[i], $"{path}[{i}]");
+        }
+    }
+
+    private YamlMappingNode? Mapping(YamlNode node, string path)
+    {
+        if (node is YamlMappingNode map)
+        {
+            return map;
+        }
+
+        Problem(node, path, "must be a mapping of keys to values");
+        return null;
+    }
+
+    private JsonObject NotAMapping(YamlNode node, string path)
+    {
+        Problem(node, path, "must be a mapping of keys to values");
+        return [];
+    }
+
+    private void CheckKeys(YamlMappingNode map, string path, params string[] allowed)
+    {
+        foreach (var key in map.Children.Keys)
+        {
+            var name = (key as YamlScalarNode)?.Value;
+            if (name is null || !allowed.Contains(name))
+            {
+                Problem(key, path, $"unknown key '{name}'; expected one of: {string.Join(", ", allowed)}");
+            }
+        }
+    }
+
+    private string? String(YamlMappingNode map, string path, string key, bool required)
+    {
+        if (!map.Children.TryGetValue(new YamlScalarNode(key), out var node))
+        {
+            if (required)
+            {
+                Problem(map, path, $"'{key}' is required");
+            }
+
+            return null;
+        }
+
+        return Scalar(node, $"{path}.{key}");
+    }
+
+    private string? Scalar(YamlNode node, string path)
+    {
+        if (node is not YamlScalarNode scalar || scalar.Value is null)
+        {
+            Problem(node, path, "must be a single value, not a list or mapping");
+            return null;
+        }
+
+        return Substitute(scalar, path);
+    }
+
+    private bool? Boolean(YamlMappingNode map, string path, string key)
+    {
+        if (String(map, path, key, required: false) is not { } text)
+        {
+            return null;
+        }
+
+        if (bool.TryParse(text, out var value))
+        {
+            return value;
+        }
+
+        Problem(map[key], $"{path}.{key}", "must be true or false");
+        return null;
+    }
+
+    private string Substitute(YamlScalarNode scalar, string path) =>
+        EnvironmentReference().Replace(scalar.Value!, match =>
+        {
+            var name = match.Groups[1].Value;
+            if (_environment(name) is { } value)
+            {
+                return value;
+            }
+
+            Problem(scalar, path, $"environment variable {name} is not set");
+            return "";
+        });
+
+    /// <summary>Settings and mappings are JSON (mapping-kit directives): plain YAML scalars keep their YAML type, quoted ones are strings.</summary>
+    private JsonNode? ToJson(YamlNode node, string path)
+    {
+        switch (node)
+        {
+            case YamlMappingNode map:
+                var obj = new JsonObject();
+                foreach (var (keyNode, valueNode) in map.Children)
+                {
+                    var key = (keyNode as YamlScalarNode)?.Value ?? "";
+                    if (obj.ContainsKey(key))
+                    {
+                        Problem(keyNode, path, $"duplicate key '{key}'");
+                        continue;
+                    }
+
+                    obj[key] = ToJson(valueNode, $"{path}.{key}");
+                }
+
+                return obj;
+            case YamlSequenceNode sequence:
+                var array = new JsonArray();
+                for (var i = 0; i < sequence.Children.Count; i++)
+                {
+                    array.Add(ToJson(sequence.Children[i], $"{path}[{i}]"));
+                }
+
+                return array;
+            case YamlScalarNode scalar:
+                var text = Substitute(scalar, path);
+                if (scalar.Style is ScalarStyle.Plain)
+                {
+                    switch (text)
+                    {
+                        case "" or "~" or "null" or "Null" or "NULL": return null;
+                        case "true" or "True" or "TRUE": return JsonValue.Create(true);
+                        case "false" or "False" or "FALSE": return JsonValue.Create(false);
+                    }
+
+                    if (long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var integer))
+                    {
+                        return JsonValue.Create(integer);
+                    }
+
+                    if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var real) && double.IsFinite(real))
+                    {
+                        return JsonValue.Create(real);
+                    }
+                }
+
+                return JsonValue.Create(text);
+            default:
+                Problem(node, path, "unsupported YAML node");
+                return null;
+        }
+    }
+
+    private void Problem(YamlNode node, string path, string problem) =>
+        _problems.Add($"{_file}:{node.Start.Line}:{node.Start.Column}: {path}: {problem}");
+}
