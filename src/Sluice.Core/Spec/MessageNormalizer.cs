@@ -28,6 +28,9 @@ public static class MessageNormalizer
     private static readonly JsonEncodedText NameName = JsonEncodedText.Encode("name");
     private static readonly JsonEncodedText VersionKeyName = JsonEncodedText.Encode("version");
 
+    private static readonly long MinUnixMilliseconds = DateTimeOffset.MinValue.ToUnixTimeMilliseconds();
+    private static readonly long MaxUnixMilliseconds = DateTimeOffset.MaxValue.ToUnixTimeMilliseconds();
+
     private enum Field
     {
         Other,
@@ -87,13 +90,22 @@ public static class MessageNormalizer
             fields.Set(Classify(property), property.Value);
         }
 
-        rejection = Validate(ref fields, endpointType, out var type, out var ids);
-        if (rejection is not null)
+        CallType type;
+        Ids ids;
+        Times times;
+        try
         {
+            times = default;
+            rejection = Validate(ref fields, endpointType, out type, out ids);
+            rejection ??= ResolveTimes(fields, request, out times);
+        }
+        catch (InvalidOperationException)
+        {
+            // JsonElement.GetString throws on escapes that are not valid UTF-16, such as a lone "\ud800".
+            rejection = new MessageRejection("", "utf16", "a string holds a \\u escape that is not valid UTF-16 (a lone surrogate)");
             return false;
         }
 
-        rejection = ResolveTimes(fields, request, out var times);
         if (rejection is not null)
         {
             return false;
@@ -264,7 +276,9 @@ public static class MessageNormalizer
             (_, null) => baseMs,
             _ => request.ReceivedAtMilliseconds - (sentMs - baseMs),
         };
-        return null;
+        return times.Corrected < MinUnixMilliseconds || times.Corrected > MaxUnixMilliseconds
+            ? new MessageRejection("timestamp", "range", "timestamp corrected by sentAt falls outside the years 0001–9999; check the client's sentAt and timestamp")
+            : null;
     }
 
     private static MessageRejection? ReadTimestamp(JsonElement? value, string field, out string? text, out long milliseconds)

@@ -78,13 +78,14 @@ internal sealed partial class TrackingHandler(
 
                 if (source is null)
                 {
-                    if (!root.TryGetProperty("writeKey"u8, out var bodyKey) || bodyKey.ValueKind != JsonValueKind.String)
+                    var bodyWriteKey = root.TryGetProperty("writeKey"u8, out var bodyKey) ? JsonStrings.Read(bodyKey) : null;
+                    if (bodyWriteKey is null)
                     {
                         await TrackingResponses.Unauthorized(response, metrics, "a write key is required: send Authorization: Basic base64(writeKey:) or a writeKey field in the body");
                         return;
                     }
 
-                    if ((source = sources.FindByWriteKey(bodyKey.GetString()!)) is null)
+                    if ((source = sources.FindByWriteKey(bodyWriteKey)) is null)
                     {
                         await TrackingResponses.Unauthorized(response, metrics, "the writeKey in the body is not a write key of any source");
                         return;
@@ -262,13 +263,12 @@ internal sealed partial class TrackingHandler(
 
         if (root.TryGetProperty("sentAt"u8, out var s) && s.ValueKind != JsonValueKind.Null)
         {
-            if (s.ValueKind != JsonValueKind.String || !IsoTimestamp.TryParseMilliseconds(s.GetString()!, out sentAtMs))
+            sentAt = JsonStrings.Read(s);
+            if (sentAt is null || !IsoTimestamp.TryParseMilliseconds(sentAt, out sentAtMs))
             {
                 problem = new MessageRejection("sentAt", "iso8601", "sentAt must be an ISO-8601 date-time string such as 2026-11-23T10:20:30.123Z");
                 return null;
             }
-
-            sentAt = s.GetString();
         }
 
         return new IngestRequestContext
@@ -284,9 +284,7 @@ internal sealed partial class TrackingHandler(
     }
 
     private static string? MessageIdOf(JsonElement item) =>
-        item.ValueKind == JsonValueKind.Object && item.TryGetProperty("messageId"u8, out var id) && id.ValueKind == JsonValueKind.String
-            ? id.GetString()
-            : null;
+        item.ValueKind == JsonValueKind.Object && item.TryGetProperty("messageId"u8, out var id) ? JsonStrings.Read(id) : null;
 
     [LoggerMessage(EventId = EventIds.MessageRejected, Level = LogLevel.Debug, Message = "Rejected message {Index} for source {SourceId}: {Field}: {Error}")]
     private partial void LogMessageRejected(string sourceId, int index, string field, string error);

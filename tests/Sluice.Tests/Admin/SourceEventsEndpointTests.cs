@@ -1,0 +1,79 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json.Nodes;
+using Sluice.Infrastructure;
+
+namespace Sluice.Admin;
+
+public sealed class SourceEventsEndpointTests : IAsyncLifetime
+{
+    private InProcessServer _server = null!;
+
+    public async Task InitializeAsync() => _server = await InProcessServer.StartAsync();
+
+    public async Task DisposeAsync() => await _server.DisposeAsync();
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("Bearer wrong")]
+    [InlineData("Basic d2tfdGVzdF93ZWI6")]
+    public async Task Without_a_valid_admin_token_the_answer_is_401(string? authorization)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/sources/web/events");
+        if (authorization is not null)
+        {
+            request.Headers.TryAddWithoutValidation("Authorization", authorization);
+        }
+
+        Assert.Equal(HttpStatusCode.Unauthorized, (await _server.Http.SendAsync(request)).StatusCode);
+    }
+
+    [Fact]
+    public async Task Events_come_newest_first_limited_and_exactly_as_stored()
+    {
+        for (var i = 0; i < 5; i++)
+        {
+            await _server.PostAsync("/v1/track", $$$"""{"userId":"u","event":"E{{{i}}}","messageId":"m{{{i}}}","properties":{"n":{{{i}}}}}""");
+        }
+
+        var body = JsonNode.Parse(await _server.Admin.GetStringAsync("/api/v1/sources/web/events?limit=3"))!;
+
+        var events = body["events"]!.AsArray();
+        Assert.Equal(["E4", "E3", "E2"], events.Select(e => (string?)e!["event"]));
+        Assert.Equal(4, (int)events[0]!["properties"]!["n"]!);
+        Assert.Equal("m4", (string?)events[0]!["messageId"]);
+    }
+
+    [Fact]
+    public async Task The_default_limit_is_100()
+    {
+        var batch = string.Join(',', Enumerable.Range(0, 120).Select(i => $$"""{"type":"track","userId":"u","event":"E{{i}}"}"""));
+        await _server.PostAsync("/v1/batch", "{\"batch\":[" + batch + "]}");
+
+        Assert.Equal(100, (await _server.Admin.GetFromJsonNodeAsync("/api/v1/sources/web/events"))["events"]!.AsArray().Count);
+    }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("10001")]
+    [InlineData("ten")]
+    public async Task A_limit_outside_1_to_10000_is_400(string limit)
+    {
+        var response = await _server.Admin.GetAsync($"/api/v1/sources/web/events?limit={limit}");
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("10000", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_unknown_source_is_404()
+    {
+        Assert.Equal(HttpStatusCode.NotFound, (await _server.Admin.GetAsync("/api/v1/sources/nope/events")).StatusCode);
+    }
+}
+
+internal static class HttpClientJsonExtensions
+{
+    public static async Task<JsonNode> GetFromJsonNodeAsync(this HttpClient client, string path) =>
+        JsonNode.Parse(await client.GetStringAsync(path))!;
+}

@@ -1,0 +1,88 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using Sluice.Infrastructure;
+
+namespace Sluice.Compatibility;
+
+/// <summary>
+/// Segment's and RudderStack's official Node clients (from npm) send all six call types to a
+/// running <c>sluice serve</c>, unchanged but for the host; every call must arrive intact.
+/// </summary>
+public sealed class OfficialClientsTests
+{
+    private const string WriteKey = "wk_compat";
+
+    [Theory]
+    [InlineData("segment", "@segment/analytics-node")]
+    [InlineData("rudder", "analytics-node")]
+    public async Task Every_call_of_the_official_client_arrives_with_its_messageId_and_a_corrected_timestamp(string client, string library)
+    {
+        var directory = TestPaths.NewTemporaryDirectory();
+        var config = Path.Combine(directory, "sluice.yaml");
+        await File.WriteAllTextAsync(config, $"sources:\n  - id: web\n    writeKey: {WriteKey}\n");
+        await using var server = await SluiceProcess.StartAsync(Path.Combine(directory, "data"), config);
+
+        var sent = await SendAsync(client, server.BaseUrl);
+        var stored = (await server.EventsAsync("web")).Select(e => e!.AsObject()).ToList();
+
+        Assert.Equal(["alias", "group", "identify", "page", "screen", "track"], sent.Select(c => (string)c["type"]!).Distinct().Order());
+        Assert.Equal(sent.Count, stored.Count);
+        var byId = stored.ToDictionary(e => (string)e["messageId"]!);
+        foreach (var call in sent)
+        {
+            var id = (string)call["messageId"]!;
+            Assert.True(byId.TryGetValue(id, out var message), $"{client} call {call.ToJsonString()} was not stored");
+            foreach (var field in new[] { "type", "userId", "anonymousId", "event", "name", "groupId", "previousId" })
+            {
+                if (call[field] is { } expected)
+                {
+                    Assert.Equal((string)expected!, (string?)message![field]);
+                }
+            }
+
+            Assert.Equal(library, (string?)message!["context"]!["library"]!["name"]);
+            Assert.Equal("127.0.0.1", (string?)message["context"]!["ip"]);
+            var timestamp = DateTimeOffset.Parse((string)message["timestamp"]!);
+            var received = DateTimeOffset.Parse((string)message["receivedAt"]!);
+            if (call["timestamp"] is { } historical)
+            {
+                // The client's own time, moved only by the few milliseconds between call and send.
+                Assert.Equal((string)historical!, (string?)message["originalTimestamp"]);
+                Assert.InRange(timestamp - DateTimeOffset.Parse((string)historical!), TimeSpan.Zero, TimeSpan.FromSeconds(15));
+            }
+            else
+            {
+                Assert.NotNull(message["originalTimestamp"]);
+                Assert.InRange(received - timestamp, TimeSpan.Zero, TimeSpan.FromSeconds(15));
+            }
+        }
+
+        var withOptions = stored.Single(e => e["integrations"]?["Amplitude"] is not null);
+        Assert.Equal(5, (int)withOptions["integrations"]!["Amplitude"]!["session_id"]!);
+        Assert.False((bool)withOptions["integrations"]!["All"]!);
+        var order = stored.Single(e => (string?)e["event"] == "Order Completed");
+        Assert.Equal(2, order["properties"]!["products"]!.AsArray().Count);
+    }
+
+    private static async Task<List<JsonObject>> SendAsync(string client, string host)
+    {
+        var directory = Path.Combine(TestPaths.RepositoryRoot, "tests", "Sluice.Tests", "Compatibility", "clients");
+        var start = new ProcessStartInfo("node")
+        {
+            WorkingDirectory = directory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        foreach (var argument in new[] { "send.mjs", "--client", client, "--host", host, "--write-key", WriteKey, "--run", Guid.NewGuid().ToString("N")[..8] })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var errors = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        Assert.True(process.ExitCode == 0, $"send.mjs failed ({process.ExitCode}):\n{await errors}");
+        return JsonNode.Parse(await output)!.AsArray().Select(c => c!.AsObject()).ToList();
+    }
+}

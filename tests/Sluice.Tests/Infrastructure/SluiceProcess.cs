@@ -1,0 +1,160 @@
+using System.Diagnostics;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json.Nodes;
+
+namespace Sluice.Infrastructure;
+
+/// <summary>
+/// A real <c>sluice serve</c> process on a free loopback port, for tests that need process
+/// boundaries: crashes (SIGKILL), real clients in other processes.
+/// </summary>
+internal sealed class SluiceProcess : IAsyncDisposable
+{
+    public const string AdminToken = "sl_owner_test-token-for-the-suite";
+
+    private readonly Process _process;
+    private readonly StringBuilder _output = new();
+
+    private SluiceProcess(Process process, string baseUrl, string dataDirectory)
+    {
+        _process = process;
+        BaseUrl = baseUrl;
+        DataDirectory = dataDirectory;
+        Admin = new HttpClient { BaseAddress = new Uri(baseUrl) };
+        Admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminToken);
+    }
+
+    public string BaseUrl { get; }
+
+    public string DataDirectory { get; }
+
+    /// <summary>An HTTP client with the owner token.</summary>
+    public HttpClient Admin { get; }
+
+    public string Output
+    {
+        get
+        {
+            lock (_output)
+            {
+                return _output.ToString();
+            }
+        }
+    }
+
+    public static async Task<SluiceProcess> StartAsync(string dataDirectory, string? configFile = null, IDictionary<string, string>? environment = null)
+    {
+        var port = FreePort.Next();
+        var baseUrl = $"http://127.0.0.1:{port}";
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in new[] { TestPaths.SluiceDll, "serve", "--urls", baseUrl, "--data", dataDirectory })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        if (configFile is not null)
+        {
+            start.ArgumentList.Add("--config");
+            start.ArgumentList.Add(configFile);
+        }
+
+        start.Environment["SLUICE_ADMIN_TOKEN"] = AdminToken;
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
+        }
+
+        var process = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start");
+        var sluice = new SluiceProcess(process, baseUrl, dataDirectory);
+        process.OutputDataReceived += (_, line) => sluice.Append(line.Data);
+        process.ErrorDataReceived += (_, line) => sluice.Append(line.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        await sluice.WaitUntilHealthyAsync();
+        return sluice;
+    }
+
+    /// <summary>The write key of a source, read through the debugger's view of the store is not possible, so from the start-up output or the workspace file.</summary>
+    public string? PrintedWriteKey(string sourceId)
+    {
+        var marker = $"Source '{sourceId}' write key: ";
+        var output = Output;
+        var at = output.IndexOf(marker, StringComparison.Ordinal);
+        return at < 0 ? null : output[(at + marker.Length)..].Split('\n')[0].Trim();
+    }
+
+    public async Task<JsonArray> EventsAsync(string sourceId, int limit = 10_000)
+    {
+        var body = await Admin.GetStringAsync($"/api/v1/sources/{sourceId}/events?limit={limit}");
+        return JsonNode.Parse(body)!["events"]!.AsArray();
+    }
+
+    /// <summary>SIGKILL: no shutdown code runs.</summary>
+    public void Kill()
+    {
+        _process.Kill(entireProcessTree: true);
+        _process.WaitForExit();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+
+        _process.Dispose();
+        Admin.Dispose();
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_output)
+        {
+            _output.AppendLine(line);
+        }
+    }
+
+    private async Task WaitUntilHealthyAsync()
+    {
+        using var probe = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (_process.HasExited)
+            {
+                throw new InvalidOperationException($"sluice exited with {_process.ExitCode}:\n{Output}");
+            }
+
+            try
+            {
+                if ((await probe.GetAsync(BaseUrl + "/health")).IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+            catch (TaskCanceledException)
+            {
+            }
+
+            await Task.Delay(50);
+        }
+
+        throw new TimeoutException($"sluice did not become healthy:\n{Output}");
+    }
+}

@@ -1,0 +1,127 @@
+namespace Sluice.Workspace;
+
+public sealed class WorkspaceFileLoaderTests
+{
+    private const string ContractExample = """
+        sources:
+          - id: web
+            name: Website
+            writeKey: wk_web_123
+        destinations:
+          - id: fullstory-prod
+            type: actions-fullstory-cloud
+            sources: [web]
+            enabled: true
+            settings:
+              apiKey: ${FULLSTORY_API_KEY}
+              baseUrl: http://127.0.0.1:9000
+            presets: true
+            mappings:
+              - name: Orders
+                action: trackEventV2
+                trigger: 'type = "track" and event = "Order Completed"'
+                mapping:
+                  name: { '@path': '$.event' }
+                  properties: { '@path': '$.properties' }
+            filters:
+              - name: drop internal
+                if: 'properties.internal = true'
+                drop: true
+              - name: keep a tenth
+                sample: 10
+              - name: no ip
+                block: [context.ip]
+        """;
+
+    private static string? Env(string name) => name == "FULLSTORY_API_KEY" ? "fs-secret" : null;
+
+    [Fact]
+    public void The_contract_example_loads_with_environment_variables_substituted()
+    {
+        var workspace = WorkspaceFileLoader.Parse(ContractExample, "sluice.yaml", Env);
+
+        var source = Assert.Single(workspace.Sources);
+        Assert.Equal(new SourceDefinition("web", "Website", "wk_web_123"), source);
+        var destination = Assert.Single(workspace.Destinations);
+        Assert.Equal("actions-fullstory-cloud", destination.Type);
+        Assert.Equal(["web"], destination.Sources);
+        Assert.Equal("fs-secret", (string?)destination.Settings["apiKey"]);
+        var mapping = Assert.Single(destination.Mappings);
+        Assert.Equal("trackEventV2", mapping.Action);
+        Assert.Equal("$.event", (string?)mapping.Mapping["name"]!["@path"]);
+        Assert.Equal(3, destination.Filters.Count);
+        Assert.True(destination.Filters[0].Drop);
+        Assert.Equal(10, destination.Filters[1].Sample);
+        Assert.Equal(["context.ip"], destination.Filters[2].Block);
+    }
+
+    [Fact]
+    public void Plain_YAML_scalars_keep_their_type_in_mappings_and_quoted_ones_are_strings()
+    {
+        var workspace = WorkspaceFileLoader.Parse("""
+            sources: [{id: web}]
+            destinations:
+              - id: hook
+                type: webhook
+                sources: [web]
+                settings: { retries: 3, ratio: 0.5, on: true, off: "false", none: null }
+            """, "w.yaml");
+
+        var settings = workspace.Destinations[0].Settings;
+        Assert.Equal(3, (long)settings["retries"]!);
+        Assert.Equal(0.5, (double)settings["ratio"]!);
+        Assert.True((bool)settings["on"]!);
+        Assert.Equal("false", (string?)settings["off"]);
+        Assert.Null(settings["none"]);
+    }
+
+    [Fact]
+    public void A_source_without_a_name_is_named_by_its_id_and_a_missing_write_key_is_left_to_generate()
+    {
+        var source = Assert.Single(WorkspaceFileLoader.Parse("sources:\n  - id: app\n", "w.yaml").Sources);
+
+        Assert.Equal(new SourceDefinition("app", "app", null), source);
+    }
+
+    [Theory]
+    [InlineData("sources:\n  - id: web\n    colour: blue\n", "w.yaml:3:5: sources[0]: unknown key 'colour'")]
+    [InlineData("sources:\n  - id: Web_1\n", "w.yaml:2:9: sources[0].id: 'Web_1' is not a valid id")]
+    [InlineData("sources:\n  - id: web\n  - id: web\n", "w.yaml:3:5: sources[1].id: duplicate source id 'web'")]
+    [InlineData("sources:\n  - name: x\n", "w.yaml:2:5: sources[0]: 'id' is required")]
+    [InlineData("sources:\n  - {id: a, writeKey: k}\n  - {id: b, writeKey: k}\n", "sources[1].writeKey: this write key is already used")]
+    [InlineData("sources: [{id: web}]\ndestinations:\n  - {id: d, type: mixpanel, sources: [web]}\n", "w.yaml:3:19: destinations[0].type: unknown destination type 'mixpanel'")]
+    [InlineData("sources: [{id: web}]\ndestinations:\n  - {id: d, type: webhook, sources: [app]}\n", "destinations[0].sources[0]: no source has the id 'app'")]
+    [InlineData("sources: [{id: web}]\ndestinations:\n  - {id: d, type: webhook, sources: [web]}\n  - {id: d, type: webhook, sources: [web]}\n", "destinations[1].id: duplicate destination id 'd'")]
+    [InlineData("sources: [{id: web}]\ndestinations:\n  - {id: d, type: webhook, sources: [web], enabled: maybe}\n", "destinations[0].enabled: must be true or false")]
+    [InlineData("sources: [{id: web}]\ndestinations:\n  - id: d\n    type: webhook\n    sources: [web]\n    mappings:\n      - {name: m, action: send}\n", "destinations[0].mappings[0]: 'trigger' is required")]
+    [InlineData("sources: [{id: web}]\ndestinations:\n  - id: d\n    type: webhook\n    sources: [web]\n    filters:\n      - {name: f, drop: true, sample: 5}\n", "a filter needs exactly one of")]
+    [InlineData("sources: [{id: web}]\ndestinations:\n  - id: d\n    type: webhook\n    sources: [web]\n    filters:\n      - {name: f, sample: 150}\n", "destinations[0].filters[0].sample: must be a number from 0 to 100")]
+    [InlineData("sources:\n  - id: web\n    writeKey: ${NOT_SET_ANYWHERE}\n", "w.yaml:3:15: sources[0].writeKey: environment variable NOT_SET_ANYWHERE is not set")]
+    [InlineData("sources: [{id: web}\n", "w.yaml:2:1: not valid YAML")]
+    [InlineData("surces: []\n", "w.yaml:1:1: (top level): unknown key 'surces'")]
+    public void A_bad_file_names_the_file_line_and_problem(string yaml, string expected)
+    {
+        var exception = Assert.Throws<WorkspaceFileException>(() => WorkspaceFileLoader.Parse(yaml, "w.yaml", _ => null));
+
+        Assert.Contains(exception.Problems, p => p.Contains(expected, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void More_than_50_mappings_on_one_destination_are_refused()
+    {
+        var mappings = string.Concat(Enumerable.Range(0, 51).Select(i => $"      - {{name: m{i}, action: send, trigger: 'type = \"track\"'}}\n"));
+        var yaml = "sources: [{id: web}]\ndestinations:\n  - id: d\n    type: webhook\n    sources: [web]\n    mappings:\n" + mappings;
+
+        var exception = Assert.Throws<WorkspaceFileException>(() => WorkspaceFileLoader.Parse(yaml, "w.yaml"));
+
+        Assert.Contains(exception.Problems, p => p.Contains("at most 50 mappings", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Every_problem_is_reported_at_once()
+    {
+        var exception = Assert.Throws<WorkspaceFileException>(() => WorkspaceFileLoader.Parse("sources:\n  - id: A\n  - id: b\n    x: 1\n", "w.yaml"));
+
+        Assert.Equal(2, exception.Problems.Count);
+    }
+}
