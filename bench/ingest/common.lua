@@ -104,7 +104,7 @@ function done(summary, latency, requests)
       "pacing " .. pacing,
       "requests " .. summary.requests,
       "duration_us " .. summary.duration,
-      "ok " .. (summary.requests - total_non200),
+      "ok " .. (summary.requests - total_non200 - total_bad),
       "non200 " .. total_non200,
       "bad_body " .. total_bad,
       "socket_errors " .. (e.connect + e.read + e.write + e.timeout),

@@ -305,7 +305,7 @@ mkdir -p "$RESULTS_DIR"
     echo "# Sluice ingest benchmark, $STAMP"
     echo
     if (( ANY_FAILED )); then
-        echo "> **WARNING: SOME REQUESTS DID NOT GET 200 {\"success\":true} (see the Errors column). The figures below count only the 200s and are NOT a valid result.**"
+        echo "> **WARNING: SOME REQUESTS DID NOT GET 200 {\"success\":true} (see the Errors column). The figures below count only the 200 {\"success\":true} answers and are NOT a valid result.**"
         echo
     fi
     if (( DURATION < 20 || WARMUP < 60 )); then
@@ -325,7 +325,7 @@ mkdir -p "$RESULTS_DIR"
     echo
     echo "## Figures"
     echo
-    echo "| Run ($CONNECTIONS connections, ${DURATION} s) | Rate (200s only) | p50 | p99 | max | Errors |"
+    echo "| Run ($CONNECTIONS connections, ${DURATION} s) | Rate (200 {\"success\":true} only) | p50 | p99 | max | Errors |"
     echo "|---|---|---|---|---|---|"
     row track "sluice /v1/track, peak" "$(num "$TRACK_RPS") req/s"
     row batch "sluice /v1/batch, $EVENTS_PER_BATCH events/request, peak" "$(num "$BATCH_EVENTS") events/s ($(num "${R[batch.ok_rps]}") req/s)"

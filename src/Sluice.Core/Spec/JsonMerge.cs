@@ -19,7 +19,7 @@ internal static class JsonMerge
             }
             else
             {
-                property.WriteTo(writer);
+                JsonStrings.WriteVerbatim(property, writer);
             }
         }
 
@@ -27,7 +27,7 @@ internal static class JsonMerge
         {
             if (!primary.TryGetProperty(property.Name, out _))
             {
-                property.WriteTo(writer);
+                JsonStrings.WriteVerbatim(property, writer);
             }
         }
 

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text.Json;
 
 namespace Sluice.Spec;
@@ -20,5 +21,24 @@ public static class JsonStrings
         {
             return null;
         }
+    }
+
+    /// <summary>
+    /// Copies a property as the client sent it: the value's bytes verbatim (faster than re-encoding,
+    /// and escapes that are not valid UTF-16, such as a lone surrogate left by a cut emoji, survive).
+    /// </summary>
+    public static void WriteVerbatim(JsonProperty property, Utf8JsonWriter writer)
+    {
+        var name = JsonMarshal.GetRawUtf8PropertyName(property);
+        if (name.IndexOf((byte)'\\') < 0)
+        {
+            writer.WritePropertyName(name);
+        }
+        else
+        {
+            writer.WritePropertyName(property.Name);
+        }
+
+        writer.WriteRawValue(JsonMarshal.GetRawUtf8Value(property.Value), skipInputValidation: true);
     }
 }

@@ -112,8 +112,19 @@ public static class MessageNormalizer
         }
 
         var messageId = ids.MessageId ?? "api-" + Guid.NewGuid().ToString("D");
+        try
+        {
+            Write(message, fields, type, messageId, ids, times, request, writer);
+        }
+        catch (InvalidOperationException)
+        {
+            // A property name with an escape that is not valid UTF-16; unflushed output is discarded.
+            writer.Reset();
+            rejection = new MessageRejection("", "utf16", "a property name holds a \\u escape that is not valid UTF-16 (a lone surrogate)");
+            return false;
+        }
+
         normalized = new NormalizedMessage(type, messageId, ids.MessageId is not null);
-        Write(message, fields, type, messageId, ids, times, request, writer);
         rejection = null;
         return true;
     }
@@ -333,7 +344,7 @@ public static class MessageNormalizer
                     }
                     else
                     {
-                        property.WriteTo(writer);
+                        JsonStrings.WriteVerbatim(property, writer);
                     }
 
                     continue;
@@ -353,7 +364,7 @@ public static class MessageNormalizer
 
                     continue;
                 default:
-                    property.WriteTo(writer);
+                    JsonStrings.WriteVerbatim(property, writer);
                     continue;
             }
         }
@@ -410,7 +421,7 @@ public static class MessageNormalizer
                 if (fields.Channel is { ValueKind: JsonValueKind.String } channel)
                 {
                     writer.WritePropertyName(ChannelName);
-                    channel.WriteTo(writer);
+                    writer.WriteRawValue(System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(channel), skipInputValidation: true);
                 }
                 else
                 {
@@ -445,15 +456,20 @@ public static class MessageNormalizer
             {
                 if (property.NameEquals("ip"u8))
                 {
-                    if (property.Value.ValueKind != JsonValueKind.String || property.Value.GetString() is not { Length: > 0 })
+                    if (JsonStrings.Read(property.Value) is not { Length: > 0 })
                     {
                         continue;
                     }
 
                     hasIp = true;
                 }
-                else if (property.NameEquals("library"u8) && property.Value.ValueKind != JsonValueKind.Null)
+                else if (property.NameEquals("library"u8))
                 {
+                    if (property.Value.ValueKind == JsonValueKind.Null)
+                    {
+                        continue;
+                    }
+
                     hasLibrary = true;
                 }
 
@@ -465,7 +481,7 @@ public static class MessageNormalizer
                 }
                 else
                 {
-                    property.WriteTo(writer);
+                    JsonStrings.WriteVerbatim(property, writer);
                 }
             }
         }
@@ -481,19 +497,24 @@ public static class MessageNormalizer
 
                 if (property.NameEquals("ip"u8))
                 {
-                    if (hasIp || property.Value.ValueKind != JsonValueKind.String || property.Value.GetString() is not { Length: > 0 })
+                    if (hasIp || JsonStrings.Read(property.Value) is not { Length: > 0 })
                     {
                         continue;
                     }
 
                     hasIp = true;
                 }
-                else if (property.NameEquals("library"u8) && property.Value.ValueKind != JsonValueKind.Null)
+                else if (property.NameEquals("library"u8))
                 {
+                    if (hasLibrary || property.Value.ValueKind == JsonValueKind.Null)
+                    {
+                        continue;
+                    }
+
                     hasLibrary = true;
                 }
 
-                property.WriteTo(writer);
+                JsonStrings.WriteVerbatim(property, writer);
             }
         }
 
@@ -523,7 +544,7 @@ public static class MessageNormalizer
         {
             foreach (var property in own.EnumerateObject())
             {
-                property.WriteTo(writer);
+                JsonStrings.WriteVerbatim(property, writer);
             }
         }
 
@@ -533,7 +554,7 @@ public static class MessageNormalizer
             {
                 if (item is not { } own2 || !own2.TryGetProperty(property.Name, out _))
                 {
-                    property.WriteTo(writer);
+                    JsonStrings.WriteVerbatim(property, writer);
                 }
             }
         }
@@ -570,7 +591,7 @@ public static class MessageNormalizer
         && library.ValueKind == JsonValueKind.Object
         && library.TryGetProperty("name"u8, out var name)
         && name.ValueKind == JsonValueKind.String
-            ? name.GetString()
+            ? JsonStrings.Read(name)
             : null;
 
     private struct Fields

@@ -15,6 +15,9 @@ public interface IWorkspaceStore
 
     void AddAdminToken(string id, byte[] tokenHash, string scope, string name, long createdAt);
 
+    /// <summary>Makes this the only token that came from the SLUICE_ADMIN_TOKEN variable (ids starting with <c>env-</c>).</summary>
+    void ReplaceEnvironmentAdminToken(string id, byte[] tokenHash, string scope, string name, long createdAt);
+
     /// <summary>The scope of the token with this hash, or null when there is none.</summary>
     string? FindAdminTokenScope(byte[] tokenHash);
 }

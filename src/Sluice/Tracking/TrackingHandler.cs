@@ -24,6 +24,9 @@ internal sealed partial class TrackingHandler(
 {
     private static readonly JsonDocumentOptions ParseOptions = new() { MaxDepth = 64, AllowDuplicateProperties = false };
 
+    // Stored messages keep non-ASCII text as UTF-8 rather than \u escapes: they are JSON data, never embedded in HTML.
+    private static readonly JsonWriterOptions StoredJson = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     public async Task HandleAsync(HttpContext http, CallType? endpointType)
     {
         var receivedAt = time.GetUtcNow().ToUnixTimeMilliseconds();
@@ -110,7 +113,7 @@ internal sealed partial class TrackingHandler(
         source.Received.Inc();
         var request = new IngestRequestContext { ReceivedAtMilliseconds = receivedAt, ClientIp = client, MaxMessageBytes = options.MaxMessageBytes };
         var buffer = new ArrayBufferWriter<byte>(length + 512);
-        using var json = new Utf8JsonWriter(buffer);
+        using var json = new Utf8JsonWriter(buffer, StoredJson);
         if (!MessageNormalizer.TryNormalize(message, length, type, request, json, out var normalized, out var rejection))
         {
             metrics.Rejected.WithLabels(rejection!.Rule).Inc();
@@ -144,17 +147,21 @@ internal sealed partial class TrackingHandler(
         var events = new List<PendingEvent>(Math.Min(count, MessageLimits.MaxBatchItems));
         List<RejectedMessage>? rejected = null;
         var buffer = new ArrayBufferWriter<byte>(4096);
-        using var json = new Utf8JsonWriter(buffer);
+        using var json = new Utf8JsonWriter(buffer, StoredJson);
         long bytes = 0;
         var index = 0;
         foreach (var item in items.EnumerateArray())
         {
-            MessageRejection? rejection;
-            if (index >= MessageLimits.MaxBatchItems)
+            if (index == MessageLimits.MaxBatchItems)
             {
-                rejection = new MessageRejection("batch", "max_items", $"a batch holds at most {MessageLimits.MaxBatchItems} messages");
+                // One entry stands for the whole excess, so that a huge array cannot make a huge answer.
+                var excess = new MessageRejection("batch", "max_items", $"a batch holds at most {MessageLimits.MaxBatchItems} messages; the {count - index} from index {index} on were not accepted");
+                metrics.Rejected.WithLabels(excess.Rule).Inc(count - index);
+                (rejected ??= []).Add(new RejectedMessage(index, null, excess));
+                break;
             }
-            else
+
+            MessageRejection? rejection;
             {
                 buffer.ResetWrittenCount();
                 json.Reset(buffer);
@@ -210,7 +217,7 @@ internal sealed partial class TrackingHandler(
         catch (Exception)
         {
             // The writer logged the cause; 503 makes every real client retry the whole request.
-            await TrackingResponses.Overloaded(response, metrics);
+            await TrackingResponses.StoreUnavailable(response, metrics);
             return;
         }
 

@@ -66,7 +66,15 @@ internal static class TrackingResponses
         metrics.Rejected.WithLabels("overloaded").Inc();
         response.StatusCode = StatusCodes.Status503ServiceUnavailable;
         response.Headers.RetryAfter = RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        return Error(response, "overloaded", "the server is writing as fast as it can; retry after the Retry-After seconds", field: null, rule: "queue_full");
+        return Error(response, "overloaded", "the server is writing as fast as it can; retry after the Retry-After seconds", field: null, rule: "overloaded");
+    }
+
+    public static Task StoreUnavailable(HttpResponse response, SluiceMetrics metrics)
+    {
+        metrics.Rejected.WithLabels("store_unavailable").Inc();
+        response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+        response.Headers.RetryAfter = RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return Error(response, "store_unavailable", "the events could not be stored (see the server log); nothing was acknowledged, retry", field: null, rule: "store_unavailable");
     }
 
     public static Task BodyProblem(HttpResponse response, SluiceMetrics metrics, BodyProblem problem, int limit, bool isBatch) => problem switch

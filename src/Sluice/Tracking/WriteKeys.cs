@@ -18,7 +18,7 @@ internal static class WriteKeys
         }
 
         var encoded = header.AsSpan(6).Trim();
-        Span<byte> decoded = stackalloc byte[256];
+        Span<byte> decoded = encoded.Length <= 512 ? stackalloc byte[384] : new byte[encoded.Length];
         if (!Convert.TryFromBase64Chars(encoded, decoded, out var length))
         {
             return false;

@@ -53,7 +53,9 @@ internal static class WorkspaceBootstrap
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         if (!string.IsNullOrEmpty(configuredAdminToken))
         {
-            store.AddAdminToken("owner-env", AdminTokens.Hash(configuredAdminToken), AdminTokens.OwnerScope, "SLUICE_ADMIN_TOKEN", now);
+            // The variable's token replaces the one a previous value of the variable made.
+            var hash = AdminTokens.Hash(configuredAdminToken);
+            store.ReplaceEnvironmentAdminToken("env-" + Convert.ToHexStringLower(hash)[..16], hash, AdminTokens.OwnerScope, "SLUICE_ADMIN_TOKEN", now);
         }
         else if (!store.HasAdminTokens())
         {

@@ -458,7 +458,8 @@ public sealed partial class WorkspaceFileLoader
                 return array;
             case YamlScalarNode scalar:
                 var text = Substitute(scalar, path);
-                if (scalar.Style is ScalarStyle.Plain)
+                // A value from the environment stays a string: KEY=00123 must not become the number 123.
+                if (scalar.Style is ScalarStyle.Plain && !EnvironmentReference().IsMatch(scalar.Value ?? ""))
                 {
                     switch (text)
                     {

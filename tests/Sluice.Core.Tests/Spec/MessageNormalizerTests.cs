@@ -171,6 +171,28 @@ public sealed class MessageNormalizerTests
         Assert.Equal(5, (int)stored["integrations"]!["Amplitude"]!["session_id"]!);
     }
 
+    [Fact]
+    public void A_null_library_is_replaced_by_the_unknown_library_once()
+    {
+        var stored = Accept("""{"userId":"u","event":"E","context":{"library":null}}""");
+
+        Assert.Equal("unknown", (string?)stored["context"]!["library"]!["name"]);
+    }
+
+    [Fact]
+    public void A_lone_surrogate_escape_in_a_value_is_kept_verbatim_not_a_crash()
+    {
+        var ok = Normalize("""{"userId":"u","event":"E","properties":{"cut":"ab\ud83d"},"context":{"ip":"\ud800","library":{"name":"\udc00"}}}""", CallType.Track, null, out _, out _);
+
+        Assert.True(ok);
+    }
+
+    [Fact]
+    public void A_lone_surrogate_escape_in_a_top_level_name_is_rejected_and_nothing_is_written()
+    {
+        Assert.Equal("utf16", Reject("""{"userId":"u","event":"E","\ud800":1}""").Rule);
+    }
+
     [Theory]
     [InlineData("analytics.js", "client")]
     [InlineData("analytics-kotlin", "mobile")]

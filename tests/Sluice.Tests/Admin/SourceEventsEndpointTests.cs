@@ -72,6 +72,31 @@ public sealed class SourceEventsEndpointTests : IAsyncLifetime
     }
 }
 
+public sealed class EnvironmentAdminTokenTests
+{
+    [Fact]
+    public async Task A_new_SLUICE_ADMIN_TOKEN_value_replaces_the_previous_one_on_restart()
+    {
+        var data = System.IO.Path.Combine(TestPaths.NewTemporaryDirectory(), "data");
+        await using (await SluiceProcess.StartAsync(data, environment: new Dictionary<string, string> { ["SLUICE_ADMIN_TOKEN"] = "first-token" }))
+        {
+        }
+
+        await using var server = await SluiceProcess.StartAsync(data, environment: new Dictionary<string, string> { ["SLUICE_ADMIN_TOKEN"] = "second-token" });
+        using var client = new HttpClient();
+
+        Assert.Equal(HttpStatusCode.OK, await StatusWith("second-token"));
+        Assert.Equal(HttpStatusCode.Unauthorized, await StatusWith("first-token"));
+
+        async Task<HttpStatusCode> StatusWith(string token)
+        {
+            var request = new HttpRequestMessage(HttpMethod.Get, $"{server.BaseUrl}/api/v1/sources/default/events");
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+            return (await client.SendAsync(request)).StatusCode;
+        }
+    }
+}
+
 internal static class HttpClientJsonExtensions
 {
     public static async Task<JsonNode> GetFromJsonNodeAsync(this HttpClient client, string path) =>

@@ -87,8 +87,11 @@ public sealed class MalformedInputTests : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var body = System.Text.Json.Nodes.JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
-        Assert.Equal(100, body["rejected"]!.AsArray().Count);
-        Assert.Equal("max_items", (string?)body["rejected"]![0]!["rule"]);
+        var excess = Assert.Single(body["rejected"]!.AsArray())!;
+        Assert.Equal(2500, (int)excess["index"]!);
+        Assert.Equal("max_items", (string?)excess["rule"]);
+        Assert.Contains("the 100 from index 2500", (string?)excess["error"], StringComparison.Ordinal);
+        Assert.Equal(2500, (await _server.EventsAsync()).Count);
     }
 
     [Fact]

@@ -76,6 +76,17 @@ public sealed class WorkspaceFileLoaderTests
     }
 
     [Fact]
+    public void A_value_from_the_environment_stays_a_string()
+    {
+        var workspace = WorkspaceFileLoader.Parse(
+            "sources: [{id: web}]\ndestinations:\n  - id: d\n    type: webhook\n    sources: [web]\n    settings:\n      apiKey: ${KEY}\n",
+            "w.yaml",
+            name => name == "KEY" ? "00123" : null);
+
+        Assert.Equal("00123", (string?)workspace.Destinations[0].Settings["apiKey"]);
+    }
+
+    [Fact]
     public void A_source_without_a_name_is_named_by_its_id_and_a_missing_write_key_is_left_to_generate()
     {
         var source = Assert.Single(WorkspaceFileLoader.Parse("sources:\n  - id: app\n", "w.yaml").Sources);

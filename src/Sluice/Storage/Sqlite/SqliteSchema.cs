@@ -22,13 +22,14 @@ internal static class SqliteSchema
             body BLOB NOT NULL
         );
         CREATE INDEX events_by_source ON events (source_id, seq);
-        -- De-duplication window: one row per (source, messageId) accepted in the last 24 hours.
+        -- De-duplication window: one row per (source, messageId) accepted in the last 24 hours,
+        -- keyed by a 64-bit hash so that inserts go into an integer B-tree; the texts settle collisions.
         CREATE TABLE message_ids (
+            key INTEGER PRIMARY KEY,
             source_id TEXT NOT NULL,
             message_id TEXT NOT NULL,
-            accepted_at INTEGER NOT NULL,
-            PRIMARY KEY (source_id, message_id)
-        ) WITHOUT ROWID;
+            accepted_at INTEGER NOT NULL
+        );
         CREATE INDEX message_ids_by_age ON message_ids (accepted_at);
         CREATE TABLE admin_tokens (
             id TEXT PRIMARY KEY,

@@ -71,6 +71,26 @@ internal sealed class SqliteWorkspaceStore(SqliteDatabase database) : IWorkspace
         command.ExecuteNonQuery();
     }
 
+    public void ReplaceEnvironmentAdminToken(string id, byte[] tokenHash, string scope, string name, long createdAt)
+    {
+        using var connection = database.Open();
+        using var transaction = connection.BeginTransaction();
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = """
+            DELETE FROM admin_tokens WHERE id LIKE 'env-%' AND token_hash <> $hash;
+            INSERT INTO admin_tokens (id, token_hash, scope, name, created_at) VALUES ($id, $hash, $scope, $name, $at)
+            ON CONFLICT DO NOTHING;
+            """;
+        command.Parameters.AddWithValue("$id", id);
+        command.Parameters.AddWithValue("$hash", tokenHash);
+        command.Parameters.AddWithValue("$scope", scope);
+        command.Parameters.AddWithValue("$name", name);
+        command.Parameters.AddWithValue("$at", createdAt);
+        command.ExecuteNonQuery();
+        transaction.Commit();
+    }
+
     public string? FindAdminTokenScope(byte[] tokenHash)
     {
         using var connection = database.Open();
