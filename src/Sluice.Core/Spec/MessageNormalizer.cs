@@ -85,16 +85,16 @@ public static class MessageNormalizer
         }
 
         var fields = new Fields();
-        foreach (var property in message.EnumerateObject())
-        {
-            fields.Set(Classify(property), property.Value);
-        }
-
         CallType type;
         Ids ids;
         Times times;
         try
         {
+            foreach (var property in message.EnumerateObject())
+            {
+                fields.Set(Classify(property), property.Value);
+            }
+
             times = default;
             rejection = Validate(ref fields, endpointType, out type, out ids);
             rejection ??= ResolveTimes(fields, request, out times);
