@@ -1,5 +1,3 @@
-using System.IO.Hashing;
-using System.Runtime.InteropServices;
 using Microsoft.Data.Sqlite;
 
 namespace Sluice.Storage.Sqlite;
@@ -15,25 +13,28 @@ internal sealed class SqliteEventStore : IEventStore
     private readonly SqliteCommand _rememberMessageId;
     private readonly SqliteCommand _insertEvent;
     private readonly SqliteCommand _pruneMessageIds;
+    private readonly SqliteCheckpointer _checkpointer;
 
     public SqliteEventStore(SqliteDatabase database)
     {
         _database = database;
         _writer = database.Open();
+        // Checkpoints run on a connection of their own, off the writer's thread (see SqliteCheckpointer).
+        SqliteDatabase.Execute(_writer, "PRAGMA wal_autocheckpoint=0;");
+        _checkpointer = new SqliteCheckpointer(database);
 
-        // Inserts the id, or takes over the row when it is older than the window or another id
-        // shares its hash; changes() = 0 means the same id was accepted within the window: a duplicate.
+        // Inserts the id, or refreshes one older than the window; changes() = 0 means a duplicate.
         _rememberMessageId = Prepare("""
-            INSERT INTO message_ids (key, source_id, message_id, accepted_at) VALUES ($key, $source, $id, $now)
-            ON CONFLICT (key) DO UPDATE SET source_id = excluded.source_id, message_id = excluded.message_id, accepted_at = excluded.accepted_at
-            WHERE message_ids.accepted_at < $since OR message_ids.message_id <> excluded.message_id OR message_ids.source_id <> excluded.source_id
-            """, "$key", "$source", "$id", "$now", "$since");
+            INSERT INTO message_ids (source_id, message_id, accepted_at) VALUES ($source, $id, $now)
+            ON CONFLICT (source_id, message_id) DO UPDATE SET accepted_at = excluded.accepted_at
+            WHERE message_ids.accepted_at < $since
+            """, "$source", "$id", "$now", "$since");
         _insertEvent = Prepare(
             "INSERT INTO events (source_id, message_id, type, received_at, body) VALUES ($source, $id, $type, $received, $body)",
             "$source", "$id", "$type", "$received", "$body");
         _pruneMessageIds = Prepare("""
-            DELETE FROM message_ids WHERE key IN (
-                SELECT key FROM message_ids WHERE accepted_at < $before ORDER BY accepted_at LIMIT $max)
+            DELETE FROM message_ids WHERE (source_id, message_id) IN (
+                SELECT source_id, message_id FROM message_ids WHERE accepted_at < $before ORDER BY accepted_at LIMIT $max)
             """, "$before", "$max");
     }
 
@@ -44,19 +45,18 @@ internal sealed class SqliteEventStore : IEventStore
         _insertEvent.Transaction = transaction;
         var remember = _rememberMessageId.Parameters;
         var insert = _insertEvent.Parameters;
-        remember[3].Value = now;
-        remember[4].Value = dedupeSince;
+        remember[2].Value = now;
+        remember[3].Value = dedupeSince;
         foreach (var batch in group)
         {
-            remember[1].Value = batch.SourceId;
+            remember[0].Value = batch.SourceId;
             insert[0].Value = batch.SourceId;
             insert[3].Value = batch.ReceivedAt;
             foreach (var pending in batch.Events)
             {
                 if (pending.CheckDuplicate)
                 {
-                    remember[0].Value = MessageIdKey(batch.SourceId, pending.MessageId);
-                    remember[2].Value = pending.MessageId;
+                    remember[1].Value = pending.MessageId;
                     if (_rememberMessageId.ExecuteNonQuery() == 0)
                     {
                         pending.IsDuplicate = true;
@@ -72,15 +72,6 @@ internal sealed class SqliteEventStore : IEventStore
         }
 
         transaction.Commit();
-    }
-
-    private static long MessageIdKey(string sourceId, string messageId)
-    {
-        var hash = new XxHash3();
-        hash.Append(MemoryMarshal.AsBytes(sourceId.AsSpan()));
-        hash.Append([0, 0]);
-        hash.Append(MemoryMarshal.AsBytes(messageId.AsSpan()));
-        return (long)hash.GetCurrentHashAsUInt64();
     }
 
     public IReadOnlyList<byte[]> ReadNewest(string sourceId, int limit)
@@ -110,6 +101,7 @@ internal sealed class SqliteEventStore : IEventStore
 
     public void Dispose()
     {
+        _checkpointer.Dispose();
         _rememberMessageId.Dispose();
         _insertEvent.Dispose();
         _pruneMessageIds.Dispose();
