@@ -1,6 +1,8 @@
 using System.CommandLine;
+using System.ComponentModel.DataAnnotations;
 using System.Net;
 using Sluice.Hosting;
+using Sluice.Ingest;
 using Sluice.Storage.Sqlite;
 using Sluice.Workspace;
 
@@ -20,8 +22,12 @@ internal static class ServeCommand
         var trustedProxy = new Option<string[]>("--trusted-proxy") { Description = "A proxy whose X-Forwarded-For is believed (repeatable; env SLUICE_TRUSTED_PROXIES, comma-separated)", AllowMultipleArgumentsPerToken = false };
         var durability = new Option<string>("--durability") { Description = "full: fsync every commit (default); normal: survive process crashes but not power loss", DefaultValueFactory = _ => "full" };
         durability.AcceptOnlyFromAmong("full", "normal");
+        var logFormat = new Option<string?>("--log-format") { Description = "text (default) or json: one JSON object per line (env SLUICE_LOG_FORMAT)" };
+        logFormat.AcceptOnlyFromAmong("text", "json");
+        var maxMessageBytes = new Option<int?>("--max-message-bytes") { Description = $"Largest single message in bytes (default {Spec.MessageLimits.DefaultMaxMessageBytes}, Segment's 32 KB)" };
+        var maxBatchBytes = new Option<int?>("--max-batch-bytes") { Description = $"Largest decoded batch body in bytes (default {Spec.MessageLimits.DefaultMaxBatchBytes}, Segment's 500 KB)" };
 
-        var command = new Command("serve", "Run the Sluice server.") { urls, data, config, store, postgres, trustedProxy, durability };
+        var command = new Command("serve", "Run the Sluice server.") { urls, data, config, store, postgres, trustedProxy, durability, logFormat, maxMessageBytes, maxBatchBytes };
         command.SetAction(async (parse, cancellation) =>
         {
             if (parse.GetValue(store) == "postgres")
@@ -52,6 +58,12 @@ internal static class ServeCommand
                 AdminToken = Env("SLUICE_ADMIN_TOKEN"),
                 TrustedProxies = proxies,
                 Durability = parse.GetValue(durability) == "normal" ? SqliteDurability.Normal : SqliteDurability.Full,
+                JsonLogs = (parse.GetValue(logFormat) ?? Env("SLUICE_LOG_FORMAT")) == "json",
+                Ingest = new IngestOptions
+                {
+                    MaxMessageBytes = parse.GetValue(maxMessageBytes) ?? Spec.MessageLimits.DefaultMaxMessageBytes,
+                    MaxBatchBytes = parse.GetValue(maxBatchBytes) ?? Spec.MessageLimits.DefaultMaxBatchBytes,
+                },
             };
 
             WebApplication app;
@@ -60,6 +72,11 @@ internal static class ServeCommand
                 app = SluiceServer.Build(options);
             }
             catch (WorkspaceFileException exception)
+            {
+                await Console.Error.WriteLineAsync("sluice: " + exception.Message);
+                return 2;
+            }
+            catch (ValidationException exception)
             {
                 await Console.Error.WriteLineAsync("sluice: " + exception.Message);
                 return 2;

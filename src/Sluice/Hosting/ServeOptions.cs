@@ -30,6 +30,9 @@ public sealed record ServeOptions
 
     public IngestOptions Ingest { get; init; } = new();
 
+    /// <summary>One JSON object per log line (for log shippers); <c>--log-format json</c> or <c>SLUICE_LOG_FORMAT=json</c>.</summary>
+    public bool JsonLogs { get; init; }
+
     /// <summary>Print what a newcomer needs (write keys, token, a curl) on start-up.</summary>
     public bool Announce { get; init; } = true;
 }

@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using Prometheus;
 using Sluice.Admin;
 using Sluice.Ingest;
@@ -15,17 +16,30 @@ public static class SluiceServer
     /// <summary>Loads the workspace, opens the store and builds the app. A bad workspace file throws <see cref="WorkspaceFileException"/>.</summary>
     public static WebApplication Build(ServeOptions options, TimeProvider? time = null, Action<ILoggingBuilder>? logging = null)
     {
+        Validator.ValidateObject(options.Ingest, new ValidationContext(options.Ingest), validateAllProperties: true);
         var workspace = options.ConfigFile is { } file ? WorkspaceFileLoader.Load(file) : null;
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         builder.WebHost.UseUrls(options.Urls);
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
         builder.Logging.ClearProviders();
-        builder.Logging.AddSimpleConsole(console =>
+        if (options.JsonLogs)
         {
-            console.SingleLine = true;
-            console.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
-            console.UseUtcTimestamp = true;
-        });
+            builder.Logging.AddJsonConsole(console =>
+            {
+                console.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
+                console.UseUtcTimestamp = true;
+            });
+        }
+        else
+        {
+            builder.Logging.AddSimpleConsole(console =>
+            {
+                console.SingleLine = true;
+                console.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+                console.UseUtcTimestamp = true;
+            });
+        }
+
         builder.Logging.SetMinimumLevel(LogLevel.Information);
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         logging?.Invoke(builder.Logging);

@@ -17,7 +17,7 @@ public sealed record IngestOptions
     /// Encoded bytes that may wait for the group commit. Past this the Tracking API answers 503 with
     /// Retry-After instead of growing memory. Default 64 MB.
     /// </summary>
-    [Range(1024 * 1024, 4L * 1024 * 1024 * 1024)]
+    [Range(1, 4L * 1024 * 1024 * 1024)]
     public long MaxQueuedBytes { get; init; } = 64L * 1024 * 1024;
 
     /// <summary>Most events written in one transaction. Default 5,000.</summary>

@@ -20,3 +20,19 @@ public sealed class ClientAddressTests
         Assert.Equal("198.51.100.9", (string?)Assert.Single(await server.EventsAsync())!["context"]!["ip"]);
     }
 }
+
+public sealed class ConfigurableLimitsTests
+{
+    [Fact]
+    public async Task The_message_size_limit_is_configurable_and_named_in_the_answer()
+    {
+        await using var server = await InProcessServer.StartAsync(o => o with { Ingest = o.Ingest with { MaxMessageBytes = 2048 } });
+
+        var small = await server.PostAsync("/v1/track", """{"userId":"u","event":"E"}""");
+        var large = await server.PostAsync("/v1/track", "{\"userId\":\"u\",\"event\":\"E\",\"properties\":{\"x\":\"" + new string('x', 3000) + "\"}}");
+
+        Assert.Equal(HttpStatusCode.OK, small.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, large.StatusCode);
+        Assert.Contains("2048", await large.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+}

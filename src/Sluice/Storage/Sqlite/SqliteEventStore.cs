@@ -1,3 +1,6 @@
+using System.Buffers;
+using System.Runtime.InteropServices;
+using System.Text.Json;
 using Microsoft.Data.Sqlite;
 
 namespace Sluice.Storage.Sqlite;
@@ -10,28 +13,23 @@ internal sealed class SqliteEventStore : IEventStore
 {
     private readonly SqliteDatabase _database;
     private readonly SqliteConnection _writer;
-    private readonly SqliteCommand _rememberMessageId;
-    private readonly SqliteCommand _insertEvent;
+    private readonly SqliteStatement _rememberMessageId;
+    private readonly SqliteStatement _insertMessages;
     private readonly SqliteCommand _pruneMessageIds;
-    private readonly SqliteCheckpointer _checkpointer;
+    private readonly ArrayBufferWriter<byte> _array = new(64 * 1024);
 
     public SqliteEventStore(SqliteDatabase database)
     {
         _database = database;
         _writer = database.Open();
-        // Checkpoints run on a connection of their own, off the writer's thread (see SqliteCheckpointer).
-        SqliteDatabase.Execute(_writer, "PRAGMA wal_autocheckpoint=0;");
-        _checkpointer = new SqliteCheckpointer(database);
 
         // Inserts the id, or refreshes one older than the window; changes() = 0 means a duplicate.
-        _rememberMessageId = Prepare("""
-            INSERT INTO message_ids (source_id, message_id, accepted_at) VALUES ($source, $id, $now)
+        _rememberMessageId = new SqliteStatement(_writer, """
+            INSERT INTO message_ids (source_id, message_id, accepted_at) VALUES (?1, ?2, ?3)
             ON CONFLICT (source_id, message_id) DO UPDATE SET accepted_at = excluded.accepted_at
-            WHERE message_ids.accepted_at < $since
-            """, "$source", "$id", "$now", "$since");
-        _insertEvent = Prepare(
-            "INSERT INTO events (source_id, message_id, type, received_at, body) VALUES ($source, $id, $type, $received, $body)",
-            "$source", "$id", "$type", "$received", "$body");
+            WHERE message_ids.accepted_at < ?4
+            """);
+        _insertMessages = new SqliteStatement(_writer, "INSERT INTO inbox (source_id, received_at, message_count, messages) VALUES (?1, ?2, ?3, ?4)");
         _pruneMessageIds = Prepare("""
             DELETE FROM message_ids WHERE (source_id, message_id) IN (
                 SELECT source_id, message_id FROM message_ids WHERE accepted_at < $before ORDER BY accepted_at LIMIT $max)
@@ -41,34 +39,40 @@ internal sealed class SqliteEventStore : IEventStore
     public void Append(IReadOnlyList<EventBatch> group, long now, long dedupeSince)
     {
         using var transaction = _writer.BeginTransaction();
-        _rememberMessageId.Transaction = transaction;
-        _insertEvent.Transaction = transaction;
-        var remember = _rememberMessageId.Parameters;
-        var insert = _insertEvent.Parameters;
-        remember[2].Value = now;
-        remember[3].Value = dedupeSince;
+        _rememberMessageId.Bind(3, now);
+        _rememberMessageId.Bind(4, dedupeSince);
         foreach (var batch in group)
         {
-            remember[0].Value = batch.SourceId;
-            insert[0].Value = batch.SourceId;
-            insert[3].Value = batch.ReceivedAt;
+            _rememberMessageId.Bind(1, batch.SourceId);
+            _array.ResetWrittenCount();
+            var count = 0;
             foreach (var pending in batch.Events)
             {
                 if (pending.CheckDuplicate)
                 {
-                    remember[1].Value = pending.MessageId;
-                    if (_rememberMessageId.ExecuteNonQuery() == 0)
+                    _rememberMessageId.Bind(2, pending.MessageId);
+                    if (_rememberMessageId.Execute() == 0)
                     {
                         pending.IsDuplicate = true;
                         continue;
                     }
                 }
 
-                insert[1].Value = pending.MessageId;
-                insert[2].Value = pending.Type;
-                insert[4].Value = pending.Body;
-                _insertEvent.ExecuteNonQuery();
+                Append(count++ == 0 ? (byte)'[' : (byte)',');
+                _array.Write(pending.Body);
             }
+
+            if (count == 0)
+            {
+                continue;
+            }
+
+            Append((byte)']');
+            _insertMessages.Bind(1, batch.SourceId);
+            _insertMessages.Bind(2, batch.ReceivedAt);
+            _insertMessages.Bind(3, count);
+            _insertMessages.Bind(4, _array.WrittenSpan);
+            _insertMessages.Execute();
         }
 
         transaction.Commit();
@@ -78,17 +82,21 @@ internal sealed class SqliteEventStore : IEventStore
     {
         using var connection = _database.Open();
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT body FROM events WHERE source_id = $source ORDER BY seq DESC LIMIT $limit";
+        command.CommandText = "SELECT messages FROM inbox WHERE source_id = $source ORDER BY seq DESC";
         command.Parameters.AddWithValue("$source", sourceId);
-        command.Parameters.AddWithValue("$limit", limit);
         using var reader = command.ExecuteReader();
-        var bodies = new List<byte[]>();
-        while (reader.Read())
+        var newest = new List<byte[]>(Math.Min(limit, 1024));
+        while (newest.Count < limit && reader.Read())
         {
-            bodies.Add((byte[])reader.GetValue(0));
+            using var messages = JsonDocument.Parse((byte[])reader.GetValue(0));
+            var array = messages.RootElement;
+            for (var i = array.GetArrayLength() - 1; i >= 0 && newest.Count < limit; i--)
+            {
+                newest.Add(JsonMarshal.GetRawUtf8Value(array[i]).ToArray());
+            }
         }
 
-        return bodies;
+        return newest;
     }
 
     public int PruneMessageIds(long olderThan, int max)
@@ -101,11 +109,16 @@ internal sealed class SqliteEventStore : IEventStore
 
     public void Dispose()
     {
-        _checkpointer.Dispose();
         _rememberMessageId.Dispose();
-        _insertEvent.Dispose();
+        _insertMessages.Dispose();
         _pruneMessageIds.Dispose();
         _writer.Dispose();
+    }
+
+    private void Append(byte value)
+    {
+        _array.GetSpan(1)[0] = value;
+        _array.Advance(1);
     }
 
     private SqliteCommand Prepare(string sql, params string[] parameters)

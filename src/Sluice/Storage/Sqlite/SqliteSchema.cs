@@ -13,15 +13,17 @@ internal static class SqliteSchema
             name TEXT NOT NULL,
             write_key TEXT NOT NULL UNIQUE
         );
-        CREATE TABLE events (
+        -- The inbox: one row per accepted request, holding its stored messages as a UTF-8 JSON
+        -- array in request order. A batch of 100 messages is one row, not 100: per-row B-tree work
+        -- is what limits SQLite's insert rate, and the whole batch is written and read together.
+        CREATE TABLE inbox (
             seq INTEGER PRIMARY KEY,
             source_id TEXT NOT NULL,
-            message_id TEXT NOT NULL,
-            type TEXT NOT NULL,
             received_at INTEGER NOT NULL,
-            body BLOB NOT NULL
+            message_count INTEGER NOT NULL,
+            messages BLOB NOT NULL
         );
-        CREATE INDEX events_by_source ON events (source_id, seq);
+        CREATE INDEX inbox_by_source ON inbox (source_id, seq);
         -- De-duplication window: one row per (source, messageId) accepted in the last 24 hours.
         -- Keyed by the texts, not a hash: client messageIds mostly start with a time or a counter
         -- (analytics-node: node-next-<epoch ms>-…), so new keys land at the right edge of the
