@@ -9,6 +9,8 @@ internal sealed class SluiceMetrics
     {
         Registry = Metrics.NewCustomRegistry();
         var factory = Metrics.WithCustomRegistry(Registry);
+        // Exemplars (trace ids on samples) cost a clock read and a pooled object on every increment of the hot path, and nothing here records traces.
+        factory.ExemplarBehavior = ExemplarBehavior.NoExemplars();
         Received = factory.CreateCounter("sluice_messages_received_total", "Messages received by the Tracking API, valid or not.", "source");
         Accepted = factory.CreateCounter("sluice_messages_accepted_total", "Messages stored (acknowledged durable).", "source");
         Rejected = factory.CreateCounter("sluice_messages_rejected_total", "Messages or requests rejected, by reason.", "reason");

@@ -22,6 +22,7 @@ internal sealed class SqliteEventStore : IEventStore
     {
         _database = database;
         _writer = database.Open();
+        SqliteDatabase.Execute(_writer, "PRAGMA cache_size=-32768;");
 
         // Inserts the id, or refreshes one older than the window; changes() = 0 means a duplicate.
         _rememberMessageId = new SqliteStatement(_writer, """
