@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using Sluice.Actions.Fql;
+using Sluice.Actions.Mapping;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
@@ -249,6 +251,26 @@ public sealed partial class WorkspaceFileLoader
             ? ToJson(mappingNode, $"{path}.mapping") as JsonObject ?? NotAMapping(mappingNode, $"{path}.mapping")
             : [];
         var enabled = Boolean(map, path, "enabled") ?? true;
+        if (trigger is not null)
+        {
+            CheckFql(map["trigger"], $"{path}.trigger", trigger);
+        }
+
+        if (map.Children.ContainsKey(new YamlScalarNode("mapping")))
+        {
+            try
+            {
+                CompiledMapping.Compile(mapping);
+            }
+            catch (MappingValidationException exception)
+            {
+                foreach (var error in exception.Errors)
+                {
+                    Problem(map["mapping"], $"{path}.mapping", error);
+                }
+            }
+        }
+
         return name is null || action is null || trigger is null
             ? null
             : new MappingDefinition { Name = name, Action = action, Trigger = trigger, Mapping = mapping, Enabled = enabled };
@@ -264,6 +286,11 @@ public sealed partial class WorkspaceFileLoader
         CheckKeys(map, path, "name", "if", "drop", "sample", "block", "allow");
         var name = String(map, path, "name", required: true);
         var condition = String(map, path, "if", required: false);
+        if (condition is not null)
+        {
+            CheckFql(map["if"], $"{path}.if", condition);
+        }
+
         var drop = Boolean(map, path, "drop");
         double? sample = null;
         if (String(map, path, "sample", required: false) is { } sampleText)
@@ -291,6 +318,15 @@ public sealed partial class WorkspaceFileLoader
         }
 
         return name is null ? null : new FilterDefinition { Name = name, If = condition, Drop = drop ?? false, Sample = sample, Block = block, Allow = allow };
+    }
+
+    /// <summary>Triggers and filter conditions are compiled on load, so that a typo stops start-up instead of silently matching nothing.</summary>
+    private void CheckFql(YamlNode node, string path, string text)
+    {
+        if (!FqlExpression.TryCompile(text, out _, out var error))
+        {
+            Problem(node, path, $"invalid FQL: {error.Message}");
+        }
     }
 
     private List<string>? FieldList(YamlMappingNode map, string path, string key)

@@ -31,7 +31,11 @@ internal static class JsValues
     {
         if (node is JsonValue value && value.GetValueKind() == JsonValueKind.Number)
         {
-            number = value.GetValue<double>();
+            // Values parsed from JSON convert to double; values made from a CLR number (YAML settings, counts) only to their own type.
+            number = value.TryGetValue<double>(out var d) ? d
+                : value.TryGetValue<long>(out var l) ? l
+                : value.TryGetValue<int>(out var i) ? i
+                : double.Parse(value.ToJsonString(), CultureInfo.InvariantCulture);
             return true;
         }
 

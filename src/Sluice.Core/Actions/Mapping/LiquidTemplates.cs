@@ -105,7 +105,7 @@ internal static partial class LiquidTemplates
             return boolean;
         }
 
-        return node.GetValueKind() == JsonValueKind.Number ? node.GetValue<decimal>() : null;
+        return JsValues.IsNumber(node, out var number) ? (decimal)number : null;
     }
 
     /// <summary>An event object: members read by name, printed as liquidjs prints objects.</summary>

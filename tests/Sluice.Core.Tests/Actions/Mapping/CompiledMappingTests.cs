@@ -86,6 +86,17 @@ public sealed class CompiledMappingTests
     }
 
     [Fact]
+    public void Mappings_built_in_code_with_CLR_numbers_validate_and_resolve()
+    {
+        var exception = Assert.Throws<MappingValidationException>(() => CompiledMapping.Compile(new JsonObject { ["a"] = new JsonObject { ["@path"] = 5L } }));
+        var literal = CompiledMapping.Compile(new JsonObject { ["n"] = new JsonObject { ["@template"] = "{{properties.total}}" }, ["k"] = 2.5m }).Transform(Event).Value!;
+
+        Assert.Equal("/a/@path should be a string or a mapping directive but it is a number.", exception.Message);
+        Assert.Equal("30", (string?)literal["n"]);
+        Assert.Equal(2.5m, (decimal)literal["k"]!);
+    }
+
+    [Fact]
     public void Data_that_is_not_an_object_is_refused()
     {
         var mapping = CompiledMapping.Compile(JsonNode.Parse("""{"a":{"@path":"$.userId"}}"""));
