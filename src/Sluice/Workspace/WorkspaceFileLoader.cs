@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Sluice.Actions.Fql;
 using Sluice.Actions.Mapping;
+using Sluice.Destinations;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
@@ -185,10 +186,16 @@ public sealed partial class WorkspaceFileLoader
 
         var mappings = new List<MappingDefinition>();
         var mappingNames = new HashSet<string>(StringComparer.Ordinal);
+        var catalogEntry = type is null ? null : DestinationCatalog.Find(type);
         foreach (var (mappingNode, mappingPath) in Items(map, "mappings", path))
         {
             if (ReadMapping(mappingNode, mappingPath) is { } mapping)
             {
+                if (catalogEntry is not null && !catalogEntry.Actions.ContainsKey(mapping.Action))
+                {
+                    Problem(((YamlMappingNode)mappingNode)["action"], $"{mappingPath}.action", $"{catalogEntry.Name} has no action '{mapping.Action}'; it has: {string.Join(", ", catalogEntry.Actions.Keys)}");
+                }
+
                 if (!mappingNames.Add(mapping.Name))
                 {
                     Problem(mappingNode, $"{mappingPath}.name", $"duplicate mapping name '{mapping.Name}'");

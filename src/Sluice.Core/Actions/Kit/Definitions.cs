@@ -1,0 +1,158 @@
+using System.Text.Json.Nodes;
+
+namespace Sluice.Actions.Kit;
+
+/// <summary>The type of an action's input field, as in Segment's destination-kit.</summary>
+public enum FieldType
+{
+    String,
+    Text,
+    Password,
+    Number,
+    Integer,
+    Boolean,
+    Datetime,
+    Object,
+}
+
+/// <summary>One field of an action's payload: its schema, and the mapping a new mapping starts with.</summary>
+public sealed record InputField
+{
+    public required string Label { get; init; }
+
+    public string Description { get; init; } = "";
+
+    public required FieldType Type { get; init; }
+
+    public bool Required { get; init; }
+
+    /// <summary>The field holds a list of values of <see cref="Type"/>.</summary>
+    public bool Multiple { get; init; }
+
+    public bool AllowNull { get; init; }
+
+    public IReadOnlyList<string>? Choices { get; init; }
+
+    /// <summary>Declared sub-fields of an object field; undeclared keys are dropped unless <see cref="AdditionalProperties"/>.</summary>
+    public IReadOnlyDictionary<string, InputField>? Properties { get; init; }
+
+    public bool AdditionalProperties { get; init; }
+
+    /// <summary>A JSON-schema format to check: <c>uri</c>, <c>email</c>, <c>date-time</c>, <c>uuid</c>.</summary>
+    public string? Format { get; init; }
+
+    /// <summary>Least string length or number (ignored when 0, as in the reference).</summary>
+    public double? Minimum { get; init; }
+
+    public double? Maximum { get; init; }
+
+    /// <summary>A literal or a mapping directive; presets and new mappings start from it. Not applied at run time.</summary>
+    public JsonNode? Default { get; init; }
+
+    /// <summary>Kept out of the catalog's editing views (e.g. webhook's <c>batch_keys</c>).</summary>
+    public bool Hidden { get; init; }
+}
+
+/// <summary>The type of a destination setting.</summary>
+public enum SettingType
+{
+    String,
+    Password,
+    Boolean,
+    Number,
+}
+
+/// <summary>A destination-level setting (an API key, a region, a base URL).</summary>
+public sealed record SettingField
+{
+    public required string Label { get; init; }
+
+    public string Description { get; init; } = "";
+
+    public required SettingType Type { get; init; }
+
+    public bool Required { get; init; }
+
+    public JsonNode? Default { get; init; }
+
+    /// <summary>Secrets are never shown back by the Admin API or the web app.</summary>
+    public bool IsSecret => Type == SettingType.Password;
+}
+
+/// <summary>
+/// An HTTP request an action wants sent. Actions are pure: they build requests, the dispatcher
+/// sends them and classifies the answer, so that every action can be tested without a network.
+/// </summary>
+public sealed record OutgoingRequest
+{
+    public required string Method { get; init; }
+
+    public required Uri Url { get; init; }
+
+    public IReadOnlyList<KeyValuePair<string, string>> Headers { get; init; } = [];
+
+    public byte[]? Body { get; init; }
+
+    /// <summary>The messageId(s) of the event(s) this request carries, for the delivery log and de-duplication downstream.</summary>
+    public IReadOnlyList<string> MessageIds { get; init; } = [];
+}
+
+/// <summary>What an action's perform receives for one event.</summary>
+public sealed record ActionInput(JsonObject Payload, JsonObject Settings, JsonObject Event);
+
+/// <summary>What an action's performBatch receives: the payloads of events that share a batch.</summary>
+public sealed record BatchInput(IReadOnlyList<JsonObject> Payloads, JsonObject Settings, IReadOnlyList<JsonObject> Events);
+
+public sealed record ActionDefinition
+{
+    public required string Slug { get; init; }
+
+    public required string Title { get; init; }
+
+    public string Description { get; init; } = "";
+
+    /// <summary>The trigger a new mapping of this action starts with (FQL).</summary>
+    public string? DefaultSubscription { get; init; }
+
+    public required IReadOnlyDictionary<string, InputField> Fields { get; init; }
+
+    public required Func<ActionInput, IReadOnlyList<OutgoingRequest>> Perform { get; init; }
+
+    public Func<BatchInput, IReadOnlyList<OutgoingRequest>>? PerformBatch { get; init; }
+
+    /// <summary>The mapping of the fields' defaults: a preset's mapping, and where a new mapping starts.</summary>
+    public JsonObject DefaultMapping()
+    {
+        var mapping = new JsonObject();
+        foreach (var (key, field) in Fields)
+        {
+            if (field.Default is not null)
+            {
+                mapping[key] = field.Default.DeepClone();
+            }
+        }
+
+        return mapping;
+    }
+}
+
+/// <summary>A mapping a destination starts with when its presets are on.</summary>
+public sealed record Preset(string Name, string Subscribe, string ActionSlug, JsonObject Mapping);
+
+/// <summary>A destination of the catalog: its settings, actions and presets.</summary>
+public sealed record DestinationDefinition
+{
+    /// <summary>The catalog name; also its key in the Integrations object.</summary>
+    public required string Name { get; init; }
+
+    /// <summary>The slug used in the workspace file (<c>type:</c>).</summary>
+    public required string Slug { get; init; }
+
+    public string Description { get; init; } = "";
+
+    public required IReadOnlyDictionary<string, SettingField> Settings { get; init; }
+
+    public required IReadOnlyDictionary<string, ActionDefinition> Actions { get; init; }
+
+    public IReadOnlyList<Preset> Presets { get; init; } = [];
+}

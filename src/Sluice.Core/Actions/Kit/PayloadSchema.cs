@@ -1,0 +1,331 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Sluice.Actions.Mapping;
+using Sluice.Spec;
+
+namespace Sluice.Actions.Kit;
+
+/// <summary>
+/// A payload that does not fit its action's fields: a required field is missing or a value cannot be
+/// coerced. The delivery is skipped with this message, never retried (Segment: PAYLOAD_VALIDATION_FAILED).
+/// </summary>
+public sealed class PayloadValidationException(string message) : Exception(message);
+
+/// <summary>
+/// What destination-kit does between the mapping and perform: drop empty values the fields cannot
+/// hold, drop undeclared keys, coerce values to the declared types (AJV <c>coerceTypes: "array"</c>)
+/// and check required fields, with the reference's messages.
+/// </summary>
+public static class PayloadSchema
+{
+    /// <summary>Returns the payload as perform sees it; throws <see cref="PayloadValidationException"/> with every problem joined.</summary>
+    /// <param name="inBatch">Batch mode keeps a root "" for string fields (the reference does).</param>
+    public static JsonObject Validate(JsonObject payload, IReadOnlyDictionary<string, InputField> fields, bool inBatch = false)
+    {
+        var errors = new List<string>();
+        var result = ValidateObject(payload, fields, additionalProperties: false, root: true, inBatch, "", errors);
+        return errors.Count > 0 ? throw new PayloadValidationException(string.Join(" ", errors)) : result;
+    }
+
+    private static JsonObject ValidateObject(
+        JsonObject input,
+        IReadOnlyDictionary<string, InputField> fields,
+        bool additionalProperties,
+        bool root,
+        bool inBatch,
+        string pointer,
+        List<string> errors)
+    {
+        var output = new JsonObject();
+        List<string>? invalid = null;
+        foreach (var (key, value) in input)
+        {
+            if (!fields.TryGetValue(key, out var field))
+            {
+                if (additionalProperties)
+                {
+                    output[key] = value?.DeepClone();
+                }
+
+                continue;
+            }
+
+            if (IsEmptyFor(field, value, root, inBatch))
+            {
+                continue;
+            }
+
+            if (Coerce(field, value, $"{pointer}/{key}", root, errors) is { } coerced)
+            {
+                output[key] = coerced.Value;
+            }
+            else
+            {
+                (invalid ??= []).Add(key);
+            }
+        }
+
+        foreach (var (key, field) in fields)
+        {
+            // A value that is there but wrong has its own message; "missing" would be a second, false one.
+            if (field.Required && !output.ContainsKey(key) && invalid?.Contains(key) != true)
+            {
+                errors.Add(pointer.Length == 0
+                    ? $"The root value is missing the required field '{key}'."
+                    : $"The value at {pointer} is missing the required field '{key}'.");
+            }
+        }
+
+        return output;
+    }
+
+    /// <summary>removeEmptyValues: values the field cannot hold are treated as absent (so a required field is then missing).</summary>
+    private static bool IsEmptyFor(InputField field, JsonNode? value, bool root, bool inBatch)
+    {
+        if (value is null)
+        {
+            return !field.AllowNull;
+        }
+
+        if (!JsValues.IsString(value, out var text) || text.Length > 0 || field.Multiple)
+        {
+            return false;
+        }
+
+        var holdsStrings = field.Type is FieldType.String or FieldType.Text or FieldType.Password or FieldType.Datetime;
+        return !holdsStrings || (root && !inBatch);
+    }
+
+    private static Resolved? Coerce(InputField field, JsonNode? value, string pointer, bool root, List<string> errors)
+    {
+        if (value is null)
+        {
+            return Resolved.Of(null);
+        }
+
+        if (!field.Multiple)
+        {
+            return CoerceOne(field, value, Subject(field, pointer, root), errors);
+        }
+
+        var items = value is JsonArray array ? array : new JsonArray(value.DeepClone());
+        var coerced = new JsonArray();
+        for (var i = 0; i < items.Count; i++)
+        {
+            if (items[i] is null && !field.AllowNull)
+            {
+                continue;
+            }
+
+            if (CoerceOne(field, items[i], $"The value at {pointer}/{i}", errors) is { } item)
+            {
+                coerced.Add(item.Value);
+            }
+        }
+
+        return Resolved.Of(coerced);
+    }
+
+    /// <summary>How a message names the value: the field's label at the root, a JSON pointer below it.</summary>
+    private static string Subject(InputField field, string pointer, bool root) =>
+        root && field.Label.Length > 0 ? char.ToUpperInvariant(field.Label[0]) + field.Label[1..] : $"The value at {pointer}";
+
+    private static Resolved? CoerceOne(InputField field, JsonNode? value, string subject, List<string> errors)
+    {
+        if (value is null)
+        {
+            return Resolved.Of(null);
+        }
+
+        JsonNode? result;
+        switch (field.Type)
+        {
+            case FieldType.String or FieldType.Text or FieldType.Password:
+                if (value is JsonArray { Count: 1 } single && single[0] is not (JsonArray or JsonObject))
+                {
+                    value = single[0];
+                }
+
+                if (value is JsonObject or JsonArray or null)
+                {
+                    return Fail($"{subject} must be a string but it was {Described(value)}.");
+                }
+
+                result = JsonValue.Create(JsValues.ToJsString(value));
+                break;
+            case FieldType.Number or FieldType.Integer:
+                if (!ToNumber(value, out var number))
+                {
+                    return Fail($"{subject} must be a number but it was {Described(value)}.");
+                }
+
+                if (field.Type == FieldType.Integer && Math.Floor(number) != number)
+                {
+                    return Fail($"{subject} must be an integer but it was a number.");
+                }
+
+                result = field.Type == FieldType.Integer || (Math.Floor(number) == number && Math.Abs(number) < 9e15)
+                    ? JsonValue.Create((long)number)
+                    : JsonValue.Create(number);
+                if (!InRange(field, number, subject, errors))
+                {
+                    return null;
+                }
+
+                break;
+            case FieldType.Boolean:
+                if (JsValues.IsBoolean(value, out var boolean))
+                {
+                    result = JsonValue.Create(boolean);
+                }
+                else if (JsValues.IsString(value, out var flag) && flag is "true" or "false")
+                {
+                    result = JsonValue.Create(flag == "true");
+                }
+                else if (JsValues.IsNumber(value, out var bit) && bit is 0 or 1)
+                {
+                    result = JsonValue.Create(bit == 1);
+                }
+                else
+                {
+                    return Fail($"{subject} must be a boolean but it was {Described(value)}.");
+                }
+
+                break;
+            case FieldType.Datetime:
+                if (JsValues.IsNumber(value, out _) || (JsValues.IsString(value, out var date) && IsDateLike(date)))
+                {
+                    result = value.DeepClone();
+                    break;
+                }
+
+                return Fail($"{subject} must be a valid date-like string but it was not.");
+            case FieldType.Object:
+                if (value is not JsonObject obj)
+                {
+                    return Fail($"{subject} must be an object but it was {Described(value)}.");
+                }
+
+                result = field.Properties is { } properties
+                    ? ValidateObject(obj, properties, field.AdditionalProperties, root: false, inBatch: false, "", errors)
+                    : obj.DeepClone();
+                break;
+            default:
+                result = value.DeepClone();
+                break;
+        }
+
+        if (field.Choices is { Count: > 0 } choices && !(JsValues.IsString(result, out var choice) && choices.Contains(choice)))
+        {
+            return Fail($"{subject} must be one of: {JoinChoices(choices)}.");
+        }
+
+        if (field.Type is FieldType.String && JsValues.IsString(result, out var checkedText) && !LengthAllowed(field, checkedText, subject, errors))
+        {
+            return null;
+        }
+
+        if (field.Format is { } format && JsValues.IsString(result, out var formatted) && !FormatHolds(format, formatted))
+        {
+            return Fail($"{subject} must be a valid {FormatName(format)} string but it was not.");
+        }
+
+        return Resolved.Of(result);
+
+        Resolved? Fail(string message)
+        {
+            errors.Add(message);
+            return null;
+        }
+    }
+
+    /// <summary>JavaScript's Number() on what AJV coerces: numeric strings (trimmed), booleans.</summary>
+    private static bool ToNumber(JsonNode value, out double number)
+    {
+        if (JsValues.IsNumber(value, out number))
+        {
+            return true;
+        }
+
+        if (JsValues.IsBoolean(value, out var boolean))
+        {
+            number = boolean ? 1 : 0;
+            return true;
+        }
+
+        return JsValues.IsString(value, out var text)
+            && text.Trim().Length > 0
+            && double.TryParse(text.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out number)
+            && double.IsFinite(number);
+    }
+
+    private static bool InRange(InputField field, double number, string subject, List<string> errors)
+    {
+        if (field.Minimum is > 0 and var minimum && number < minimum)
+        {
+            errors.Add($"{subject} must be greater than or equal to {JsValues.NumberToString(minimum)}.");
+            return false;
+        }
+
+        if (field.Maximum is > 0 and var maximum && number > maximum)
+        {
+            errors.Add($"{subject} must be less than or equal to {JsValues.NumberToString(maximum)}.");
+            return false;
+        }
+
+        return true;
+    }
+
+    private static bool LengthAllowed(InputField field, string text, string subject, List<string> errors)
+    {
+        if (field.Minimum is > 0 and var minimum && text.Length < minimum)
+        {
+            errors.Add($"{subject} must be {minimum} characters or more but it was {Characters(text.Length)}.");
+            return false;
+        }
+
+        if (field.Maximum is > 0 and var maximum && text.Length > maximum)
+        {
+            errors.Add($"{subject} must be {maximum} characters or fewer but it was {Characters(text.Length)}.");
+            return false;
+        }
+
+        return true;
+
+        static string Characters(int n) => n == 1 ? "1 character" : $"{n} characters";
+    }
+
+    /// <summary>dayjs-like: ISO-8601 and date-only strings, or digits (epoch seconds).</summary>
+    private static bool IsDateLike(string text) =>
+        text.Length > 0 && (text.All(char.IsAsciiDigit) || IsoTimestamp.TryParseMilliseconds(text, out _));
+
+    private static bool FormatHolds(string format, string text) => format switch
+    {
+        "uri" => Uri.TryCreate(text, UriKind.Absolute, out _),
+        "email" => text.IndexOf('@', StringComparison.Ordinal) is > 0 and var at && at < text.Length - 1 && !text.Contains(' ', StringComparison.Ordinal),
+        "date-time" => IsoTimestamp.TryParseMilliseconds(text, out _),
+        "uuid" => Guid.TryParse(text, out _),
+        _ => true,
+    };
+
+    private static string FormatName(string format) => format switch
+    {
+        "email" => "email address",
+        "uri" => "uri",
+        _ => format,
+    };
+
+    private static string Described(JsonNode? value) => JsValues.TypeName(value) switch
+    {
+        "array" => "an array",
+        "object" => "an object",
+        "null" => "null",
+        var name => "a " + name,
+    };
+
+    private static string JoinChoices(IReadOnlyList<string> choices)
+    {
+        var quoted = choices.Select(c => $"\"{c}\"").ToList();
+        return quoted.Count == 1 ? quoted[0] : string.Join(", ", quoted.Take(quoted.Count - 1)) + " or " + quoted[^1];
+    }
+}
