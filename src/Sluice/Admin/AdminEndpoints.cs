@@ -1,5 +1,8 @@
 using System.Text.Json;
+using Sluice.Routing;
+using Sluice.Spec;
 using Sluice.Storage;
+using Sluice.Storage.Sqlite;
 using Sluice.Workspace;
 
 namespace Sluice.Admin;
@@ -14,6 +17,9 @@ internal static class AdminEndpoints
     {
         var api = endpoints.MapGroup("/api/v1").AddEndpointFilter(RequireToken);
         api.MapGet("/sources/{id}/events", ListEvents);
+        api.MapGet("/destinations/{id}/deliveries", ListDeliveries);
+        api.MapGet("/destinations/{id}/stats", DeliveryStats);
+        api.MapPost("/destinations/{id}/replay", Replay);
         return endpoints;
     }
 
@@ -30,6 +36,115 @@ internal static class AdminEndpoints
 
         return await next(invocation);
     }
+
+    private static IResult ListDeliveries(HttpContext http, string id, RoutingTable table, IDeliveryStore deliveries)
+    {
+        if (table.Find(id) is null)
+        {
+            return AdminResults.Error(StatusCodes.Status404NotFound, "not_found", $"no destination has the id '{id}'");
+        }
+
+        var limit = DefaultEventLimit;
+        if (http.Request.Query.TryGetValue("limit", out var limitText)
+            && (!int.TryParse(limitText, out limit) || limit is < 1 or > MaxEventLimit))
+        {
+            return AdminResults.Error(StatusCodes.Status400BadRequest, "invalid_limit", $"limit must be a whole number from 1 to {MaxEventLimit}");
+        }
+
+        DeliveryStatus? status = null;
+        if (http.Request.Query.TryGetValue("status", out var statusText))
+        {
+            if (!Enum.TryParse<DeliveryStatus>(statusText, ignoreCase: true, out var parsed) || !Enum.IsDefined(parsed) || int.TryParse(statusText, out _))
+            {
+                return AdminResults.Error(StatusCodes.Status400BadRequest, "invalid_status", "status must be one of pending, retrying, delivered, failed, skipped, filtered");
+            }
+
+            status = parsed;
+        }
+
+        var records = deliveries.List(id, status, limit);
+        return Results.Json(new
+        {
+            deliveries = records.Select(r => new
+            {
+                r.MessageId,
+                r.Mapping,
+                r.Action,
+                Status = SqliteDeliveryStore.Name(r.Status),
+                r.Attempts,
+                r.HttpStatus,
+                r.Response,
+                r.Reason,
+                CreatedAt = IsoTimestamp.Format(r.CreatedAt),
+                UpdatedAt = IsoTimestamp.Format(r.UpdatedAt),
+                NextAttemptAt = r.NextAttemptAt is { } next ? IsoTimestamp.Format(next) : null,
+            }),
+        });
+    }
+
+    private static IResult DeliveryStats(string id, RoutingTable table, IDeliveryStore deliveries)
+    {
+        if (table.Find(id) is null)
+        {
+            return AdminResults.Error(StatusCodes.Status404NotFound, "not_found", $"no destination has the id '{id}'");
+        }
+
+        var stats = deliveries.Stats(id);
+        return Results.Json(stats.ToDictionary(s => SqliteDeliveryStore.Name(s.Key), s => s.Value));
+    }
+
+    private static async Task<IResult> Replay(HttpContext http, string id, RoutingTable table, IDeliveryStore deliveries, TimeProvider time, Delivery.Dispatcher dispatcher)
+    {
+        if (table.Find(id) is null)
+        {
+            return AdminResults.Error(StatusCodes.Status404NotFound, "not_found", $"no destination has the id '{id}'");
+        }
+
+        ReplayRequest request;
+        try
+        {
+            // Read as JSON whatever the Content-Type says, like the Tracking API: curl -d sends form-urlencoded.
+            request = http.Request.ContentLength is > 0 || http.Request.Headers.TransferEncoding.Count > 0
+                ? await JsonSerializer.DeserializeAsync<ReplayRequest>(http.Request.Body, JsonSerializerOptions.Web) ?? new ReplayRequest()
+                : new ReplayRequest();
+        }
+        catch (JsonException exception)
+        {
+            return AdminResults.Error(StatusCodes.Status400BadRequest, "invalid_body", $"the body must be {{\"status\", \"since\", \"until\"}}: {exception.Message}");
+        }
+
+        if (!Enum.TryParse<DeliveryStatus>(request.Status ?? "failed", ignoreCase: true, out var status) || status is DeliveryStatus.Pending or DeliveryStatus.Retrying)
+        {
+            return AdminResults.Error(StatusCodes.Status400BadRequest, "invalid_status", "status must be one of failed, skipped, filtered, delivered");
+        }
+
+        long? since = null, until = null;
+        if (request.Since is { } s)
+        {
+            if (!IsoTimestamp.TryParseMilliseconds(s, out var ms))
+            {
+                return AdminResults.Error(StatusCodes.Status400BadRequest, "invalid_since", "since must be an ISO-8601 date-time");
+            }
+
+            since = ms;
+        }
+
+        if (request.Until is { } u)
+        {
+            if (!IsoTimestamp.TryParseMilliseconds(u, out var ms))
+            {
+                return AdminResults.Error(StatusCodes.Status400BadRequest, "invalid_until", "until must be an ISO-8601 date-time");
+            }
+
+            until = ms;
+        }
+
+        var requeued = deliveries.Requeue(id, status, since, until, time.GetUtcNow().ToUnixTimeMilliseconds());
+        dispatcher.Notify();
+        return Results.Json(new { requeued }, statusCode: StatusCodes.Status202Accepted);
+    }
+
+    private sealed record ReplayRequest(string? Status = null, string? Since = null, string? Until = null);
 
     private static async Task ListEvents(HttpContext http, string id, SourceRegistry sources, IEventStore events)
     {

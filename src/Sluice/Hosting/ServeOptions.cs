@@ -30,6 +30,8 @@ public sealed record ServeOptions
 
     public IngestOptions Ingest { get; init; } = new();
 
+    public Delivery.DeliveryOptions Delivery { get; init; } = new();
+
     /// <summary>One JSON object per log line (for log shippers); <c>--log-format json</c> or <c>SLUICE_LOG_FORMAT=json</c>.</summary>
     public bool JsonLogs { get; init; }
 

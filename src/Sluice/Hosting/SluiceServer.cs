@@ -1,6 +1,8 @@
 using System.ComponentModel.DataAnnotations;
 using Prometheus;
 using Sluice.Admin;
+using Sluice.Delivery;
+using Sluice.Routing;
 using Sluice.Ingest;
 using Sluice.Observability;
 using Sluice.Storage;
@@ -64,10 +66,22 @@ public static class SluiceServer
         services.AddSingleton(new ClientAddressResolver(options.TrustedProxies));
         services.AddSingleton<IngestWriter>();
         services.AddSingleton<TrackingHandler>();
+        services.AddSingleton(new RoutingTable(workspace));
+        services.AddSingleton(options.Delivery);
+        services.AddSingleton<IDeliveryStore>(new SqliteDeliveryStore(database));
+        services.AddSingleton<Router>();
+        services.AddSingleton<Dispatcher>();
+        services.AddHostedService(sp => sp.GetRequiredService<Router>());
+        services.AddHostedService(sp => sp.GetRequiredService<Dispatcher>());
+        services.AddHttpClient(Dispatcher.HttpClientName);
         services.AddHostedService<StartupAnnouncer>();
 
         var app = builder.Build();
         var lifetime = app.Lifetime;
+        var router = app.Services.GetRequiredService<Router>();
+        var dispatcher = app.Services.GetRequiredService<Dispatcher>();
+        app.Services.GetRequiredService<IngestWriter>().Committed = router.Notify;
+        router.Signals.DeliveriesCreated = dispatcher.Notify;
         // Stopping the writer first commits what is queued, so that in-flight requests still get their answer.
         lifetime.ApplicationStopped.Register(() => app.Services.GetRequiredService<IngestWriter>().Dispose());
 

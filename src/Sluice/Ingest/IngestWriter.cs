@@ -39,6 +39,9 @@ internal sealed partial class IngestWriter : IDisposable
         _thread.Start();
     }
 
+    /// <summary>Called on the writer's thread after each commit that stored something (wakes the router).</summary>
+    public Action? Committed { get; set; }
+
     /// <summary>True when a request of this size would push the queue past its bound: answer 503 without reading more.</summary>
     public bool IsSaturated => Interlocked.Read(ref _queuedBytes) >= _options.MaxQueuedBytes;
 
@@ -141,6 +144,7 @@ internal sealed partial class IngestWriter : IDisposable
         }
 
         _metrics.CommitSeconds.Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
+        Committed?.Invoke();
         _metrics.CommitGroupEvents.Observe(events);
         foreach (var waiting in group)
         {

@@ -9,4 +9,8 @@ internal static class EventIds
     public const int PruneFailed = 2001;
     public const int IngestQueueFull = 2002;
     public const int MessageRejected = 2003;
+    public const int RoutingFailed = 3000;
+    public const int MappingFailed = 3001;
+    public const int DispatchFailed = 3100;
+    public const int DeliveryFailed = 3101;
 }

@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 namespace Sluice.Workspace;
 
 /// <summary>The workspace as the file (or the first start) declares it: frozen once loaded.</summary>
-public sealed record WorkspaceDefinition(IReadOnlyList<SourceDefinition> Sources, IReadOnlyList<DestinationDefinition> Destinations)
+public sealed record WorkspaceDefinition(IReadOnlyList<SourceDefinition> Sources, IReadOnlyList<DestinationInstance> Destinations)
 {
     public static WorkspaceDefinition Empty { get; } = new([], []);
 }
@@ -11,7 +11,8 @@ public sealed record WorkspaceDefinition(IReadOnlyList<SourceDefinition> Sources
 /// <summary>A source; <see cref="WriteKey"/> is null when the file leaves it to be generated.</summary>
 public sealed record SourceDefinition(string Id, string Name, string? WriteKey);
 
-public sealed record DestinationDefinition
+/// <summary>A destination instance as the workspace file declares it: a catalog destination (its <see cref="Type"/>) with settings, mappings and filters.</summary>
+public sealed record DestinationInstance
 {
     public required string Id { get; init; }
 

@@ -112,7 +112,7 @@ public sealed partial class WorkspaceFileLoader
             sources.Add(source);
         }
 
-        var destinations = new List<DestinationDefinition>();
+        var destinations = new List<DestinationInstance>();
         var destinationIds = new HashSet<string>(StringComparer.Ordinal);
         foreach (var (node, path) in Items(top, "destinations"))
         {
@@ -151,7 +151,7 @@ public sealed partial class WorkspaceFileLoader
         return id is null ? null : new SourceDefinition(id, name!, writeKey);
     }
 
-    private DestinationDefinition? ReadDestination(YamlNode node, string path, HashSet<string> sourceIds)
+    private DestinationInstance? ReadDestination(YamlNode node, string path, HashSet<string> sourceIds)
     {
         if (Mapping(node, path) is not { } map)
         {
@@ -229,7 +229,7 @@ public sealed partial class WorkspaceFileLoader
             return null;
         }
 
-        return new DestinationDefinition
+        return new DestinationInstance
         {
             Id = id,
             Name = String(map, path, "name", required: false),

@@ -43,6 +43,35 @@ internal static class SqliteSchema
             created_at INTEGER NOT NULL
         );
         """,
+        """
+        -- Delivery jobs and the delivery log in one table: a row per (event, mapping), or per
+        -- (event, destination) when nothing was sent (filtered, skipped).
+        CREATE TABLE deliveries (
+            id INTEGER PRIMARY KEY,
+            destination_id TEXT NOT NULL,
+            mapping TEXT,
+            action TEXT,
+            message_id TEXT NOT NULL,
+            inbox_seq INTEGER NOT NULL,
+            message_index INTEGER NOT NULL,
+            status TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at INTEGER NOT NULL,
+            lease_until INTEGER NOT NULL DEFAULT 0,
+            http_status INTEGER,
+            response TEXT,
+            reason TEXT,
+            payload BLOB,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL
+        );
+        CREATE INDEX deliveries_due ON deliveries (next_attempt_at) WHERE status IN ('pending', 'retrying');
+        CREATE INDEX deliveries_by_destination ON deliveries (destination_id, status, id);
+        CREATE TABLE router_cursor (
+            name TEXT PRIMARY KEY,
+            seq INTEGER NOT NULL
+        );
+        """,
     ];
 
     public static void Migrate(SqliteConnection connection)

@@ -1,0 +1,298 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Sluice.Actions.Kit;
+using Sluice.Actions.Mapping;
+using Sluice.Observability;
+using Sluice.Spec;
+using Sluice.Storage;
+
+namespace Sluice.Routing;
+
+/// <summary>
+/// Reads the inbox in order and decides, for every message and every destination its source feeds,
+/// what happens: filtered (disabled, call type, Integrations object, a destination filter), skipped
+/// (no mapping matched, a payload that does not fit the action), failed (a mapping that throws), or a
+/// job per matching mapping with its validated payload. Decisions and the cursor commit together,
+/// so a crash routes a batch again rather than losing it; memory holds one batch of inbox rows.
+/// </summary>
+internal sealed partial class Router(
+    IDeliveryStore store,
+    RoutingTable table,
+    TimeProvider time,
+    ILogger<Router> logger) : BackgroundService
+{
+    private const int RowsPerBatch = 200;
+    private static readonly TimeSpan IdlePoll = TimeSpan.FromMilliseconds(200);
+
+    private readonly SemaphoreSlim _wake = new(0, 1);
+
+    /// <summary>Tells the router that new inbox rows exist (the ingest writer calls this after a commit).</summary>
+    public void Notify()
+    {
+        if (_wake.CurrentCount == 0)
+        {
+            try
+            {
+                _wake.Release();
+            }
+            catch (SemaphoreFullException)
+            {
+                // Already woken: one wake-up covers every commit before it.
+            }
+        }
+    }
+
+    /// <summary>Routes everything in the inbox now; returns the number of messages routed (tests and replay use it).</summary>
+    public int RouteAvailable()
+    {
+        var total = 0;
+        while (true)
+        {
+            var cursor = store.ReadRouterCursor();
+            var messages = store.ReadInbox(cursor, RowsPerBatch);
+            if (messages.Count == 0)
+            {
+                return total;
+            }
+
+            var deliveries = new List<NewDelivery>();
+            foreach (var message in messages)
+            {
+                Route(message, deliveries);
+            }
+
+            store.RecordRouted(deliveries, messages[^1].Seq, time.GetUtcNow().ToUnixTimeMilliseconds());
+            total += messages.Count;
+            Signals.DeliveriesCreated?.Invoke();
+        }
+    }
+
+    /// <summary>Set by the dispatcher so that new jobs are picked up at once.</summary>
+    public DeliverySignals Signals { get; } = new();
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await Task.Yield();
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                RouteAvailable();
+            }
+            catch (Exception exception) when (exception is not OperationCanceledException)
+            {
+                LogRoutingFailed(exception);
+            }
+
+            try
+            {
+                await _wake.WaitAsync(IdlePoll, stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    private void Route(InboxMessage message, List<NewDelivery> deliveries)
+    {
+        var destinations = table.ForSource(message.SourceId);
+        if (destinations.Count == 0)
+        {
+            return;
+        }
+
+        using var document = JsonDocument.Parse(message.Json);
+        var root = document.RootElement;
+        var messageId = root.TryGetProperty("messageId"u8, out var id) && JsonStrings.Read(id) is { } text ? text : "";
+        JsonObject? eventNode = null;
+        foreach (var destination in destinations)
+        {
+            var decided = deliveries.Count;
+            if (Filtered(destination, root) is { } reason)
+            {
+                deliveries.Add(Final(destination, message, messageId, DeliveryStatus.Filtered, reason));
+                continue;
+            }
+
+            var (filteredEvent, filterReason) = ApplyFilters(destination, root, message.Json, ref eventNode);
+            if (filterReason is not null)
+            {
+                deliveries.Add(Final(destination, message, messageId, DeliveryStatus.Filtered, filterReason));
+                continue;
+            }
+
+            foreach (var mapping in destination.Mappings)
+            {
+                if (!mapping.Trigger.Matches(filteredEvent.Element))
+                {
+                    continue;
+                }
+
+                deliveries.Add(Job(destination, mapping, message, messageId, filteredEvent.Node));
+            }
+
+            if (deliveries.Count == decided)
+            {
+                deliveries.Add(Final(destination, message, messageId, DeliveryStatus.Skipped, "no mapping's trigger matched the event"));
+            }
+        }
+    }
+
+    /// <summary>The checks before filters: enabled, a call type the destination's actions take, the Integrations object.</summary>
+    private static string? Filtered(RoutedDestination destination, JsonElement message)
+    {
+        if (!destination.Enabled)
+        {
+            return "the destination is disabled";
+        }
+
+        return IntegrationsObject.Allows(message, destination.IntegrationKeys)
+            ? null
+            : "the event's Integrations object turns this destination off";
+    }
+
+    /// <summary>
+    /// Destination filters in Segment's order (sample, drop, block fields, allow fields). A filter
+    /// whose condition cannot be evaluated drops the event: it fails closed.
+    /// </summary>
+    private static ((JsonElement Element, JsonObject Node) Event, string? Reason) ApplyFilters(
+        RoutedDestination destination, JsonElement root, byte[] json, ref JsonObject? original)
+    {
+        original ??= JsonNode.Parse(json)!.AsObject();
+        if (destination.Filters.Count == 0)
+        {
+            return ((root, original), null);
+        }
+
+        JsonObject? edited = null;
+        foreach (var effect in new[] { FilterEffect.Sample, FilterEffect.Drop, FilterEffect.Block, FilterEffect.Allow })
+        {
+            foreach (var filter in destination.Filters.Where(f => f.Effect == effect))
+            {
+                bool selected;
+                try
+                {
+                    selected = filter.Condition?.Matches(root) ?? true;
+                }
+                catch (Exception)
+                {
+                    return ((root, original), $"filter '{filter.Name}' could not be evaluated, so the event was dropped");
+                }
+
+                if (!selected)
+                {
+                    continue;
+                }
+
+                switch (effect)
+                {
+                    case FilterEffect.Drop:
+                        return ((root, original), $"dropped by filter '{filter.Name}'");
+                    case FilterEffect.Sample when !Sampled(root, filter.SamplePercent):
+                        return ((root, original), $"not in the {filter.SamplePercent}% sample of filter '{filter.Name}'");
+                    case FilterEffect.Block:
+                        edited ??= original.DeepClone().AsObject();
+                        foreach (var field in filter.Fields)
+                        {
+                            RemovePath(edited, field);
+                        }
+
+                        break;
+                    case FilterEffect.Allow:
+                        edited ??= original.DeepClone().AsObject();
+                        KeepOnly(edited, filter.Fields);
+                        break;
+                }
+            }
+        }
+
+        if (edited is null)
+        {
+            return ((root, original), null);
+        }
+
+        // Triggers see the event as the filters left it; the document lives as long as the element is used (this routing step).
+        var element = JsonDocument.Parse(edited.ToJsonString()).RootElement;
+        return ((element, edited), null);
+    }
+
+    /// <summary>A stable choice per messageId, so that a retried or replayed event is sampled the same way.</summary>
+    private static bool Sampled(JsonElement root, double percent)
+    {
+        var id = root.TryGetProperty("messageId"u8, out var m) ? m.GetRawText() : "";
+        var hash = 2166136261u;
+        foreach (var b in Encoding.UTF8.GetBytes(id))
+        {
+            hash = (hash ^ b) * 16777619u; // FNV-1a: stable across processes and versions, unlike string.GetHashCode
+        }
+
+        return hash % 10_000 < percent * 100;
+    }
+
+    private static void RemovePath(JsonObject node, string path)
+    {
+        var segments = path.Split('.');
+        JsonObject? current = node;
+        for (var i = 0; i < segments.Length - 1 && current is not null; i++)
+        {
+            current = current[segments[i]] as JsonObject;
+        }
+
+        current?.Remove(segments[^1]);
+    }
+
+    /// <summary>Allow lists name the properties/traits/context fields to keep; the message's own top-level fields stay.</summary>
+    private static void KeepOnly(JsonObject node, IReadOnlyList<string> paths)
+    {
+        foreach (var container in new[] { "properties", "traits", "context" })
+        {
+            if (node[container] is not JsonObject fields)
+            {
+                continue;
+            }
+
+            var keep = paths.Where(p => p.StartsWith(container + ".", StringComparison.Ordinal)).Select(p => p[(container.Length + 1)..]).ToHashSet(StringComparer.Ordinal);
+            foreach (var key in fields.Select(f => f.Key).Where(k => !keep.Contains(k)).ToList())
+            {
+                fields.Remove(key);
+            }
+        }
+    }
+
+    private NewDelivery Job(RoutedDestination destination, RoutedMapping mapping, InboxMessage message, string messageId, JsonObject eventNode)
+    {
+        try
+        {
+            var resolved = mapping.Mapping.Transform(eventNode);
+            var payload = PayloadSchema.Validate(resolved.Value as JsonObject ?? [], mapping.Action.Fields);
+            return new NewDelivery(destination.Id, mapping.Name, mapping.Action.Slug, messageId, message.Seq, message.Index, DeliveryStatus.Pending, null, Encoding.UTF8.GetBytes(payload.ToJsonString()));
+        }
+        catch (PayloadValidationException exception)
+        {
+            return new NewDelivery(destination.Id, mapping.Name, mapping.Action.Slug, messageId, message.Seq, message.Index, DeliveryStatus.Skipped, exception.Message, null);
+        }
+        catch (MappingTransformException exception)
+        {
+            LogMappingFailed(destination.Id, mapping.Name, exception.Message);
+            return new NewDelivery(destination.Id, mapping.Name, mapping.Action.Slug, messageId, message.Seq, message.Index, DeliveryStatus.Failed, $"mapping '{mapping.Name}' failed: {exception.Message}", null);
+        }
+    }
+
+    private static NewDelivery Final(RoutedDestination destination, InboxMessage message, string messageId, DeliveryStatus status, string reason) =>
+        new(destination.Id, null, null, messageId, message.Seq, message.Index, status, reason, null);
+
+    [LoggerMessage(EventId = EventIds.RoutingFailed, Level = LogLevel.Error, Message = "Routing failed; it is retried from the same inbox row")]
+    private partial void LogRoutingFailed(Exception exception);
+
+    [LoggerMessage(EventId = EventIds.MappingFailed, Level = LogLevel.Warning, Message = "Mapping {Mapping} of destination {DestinationId} failed on an event: {Error}")]
+    private partial void LogMappingFailed(string destinationId, string mapping, string error);
+}
+
+/// <summary>Wake-ups between the pipeline's stages.</summary>
+internal sealed class DeliverySignals
+{
+    public Action? DeliveriesCreated { get; set; }
+}

@@ -1,0 +1,107 @@
+using System.Collections.Frozen;
+using System.Text.Json.Nodes;
+using Sluice.Actions.Fql;
+using Sluice.Actions.Kit;
+using Sluice.Actions.Mapping;
+using Sluice.Destinations;
+using Sluice.Workspace;
+
+namespace Sluice.Routing;
+
+/// <summary>A mapping ready to run: its action, compiled trigger and compiled mapping.</summary>
+public sealed record RoutedMapping(string Name, ActionDefinition Action, FqlExpression Trigger, CompiledMapping Mapping);
+
+/// <summary>What a destination filter does to the events its condition selects.</summary>
+public enum FilterEffect
+{
+    Drop,
+    Sample,
+    Block,
+    Allow,
+}
+
+public sealed record RoutedFilter(string Name, FqlExpression? Condition, FilterEffect Effect, double SamplePercent, IReadOnlyList<string> Fields);
+
+/// <summary>A destination instance as the router and dispatcher use it: compiled once at start-up.</summary>
+public sealed record RoutedDestination
+{
+    public required string Id { get; init; }
+
+    public required DestinationDefinition Definition { get; init; }
+
+    public required bool Enabled { get; init; }
+
+    public required JsonObject Settings { get; init; }
+
+    public required IReadOnlyList<RoutedMapping> Mappings { get; init; }
+
+    public required IReadOnlyList<RoutedFilter> Filters { get; init; }
+
+    /// <summary>The keys that may name this destination in an event's Integrations object, most specific first.</summary>
+    public required IReadOnlyList<string> IntegrationKeys { get; init; }
+
+    public TimeSpan RetryWindow { get; init; } = TimeSpan.FromHours(4);
+}
+
+/// <summary>
+/// The workspace's destinations compiled for delivery, frozen at start-up: which destinations each
+/// source feeds, with triggers, mappings and filters compiled (the workspace file was already
+/// checked, so compiling cannot fail here).
+/// </summary>
+public sealed class RoutingTable
+{
+    private readonly FrozenDictionary<string, RoutedDestination[]> _bySource;
+    private readonly FrozenDictionary<string, RoutedDestination> _byId;
+
+    public RoutingTable(WorkspaceDefinition? workspace)
+    {
+        var destinations = new List<(RoutedDestination Destination, IReadOnlyList<string> Sources)>();
+        foreach (var declared in workspace?.Destinations ?? [])
+        {
+            // Destinations of the contract that have no catalog entry yet are accepted by the file but not delivered.
+            if (DestinationCatalog.Find(declared.Type) is not { } definition)
+            {
+                continue;
+            }
+
+            var mappings = new List<RoutedMapping>();
+            if (declared.Presets)
+            {
+                mappings.AddRange(definition.Presets.Select(p => new RoutedMapping(
+                    p.Name, definition.Actions[p.ActionSlug], FqlExpression.Compile(p.Subscribe), CompiledMapping.Compile(p.Mapping))));
+            }
+
+            mappings.AddRange(declared.Mappings.Where(m => m.Enabled).Select(m => new RoutedMapping(
+                m.Name, definition.Actions[m.Action], FqlExpression.Compile(m.Trigger), CompiledMapping.Compile(m.Mapping))));
+            var filters = declared.Filters.Select(f => new RoutedFilter(
+                f.Name,
+                f.If is null ? null : FqlExpression.Compile(f.If),
+                f.Drop ? FilterEffect.Drop : f.Sample is not null ? FilterEffect.Sample : f.Block is not null ? FilterEffect.Block : FilterEffect.Allow,
+                f.Sample ?? 100,
+                f.Block ?? f.Allow ?? [])).ToList();
+            IReadOnlyList<string> keys = declared.Name is { } name ? [declared.Id, name, definition.Name, definition.Slug] : [declared.Id, definition.Name, definition.Slug];
+            destinations.Add((new RoutedDestination
+            {
+                Id = declared.Id,
+                Definition = definition,
+                Enabled = declared.Enabled,
+                Settings = declared.Settings,
+                Mappings = mappings,
+                Filters = filters,
+                IntegrationKeys = keys,
+            }, declared.Sources));
+        }
+
+        _byId = destinations.ToFrozenDictionary(d => d.Destination.Id, d => d.Destination, StringComparer.Ordinal);
+        _bySource = destinations
+            .SelectMany(d => d.Sources.Select(s => (Source: s, d.Destination)))
+            .GroupBy(x => x.Source, StringComparer.Ordinal)
+            .ToFrozenDictionary(g => g.Key, g => g.Select(x => x.Destination).ToArray(), StringComparer.Ordinal);
+    }
+
+    public IReadOnlyList<RoutedDestination> ForSource(string sourceId) => _bySource.GetValueOrDefault(sourceId) ?? [];
+
+    public RoutedDestination? Find(string destinationId) => _byId.GetValueOrDefault(destinationId);
+
+    public IEnumerable<RoutedDestination> All => _byId.Values;
+}

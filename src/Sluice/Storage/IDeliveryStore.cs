@@ -1,0 +1,95 @@
+namespace Sluice.Storage;
+
+/// <summary>Where a delivery stands. Pending and retrying are waiting to be sent; the rest are final until a replay.</summary>
+public enum DeliveryStatus
+{
+    Pending,
+    Retrying,
+    Delivered,
+    Failed,
+    Skipped,
+    Filtered,
+}
+
+/// <summary>One stored message, as the router reads the inbox.</summary>
+public sealed record InboxMessage(long Seq, int Index, string SourceId, byte[] Json);
+
+/// <summary>A delivery the router decided on: a job to send (with its validated payload) or a final outcome with its reason.</summary>
+public sealed record NewDelivery(
+    string DestinationId,
+    string? Mapping,
+    string? Action,
+    string MessageId,
+    long InboxSeq,
+    int MessageIndex,
+    DeliveryStatus Status,
+    string? Reason,
+    byte[]? Payload);
+
+/// <summary>A job the dispatcher holds a lease on.</summary>
+public sealed record ClaimedDelivery(
+    long Id,
+    string DestinationId,
+    string Mapping,
+    string Action,
+    string MessageId,
+    long InboxSeq,
+    int MessageIndex,
+    int Attempts,
+    long CreatedAt,
+    byte[] Payload);
+
+/// <summary>A delivery as the Admin API shows it.</summary>
+public sealed record DeliveryRecord(
+    long Id,
+    string MessageId,
+    string? Mapping,
+    string? Action,
+    DeliveryStatus Status,
+    int Attempts,
+    int? HttpStatus,
+    string? Response,
+    string? Reason,
+    long CreatedAt,
+    long UpdatedAt,
+    long? NextAttemptAt);
+
+/// <summary>The outcome of one attempt, written back by the dispatcher.</summary>
+public sealed record AttemptResult(DeliveryStatus Status, int? HttpStatus, string? Response, string? Reason, long? NextAttemptAt);
+
+/// <summary>
+/// Delivery jobs and the delivery log: one record per (event, mapping) or per (event, destination)
+/// when nothing ran. Claims are leases, so several processes can share the work (the PostgreSQL
+/// backend's <c>FOR UPDATE SKIP LOCKED</c>); an expired lease makes a job claimable again.
+/// </summary>
+public interface IDeliveryStore
+{
+    /// <summary>The inbox messages after <paramref name="afterSeq"/>, in order, from at most <paramref name="maxRows"/> inbox rows.</summary>
+    IReadOnlyList<InboxMessage> ReadInbox(long afterSeq, int maxRows);
+
+    /// <summary>The last inbox row routed.</summary>
+    long ReadRouterCursor();
+
+    /// <summary>Records the router's decisions and moves its cursor, in one transaction.</summary>
+    void RecordRouted(IReadOnlyList<NewDelivery> deliveries, long cursor, long now);
+
+    IReadOnlyList<ClaimedDelivery> ClaimDue(long now, long leaseUntil, int max);
+
+    /// <summary>The earliest time a pending or retrying job becomes due, or null when none waits.</summary>
+    long? NextDueAt();
+
+    void RecordAttempt(long id, AttemptResult result, long now);
+
+    /// <summary>Gives a claimed job back untouched (shutdown), so that another claim can take it at once.</summary>
+    void Release(long id);
+
+    /// <summary>One inbox message by its address (the dispatcher gives actions the event).</summary>
+    byte[]? ReadMessage(long inboxSeq, int index);
+
+    IReadOnlyList<DeliveryRecord> List(string destinationId, DeliveryStatus? status, int limit);
+
+    IReadOnlyDictionary<DeliveryStatus, long> Stats(string destinationId);
+
+    /// <summary>Makes deliveries of a destination with <paramref name="status"/> (created in the range) due again; returns how many.</summary>
+    int Requeue(string destinationId, DeliveryStatus status, long? since, long? until, long now);
+}

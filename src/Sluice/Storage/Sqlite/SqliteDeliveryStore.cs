@@ -1,0 +1,254 @@
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+
+namespace Sluice.Storage.Sqlite;
+
+/// <summary>Delivery jobs and the delivery log on SQLite. Each call opens a pooled connection: the router and the dispatcher run on their own threads.</summary>
+internal sealed class SqliteDeliveryStore(SqliteDatabase database) : IDeliveryStore
+{
+    private const string RouterName = "router";
+
+    public IReadOnlyList<InboxMessage> ReadInbox(long afterSeq, int maxRows)
+    {
+        using var connection = database.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT seq, source_id, messages FROM inbox WHERE seq > $after ORDER BY seq LIMIT $max";
+        command.Parameters.AddWithValue("$after", afterSeq);
+        command.Parameters.AddWithValue("$max", maxRows);
+        using var reader = command.ExecuteReader();
+        var messages = new List<InboxMessage>();
+        while (reader.Read())
+        {
+            var seq = reader.GetInt64(0);
+            var source = reader.GetString(1);
+            using var array = JsonDocument.Parse((byte[])reader.GetValue(2));
+            var index = 0;
+            foreach (var message in array.RootElement.EnumerateArray())
+            {
+                messages.Add(new InboxMessage(seq, index++, source, JsonMarshal.GetRawUtf8Value(message).ToArray()));
+            }
+        }
+
+        return messages;
+    }
+
+    public long ReadRouterCursor()
+    {
+        using var connection = database.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT seq FROM router_cursor WHERE name = $name";
+        command.Parameters.AddWithValue("$name", RouterName);
+        return command.ExecuteScalar() is long seq ? seq : 0;
+    }
+
+    public void RecordRouted(IReadOnlyList<NewDelivery> deliveries, long cursor, long now)
+    {
+        using var connection = database.Open();
+        using var transaction = connection.BeginTransaction();
+        using (var insert = connection.CreateCommand())
+        {
+            insert.Transaction = transaction;
+            insert.CommandText = """
+                INSERT INTO deliveries (destination_id, mapping, action, message_id, inbox_seq, message_index, status, reason, payload, next_attempt_at, created_at, updated_at)
+                VALUES ($destination, $mapping, $action, $message, $seq, $index, $status, $reason, $payload, $now, $now, $now)
+                """;
+            var destination = insert.Parameters.Add("$destination", SqliteType.Text);
+            var mapping = insert.Parameters.Add("$mapping", SqliteType.Text);
+            var action = insert.Parameters.Add("$action", SqliteType.Text);
+            var message = insert.Parameters.Add("$message", SqliteType.Text);
+            var seq = insert.Parameters.Add("$seq", SqliteType.Integer);
+            var index = insert.Parameters.Add("$index", SqliteType.Integer);
+            var status = insert.Parameters.Add("$status", SqliteType.Text);
+            var reason = insert.Parameters.Add("$reason", SqliteType.Text);
+            var payload = insert.Parameters.Add("$payload", SqliteType.Blob);
+            insert.Parameters.AddWithValue("$now", now);
+            foreach (var delivery in deliveries)
+            {
+                destination.Value = delivery.DestinationId;
+                mapping.Value = (object?)delivery.Mapping ?? DBNull.Value;
+                action.Value = (object?)delivery.Action ?? DBNull.Value;
+                message.Value = delivery.MessageId;
+                seq.Value = delivery.InboxSeq;
+                index.Value = delivery.MessageIndex;
+                status.Value = Name(delivery.Status);
+                reason.Value = (object?)delivery.Reason ?? DBNull.Value;
+                payload.Value = (object?)delivery.Payload ?? DBNull.Value;
+                insert.ExecuteNonQuery();
+            }
+        }
+
+        using (var move = connection.CreateCommand())
+        {
+            move.Transaction = transaction;
+            move.CommandText = "INSERT INTO router_cursor (name, seq) VALUES ($name, $seq) ON CONFLICT (name) DO UPDATE SET seq = excluded.seq";
+            move.Parameters.AddWithValue("$name", RouterName);
+            move.Parameters.AddWithValue("$seq", cursor);
+            move.ExecuteNonQuery();
+        }
+
+        transaction.Commit();
+    }
+
+    public IReadOnlyList<ClaimedDelivery> ClaimDue(long now, long leaseUntil, int max)
+    {
+        using var connection = database.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            UPDATE deliveries SET lease_until = $lease
+            WHERE id IN (
+                SELECT id FROM deliveries
+                WHERE status IN ('pending', 'retrying') AND next_attempt_at <= $now AND lease_until <= $now
+                ORDER BY next_attempt_at LIMIT $max)
+            RETURNING id, destination_id, mapping, action, message_id, inbox_seq, message_index, attempts, created_at, payload
+            """;
+        command.Parameters.AddWithValue("$lease", leaseUntil);
+        command.Parameters.AddWithValue("$now", now);
+        command.Parameters.AddWithValue("$max", max);
+        using var reader = command.ExecuteReader();
+        var claimed = new List<ClaimedDelivery>();
+        while (reader.Read())
+        {
+            claimed.Add(new ClaimedDelivery(
+                reader.GetInt64(0),
+                reader.GetString(1),
+                reader.GetString(2),
+                reader.GetString(3),
+                reader.GetString(4),
+                reader.GetInt64(5),
+                reader.GetInt32(6),
+                reader.GetInt32(7),
+                reader.GetInt64(8),
+                (byte[])reader.GetValue(9)));
+        }
+
+        return claimed;
+    }
+
+    public long? NextDueAt()
+    {
+        using var connection = database.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT MIN(MAX(next_attempt_at, lease_until)) FROM deliveries WHERE status IN ('pending', 'retrying')";
+        return command.ExecuteScalar() is long due ? due : null;
+    }
+
+    public void RecordAttempt(long id, AttemptResult result, long now)
+    {
+        using var connection = database.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            UPDATE deliveries SET status = $status, attempts = attempts + 1, http_status = $http, response = $response, reason = $reason,
+                next_attempt_at = COALESCE($next, next_attempt_at), lease_until = 0, updated_at = $now
+            WHERE id = $id
+            """;
+        command.Parameters.AddWithValue("$status", Name(result.Status));
+        command.Parameters.AddWithValue("$http", (object?)result.HttpStatus ?? DBNull.Value);
+        command.Parameters.AddWithValue("$response", (object?)result.Response ?? DBNull.Value);
+        command.Parameters.AddWithValue("$reason", (object?)result.Reason ?? DBNull.Value);
+        command.Parameters.AddWithValue("$next", (object?)result.NextAttemptAt ?? DBNull.Value);
+        command.Parameters.AddWithValue("$now", now);
+        command.Parameters.AddWithValue("$id", id);
+        command.ExecuteNonQuery();
+    }
+
+    public void Release(long id)
+    {
+        using var connection = database.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "UPDATE deliveries SET lease_until = 0 WHERE id = $id";
+        command.Parameters.AddWithValue("$id", id);
+        command.ExecuteNonQuery();
+    }
+
+    public byte[]? ReadMessage(long inboxSeq, int index)
+    {
+        using var connection = database.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT messages FROM inbox WHERE seq = $seq";
+        command.Parameters.AddWithValue("$seq", inboxSeq);
+        if (command.ExecuteScalar() is not byte[] messages)
+        {
+            return null;
+        }
+
+        using var array = JsonDocument.Parse(messages);
+        return index < array.RootElement.GetArrayLength() ? JsonMarshal.GetRawUtf8Value(array.RootElement[index]).ToArray() : null;
+    }
+
+    public IReadOnlyList<DeliveryRecord> List(string destinationId, DeliveryStatus? status, int limit)
+    {
+        using var connection = database.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = $"""
+            SELECT id, message_id, mapping, action, status, attempts, http_status, response, reason, created_at, updated_at, next_attempt_at
+            FROM deliveries WHERE destination_id = $destination {(status is null ? "" : "AND status = $status")}
+            ORDER BY id DESC LIMIT $limit
+            """;
+        command.Parameters.AddWithValue("$destination", destinationId);
+        command.Parameters.AddWithValue("$limit", limit);
+        if (status is { } wanted)
+        {
+            command.Parameters.AddWithValue("$status", Name(wanted));
+        }
+
+        using var reader = command.ExecuteReader();
+        var records = new List<DeliveryRecord>();
+        while (reader.Read())
+        {
+            records.Add(new DeliveryRecord(
+                reader.GetInt64(0),
+                reader.GetString(1),
+                reader.IsDBNull(2) ? null : reader.GetString(2),
+                reader.IsDBNull(3) ? null : reader.GetString(3),
+                Parse(reader.GetString(4)),
+                reader.GetInt32(5),
+                reader.IsDBNull(6) ? null : reader.GetInt32(6),
+                reader.IsDBNull(7) ? null : reader.GetString(7),
+                reader.IsDBNull(8) ? null : reader.GetString(8),
+                reader.GetInt64(9),
+                reader.GetInt64(10),
+                reader.GetString(4) is "pending" or "retrying" ? reader.GetInt64(11) : null));
+        }
+
+        return records;
+    }
+
+    public IReadOnlyDictionary<DeliveryStatus, long> Stats(string destinationId)
+    {
+        using var connection = database.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT status, COUNT(*) FROM deliveries WHERE destination_id = $destination GROUP BY status";
+        command.Parameters.AddWithValue("$destination", destinationId);
+        using var reader = command.ExecuteReader();
+        var stats = Enum.GetValues<DeliveryStatus>().ToDictionary(s => s, _ => 0L);
+        while (reader.Read())
+        {
+            stats[Parse(reader.GetString(0))] = reader.GetInt64(1);
+        }
+
+        return stats;
+    }
+
+    public int Requeue(string destinationId, DeliveryStatus status, long? since, long? until, long now)
+    {
+        using var connection = database.Open();
+        using var command = connection.CreateCommand();
+        // A replayed delivery starts a new retry window: created_at moves to now; attempts keep counting.
+        command.CommandText = """
+            UPDATE deliveries SET status = 'pending', next_attempt_at = $now, lease_until = 0, created_at = $now, updated_at = $now
+            WHERE destination_id = $destination AND status = $status AND payload IS NOT NULL
+              AND ($since IS NULL OR created_at >= $since) AND ($until IS NULL OR created_at < $until)
+            """;
+        command.Parameters.AddWithValue("$now", now);
+        command.Parameters.AddWithValue("$destination", destinationId);
+        command.Parameters.AddWithValue("$status", Name(status));
+        command.Parameters.AddWithValue("$since", (object?)since ?? DBNull.Value);
+        command.Parameters.AddWithValue("$until", (object?)until ?? DBNull.Value);
+        return command.ExecuteNonQuery();
+    }
+
+    public static string Name(DeliveryStatus status) => status.ToString().ToLowerInvariant();
+
+    private static DeliveryStatus Parse(string name) => Enum.Parse<DeliveryStatus>(name, ignoreCase: true);
+}

@@ -1,0 +1,95 @@
+using System.Collections.Concurrent;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Sluice.Infrastructure;
+
+/// <summary>A request the stand-in service received.</summary>
+internal sealed record RecordedRequest(string Method, string Path, IReadOnlyDictionary<string, string> Headers, string Body);
+
+/// <summary>How the stand-in answers one request.</summary>
+internal sealed record ScriptedAnswer(int Status, string Body = "{}", string? RetryAfter = null);
+
+/// <summary>
+/// The only kind of double in these tests: a local HTTP server standing in for a third-party
+/// service. It records what it receives and answers from a script (then 200).
+/// </summary>
+internal sealed class RecordingServer : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly ConcurrentQueue<ScriptedAnswer> _script = new();
+    private readonly ConcurrentQueue<RecordedRequest> _received = new();
+
+    private RecordingServer(WebApplication app, string baseUrl)
+    {
+        _app = app;
+        BaseUrl = baseUrl;
+    }
+
+    public string BaseUrl { get; }
+
+    public IReadOnlyList<RecordedRequest> Received => [.. _received];
+
+    public static async Task<RecordingServer> StartAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders();
+        var app = builder.Build();
+        RecordingServer? server = null;
+        app.Run(async context =>
+        {
+            using var reader = new StreamReader(context.Request.Body);
+            var body = await reader.ReadToEndAsync();
+            server!._received.Enqueue(new RecordedRequest(
+                context.Request.Method,
+                context.Request.Path + context.Request.QueryString,
+                context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase),
+                body));
+            var answer = server._script.TryDequeue(out var scripted) ? scripted : new ScriptedAnswer(200);
+            context.Response.StatusCode = answer.Status;
+            if (answer.RetryAfter is not null)
+            {
+                context.Response.Headers.RetryAfter = answer.RetryAfter;
+            }
+
+            await context.Response.WriteAsync(answer.Body);
+        });
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        server = new RecordingServer(app, address);
+        return server;
+    }
+
+    /// <summary>The next requests get these answers, in order; after them, 200.</summary>
+    public void AnswerNext(params ScriptedAnswer[] answers)
+    {
+        foreach (var answer in answers)
+        {
+            _script.Enqueue(answer);
+        }
+    }
+
+    public void ClearScript() => _script.Clear();
+
+    public async Task<IReadOnlyList<RecordedRequest>> WaitForAsync(int count)
+    {
+        for (var i = 0; i < 400 && _received.Count < count; i++)
+        {
+            await Task.Delay(25);
+        }
+
+        return Received;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}
