@@ -163,11 +163,11 @@ internal sealed partial class Dispatcher(
             }
             catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellation.IsCancellationRequested)
             {
-                return RetryPolicy.Retry(options, job.Attempts, job.CreatedAt, now, null, null, null, $"timed out after {options.RequestTimeout.TotalSeconds:0.###} s");
+                return RetryPolicy.Retry(options, destination.RetryWindow, job.Attempts, job.CreatedAt, now, null, null, null, $"timed out after {options.RequestTimeout.TotalSeconds:0.###} s");
             }
             catch (HttpRequestException exception)
             {
-                return RetryPolicy.Retry(options, job.Attempts, job.CreatedAt, now, null, null, null, $"network error: {exception.Message}");
+                return RetryPolicy.Retry(options, destination.RetryWindow, job.Attempts, job.CreatedAt, now, null, null, null, $"network error: {exception.Message}");
             }
 
             using (response)
@@ -181,7 +181,7 @@ internal sealed partial class Dispatcher(
 
                 var reason = $"HTTP {lastStatus} {response.ReasonPhrase}".TrimEnd();
                 return RetryPolicy.IsRetryable(response.StatusCode)
-                    ? RetryPolicy.Retry(options, job.Attempts, job.CreatedAt, now, RetryAfter(response, now), lastStatus, lastBody, reason)
+                    ? RetryPolicy.Retry(options, destination.RetryWindow, job.Attempts, job.CreatedAt, now, RetryAfter(response, now), lastStatus, lastBody, reason)
                     : new AttemptResult(DeliveryStatus.Failed, lastStatus, lastBody, $"{reason}: the service refused the request; not retried", null);
             }
         }

@@ -9,9 +9,6 @@ public sealed record DeliveryOptions
     /// <summary>Per-request timeout. Default 10 s (actions-core's request client).</summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>How long a failing delivery is retried, counted from its creation. Default 4 hours (Segment's).</summary>
-    public TimeSpan RetryWindow { get; init; } = TimeSpan.FromHours(4);
-
     /// <summary>The first backoff's upper bound; each retry doubles it. Default 1 s.</summary>
     public TimeSpan BaseDelay { get; init; } = TimeSpan.FromSeconds(1);
 
@@ -41,7 +38,8 @@ internal static class RetryPolicy
     public static bool IsRetryable(HttpStatusCode status) =>
         (int)status is 408 or 423 or 429 || ((int)status >= 500 && (int)status != 501);
 
-    public static AttemptResult Retry(DeliveryOptions options, int attemptsBefore, long createdAt, long now, TimeSpan? retryAfter, int? httpStatus, string? response, string reason)
+    /// <param name="window">How long the destination's deliveries are retried, counted from their creation.</param>
+    public static AttemptResult Retry(DeliveryOptions options, TimeSpan window, int attemptsBefore, long createdAt, long now, TimeSpan? retryAfter, int? httpStatus, string? response, string reason)
     {
         var bound = Math.Min(options.MaxDelay.TotalMilliseconds, options.BaseDelay.TotalMilliseconds * Math.Pow(2, attemptsBefore));
         var delay = (long)(options.Random() * bound);
@@ -52,9 +50,9 @@ internal static class RetryPolicy
 
         var next = now + Math.Max(delay, 1);
         var attempts = attemptsBefore + 1;
-        if (next > createdAt + (long)options.RetryWindow.TotalMilliseconds)
+        if (next > createdAt + (long)window.TotalMilliseconds)
         {
-            return new AttemptResult(DeliveryStatus.Failed, httpStatus, response, $"retry window of {options.RetryWindow} ended after {attempts} attempt(s); last: {reason}", null);
+            return new AttemptResult(DeliveryStatus.Failed, httpStatus, response, $"retry window of {window} ended after {attempts} attempt(s); last: {reason}", null);
         }
 
         return new AttemptResult(DeliveryStatus.Retrying, httpStatus, response, reason, next);

@@ -40,7 +40,7 @@ public sealed record RoutedDestination
     /// <summary>The keys that may name this destination in an event's Integrations object, most specific first.</summary>
     public required IReadOnlyList<string> IntegrationKeys { get; init; }
 
-    public TimeSpan RetryWindow { get; init; } = TimeSpan.FromHours(4);
+    public required TimeSpan RetryWindow { get; init; }
 }
 
 /// <summary>
@@ -89,6 +89,7 @@ public sealed class RoutingTable
                 Mappings = mappings,
                 Filters = filters,
                 IntegrationKeys = keys,
+                RetryWindow = declared.RetryWindow,
             }, declared.Sources));
         }
 

@@ -33,6 +33,11 @@ public sealed record DestinationInstance
     public IReadOnlyList<MappingDefinition> Mappings { get; init; } = [];
 
     public IReadOnlyList<FilterDefinition> Filters { get; init; } = [];
+
+    /// <summary>How long failing deliveries are retried before they fail. Default 4 hours (Segment's).</summary>
+    public TimeSpan RetryWindow { get; init; } = DefaultRetryWindow;
+
+    public static TimeSpan DefaultRetryWindow { get; } = TimeSpan.FromHours(4);
 }
 
 public sealed record MappingDefinition

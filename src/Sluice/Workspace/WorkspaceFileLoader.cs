@@ -158,7 +158,7 @@ public sealed partial class WorkspaceFileLoader
             return null;
         }
 
-        CheckKeys(map, path, "id", "name", "type", "sources", "enabled", "settings", "presets", "mappings", "filters");
+        CheckKeys(map, path, "id", "name", "type", "sources", "enabled", "settings", "presets", "mappings", "filters", "retryWindow");
         var id = Id(map, path);
         var type = String(map, path, "type", required: true);
         if (type is not null && !KnownDestinationTypes.Contains(type))
@@ -240,6 +240,7 @@ public sealed partial class WorkspaceFileLoader
             Presets = Boolean(map, path, "presets") ?? true,
             Mappings = mappings,
             Filters = filters,
+            RetryWindow = Duration(map, path, "retryWindow") ?? DestinationInstance.DefaultRetryWindow,
         };
     }
 
@@ -353,6 +354,29 @@ public sealed partial class WorkspaceFileLoader
         }
 
         return fields;
+    }
+
+    /// <summary>A duration written as a number and a unit: <c>90s</c>, <c>30m</c>, <c>4h</c>, <c>2d</c>.</summary>
+    private TimeSpan? Duration(YamlMappingNode map, string path, string key)
+    {
+        if (String(map, path, key, required: false) is not { Length: > 1 } text)
+        {
+            return null;
+        }
+
+        if (double.TryParse(text[..^1], NumberStyles.Float, CultureInfo.InvariantCulture, out var amount) && amount > 0)
+        {
+            switch (text[^1])
+            {
+                case 's': return TimeSpan.FromSeconds(amount);
+                case 'm': return TimeSpan.FromMinutes(amount);
+                case 'h': return TimeSpan.FromHours(amount);
+                case 'd': return TimeSpan.FromDays(amount);
+            }
+        }
+
+        Problem(map[key], $"{path}.{key}", "must be a duration such as 90s, 30m, 4h or 2d");
+        return null;
     }
 
     private string? Id(YamlMappingNode map, string path)

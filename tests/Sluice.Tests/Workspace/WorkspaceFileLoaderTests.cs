@@ -87,6 +87,15 @@ public sealed class WorkspaceFileLoaderTests
     }
 
     [Fact]
+    public void The_retry_window_is_four_hours_unless_the_destination_sets_one()
+    {
+        var workspace = WorkspaceFileLoader.Parse("sources: [{id: web}]\ndestinations:\n  - {id: a, type: webhook, sources: [web]}\n  - {id: b, type: webhook, sources: [web], retryWindow: 30m}\n", "w.yaml");
+
+        Assert.Equal(TimeSpan.FromHours(4), workspace.Destinations[0].RetryWindow);
+        Assert.Equal(TimeSpan.FromMinutes(30), workspace.Destinations[1].RetryWindow);
+    }
+
+    [Fact]
     public void A_source_without_a_name_is_named_by_its_id_and_a_missing_write_key_is_left_to_generate()
     {
         var source = Assert.Single(WorkspaceFileLoader.Parse("sources:\n  - id: app\n", "w.yaml").Sources);
@@ -111,6 +120,7 @@ public sealed class WorkspaceFileLoaderTests
     [InlineData("sources: [{id: web}]\ndestinations:\n  - id: d\n    type: webhook\n    sources: [web]\n    mappings:\n      - name: m\n        action: send\n        trigger: 'type = \"track\"'\n        mapping: {url: {'@path': 5}}\n", "destinations[0].mappings[0].mapping: /url/@path should be a string or a mapping directive but it is a number.")]
     [InlineData("sources: [{id: web}]\ndestinations:\n  - id: d\n    type: webhook\n    sources: [web]\n    filters:\n      - {name: f, if: 'properties.x >', drop: true}\n", "destinations[0].filters[0].if: invalid FQL: position")]
     [InlineData("sources: [{id: web}]\ndestinations:\n  - id: d\n    type: webhook\n    sources: [web]\n    mappings:\n      - name: m\n        action: post\n        trigger: 'type = \"track\"'\n", "w.yaml:8:17: destinations[0].mappings[0].action: Webhook has no action 'post'; it has: send")]
+    [InlineData("sources: [{id: web}]\ndestinations:\n  - {id: d, type: webhook, sources: [web], retryWindow: 4 hours}\n", "destinations[0].retryWindow: must be a duration such as 90s, 30m, 4h or 2d")]
     [InlineData("sources:\n  - id: web\n    writeKey: ${NOT_SET_ANYWHERE}\n", "w.yaml:3:15: sources[0].writeKey: environment variable NOT_SET_ANYWHERE is not set")]
     [InlineData("sources: [{id: web}\n", "w.yaml:2:1: not valid YAML")]
     [InlineData("surces: []\n", "w.yaml:1:1: (top level): unknown key 'surces'")]
