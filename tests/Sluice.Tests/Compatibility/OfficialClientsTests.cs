@@ -64,6 +64,51 @@ public sealed class OfficialClientsTests
         Assert.Equal(2, order["properties"]!["products"]!.AsArray().Count);
     }
 
+    [Fact]
+    public async Task Every_call_of_the_Segment_client_reaches_a_webhook_through_a_mapping()
+    {
+        await using var receiver = await RecordingServer.StartAsync();
+        var directory = TestPaths.NewTemporaryDirectory();
+        var config = Path.Combine(directory, "sluice.yaml");
+        await File.WriteAllTextAsync(config, $$"""
+            sources:
+              - id: web
+                writeKey: {{WriteKey}}
+            destinations:
+              - id: hook
+                type: webhook
+                sources: [web]
+                mappings:
+                  - name: All calls
+                    action: send
+                    trigger: 'type = "track" or type = "identify" or type = "page" or type = "screen" or type = "group" or type = "alias"'
+                    mapping:
+                      url: {{receiver.BaseUrl}}/segment
+                      method: POST
+                      data: {'@path': '$.'}
+            """);
+        await using var server = await SluiceProcess.StartAsync(Path.Combine(directory, "data"), config);
+
+        var sent = await SendAsync("segment", server.BaseUrl);
+        // The client's call with integrations {All: false, …} names no webhook, so the Integrations object keeps it back.
+        var turnedOff = (await server.EventsAsync("web"))
+            .Where(e => e!["integrations"]?["All"]?.GetValue<bool>() == false)
+            .Select(e => (string)e!["messageId"]!)
+            .ToHashSet();
+        var received = await receiver.WaitForAsync(sent.Count - turnedOff.Count);
+
+        Assert.Single(turnedOff);
+        var delivered = received.Select(r => JsonNode.Parse(r.Body)!).ToDictionary(b => (string)b["messageId"]!, b => b);
+        foreach (var call in sent.Where(c => !turnedOff.Contains((string)c["messageId"]!)))
+        {
+            Assert.True(delivered.TryGetValue((string)call["messageId"]!, out var body), $"{call.ToJsonString()} did not reach the webhook");
+            Assert.Equal((string?)call["type"], (string?)body!["type"]);
+        }
+
+        var filtered = JsonNode.Parse(await server.Admin.GetStringAsync("/api/v1/destinations/hook/deliveries?status=filtered"))!["deliveries"]!.AsArray();
+        Assert.Equal(turnedOff.Single(), (string?)Assert.Single(filtered)!["messageId"]);
+    }
+
     private static async Task<List<JsonObject>> SendAsync(string client, string host)
     {
         var directory = Path.Combine(TestPaths.RepositoryRoot, "tests", "Sluice.Tests", "Compatibility", "clients");
