@@ -5,9 +5,21 @@ using Microsoft.Data.Sqlite;
 namespace Sluice.Storage.Sqlite;
 
 /// <summary>Delivery jobs and the delivery log on SQLite. Each call opens a pooled connection: the router and the dispatcher run on their own threads.</summary>
-internal sealed class SqliteDeliveryStore(SqliteDatabase database) : IDeliveryStore
+internal sealed class SqliteDeliveryStore : IDeliveryStore
 {
     private const string RouterName = "router";
+
+    private readonly SqliteDatabase database;
+
+    public SqliteDeliveryStore(SqliteDatabase database)
+    {
+        this.database = database;
+
+        // One process owns an SQLite file, so leases left at start-up belong to a process that died
+        // (kill -9, power loss): its jobs are due again now, not when their lease would have ended.
+        using var connection = database.Open();
+        SqliteDatabase.Execute(connection, "UPDATE deliveries SET lease_until = 0 WHERE lease_until > 0");
+    }
 
     public IReadOnlyList<InboxMessage> ReadInbox(long afterSeq, int maxRows)
     {

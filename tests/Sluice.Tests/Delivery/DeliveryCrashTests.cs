@@ -1,0 +1,58 @@
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json.Nodes;
+using Sluice.Infrastructure;
+
+namespace Sluice.Delivery;
+
+public sealed class DeliveryCrashTests
+{
+    [Fact]
+    public async Task After_a_SIGKILL_while_delivering_every_event_is_delivered_at_least_once_after_restart()
+    {
+        await using var receiver = await RecordingServer.StartAsync();
+        var directory = TestPaths.NewTemporaryDirectory();
+        var config = Path.Combine(directory, "sluice.yaml");
+        await File.WriteAllTextAsync(config, $$"""
+            sources:
+              - {id: web, writeKey: wk_crash}
+            destinations:
+              - id: hook
+                type: webhook
+                sources: [web]
+                mappings:
+                  - name: All
+                    action: send
+                    trigger: 'type = "track"'
+                    mapping:
+                      url: '{{receiver.BaseUrl}}/in'
+                      method: POST
+                      data: {'@path': '$.'}
+            """);
+        var data = Path.Combine(directory, "data");
+        var sent = Enumerable.Range(0, 600).Select(i => $"crash-{i}").ToList();
+
+        await using (var server = await SluiceProcess.StartAsync(data, config))
+        {
+            using var client = new HttpClient { BaseAddress = new Uri(server.BaseUrl) };
+            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes("wk_crash:")));
+            foreach (var chunk in sent.Chunk(100))
+            {
+                var batch = "{\"batch\":[" + string.Join(',', chunk.Select(id => $$"""{"type":"track","userId":"u","event":"E","messageId":"{{id}}"}""")) + "]}";
+                (await client.PostAsync("/v1/batch", new StringContent(batch))).EnsureSuccessStatusCode();
+            }
+
+            await receiver.WaitForAsync(50);
+            server.Kill();
+        }
+
+        var beforeRestart = receiver.Received.Count;
+        await using var restarted = await SluiceProcess.StartAsync(data, config);
+        await receiver.WaitForAsync(sent.Count);
+
+        var delivered = receiver.Received.Select(r => (string)JsonNode.Parse(r.Body)!["messageId"]!).ToList();
+        Assert.Empty(sent.Except(delivered));
+        Assert.True(beforeRestart < sent.Count, "the kill came after every delivery; the test proved nothing");
+        Assert.All(delivered, id => Assert.Contains(id, sent));
+    }
+}
