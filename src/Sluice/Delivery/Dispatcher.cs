@@ -50,7 +50,7 @@ internal sealed partial class Dispatcher(
     {
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         var claimed = store.ClaimDue(now, now + (long)options.Lease.TotalMilliseconds, ClaimSize);
-        await Task.WhenAll(claimed.Select(job => SendAsync(job, cancellation)));
+        await Task.WhenAll(Units(claimed).Select(unit => SendAsync(unit, cancellation)));
         return claimed.Count;
     }
 
@@ -93,28 +93,71 @@ internal sealed partial class Dispatcher(
         }
     }
 
-    private async Task SendAsync(ClaimedDelivery job, CancellationToken cancellation)
+    /// <summary>
+    /// Jobs sent together: one each, except for mappings that turn batching on (<c>batch_size</c> above 0,
+    /// an action with performBatch), whose jobs due together share requests when their <c>batch_keys</c>
+    /// fields are equal, up to <c>batch_size</c> a request.
+    /// </summary>
+    private IEnumerable<IReadOnlyList<Job>> Units(IReadOnlyList<ClaimedDelivery> claimed)
     {
-        var gate = _concurrency.GetOrAdd(job.DestinationId, _ => new SemaphoreSlim(options.MaxConcurrencyPerDestination));
+        var batches = new Dictionary<string, List<Job>>(StringComparer.Ordinal);
+        foreach (var delivery in claimed)
+        {
+            var job = new Job(delivery, table.Find(delivery.DestinationId));
+            var size = job.Payload?["batch_size"] is JsonValue v && v.TryGetValue<double>(out var n) ? (int)n : 0;
+            if (size <= 1 || job.Action?.PerformBatch is null)
+            {
+                yield return [job];
+                continue;
+            }
+
+            var keys = job.Payload!["batch_keys"] is JsonArray names ? names.Select(k => (string?)k ?? "") : [];
+            var key = string.Join("\u0001", [delivery.DestinationId, delivery.Mapping, .. keys.Select(k => job.Payload[k]?.ToJsonString() ?? "")]);
+            if (!batches.TryGetValue(key, out var batch))
+            {
+                batches[key] = batch = [];
+            }
+
+            batch.Add(job);
+            if (batch.Count == size)
+            {
+                yield return batch;
+                batches[key] = [];
+            }
+        }
+
+        foreach (var batch in batches.Values.Where(b => b.Count > 0))
+        {
+            yield return batch;
+        }
+    }
+
+    private async Task SendAsync(IReadOnlyList<Job> unit, CancellationToken cancellation)
+    {
+        var gate = _concurrency.GetOrAdd(unit[0].Delivery.DestinationId, _ => new SemaphoreSlim(options.MaxConcurrencyPerDestination));
         try
         {
             await gate.WaitAsync(cancellation);
         }
         catch (OperationCanceledException)
         {
-            store.Release(job.Id);
+            Release(unit);
             throw;
         }
 
         try
         {
-            var result = await AttemptAsync(job, cancellation);
-            store.RecordAttempt(job.Id, result, time.GetUtcNow().ToUnixTimeMilliseconds());
+            var results = await AttemptAsync(unit, cancellation);
+            var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+            for (var i = 0; i < unit.Count; i++)
+            {
+                store.RecordAttempt(unit[i].Delivery.Id, results[i], now);
+            }
         }
         catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
         {
-            // Shutting down mid-send: give the job back; it may have reached the service, hence at-least-once.
-            store.Release(job.Id);
+            // Shutting down mid-send: give the jobs back; they may have reached the service, hence at-least-once.
+            Release(unit);
             throw;
         }
         finally
@@ -123,32 +166,57 @@ internal sealed partial class Dispatcher(
         }
     }
 
-    private async Task<AttemptResult> AttemptAsync(ClaimedDelivery job, CancellationToken cancellation)
+    private void Release(IReadOnlyList<Job> unit)
     {
-        if (table.Find(job.DestinationId) is not { } destination || !destination.Definition.Actions.TryGetValue(job.Action, out var action))
+        foreach (var job in unit)
         {
-            return new AttemptResult(DeliveryStatus.Failed, null, null, "the destination or its action is no longer in the workspace", null);
+            store.Release(job.Delivery.Id);
+        }
+    }
+
+    private async Task<IReadOnlyList<AttemptResult>> AttemptAsync(IReadOnlyList<Job> unit, CancellationToken cancellation)
+    {
+        var first = unit[0];
+        if (first.Destination is not { } destination || first.Action is not { } action || unit.Any(j => j.Payload is null))
+        {
+            return Same(new AttemptResult(DeliveryStatus.Failed, null, null, "the destination or its action is no longer in the workspace", null));
         }
 
         IReadOnlyList<OutgoingRequest> requests;
         try
         {
-            var payload = JsonNode.Parse(job.Payload)!.AsObject();
-            var message = store.ReadMessage(job.InboxSeq, job.MessageIndex) is { } bytes ? JsonNode.Parse(bytes)!.AsObject() : new JsonObject { ["messageId"] = job.MessageId };
-            requests = action.Perform(new ActionInput(payload, destination.Settings, message));
+            var events = unit.Select(j => store.ReadMessage(j.Delivery.InboxSeq, j.Delivery.MessageIndex) is { } bytes
+                ? JsonNode.Parse(bytes)!.AsObject()
+                : new JsonObject { ["messageId"] = j.Delivery.MessageId }).ToList();
+            requests = unit.Count == 1
+                ? action.Perform(new ActionInput(first.Payload!, destination.Settings, events[0]))
+                : action.PerformBatch!(new BatchInput([.. unit.Select(j => j.Payload!)], destination.Settings, events));
         }
         catch (PayloadValidationException exception)
         {
-            return new AttemptResult(DeliveryStatus.Skipped, null, null, exception.Message, null);
+            return Same(new AttemptResult(DeliveryStatus.Skipped, null, null, exception.Message, null));
         }
         catch (Exception exception)
         {
             // A bug in an action must not loop: fail the delivery, say so, keep the stack in the log.
-            LogDeliveryFailed(exception, job.DestinationId, job.MessageId);
-            return new AttemptResult(DeliveryStatus.Failed, null, null, $"internal error in action '{job.Action}': {exception.Message}", null);
+            LogDeliveryFailed(exception, first.Delivery.DestinationId, first.Delivery.MessageId);
+            return Same(new AttemptResult(DeliveryStatus.Failed, null, null, $"internal error in action '{first.Delivery.Action}': {exception.Message}", null));
         }
 
+        var outcome = await SendRequestsAsync(requests, cancellation);
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        return [.. unit.Select(job => outcome switch
+        {
+            { Delivered: true } => new AttemptResult(DeliveryStatus.Delivered, outcome.Status, outcome.Body, null, null),
+            { Retryable: true } => RetryPolicy.Retry(options, destination.RetryWindow, job.Delivery.Attempts, job.Delivery.CreatedAt, now, outcome.RetryAfter, outcome.Status, outcome.Body, outcome.Reason),
+            _ => new AttemptResult(DeliveryStatus.Failed, outcome.Status, outcome.Body, outcome.Reason, null),
+        })];
+
+        IReadOnlyList<AttemptResult> Same(AttemptResult result) => [.. unit.Select(_ => result)];
+    }
+
+    private async Task<HttpOutcome> SendRequestsAsync(IReadOnlyList<OutgoingRequest> requests, CancellationToken cancellation)
+    {
         int? lastStatus = null;
         string? lastBody = null;
         foreach (var request in requests)
@@ -163,11 +231,11 @@ internal sealed partial class Dispatcher(
             }
             catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellation.IsCancellationRequested)
             {
-                return RetryPolicy.Retry(options, destination.RetryWindow, job.Attempts, job.CreatedAt, now, null, null, null, $"timed out after {options.RequestTimeout.TotalSeconds:0.###} s");
+                return HttpOutcome.Retry(null, null, $"timed out after {options.RequestTimeout.TotalSeconds:0.###} s", null);
             }
             catch (HttpRequestException exception)
             {
-                return RetryPolicy.Retry(options, destination.RetryWindow, job.Attempts, job.CreatedAt, now, null, null, null, $"network error: {exception.Message}");
+                return HttpOutcome.Retry(null, null, $"network error: {exception.Message}", null);
             }
 
             using (response)
@@ -181,12 +249,12 @@ internal sealed partial class Dispatcher(
 
                 var reason = $"HTTP {lastStatus} {response.ReasonPhrase}".TrimEnd();
                 return RetryPolicy.IsRetryable(response.StatusCode)
-                    ? RetryPolicy.Retry(options, destination.RetryWindow, job.Attempts, job.CreatedAt, now, RetryAfter(response, now), lastStatus, lastBody, reason)
-                    : new AttemptResult(DeliveryStatus.Failed, lastStatus, lastBody, $"{reason}: the service refused the request; not retried", null);
+                    ? HttpOutcome.Retry(lastStatus, lastBody, reason, RetryAfter(response, time.GetUtcNow().ToUnixTimeMilliseconds()))
+                    : new HttpOutcome(false, false, lastStatus, lastBody, $"{reason}: the service refused the request; not retried", null);
             }
         }
 
-        return new AttemptResult(DeliveryStatus.Delivered, lastStatus, lastBody, null, null);
+        return new HttpOutcome(true, false, lastStatus, lastBody, "", null);
     }
 
     private static HttpRequestMessage ToHttp(OutgoingRequest request)
@@ -229,6 +297,24 @@ internal sealed partial class Dispatcher(
         { Date: { } date } => TimeSpan.FromMilliseconds(Math.Max(0, date.ToUnixTimeMilliseconds() - now)),
         _ => null,
     };
+
+    /// <summary>A claimed delivery with what sending it needs, parsed once.</summary>
+    private sealed class Job(ClaimedDelivery delivery, RoutedDestination? destination)
+    {
+        public ClaimedDelivery Delivery { get; } = delivery;
+
+        public RoutedDestination? Destination { get; } = destination;
+
+        public ActionDefinition? Action { get; } = destination?.Definition.Actions.GetValueOrDefault(delivery.Action);
+
+        public JsonObject? Payload { get; } = JsonNode.Parse(delivery.Payload) as JsonObject;
+    }
+
+    /// <summary>What the service's answers to one attempt's requests come to.</summary>
+    private sealed record HttpOutcome(bool Delivered, bool Retryable, int? Status, string? Body, string Reason, TimeSpan? RetryAfter)
+    {
+        public static HttpOutcome Retry(int? status, string? body, string reason, TimeSpan? retryAfter) => new(false, true, status, body, reason, retryAfter);
+    }
 
     [LoggerMessage(EventId = EventIds.DispatchFailed, Level = LogLevel.Error, Message = "Claiming or recording deliveries failed; retrying in a moment")]
     private partial void LogDispatchFailed(Exception exception);
