@@ -48,11 +48,13 @@ public sealed class DeliveryCrashTests
 
         var beforeRestart = receiver.Received.Count;
         await using var restarted = await SluiceProcess.StartAsync(data, config);
-        await receiver.WaitForAsync(sent.Count);
+        await receiver.WaitUntilAsync(received => !sent.Except(received.Select(MessageIdOf)).Any());
 
-        var delivered = receiver.Received.Select(r => (string)JsonNode.Parse(r.Body)!["messageId"]!).ToList();
+        var delivered = receiver.Received.Select(MessageIdOf).ToList();
         Assert.Empty(sent.Except(delivered));
         Assert.True(beforeRestart < sent.Count, "the kill came after every delivery; the test proved nothing");
         Assert.All(delivered, id => Assert.Contains(id, sent));
     }
+
+    private static string MessageIdOf(RecordedRequest request) => (string)JsonNode.Parse(request.Body)!["messageId"]!;
 }

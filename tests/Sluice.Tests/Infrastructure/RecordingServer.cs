@@ -77,9 +77,12 @@ internal sealed class RecordingServer : IAsyncDisposable
 
     public void ClearScript() => _script.Clear();
 
-    public async Task<IReadOnlyList<RecordedRequest>> WaitForAsync(int count)
+    public Task<IReadOnlyList<RecordedRequest>> WaitForAsync(int count) => WaitUntilAsync(received => received.Count >= count);
+
+    /// <summary>Waits (10 s at most) until what was received satisfies <paramref name="done"/>; returns what was received.</summary>
+    public async Task<IReadOnlyList<RecordedRequest>> WaitUntilAsync(Func<IReadOnlyList<RecordedRequest>, bool> done)
     {
-        for (var i = 0; i < 400 && _received.Count < count; i++)
+        for (var i = 0; i < 400 && !done(Received); i++)
         {
             await Task.Delay(25);
         }
