@@ -50,21 +50,24 @@ internal sealed partial class Router(
         while (true)
         {
             var cursor = store.ReadRouterCursor();
-            var messages = store.ReadInbox(cursor, RowsPerBatch);
-            if (messages.Count == 0)
+            var page = store.ReadInbox(cursor, RowsPerBatch, source => table.ForSource(source).Count > 0);
+            if (page.LastSeq is not { } last)
             {
                 return total;
             }
 
             var deliveries = new List<NewDelivery>();
-            foreach (var message in messages)
+            foreach (var message in page.Messages)
             {
                 Route(message, deliveries);
             }
 
-            store.RecordRouted(deliveries, messages[^1].Seq, time.GetUtcNow().ToUnixTimeMilliseconds());
-            total += messages.Count;
-            Signals.DeliveriesCreated?.Invoke();
+            store.RecordRouted(deliveries, last, time.GetUtcNow().ToUnixTimeMilliseconds());
+            total += page.Messages.Count;
+            if (deliveries.Count > 0)
+            {
+                Signals.DeliveriesCreated?.Invoke();
+            }
         }
     }
 

@@ -14,6 +14,9 @@ public enum DeliveryStatus
 /// <summary>One stored message, as the router reads the inbox.</summary>
 public sealed record InboxMessage(long Seq, int Index, string SourceId, byte[] Json);
 
+/// <summary>A page of the inbox: its messages, and the last row read (the router's next cursor), or null at the end.</summary>
+public sealed record InboxPage(IReadOnlyList<InboxMessage> Messages, long? LastSeq);
+
 /// <summary>A delivery the router decided on: a job to send (with its validated payload) or a final outcome with its reason.</summary>
 public sealed record NewDelivery(
     string DestinationId,
@@ -64,8 +67,11 @@ public sealed record AttemptResult(DeliveryStatus Status, int? HttpStatus, strin
 /// </summary>
 public interface IDeliveryStore
 {
-    /// <summary>The inbox messages after <paramref name="afterSeq"/>, in order, from at most <paramref name="maxRows"/> inbox rows.</summary>
-    IReadOnlyList<InboxMessage> ReadInbox(long afterSeq, int maxRows);
+    /// <summary>
+    /// The inbox messages after <paramref name="afterSeq"/>, in order, from at most <paramref name="maxRows"/> inbox rows;
+    /// rows of sources <paramref name="wanted"/> rejects are passed over without being parsed.
+    /// </summary>
+    InboxPage ReadInbox(long afterSeq, int maxRows, Func<string, bool> wanted);
 
     /// <summary>The last inbox row routed.</summary>
     long ReadRouterCursor();

@@ -21,7 +21,7 @@ internal sealed class SqliteDeliveryStore : IDeliveryStore
         SqliteDatabase.Execute(connection, "UPDATE deliveries SET lease_until = 0 WHERE lease_until > 0");
     }
 
-    public IReadOnlyList<InboxMessage> ReadInbox(long afterSeq, int maxRows)
+    public InboxPage ReadInbox(long afterSeq, int maxRows, Func<string, bool> wanted)
     {
         using var connection = database.Open();
         using var command = connection.CreateCommand();
@@ -30,10 +30,17 @@ internal sealed class SqliteDeliveryStore : IDeliveryStore
         command.Parameters.AddWithValue("$max", maxRows);
         using var reader = command.ExecuteReader();
         var messages = new List<InboxMessage>();
+        long? last = null;
         while (reader.Read())
         {
             var seq = reader.GetInt64(0);
+            last = seq;
             var source = reader.GetString(1);
+            if (!wanted(source))
+            {
+                continue;
+            }
+
             using var array = JsonDocument.Parse((byte[])reader.GetValue(2));
             var index = 0;
             foreach (var message in array.RootElement.EnumerateArray())
@@ -42,7 +49,7 @@ internal sealed class SqliteDeliveryStore : IDeliveryStore
             }
         }
 
-        return messages;
+        return new InboxPage(messages, last);
     }
 
     public long ReadRouterCursor()
