@@ -9,6 +9,7 @@ internal static class SluiceCommandLine
     {
         var root = new RootCommand("Sluice: a self-hosted, Segment-compatible customer data platform.");
         root.Subcommands.Add(ServeCommand.Create());
+        root.Subcommands.Add(ReplayCommand.Create());
         return root;
     }
 }

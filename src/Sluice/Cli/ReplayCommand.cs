@@ -1,0 +1,98 @@
+using System.CommandLine;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Spectre.Console;
+
+namespace Sluice.Cli;
+
+/// <summary>
+/// <c>sluice replay --destination ID</c>: asks a running server to send a destination's failed
+/// deliveries again (the Admin API's replay), then follows them until none is waiting for a first try.
+/// </summary>
+internal static class ReplayCommand
+{
+    private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(500);
+
+    public static Command Create()
+    {
+        var destination = new Option<string>("--destination") { Description = "The destination instance's id", Required = true };
+        var status = new Option<string>("--status") { Description = "Which deliveries to send again: failed (default), delivered", DefaultValueFactory = _ => "failed" };
+        var since = new Option<string?>("--since") { Description = "Only deliveries created at or after this ISO-8601 time" };
+        var until = new Option<string?>("--until") { Description = "Only deliveries created before this ISO-8601 time" };
+        var host = new Option<string?>("--host") { Description = "The server (env SLUICE_HOST; default http://127.0.0.1:8080)" };
+        var token = new Option<string?>("--token") { Description = "An admin token (env SLUICE_ADMIN_TOKEN)" };
+        var command = new Command("replay", "Send a destination's failed deliveries again.") { destination, status, since, until, host, token };
+        command.SetAction(async (parse, cancellation) =>
+        {
+            var baseUrl = parse.GetValue(host) ?? Environment.GetEnvironmentVariable("SLUICE_HOST") ?? "http://127.0.0.1:8080";
+            var bearer = parse.GetValue(token) ?? Environment.GetEnvironmentVariable("SLUICE_ADMIN_TOKEN");
+            if (string.IsNullOrEmpty(bearer))
+            {
+                await Console.Error.WriteLineAsync("sluice: an admin token is needed: --token or SLUICE_ADMIN_TOKEN.");
+                return 2;
+            }
+
+            using var client = new HttpClient { BaseAddress = new Uri(baseUrl) };
+            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", bearer);
+            var id = Uri.EscapeDataString(parse.GetValue(destination)!);
+            var body = new JsonObject { ["status"] = parse.GetValue(status) };
+            if (parse.GetValue(since) is { } s)
+            {
+                body["since"] = s;
+            }
+
+            if (parse.GetValue(until) is { } u)
+            {
+                body["until"] = u;
+            }
+
+            HttpResponseMessage response;
+            try
+            {
+                response = await client.PostAsJsonAsync($"/api/v1/destinations/{id}/replay", body, cancellation);
+            }
+            catch (HttpRequestException exception)
+            {
+                await Console.Error.WriteLineAsync($"sluice: cannot reach {baseUrl}: {exception.Message}");
+                return 1;
+            }
+
+            var answer = await response.Content.ReadAsStringAsync(cancellation);
+            if (!response.IsSuccessStatusCode)
+            {
+                await Console.Error.WriteLineAsync($"sluice: {(int)response.StatusCode} {answer}");
+                return 1;
+            }
+
+            var requeued = (int?)JsonNode.Parse(answer)?["requeued"] ?? 0;
+            Console.WriteLine($"requeued {requeued}");
+            if (requeued == 0)
+            {
+                return 0;
+            }
+
+            await AnsiConsole.Progress().StartAsync(async progress =>
+            {
+                var task = progress.AddTask($"replaying to {parse.GetValue(destination)}", maxValue: requeued);
+                while (!cancellation.IsCancellationRequested)
+                {
+                    var stats = JsonNode.Parse(await client.GetStringAsync($"/api/v1/destinations/{id}/stats", cancellation))!;
+                    var waiting = (long?)stats["pending"] ?? 0;
+                    task.Value = Math.Max(0, requeued - waiting);
+                    if (waiting == 0)
+                    {
+                        break;
+                    }
+
+                    await Task.Delay(Poll, cancellation);
+                }
+            });
+
+            var final = JsonNode.Parse(await client.GetStringAsync($"/api/v1/destinations/{id}/stats", cancellation))!;
+            Console.WriteLine($"delivered {final["delivered"]}, retrying {final["retrying"]}, failed {final["failed"]}");
+            return 0;
+        });
+        return command;
+    }
+}
