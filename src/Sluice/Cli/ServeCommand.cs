@@ -25,9 +25,10 @@ internal static class ServeCommand
         var logFormat = new Option<string?>("--log-format") { Description = "text (default) or json: one JSON object per line (env SLUICE_LOG_FORMAT)" };
         logFormat.AcceptOnlyFromAmong("text", "json");
         var maxMessageBytes = new Option<int?>("--max-message-bytes") { Description = $"Largest single message in bytes (default {Spec.MessageLimits.DefaultMaxMessageBytes}, Segment's 32 KB)" };
+        var deliveryRetention = new Option<string?>("--delivery-retention") { Description = "How long the delivery log keeps final records (default 7d)" };
         var maxBatchBytes = new Option<int?>("--max-batch-bytes") { Description = $"Largest decoded batch body in bytes (default {Spec.MessageLimits.DefaultMaxBatchBytes}, Segment's 500 KB)" };
 
-        var command = new Command("serve", "Run the Sluice server.") { urls, data, config, store, postgres, trustedProxy, durability, logFormat, maxMessageBytes, maxBatchBytes };
+        var command = new Command("serve", "Run the Sluice server.") { urls, data, config, store, postgres, trustedProxy, durability, logFormat, maxMessageBytes, maxBatchBytes, deliveryRetention };
         command.SetAction(async (parse, cancellation) =>
         {
             if (parse.GetValue(store) == "postgres")
@@ -50,6 +51,13 @@ internal static class ServeCommand
                 proxies.Add(address);
             }
 
+            var retention = TimeSpan.FromDays(7);
+            if (parse.GetValue(deliveryRetention) is { } retentionText && !DurationText.TryParse(retentionText, out retention))
+            {
+                await Console.Error.WriteLineAsync($"sluice: --delivery-retention '{retentionText}' is not {DurationText.Expected}.");
+                return 2;
+            }
+
             var options = new ServeOptions
             {
                 Urls = parse.GetValue(urls) ?? Env("SLUICE_URLS") ?? ServeOptions.DefaultUrls,
@@ -59,6 +67,7 @@ internal static class ServeCommand
                 TrustedProxies = proxies,
                 Durability = parse.GetValue(durability) == "normal" ? SqliteDurability.Normal : SqliteDurability.Full,
                 JsonLogs = (parse.GetValue(logFormat) ?? Env("SLUICE_LOG_FORMAT")) == "json",
+                Delivery = new Delivery.DeliveryOptions { Retention = retention },
                 Ingest = new IngestOptions
                 {
                     MaxMessageBytes = parse.GetValue(maxMessageBytes) ?? Spec.MessageLimits.DefaultMaxMessageBytes,

@@ -24,6 +24,9 @@ public sealed record DeliveryOptions
     /// <summary>Characters of the service's answer kept in the delivery log. Default 1,000.</summary>
     public int MaxResponseLength { get; init; } = 1_000;
 
+    /// <summary>How long the delivery log keeps final records (delivered, failed, skipped, filtered). Default 7 days.</summary>
+    public TimeSpan Retention { get; init; } = TimeSpan.FromDays(7);
+
     /// <summary>Returns a number in [0, 1) for the jitter; replaced in tests to make backoff exact.</summary>
     public Func<double> Random { get; init; } = System.Random.Shared.NextDouble;
 }

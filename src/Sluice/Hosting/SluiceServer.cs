@@ -73,6 +73,8 @@ public static class SluiceServer
         services.AddSingleton<Dispatcher>();
         services.AddHostedService(sp => sp.GetRequiredService<Router>());
         services.AddHostedService(sp => sp.GetRequiredService<Dispatcher>());
+        services.AddSingleton<DeliveryLogPruner>();
+        services.AddHostedService(sp => sp.GetRequiredService<DeliveryLogPruner>());
         services.AddHttpClient(Dispatcher.HttpClientName);
         services.AddHostedService<StartupAnnouncer>();
 

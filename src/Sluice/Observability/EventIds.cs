@@ -13,4 +13,5 @@ internal static class EventIds
     public const int MappingFailed = 3001;
     public const int DispatchFailed = 3100;
     public const int DeliveryFailed = 3101;
+    public const int DeliveryLogPruneFailed = 3102;
 }

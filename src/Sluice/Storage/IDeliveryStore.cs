@@ -96,6 +96,9 @@ public interface IDeliveryStore
 
     IReadOnlyDictionary<DeliveryStatus, long> Stats(string destinationId);
 
+    /// <summary>Deletes final records (delivered, failed, skipped, filtered) last changed before <paramref name="olderThan"/>, at most <paramref name="max"/>; returns how many.</summary>
+    int PruneFinished(long olderThan, int max);
+
     /// <summary>Makes deliveries of a destination with <paramref name="status"/> (created in the range) due again; returns how many.</summary>
     int Requeue(string destinationId, DeliveryStatus status, long? since, long? until, long now);
 }

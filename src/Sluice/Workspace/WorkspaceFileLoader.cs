@@ -356,26 +356,19 @@ public sealed partial class WorkspaceFileLoader
         return fields;
     }
 
-    /// <summary>A duration written as a number and a unit: <c>90s</c>, <c>30m</c>, <c>4h</c>, <c>2d</c>.</summary>
     private TimeSpan? Duration(YamlMappingNode map, string path, string key)
     {
-        if (String(map, path, key, required: false) is not { Length: > 1 } text)
+        if (String(map, path, key, required: false) is not { } text)
         {
             return null;
         }
 
-        if (double.TryParse(text[..^1], NumberStyles.Float, CultureInfo.InvariantCulture, out var amount) && amount > 0)
+        if (DurationText.TryParse(text, out var duration))
         {
-            switch (text[^1])
-            {
-                case 's': return TimeSpan.FromSeconds(amount);
-                case 'm': return TimeSpan.FromMinutes(amount);
-                case 'h': return TimeSpan.FromHours(amount);
-                case 'd': return TimeSpan.FromDays(amount);
-            }
+            return duration;
         }
 
-        Problem(map[key], $"{path}.{key}", "must be a duration such as 90s, 30m, 4h or 2d");
+        Problem(map[key], $"{path}.{key}", "must be " + DurationText.Expected);
         return null;
     }
 

@@ -128,6 +128,23 @@ public sealed class WebhookDeliveryTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Final_records_are_pruned_once_older_than_the_retention()
+    {
+        await _sluice.PostAsync("/v1/identify", """{"userId":"u","messageId":"m-old"}""");
+        await DeliveryAsync("m-old", d => (string?)d["status"] == "delivered");
+
+        Advance(TimeSpan.FromDays(6));
+        ((DeliveryLogPruner)_sluice.Services.GetService(typeof(DeliveryLogPruner))!).PruneOnce();
+        var kept = await _sluice.Admin.GetStringAsync("/api/v1/destinations/hook/deliveries");
+        Advance(TimeSpan.FromDays(2));
+        ((DeliveryLogPruner)_sluice.Services.GetService(typeof(DeliveryLogPruner))!).PruneOnce();
+        var pruned = await _sluice.Admin.GetStringAsync("/api/v1/destinations/hook/deliveries");
+
+        Assert.Contains("m-old", kept, StringComparison.Ordinal);
+        Assert.DoesNotContain("m-old", pruned, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_4xx_answer_fails_at_once_keeping_the_services_answer()
     {
         _receiver.AnswerNext(new ScriptedAnswer(400, """{"error":"bad order"}"""));

@@ -120,7 +120,7 @@ public sealed class WorkspaceFileLoaderTests
     [InlineData("sources: [{id: web}]\ndestinations:\n  - id: d\n    type: webhook\n    sources: [web]\n    mappings:\n      - name: m\n        action: send\n        trigger: 'type = \"track\"'\n        mapping: {url: {'@path': 5}}\n", "destinations[0].mappings[0].mapping: /url/@path should be a string or a mapping directive but it is a number.")]
     [InlineData("sources: [{id: web}]\ndestinations:\n  - id: d\n    type: webhook\n    sources: [web]\n    filters:\n      - {name: f, if: 'properties.x >', drop: true}\n", "destinations[0].filters[0].if: invalid FQL: position")]
     [InlineData("sources: [{id: web}]\ndestinations:\n  - id: d\n    type: webhook\n    sources: [web]\n    mappings:\n      - name: m\n        action: post\n        trigger: 'type = \"track\"'\n", "w.yaml:8:17: destinations[0].mappings[0].action: Webhook has no action 'post'; it has: send")]
-    [InlineData("sources: [{id: web}]\ndestinations:\n  - {id: d, type: webhook, sources: [web], retryWindow: 4 hours}\n", "destinations[0].retryWindow: must be a duration such as 90s, 30m, 4h or 2d")]
+    [InlineData("sources: [{id: web}]\ndestinations:\n  - {id: d, type: webhook, sources: [web], retryWindow: 4 hours}\n", "destinations[0].retryWindow: must be a duration such as 90s, 30m, 4h or 7d")]
     [InlineData("sources:\n  - id: web\n    writeKey: ${NOT_SET_ANYWHERE}\n", "w.yaml:3:15: sources[0].writeKey: environment variable NOT_SET_ANYWHERE is not set")]
     [InlineData("sources: [{id: web}\n", "w.yaml:2:1: not valid YAML")]
     [InlineData("surces: []\n", "w.yaml:1:1: (top level): unknown key 'surces'")]

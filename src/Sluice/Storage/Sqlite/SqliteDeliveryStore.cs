@@ -249,6 +249,19 @@ internal sealed class SqliteDeliveryStore : IDeliveryStore
         return stats;
     }
 
+    public int PruneFinished(long olderThan, int max)
+    {
+        using var connection = database.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            DELETE FROM deliveries WHERE id IN (
+                SELECT id FROM deliveries WHERE status IN ('delivered', 'failed', 'skipped', 'filtered') AND updated_at < $before LIMIT $max)
+            """;
+        command.Parameters.AddWithValue("$before", olderThan);
+        command.Parameters.AddWithValue("$max", max);
+        return command.ExecuteNonQuery();
+    }
+
     public int Requeue(string destinationId, DeliveryStatus status, long? since, long? until, long now)
     {
         using var connection = database.Open();
