@@ -145,6 +145,23 @@ public sealed class WebhookDeliveryTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_service_that_does_not_answer_within_the_timeout_is_retried()
+    {
+        _receiver.AnswerNext(new ScriptedAnswer(200, Hang: true));
+        await _sluice.PostAsync("/v1/identify", """{"userId":"u","messageId":"m-slow"}""");
+        await _receiver.WaitForAsync(1);
+
+        Advance(TimeSpan.FromSeconds(10));
+        var timedOut = await DeliveryAsync("m-slow", d => (int?)d["attempts"] == 1);
+        Advance(TimeSpan.FromSeconds(1));
+        var delivered = await DeliveryAsync("m-slow", d => (string?)d["status"] == "delivered");
+
+        Assert.Equal("retrying", (string?)timedOut["status"]);
+        Assert.Equal("timed out after 10 s", (string?)timedOut["reason"]);
+        Assert.Equal(2, (int?)delivered["attempts"]);
+    }
+
+    [Fact]
     public async Task A_4xx_answer_fails_at_once_keeping_the_services_answer()
     {
         _receiver.AnswerNext(new ScriptedAnswer(400, """{"error":"bad order"}"""));

@@ -13,7 +13,8 @@ namespace Sluice.Infrastructure;
 internal sealed record RecordedRequest(string Method, string Path, IReadOnlyDictionary<string, string> Headers, string Body);
 
 /// <summary>How the stand-in answers one request.</summary>
-internal sealed record ScriptedAnswer(int Status, string Body = "{}", string? RetryAfter = null);
+/// <param name="Hang">Answer nothing until the client gives up (or 30 s pass), to stand in for a service that times out.</param>
+internal sealed record ScriptedAnswer(int Status, string Body = "{}", string? RetryAfter = null, bool Hang = false);
 
 /// <summary>
 /// The only kind of double in these tests: a local HTTP server standing in for a third-party
@@ -52,6 +53,18 @@ internal sealed class RecordingServer : IAsyncDisposable
                 context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase),
                 body));
             var answer = server._script.TryDequeue(out var scripted) ? scripted : new ScriptedAnswer(200);
+            if (answer.Hang)
+            {
+                try
+                {
+                    await Task.Delay(TimeSpan.FromSeconds(30), context.RequestAborted);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
+
             context.Response.StatusCode = answer.Status;
             if (answer.RetryAfter is not null)
             {
