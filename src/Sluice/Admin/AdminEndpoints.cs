@@ -113,7 +113,8 @@ internal static class AdminEndpoints
             return AdminResults.Error(StatusCodes.Status400BadRequest, "invalid_body", $"the body must be {{\"status\", \"since\", \"until\"}}: {exception.Message}");
         }
 
-        if (!Enum.TryParse<DeliveryStatus>(request.Status ?? "failed", ignoreCase: true, out var status) || status is DeliveryStatus.Pending or DeliveryStatus.Retrying)
+        var statusText = request.Status ?? "failed";
+        if (int.TryParse(statusText, out _) || !Enum.TryParse<DeliveryStatus>(statusText, ignoreCase: true, out var status) || !Enum.IsDefined(status) || status is DeliveryStatus.Pending or DeliveryStatus.Retrying)
         {
             return AdminResults.Error(StatusCodes.Status400BadRequest, "invalid_status", "status must be one of failed, skipped, filtered, delivered");
         }

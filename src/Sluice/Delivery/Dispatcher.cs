@@ -50,7 +50,14 @@ internal sealed partial class Dispatcher(
     {
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         var claimed = store.ClaimDue(now, now + (long)options.Lease.TotalMilliseconds, ClaimSize);
-        await Task.WhenAll(Units(claimed).Select(unit => SendAsync(unit, cancellation)));
+        if (claimed.Count == 0)
+        {
+            return 0;
+        }
+
+        // One transaction records the whole claim: a commit per delivery would cap sending at the disk's flush rate.
+        var outcomes = await Task.WhenAll(Units(claimed).Select(unit => SendAsync(unit, cancellation)));
+        store.RecordAttempts([.. outcomes.SelectMany(o => o)], time.GetUtcNow().ToUnixTimeMilliseconds());
         return claimed.Count;
     }
 
@@ -132,7 +139,7 @@ internal sealed partial class Dispatcher(
         }
     }
 
-    private async Task SendAsync(IReadOnlyList<Job> unit, CancellationToken cancellation)
+    private async Task<IReadOnlyList<(long Id, AttemptResult Result)>> SendAsync(IReadOnlyList<Job> unit, CancellationToken cancellation)
     {
         var gate = _concurrency.GetOrAdd(unit[0].Delivery.DestinationId, _ => new SemaphoreSlim(options.MaxConcurrencyPerDestination));
         try
@@ -148,11 +155,7 @@ internal sealed partial class Dispatcher(
         try
         {
             var results = await AttemptAsync(unit, cancellation);
-            var now = time.GetUtcNow().ToUnixTimeMilliseconds();
-            for (var i = 0; i < unit.Count; i++)
-            {
-                store.RecordAttempt(unit[i].Delivery.Id, results[i], now);
-            }
+            return [.. unit.Select((job, i) => (job.Delivery.Id, results[i]))];
         }
         catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
         {
@@ -236,6 +239,11 @@ internal sealed partial class Dispatcher(
             catch (HttpRequestException exception)
             {
                 return HttpOutcome.Retry(null, null, $"network error: {exception.Message}", null);
+            }
+            catch (Exception exception) when (exception is NotSupportedException or InvalidOperationException or ArgumentException)
+            {
+                // The request itself cannot be sent (a URL that is not http or https, say): retrying cannot help.
+                return new HttpOutcome(false, false, null, null, $"the request cannot be sent: {exception.Message}", null);
             }
 
             using (response)

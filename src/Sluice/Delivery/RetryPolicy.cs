@@ -18,13 +18,16 @@ public sealed record DeliveryOptions
     /// <summary>Requests in flight per destination. Default 8.</summary>
     public int MaxConcurrencyPerDestination { get; init; } = 8;
 
-    /// <summary>How long a claimed job is held before another claim may take it (a crashed node's jobs come back). Default 1 minute.</summary>
-    public TimeSpan Lease { get; init; } = TimeSpan.FromMinutes(1);
+    /// <summary>
+    /// How long a claimed job is held before another claim may take it (a crashed node's jobs come back).
+    /// Default 5 minutes: longer than the slowest claim (100 jobs, 8 at a time, each up to the 10 s timeout).
+    /// </summary>
+    public TimeSpan Lease { get; init; } = TimeSpan.FromMinutes(5);
 
     /// <summary>Characters of the service's answer kept in the delivery log. Default 1,000.</summary>
     public int MaxResponseLength { get; init; } = 1_000;
 
-    /// <summary>How long the delivery log keeps final records (delivered, failed, skipped, filtered). Default 7 days.</summary>
+    /// <summary>How long the delivery log keeps delivered, skipped and filtered records (failed ones stay until replayed). Default 7 days.</summary>
     public TimeSpan Retention { get; init; } = TimeSpan.FromDays(7);
 
     /// <summary>Returns a number in [0, 1) for the jitter; replaced in tests to make backoff exact.</summary>

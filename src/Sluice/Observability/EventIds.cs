@@ -11,6 +11,7 @@ internal static class EventIds
     public const int MessageRejected = 2003;
     public const int RoutingFailed = 3000;
     public const int MappingFailed = 3001;
+    public const int MappingCrashed = 3002;
     public const int DispatchFailed = 3100;
     public const int DeliveryFailed = 3101;
     public const int DeliveryLogPruneFailed = 3102;

@@ -144,7 +144,7 @@ internal sealed partial class Router(
         }
     }
 
-    /// <summary>The checks before filters: enabled, a call type the destination's actions take, the Integrations object.</summary>
+    /// <summary>The checks before filters: enabled, the Integrations object.</summary>
     private static string? Filtered(RoutedDestination destination, JsonElement message)
     {
         if (!destination.Enabled)
@@ -195,7 +195,7 @@ internal sealed partial class Router(
                     case FilterEffect.Drop:
                         return ((root, original), $"dropped by filter '{filter.Name}'");
                     case FilterEffect.Sample when !Sampled(root, filter.SamplePercent):
-                        return ((root, original), $"not in the {filter.SamplePercent}% sample of filter '{filter.Name}'");
+                        return ((root, original), $"not in the {filter.SamplePercent.ToString(System.Globalization.CultureInfo.InvariantCulture)}% sample of filter '{filter.Name}'");
                     case FilterEffect.Block:
                         edited ??= original.DeepClone().AsObject();
                         foreach (var field in filter.Fields)
@@ -282,7 +282,16 @@ internal sealed partial class Router(
             LogMappingFailed(destination.Id, mapping.Name, exception.Message);
             return new NewDelivery(destination.Id, mapping.Name, mapping.Action.Slug, messageId, message.Seq, message.Index, DeliveryStatus.Failed, $"mapping '{mapping.Name}' failed: {exception.Message}", null);
         }
+        catch (Exception exception)
+        {
+            // One event must never stop routing for everyone: fail it, say so, keep the stack in the log.
+            LogMappingCrashed(exception, destination.Id, mapping.Name);
+            return new NewDelivery(destination.Id, mapping.Name, mapping.Action.Slug, messageId, message.Seq, message.Index, DeliveryStatus.Failed, $"internal error in mapping '{mapping.Name}': {exception.Message}", null);
+        }
     }
+
+    [LoggerMessage(EventId = EventIds.MappingCrashed, Level = LogLevel.Error, Message = "Mapping {Mapping} of destination {DestinationId} threw")]
+    private partial void LogMappingCrashed(Exception exception, string destinationId, string mapping);
 
     private static NewDelivery Final(RoutedDestination destination, InboxMessage message, string messageId, DeliveryStatus status, string reason) =>
         new(destination.Id, null, null, messageId, message.Seq, message.Index, status, reason, null);

@@ -84,7 +84,8 @@ public interface IDeliveryStore
     /// <summary>The earliest time a pending or retrying job becomes due, or null when none waits.</summary>
     long? NextDueAt();
 
-    void RecordAttempt(long id, AttemptResult result, long now);
+    /// <summary>Writes the outcomes of attempts, all in one transaction.</summary>
+    void RecordAttempts(IReadOnlyList<(long Id, AttemptResult Result)> attempts, long now);
 
     /// <summary>Gives a claimed job back untouched (shutdown), so that another claim can take it at once.</summary>
     void Release(long id);
@@ -96,7 +97,7 @@ public interface IDeliveryStore
 
     IReadOnlyDictionary<DeliveryStatus, long> Stats(string destinationId);
 
-    /// <summary>Deletes final records (delivered, failed, skipped, filtered) last changed before <paramref name="olderThan"/>, at most <paramref name="max"/>; returns how many.</summary>
+    /// <summary>Deletes final records (delivered, skipped, filtered; failed ones stay for replay) last changed before <paramref name="olderThan"/>, at most <paramref name="max"/>; returns how many.</summary>
     int PruneFinished(long olderThan, int max);
 
     /// <summary>Makes deliveries of a destination with <paramref name="status"/> (created in the range) due again; returns how many.</summary>

@@ -48,6 +48,12 @@ public sealed class WebhookDeliveryTests : IAsyncLifetime
                         trigger: 'type = "page"'
                         mapping:
                           method: POST
+                      - name: Not HTTP
+                        action: send
+                        trigger: 'type = "alias"'
+                        mapping:
+                          url: ftp://files.example/in
+                          method: POST
                     filters:
                       - name: no test users
                         if: 'traits.test = true'
@@ -159,6 +165,29 @@ public sealed class WebhookDeliveryTests : IAsyncLifetime
         Assert.Equal("retrying", (string?)timedOut["status"]);
         Assert.Equal("timed out after 10 s", (string?)timedOut["reason"]);
         Assert.Equal(2, (int?)delivered["attempts"]);
+    }
+
+    [Fact]
+    public async Task A_request_that_cannot_be_sent_fails_at_once_saying_why()
+    {
+        await _sluice.PostAsync("/v1/alias", """{"userId":"u","previousId":"a","messageId":"m-ftp"}""");
+
+        var delivery = await DeliveryAsync("m-ftp", d => (string?)d["status"] == "failed");
+
+        Assert.StartsWith("the request cannot be sent:", (string?)delivery["reason"], StringComparison.Ordinal);
+        Assert.Equal(1, (int?)delivery["attempts"]);
+    }
+
+    [Theory]
+    [InlineData("""{"status":"3"}""")]
+    [InlineData("""{"status":"retrying"}""")]
+    [InlineData("""{"status":"failed,skipped"}""")]
+    [InlineData("""{"since":"yesterday"}""")]
+    public async Task Replay_refuses_what_it_cannot_do(string body)
+    {
+        var response = await _sluice.Admin.PostAsync("/api/v1/destinations/hook/replay", new StringContent(body));
+
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, response.StatusCode);
     }
 
     [Fact]

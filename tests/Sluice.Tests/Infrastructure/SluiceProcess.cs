@@ -27,6 +27,16 @@ internal sealed class SluiceProcess : IAsyncDisposable
 
     public string BaseUrl { get; }
 
+    /// <summary>Resident memory of the server process now, from /proc (Linux).</summary>
+    public long ResidentBytes
+    {
+        get
+        {
+            var line = File.ReadLines($"/proc/{_process.Id}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+            return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) * 1024;
+        }
+    }
+
     public string DataDirectory { get; }
 
     /// <summary>An HTTP client with the owner token.</summary>

@@ -69,7 +69,8 @@ public static class SendAction
             new("Content-Type", "application/json"),
         };
         headers.AddRange(WebhookDestination.MappedHeaders(payload["headers"]));
-        if (settings[WebhookDestination.SharedSecret] is JsonValue secretValue && secretValue.TryGetValue<string>(out var secret) && secret.Length > 0)
+        // A secret written unquoted in YAML (sharedSecret: 12345) arrives as a number; it is still the secret's text.
+        if (settings[WebhookDestination.SharedSecret] is JsonValue secretValue && JsValues.ToJsString(secretValue) is { Length: > 0 } secret)
         {
             // The reference signs a batch with the first item's data only; receivers written for it expect that.
             var signedJson = signed is null ? json : JsValues.JsonStringify(signed);

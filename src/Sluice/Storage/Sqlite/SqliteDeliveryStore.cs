@@ -152,23 +152,36 @@ internal sealed class SqliteDeliveryStore : IDeliveryStore
         return command.ExecuteScalar() is long due ? due : null;
     }
 
-    public void RecordAttempt(long id, AttemptResult result, long now)
+    public void RecordAttempts(IReadOnlyList<(long Id, AttemptResult Result)> attempts, long now)
     {
         using var connection = database.Open();
+        using var transaction = connection.BeginTransaction();
         using var command = connection.CreateCommand();
+        command.Transaction = transaction;
         command.CommandText = """
             UPDATE deliveries SET status = $status, attempts = attempts + 1, http_status = $http, response = $response, reason = $reason,
                 next_attempt_at = COALESCE($next, next_attempt_at), lease_until = 0, updated_at = $now
             WHERE id = $id
             """;
-        command.Parameters.AddWithValue("$status", Name(result.Status));
-        command.Parameters.AddWithValue("$http", (object?)result.HttpStatus ?? DBNull.Value);
-        command.Parameters.AddWithValue("$response", (object?)result.Response ?? DBNull.Value);
-        command.Parameters.AddWithValue("$reason", (object?)result.Reason ?? DBNull.Value);
-        command.Parameters.AddWithValue("$next", (object?)result.NextAttemptAt ?? DBNull.Value);
+        var status = command.Parameters.Add("$status", SqliteType.Text);
+        var http = command.Parameters.Add("$http", SqliteType.Integer);
+        var response = command.Parameters.Add("$response", SqliteType.Text);
+        var reason = command.Parameters.Add("$reason", SqliteType.Text);
+        var next = command.Parameters.Add("$next", SqliteType.Integer);
+        var id = command.Parameters.Add("$id", SqliteType.Integer);
         command.Parameters.AddWithValue("$now", now);
-        command.Parameters.AddWithValue("$id", id);
-        command.ExecuteNonQuery();
+        foreach (var (deliveryId, result) in attempts)
+        {
+            status.Value = Name(result.Status);
+            http.Value = (object?)result.HttpStatus ?? DBNull.Value;
+            response.Value = (object?)result.Response ?? DBNull.Value;
+            reason.Value = (object?)result.Reason ?? DBNull.Value;
+            next.Value = (object?)result.NextAttemptAt ?? DBNull.Value;
+            id.Value = deliveryId;
+            command.ExecuteNonQuery();
+        }
+
+        transaction.Commit();
     }
 
     public void Release(long id)
@@ -255,7 +268,7 @@ internal sealed class SqliteDeliveryStore : IDeliveryStore
         using var command = connection.CreateCommand();
         command.CommandText = """
             DELETE FROM deliveries WHERE id IN (
-                SELECT id FROM deliveries WHERE status IN ('delivered', 'failed', 'skipped', 'filtered') AND updated_at < $before LIMIT $max)
+                SELECT id FROM deliveries WHERE status IN ('delivered', 'skipped', 'filtered') AND updated_at < $before LIMIT $max)
             """;
         command.Parameters.AddWithValue("$before", olderThan);
         command.Parameters.AddWithValue("$max", max);

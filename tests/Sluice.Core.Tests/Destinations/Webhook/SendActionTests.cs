@@ -59,6 +59,16 @@ public sealed class SendActionTests
     }
 
     [Fact]
+    public void A_secret_written_as_a_number_still_signs()
+    {
+        var mapping = DefaultMappingTo("https://hooks.example/in");
+
+        var request = Assert.Single(SendAction.Definition.Perform(new ActionInput(Payload(mapping), new JsonObject { ["sharedSecret"] = 12345 }, Event)));
+
+        Assert.Contains(request.Headers, h => h.Key == "X-Signature");
+    }
+
+    [Fact]
     public void A_batch_is_one_request_with_an_array_body_signed_like_the_reference_by_the_first_item()
     {
         var first = new JsonObject { ["url"] = "https://hooks.example/in", ["method"] = "POST", ["data"] = new JsonObject { ["i"] = 1 } };
