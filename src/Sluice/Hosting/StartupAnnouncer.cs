@@ -14,6 +14,7 @@ internal sealed partial class StartupAnnouncer(
     IServer server,
     ServeOptions options,
     WorkspaceBootstrap.Result applied,
+    Routing.RoutingTable routing,
     ILogger<StartupAnnouncer> logger) : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken)
@@ -28,6 +29,11 @@ internal sealed partial class StartupAnnouncer(
     {
         var url = server.Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault() ?? options.Urls;
         LogStarted(url, Path.GetFullPath(options.DataDirectory), applied.Sources.Count);
+        foreach (var warning in routing.Warnings)
+        {
+            LogWorkspaceWarning(warning);
+        }
+
         if (!options.Announce || (applied.GeneratedWriteKeys.Count == 0 && applied.NewOwnerToken is null))
         {
             return;
@@ -62,6 +68,9 @@ internal sealed partial class StartupAnnouncer(
         Console.Out.WriteLine(text.ToString());
         Console.Out.Flush();
     }
+
+    [LoggerMessage(EventId = EventIds.WorkspaceWarning, Level = LogLevel.Warning, Message = "{Warning}")]
+    private partial void LogWorkspaceWarning(string warning);
 
     [LoggerMessage(EventId = EventIds.ServerStarted, Level = LogLevel.Information, Message = "Sluice listening on {Url}; data in {DataDirectory}; {Sources} source(s)")]
     private partial void LogStarted(string url, string dataDirectory, int sources);

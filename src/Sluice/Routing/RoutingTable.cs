@@ -55,6 +55,7 @@ public sealed class RoutingTable
 
     public RoutingTable(WorkspaceDefinition? workspace)
     {
+        Warnings = workspace?.Warnings ?? [];
         var destinations = new List<(RoutedDestination Destination, IReadOnlyList<string> Sources)>();
         foreach (var declared in workspace?.Destinations ?? [])
         {
@@ -105,4 +106,7 @@ public sealed class RoutingTable
     public RoutedDestination? Find(string destinationId) => _byId.GetValueOrDefault(destinationId);
 
     public IEnumerable<RoutedDestination> All => _byId.Values;
+
+    /// <summary>The workspace file's warnings, logged at start-up.</summary>
+    public IReadOnlyList<string> Warnings { get; }
 }

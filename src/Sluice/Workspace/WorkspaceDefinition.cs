@@ -6,6 +6,9 @@ namespace Sluice.Workspace;
 public sealed record WorkspaceDefinition(IReadOnlyList<SourceDefinition> Sources, IReadOnlyList<DestinationInstance> Destinations)
 {
     public static WorkspaceDefinition Empty { get; } = new([], []);
+
+    /// <summary>Things the file does that work but deserve a look (FQL that Segment reads differently), each with file:line:column.</summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
 }
 
 /// <summary>A source; <see cref="WriteKey"/> is null when the file leaves it to be generated.</summary>

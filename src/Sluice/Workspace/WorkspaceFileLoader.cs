@@ -31,6 +31,7 @@ public sealed partial class WorkspaceFileLoader
     private readonly string _file;
     private readonly Func<string, string?> _environment;
     private readonly List<string> _problems = [];
+    private readonly List<string> _warnings = [];
 
     private WorkspaceFileLoader(string file, Func<string, string?> environment)
     {
@@ -129,7 +130,7 @@ public sealed partial class WorkspaceFileLoader
             destinations.Add(destination);
         }
 
-        return new WorkspaceDefinition(sources, destinations);
+        return new WorkspaceDefinition(sources, destinations) { Warnings = _warnings };
     }
 
     private SourceDefinition? ReadSource(YamlNode node, string path)
@@ -331,9 +332,15 @@ public sealed partial class WorkspaceFileLoader
     /// <summary>Triggers and filter conditions are compiled on load, so that a typo stops start-up instead of silently matching nothing.</summary>
     private void CheckFql(YamlNode node, string path, string text)
     {
-        if (!FqlExpression.TryCompile(text, out _, out var error))
+        if (!FqlExpression.TryCompile(text, out var expression, out var error))
         {
             Problem(node, path, $"invalid FQL: {error.Message}");
+            return;
+        }
+
+        foreach (var warning in expression.Warnings)
+        {
+            _warnings.Add($"{_file}:{node.Start.Line}:{node.Start.Column}: {path}: {warning}");
         }
     }
 

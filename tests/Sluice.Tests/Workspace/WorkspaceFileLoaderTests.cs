@@ -96,6 +96,16 @@ public sealed class WorkspaceFileLoaderTests
     }
 
     [Fact]
+    public void FQL_that_Segment_reads_differently_loads_with_a_warning_naming_its_place()
+    {
+        var workspace = WorkspaceFileLoader.Parse(
+            "sources: [{id: web}]\ndestinations:\n  - id: d\n    type: webhook\n    sources: [web]\n    mappings:\n      - name: m\n        action: send\n        trigger: 'type = \"track\" and event = \"A\" or type = \"page\"'\n",
+            "w.yaml");
+
+        Assert.Contains(workspace.Warnings, w => w.StartsWith("w.yaml:9:18: destinations[0].mappings[0].trigger: position", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void A_source_without_a_name_is_named_by_its_id_and_a_missing_write_key_is_left_to_generate()
     {
         var source = Assert.Single(WorkspaceFileLoader.Parse("sources:\n  - id: app\n", "w.yaml").Sources);
