@@ -25,7 +25,11 @@ internal sealed partial class Router(
     private const int RowsPerBatch = 200;
     private static readonly TimeSpan IdlePoll = TimeSpan.FromMilliseconds(200);
 
+    private const long CursorSaveIntervalMilliseconds = 5_000;
+
     private readonly SemaphoreSlim _wake = new(0, 1);
+    private long? _cursor;
+    private long _cursorSavedAt;
 
     /// <summary>Tells the router that new inbox rows exist (the ingest writer calls this after a commit).</summary>
     public void Notify()
@@ -47,10 +51,10 @@ internal sealed partial class Router(
     public int RouteAvailable()
     {
         var total = 0;
+        _cursor ??= store.ReadRouterCursor();
         while (true)
         {
-            var cursor = store.ReadRouterCursor();
-            var page = store.ReadInbox(cursor, RowsPerBatch, source => table.ForSource(source).Count > 0);
+            var page = store.ReadInbox(_cursor.Value, RowsPerBatch, source => table.ForSource(source).Count > 0);
             if (page.LastSeq is not { } last)
             {
                 return total;
@@ -62,7 +66,16 @@ internal sealed partial class Router(
                 Route(message, deliveries);
             }
 
-            store.RecordRouted(deliveries, last, time.GetUtcNow().ToUnixTimeMilliseconds());
+            var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+            // Rows that produced nothing need no commit of their own: re-reading them after a crash
+            // produces nothing again. The cursor is still saved now and then, so a restart skips them.
+            if (deliveries.Count > 0 || now - _cursorSavedAt >= CursorSaveIntervalMilliseconds)
+            {
+                store.RecordRouted(deliveries, last, now);
+                _cursorSavedAt = now;
+            }
+
+            _cursor = last;
             total += page.Messages.Count;
             if (deliveries.Count > 0)
             {
