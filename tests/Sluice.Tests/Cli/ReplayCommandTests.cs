@@ -12,9 +12,7 @@ public sealed class ReplayCommandTests
     {
         await using var receiver = await RecordingServer.StartAsync();
         receiver.AnswerNext(new ScriptedAnswer(400, "not yet"));
-        var directory = TestPaths.NewTemporaryDirectory();
-        var config = Path.Combine(directory, "sluice.yaml");
-        await File.WriteAllTextAsync(config, $$"""
+        var workspace = await TestWorkspace.CreateAsync($$"""
             sources:
               - {id: web, writeKey: wk_replay}
             destinations:
@@ -29,7 +27,7 @@ public sealed class ReplayCommandTests
                       url: '{{receiver.BaseUrl}}/in'
                       method: POST
             """);
-        await using var server = await SluiceProcess.StartAsync(Path.Combine(directory, "data"), config);
+        await using var server = await workspace.StartAsync();
         using var client = new HttpClient();
         var track = new HttpRequestMessage(HttpMethod.Post, server.BaseUrl + "/v1/track") { Content = new StringContent("""{"userId":"u","event":"E","messageId":"r-1"}""") };
         track.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes("wk_replay:")));

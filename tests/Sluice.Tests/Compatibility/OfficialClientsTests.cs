@@ -17,10 +17,8 @@ public sealed class OfficialClientsTests
     [InlineData("rudder", "analytics-node")]
     public async Task Every_call_of_the_official_client_arrives_with_its_messageId_and_a_corrected_timestamp(string client, string library)
     {
-        var directory = TestPaths.NewTemporaryDirectory();
-        var config = Path.Combine(directory, "sluice.yaml");
-        await File.WriteAllTextAsync(config, $"sources:\n  - id: web\n    writeKey: {WriteKey}\n");
-        await using var server = await SluiceProcess.StartAsync(Path.Combine(directory, "data"), config);
+        var workspace = await TestWorkspace.CreateAsync($"sources:\n  - id: web\n    writeKey: {WriteKey}\n");
+        await using var server = await workspace.StartAsync();
 
         var sent = await SendAsync(client, server.BaseUrl);
         var stored = (await server.EventsAsync("web")).Select(e => e!.AsObject()).ToList();
@@ -68,9 +66,7 @@ public sealed class OfficialClientsTests
     public async Task Every_call_of_the_Segment_client_reaches_a_webhook_through_a_mapping()
     {
         await using var receiver = await RecordingServer.StartAsync();
-        var directory = TestPaths.NewTemporaryDirectory();
-        var config = Path.Combine(directory, "sluice.yaml");
-        await File.WriteAllTextAsync(config, $$"""
+        var workspace = await TestWorkspace.CreateAsync($$"""
             sources:
               - id: web
                 writeKey: {{WriteKey}}
@@ -87,7 +83,7 @@ public sealed class OfficialClientsTests
                       method: POST
                       data: {'@path': '$.'}
             """);
-        await using var server = await SluiceProcess.StartAsync(Path.Combine(directory, "data"), config);
+        await using var server = await workspace.StartAsync();
 
         var sent = await SendAsync("segment", server.BaseUrl);
         // The client's call with integrations {All: false, …} names no webhook, so the Integrations object keeps it back.

@@ -10,10 +10,8 @@ public sealed class BacklogMemoryTests
     [Fact]
     public async Task A_backlog_for_a_destination_that_is_down_grows_on_disk_not_in_memory()
     {
-        var directory = TestPaths.NewTemporaryDirectory();
-        var config = Path.Combine(directory, "sluice.yaml");
         // Nothing listens on the port: every attempt is a connection error, so every delivery stays retrying.
-        await File.WriteAllTextAsync(config, $$"""
+        var workspace = await TestWorkspace.CreateAsync($$"""
             sources:
               - {id: web, writeKey: wk_backlog}
             destinations:
@@ -28,7 +26,7 @@ public sealed class BacklogMemoryTests
                       url: 'http://127.0.0.1:{{FreePort.Next()}}/in'
                       method: POST
             """);
-        await using var server = await SluiceProcess.StartAsync(Path.Combine(directory, "data"), config);
+        await using var server = await workspace.StartAsync();
         using var client = new HttpClient { BaseAddress = new Uri(server.BaseUrl) };
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes("wk_backlog:")));
         var padding = new string('x', 1_500);

@@ -11,9 +11,7 @@ public sealed class DeliveryCrashTests
     public async Task After_a_SIGKILL_while_delivering_every_event_is_delivered_at_least_once_after_restart()
     {
         await using var receiver = await RecordingServer.StartAsync();
-        var directory = TestPaths.NewTemporaryDirectory();
-        var config = Path.Combine(directory, "sluice.yaml");
-        await File.WriteAllTextAsync(config, $$"""
+        var workspace = await TestWorkspace.CreateAsync($$"""
             sources:
               - {id: web, writeKey: wk_crash}
             destinations:
@@ -29,10 +27,9 @@ public sealed class DeliveryCrashTests
                       method: POST
                       data: {'@path': '$.'}
             """);
-        var data = Path.Combine(directory, "data");
         var sent = Enumerable.Range(0, 600).Select(i => $"crash-{i}").ToList();
 
-        await using (var server = await SluiceProcess.StartAsync(data, config))
+        await using (var server = await workspace.StartAsync())
         {
             using var client = new HttpClient { BaseAddress = new Uri(server.BaseUrl) };
             client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes("wk_crash:")));
@@ -47,7 +44,7 @@ public sealed class DeliveryCrashTests
         }
 
         var beforeRestart = receiver.Received.Count;
-        await using var restarted = await SluiceProcess.StartAsync(data, config);
+        await using var restarted = await workspace.StartAsync();
         await receiver.WaitUntilAsync(received => !sent.Except(received.Select(MessageIdOf)).Any());
 
         var delivered = receiver.Received.Select(MessageIdOf).ToList();

@@ -11,13 +11,10 @@ public sealed class DurabilityTests
     [Fact]
     public async Task Every_event_acknowledged_before_a_SIGKILL_is_stored_after_restart()
     {
-        var directory = TestPaths.NewTemporaryDirectory();
-        var config = Path.Combine(directory, "sluice.yaml");
-        await File.WriteAllTextAsync(config, "sources:\n  - id: web\n    writeKey: wk_crash\n");
-        var data = Path.Combine(directory, "data");
+        var workspace = await TestWorkspace.CreateAsync("sources:\n  - id: web\n    writeKey: wk_crash\n");
         var acknowledged = new ConcurrentBag<string>();
 
-        await using (var server = await SluiceProcess.StartAsync(data, config))
+        await using (var server = await workspace.StartAsync())
         {
             using var client = new HttpClient { BaseAddress = new Uri(server.BaseUrl), Timeout = TimeSpan.FromSeconds(10) };
             client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes("wk_crash:")));
@@ -70,7 +67,7 @@ public sealed class DurabilityTests
             await Task.WhenAll(senders);
         }
 
-        await using var restarted = await SluiceProcess.StartAsync(data, config);
+        await using var restarted = await workspace.StartAsync();
         var stored = (await restarted.EventsAsync("web")).Select(e => (string)e!["messageId"]!).ToHashSet();
 
         var lost = acknowledged.Where(id => !stored.Contains(id)).ToList();
