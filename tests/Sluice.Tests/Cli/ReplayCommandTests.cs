@@ -12,21 +12,7 @@ public sealed class ReplayCommandTests
     {
         await using var receiver = await RecordingServer.StartAsync();
         receiver.AnswerNext(new ScriptedAnswer(400, "not yet"));
-        var workspace = await TestWorkspace.CreateAsync($$"""
-            sources:
-              - {id: web, writeKey: wk_replay}
-            destinations:
-              - id: hook
-                type: webhook
-                sources: [web]
-                mappings:
-                  - name: All
-                    action: send
-                    trigger: 'type = "track"'
-                    mapping:
-                      url: '{{receiver.BaseUrl}}/in'
-                      method: POST
-            """);
+        var workspace = await TestWorkspace.WithTrackWebhookAsync("wk_replay", "hook", receiver.BaseUrl + "/in");
         await using var server = await workspace.StartAsync();
         using var client = new HttpClient();
         var track = new HttpRequestMessage(HttpMethod.Post, server.BaseUrl + "/v1/track") { Content = new StringContent("""{"userId":"u","event":"E","messageId":"r-1"}""") };

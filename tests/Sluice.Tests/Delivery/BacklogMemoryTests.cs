@@ -11,21 +11,7 @@ public sealed class BacklogMemoryTests
     public async Task A_backlog_for_a_destination_that_is_down_grows_on_disk_not_in_memory()
     {
         // Nothing listens on the port: every attempt is a connection error, so every delivery stays retrying.
-        var workspace = await TestWorkspace.CreateAsync($$"""
-            sources:
-              - {id: web, writeKey: wk_backlog}
-            destinations:
-              - id: down
-                type: webhook
-                sources: [web]
-                mappings:
-                  - name: All
-                    action: send
-                    trigger: 'type = "track"'
-                    mapping:
-                      url: 'http://127.0.0.1:{{FreePort.Next()}}/in'
-                      method: POST
-            """);
+        var workspace = await TestWorkspace.WithTrackWebhookAsync("wk_backlog", "down", $"http://127.0.0.1:{FreePort.Next()}/in");
         await using var server = await workspace.StartAsync();
         using var client = new HttpClient { BaseAddress = new Uri(server.BaseUrl) };
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes("wk_backlog:")));

@@ -11,22 +11,7 @@ public sealed class DeliveryCrashTests
     public async Task After_a_SIGKILL_while_delivering_every_event_is_delivered_at_least_once_after_restart()
     {
         await using var receiver = await RecordingServer.StartAsync();
-        var workspace = await TestWorkspace.CreateAsync($$"""
-            sources:
-              - {id: web, writeKey: wk_crash}
-            destinations:
-              - id: hook
-                type: webhook
-                sources: [web]
-                mappings:
-                  - name: All
-                    action: send
-                    trigger: 'type = "track"'
-                    mapping:
-                      url: '{{receiver.BaseUrl}}/in'
-                      method: POST
-                      data: {'@path': '$.'}
-            """);
+        var workspace = await TestWorkspace.WithTrackWebhookAsync("wk_crash", "hook", receiver.BaseUrl + "/in");
         var sent = Enumerable.Range(0, 600).Select(i => $"crash-{i}").ToList();
 
         await using (var server = await workspace.StartAsync())

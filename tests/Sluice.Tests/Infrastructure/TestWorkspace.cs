@@ -11,6 +11,24 @@ internal sealed record TestWorkspace(string ConfigFile, string DataDirectory)
         return workspace;
     }
 
+    /// <summary>Source <c>web</c> with <paramref name="writeKey"/>, feeding webhook <paramref name="destinationId"/> that POSTs every track call (the whole event) to <paramref name="url"/>.</summary>
+    public static Task<TestWorkspace> WithTrackWebhookAsync(string writeKey, string destinationId, string url) => CreateAsync($$"""
+        sources:
+          - {id: web, writeKey: {{writeKey}}}
+        destinations:
+          - id: {{destinationId}}
+            type: webhook
+            sources: [web]
+            mappings:
+              - name: All
+                action: send
+                trigger: 'type = "track"'
+                mapping:
+                  url: '{{url}}'
+                  method: POST
+                  data: {'@path': '$.'}
+        """);
+
     public Task RewriteAsync(string yaml) => File.WriteAllTextAsync(ConfigFile, yaml);
 
     public Task<SluiceProcess> StartAsync() => SluiceProcess.StartAsync(DataDirectory, ConfigFile);
