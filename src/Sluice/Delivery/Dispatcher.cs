@@ -28,6 +28,7 @@ internal sealed partial class Dispatcher(
 
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _concurrency = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _wake = new(0, 1);
+    private readonly ConcurrentDictionary<string, Hold> _holds = new(StringComparer.Ordinal);
 
     /// <summary>New jobs exist (the router calls this).</summary>
     public void Notify()
@@ -49,7 +50,8 @@ internal sealed partial class Dispatcher(
     public async Task<int> DispatchDueAsync(CancellationToken cancellation)
     {
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
-        var claimed = store.ClaimDue(now, now + (long)options.Lease.TotalMilliseconds, ClaimSize);
+        var held = _holds.Where(h => h.Value.Until > now).Select(h => h.Key).ToList();
+        var claimed = store.ClaimDue(now, now + (long)options.Lease.TotalMilliseconds, ClaimSize, held);
         if (claimed.Count == 0)
         {
             return 0;
@@ -57,7 +59,9 @@ internal sealed partial class Dispatcher(
 
         // One transaction records the whole claim: a commit per delivery would cap sending at the disk's flush rate.
         var outcomes = await Task.WhenAll(Units(claimed).Select(unit => SendAsync(unit, cancellation)));
-        store.RecordAttempts([.. outcomes.SelectMany(o => o)], time.GetUtcNow().ToUnixTimeMilliseconds());
+        var recorded = time.GetUtcNow().ToUnixTimeMilliseconds();
+        store.RecordAttempts([.. outcomes.SelectMany(o => o)], recorded);
+        UpdateHolds(claimed, outcomes.SelectMany(o => o).ToDictionary(o => o.Id, o => o.Result.Status), recorded);
         return claimed.Count;
     }
 
@@ -96,6 +100,31 @@ internal sealed partial class Dispatcher(
             catch (OperationCanceledException)
             {
                 return;
+            }
+        }
+    }
+
+    /// <summary>
+    /// A destination whose attempts fail as if it were down (retryable answers, timeouts, network
+    /// errors) is held: its jobs are not claimed for a while that doubles with each such claim (half
+    /// the retry backoff's bound, so a job's own next attempt is never pushed back), and the first
+    /// delivered attempt lifts it. Without it, a dead host with a large backlog is tried thousands
+    /// of times a second.
+    /// </summary>
+    private void UpdateHolds(IReadOnlyList<ClaimedDelivery> claimed, Dictionary<long, DeliveryStatus> statuses, long now)
+    {
+        foreach (var destination in claimed.GroupBy(c => c.DestinationId))
+        {
+            var results = destination.Select(c => statuses[c.Id]).ToList();
+            if (results.Contains(DeliveryStatus.Delivered))
+            {
+                _holds.TryRemove(destination.Key, out _);
+            }
+            else if (results.Contains(DeliveryStatus.Retrying))
+            {
+                var failures = (_holds.TryGetValue(destination.Key, out var hold) ? hold.Failures : 0) + 1;
+                var wait = Math.Min(options.MaxDelay.TotalMilliseconds, options.BaseDelay.TotalMilliseconds * Math.Pow(2, failures - 1)) / 2;
+                _holds[destination.Key] = new Hold(failures, now + (long)wait);
             }
         }
     }
@@ -317,6 +346,8 @@ internal sealed partial class Dispatcher(
 
         public JsonObject? Payload { get; } = JsonNode.Parse(delivery.Payload) as JsonObject;
     }
+
+    private sealed record Hold(int Failures, long Until);
 
     /// <summary>What the service's answers to one attempt's requests come to.</summary>
     private sealed record HttpOutcome(bool Delivered, bool Retryable, int? Status, string? Body, string Reason, TimeSpan? RetryAfter)

@@ -79,7 +79,8 @@ public interface IDeliveryStore
     /// <summary>Records the router's decisions and moves its cursor, in one transaction.</summary>
     void RecordRouted(IReadOnlyList<NewDelivery> deliveries, long cursor, long now);
 
-    IReadOnlyList<ClaimedDelivery> ClaimDue(long now, long leaseUntil, int max);
+    /// <summary>Leases up to <paramref name="max"/> due jobs, none of the <paramref name="heldDestinations"/>.</summary>
+    IReadOnlyList<ClaimedDelivery> ClaimDue(long now, long leaseUntil, int max, IReadOnlyCollection<string> heldDestinations);
 
     /// <summary>The earliest time a pending or retrying job becomes due, or null when none waits.</summary>
     long? NextDueAt();

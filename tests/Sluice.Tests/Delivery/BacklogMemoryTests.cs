@@ -10,7 +10,7 @@ public sealed class BacklogMemoryTests
     [Fact]
     public async Task A_backlog_for_a_destination_that_is_down_grows_on_disk_not_in_memory()
     {
-        // Nothing listens on the port: every attempt is a connection error, so every delivery stays retrying.
+        // Nothing listens on the port: every attempt is a connection error, so every delivery waits (pending or retrying).
         var workspace = await TestWorkspace.WithTrackWebhookAsync("wk_backlog", "down", $"http://127.0.0.1:{FreePort.Next()}/in");
         await using var server = await workspace.StartAsync();
         using var client = new HttpClient { BaseAddress = new Uri(server.BaseUrl) };
@@ -26,7 +26,11 @@ public sealed class BacklogMemoryTests
             }
         }
 
-        async Task<long> BacklogAsync() => (long?)JsonNode.Parse(await server.Admin.GetStringAsync("/api/v1/destinations/down/stats"))!["retrying"] ?? 0;
+        async Task<long> BacklogAsync()
+        {
+            var stats = JsonNode.Parse(await server.Admin.GetStringAsync("/api/v1/destinations/down/stats"))!;
+            return ((long?)stats["pending"] ?? 0) + ((long?)stats["retrying"] ?? 0);
+        }
 
         async Task WaitForBacklogAsync(long size)
         {
@@ -36,16 +40,16 @@ public sealed class BacklogMemoryTests
             }
         }
 
-        await SendAsync(0, 3_000);
-        await WaitForBacklogAsync(3_000);
+        await SendAsync(0, 10_000);
+        await WaitForBacklogAsync(10_000);
         var before = server.ResidentBytes;
 
-        await SendAsync(3_000, 27_000);
-        await WaitForBacklogAsync(30_000);
+        await SendAsync(10_000, 30_000);
+        await WaitForBacklogAsync(40_000);
         var after = server.ResidentBytes;
 
-        Assert.Equal(30_000, await BacklogAsync());
-        // 27,000 more waiting deliveries, each an event and a payload of ~1.7 KB, would take well over 90 MB
+        Assert.Equal(40_000, await BacklogAsync());
+        // 30,000 more waiting deliveries, each an event and a payload of ~1.7 KB, would take well over 90 MB
         // as objects in memory; what may grow is bounded by design (SQLite's page cache, 32 MB, and the GC's working room).
         Assert.True(after - before < 48 * 1024 * 1024, $"resident memory grew by {(after - before) / 1024 / 1024} MB with the backlog");
     }

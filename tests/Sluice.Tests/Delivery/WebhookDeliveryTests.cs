@@ -191,6 +191,25 @@ public sealed class WebhookDeliveryTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_destination_that_fails_like_it_is_down_is_held_and_new_events_wait_instead_of_hammering_it()
+    {
+        _receiver.AnswerNext(new ScriptedAnswer(503));
+        await _sluice.PostAsync("/v1/identify", """{"userId":"u","messageId":"m-down"}""");
+        await DeliveryAsync("m-down", d => (int?)d["attempts"] == 1);
+
+        await _sluice.PostAsync("/v1/identify", """{"userId":"u","messageId":"m-held"}""");
+        var held = await DeliveryAsync("m-held");
+        await Task.Delay(1_500); // the dispatcher looks at least once a second; the hold must keep it from sending
+        var stillHeld = await DeliveryAsync("m-held");
+        Advance(TimeSpan.FromMilliseconds(500));
+        var sent = await DeliveryAsync("m-held", d => (string?)d["status"] == "delivered");
+
+        Assert.Equal("pending", (string?)held["status"]);
+        Assert.Equal("pending", (string?)stillHeld["status"]);
+        Assert.Equal(1, (int?)sent["attempts"]);
+    }
+
+    [Fact]
     public async Task A_4xx_answer_fails_at_once_keeping_the_services_answer()
     {
         _receiver.AnswerNext(new ScriptedAnswer(400, """{"error":"bad order"}"""));

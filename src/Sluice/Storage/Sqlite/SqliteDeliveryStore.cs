@@ -109,7 +109,7 @@ internal sealed class SqliteDeliveryStore : IDeliveryStore
         transaction.Commit();
     }
 
-    public IReadOnlyList<ClaimedDelivery> ClaimDue(long now, long leaseUntil, int max)
+    public IReadOnlyList<ClaimedDelivery> ClaimDue(long now, long leaseUntil, int max, IReadOnlyCollection<string> heldDestinations)
     {
         using var connection = database.Open();
         using var command = connection.CreateCommand();
@@ -118,10 +118,12 @@ internal sealed class SqliteDeliveryStore : IDeliveryStore
             WHERE id IN (
                 SELECT id FROM deliveries
                 WHERE status IN ('pending', 'retrying') AND next_attempt_at <= $now AND lease_until <= $now
+                  AND destination_id NOT IN (SELECT value FROM json_each($held))
                 ORDER BY next_attempt_at LIMIT $max)
             RETURNING id, destination_id, mapping, action, message_id, inbox_seq, message_index, attempts, created_at, payload
             """;
         command.Parameters.AddWithValue("$lease", leaseUntil);
+        command.Parameters.AddWithValue("$held", JsonSerializer.Serialize(heldDestinations));
         command.Parameters.AddWithValue("$now", now);
         command.Parameters.AddWithValue("$max", max);
         using var reader = command.ExecuteReader();
