@@ -107,8 +107,8 @@ internal sealed partial class Dispatcher(
     /// <summary>
     /// A destination whose attempts fail as if it were down (retryable answers, timeouts, network
     /// errors) is held: its jobs are not claimed for a while that doubles with each such claim (half
-    /// the retry backoff's bound, so a job's own next attempt is never pushed back), and the first
-    /// delivered attempt lifts it. Without it, a dead host with a large backlog is tried thousands
+    /// the retry backoff's bound, so that the hold rarely pushes back a job's own next attempt), and
+    /// the first delivered attempt lifts it. Without it, a dead host with a large backlog is tried thousands
     /// of times a second.
     /// </summary>
     private void UpdateHolds(IReadOnlyList<ClaimedDelivery> claimed, Dictionary<long, DeliveryStatus> statuses, long now)
