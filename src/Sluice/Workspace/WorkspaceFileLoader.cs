@@ -188,6 +188,10 @@ public sealed partial class WorkspaceFileLoader
         var mappings = new List<MappingDefinition>();
         var mappingNames = new HashSet<string>(StringComparer.Ordinal);
         var catalogEntry = type is null ? null : DestinationCatalog.Find(type);
+        if (catalogEntry is not null)
+        {
+            CheckSettings(catalogEntry, settings, (YamlNode?)settingsNode ?? map, $"{path}.settings");
+        }
         foreach (var (mappingNode, mappingPath) in Items(map, "mappings", path))
         {
             if (ReadMapping(mappingNode, mappingPath) is { } mapping)
@@ -327,6 +331,30 @@ public sealed partial class WorkspaceFileLoader
         }
 
         return name is null ? null : new FilterDefinition { Name = name, If = condition, Drop = drop ?? false, Sample = sample, Block = block, Allow = allow };
+    }
+
+    /// <summary>
+    /// A destination's required settings must be there (Segment fails every event without them);
+    /// a setting the destination does not know is probably a typo, so it is a warning. <c>baseUrl</c>
+    /// and <c>endpoint</c> are the contract's overrides for pointing a destination at a local server.
+    /// </summary>
+    private void CheckSettings(Actions.Kit.DestinationDefinition destination, JsonObject settings, YamlNode node, string path)
+    {
+        foreach (var (key, field) in destination.Settings)
+        {
+            if (field.Required && (!settings.TryGetPropertyValue(key, out var value) || value is null || value.ToString().Length == 0))
+            {
+                Problem(node, path, $"{destination.Name} needs the setting '{key}' ({field.Label})");
+            }
+        }
+
+        foreach (var (key, _) in settings)
+        {
+            if (!destination.Settings.ContainsKey(key) && key is not ("baseUrl" or "endpoint"))
+            {
+                _warnings.Add($"{_file}:{node.Start.Line}:{node.Start.Column}: {path}: {destination.Name} has no setting '{key}'; it is ignored (settings: {string.Join(", ", destination.Settings.Keys)})");
+            }
+        }
     }
 
     /// <summary>Triggers and filter conditions are compiled on load, so that a typo stops start-up instead of silently matching nothing.</summary>

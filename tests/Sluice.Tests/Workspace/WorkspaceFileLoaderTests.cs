@@ -106,6 +106,17 @@ public sealed class WorkspaceFileLoaderTests
     }
 
     [Fact]
+    public void A_setting_the_destination_does_not_know_loads_with_a_warning()
+    {
+        var workspace = WorkspaceFileLoader.Parse(
+            "sources: [{id: web}]\ndestinations:\n  - id: d\n    type: webhook\n    sources: [web]\n    settings:\n      sharedSecrett: x\n      baseUrl: http://127.0.0.1:9\n",
+            "w.yaml");
+
+        var warning = Assert.Single(workspace.Warnings);
+        Assert.Contains("Webhook has no setting 'sharedSecrett'", warning, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_source_without_a_name_is_named_by_its_id_and_a_missing_write_key_is_left_to_generate()
     {
         var source = Assert.Single(WorkspaceFileLoader.Parse("sources:\n  - id: app\n", "w.yaml").Sources);
