@@ -44,17 +44,15 @@ internal static class AdminEndpoints
             return AdminResults.Error(StatusCodes.Status404NotFound, "not_found", $"no destination has the id '{id}'");
         }
 
-        var limit = DefaultEventLimit;
-        if (http.Request.Query.TryGetValue("limit", out var limitText)
-            && (!int.TryParse(limitText, out limit) || limit is < 1 or > MaxEventLimit))
+        if (ReadLimit(http) is not { } limit)
         {
-            return AdminResults.Error(StatusCodes.Status400BadRequest, "invalid_limit", $"limit must be a whole number from 1 to {MaxEventLimit}");
+            return InvalidLimit;
         }
 
         DeliveryStatus? status = null;
         if (http.Request.Query.TryGetValue("status", out var statusText))
         {
-            if (!Enum.TryParse<DeliveryStatus>(statusText, ignoreCase: true, out var parsed) || !Enum.IsDefined(parsed) || int.TryParse(statusText, out _))
+            if (ParseStatus(statusText) is not { } parsed)
             {
                 return AdminResults.Error(StatusCodes.Status400BadRequest, "invalid_status", "status must be one of pending, retrying, delivered, failed, skipped, filtered");
             }
@@ -114,7 +112,7 @@ internal static class AdminEndpoints
         }
 
         var statusText = request.Status ?? "failed";
-        if (int.TryParse(statusText, out _) || !Enum.TryParse<DeliveryStatus>(statusText, ignoreCase: true, out var status) || !Enum.IsDefined(status) || status is DeliveryStatus.Pending or DeliveryStatus.Retrying)
+        if (ParseStatus(statusText) is not { } status || status is DeliveryStatus.Pending or DeliveryStatus.Retrying)
         {
             return AdminResults.Error(StatusCodes.Status400BadRequest, "invalid_status", "status must be one of failed, skipped, filtered, delivered");
         }
@@ -145,15 +143,31 @@ internal static class AdminEndpoints
         return Results.Json(new { requeued }, statusCode: StatusCodes.Status202Accepted);
     }
 
+    private static readonly IResult InvalidLimit =
+        AdminResults.Error(StatusCodes.Status400BadRequest, "invalid_limit", $"limit must be a whole number from 1 to {MaxEventLimit}");
+
+    /// <summary>The <c>limit</c> query parameter (default 100), or null when it is not a whole number from 1 to 10,000.</summary>
+    private static int? ReadLimit(HttpContext http)
+    {
+        if (!http.Request.Query.TryGetValue("limit", out var text))
+        {
+            return DefaultEventLimit;
+        }
+
+        return int.TryParse(text, out var limit) && limit is >= 1 and <= MaxEventLimit ? limit : null;
+    }
+
+    /// <summary>A status by its name (any case); numbers, which Enum.TryParse would take, are not names.</summary>
+    private static DeliveryStatus? ParseStatus(string? text) =>
+        !int.TryParse(text, out _) && Enum.TryParse<DeliveryStatus>(text, ignoreCase: true, out var status) && Enum.IsDefined(status) ? status : null;
+
     private sealed record ReplayRequest(string? Status = null, string? Since = null, string? Until = null);
 
     private static async Task ListEvents(HttpContext http, string id, SourceRegistry sources, IEventStore events)
     {
-        var limit = DefaultEventLimit;
-        if (http.Request.Query.TryGetValue("limit", out var limitText)
-            && (!int.TryParse(limitText, out limit) || limit is < 1 or > MaxEventLimit))
+        if (ReadLimit(http) is not { } limit)
         {
-            await AdminResults.Error(StatusCodes.Status400BadRequest, "invalid_limit", $"limit must be a whole number from 1 to {MaxEventLimit}").ExecuteAsync(http);
+            await InvalidLimit.ExecuteAsync(http);
             return;
         }
 

@@ -27,24 +27,11 @@ internal sealed partial class Dispatcher(
     private static readonly TimeSpan IdleWait = TimeSpan.FromSeconds(1);
 
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _concurrency = new(StringComparer.Ordinal);
-    private readonly SemaphoreSlim _wake = new(0, 1);
+    private readonly WakeSignal _wake = new();
     private readonly ConcurrentDictionary<string, Hold> _holds = new(StringComparer.Ordinal);
 
     /// <summary>New jobs exist (the router calls this).</summary>
-    public void Notify()
-    {
-        if (_wake.CurrentCount == 0)
-        {
-            try
-            {
-                _wake.Release();
-            }
-            catch (SemaphoreFullException)
-            {
-                // Already woken.
-            }
-        }
-    }
+    public void Notify() => _wake.Set();
 
     /// <summary>Sends every job due now; returns how many were attempted (tests drive time with this).</summary>
     public async Task<int> DispatchDueAsync(CancellationToken cancellation)
@@ -58,7 +45,9 @@ internal sealed partial class Dispatcher(
         }
 
         // One transaction records the whole claim: a commit per delivery would cap sending at the disk's flush rate.
-        var outcomes = await Task.WhenAll(Units(claimed).Select(unit => SendAsync(unit, cancellation)));
+        // Each inbox row is read and split once per claim: a batch of 100 events yields 100 jobs from one row.
+        var inbox = claimed.Select(c => c.InboxSeq).Distinct().ToDictionary(seq => seq, store.ReadRequestMessages);
+        var outcomes = await Task.WhenAll(Units(claimed).Select(unit => SendAsync(unit, inbox, cancellation)));
         var recorded = time.GetUtcNow().ToUnixTimeMilliseconds();
         store.RecordAttempts([.. outcomes.SelectMany(o => o)], recorded);
         UpdateHolds(claimed, outcomes.SelectMany(o => o).ToDictionary(o => o.Id, o => o.Result.Status), recorded);
@@ -168,7 +157,7 @@ internal sealed partial class Dispatcher(
         }
     }
 
-    private async Task<IReadOnlyList<(long Id, AttemptResult Result)>> SendAsync(IReadOnlyList<Job> unit, CancellationToken cancellation)
+    private async Task<IReadOnlyList<(long Id, AttemptResult Result)>> SendAsync(IReadOnlyList<Job> unit, IReadOnlyDictionary<long, IReadOnlyList<byte[]>> inbox, CancellationToken cancellation)
     {
         var gate = _concurrency.GetOrAdd(unit[0].Delivery.DestinationId, _ => new SemaphoreSlim(options.MaxConcurrencyPerDestination));
         try
@@ -183,7 +172,7 @@ internal sealed partial class Dispatcher(
 
         try
         {
-            var results = await AttemptAsync(unit, cancellation);
+            var results = await AttemptAsync(unit, inbox, cancellation);
             return [.. unit.Select((job, i) => (job.Delivery.Id, results[i]))];
         }
         catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
@@ -206,7 +195,7 @@ internal sealed partial class Dispatcher(
         }
     }
 
-    private async Task<IReadOnlyList<AttemptResult>> AttemptAsync(IReadOnlyList<Job> unit, CancellationToken cancellation)
+    private async Task<IReadOnlyList<AttemptResult>> AttemptAsync(IReadOnlyList<Job> unit, IReadOnlyDictionary<long, IReadOnlyList<byte[]>> inbox, CancellationToken cancellation)
     {
         var first = unit[0];
         if (first.Destination is not { } destination || first.Action is not { } action || unit.Any(j => j.Payload is null))
@@ -217,8 +206,8 @@ internal sealed partial class Dispatcher(
         IReadOnlyList<OutgoingRequest> requests;
         try
         {
-            var events = unit.Select(j => store.ReadMessage(j.Delivery.InboxSeq, j.Delivery.MessageIndex) is { } bytes
-                ? JsonNode.Parse(bytes)!.AsObject()
+            var events = unit.Select(j => inbox[j.Delivery.InboxSeq] is { } row && j.Delivery.MessageIndex < row.Count
+                ? JsonNode.Parse(row[j.Delivery.MessageIndex])!.AsObject()
                 : new JsonObject { ["messageId"] = j.Delivery.MessageId }).ToList();
             requests = unit.Count == 1
                 ? action.Perform(new ActionInput(first.Payload!, destination.Settings, events[0]))

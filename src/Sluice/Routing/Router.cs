@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Sluice.Actions.Kit;
 using Sluice.Actions.Mapping;
+using Sluice.Delivery;
 using Sluice.Observability;
 using Sluice.Spec;
 using Sluice.Storage;
@@ -27,25 +28,12 @@ internal sealed partial class Router(
 
     private const long CursorSaveIntervalMilliseconds = 5_000;
 
-    private readonly SemaphoreSlim _wake = new(0, 1);
+    private readonly WakeSignal _wake = new();
     private long? _cursor;
     private long _cursorSavedAt;
 
     /// <summary>Tells the router that new inbox rows exist (the ingest writer calls this after a commit).</summary>
-    public void Notify()
-    {
-        if (_wake.CurrentCount == 0)
-        {
-            try
-            {
-                _wake.Release();
-            }
-            catch (SemaphoreFullException)
-            {
-                // Already woken: one wake-up covers every commit before it.
-            }
-        }
-    }
+    public void Notify() => _wake.Set();
 
     /// <summary>Routes everything in the inbox now; returns the number of messages routed (tests and replay use it).</summary>
     public int RouteAvailable()

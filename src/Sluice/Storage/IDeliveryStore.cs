@@ -82,7 +82,7 @@ public interface IDeliveryStore
     /// <summary>Leases up to <paramref name="max"/> due jobs, none of the <paramref name="heldDestinations"/>.</summary>
     IReadOnlyList<ClaimedDelivery> ClaimDue(long now, long leaseUntil, int max, IReadOnlyCollection<string> heldDestinations);
 
-    /// <summary>The earliest time a pending or retrying job becomes due, or null when none waits.</summary>
+    /// <summary>The earliest next attempt of a pending or retrying job (its lease may still hold it), or null when none waits.</summary>
     long? NextDueAt();
 
     /// <summary>Writes the outcomes of attempts, all in one transaction.</summary>
@@ -91,8 +91,8 @@ public interface IDeliveryStore
     /// <summary>Gives a claimed job back untouched (shutdown), so that another claim can take it at once.</summary>
     void Release(long id);
 
-    /// <summary>One inbox message by its address (the dispatcher gives actions the event).</summary>
-    byte[]? ReadMessage(long inboxSeq, int index);
+    /// <summary>The stored messages of one inbox row, in request order (the dispatcher gives actions their events); empty when the row is gone.</summary>
+    IReadOnlyList<byte[]> ReadRequestMessages(long inboxSeq);
 
     IReadOnlyList<DeliveryRecord> List(string destinationId, DeliveryStatus? status, int limit);
 

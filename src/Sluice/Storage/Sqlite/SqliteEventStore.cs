@@ -1,6 +1,4 @@
 using System.Buffers;
-using System.Runtime.InteropServices;
-using System.Text.Json;
 using Microsoft.Data.Sqlite;
 
 namespace Sluice.Storage.Sqlite;
@@ -89,11 +87,10 @@ internal sealed class SqliteEventStore : IEventStore
         var newest = new List<byte[]>(Math.Min(limit, 1024));
         while (newest.Count < limit && reader.Read())
         {
-            using var messages = JsonDocument.Parse((byte[])reader.GetValue(0));
-            var array = messages.RootElement;
-            for (var i = array.GetArrayLength() - 1; i >= 0 && newest.Count < limit; i--)
+            var messages = InboxMessages.Split((byte[])reader.GetValue(0));
+            for (var i = messages.Count - 1; i >= 0 && newest.Count < limit; i--)
             {
-                newest.Add(JsonMarshal.GetRawUtf8Value(array[i]).ToArray());
+                newest.Add(messages[i]);
             }
         }
 

@@ -1,0 +1,30 @@
+namespace Sluice.Delivery;
+
+/// <summary>
+/// Wakes a background loop that otherwise polls: any number of <see cref="Set"/> calls before the
+/// loop waits again count as one wake-up, since the loop handles everything there is when it wakes.
+/// </summary>
+internal sealed class WakeSignal
+{
+    private readonly SemaphoreSlim _semaphore = new(0, 1);
+
+    public void Set()
+    {
+        if (_semaphore.CurrentCount > 0)
+        {
+            return;
+        }
+
+        try
+        {
+            _semaphore.Release();
+        }
+        catch (SemaphoreFullException)
+        {
+            // Another caller set it first: one wake-up covers both.
+        }
+    }
+
+    /// <summary>Waits for a wake-up or for <paramref name="timeout"/> (real time) to pass.</summary>
+    public Task WaitAsync(TimeSpan timeout, CancellationToken cancellation) => _semaphore.WaitAsync(timeout, cancellation);
+}
