@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Sluice.Actions.Mapping;
 
 namespace Sluice.Actions.Kit;
 
@@ -75,6 +76,9 @@ public sealed record SettingField
 
     public JsonNode? Default { get; init; }
 
+    /// <summary><c>uri</c>: the value must be an absolute http or https URL (checked when the workspace is loaded).</summary>
+    public string? Format { get; init; }
+
     /// <summary>Secrets are never shown back by the Admin API or the web app.</summary>
     public bool IsSecret => Type == SettingType.Password;
 }
@@ -95,7 +99,19 @@ public sealed record OutgoingRequest
 
     /// <summary>The messageId(s) of the event(s) this request carries, for the delivery log and de-duplication downstream.</summary>
     public IReadOnlyList<string> MessageIds { get; init; } = [];
+
+    /// <summary>
+    /// The destination's words for a failed answer (by HTTP status), added to the delivery log's
+    /// reason: what a 404 of FullStory's V1 API means is not something the status line says.
+    /// </summary>
+    public Func<int, string?>? ExplainFailure { get; init; }
 }
+
+/// <summary>
+/// Thrown by an action (or its precondition) when an event cannot be sent and retrying cannot
+/// change that: the delivery is <c>skipped</c> with this message as the reason.
+/// </summary>
+public class DeliverySkippedException(string reason) : Exception(reason);
 
 /// <summary>What an action's perform receives for one event.</summary>
 public sealed record ActionInput(JsonObject Payload, JsonObject Settings, JsonObject Event);
@@ -119,6 +135,24 @@ public sealed record ActionDefinition
     public required Func<ActionInput, IReadOnlyList<OutgoingRequest>> Perform { get; init; }
 
     public Func<BatchInput, IReadOnlyList<OutgoingRequest>>? PerformBatch { get; init; }
+
+    /// <summary>
+    /// Why a validated payload cannot be sent (an anonymous user where the service needs a user id),
+    /// or null. Checked when the event is routed, so such events are skipped without a job.
+    /// </summary>
+    public Func<JsonObject, string?>? SkipReason { get; init; }
+
+    /// <summary>
+    /// What perform receives for an event: the mapping's result, validated and coerced against the
+    /// fields. Throws <see cref="DeliverySkippedException"/> (the payload does not fit, or
+    /// <see cref="SkipReason"/> says no) and <see cref="MappingTransformException"/>.
+    /// </summary>
+    public JsonObject PreparePayload(CompiledMapping mapping, JsonObject message)
+    {
+        var resolved = mapping.Transform(message);
+        var payload = PayloadSchema.Validate(resolved.Value as JsonObject ?? [], Fields);
+        return SkipReason?.Invoke(payload) is { } reason ? throw new DeliverySkippedException(reason) : payload;
+    }
 
     /// <summary>The mapping of the fields' defaults: a preset's mapping, and where a new mapping starts.</summary>
     public JsonObject DefaultMapping()
@@ -155,4 +189,19 @@ public sealed record DestinationDefinition
     public required IReadOnlyDictionary<string, ActionDefinition> Actions { get; init; }
 
     public IReadOnlyList<Preset> Presets { get; init; } = [];
+
+    /// <summary>Other names that stand for this destination in an event's Integrations object (spellings that circulate).</summary>
+    public IReadOnlyList<string> Aliases { get; init; } = [];
+
+    /// <summary>The call types the destination takes (<c>track</c>, <c>identify</c>…); null takes every type a mapping selects.</summary>
+    public IReadOnlyList<string>? SupportedTypes { get; init; }
+
+    /// <summary>A request that succeeds (2xx) only with valid credentials; run when a destination is created or its settings change.</summary>
+    public Func<JsonObject, OutgoingRequest>? TestAuthentication { get; init; }
+
+    /// <summary>
+    /// The request that deletes a user's data at the service (a deletion regulation), given the
+    /// settings and the user id; throws <see cref="DeliverySkippedException"/> when it cannot be built.
+    /// </summary>
+    public Func<JsonObject, string?, OutgoingRequest>? OnDelete { get; init; }
 }

@@ -9,7 +9,7 @@ namespace Sluice.Actions.Kit;
 /// A payload that does not fit its action's fields: a required field is missing or a value cannot be
 /// coerced. The delivery is skipped with this message, never retried (Segment: PAYLOAD_VALIDATION_FAILED).
 /// </summary>
-public sealed class PayloadValidationException(string message) : Exception(message);
+public sealed class PayloadValidationException(string message) : DeliverySkippedException(message);
 
 /// <summary>
 /// What destination-kit does between the mapping and perform: drop empty values the fields cannot
@@ -37,6 +37,7 @@ public static class PayloadSchema
         List<string> errors)
     {
         var output = new JsonObject();
+        var firstError = errors.Count;
         List<string>? invalid = null;
         foreach (var (key, value) in input)
         {
@@ -65,16 +66,13 @@ public static class PayloadSchema
             }
         }
 
-        foreach (var (key, field) in fields)
-        {
-            // A value that is there but wrong has its own message; "missing" would be a second, false one.
-            if (field.Required && !output.ContainsKey(key) && invalid?.Contains(key) != true)
-            {
-                errors.Add(pointer.Length == 0
-                    ? $"The root value is missing the required field '{key}'."
-                    : $"The value at {pointer} is missing the required field '{key}'.");
-            }
-        }
+        // AJV checks "required" before "properties", so missing fields are named first.
+        var missing = fields
+            .Where(f => f.Value.Required && !output.ContainsKey(f.Key) && invalid?.Contains(f.Key) != true)
+            .Select(f => pointer.Length == 0
+                ? $"The root value is missing the required field '{f.Key}'."
+                : $"The value at {pointer} is missing the required field '{f.Key}'.");
+        errors.InsertRange(firstError, missing);
 
         return output;
     }
@@ -295,9 +293,7 @@ public static class PayloadSchema
         static string Characters(int n) => n == 1 ? "1 character" : $"{n} characters";
     }
 
-    /// <summary>dayjs-like: ISO-8601 and date-only strings, or digits (epoch seconds).</summary>
-    private static bool IsDateLike(string text) =>
-        text.Length > 0 && (text.All(char.IsAsciiDigit) || IsoTimestamp.TryParseMilliseconds(text, out _));
+    private static bool IsDateLike(string text) => Dayjs.IsDateLike(text);
 
     private static bool FormatHolds(string format, string text) => format switch
     {

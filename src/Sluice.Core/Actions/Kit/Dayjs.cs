@@ -1,0 +1,190 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using Sluice.Actions.Fql;
+using Sluice.Actions.Mapping;
+
+namespace Sluice.Actions.Kit;
+
+/// <summary>
+/// The date handling of Segment's runtime, which runs on dayjs: <c>dayjs.utc(value)</c> as actions
+/// read their <c>datetime</c> fields, and the "date-like" check their payloads pass first. Its quirks
+/// are kept because they decide what a destination receives: a date-time without an offset is
+/// UTC, the fraction is read as an integer of milliseconds (<c>.1</c> is 1 ms), out-of-range parts
+/// roll over (<c>2024-13-45</c> is 14 February 2025), and a two-digit year means 19xx.
+/// </summary>
+public static partial class Dayjs
+{
+    /// <summary>JavaScript dates span ±100,000,000 days around 1970.</summary>
+    private const double MaxTime = 8.64e15;
+
+    [GeneratedRegex(@"^([0-9]{4})[-/]?([0-9]{1,2})?[-/]?([0-9]{0,2})[Tt\s]*([0-9]{1,2})?:?([0-9]{1,2})?:?([0-9]{1,2})?[.:]?([0-9]+)?\z")]
+    private static partial Regex DayjsPattern();
+
+    // ECMAScript's date-time string format (what Date.parse must accept); other text goes to a lenient parse.
+    [GeneratedRegex(@"^([+-][0-9]{6}|[0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?(?:[Tt]([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:\.([0-9]+))?)?([Zz]|[+-][0-9]{2}:[0-9]{2})?)?\z")]
+    private static partial Regex EcmaPattern();
+
+    /// <summary><c>dayjs.utc(value)</c>: Unix milliseconds, or false when dayjs calls the date invalid.</summary>
+    public static bool TryParseUtc(JsonNode? value, out double unixMilliseconds)
+    {
+        unixMilliseconds = double.NaN;
+        if (JsValues.IsNumber(value, out var number))
+        {
+            return Clip(number, out unixMilliseconds);
+        }
+
+        return JsValues.IsString(value, out var text) && TryParseUtc(text, out unixMilliseconds);
+    }
+
+    public static bool TryParseUtc(string text, out double unixMilliseconds)
+    {
+        if (!text.EndsWith('Z') && !text.EndsWith('z') && DayjsPattern().Match(text) is { Success: true } match)
+        {
+            var month = match.Groups[2].Success ? double.Parse(match.Groups[2].Value, CultureInfo.InvariantCulture) - 1 : 0;
+            var fraction = match.Groups[7].Success ? match.Groups[7].Value[..Math.Min(3, match.Groups[7].Length)] : "0";
+            return Clip(
+                DateUtc(
+                    Number(match.Groups[1]),
+                    month,
+                    match.Groups[3].Length > 0 ? Number(match.Groups[3]) : 1,
+                    Number(match.Groups[4]),
+                    Number(match.Groups[5]),
+                    Number(match.Groups[6]),
+                    double.Parse(fraction, CultureInfo.InvariantCulture)),
+                out unixMilliseconds);
+        }
+
+        return TryParseDate(text, out unixMilliseconds);
+
+        static double Number(Group group) => group.Success && group.Length > 0 ? double.Parse(group.Value, CultureInfo.InvariantCulture) : 0;
+    }
+
+    /// <summary>
+    /// The reference's "date-like" format check on a string: a canonical number is read as epoch
+    /// seconds (so any such number passes), anything else as dayjs parses it.
+    /// </summary>
+    public static bool IsDateLike(string text)
+    {
+        var number = JsNumber.Parse(text);
+        if (JsValues.NumberToString(number) == text)
+        {
+            return Clip(Math.Truncate(number * 1000), out _);
+        }
+
+        return TryParseUtc(text, out _);
+    }
+
+    /// <summary><c>toISOString()</c>: <c>2024-03-01T08:20:30.123Z</c>, with a six-digit signed year outside 0–9999.</summary>
+    public static string ToIsoString(double unixMilliseconds)
+    {
+        var ms = (long)unixMilliseconds;
+        var days = FloorDiv(ms, 86_400_000);
+        var timeOfDay = ms - (days * 86_400_000);
+        var (year, month, day) = CivilFromDays(days);
+        var yearText = year is >= 0 and <= 9999
+            ? year.ToString("D4", CultureInfo.InvariantCulture)
+            : (year < 0 ? "-" : "+") + Math.Abs(year).ToString("D6", CultureInfo.InvariantCulture);
+        return string.Create(CultureInfo.InvariantCulture, $"{yearText}-{month:D2}-{day:D2}T{timeOfDay / 3_600_000:D2}:{timeOfDay / 60_000 % 60:D2}:{timeOfDay / 1000 % 60:D2}.{timeOfDay % 1000:D3}Z");
+    }
+
+    /// <summary>JavaScript's <c>new Date(text)</c> in a UTC process: the ECMAScript format, else a lenient parse (RFC 1123 and the like).</summary>
+    private static bool TryParseDate(string text, out double unixMilliseconds)
+    {
+        if (EcmaPattern().Match(text) is { Success: true } iso)
+        {
+            var year = double.Parse(iso.Groups[1].Value, CultureInfo.InvariantCulture);
+            var month = iso.Groups[2].Success ? double.Parse(iso.Groups[2].Value, CultureInfo.InvariantCulture) : 1;
+            var day = iso.Groups[3].Success ? double.Parse(iso.Groups[3].Value, CultureInfo.InvariantCulture) : 1;
+            var hour = iso.Groups[4].Success ? double.Parse(iso.Groups[4].Value, CultureInfo.InvariantCulture) : 0;
+            var minute = iso.Groups[5].Success ? double.Parse(iso.Groups[5].Value, CultureInfo.InvariantCulture) : 0;
+            var second = iso.Groups[6].Success ? double.Parse(iso.Groups[6].Value, CultureInfo.InvariantCulture) : 0;
+            var millisecond = iso.Groups[7].Success ? double.Parse(iso.Groups[7].Value.PadRight(3, '0')[..3], CultureInfo.InvariantCulture) : 0;
+            // V8 takes any day up to 31 and rolls it over (30 February is 1 March).
+            if (month is < 1 or > 12 || day is < 1 or > 31 || hour > 24 || minute > 59 || second > 59
+                || (hour == 24 && (minute > 0 || second > 0 || millisecond > 0)) || iso.Groups[1].Value == "-000000")
+            {
+                unixMilliseconds = double.NaN;
+                return false;
+            }
+
+            var offset = 0.0;
+            if (iso.Groups[8].Value is { Length: 6 } zone)
+            {
+                var hours = double.Parse(zone[1..3], CultureInfo.InvariantCulture);
+                var minutes = double.Parse(zone[4..6], CultureInfo.InvariantCulture);
+                if (hours > 23 || minutes > 59)
+                {
+                    unixMilliseconds = double.NaN;
+                    return false;
+                }
+
+                offset = (zone[0] == '-' ? -1 : 1) * ((hours * 60) + minutes) * 60_000;
+            }
+
+            return Clip(MakeTime(year, month - 1, day, hour, minute, second, millisecond) - offset, out unixMilliseconds);
+        }
+
+        if (text.Length is > 0 and < 128 && DateTimeOffset.TryParse(
+                text,
+                CultureInfo.InvariantCulture,
+                DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal | DateTimeStyles.AllowWhiteSpaces,
+                out var parsed))
+        {
+            unixMilliseconds = parsed.ToUnixTimeMilliseconds();
+            return true;
+        }
+
+        unixMilliseconds = double.NaN;
+        return false;
+    }
+
+    /// <summary><c>Date.UTC</c>: a year 0–99 means 1900–1999; months and days roll over.</summary>
+    private static double DateUtc(double year, double month, double day, double hour, double minute, double second, double millisecond) =>
+        MakeTime(year is >= 0 and <= 99 ? 1900 + year : year, month, day, hour, minute, second, millisecond);
+
+    private static double MakeTime(double year, double month, double day, double hour, double minute, double second, double millisecond)
+    {
+        var y = year + Math.Floor(month / 12);
+        var m = month - (Math.Floor(month / 12) * 12);
+        if (Math.Abs(y) > 400_000)
+        {
+            return double.NaN;
+        }
+
+        var days = DaysFromCivil((long)y, (int)m + 1, 1) + day - 1;
+        return (days * 86_400_000) + (hour * 3_600_000) + (minute * 60_000) + (second * 1000) + millisecond;
+    }
+
+    private static bool Clip(double time, out double clipped)
+    {
+        clipped = double.IsFinite(time) && Math.Abs(time) <= MaxTime ? Math.Truncate(time) + 0.0 : double.NaN;
+        return !double.IsNaN(clipped);
+    }
+
+    // Days since 1970-01-01 of a proleptic Gregorian date, and back (H. Hinnant's algorithms).
+    private static long DaysFromCivil(long year, int month, int day)
+    {
+        year -= month <= 2 ? 1 : 0;
+        var era = FloorDiv(year, 400);
+        var yearOfEra = year - (era * 400);
+        var dayOfYear = ((153 * (month + (month > 2 ? -3 : 9))) + 2) / 5 + day - 1;
+        var dayOfEra = (yearOfEra * 365) + (yearOfEra / 4) - (yearOfEra / 100) + dayOfYear;
+        return (era * 146_097) + dayOfEra - 719_468;
+    }
+
+    private static (long Year, long Month, long Day) CivilFromDays(long days)
+    {
+        days += 719_468;
+        var era = FloorDiv(days, 146_097);
+        var dayOfEra = days - (era * 146_097);
+        var yearOfEra = (dayOfEra - (dayOfEra / 1460) + (dayOfEra / 36_524) - (dayOfEra / 146_096)) / 365;
+        var dayOfYear = dayOfEra - ((365 * yearOfEra) + (yearOfEra / 4) - (yearOfEra / 100));
+        var mp = ((5 * dayOfYear) + 2) / 153;
+        var day = dayOfYear - (((153 * mp) + 2) / 5) + 1;
+        var month = mp < 10 ? mp + 3 : mp - 9;
+        return (yearOfEra + (era * 400) + (month <= 2 ? 1 : 0), month, day);
+    }
+
+    private static long FloorDiv(long a, long b) => (a / b) - ((a % b != 0 && (a < 0) != (b < 0)) ? 1 : 0);
+}

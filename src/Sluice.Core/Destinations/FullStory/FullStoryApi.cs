@@ -1,0 +1,50 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using Sluice.Actions.Kit;
+using Sluice.Actions.Mapping;
+
+namespace Sluice.Destinations.FullStory;
+
+/// <summary>The requests every FullStory action builds: base URL, the three headers, a JSON body.</summary>
+internal static class FullStoryApi
+{
+    public const string DefaultBaseUrl = "https://api.fullstory.com";
+
+    /// <summary>FullStory's V1 user APIs answer 404 for a uid the browser never identified in that org.</summary>
+    public const string UserNotFound =
+        "user not found in FullStory: identify the user client-side first (V1 actions only reach users identified in the browser; Identify User V2 and Track Event V2 create users)";
+
+    public static OutgoingRequest Request(JsonObject settings, string method, string relativeUrl, JsonNode? body, IReadOnlyList<string> messageIds, Func<int, string?>? explainFailure = null) => new()
+    {
+        Method = method,
+        Url = new Uri(BaseUrl(settings) + "/" + relativeUrl),
+        Headers =
+        [
+            new("Content-Type", "application/json"),
+            new("Authorization", "Basic " + JsValues.ToJsString(settings[FullStoryDestination.ApiKey])),
+            new("Integration-Source", "segment"),
+            new("User-Agent", "Sluice (Actions)"),
+        ],
+        Body = body is null ? null : Encoding.UTF8.GetBytes(JsValues.JsonStringify(body)),
+        MessageIds = messageIds,
+        ExplainFailure = explainFailure,
+    };
+
+    /// <summary>The <c>timestamp</c> field as FullStory receives it: dayjs's UTC ISO string, or nothing when dayjs finds no date.</summary>
+    public static string? Timestamp(JsonNode? value) =>
+        JsValues.IsTruthy(value) && Dayjs.TryParseUtc(value, out var ms) ? Dayjs.ToIsoString(ms) : null;
+
+    /// <summary>
+    /// A user id inside a URL: <c>encodeURIComponent</c>, and <c>'</c> as <c>%27</c> as Segment's
+    /// HTTP client puts it on the wire.
+    /// </summary>
+    public static string UrlComponent(string userId) => JsUri.EncodeComponent(userId).Replace("'", "%27", StringComparison.Ordinal);
+
+    public static string? Text(JsonObject payload, string field) => payload[field] is JsonValue v && JsValues.IsString(v, out var s) ? s : null;
+
+    public static IReadOnlyList<string> MessageIds(JsonObject message) =>
+        message["messageId"] is JsonValue id && id.TryGetValue<string>(out var text) ? [text] : [];
+
+    private static string BaseUrl(JsonObject settings) =>
+        (settings[FullStoryDestination.BaseUrl] is JsonValue v && JsValues.IsString(v, out var url) && url.Length > 0 ? url : DefaultBaseUrl).TrimEnd('/');
+}

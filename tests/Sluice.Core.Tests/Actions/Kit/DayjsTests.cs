@@ -1,0 +1,46 @@
+using System.Text.Json.Nodes;
+
+namespace Sluice.Actions.Kit;
+
+/// <summary><c>dayjs.utc(value).toISOString()</c> and the reference's "date-like" check, as dayjs 1.10.7/1.11.23 answer.</summary>
+public sealed class DayjsTests
+{
+    [Theory]
+    [InlineData("2024-03-01T10:20:30.123+02:00", "2024-03-01T08:20:30.123Z")]
+    [InlineData("2024-03-01T23:30:00-05:00", "2024-03-02T04:30:00.000Z")]
+    [InlineData("2024-03-01T10:20:30", "2024-03-01T10:20:30.000Z")]
+    [InlineData("2024-03-01 10:20:30", "2024-03-01T10:20:30.000Z")]
+    [InlineData("2024-03-01", "2024-03-01T00:00:00.000Z")]
+    [InlineData("20240301", "2024-03-01T00:00:00.000Z")]
+    [InlineData("2024-03-01T10:20:30.123456Z", "2024-03-01T10:20:30.123Z")]
+    [InlineData("2024-03-01T10:20:30.1Z", "2024-03-01T10:20:30.100Z")]
+    [InlineData("2024-03-01T10:20:30.1", "2024-03-01T10:20:30.001Z")]
+    [InlineData("2024-13-45", "2025-02-14T00:00:00.000Z")]
+    [InlineData("Fri, 01 Mar 2024 10:20:30 GMT", "2024-03-01T10:20:30.000Z")]
+    [InlineData("1700000000", "1699-11-30T00:00:00.000Z")]
+    [InlineData("2024-02-30T00:00:00Z", "2024-03-01T00:00:00.000Z")]
+    [InlineData("2024-03-01T24:00:00Z", "2024-03-02T00:00:00.000Z")]
+    [InlineData("2024-03-01T10:20:30z", "2024-03-01T10:20:30.000Z")]
+    [InlineData("2024-03-01T10:20Z", "2024-03-01T10:20:00.000Z")]
+    [InlineData("0099-01-01", "1999-01-01T00:00:00.000Z")]
+    public void Strings_read_as_dayjs_reads_them(string text, string expected)
+    {
+        Assert.True(Dayjs.TryParseUtc(JsonValue.Create(text), out var ms));
+        Assert.Equal(expected, Dayjs.ToIsoString(ms));
+    }
+
+    [Fact]
+    public void Numbers_are_epoch_milliseconds()
+    {
+        Assert.True(Dayjs.TryParseUtc(JsonValue.Create(1700000000000), out var ms));
+        Assert.Equal("2023-11-14T22:13:20.000Z", Dayjs.ToIsoString(ms));
+    }
+
+    [Theory]
+    [InlineData("not a date", false)]
+    [InlineData("2024-02-32T00:00:00Z", false)]
+    [InlineData("1700000000", true)]
+    [InlineData("2024-03-01", true)]
+    [InlineData("NaN", false)]
+    public void Date_like_is_what_the_reference_accepts(string text, bool expected) => Assert.Equal(expected, Dayjs.IsDateLike(text));
+}
