@@ -29,6 +29,7 @@ internal sealed partial class Dispatcher(
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _concurrency = new(StringComparer.Ordinal);
     private readonly WakeSignal _wake = new();
     private readonly ConcurrentDictionary<string, Hold> _holds = new(StringComparer.Ordinal);
+    private readonly RatePacer _pacer = new(time);
 
     /// <summary>New jobs exist (the router calls this).</summary>
     public void Notify() => _wake.Set();
@@ -213,7 +214,7 @@ internal sealed partial class Dispatcher(
                 ? action.Perform(new ActionInput(first.Payload!, destination.Settings, events[0]))
                 : action.PerformBatch!(new BatchInput([.. unit.Select(j => j.Payload!)], destination.Settings, events));
         }
-        catch (PayloadValidationException exception)
+        catch (DeliverySkippedException exception)
         {
             return Same(new AttemptResult(DeliveryStatus.Skipped, null, null, exception.Message, null));
         }
@@ -224,7 +225,7 @@ internal sealed partial class Dispatcher(
             return Same(new AttemptResult(DeliveryStatus.Failed, null, null, $"internal error in action '{first.Delivery.Action}': {exception.Message}", null));
         }
 
-        var outcome = await SendRequestsAsync(requests, cancellation);
+        var outcome = await SendRequestsAsync(destination, requests, cancellation);
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         return [.. unit.Select(job => outcome switch
         {
@@ -236,12 +237,13 @@ internal sealed partial class Dispatcher(
         IReadOnlyList<AttemptResult> Same(AttemptResult result) => [.. unit.Select(_ => result)];
     }
 
-    private async Task<HttpOutcome> SendRequestsAsync(IReadOnlyList<OutgoingRequest> requests, CancellationToken cancellation)
+    private async Task<HttpOutcome> SendRequestsAsync(RoutedDestination destination, IReadOnlyList<OutgoingRequest> requests, CancellationToken cancellation)
     {
         int? lastStatus = null;
         string? lastBody = null;
         foreach (var request in requests)
         {
+            await _pacer.WaitTurnAsync(destination.Id, destination.RateLimit, cancellation);
             using var message = ToHttp(request);
             using var timeout = new CancellationTokenSource(options.RequestTimeout, time);
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellation, timeout.Token);
@@ -274,6 +276,11 @@ internal sealed partial class Dispatcher(
                 }
 
                 var reason = $"HTTP {lastStatus} {response.ReasonPhrase}".TrimEnd();
+                if (request.ExplainFailure?.Invoke(lastStatus.Value) is { } explanation)
+                {
+                    reason = $"{reason}: {explanation}";
+                }
+
                 return RetryPolicy.IsRetryable(response.StatusCode)
                     ? HttpOutcome.Retry(lastStatus, lastBody, reason, RetryAfter(response, time.GetUtcNow().ToUnixTimeMilliseconds()))
                     : new HttpOutcome(false, false, lastStatus, lastBody, $"{reason}: the service refused the request; not retried", null);

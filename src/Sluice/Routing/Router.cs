@@ -12,8 +12,8 @@ namespace Sluice.Routing;
 
 /// <summary>
 /// Reads the inbox in order and decides, for every message and every destination its source feeds,
-/// what happens: filtered (disabled, call type, Integrations object, a destination filter), skipped
-/// (no mapping matched, a payload that does not fit the action), failed (a mapping that throws), or a
+/// what happens: filtered (disabled, call type, Integrations object, a destination filter, no mapping matched), skipped
+/// (a payload that does not fit the action, a call the service cannot take), failed (a mapping that throws), or a
 /// job per matching mapping with its validated payload. Decisions and the cursor commit together,
 /// so a crash routes a batch again rather than losing it; memory holds one batch of inbox rows.
 /// </summary>
@@ -140,7 +140,7 @@ internal sealed partial class Router(
 
             if (deliveries.Count == decided)
             {
-                deliveries.Add(Final(destination, message, messageId, DeliveryStatus.Skipped, "no mapping's trigger matched the event"));
+                deliveries.Add(Final(destination, message, messageId, DeliveryStatus.Filtered, "no mapping's trigger matched the event"));
             }
         }
     }
@@ -151,6 +151,13 @@ internal sealed partial class Router(
         if (!destination.Enabled)
         {
             return "the destination is disabled";
+        }
+
+        // Before the Integrations object and filters, as in Segment: nothing can make a destination take a type it does not support.
+        if (destination.Definition.SupportedTypes is { } types
+            && (!message.TryGetProperty("type"u8, out var type) || JsonStrings.Read(type) is not { } name || !types.Contains(name)))
+        {
+            return $"{destination.Definition.Name} does not take {(message.TryGetProperty("type"u8, out var t) ? JsonStrings.Read(t) : "untyped")} calls (unsupported event type)";
         }
 
         return IntegrationsObject.Allows(message, destination.IntegrationKeys)
@@ -270,11 +277,10 @@ internal sealed partial class Router(
     {
         try
         {
-            var resolved = mapping.Mapping.Transform(eventNode);
-            var payload = PayloadSchema.Validate(resolved.Value as JsonObject ?? [], mapping.Action.Fields);
+            var payload = mapping.Action.PreparePayload(mapping.Mapping, eventNode);
             return new NewDelivery(destination.Id, mapping.Name, mapping.Action.Slug, messageId, message.Seq, message.Index, DeliveryStatus.Pending, null, Encoding.UTF8.GetBytes(payload.ToJsonString()));
         }
-        catch (PayloadValidationException exception)
+        catch (DeliverySkippedException exception)
         {
             return new NewDelivery(destination.Id, mapping.Name, mapping.Action.Slug, messageId, message.Seq, message.Index, DeliveryStatus.Skipped, exception.Message, null);
         }

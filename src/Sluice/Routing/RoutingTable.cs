@@ -41,6 +41,9 @@ public sealed record RoutedDestination
     public required IReadOnlyList<string> IntegrationKeys { get; init; }
 
     public required TimeSpan RetryWindow { get; init; }
+
+    /// <summary>Most requests per second; null or 0 is no limit.</summary>
+    public double? RateLimit { get; init; }
 }
 
 /// <summary>
@@ -80,7 +83,7 @@ public sealed class RoutingTable
                 f.Drop ? FilterEffect.Drop : f.Sample is not null ? FilterEffect.Sample : f.Block is not null ? FilterEffect.Block : FilterEffect.Allow,
                 f.Sample ?? 100,
                 f.Block ?? f.Allow ?? [])).ToList();
-            IReadOnlyList<string> keys = declared.Name is { } name ? [declared.Id, name, definition.Name, definition.Slug] : [declared.Id, definition.Name, definition.Slug];
+            IReadOnlyList<string> keys = [declared.Id, .. declared.Name is { } name ? [name] : Array.Empty<string>(), definition.Name, .. definition.Aliases, definition.Slug];
             destinations.Add((new RoutedDestination
             {
                 Id = declared.Id,
@@ -91,6 +94,7 @@ public sealed class RoutingTable
                 Filters = filters,
                 IntegrationKeys = keys,
                 RetryWindow = declared.RetryWindow,
+                RateLimit = declared.RateLimit ?? definition.DefaultRateLimit,
             }, declared.Sources));
         }
 

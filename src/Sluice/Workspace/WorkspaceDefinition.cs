@@ -41,6 +41,9 @@ public sealed record DestinationInstance
     public TimeSpan RetryWindow { get; init; } = DefaultRetryWindow;
 
     public static TimeSpan DefaultRetryWindow { get; } = TimeSpan.FromHours(4);
+
+    /// <summary>Most requests per second sent to this destination; null takes the catalog's default (none for most).</summary>
+    public double? RateLimit { get; init; }
 }
 
 public sealed record MappingDefinition

@@ -159,7 +159,7 @@ public sealed partial class WorkspaceFileLoader
             return null;
         }
 
-        CheckKeys(map, path, "id", "name", "type", "sources", "enabled", "settings", "presets", "mappings", "filters", "retryWindow");
+        CheckKeys(map, path, "id", "name", "type", "sources", "enabled", "settings", "presets", "mappings", "filters", "retryWindow", "rateLimit");
         var id = Id(map, path);
         var type = String(map, path, "type", required: true);
         if (type is not null && !KnownDestinationTypes.Contains(type))
@@ -210,6 +210,11 @@ public sealed partial class WorkspaceFileLoader
             }
         }
 
+        if (catalogEntry is not null && mappings.Count == 0 && !(Boolean(map, path, "presets") ?? true))
+        {
+            _warnings.Add($"{_file}:{map.Start.Line}:{map.Start.Column}: {path}: presets are off and there are no mappings, so {catalogEntry.Name} receives nothing");
+        }
+
         if (mappings.Count > MaxMappingsPerDestination)
         {
             Problem(map["mappings"], $"{path}.mappings", $"at most {MaxMappingsPerDestination} mappings per destination; found {mappings.Count}");
@@ -246,6 +251,7 @@ public sealed partial class WorkspaceFileLoader
             Mappings = mappings,
             Filters = filters,
             RetryWindow = Duration(map, path, "retryWindow") ?? DestinationInstance.DefaultRetryWindow,
+            RateLimit = RateLimit(map, path),
         };
     }
 
@@ -333,6 +339,22 @@ public sealed partial class WorkspaceFileLoader
         return name is null ? null : new FilterDefinition { Name = name, If = condition, Drop = drop ?? false, Sample = sample, Block = block, Allow = allow };
     }
 
+    private double? RateLimit(YamlMappingNode map, string path)
+    {
+        if (String(map, path, "rateLimit", required: false) is not { } text)
+        {
+            return null;
+        }
+
+        if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var perSecond) && perSecond >= 0 && double.IsFinite(perSecond))
+        {
+            return perSecond;
+        }
+
+        Problem(map["rateLimit"], $"{path}.rateLimit", "must be a number of requests per second (0 = no limit)");
+        return null;
+    }
+
     /// <summary>
     /// A destination's required settings must be there (Segment fails every event without them);
     /// a setting the destination does not know is probably a typo, so it is a warning. <c>baseUrl</c>
@@ -342,9 +364,16 @@ public sealed partial class WorkspaceFileLoader
     {
         foreach (var (key, field) in destination.Settings)
         {
-            if (field.Required && (!settings.TryGetPropertyValue(key, out var value) || value is null || value.ToString().Length == 0))
+            var present = settings.TryGetPropertyValue(key, out var value) && value is not null && value.ToString().Length > 0;
+            if (field.Required && !present)
             {
                 Problem(node, path, $"{destination.Name} needs the setting '{key}' ({field.Label})");
+            }
+
+            if (present && field.Format == "uri"
+                && !(Uri.TryCreate(value!.ToString(), UriKind.Absolute, out var url) && (url.Scheme == Uri.UriSchemeHttps || url.Scheme == Uri.UriSchemeHttp)))
+            {
+                Problem(node, $"{path}.{key}", $"{destination.Name}'s setting '{key}' must be an absolute http or https URL");
             }
         }
 

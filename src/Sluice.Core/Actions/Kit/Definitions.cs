@@ -196,6 +196,9 @@ public sealed record DestinationDefinition
     /// <summary>The call types the destination takes (<c>track</c>, <c>identify</c>…); null takes every type a mapping selects.</summary>
     public IReadOnlyList<string>? SupportedTypes { get; init; }
 
+    /// <summary>Most requests per second a destination instance sends unless its workspace entry says otherwise (a service's published limit).</summary>
+    public double? DefaultRateLimit { get; init; }
+
     /// <summary>A request that succeeds (2xx) only with valid credentials; run when a destination is created or its settings change.</summary>
     public Func<JsonObject, OutgoingRequest>? TestAuthentication { get; init; }
 
