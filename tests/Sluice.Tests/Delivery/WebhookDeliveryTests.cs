@@ -75,22 +75,7 @@ public sealed class WebhookDeliveryTests : IAsyncLifetime
         ((Dispatcher)_sluice.Services.GetService(typeof(Dispatcher))!).Notify();
     }
 
-    private async Task<JsonObject> DeliveryAsync(string messageId, Func<JsonObject, bool>? until = null)
-    {
-        for (var i = 0; i < 400; i++)
-        {
-            var body = JsonNode.Parse(await _sluice.Admin.GetStringAsync("/api/v1/destinations/hook/deliveries?limit=100"))!;
-            if (body["deliveries"]!.AsArray().Select(d => d!.AsObject()).FirstOrDefault(d => (string?)d["messageId"] == messageId) is { } found
-                && (until?.Invoke(found) ?? true))
-            {
-                return found;
-            }
-
-            await Task.Delay(25);
-        }
-
-        throw new TimeoutException($"no delivery for {messageId} reached the expected state");
-    }
+    private Task<JsonObject> DeliveryAsync(string messageId, Func<JsonObject, bool>? until = null) => DeliveryLog.WaitForAsync(_sluice.Admin, "hook", messageId, until);
 
     [Fact]
     public async Task A_matching_event_is_mapped_and_posted_to_the_receiver_and_logged_as_delivered()
