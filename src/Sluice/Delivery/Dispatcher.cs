@@ -276,14 +276,13 @@ internal sealed partial class Dispatcher(
                 }
 
                 var reason = $"HTTP {lastStatus} {response.ReasonPhrase}".TrimEnd();
-                if (request.ExplainFailure?.Invoke(lastStatus.Value) is { } explanation)
+                var explanation = request.ExplainFailure?.Invoke(lastStatus.Value);
+                if (RetryPolicy.IsRetryable(response.StatusCode))
                 {
-                    reason = $"{reason}: {explanation}";
+                    return HttpOutcome.Retry(lastStatus, lastBody, explanation is null ? reason : $"{reason}: {explanation}", RetryAfter(response, time.GetUtcNow().ToUnixTimeMilliseconds()));
                 }
 
-                return RetryPolicy.IsRetryable(response.StatusCode)
-                    ? HttpOutcome.Retry(lastStatus, lastBody, reason, RetryAfter(response, time.GetUtcNow().ToUnixTimeMilliseconds()))
-                    : new HttpOutcome(false, false, lastStatus, lastBody, $"{reason}: the service refused the request; not retried", null);
+                return new HttpOutcome(false, false, lastStatus, lastBody, $"{reason}: {explanation ?? "the service refused the request"}; not retried", null);
             }
         }
 
