@@ -20,6 +20,7 @@ internal static class AdminEndpoints
         api.MapGet("/destinations/{id}/deliveries", ListDeliveries);
         api.MapGet("/destinations/{id}/stats", DeliveryStats);
         api.MapPost("/destinations/{id}/replay", Replay);
+        api.MapGet("/destinations/{id}/authentication", AuthenticationStatus);
         return endpoints;
     }
 
@@ -78,6 +79,24 @@ internal static class AdminEndpoints
                 NextAttemptAt = r.NextAttemptAt is { } next ? IsoTimestamp.Format(next) : null,
             }),
         });
+    }
+
+    /// <summary>The last check of the destination's credentials with its service, if its definition can check them.</summary>
+    private static IResult AuthenticationStatus(string id, RoutingTable table, IWorkspaceStore store)
+    {
+        if (table.Find(id) is not { } destination)
+        {
+            return AdminResults.Error(StatusCodes.Status404NotFound, "not_found", $"no destination has the id '{id}'");
+        }
+
+        if (destination.Definition.TestAuthentication is null)
+        {
+            return Results.Json(new { supported = false, message = $"{destination.Definition.Name} has no way to test credentials" });
+        }
+
+        return store.ReadAuthenticationCheck(id) is { } check
+            ? Results.Json(new { supported = true, @checked = true, valid = check.Valid, message = check.Message, checkedAt = IsoTimestamp.Format(check.CheckedAt) })
+            : Results.Json(new { supported = true, @checked = false });
     }
 
     private static IResult DeliveryStats(string id, RoutingTable table, IDeliveryStore deliveries)

@@ -16,13 +16,11 @@ namespace Sluice.Delivery;
 internal sealed partial class Dispatcher(
     IDeliveryStore store,
     RoutingTable table,
-    IHttpClientFactory clients,
+    DestinationHttp http,
     TimeProvider time,
     DeliveryOptions options,
     ILogger<Dispatcher> logger) : BackgroundService
 {
-    public const string HttpClientName = "sluice-destinations";
-
     private const int ClaimSize = 100;
     private static readonly TimeSpan IdleWait = TimeSpan.FromSeconds(1);
 
@@ -239,96 +237,32 @@ internal sealed partial class Dispatcher(
 
     private async Task<HttpOutcome> SendRequestsAsync(RoutedDestination destination, IReadOnlyList<OutgoingRequest> requests, CancellationToken cancellation)
     {
-        int? lastStatus = null;
-        string? lastBody = null;
+        ServiceAnswer? last = null;
         foreach (var request in requests)
         {
             await _pacer.WaitTurnAsync(destination.Id, destination.RateLimit, cancellation);
-            using var message = ToHttp(request);
-            using var timeout = new CancellationTokenSource(options.RequestTimeout, time);
-            using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellation, timeout.Token);
-            HttpResponseMessage response;
-            try
+            last = await http.SendAsync(request, cancellation);
+            if (last.Succeeded)
             {
-                response = await clients.CreateClient(HttpClientName).SendAsync(message, linked.Token);
-            }
-            catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellation.IsCancellationRequested)
-            {
-                return HttpOutcome.Retry(null, null, $"timed out after {options.RequestTimeout.TotalSeconds:0.###} s", null);
-            }
-            catch (HttpRequestException exception)
-            {
-                return HttpOutcome.Retry(null, null, $"network error: {exception.Message}", null);
-            }
-            catch (Exception exception) when (exception is NotSupportedException or InvalidOperationException or ArgumentException)
-            {
-                // The request itself cannot be sent (a URL that is not http or https, say): retrying cannot help.
-                return new HttpOutcome(false, false, null, null, $"the request cannot be sent: {exception.Message}", null);
+                continue;
             }
 
-            using (response)
+            if (last.Status is not { } status)
             {
-                lastStatus = (int)response.StatusCode;
-                lastBody = await ReadBodyAsync(response, cancellation);
-                if (response.IsSuccessStatusCode)
-                {
-                    continue;
-                }
-
-                var reason = $"HTTP {lastStatus} {response.ReasonPhrase}".TrimEnd();
-                var explanation = request.ExplainFailure?.Invoke(lastStatus.Value);
-                if (RetryPolicy.IsRetryable(response.StatusCode))
-                {
-                    return HttpOutcome.Retry(lastStatus, lastBody, explanation is null ? reason : $"{reason}: {explanation}", RetryAfter(response, time.GetUtcNow().ToUnixTimeMilliseconds()));
-                }
-
-                return new HttpOutcome(false, false, lastStatus, lastBody, $"{reason}: {explanation ?? "the service refused the request"}; not retried", null);
+                return new HttpOutcome(false, last.CanRetry, null, null, last.Failure!, null);
             }
+
+            var explanation = request.ExplainFailure?.Invoke(status);
+            if (last.CanRetry)
+            {
+                return HttpOutcome.Retry(status, last.Body, explanation is null ? last.Summary : $"{last.Summary}: {explanation}", last.RetryAfter);
+            }
+
+            return new HttpOutcome(false, false, status, last.Body, $"{last.Summary}: {explanation ?? "the service refused the request"}; not retried", null);
         }
 
-        return new HttpOutcome(true, false, lastStatus, lastBody, "", null);
+        return new HttpOutcome(true, false, last?.Status, last?.Body, "", null);
     }
-
-    private static HttpRequestMessage ToHttp(OutgoingRequest request)
-    {
-        var message = new HttpRequestMessage(new HttpMethod(request.Method), request.Url);
-        string? contentType = null;
-        foreach (var (name, value) in request.Headers)
-        {
-            if (name.Equals("Content-Type", StringComparison.OrdinalIgnoreCase))
-            {
-                contentType = value;
-            }
-            else
-            {
-                message.Headers.TryAddWithoutValidation(name, value);
-            }
-        }
-
-        if (request.Body is { } body)
-        {
-            message.Content = new ByteArrayContent(body);
-            if (contentType is not null)
-            {
-                message.Content.Headers.TryAddWithoutValidation("Content-Type", contentType);
-            }
-        }
-
-        return message;
-    }
-
-    private async Task<string?> ReadBodyAsync(HttpResponseMessage response, CancellationToken cancellation)
-    {
-        var text = await response.Content.ReadAsStringAsync(cancellation);
-        return text.Length <= options.MaxResponseLength ? text : text[..options.MaxResponseLength] + "…";
-    }
-
-    private static TimeSpan? RetryAfter(HttpResponseMessage response, long now) => response.Headers.RetryAfter switch
-    {
-        { Delta: { } delta } => delta,
-        { Date: { } date } => TimeSpan.FromMilliseconds(Math.Max(0, date.ToUnixTimeMilliseconds() - now)),
-        _ => null,
-    };
 
     /// <summary>A claimed delivery with what sending it needs, parsed once.</summary>
     private sealed class Job(ClaimedDelivery delivery, RoutedDestination? destination)

@@ -70,12 +70,15 @@ public static class SluiceServer
         services.AddSingleton(options.Delivery);
         services.AddSingleton<IDeliveryStore>(new SqliteDeliveryStore(database));
         services.AddSingleton<Router>();
+        services.AddSingleton<DestinationHttp>();
         services.AddSingleton<Dispatcher>();
         services.AddHostedService(sp => sp.GetRequiredService<Router>());
         services.AddHostedService(sp => sp.GetRequiredService<Dispatcher>());
         services.AddSingleton<DeliveryLogPruner>();
         services.AddHostedService(sp => sp.GetRequiredService<DeliveryLogPruner>());
-        services.AddHttpClient(Dispatcher.HttpClientName);
+        services.AddHttpClient(DestinationHttp.HttpClientName);
+        services.AddSingleton<AuthenticationChecker>();
+        services.AddHostedService(sp => sp.GetRequiredService<AuthenticationChecker>());
         services.AddHostedService<StartupAnnouncer>();
 
         var app = builder.Build();

@@ -16,4 +16,8 @@ internal static class EventIds
     public const int DispatchFailed = 3100;
     public const int DeliveryFailed = 3101;
     public const int DeliveryLogPruneFailed = 3102;
+    public const int AuthenticationValid = 3200;
+    public const int AuthenticationInvalid = 3201;
+    public const int AuthenticationUnknown = 3202;
+    public const int AuthenticationCrashed = 3203;
 }

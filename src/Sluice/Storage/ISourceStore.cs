@@ -3,7 +3,12 @@ namespace Sluice.Storage;
 /// <summary>A source as stored: the workspace file (or first start) decides what exists; the store keeps generated write keys stable.</summary>
 public sealed record StoredSource(string Id, string Name, string WriteKey);
 
-/// <summary>Sources and admin tokens: the small, rarely written configuration tables.</summary>
+/// <summary>The last check of a destination's credentials with the service (test authentication).</summary>
+/// <param name="Fingerprint">Of the settings checked; null when the service could not be reached, so that the next start checks again.</param>
+/// <param name="Valid">Null when the service could not be reached.</param>
+public sealed record AuthenticationCheck(string DestinationId, string? Fingerprint, bool? Valid, string Message, long CheckedAt);
+
+/// <summary>Sources, admin tokens, credential checks: the small, rarely written configuration tables.</summary>
 public interface IWorkspaceStore
 {
     IReadOnlyList<StoredSource> ReadSources();
@@ -20,4 +25,8 @@ public interface IWorkspaceStore
 
     /// <summary>The scope of the token with this hash, or null when there is none.</summary>
     string? FindAdminTokenScope(byte[] tokenHash);
+
+    AuthenticationCheck? ReadAuthenticationCheck(string destinationId);
+
+    void RecordAuthenticationCheck(AuthenticationCheck check);
 }

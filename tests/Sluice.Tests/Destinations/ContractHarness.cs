@@ -25,14 +25,28 @@ internal sealed class ContractHarness : IAsyncDisposable
     public FakeTimeProvider Time { get; }
 
     /// <param name="destinations">The workspace's <c>destinations:</c> entries, given the stand-in's base URL.</param>
-    public static async Task<ContractHarness> StartAsync(Func<string, string> destinations)
+    /// <param name="firstAnswers">What the stand-in answers first (to start-up's credential checks).</param>
+    /// <param name="forgetCredentialChecks">Start the record after start-up's credential checks, so that tests see only deliveries.</param>
+    public static async Task<ContractHarness> StartAsync(Func<string, string> destinations, ScriptedAnswer[]? firstAnswers = null, bool forgetCredentialChecks = true)
     {
         var time = new FakeTimeProvider(DateTimeOffset.Parse("2026-11-23T00:00:00Z"));
         var service = await RecordingServer.StartAsync();
+        service.AnswerNext(firstAnswers ?? []);
         var sluice = await InProcessServer.StartAsync(
             o => o with { Delivery = new DeliveryOptions { Random = () => 0.999 } },
             workspaceYaml: $"sources:\n  - {{id: web, writeKey: {InProcessServer.WriteKey}}}\ndestinations:\n{destinations(service.BaseUrl)}",
             time: time);
+        // Credential checks run at start-up; the tests look at what follows them.
+        if (((AuthenticationChecker)sluice.Services.GetService(typeof(AuthenticationChecker))!).ExecuteTask is { } checks)
+        {
+            await checks;
+        }
+
+        if (forgetCredentialChecks)
+        {
+            service.ClearReceived();
+        }
+
         return new ContractHarness(service, sluice, time);
     }
 

@@ -90,6 +90,8 @@ internal sealed class RecordingServer : IAsyncDisposable
 
     public void ClearScript() => _script.Clear();
 
+    public void ClearReceived() => _received.Clear();
+
     public Task<IReadOnlyList<RecordedRequest>> WaitForAsync(int count) => WaitUntilAsync(received => received.Count >= count);
 
     /// <summary>Waits (10 s at most) until what was received satisfies <paramref name="done"/>; returns what was received.</summary>

@@ -202,6 +202,9 @@ public sealed record DestinationDefinition
     /// <summary>A request that succeeds (2xx) only with valid credentials; run when a destination is created or its settings change.</summary>
     public Func<JsonObject, OutgoingRequest>? TestAuthentication { get; init; }
 
+    /// <summary>What a successful authentication answer (its body) says worth knowing, such as the key's role.</summary>
+    public Func<string, string?>? DescribeAuthentication { get; init; }
+
     /// <summary>
     /// The request that deletes a user's data at the service (a deletion regulation), given the
     /// settings and the user id; throws <see cref="DeliverySkippedException"/> when it cannot be built.

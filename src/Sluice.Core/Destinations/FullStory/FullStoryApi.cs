@@ -40,6 +40,25 @@ internal static class FullStoryApi
     /// </summary>
     public static string UrlComponent(string userId) => JsUri.EncodeComponent(userId).Replace("'", "%27", StringComparison.Ordinal);
 
+    /// <summary>GET /me answers the key's org and role; only Admin and Architect keys may delete users.</summary>
+    public static string? DescribeKey(string body)
+    {
+        try
+        {
+            var role = JsonNode.Parse(body)?["role"] is JsonValue v && JsValues.IsString(v, out var text) ? text : null;
+            return role switch
+            {
+                null => null,
+                _ when role.Equals("ADMIN", StringComparison.OrdinalIgnoreCase) || role.Equals("ARCHITECT", StringComparison.OrdinalIgnoreCase) => $"the key's role is {role}",
+                _ => $"the key's role is {role}: deleting users needs an Admin or Architect key",
+            };
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return null;
+        }
+    }
+
     public static string? Text(JsonObject payload, string field) => payload[field] is JsonValue v && JsValues.IsString(v, out var s) ? s : null;
 
     public static IReadOnlyList<string> MessageIds(JsonObject message) =>

@@ -49,6 +49,7 @@ public static class FullStoryDestination
             new Preset("Identify User", "type = \"identify\"", IdentifyUserV2.Definition.Slug, IdentifyUserV2.Definition.DefaultMapping()),
         ],
         TestAuthentication = settings => FullStoryApi.Request(settings, "GET", "me", null, []),
+        DescribeAuthentication = FullStoryApi.DescribeKey,
         OnDelete = (settings, userId) => string.IsNullOrEmpty(userId)
             ? throw new DeliverySkippedException("User Id is required for user deletion.")
             : FullStoryApi.Request(settings, "DELETE", "v2/users?uid=" + FullStoryApi.UrlComponent(userId), null, []),

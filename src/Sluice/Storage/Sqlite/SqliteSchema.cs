@@ -72,6 +72,15 @@ internal static class SqliteSchema
             seq INTEGER NOT NULL
         );
         """,
+        """
+        CREATE TABLE authentication_checks (
+            destination_id TEXT PRIMARY KEY,
+            fingerprint TEXT,
+            valid INTEGER,
+            message TEXT NOT NULL,
+            checked_at INTEGER NOT NULL
+        );
+        """,
     ];
 
     public static void Migrate(SqliteConnection connection)

@@ -99,4 +99,32 @@ internal sealed class SqliteWorkspaceStore(SqliteDatabase database) : IWorkspace
         command.Parameters.AddWithValue("$hash", tokenHash);
         return command.ExecuteScalar() as string;
     }
+
+    public AuthenticationCheck? ReadAuthenticationCheck(string destinationId)
+    {
+        using var connection = database.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT fingerprint, valid, message, checked_at FROM authentication_checks WHERE destination_id = $id";
+        command.Parameters.AddWithValue("$id", destinationId);
+        using var reader = command.ExecuteReader();
+        return reader.Read()
+            ? new AuthenticationCheck(destinationId, reader.IsDBNull(0) ? null : reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetInt64(1) == 1, reader.GetString(2), reader.GetInt64(3))
+            : null;
+    }
+
+    public void RecordAuthenticationCheck(AuthenticationCheck check)
+    {
+        using var connection = database.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            INSERT INTO authentication_checks (destination_id, fingerprint, valid, message, checked_at) VALUES ($id, $fingerprint, $valid, $message, $at)
+            ON CONFLICT (destination_id) DO UPDATE SET fingerprint = excluded.fingerprint, valid = excluded.valid, message = excluded.message, checked_at = excluded.checked_at
+            """;
+        command.Parameters.AddWithValue("$id", check.DestinationId);
+        command.Parameters.AddWithValue("$fingerprint", (object?)check.Fingerprint ?? DBNull.Value);
+        command.Parameters.AddWithValue("$valid", check.Valid is { } valid ? (valid ? 1 : 0) : DBNull.Value);
+        command.Parameters.AddWithValue("$message", check.Message);
+        command.Parameters.AddWithValue("$at", check.CheckedAt);
+        command.ExecuteNonQuery();
+    }
 }
