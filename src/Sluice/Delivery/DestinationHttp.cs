@@ -73,9 +73,10 @@ internal sealed class DestinationHttp(IHttpClientFactory clients, TimeProvider t
             }
         }
 
-        if (request.Body is { } body)
+        // A Content-Type is sent even without a body when the action asks for one (FullStory's GET /me and DELETE do).
+        if (request.Body is { } body || contentType is not null)
         {
-            message.Content = new ByteArrayContent(body);
+            message.Content = new ByteArrayContent(request.Body ?? []);
             if (contentType is not null)
             {
                 message.Content.Headers.TryAddWithoutValidation("Content-Type", contentType);

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Sluice.Infrastructure;
 
@@ -105,25 +104,5 @@ public sealed class OfficialClientsTests
         Assert.Equal(turnedOff.Single(), (string?)Assert.Single(filtered)!["messageId"]);
     }
 
-    private static async Task<List<JsonObject>> SendAsync(string client, string host)
-    {
-        var directory = Path.Combine(TestPaths.RepositoryRoot, "tests", "Sluice.Tests", "Compatibility", "clients");
-        var start = new ProcessStartInfo("node")
-        {
-            WorkingDirectory = directory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        foreach (var argument in new[] { "send.mjs", "--client", client, "--host", host, "--write-key", WriteKey, "--run", Guid.NewGuid().ToString("N")[..8] })
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var errors = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        Assert.True(process.ExitCode == 0, $"send.mjs failed ({process.ExitCode}):\n{await errors}");
-        return JsonNode.Parse(await output)!.AsArray().Select(c => c!.AsObject()).ToList();
-    }
+    private static Task<List<JsonObject>> SendAsync(string client, string host) => OfficialClient.SendAsync(client, host, WriteKey);
 }

@@ -30,9 +30,28 @@ internal static class FullStoryApi
         ExplainFailure = explainFailure,
     };
 
-    /// <summary>The <c>timestamp</c> field as FullStory receives it: dayjs's UTC ISO string, or nothing when dayjs finds no date.</summary>
-    public static string? Timestamp(JsonNode? value) =>
-        JsValues.IsTruthy(value) && Dayjs.TryParseUtc(value, out var ms) ? Dayjs.ToIsoString(ms) : null;
+    /// <summary>
+    /// The <c>timestamp</c> field as FullStory receives it: dayjs's UTC ISO string, or nothing when
+    /// dayjs finds no date. One deliberate difference: dayjs reads every all-digit string as a date
+    /// written year first, so epoch seconds (<c>"1700000000"</c>) become 30 November 1699; Sluice
+    /// reads 10 digits as epoch seconds and 13 as epoch milliseconds. Shorter digit strings
+    /// (<c>"20240301"</c>) are dates, as dayjs reads them.
+    /// </summary>
+    public static string? Timestamp(JsonNode? value)
+    {
+        if (!JsValues.IsTruthy(value))
+        {
+            return null;
+        }
+
+        if (JsValues.IsString(value, out var text) && text.Length is 10 or 13 && text.All(char.IsAsciiDigit))
+        {
+            var number = double.Parse(text, System.Globalization.CultureInfo.InvariantCulture);
+            return Dayjs.TryParseUtc(JsonValue.Create(text.Length == 13 ? number : number * 1000), out var epoch) ? Dayjs.ToIsoString(epoch) : null;
+        }
+
+        return Dayjs.TryParseUtc(value, out var ms) ? Dayjs.ToIsoString(ms) : null;
+    }
 
     /// <summary>
     /// A user id inside a URL: <c>encodeURIComponent</c>, and <c>'</c> as <c>%27</c> as Segment's

@@ -19,8 +19,8 @@ public static class StoriesDestination
         Slug = "stories",
         Description = "Send identify, page and track calls to Stories, a timeline of each user's events.",
         SupportedTypes = ["identify", "track", "page"],
-        // Stories answers with X-RateLimit-Limit: 300 (a minute, it seems); 5 a second stays under it.
-        DefaultRateLimit = 5,
+        // Stories answers with X-RateLimit-Limit: 300 (a minute, it seems); 4 a second stays under it.
+        DefaultRateLimit = 4,
         Settings = new Dictionary<string, SettingField>
         {
             [ApiKey] = new()
