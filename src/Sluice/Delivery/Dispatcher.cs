@@ -44,9 +44,8 @@ internal sealed partial class Dispatcher(
         }
 
         // One transaction records the whole claim: a commit per delivery would cap sending at the disk's flush rate.
-        // Each inbox row is read and split once per claim: a batch of 100 events yields 100 jobs from one row.
-        var inbox = claimed.Select(c => c.InboxSeq).Distinct().ToDictionary(seq => seq, store.ReadRequestMessages);
-        var outcomes = await Task.WhenAll(Units(claimed).Select(unit => SendAsync(unit, inbox, cancellation)));
+        // A job carries its validated payload, so sending reads nothing else.
+        var outcomes = await Task.WhenAll(Units(claimed).Select(unit => SendAsync(unit, cancellation)));
         var recorded = time.GetUtcNow().ToUnixTimeMilliseconds();
         store.RecordAttempts([.. outcomes.SelectMany(o => o)], recorded);
         UpdateHolds(claimed, outcomes.SelectMany(o => o).ToDictionary(o => o.Id, o => o.Result.Status), recorded);
@@ -156,7 +155,7 @@ internal sealed partial class Dispatcher(
         }
     }
 
-    private async Task<IReadOnlyList<(long Id, AttemptResult Result)>> SendAsync(IReadOnlyList<Job> unit, IReadOnlyDictionary<long, IReadOnlyList<byte[]>> inbox, CancellationToken cancellation)
+    private async Task<IReadOnlyList<(long Id, AttemptResult Result)>> SendAsync(IReadOnlyList<Job> unit, CancellationToken cancellation)
     {
         var gate = _concurrency.GetOrAdd(unit[0].Delivery.DestinationId, _ => new SemaphoreSlim(options.MaxConcurrencyPerDestination));
         try
@@ -171,7 +170,7 @@ internal sealed partial class Dispatcher(
 
         try
         {
-            var results = await AttemptAsync(unit, inbox, cancellation);
+            var results = await AttemptAsync(unit, cancellation);
             return [.. unit.Select((job, i) => (job.Delivery.Id, results[i]))];
         }
         catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
@@ -194,7 +193,7 @@ internal sealed partial class Dispatcher(
         }
     }
 
-    private async Task<IReadOnlyList<AttemptResult>> AttemptAsync(IReadOnlyList<Job> unit, IReadOnlyDictionary<long, IReadOnlyList<byte[]>> inbox, CancellationToken cancellation)
+    private async Task<IReadOnlyList<AttemptResult>> AttemptAsync(IReadOnlyList<Job> unit, CancellationToken cancellation)
     {
         var first = unit[0];
         if (first.Destination is not { } destination || first.Action is not { } action || unit.Any(j => j.Payload is null))
@@ -205,12 +204,9 @@ internal sealed partial class Dispatcher(
         IReadOnlyList<OutgoingRequest> requests;
         try
         {
-            var events = unit.Select(j => inbox[j.Delivery.InboxSeq] is { } row && j.Delivery.MessageIndex < row.Count
-                ? JsonNode.Parse(row[j.Delivery.MessageIndex])!.AsObject()
-                : new JsonObject { ["messageId"] = j.Delivery.MessageId }).ToList();
             requests = unit.Count == 1
-                ? action.Perform(new ActionInput(first.Payload!, destination.Settings, events[0]))
-                : action.PerformBatch!(new BatchInput([.. unit.Select(j => j.Payload!)], destination.Settings, events));
+                ? action.Perform(new ActionInput(first.Payload!, destination.Settings, first.Delivery.MessageId))
+                : action.PerformBatch!(new BatchInput([.. unit.Select(j => j.Payload!)], destination.Settings, [.. unit.Select(j => j.Delivery.MessageId)]));
         }
         catch (DeliverySkippedException exception)
         {

@@ -69,6 +69,7 @@ public static class SluiceServer
         services.AddSingleton(new RoutingTable(workspace));
         services.AddSingleton(options.Delivery);
         services.AddSingleton<IDeliveryStore>(new SqliteDeliveryStore(database));
+        services.AddSingleton<RoutingDecisions>();
         services.AddSingleton<Router>();
         services.AddSingleton<DestinationHttp>();
         services.AddSingleton<Dispatcher>();

@@ -91,8 +91,6 @@ public interface IDeliveryStore
     /// <summary>Gives a claimed job back untouched (shutdown), so that another claim can take it at once.</summary>
     void Release(long id);
 
-    /// <summary>The stored messages of one inbox row, in request order (the dispatcher gives actions their events); empty when the row is gone.</summary>
-    IReadOnlyList<byte[]> ReadRequestMessages(long inboxSeq);
 
     IReadOnlyList<DeliveryRecord> List(string destinationId, DeliveryStatus? status, int limit);
 

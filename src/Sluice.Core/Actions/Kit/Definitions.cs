@@ -113,11 +113,14 @@ public sealed record OutgoingRequest
 /// </summary>
 public class DeliverySkippedException(string reason) : Exception(reason);
 
-/// <summary>What an action's perform receives for one event.</summary>
-public sealed record ActionInput(JsonObject Payload, JsonObject Settings, JsonObject Event);
+/// <summary>
+/// What an action's perform receives for one event: the validated payload (everything the mapping
+/// chose to send), the destination's settings, and the event's messageId for the delivery log.
+/// </summary>
+public sealed record ActionInput(JsonObject Payload, JsonObject Settings, string MessageId);
 
 /// <summary>What an action's performBatch receives: the payloads of events that share a batch.</summary>
-public sealed record BatchInput(IReadOnlyList<JsonObject> Payloads, JsonObject Settings, IReadOnlyList<JsonObject> Events);
+public sealed record BatchInput(IReadOnlyList<JsonObject> Payloads, JsonObject Settings, IReadOnlyList<string> MessageIds);
 
 public sealed record ActionDefinition
 {

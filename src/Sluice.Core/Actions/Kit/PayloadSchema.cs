@@ -18,7 +18,11 @@ public sealed class PayloadValidationException(string message) : DeliverySkipped
 /// </summary>
 public static class PayloadSchema
 {
-    /// <summary>Returns the payload as perform sees it; throws <see cref="PayloadValidationException"/> with every problem joined.</summary>
+    /// <summary>
+    /// Returns the payload as perform sees it; throws <see cref="PayloadValidationException"/> with
+    /// every problem joined. The payload is taken apart (its values move to the result rather than
+    /// being copied), so pass one you own, such as a mapping's result.
+    /// </summary>
     /// <param name="inBatch">Batch mode keeps a root "" for string fields (the reference does).</param>
     public static JsonObject Validate(JsonObject payload, IReadOnlyDictionary<string, InputField> fields, bool inBatch = false)
     {
@@ -39,13 +43,15 @@ public static class PayloadSchema
         var output = new JsonObject();
         var firstError = errors.Count;
         List<string>? invalid = null;
-        foreach (var (key, value) in input)
+        var entries = input.ToList();
+        input.Clear();
+        foreach (var (key, value) in entries)
         {
             if (!fields.TryGetValue(key, out var field))
             {
                 if (additionalProperties)
                 {
-                    output[key] = value?.DeepClone();
+                    output[key] = value;
                 }
 
                 continue;
@@ -94,6 +100,9 @@ public static class PayloadSchema
         return !holdsStrings || (root && !inBatch);
     }
 
+    /// <summary>The value itself when nothing else holds it (the input was taken apart), else a copy.</summary>
+    private static JsonNode Detached(JsonNode value) => value.Parent is null ? value : value.DeepClone();
+
     private static Resolved? Coerce(InputField field, JsonNode? value, string pointer, bool root, List<string> errors)
     {
         if (value is null)
@@ -106,7 +115,7 @@ public static class PayloadSchema
             return CoerceOne(field, value, Subject(field, pointer, root), errors);
         }
 
-        var items = value is JsonArray array ? array : new JsonArray(value.DeepClone());
+        var items = value is JsonArray array ? array : new JsonArray(Detached(value));
         var coerced = new JsonArray();
         for (var i = 0; i < items.Count; i++)
         {
@@ -193,7 +202,7 @@ public static class PayloadSchema
             case FieldType.Datetime:
                 if (JsValues.IsNumber(value, out _) || (JsValues.IsString(value, out var date) && IsDateLike(date)))
                 {
-                    result = value.DeepClone();
+                    result = Detached(value);
                     break;
                 }
 
@@ -206,10 +215,10 @@ public static class PayloadSchema
 
                 result = field.Properties is { } properties
                     ? ValidateObject(obj, properties, field.AdditionalProperties, root: false, inBatch: false, "", errors)
-                    : obj.DeepClone();
+                    : Detached(obj);
                 break;
             default:
-                result = value.DeepClone();
+                result = Detached(value);
                 break;
         }
 

@@ -162,6 +162,9 @@ internal static class JsValues
         return $"{mantissa}e{(exponent >= 0 ? "+" : "-")}{Math.Abs(exponent)}";
     }
 
+    /// <summary>Compact UTF-8 JSON with non-ASCII kept as is (escaping it is most of the cost of writing text).</summary>
+    public static byte[] ToUtf8Json(JsonNode node) => JsonSerializer.SerializeToUtf8Bytes(node, Stringify);
+
     /// <summary>JavaScript's <c>JSON.stringify</c> of a JSON value (compact; non-ASCII kept as is).</summary>
     public static string JsonStringify(JsonNode? node) => node is null ? "null" : node.ToJsonString(Stringify);
 

@@ -17,7 +17,29 @@ public readonly record struct Resolved(bool IsUndefined, JsonNode? Value)
 /// </summary>
 internal static class MappingPath
 {
+    // Paths are almost always the mapping's own constants, so each is split once; the bound keeps
+    // paths built from event data (a resolved @path) from growing the cache.
+    private const int MaxCachedPaths = 4096;
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<(string, bool), string[]> Cache = new();
+
+    /// <summary>The path's segments (the array is shared: do not change it).</summary>
     public static string[] Split(string path, bool stripRoot)
+    {
+        if (Cache.TryGetValue((path, stripRoot), out var cached))
+        {
+            return cached;
+        }
+
+        var segments = SplitUncached(path, stripRoot);
+        if (Cache.Count < MaxCachedPaths)
+        {
+            Cache.TryAdd((path, stripRoot), segments);
+        }
+
+        return segments;
+    }
+
+    private static string[] SplitUncached(string path, bool stripRoot)
     {
         if (stripRoot)
         {

@@ -80,9 +80,6 @@ internal static class FullStoryApi
 
     public static string? Text(JsonObject payload, string field) => payload[field] is JsonValue v && JsValues.IsString(v, out var s) ? s : null;
 
-    public static IReadOnlyList<string> MessageIds(JsonObject message) =>
-        message["messageId"] is JsonValue id && id.TryGetValue<string>(out var text) ? [text] : [];
-
     private static string BaseUrl(JsonObject settings) =>
         (settings[FullStoryDestination.BaseUrl] is JsonValue v && JsValues.IsString(v, out var url) && url.Length > 0 ? url : DefaultBaseUrl).TrimEnd('/');
 }

@@ -46,7 +46,7 @@ public static class IdentifyUser
                 "POST",
                 $"users/v1/individual/{FullStoryApi.UrlComponent(userId)}/customvars?integration=segment",
                 body,
-                FullStoryApi.MessageIds(input.Event),
+                [input.MessageId],
                 status => status == 404 ? FullStoryApi.UserNotFound : null)];
         },
     };

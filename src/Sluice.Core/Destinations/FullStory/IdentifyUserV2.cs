@@ -49,7 +49,7 @@ public static class IdentifyUserV2
             }
 
             body["properties"] = properties;
-            return [FullStoryApi.Request(input.Settings, "POST", "v2/users", body, FullStoryApi.MessageIds(input.Event))];
+            return [FullStoryApi.Request(input.Settings, "POST", "v2/users", body, [input.MessageId])];
         },
     };
 }

@@ -43,7 +43,7 @@ public static class TrackEvent
                 "POST",
                 $"users/v1/individual/{FullStoryApi.UrlComponent(userId)}/customevent?integration=segment",
                 new JsonObject { ["event"] = custom },
-                FullStoryApi.MessageIds(input.Event),
+                [input.MessageId],
                 status => status == 404 ? FullStoryApi.UserNotFound : null)];
         },
     };

@@ -55,7 +55,7 @@ public static class TrackEventV2
                 body["session"] = session;
             }
 
-            return [FullStoryApi.Request(input.Settings, "POST", "v2/events", body, FullStoryApi.MessageIds(input.Event))];
+            return [FullStoryApi.Request(input.Settings, "POST", "v2/events", body, [input.MessageId])];
         },
     };
 }

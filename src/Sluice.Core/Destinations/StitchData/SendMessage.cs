@@ -28,7 +28,7 @@ public static class SendMessage
         {
             var message = input.Payload["message"]!.DeepClone().AsObject();
             message.Remove("writeKey");
-            return [StitchDataDestination.Request(input.Settings, message, message["messageId"] is JsonValue id && id.TryGetValue<string>(out var text) ? [text] : [])];
+            return [StitchDataDestination.Request(input.Settings, message, [input.MessageId])];
         },
     };
 }

@@ -65,7 +65,7 @@ public static class IdentifyUser
             user["attributes"] = attributes;
         }
 
-        return StoriesApi.Request(input.Settings, "POST", "v1/users", user, StoriesApi.MessageIds(input.Event));
+        return StoriesApi.Request(input.Settings, "POST", "v1/users", user, [input.MessageId]);
     }
 
     /// <summary><c>name</c>, or first and last name joined (Segment's usual full-name rule).</summary>

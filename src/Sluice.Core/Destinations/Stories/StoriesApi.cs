@@ -27,7 +27,7 @@ internal static class StoriesApi
 
     /// <summary>A timeline event: <c>name</c> is the call type, <c>data</c> what the call carried.</summary>
     public static OutgoingRequest Event(ActionInput input, string name, JsonObject data) =>
-        Request(input.Settings, "POST", "v1/events", new JsonObject { ["user_id"] = input.Payload["userId"]?.DeepClone(), ["name"] = name, ["data"] = data }, MessageIds(input.Event));
+        Request(input.Settings, "POST", "v1/events", new JsonObject { ["user_id"] = input.Payload["userId"]?.DeepClone(), ["name"] = name, ["data"] = data }, [input.MessageId]);
 
     public static OutgoingRequest Request(JsonObject settings, string method, string relativeUrl, JsonNode? body, IReadOnlyList<string> messageIds) => new()
     {
@@ -51,7 +51,4 @@ internal static class StoriesApi
 
     private static string Setting(JsonObject settings, string key, string fallback) =>
         settings[key] is JsonValue v && JsValues.IsString(v, out var text) && text.Length > 0 ? text : fallback;
-
-    public static IReadOnlyList<string> MessageIds(JsonObject message) =>
-        message["messageId"] is JsonValue id && id.TryGetValue<string>(out var text) ? [text] : [];
 }

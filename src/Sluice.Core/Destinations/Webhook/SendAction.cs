@@ -49,14 +49,14 @@ public static class SendAction
                 Default = new JsonArray("url", "method", "headers"),
             },
         },
-        Perform = input => [Request(input.Payload, input.Payload["data"], input.Settings, [MessageIdOf(input.Event)])],
+        Perform = input => [Request(input.Payload, input.Payload["data"], input.Settings, [input.MessageId])],
         PerformBatch = input => input.Payloads.Count == 0
             ? []
             : [Request(
                 input.Payloads[0],
                 new JsonArray([.. input.Payloads.Select(p => p["data"]?.DeepClone())]),
                 input.Settings,
-                [.. input.Events.Select(MessageIdOf)],
+                input.MessageIds,
                 signed: input.Payloads[0]["data"])],
     };
 
@@ -87,6 +87,4 @@ public static class SendAction
             MessageIds = messageIds,
         };
     }
-
-    private static string MessageIdOf(JsonObject message) => message["messageId"] is JsonValue id && id.TryGetValue<string>(out var text) ? text : "";
 }

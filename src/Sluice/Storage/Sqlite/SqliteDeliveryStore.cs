@@ -194,15 +194,6 @@ internal sealed class SqliteDeliveryStore : IDeliveryStore
         command.ExecuteNonQuery();
     }
 
-    public IReadOnlyList<byte[]> ReadRequestMessages(long inboxSeq)
-    {
-        using var connection = database.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT messages FROM inbox WHERE seq = $seq";
-        command.Parameters.AddWithValue("$seq", inboxSeq);
-        return command.ExecuteScalar() is byte[] messages ? InboxMessages.Split(messages) : [];
-    }
-
     public IReadOnlyList<DeliveryRecord> List(string destinationId, DeliveryStatus? status, int limit)
     {
         using var connection = database.Open();

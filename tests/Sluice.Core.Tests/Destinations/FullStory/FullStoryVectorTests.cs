@@ -55,7 +55,7 @@ public sealed class FullStoryVectorTests
         try
         {
             var payload = matched.Action.PreparePayload(CompiledMapping.Compile(matched.Mapping), message);
-            requests = matched.Action.Perform(new ActionInput(payload, new JsonObject { ["apiKey"] = "test-key" }, message));
+            requests = matched.Action.Perform(new ActionInput(payload, new JsonObject { ["apiKey"] = "test-key" }, (string)message["messageId"]!));
         }
         catch (DeliverySkippedException exception)
         {

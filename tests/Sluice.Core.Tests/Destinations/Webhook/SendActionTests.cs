@@ -22,7 +22,7 @@ public sealed class SendActionTests
     [Fact]
     public void By_default_the_whole_event_is_POSTed_as_JSON_to_the_url()
     {
-        var request = Assert.Single(SendAction.Definition.Perform(new ActionInput(Payload(DefaultMappingTo("https://hooks.example/in")), [], Event)));
+        var request = Assert.Single(SendAction.Definition.Perform(new ActionInput(Payload(DefaultMappingTo("https://hooks.example/in")), [], "m-1")));
 
         Assert.Equal("POST", request.Method);
         Assert.Equal("https://hooks.example/in", request.Url.ToString());
@@ -39,7 +39,7 @@ public sealed class SendActionTests
              "data":{"event":{"@path":"$.event"},"n":{"@path":"$.properties.n"}}}
             """)!.AsObject();
 
-        var request = Assert.Single(SendAction.Definition.Perform(new ActionInput(Payload(mapping), [], Event)));
+        var request = Assert.Single(SendAction.Definition.Perform(new ActionInput(Payload(mapping), [], "m-1")));
 
         Assert.Equal("PUT", request.Method);
         Assert.Contains(new KeyValuePair<string, string>("X-Team", "u"), request.Headers);
@@ -52,7 +52,7 @@ public sealed class SendActionTests
     {
         var mapping = JsonNode.Parse("""{"url":"https://hooks.example/in","method":"POST","data":{"event":{"@path":"$.event"},"n":{"@path":"$.properties.n"}}}""")!.AsObject();
 
-        var request = Assert.Single(SendAction.Definition.Perform(new ActionInput(Payload(mapping), new JsonObject { ["sharedSecret"] = "shh" }, Event)));
+        var request = Assert.Single(SendAction.Definition.Perform(new ActionInput(Payload(mapping), new JsonObject { ["sharedSecret"] = "shh" }, "m-1")));
 
         // Computed independently: python3 -c "import hmac,hashlib; print(hmac.new(b'shh', b'{\"event\":\"E\",\"n\":1}', hashlib.sha1).hexdigest())"
         Assert.Contains(new KeyValuePair<string, string>("X-Signature", "d0a4005a89a9288d5ae0079db9fb4f846ce2e18d"), request.Headers);
@@ -63,7 +63,7 @@ public sealed class SendActionTests
     {
         var mapping = DefaultMappingTo("https://hooks.example/in");
 
-        var request = Assert.Single(SendAction.Definition.Perform(new ActionInput(Payload(mapping), new JsonObject { ["sharedSecret"] = 12345 }, Event)));
+        var request = Assert.Single(SendAction.Definition.Perform(new ActionInput(Payload(mapping), new JsonObject { ["sharedSecret"] = 12345 }, "m-1")));
 
         Assert.Contains(request.Headers, h => h.Key == "X-Signature");
     }
@@ -74,7 +74,7 @@ public sealed class SendActionTests
         var first = new JsonObject { ["url"] = "https://hooks.example/in", ["method"] = "POST", ["data"] = new JsonObject { ["i"] = 1 } };
         var second = new JsonObject { ["url"] = "https://hooks.example/in", ["method"] = "POST", ["data"] = new JsonObject { ["i"] = 2 } };
 
-        var request = Assert.Single(SendAction.Definition.PerformBatch!(new BatchInput([first, second], new JsonObject { ["sharedSecret"] = "shh" }, [Event, Event])));
+        var request = Assert.Single(SendAction.Definition.PerformBatch!(new BatchInput([first, second], new JsonObject { ["sharedSecret"] = "shh" }, ["m-1", "m-1"])));
 
         Assert.Equal("""[{"i":1},{"i":2}]""", Encoding.UTF8.GetString(request.Body!));
         Assert.Contains(new KeyValuePair<string, string>("X-Signature", "5e96cfbf7c5acca6835fb01bd9eca520182d1333"), request.Headers);

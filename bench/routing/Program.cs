@@ -1,0 +1,87 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging.Abstractions;
+using Sluice.Actions.Kit;
+using Sluice.Routing;
+using Sluice.Storage;
+using Sluice.Workspace;
+
+// Router + mapping throughput: each event goes through what Sluice does between the inbox and
+// the wire — parse, Integrations object, filters, every trigger, mapping, payload validation,
+// the stored payload — and then what the dispatcher does before sending: parse the stored payload
+// and build each request (JSON body). No I/O. One thread; run it under taskset.
+//
+//   dotnet run -c Release --project bench/routing -- CORPUS.jsonl [WORKSPACE.yaml ...]
+if (args.Length < 1)
+{
+    Console.Error.WriteLine("usage: Sluice.Bench.Routing CORPUS.jsonl [WORKSPACE.yaml ...]");
+    return 2;
+}
+
+var corpus = File.ReadLines(args[0]).Where(l => l.Length > 0).Select(l => System.Text.Encoding.UTF8.GetBytes(l)).ToArray();
+var workspaces = args.Length > 1 ? args[1..] : [Path.Combine(AppContext.BaseDirectory, "presets.yaml"), Path.Combine(AppContext.BaseDirectory, "realistic.yaml")];
+const int EventsPerRun = 10_000;
+
+foreach (var file in workspaces)
+{
+    var table = new RoutingTable(WorkspaceFileLoader.Load(file, _ => null));
+    var decisions = new RoutingDecisions(table, NullLogger<RoutingDecisions>.Instance);
+    var mappings = table.All.Sum(d => d.Mappings.Count);
+    Run(decisions, table, 2_000); // warm-up: JIT tiers, caches
+    var runs = Enumerable.Range(0, 3).Select(_ => Run(decisions, table, EventsPerRun)).ToList();
+    var best = runs.MaxBy(r => r.EventsPerSecond)!;
+    Console.WriteLine(JsonSerializer.Serialize(new
+    {
+        workspace = Path.GetFileNameWithoutExtension(file),
+        destinations = table.All.Count(),
+        mappings,
+        events = EventsPerRun,
+        eventsPerSecond = runs.Select(r => Math.Round(r.EventsPerSecond)).ToArray(),
+        bestEventsPerSecond = Math.Round(best.EventsPerSecond),
+        jobsPerEvent = Math.Round((double)best.Jobs / EventsPerRun, 3),
+        requestsPerEvent = Math.Round((double)best.Requests / EventsPerRun, 3),
+        allocatedBytesPerEvent = best.AllocatedBytes / EventsPerRun,
+    }));
+}
+
+return 0;
+
+RunResult Run(RoutingDecisions decisions, RoutingTable table, int events)
+{
+    var deliveries = new List<NewDelivery>(64);
+    long jobs = 0, requests = 0;
+    var allocated = GC.GetAllocatedBytesForCurrentThread();
+    var clock = Stopwatch.StartNew();
+    for (var i = 0; i < events; i++)
+    {
+        var json = corpus[i % corpus.Length];
+        deliveries.Clear();
+        decisions.Route(new InboxMessage(i, 0, "web", json), deliveries);
+        foreach (var delivery in deliveries)
+        {
+            if (delivery.Status != DeliveryStatus.Pending || delivery.Payload is null)
+            {
+                continue;
+            }
+
+            jobs++;
+            var destination = table.Find(delivery.DestinationId)!;
+            var action = destination.Definition.Actions[delivery.Action!];
+            var payload = JsonNode.Parse(delivery.Payload)!.AsObject();
+            try
+            {
+                requests += action.Perform(new ActionInput(payload, destination.Settings, delivery.MessageId)).Count;
+            }
+            catch (DeliverySkippedException)
+            {
+                // Skipped at send time (a malformed session URL, say): counted as an event, not a request.
+            }
+        }
+    }
+
+    clock.Stop();
+    return new RunResult(events / clock.Elapsed.TotalSeconds, jobs, requests, GC.GetAllocatedBytesForCurrentThread() - allocated);
+}
+
+internal sealed record RunResult(double EventsPerSecond, long Jobs, long Requests, long AllocatedBytes);
