@@ -21,7 +21,8 @@ internal sealed partial class Dispatcher(
     DeliveryOptions options,
     ILogger<Dispatcher> logger) : BackgroundService
 {
-    private const int ClaimSize = 100;
+    private const int ClaimSize = 500;
+    private const int ClaimLoops = 2;
     private static readonly TimeSpan IdleWait = TimeSpan.FromSeconds(1);
 
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _concurrency = new(StringComparer.Ordinal);
@@ -52,9 +53,18 @@ internal sealed partial class Dispatcher(
         return claimed.Count;
     }
 
+    /// <summary>
+    /// Two claim loops, so that the next claim is read and sent while the previous one's slowest
+    /// requests finish and are recorded; leases keep them from taking the same jobs.
+    /// </summary>
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await Task.Yield();
+        await Task.WhenAll(Enumerable.Range(0, ClaimLoops).Select(_ => Task.Run(() => ClaimLoopAsync(stoppingToken), CancellationToken.None)));
+    }
+
+    private async Task ClaimLoopAsync(CancellationToken stoppingToken)
+    {
         while (!stoppingToken.IsCancellationRequested)
         {
             int sent;
@@ -74,6 +84,12 @@ internal sealed partial class Dispatcher(
 
             if (sent > 0)
             {
+                if (sent == ClaimSize)
+                {
+                    // A full claim suggests more is due: the other loop can take it now.
+                    _wake.Set();
+                }
+
                 continue;
             }
 

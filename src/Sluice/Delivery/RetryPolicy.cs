@@ -16,7 +16,7 @@ public sealed record DeliveryOptions
     public TimeSpan MaxDelay { get; init; } = TimeSpan.FromMinutes(10);
 
     /// <summary>Requests in flight per destination. Default 8.</summary>
-    public int MaxConcurrencyPerDestination { get; init; } = 8;
+    public int MaxConcurrencyPerDestination { get; init; } = 32;
 
     /// <summary>
     /// How long a claimed job is held before another claim may take it (a crashed node's jobs come back).

@@ -77,7 +77,8 @@ public static class SluiceServer
         services.AddHostedService(sp => sp.GetRequiredService<Dispatcher>());
         services.AddSingleton<DeliveryLogPruner>();
         services.AddHostedService(sp => sp.GetRequiredService<DeliveryLogPruner>());
-        services.AddHttpClient(DestinationHttp.HttpClientName);
+        // The factory's per-request logging scopes cost more than the request on loopback; the delivery log says what happened.
+        services.AddHttpClient(DestinationHttp.HttpClientName).RemoveAllLoggers();
         services.AddSingleton<AuthenticationChecker>();
         services.AddHostedService(sp => sp.GetRequiredService<AuthenticationChecker>());
         services.AddHostedService<StartupAnnouncer>();

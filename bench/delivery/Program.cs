@@ -1,0 +1,373 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+
+// End to end through a running `sluice serve`: events go in by /v1/batch, a webhook mapping sends
+// each one (one HTTP request per delivery, keep-alive) to a sink in this process, which notes when
+// it arrived. Phase 1 measures deliveries/s with a backlog; phase 2 sends at a fixed rate and
+// measures ingest→delivered latency (from just before the batch request to the sink's receipt).
+//
+//   Sluice.Bench.Delivery --sluice PATH [--events 200000] [--rate 2000] [--seconds 30] [--progress]
+var options = Options.Parse(args);
+var clock = Stopwatch.StartNew();
+var sink = await Sink.StartAsync(clock);
+var workDirectory = Directory.CreateTempSubdirectory("sluice-bench-delivery-");
+var sluicePort = FreePort();
+var config = Path.Combine(workDirectory.FullName, "sluice.yaml");
+await File.WriteAllTextAsync(config, $$"""
+    sources:
+      - {id: bench, writeKey: wk_bench}
+    destinations:
+      - id: sink
+        type: webhook
+        sources: [bench]
+        mappings:
+          - name: Every track
+            action: send
+            trigger: 'type = "track"'
+            mapping:
+              url: '{{sink.Url}}/in'
+              method: POST
+              data:
+                id: {'@path': '$.messageId'}
+                t0: {'@path': '$.properties.t0'}
+    """);
+const string AdminToken = "sl_owner_bench-delivery";
+var start = new ProcessStartInfo(options.Sluice, ["serve", "--urls", $"http://127.0.0.1:{sluicePort}", "--data", Path.Combine(workDirectory.FullName, "data"), "--config", config])
+{
+    RedirectStandardOutput = true,
+    RedirectStandardError = true,
+};
+start.Environment["SLUICE_ADMIN_TOKEN"] = AdminToken;
+using var sluice = Process.Start(start)!;
+_ = sluice.StandardOutput.ReadToEndAsync();
+_ = sluice.StandardError.ReadToEndAsync();
+using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{sluicePort}") };
+http.DefaultRequestHeaders.Authorization = new("Basic", Convert.ToBase64String(Encoding.ASCII.GetBytes("wk_bench:")));
+try
+{
+    await WaitForHealthAsync(http);
+    var sender = new Sender(http, clock);
+    using var progress = new CancellationTokenSource();
+    if (options.Progress)
+    {
+        // Once a second: how many are delivered and how many wait (stderr), to see which stage falls behind.
+        _ = Task.Run(async () =>
+        {
+            using var admin = new HttpClient { BaseAddress = http.BaseAddress };
+            admin.DefaultRequestHeaders.Authorization = new("Bearer", AdminToken);
+            while (!progress.IsCancellationRequested)
+            {
+                var stats = await admin.GetStringAsync("/api/v1/destinations/sink/stats");
+                Console.Error.WriteLine($"{clock.Elapsed.TotalSeconds,7:F1}s sink received {sink.Count,8:N0}  {stats}");
+                await Task.Delay(1000);
+            }
+        });
+    }
+
+    Console.Error.WriteLine("warm-up: 20,000 events");
+    await sender.SendAsync(20_000, concurrency: 4);
+    await sink.WaitForAsync(20_000, TimeSpan.FromMinutes(2));
+
+    Console.Error.WriteLine($"throughput: {options.Events:N0} events as fast as they go in");
+    var before = sink.Count;
+    var started = clock.Elapsed;
+    await sender.SendAsync(options.Events, concurrency: 4);
+    var ingested = clock.Elapsed - started;
+    var deliveredDuringIngest = sink.Count - before;
+    await sink.WaitForAsync(before + options.Events, TimeSpan.FromMinutes(10));
+    var delivered = sink.ArrivalOf(before + options.Events - 1) - started;
+    // Once ingest stops competing for the CPU, the backlog drains at the dispatcher's own pace.
+    var drainRate = (options.Events - deliveredDuringIngest) / (delivered - ingested).TotalSeconds;
+
+    Console.Error.WriteLine($"latency: {options.Rate:N0} events/s for {options.Seconds} s");
+    before = sink.Count;
+    sink.StartLatencyWindow();
+    var sent = await sender.SendAtRateAsync(options.Rate, TimeSpan.FromSeconds(options.Seconds));
+    await sink.WaitForAsync(before + sent, TimeSpan.FromMinutes(2));
+    var latencies = sink.Latencies();
+
+    Console.WriteLine(JsonSerializer.Serialize(new
+    {
+        events = options.Events,
+        ingestSeconds = Math.Round(ingested.TotalSeconds, 2),
+        ingestEventsPerSecond = Math.Round(options.Events / ingested.TotalSeconds),
+        deliverySeconds = Math.Round(delivered.TotalSeconds, 2),
+        deliveriesPerSecond = Math.Round(options.Events / delivered.TotalSeconds),
+        deliveredDuringIngest,
+        drainDeliveriesPerSecond = Math.Round(drainRate),
+        latencyRate = options.Rate,
+        latencyEvents = sent,
+        latencyAchievedRate = Math.Round(sent / (double)options.Seconds),
+        p50Milliseconds = Math.Round(Percentile(latencies, 0.50), 1),
+        p99Milliseconds = Math.Round(Percentile(latencies, 0.99), 1),
+        maxMilliseconds = Math.Round(latencies.Count == 0 ? 0 : latencies[^1], 1),
+        sluicePeakRssMiB = PeakRssMiB(sluice.Id),
+        nonSuccessAnswers = sender.Failures,
+    }));
+    await progress.CancelAsync();
+    return sender.Failures == 0 ? 0 : 3;
+}
+finally
+{
+    sluice.Kill(entireProcessTree: true);
+    await sink.DisposeAsync();
+    try
+    {
+        workDirectory.Delete(recursive: true);
+    }
+    catch (IOException)
+    {
+    }
+}
+
+static double Percentile(IReadOnlyList<double> sorted, double p) => sorted.Count == 0 ? 0 : sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(p * sorted.Count) - 1)];
+
+static int FreePort()
+{
+    using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+    listener.Start();
+    return ((IPEndPoint)listener.LocalEndpoint).Port;
+}
+
+static async Task WaitForHealthAsync(HttpClient http)
+{
+    for (var i = 0; i < 300; i++)
+    {
+        try
+        {
+            if ((await http.GetAsync("/health")).IsSuccessStatusCode)
+            {
+                return;
+            }
+        }
+        catch (HttpRequestException)
+        {
+        }
+
+        await Task.Delay(100);
+    }
+
+    throw new TimeoutException("sluice did not answer /health");
+}
+
+static long PeakRssMiB(int pid)
+{
+    try
+    {
+        var line = File.ReadLines($"/proc/{pid}/status").FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
+        return line is null ? 0 : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) / 1024;
+    }
+    catch (IOException)
+    {
+        return 0;
+    }
+}
+
+internal sealed record Options(string Sluice, int Events, int Rate, int Seconds, bool Progress)
+{
+    public static Options Parse(string[] args)
+    {
+        string? Value(string name) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault();
+        return new Options(
+            Value("--sluice") ?? throw new ArgumentException("--sluice PATH is required"),
+            int.Parse(Value("--events") ?? "200000", System.Globalization.CultureInfo.InvariantCulture),
+            int.Parse(Value("--rate") ?? "2000", System.Globalization.CultureInfo.InvariantCulture),
+            int.Parse(Value("--seconds") ?? "30", System.Globalization.CultureInfo.InvariantCulture),
+            args.Contains("--progress"));
+    }
+}
+
+/// <summary>Sends track events in /v1/batch requests of 100 (or fewer at a fixed rate), each carrying its send time as <c>properties.t0</c>.</summary>
+internal sealed class Sender(HttpClient http, Stopwatch clock)
+{
+    private readonly string _run = Guid.NewGuid().ToString("N")[..8];
+    private long _next;
+    private int _failures;
+
+    public int Failures => _failures;
+
+    public async Task SendAsync(int events, int concurrency)
+    {
+        var remaining = events;
+        var gate = new object();
+        await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async _ =>
+        {
+            while (true)
+            {
+                int count;
+                lock (gate)
+                {
+                    count = Math.Min(100, remaining);
+                    remaining -= count;
+                }
+
+                if (count == 0)
+                {
+                    return;
+                }
+
+                await PostAsync(count);
+            }
+        }));
+    }
+
+    /// <summary>Batches every 10 ms, sized so that the total follows the rate even when a tick is late.</summary>
+    public async Task<int> SendAtRateAsync(int perSecond, TimeSpan duration)
+    {
+        var start = clock.Elapsed;
+        var sent = 0;
+        var inFlight = new List<Task>();
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(10));
+        while (clock.Elapsed - start < duration && await timer.WaitForNextTickAsync())
+        {
+            var due = (int)Math.Min(perSecond * duration.TotalSeconds, perSecond * (clock.Elapsed - start).TotalSeconds) - sent;
+            for (; due > 0; due -= Math.Min(100, due))
+            {
+                var count = Math.Min(100, due);
+                sent += count;
+                inFlight.Add(PostAsync(count));
+            }
+        }
+
+        await Task.WhenAll(inFlight);
+        return sent;
+    }
+
+    private async Task PostAsync(int count)
+    {
+        var t0 = clock.Elapsed.TotalMilliseconds;
+        var body = new StringBuilder("{\"batch\":[");
+        for (var i = 0; i < count; i++)
+        {
+            var id = Interlocked.Increment(ref _next);
+            body.Append(i == 0 ? "" : ",")
+                .Append("{\"type\":\"track\",\"event\":\"Order Completed\",\"userId\":\"user-").Append(id % 5000)
+                .Append("\",\"messageId\":\"").Append(_run).Append('-').Append(id)
+                .Append("\",\"properties\":{\"t0\":").Append(t0.ToString("F3", System.Globalization.CultureInfo.InvariantCulture))
+                .Append(",\"order_id\":\"o-").Append(id).Append("\",\"total\":42.5,\"currency\":\"EUR\"}")
+                .Append(",\"context\":{\"library\":{\"name\":\"bench\",\"version\":\"1\"}}}");
+        }
+
+        body.Append("]}");
+        using var response = await http.PostAsync("/v1/batch", new StringContent(body.ToString(), Encoding.UTF8, "application/json"));
+        if (response.StatusCode != HttpStatusCode.OK)
+        {
+            Interlocked.Increment(ref _failures);
+        }
+    }
+}
+
+/// <summary>The webhook's receiver: answers 200 at once and notes each arrival (and, in the latency window, its delay).</summary>
+internal sealed class Sink : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly Stopwatch _clock;
+    private readonly List<TimeSpan> _arrivals = [];
+    private readonly List<double> _latencies = [];
+    private volatile bool _measuring;
+
+    private Sink(WebApplication app, Stopwatch clock)
+    {
+        _app = app;
+        _clock = clock;
+    }
+
+    public string Url { get; private set; } = "";
+
+    public int Count
+    {
+        get
+        {
+            lock (_arrivals)
+            {
+                return _arrivals.Count;
+            }
+        }
+    }
+
+    public static async Task<Sink> StartAsync(Stopwatch clock)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders();
+        var app = builder.Build();
+        var sink = new Sink(app, clock);
+        app.MapPost("/in", async context =>
+        {
+            var arrived = clock.Elapsed;
+            if (!sink._measuring)
+            {
+                // Outside the latency window the sink only counts, so that it takes as little CPU from sluice as it can.
+                await context.Request.Body.CopyToAsync(Stream.Null);
+                sink.Arrived(arrived, double.NaN);
+                return;
+            }
+
+            using var document = await JsonDocument.ParseAsync(context.Request.Body);
+            sink.Arrived(arrived, document.RootElement.TryGetProperty("t0", out var sent) ? arrived.TotalMilliseconds - sent.GetDouble() : double.NaN);
+        });
+        await app.StartAsync();
+        sink.Url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return sink;
+    }
+
+    private void Arrived(TimeSpan at, double latency)
+    {
+        lock (_arrivals)
+        {
+            _arrivals.Add(at);
+            if (!double.IsNaN(latency))
+            {
+                _latencies.Add(latency);
+            }
+        }
+    }
+
+    public void StartLatencyWindow()
+    {
+        lock (_arrivals)
+        {
+            _measuring = true;
+        }
+    }
+
+    public TimeSpan ArrivalOf(int index)
+    {
+        lock (_arrivals)
+        {
+            return _arrivals[index];
+        }
+    }
+
+    public List<double> Latencies()
+    {
+        lock (_arrivals)
+        {
+            return [.. _latencies.Order()];
+        }
+    }
+
+    public async Task WaitForAsync(int count, TimeSpan limit)
+    {
+        var deadline = _clock.Elapsed + limit;
+        while (Count < count)
+        {
+            if (_clock.Elapsed > deadline)
+            {
+                throw new TimeoutException($"the sink received {Count:N0} of {count:N0} deliveries");
+            }
+
+            await Task.Delay(20);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}
