@@ -94,7 +94,8 @@ internal static class AdminEndpoints
             return Results.Json(new { supported = false, message = $"{destination.Definition.Name} has no way to test credentials" });
         }
 
-        return store.ReadAuthenticationCheck(id) is { } check
+        // A check of other settings (changed since, and not checked yet: a disabled destination, or start-up under way) says nothing about these.
+        return store.ReadAuthenticationCheck(id) is { } check && (check.Fingerprint is null || check.Fingerprint == Delivery.AuthenticationChecker.Fingerprint(destination))
             ? Results.Json(new { supported = true, @checked = true, valid = check.Valid, message = check.Message, checkedAt = IsoTimestamp.Format(check.CheckedAt) })
             : Results.Json(new { supported = true, @checked = false });
     }

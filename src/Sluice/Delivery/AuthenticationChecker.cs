@@ -59,13 +59,13 @@ internal sealed partial class AuthenticationChecker(
         if (answer.Succeeded)
         {
             var note = destination.Definition.DescribeAuthentication?.Invoke(answer.Body ?? "");
-            check = new AuthenticationCheck(destination.Id, fingerprint, true, note is null ? "credentials are valid" : $"credentials are valid; {note}", now);
+            check = new AuthenticationCheck(destination.Id, fingerprint, true, note is null ? "Credentials are valid" : $"Credentials are valid; {note}", now);
             LogValid(destination.Id, destination.Definition.Name, check.Message);
         }
         else if (answer.Status is null || answer.CanRetry)
         {
             // Unreachable or unwell: nothing is known about the credentials, so the next start asks again.
-            check = new AuthenticationCheck(destination.Id, null, null, $"could not check the credentials: {answer.Summary}", now);
+            check = new AuthenticationCheck(destination.Id, null, null, $"Could not check the credentials: {answer.Summary}", now);
             LogUnknown(destination.Id, destination.Definition.Name, check.Message);
         }
         else
@@ -78,7 +78,8 @@ internal sealed partial class AuthenticationChecker(
         return check;
     }
 
-    private static string Fingerprint(RoutedDestination destination) =>
+    /// <summary>Of the settings as configured; a stored check with another fingerprint is about settings that changed since.</summary>
+    public static string Fingerprint(RoutedDestination destination) =>
         Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(destination.Definition.Slug + "\n" + destination.Settings.ToJsonString())));
 
     [LoggerMessage(EventId = EventIds.AuthenticationValid, Level = LogLevel.Information, Message = "Destination {DestinationId} ({Name}): {Result}")]

@@ -210,9 +210,19 @@ public sealed partial class WorkspaceFileLoader
             }
         }
 
-        if (catalogEntry is not null && mappings.Count == 0 && !(Boolean(map, path, "presets") ?? true))
+        var presets = catalogEntry is not null && (Boolean(map, path, "presets") ?? true) ? catalogEntry.Presets : [];
+        foreach (var (mappingNode, mappingPath) in Items(map, "mappings", path))
         {
-            _warnings.Add($"{_file}:{map.Start.Line}:{map.Start.Column}: {path}: presets are off and there are no mappings, so {catalogEntry.Name} receives nothing");
+            if (mappingNode is YamlMappingNode named && named.Children.TryGetValue(new YamlScalarNode("name"), out var nameNode)
+                && nameNode is YamlScalarNode { Value: { } taken } && presets.Any(p => p.Name == taken))
+            {
+                Problem(nameNode, $"{mappingPath}.name", $"'{taken}' is the name of one of {catalogEntry!.Name}'s presets; give the mapping another name, or set presets: false");
+            }
+        }
+
+        if (catalogEntry is not null && presets.Count + mappings.Count(m => m.Enabled) == 0)
+        {
+            _warnings.Add($"{_file}:{map.Start.Line}:{map.Start.Column}: {path}: no preset and no enabled mapping, so {catalogEntry.Name} receives nothing");
         }
 
         if (mappings.Count > MaxMappingsPerDestination)
@@ -357,8 +367,9 @@ public sealed partial class WorkspaceFileLoader
 
     /// <summary>
     /// A destination's required settings must be there (Segment fails every event without them);
-    /// a setting the destination does not know is probably a typo, so it is a warning. <c>baseUrl</c>
-    /// and <c>endpoint</c> are the contract's overrides for pointing a destination at a local server.
+    /// a setting the destination does not know is probably a typo, so it is a warning. Each HTTP
+    /// destination declares its own override for pointing it at a local server (<c>baseUrl</c>, or
+    /// Stitch Data's <c>endpoint</c>).
     /// </summary>
     private void CheckSettings(Actions.Kit.DestinationDefinition destination, JsonObject settings, YamlNode node, string path)
     {
@@ -379,7 +390,7 @@ public sealed partial class WorkspaceFileLoader
 
         foreach (var (key, _) in settings)
         {
-            if (!destination.Settings.ContainsKey(key) && key is not ("baseUrl" or "endpoint"))
+            if (!destination.Settings.ContainsKey(key))
             {
                 _warnings.Add($"{_file}:{node.Start.Line}:{node.Start.Column}: {path}: {destination.Name} has no setting '{key}'; it is ignored (settings: {string.Join(", ", destination.Settings.Keys)})");
             }

@@ -21,7 +21,7 @@ public sealed class AuthenticationCheckerTests
 
         Assert.Equal(("GET", "/me", "Basic fs-key"), (request.Method, request.Path, request.Headers["Authorization"]));
         Assert.True((bool?)check["valid"]);
-        Assert.Equal("credentials are valid; the key's role is MEMBER: deleting users needs an Admin or Architect key", (string?)check["message"]);
+        Assert.Equal("Credentials are valid; the key's role is MEMBER: deleting users needs an Admin or Architect key", (string?)check["message"]);
     }
 
     [Fact]

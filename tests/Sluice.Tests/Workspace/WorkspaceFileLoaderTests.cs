@@ -109,11 +109,33 @@ public sealed class WorkspaceFileLoaderTests
     public void A_setting_the_destination_does_not_know_loads_with_a_warning()
     {
         var workspace = WorkspaceFileLoader.Parse(
-            "sources: [{id: web}]\ndestinations:\n  - id: d\n    type: webhook\n    sources: [web]\n    settings:\n      sharedSecrett: x\n      baseUrl: http://127.0.0.1:9\n",
+            "sources: [{id: web}]\ndestinations:\n  - id: d\n    type: stories\n    sources: [web]\n    settings:\n      apiKey: st-token-1\n      sharedSecrett: x\n      baseUrl: http://127.0.0.1:9\n",
             "w.yaml");
 
         var warning = Assert.Single(workspace.Warnings);
-        Assert.Contains("Webhook has no setting 'sharedSecrett'", warning, StringComparison.Ordinal);
+        Assert.Contains("Stories has no setting 'sharedSecrett'", warning, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_destination_that_would_receive_nothing_loads_with_a_warning()
+    {
+        var workspace = WorkspaceFileLoader.Parse(
+            "sources: [{id: web}]\ndestinations:\n  - {id: d, type: webhook, sources: [web]}\n  - {id: s, type: stories, sources: [web], presets: false, settings: {apiKey: st-token-1}}\n",
+            "w.yaml");
+
+        Assert.Equal(
+            ["w.yaml:3:5: destinations[0]: no preset and no enabled mapping, so Webhook receives nothing", "w.yaml:4:5: destinations[1]: no preset and no enabled mapping, so Stories receives nothing"],
+            workspace.Warnings);
+    }
+
+    [Fact]
+    public void A_mapping_may_not_take_a_presets_name()
+    {
+        var error = Assert.Throws<WorkspaceFileException>(() => WorkspaceFileLoader.Parse(
+            "sources: [{id: web}]\ndestinations:\n  - id: d\n    type: stories\n    sources: [web]\n    settings: {apiKey: st-token-1}\n    mappings:\n      - {name: Track, action: track, trigger: 'type = \"track\"'}\n",
+            "w.yaml"));
+
+        Assert.Contains("destinations[0].mappings[0].name: 'Track' is the name of one of Stories's presets", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
