@@ -29,7 +29,6 @@ internal sealed partial class RoutingDecisions(RoutingTable table, ILogger<Routi
         using var document = JsonDocument.Parse(message.Json);
         var root = document.RootElement;
         var messageId = root.TryGetProperty("messageId"u8, out var id) && JsonStrings.Read(id) is { } text ? text : "";
-        JsonObject? eventNode = null;
         foreach (var destination in destinations)
         {
             var decided = deliveries.Count;
@@ -53,9 +52,7 @@ internal sealed partial class RoutingDecisions(RoutingTable table, ILogger<Routi
                     continue;
                 }
 
-                // The node the mapping reads wraps the parsed document (alive for this whole step) and is made only
-                // once a trigger matches: most trigger checks say no.
-                deliveries.Add(Job(destination, mapping, message, messageId, filteredEvent.Node ?? (eventNode ??= JsonObject.Create(root)!)));
+                deliveries.Add(Job(destination, mapping, message, messageId, filteredEvent));
             }
 
             if (deliveries.Count == decided)
@@ -192,11 +189,15 @@ internal sealed partial class RoutingDecisions(RoutingTable table, ILogger<Routi
         }
     }
 
-    private NewDelivery Job(RoutedDestination destination, RoutedMapping mapping, InboxMessage message, string messageId, JsonObject eventNode)
+    /// <param name="source">The event as filters left it: the parsed document (alive for this whole step) unless a filter edited it.</param>
+    private NewDelivery Job(RoutedDestination destination, RoutedMapping mapping, InboxMessage message, string messageId, (JsonElement Element, JsonObject? Node) source)
     {
         try
         {
-            var payload = mapping.Action.PreparePayload(mapping.Mapping, eventNode);
+            // The payload is written to the job before the document goes: values wrapped from it are not used later.
+            var payload = source.Node is { } edited
+                ? mapping.Action.PreparePayload(mapping.Mapping, edited)
+                : mapping.Action.PreparePayload(mapping.Mapping, source.Element);
             return new NewDelivery(destination.Id, mapping.Name, mapping.Action.Slug, messageId, message.Seq, message.Index, DeliveryStatus.Pending, null, JsValues.ToUtf8Json(payload));
         }
         catch (DeliverySkippedException exception)

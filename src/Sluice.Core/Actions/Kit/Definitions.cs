@@ -150,9 +150,13 @@ public sealed record ActionDefinition
     /// fields. Throws <see cref="DeliverySkippedException"/> (the payload does not fit, or
     /// <see cref="SkipReason"/> says no) and <see cref="MappingTransformException"/>.
     /// </summary>
-    public JsonObject PreparePayload(CompiledMapping mapping, JsonObject message)
+    public JsonObject PreparePayload(CompiledMapping mapping, JsonObject message) => Checked(mapping.Transform(message));
+
+    /// <summary>As <see cref="PreparePayload(CompiledMapping, JsonObject)"/>, reading the event from its parsed document (which must outlive the payload's use).</summary>
+    public JsonObject PreparePayload(CompiledMapping mapping, System.Text.Json.JsonElement message) => Checked(mapping.Transform(message));
+
+    private JsonObject Checked(Resolved resolved)
     {
-        var resolved = mapping.Transform(message);
         var payload = PayloadSchema.Validate(resolved.Value as JsonObject ?? [], Fields);
         return SkipReason?.Invoke(payload) is { } reason ? throw new DeliverySkippedException(reason) : payload;
     }

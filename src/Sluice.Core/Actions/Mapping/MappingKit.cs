@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 
 namespace Sluice.Actions.Mapping;
@@ -49,6 +50,20 @@ public sealed class CompiledMapping
     /// Applies the mapping to <paramref name="payload"/> (an event). The result is a new tree;
     /// <see cref="Resolved.IsUndefined"/> when a top-level directive resolves to nothing.
     /// </summary>
+    /// <summary>
+    /// Resolves the mapping against an event read from its parsed document, which must stay alive
+    /// while the result is used: values are wrapped from it rather than copied.
+    /// </summary>
+    public Resolved Transform(JsonElement payload)
+    {
+        if (payload.ValueKind != JsonValueKind.Object)
+        {
+            return Transform(JsonNode.Parse(payload.GetRawText()));
+        }
+
+        return MappingPath.WithDocument(JsonObject.Create(payload)!, payload, Transform);
+    }
+
     public Resolved Transform(JsonNode? payload)
     {
         if (payload is not JsonObject)

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 
 namespace Sluice.Actions.Mapping;
@@ -83,7 +84,96 @@ internal static class MappingPath
         }
     }
 
-    public static Resolved Walk(JsonNode? root, string[] segments)
+    // Events routed from the store are read through their parsed document, not through nodes:
+    // walking a document allocates nothing, and what it finds is wrapped without a copy. While a
+    // transform runs on this thread, this root node stands for that document.
+    [ThreadStatic]
+    private static (JsonNode Root, JsonElement Document)? t_documentRoot;
+
+    /// <summary>Runs <paramref name="transform"/> with <paramref name="root"/> read through <paramref name="document"/>.</summary>
+    internal static T WithDocument<T>(JsonNode root, JsonElement document, Func<JsonNode, T> transform)
+    {
+        var outer = t_documentRoot;
+        t_documentRoot = (root, document);
+        try
+        {
+            return transform(root);
+        }
+        finally
+        {
+            t_documentRoot = outer;
+        }
+    }
+
+    public static Resolved Walk(JsonNode? root, string[] segments) => Walk(root, segments, out _);
+
+    /// <param name="unshared">True when the value found belongs to no tree (it was wrapped from the document), so it needs no copy.</param>
+    public static Resolved Walk(JsonNode? root, string[] segments, out bool unshared)
+    {
+        if (root is not null && t_documentRoot is { } document && ReferenceEquals(document.Root, root))
+        {
+            unshared = true;
+            return WalkElement(document.Document, segments);
+        }
+
+        unshared = false;
+        return WalkNodes(root, segments);
+    }
+
+    /// <summary>The same walk as <see cref="WalkNodes"/>, on the document.</summary>
+    private static Resolved WalkElement(JsonElement root, string[] segments)
+    {
+        var current = root;
+        for (var i = 0; i < segments.Length; i++)
+        {
+            if (!IsTruthy(current))
+            {
+                return Resolved.Of(Wrap(current));
+            }
+
+            switch (current.ValueKind)
+            {
+                case JsonValueKind.Object:
+                    if (!current.TryGetProperty(segments[i], out current))
+                    {
+                        return Resolved.Undefined;
+                    }
+
+                    break;
+                case JsonValueKind.Array when int.TryParse(segments[i], NumberStyles.None, CultureInfo.InvariantCulture, out var index):
+                    if (index >= current.GetArrayLength())
+                    {
+                        return Resolved.Undefined;
+                    }
+
+                    current = current[index];
+                    break;
+                default:
+                    // Lengths and characters of strings: rare, so the node walk does the rest.
+                    return WalkNodes(Wrap(current), segments[i..]);
+            }
+        }
+
+        return Resolved.Of(Wrap(current));
+    }
+
+    private static bool IsTruthy(JsonElement element) => element.ValueKind switch
+    {
+        JsonValueKind.Null or JsonValueKind.False or JsonValueKind.Undefined => false,
+        JsonValueKind.Number => element.GetDouble() is var n && n != 0 && !double.IsNaN(n),
+        JsonValueKind.String => !element.ValueEquals(""u8),
+        _ => true,
+    };
+
+    private static JsonNode? Wrap(JsonElement element) => element.ValueKind switch
+    {
+        JsonValueKind.Object => JsonObject.Create(element),
+        JsonValueKind.Array => JsonArray.Create(element),
+        JsonValueKind.Null or JsonValueKind.Undefined => null,
+        _ => JsonValue.Create(element),
+    };
+
+    private static Resolved WalkNodes(JsonNode? root, string[] segments)
     {
         var current = Resolved.Of(root);
         foreach (var segment in segments)

@@ -68,8 +68,8 @@ internal static class MappingResolver
     private static Resolved Path(JsonNode? options, JsonNode? payload)
     {
         var path = ResolveText(options, payload, "@path");
-        var found = MappingPath.Walk(payload, MappingPath.Split(path, stripRoot: true));
-        return found.IsUndefined ? found : Resolved.Of(found.Value?.DeepClone());
+        var found = MappingPath.Walk(payload, MappingPath.Split(path, stripRoot: true), out var unshared);
+        return found.IsUndefined || unshared ? found : Resolved.Of(found.Value?.DeepClone());
     }
 
     private static Resolved Template(JsonNode? options, JsonNode? payload)

@@ -54,7 +54,8 @@ public sealed class FullStoryVectorTests
         IReadOnlyList<OutgoingRequest> requests;
         try
         {
-            var payload = matched.Action.PreparePayload(CompiledMapping.Compile(matched.Mapping), message);
+            // As the router does: the mapping reads the event's parsed document.
+            var payload = matched.Action.PreparePayload(CompiledMapping.Compile(matched.Mapping), document.RootElement);
             requests = matched.Action.Perform(new ActionInput(payload, new JsonObject { ["apiKey"] = "test-key" }, (string)message["messageId"]!));
         }
         catch (DeliverySkippedException exception)
