@@ -10,6 +10,13 @@ internal static class SluiceCommandLine
         var root = new RootCommand("Sluice: a self-hosted, Segment-compatible customer data platform.");
         root.Subcommands.Add(ServeCommand.Create());
         root.Subcommands.Add(ReplayCommand.Create());
+        foreach (var call in Calls.CallCommands.Create())
+        {
+            root.Subcommands.Add(call);
+        }
+
+        root.Subcommands.Add(Calls.ApiCommand.Create());
+        root.Subcommands.Add(Calls.ImportCommand.Create());
         return root;
     }
 }

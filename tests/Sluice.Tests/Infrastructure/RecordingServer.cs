@@ -9,12 +9,21 @@ using Microsoft.Extensions.Logging;
 
 namespace Sluice.Infrastructure;
 
-/// <summary>A request the stand-in service received.</summary>
-internal sealed record RecordedRequest(string Method, string Path, IReadOnlyDictionary<string, string> Headers, string Body);
+/// <summary>A request the stand-in service received, when, and the answer it was given.</summary>
+internal sealed record RecordedRequest(string Method, string Path, IReadOnlyDictionary<string, string> Headers, string Body)
+{
+    public DateTimeOffset At { get; init; }
+
+    public ScriptedAnswer Answer { get; init; } = new(200);
+
+    /// <summary>The client got a 2xx answer (not a dropped connection or one it stopped waiting for).</summary>
+    public bool Succeeded => Answer is { Status: >= 200 and < 300, Drop: false, Hang: false };
+}
 
 /// <summary>How the stand-in answers one request.</summary>
 /// <param name="Hang">Answer nothing until the client gives up (or 30 s pass), to stand in for a service that times out.</param>
-internal sealed record ScriptedAnswer(int Status, string Body = "{}", string? RetryAfter = null, bool Hang = false);
+/// <param name="Drop">Close the connection without answering.</param>
+internal sealed record ScriptedAnswer(int Status, string Body = "{}", string? RetryAfter = null, bool Hang = false, bool Drop = false);
 
 /// <summary>
 /// The only kind of double in these tests: a local HTTP server standing in for a third-party
@@ -45,14 +54,22 @@ internal sealed class RecordingServer : IAsyncDisposable
         RecordingServer? server = null;
         app.Run(async context =>
         {
-            using var reader = new StreamReader(context.Request.Body);
+            // Bodies are recorded as sent, decompressed when they say they are gzip.
+            var gzip = context.Request.Headers.ContentEncoding.ToString() == "gzip";
+            using var reader = new StreamReader(gzip ? new System.IO.Compression.GZipStream(context.Request.Body, System.IO.Compression.CompressionMode.Decompress) : context.Request.Body);
             var body = await reader.ReadToEndAsync();
-            server!._received.Enqueue(new RecordedRequest(
+            var answer = server!._script.TryDequeue(out var scripted) ? scripted : new ScriptedAnswer(200);
+            server._received.Enqueue(new RecordedRequest(
                 context.Request.Method,
                 context.Request.Path + context.Request.QueryString,
                 context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase),
-                body));
-            var answer = server._script.TryDequeue(out var scripted) ? scripted : new ScriptedAnswer(200);
+                body) { At = DateTimeOffset.UtcNow, Answer = answer });
+            if (answer.Drop)
+            {
+                context.Abort();
+                return;
+            }
+
             if (answer.Hang)
             {
                 try
