@@ -63,7 +63,8 @@ internal sealed class RecordingServer : IAsyncDisposable
                 context.Request.Method,
                 context.Request.Path + context.Request.QueryString,
                 context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase),
-                body) { At = DateTimeOffset.UtcNow, Answer = answer });
+                body)
+            { At = DateTimeOffset.UtcNow, Answer = answer });
             if (answer.Drop)
             {
                 context.Abort();
