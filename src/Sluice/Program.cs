@@ -1,3 +1,5 @@
+using System.CommandLine;
 using Sluice.Cli;
 
-return await SluiceCommandLine.Build().Parse(args).InvokeAsync();
+// No response files: "@file" is sluice api's way to read a body from a file, not a list of arguments.
+return await SluiceCommandLine.Build().Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null }).InvokeAsync();

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
 using Sluice.Client;
 using Sluice.Infrastructure;
 
@@ -67,6 +68,27 @@ public sealed class SluiceClientTests : IAsyncLifetime
         await using (var client = new SluiceClient(new SluiceClientOptions { WriteKey = InProcessServer.WriteKey, Host = new Uri(_sluice.BaseUrl), FlushAt = 1000, FlushInterval = TimeSpan.FromHours(1) }))
         {
             id = client.Track("u", "Last Words");
+        }
+
+        Assert.Contains(await _sluice.EventsAsync(), e => (string?)e!["messageId"] == id);
+    }
+
+    [Fact]
+    public async Task AddSluiceClient_registers_one_client_that_the_container_flushes_when_it_is_disposed()
+    {
+        var services = new ServiceCollection().AddLogging().AddSluiceClient(new SluiceClientOptions
+        {
+            WriteKey = InProcessServer.WriteKey,
+            Host = new Uri(_sluice.BaseUrl),
+            FlushAt = 1000,
+            FlushInterval = TimeSpan.FromHours(1),
+        });
+        string id;
+        await using (var provider = services.BuildServiceProvider())
+        {
+            var client = provider.GetRequiredService<SluiceClient>();
+            Assert.Same(client, provider.GetRequiredService<SluiceClient>());
+            id = client.Track("u", "From The Container");
         }
 
         Assert.Contains(await _sluice.EventsAsync(), e => (string?)e!["messageId"] == id);
