@@ -32,6 +32,9 @@ public sealed partial class SluiceClient : IDisposable, IAsyncDisposable
     private readonly Lock _flushLock = new();
     private readonly List<(long Target, TaskCompletionSource Done)> _flushWaiters = [];
     private readonly Task _worker;
+    [ThreadStatic]
+    private static (ArrayBufferWriter<byte> Buffer, Utf8JsonWriter Writer)? t_writer;
+
     private TaskCompletionSource _flushRequested = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _enqueued;
     private long _handled;
@@ -195,8 +198,10 @@ public sealed partial class SluiceClient : IDisposable, IAsyncDisposable
 
     private byte[] Serialize(string type, string? userId, string messageId, MessageOptions? options, Action<Utf8JsonWriter> writeFields)
     {
-        var buffer = new ArrayBufferWriter<byte>(512);
-        using (var writer = new Utf8JsonWriter(buffer))
+        // One buffer and writer per thread: a call then allocates little more than the message's own bytes.
+        var (buffer, writer) = t_writer ??= (new ArrayBufferWriter<byte>(1024), new Utf8JsonWriter(Stream.Null));
+        buffer.ResetWrittenCount();
+        writer.Reset(buffer);
         {
             writer.WriteStartObject();
             writer.WriteString("type", type);
@@ -224,9 +229,17 @@ public sealed partial class SluiceClient : IDisposable, IAsyncDisposable
             writer.WriteEndObject();
             WriteObject(writer, "integrations", options?.Integrations);
             writer.WriteEndObject();
+            writer.Flush();
         }
 
-        return buffer.WrittenSpan.ToArray();
+        var json = buffer.WrittenSpan.ToArray();
+        if (buffer.Capacity > 64 * 1024)
+        {
+            // A huge message (refused anyway) must not keep its buffer alive on this thread.
+            t_writer = null;
+        }
+
+        return json;
     }
 
     private static void WriteText(Utf8JsonWriter writer, string name, string? value)
