@@ -26,7 +26,9 @@ internal sealed class BatchSender : IDisposable
         _logger = logger;
         _http = handler is null ? new HttpClient() : new HttpClient(handler, disposeHandler: false);
         _http.Timeout = Timeout.InfiniteTimeSpan;
-        _endpoint = new Uri(options.Host, "v1/batch");
+        // A host with a path (a proxy's prefix) keeps it: "https://proxy/segment" sends to https://proxy/segment/v1/batch.
+        var host = options.Host.AbsoluteUri.EndsWith('/') ? options.Host : new Uri(options.Host.AbsoluteUri + "/");
+        _endpoint = new Uri(host, "v1/batch");
         _authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(options.WriteKey + ":")));
     }
 
@@ -34,7 +36,6 @@ internal sealed class BatchSender : IDisposable
     public async Task<IReadOnlyList<SluiceClientFailure>> SendAsync(IReadOnlyList<QueuedMessage> batch, CancellationToken cancellation)
     {
         var ids = batch.Select(m => m.MessageId).ToList();
-        var body = Body(batch);
         string? lastReason = null;
         int? lastStatus = null;
         string? lastBody = null;
@@ -44,7 +45,8 @@ internal sealed class BatchSender : IDisposable
             TimeSpan? retryAfter = null;
             try
             {
-                using var request = new HttpRequestMessage(HttpMethod.Post, _endpoint) { Content = new ByteArrayContent(body) };
+                // Built for each attempt: sentAt is when this request leaves, so the server's clock correction stays right on retries.
+                using var request = new HttpRequestMessage(HttpMethod.Post, _endpoint) { Content = new ByteArrayContent(Body(batch)) };
                 request.Headers.Authorization = _authorization;
                 request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
                 if (_options.Gzip)

@@ -189,7 +189,6 @@ public sealed partial class SluiceClient : IDisposable, IAsyncDisposable
         {
             Interlocked.Decrement(ref _enqueued);
             Interlocked.Increment(ref _dropped);
-            LogDropped(messageId, _options.MaxQueueSize);
             Report(new SluiceClientFailure([messageId], $"dropped: the queue holds at most {_options.MaxQueueSize:N0} messages and was full"));
         }
 
@@ -374,7 +373,7 @@ public sealed partial class SluiceClient : IDisposable, IAsyncDisposable
         }
         catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
         {
-            Report(new SluiceClientFailure([.. batch.Select(m => m.MessageId)], "not sent: the client was disposed while retrying"));
+            Report(new SluiceClientFailure([.. batch.Select(m => m.MessageId)], "not sent: the client was disposed before the server took them"));
         }
     }
 
@@ -412,9 +411,6 @@ public sealed partial class SluiceClient : IDisposable, IAsyncDisposable
 
     [LoggerMessage(EventId = 1, Level = LogLevel.Warning, Message = "Sluice client: {Count} message(s) not delivered: {Reason}")]
     private partial void LogFailed(int count, string reason);
-
-    [LoggerMessage(EventId = 2, Level = LogLevel.Warning, Message = "Sluice client: message {MessageId} dropped: the queue ({Capacity} messages) is full")]
-    private partial void LogDropped(string messageId, int capacity);
 
     [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "Sluice client: {Count} message(s) still queued when disposing timed out after {Seconds} s")]
     private partial void LogDisposeTimedOut(long count, double seconds);

@@ -23,12 +23,13 @@ public sealed record SluiceClientOptions
     public int MaxQueueSize { get; init; } = 10_000;
 
     /// <summary>Attempts after the first for a batch that fails in a way worth retrying (network, 408, 429, 5xx).</summary>
-    public int MaxRetries { get; init; } = 10;
+    public int MaxRetries { get; init; } = 15;
 
     /// <summary>The first retry waits up to this long; each next one up to twice as long (full jitter), at most <see cref="MaxRetryDelay"/>.</summary>
     public TimeSpan RetryDelay { get; init; } = TimeSpan.FromMilliseconds(100);
 
-    public TimeSpan MaxRetryDelay { get; init; } = TimeSpan.FromSeconds(10);
+    /// <summary>With the defaults, a batch is retried for about two minutes before it is given up (a server restart is well within that).</summary>
+    public TimeSpan MaxRetryDelay { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>How long one request may take before it counts as failed (and is retried).</summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(15);

@@ -29,6 +29,7 @@ internal sealed partial class Dispatcher(
     private readonly WakeSignal _wake = new();
     private readonly ConcurrentDictionary<string, Hold> _holds = new(StringComparer.Ordinal);
     private readonly RatePacer _pacer = new(time);
+    private readonly ConcurrentDictionary<string, long> _pacedUntil = new(StringComparer.Ordinal);
 
     /// <summary>New jobs exist (the router calls this).</summary>
     public void Notify() => _wake.Set();
@@ -37,8 +38,11 @@ internal sealed partial class Dispatcher(
     public async Task<int> DispatchDueAsync(CancellationToken cancellation)
     {
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
-        var held = _holds.Where(h => h.Value.Until > now).Select(h => h.Key).ToList();
-        var claimed = store.ClaimDue(now, now + (long)options.Lease.TotalMilliseconds, ClaimSize, held);
+        var held = _holds.Where(h => h.Value.Until > now).Select(h => h.Key)
+            .Concat(_pacedUntil.Where(p => p.Value > now).Select(p => p.Key))
+            .Distinct(StringComparer.Ordinal)
+            .ToList();
+        var claimed = KeepPaceable(store.ClaimDue(now, now + (long)options.Lease.TotalMilliseconds, ClaimSize, held), now);
         if (claimed.Count == 0)
         {
             return 0;
@@ -105,6 +109,36 @@ internal sealed partial class Dispatcher(
                 return;
             }
         }
+    }
+
+    /// <summary>
+    /// A rate-limited destination keeps about a second's worth of its claimed jobs; the rest go back
+    /// at once and the destination sits out claims until then. Otherwise a backlog for a slow
+    /// destination (Stories: 4 a second) would fill claims and hold every other destination to its pace.
+    /// </summary>
+    private IReadOnlyList<ClaimedDelivery> KeepPaceable(IReadOnlyList<ClaimedDelivery> claimed, long now)
+    {
+        List<long>? excess = null;
+        foreach (var destination in claimed.GroupBy(c => c.DestinationId))
+        {
+            if (table.Find(destination.Key)?.RateLimit is not { } rate || rate <= 0)
+            {
+                continue;
+            }
+
+            var budget = Math.Max(1, (int)Math.Ceiling(rate));
+            _pacedUntil[destination.Key] = now + (long)(1000 * budget / rate);
+            (excess ??= []).AddRange(destination.Skip(budget).Select(c => c.Id));
+        }
+
+        if (excess is null or { Count: 0 })
+        {
+            return claimed;
+        }
+
+        store.Release(excess);
+        var released = excess.ToHashSet();
+        return [.. claimed.Where(c => !released.Contains(c.Id))];
     }
 
     /// <summary>

@@ -91,6 +91,9 @@ public interface IDeliveryStore
     /// <summary>Gives a claimed job back untouched (shutdown), so that another claim can take it at once.</summary>
     void Release(long id);
 
+    /// <summary>Gives claimed jobs back untouched, in one transaction.</summary>
+    void Release(IReadOnlyList<long> ids);
+
 
     IReadOnlyList<DeliveryRecord> List(string destinationId, DeliveryStatus? status, int limit);
 

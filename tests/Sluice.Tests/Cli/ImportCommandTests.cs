@@ -38,6 +38,29 @@ public sealed class ImportCommandTests
     }
 
     [Fact]
+    public async Task A_batch_the_server_refuses_as_a_whole_is_split_to_name_each_refused_line()
+    {
+        var workspace = await TestWorkspace.CreateAsync("sources:\n  - {id: web, writeKey: wk_import}\n");
+        await using var server = await workspace.StartAsync();
+        var file = Path.Combine(TestPaths.NewTemporaryDirectory(), "calls.jsonl");
+        await File.WriteAllLinesAsync(file,
+        [
+            """{"type":"track","userId":"u1"}""",
+            """{"type":"group","userId":"u1"}""",
+            """{"type":"track","userId":"u1","event":"Kept"}""",
+        ]);
+
+        var result = await SluiceCli.RunAsync(["import", file, "--batch-size", "2", "--host", server.BaseUrl, "--write-key", "wk_import"]);
+
+        Assert.Equal(3, result.ExitCode);
+        var lines = result.Output.Split('\n');
+        Assert.Contains("imported 1 of 3 lines; 2 rejected", lines);
+        Assert.Contains("line 1: event: track needs a non-empty event name", lines);
+        Assert.Contains(lines, l => l.StartsWith("line 2: groupId: ", StringComparison.Ordinal));
+        Assert.Equal("Kept", (string?)Assert.Single(await server.EventsAsync("web"))!["event"]);
+    }
+
+    [Fact]
     public async Task An_interrupted_import_goes_on_from_where_it_stopped()
     {
         await using var service = await RecordingServer.StartAsync();
@@ -45,8 +68,8 @@ public sealed class ImportCommandTests
         await File.WriteAllLinesAsync(file, Enumerable.Range(1, 6).Select(i => $$"""{"type":"track","userId":"u","event":"E{{i}}"}"""));
         string[] arguments = ["import", file, "--batch-size", "2", "--host", service.BaseUrl, "--write-key", "wk"];
 
-        // The second batch is refused (a server that goes wrong part-way): the import stops after the first.
-        service.AnswerNext(new ScriptedAnswer(200, """{"success":true}"""), new ScriptedAnswer(400, """{"success":false}"""));
+        // The second batch is refused for a reason retrying cannot change (the write key, say): the import stops after the first.
+        service.AnswerNext(new ScriptedAnswer(200, """{"success":true}"""), new ScriptedAnswer(401, """{"success":false}"""));
         var stopped = await SluiceCli.RunAsync(arguments);
         var resumed = await SluiceCli.RunAsync(arguments);
 

@@ -170,14 +170,31 @@ internal static class ImportCommand
         {
             if (rate is > 0 and var perSecond)
             {
-                var due = TimeSpan.FromSeconds((_sent + batch.Count) / (double)perSecond) - clock.Elapsed;
+                var due = TimeSpan.FromSeconds((_sent + _rejected.Count + batch.Count) / (double)perSecond) - clock.Elapsed;
                 if (due > TimeSpan.Zero)
                 {
                     await Task.Delay(due, cancellation);
                 }
             }
 
-            var body = new JsonObject { ["batch"] = new JsonArray([.. batch.Select(b => (JsonNode)b.Message)]) };
+            if (!await PostAsync(http, batch, cancellation))
+            {
+                return false;
+            }
+
+            batch.Clear();
+            SaveState(lastLine);
+            return true;
+        }
+
+        /// <summary>
+        /// Sends the lines; retries what may pass later (network, 408, 429, 5xx). A batch the server
+        /// refuses as a whole (every line invalid, or too large) is sent again line by line, so that
+        /// each refused line is named; a single refused line is recorded with the server's words.
+        /// </summary>
+        private async Task<bool> PostAsync(HttpClient http, List<(int Line, JsonObject Message)> batch, CancellationToken cancellation)
+        {
+            var body = new JsonObject { ["batch"] = new JsonArray([.. batch.Select(b => b.Message.DeepClone())]) };
             for (var attempt = 0; ; attempt++)
             {
                 HttpResponseMessage response;
@@ -185,25 +202,46 @@ internal static class ImportCommand
                 {
                     response = await http.PostAsync("v1/batch", new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json"), cancellation);
                 }
-                catch (HttpRequestException exception) when (attempt < 5)
+                catch (Exception exception) when ((exception is HttpRequestException || (exception is TaskCanceledException && !cancellation.IsCancellationRequested)) && attempt < 5)
                 {
-                    AnsiConsole.MarkupLineInterpolated($"[yellow]network error ({exception.Message}); retrying[/]");
+                    AnsiConsole.MarkupLineInterpolated($"[yellow]no answer ({exception.Message}); retrying[/]");
                     await Task.Delay(TimeSpan.FromSeconds(Math.Pow(2, attempt)), cancellation);
                     continue;
                 }
-                catch (HttpRequestException exception)
+                catch (Exception exception) when (exception is HttpRequestException || (exception is TaskCanceledException && !cancellation.IsCancellationRequested))
                 {
-                    Console.Error.WriteLine($"sluice: cannot reach {target.Host}: {exception.Message}");
+                    Console.Error.WriteLine($"sluice: no answer from {target.Host}: {exception.Message}");
                     return false;
                 }
 
                 using (response)
                 {
                     var answer = await response.Content.ReadAsStringAsync(cancellation);
-                    if ((int)response.StatusCode is 429 or >= 500 && attempt < 5)
+                    if ((int)response.StatusCode is 408 or 429 or >= 500 && attempt < 5)
                     {
                         await Task.Delay(response.Headers.RetryAfter?.Delta ?? TimeSpan.FromSeconds(Math.Pow(2, attempt)), cancellation);
                         continue;
+                    }
+
+                    if ((int)response.StatusCode is 400 or 413 && batch.Count > 1)
+                    {
+                        foreach (var line in batch)
+                        {
+                            if (!await PostAsync(http, [line], cancellation))
+                            {
+                                return false;
+                            }
+                        }
+
+                        return true;
+                    }
+
+                    if ((int)response.StatusCode is 400 or 413)
+                    {
+                        // Sluice names the refused message in "rejected" even when it refuses the whole request.
+                        var named = Rejections(answer, batch);
+                        _rejected.Add(named.Count > 0 ? named[0] : (batch[0].Line, Refusal(answer, (int)response.StatusCode)));
+                        return true;
                     }
 
                     if (!response.IsSuccessStatusCode)
@@ -215,10 +253,23 @@ internal static class ImportCommand
                     var refused = Rejections(answer, batch);
                     _rejected.AddRange(refused);
                     _sent += batch.Count - refused.Count;
-                    batch.Clear();
-                    SaveState(lastLine);
                     return true;
                 }
+            }
+        }
+
+        /// <summary>The server's error for a refused request, as "field: message" when it names a field.</summary>
+        private static string Refusal(string answer, int status)
+        {
+            try
+            {
+                var error = JsonNode.Parse(answer)?["error"];
+                var message = (string?)error?["message"] ?? $"HTTP {status}";
+                return (string?)error?["field"] is { Length: > 0 } field ? $"{field}: {message}" : message;
+            }
+            catch (JsonException)
+            {
+                return $"HTTP {status}: {answer}";
             }
         }
 
@@ -237,7 +288,7 @@ internal static class ImportCommand
                 {
                     var field = (string?)entry["field"];
                     var error = (string?)entry["error"] ?? "rejected";
-                    result.Add((batch[i].Line, field is null ? error : $"{field}: {error}"));
+                    result.Add((batch[i].Line, string.IsNullOrEmpty(field) ? error : $"{field}: {error}"));
                 }
             }
 

@@ -194,6 +194,23 @@ internal sealed class SqliteDeliveryStore : IDeliveryStore
         command.ExecuteNonQuery();
     }
 
+    public void Release(IReadOnlyList<long> ids)
+    {
+        using var connection = database.Open();
+        using var transaction = connection.BeginTransaction();
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "UPDATE deliveries SET lease_until = 0 WHERE id = $id";
+        var id = command.Parameters.Add("$id", Microsoft.Data.Sqlite.SqliteType.Integer);
+        foreach (var each in ids)
+        {
+            id.Value = each;
+            command.ExecuteNonQuery();
+        }
+
+        transaction.Commit();
+    }
+
     public IReadOnlyList<DeliveryRecord> List(string destinationId, DeliveryStatus? status, int limit)
     {
         using var connection = database.Open();
