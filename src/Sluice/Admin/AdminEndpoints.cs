@@ -13,14 +13,23 @@ internal static class AdminEndpoints
     public const int DefaultEventLimit = 100;
     public const int MaxEventLimit = 10_000;
 
+    /// <summary>Where the request's role is kept for the endpoint (secrets are masked for read-only tokens).</summary>
+    public const string RoleKey = "sluice.role";
+
     public static IEndpointRouteBuilder MapAdminApi(this IEndpointRouteBuilder endpoints)
     {
         var api = endpoints.MapGroup("/api/v1").AddEndpointFilter(RequireToken);
-        api.MapGet("/sources/{id}/events", ListEvents);
-        api.MapGet("/destinations/{id}/deliveries", ListDeliveries);
-        api.MapGet("/destinations/{id}/stats", DeliveryStats);
-        api.MapPost("/destinations/{id}/replay", Replay);
-        api.MapGet("/destinations/{id}/authentication", AuthenticationStatus);
+        var read = api.MapGroup("").WithMetadata(new RequiresPermission(Permission.Read));
+        var write = api.MapGroup("").WithMetadata(new RequiresPermission(Permission.Write));
+        read.MapGet("/sources/{id}/events", ListEvents);
+        read.MapGet("/destinations/{id}/deliveries", ListDeliveries);
+        read.MapGet("/destinations/{id}/stats", DeliveryStats);
+        write.MapPost("/destinations/{id}/replay", Replay);
+        read.MapGet("/destinations/{id}/authentication", AuthenticationStatus);
+        Tokens.TokenEndpoints.Map(api.MapGroup("/tokens").WithMetadata(new RequiresPermission(Permission.ManageTokens)));
+        Catalog.CatalogEndpoints.Map(read.MapGroup("/catalog"));
+        Destinations.DestinationEndpoints.Map(read);
+        Mappings.MappingTestEndpoint.Map(write);
         return endpoints;
     }
 
@@ -29,12 +38,20 @@ internal static class AdminEndpoints
         var http = invocation.HttpContext;
         var header = http.Request.Headers.Authorization.ToString();
         var tokens = http.RequestServices.GetRequiredService<AdminTokens>();
-        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) || tokens.Authenticate(header[7..].Trim()) is null)
+        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) || tokens.Authenticate(header[7..].Trim()) is not { } role)
         {
             http.Response.Headers.WWWAuthenticate = "Bearer";
             return AdminResults.Error(StatusCodes.Status401Unauthorized, "unauthorized", "an admin token is required: Authorization: Bearer <token>");
         }
 
+        // The most specific declaration wins: a group's own permission over the API's default.
+        var needed = http.GetEndpoint()?.Metadata.GetOrderedMetadata<RequiresPermission>().LastOrDefault()?.Permission ?? Permission.Write;
+        if (!Roles.Allows(role, needed))
+        {
+            return AdminResults.Error(StatusCodes.Status403Forbidden, "forbidden", $"this token's role ({Roles.Normalize(role)}) lacks the permission '{Roles.Name(needed)}'");
+        }
+
+        http.Items[RoleKey] = Roles.Normalize(role);
         return await next(invocation);
     }
 

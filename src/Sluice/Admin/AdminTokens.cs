@@ -20,7 +20,28 @@ internal sealed class AdminTokens(IWorkspaceStore store)
     public static string NewToken(string scope) =>
         $"sl_{scope}_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 
-    /// <summary>The scope of a presented token, or null when it is not valid.</summary>
+    /// <summary>Makes a token with a role; returns its value, which is shown once and never stored.</summary>
+    public (string Id, string Token) Mint(string name, string role, long now)
+    {
+        var token = NewToken(role switch { Roles.Owner => OwnerScope, Roles.Member => "member", _ => "readonly" });
+        var id = "tok_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
+        store.AddAdminToken(id, Hash(token), role, name, now);
+        return (id, token);
+    }
+
+    /// <summary>Revokes a token; it stops working at once.</summary>
+    public bool Revoke(string id)
+    {
+        if (store.RevokeAdminToken(id) is not { } hash)
+        {
+            return false;
+        }
+
+        _scopeByHash.TryRemove(Convert.ToHexString(hash), out _);
+        return true;
+    }
+
+    /// <summary>The role (scope) of a presented token, or null when it is not valid.</summary>
     public string? Authenticate(string token)
     {
         if (token.Length is 0 or > 512)

@@ -67,6 +67,7 @@ public static class SluiceServer
         services.AddSingleton<IngestWriter>();
         services.AddSingleton<TrackingHandler>();
         services.AddSingleton(new RoutingTable(workspace));
+        services.AddSingleton(new DeclaredWorkspace(workspace));
         services.AddSingleton(options.Delivery);
         services.AddSingleton<IDeliveryStore>(new SqliteDeliveryStore(database));
         services.AddSingleton<RoutingDecisions>();

@@ -8,6 +8,9 @@ public sealed record StoredSource(string Id, string Name, string WriteKey);
 /// <param name="Valid">Null when the service could not be reached.</param>
 public sealed record AuthenticationCheck(string DestinationId, string? Fingerprint, bool? Valid, string Message, long CheckedAt);
 
+/// <summary>An admin token as listed: never its value or hash.</summary>
+public sealed record StoredAdminToken(string Id, string Name, string Role, long CreatedAt);
+
 /// <summary>Sources, admin tokens, credential checks: the small, rarely written configuration tables.</summary>
 public interface IWorkspaceStore
 {
@@ -25,6 +28,11 @@ public interface IWorkspaceStore
 
     /// <summary>The scope of the token with this hash, or null when there is none.</summary>
     string? FindAdminTokenScope(byte[] tokenHash);
+
+    IReadOnlyList<StoredAdminToken> ListAdminTokens();
+
+    /// <summary>Deletes the token; returns its hash (to forget it in caches), or null when there was none.</summary>
+    byte[]? RevokeAdminToken(string id);
 
     AuthenticationCheck? ReadAuthenticationCheck(string destinationId);
 

@@ -11,6 +11,9 @@ public sealed record WorkspaceDefinition(IReadOnlyList<SourceDefinition> Sources
     public IReadOnlyList<string> Warnings { get; init; } = [];
 }
 
+/// <summary>What the workspace file declares (null without one): the Admin API marks those resources as managed by it.</summary>
+public sealed record DeclaredWorkspace(WorkspaceDefinition? File);
+
 /// <summary>A source; <see cref="WriteKey"/> is null when the file leaves it to be generated.</summary>
 public sealed record SourceDefinition(string Id, string Name, string? WriteKey);
 

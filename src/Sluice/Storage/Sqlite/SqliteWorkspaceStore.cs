@@ -127,4 +127,28 @@ internal sealed class SqliteWorkspaceStore(SqliteDatabase database) : IWorkspace
         command.Parameters.AddWithValue("$at", check.CheckedAt);
         command.ExecuteNonQuery();
     }
+
+    public IReadOnlyList<StoredAdminToken> ListAdminTokens()
+    {
+        using var connection = database.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT id, name, scope, created_at FROM admin_tokens ORDER BY created_at, id";
+        using var reader = command.ExecuteReader();
+        var tokens = new List<StoredAdminToken>();
+        while (reader.Read())
+        {
+            tokens.Add(new StoredAdminToken(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetInt64(3)));
+        }
+
+        return tokens;
+    }
+
+    public byte[]? RevokeAdminToken(string id)
+    {
+        using var connection = database.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "DELETE FROM admin_tokens WHERE id = $id RETURNING token_hash";
+        command.Parameters.AddWithValue("$id", id);
+        return command.ExecuteScalar() as byte[];
+    }
 }

@@ -1,0 +1,46 @@
+namespace Sluice.Admin;
+
+/// <summary>What a token may do. Each Admin API endpoint needs one.</summary>
+internal enum Permission
+{
+    /// <summary>Read sources, destinations, mappings, deliveries (secrets masked).</summary>
+    Read,
+
+    /// <summary>Change sources, destinations, mappings and filters; replay; send test requests.</summary>
+    Write,
+
+    /// <summary>Mint, list and revoke tokens.</summary>
+    ManageTokens,
+}
+
+/// <summary>The roles a token can have, and what each may do.</summary>
+internal static class Roles
+{
+    public const string Owner = "workspace-owner";
+    public const string Member = "workspace-member";
+    public const string ReadOnly = "read-only";
+
+    public static IReadOnlyList<string> All { get; } = [Owner, Member, ReadOnly];
+
+    /// <summary>The role of a stored token. Tokens made before roles existed were stored as "owner".</summary>
+    public static string Normalize(string stored) => stored == AdminTokens.OwnerScope ? Owner : stored;
+
+    public static bool Allows(string role, Permission permission) => (Normalize(role), permission) switch
+    {
+        (Owner, _) => true,
+        (Member, Permission.Read or Permission.Write) => true,
+        (ReadOnly, Permission.Read) => true,
+        _ => false,
+    };
+
+    /// <summary>The permission's name as the 403 answer says it.</summary>
+    public static string Name(Permission permission) => permission switch
+    {
+        Permission.Read => "read",
+        Permission.Write => "write",
+        _ => "manage-tokens",
+    };
+}
+
+/// <summary>Endpoint metadata: the permission a request needs.</summary>
+internal sealed record RequiresPermission(Permission Permission);
