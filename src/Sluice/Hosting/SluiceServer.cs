@@ -83,6 +83,7 @@ public static class SluiceServer
         services.AddSingleton<AuthenticationChecker>();
         services.AddHostedService(sp => sp.GetRequiredService<AuthenticationChecker>());
         services.AddHostedService<StartupAnnouncer>();
+        services.AddAdminApiDocument();
 
         var app = builder.Build();
         var lifetime = app.Lifetime;
@@ -97,6 +98,7 @@ public static class SluiceServer
         app.MapMetrics("/metrics", metrics.Registry);
         app.MapTrackingApi();
         app.MapAdminApi();
+        app.MapAdminApiDocument();
         return app;
     }
 }
