@@ -28,7 +28,7 @@ internal static class AdminEndpoints
         read.MapGet("/destinations/{id}/authentication", AuthenticationStatus);
         Tokens.TokenEndpoints.Map(api.MapGroup("/tokens").WithMetadata(new RequiresPermission(Permission.ManageTokens)));
         Catalog.CatalogEndpoints.Map(read.MapGroup("/catalog"));
-        Destinations.DestinationEndpoints.Map(read);
+        Destinations.DestinationEndpoints.Map(read, write);
         Mappings.MappingTestEndpoint.Map(write);
         return endpoints;
     }

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Microsoft.AspNetCore.DataProtection;
 using Prometheus;
 using Sluice.Admin;
 using Sluice.Delivery;
@@ -68,6 +69,11 @@ public static class SluiceServer
         services.AddSingleton<TrackingHandler>();
         services.AddSingleton(new RoutingTable(workspace));
         services.AddSingleton(new DeclaredWorkspace(workspace));
+        // Secret settings of destinations made through the Admin API are encrypted with keys kept next to the data.
+        services.AddDataProtection()
+            .SetApplicationName("sluice")
+            .PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(options.DataDirectory, "keys")));
+        services.AddSingleton<ApiDestinations>();
         services.AddSingleton(options.Delivery);
         services.AddSingleton<IDeliveryStore>(new SqliteDeliveryStore(database));
         services.AddSingleton<RoutingDecisions>();
@@ -87,6 +93,8 @@ public static class SluiceServer
 
         var app = builder.Build();
         var lifetime = app.Lifetime;
+        // Destinations made through the Admin API join the routing table before the first event is routed.
+        app.Services.GetRequiredService<ApiDestinations>();
         var router = app.Services.GetRequiredService<Router>();
         var dispatcher = app.Services.GetRequiredService<Dispatcher>();
         app.Services.GetRequiredService<IngestWriter>().Committed = router.Notify;

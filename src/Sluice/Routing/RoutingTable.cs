@@ -53,14 +53,33 @@ public sealed record RoutedDestination
 /// </summary>
 public sealed class RoutingTable
 {
-    private readonly FrozenDictionary<string, RoutedDestination[]> _bySource;
-    private readonly FrozenDictionary<string, RoutedDestination> _byId;
+    private volatile Snapshot _snapshot;
 
     public RoutingTable(WorkspaceDefinition? workspace)
     {
         Warnings = workspace?.Warnings ?? [];
+        _snapshot = Build(workspace?.Destinations ?? []);
+    }
+
+    public IReadOnlyList<RoutedDestination> ForSource(string sourceId) => _snapshot.BySource.GetValueOrDefault(sourceId) ?? [];
+
+    public RoutedDestination? Find(string destinationId) => _snapshot.ById.GetValueOrDefault(destinationId);
+
+    public IEnumerable<RoutedDestination> All => _snapshot.ById.Values;
+
+    /// <summary>The workspace file's warnings, logged at start-up.</summary>
+    public IReadOnlyList<string> Warnings { get; }
+
+    /// <summary>
+    /// Routes with these destinations from now on (the Admin API changed one). The swap is atomic:
+    /// a message is routed either with the old table or the new one, never a mix.
+    /// </summary>
+    public void Replace(IEnumerable<DestinationInstance> destinations) => _snapshot = Build(destinations);
+
+    private static Snapshot Build(IEnumerable<DestinationInstance> declaredDestinations)
+    {
         var destinations = new List<(RoutedDestination Destination, IReadOnlyList<string> Sources)>();
-        foreach (var declared in workspace?.Destinations ?? [])
+        foreach (var declared in declaredDestinations)
         {
             // Destinations of the contract that have no catalog entry yet are accepted by the file but not delivered.
             if (DestinationCatalog.Find(declared.Type) is not { } definition)
@@ -98,19 +117,13 @@ public sealed class RoutingTable
             }, declared.Sources));
         }
 
-        _byId = destinations.ToFrozenDictionary(d => d.Destination.Id, d => d.Destination, StringComparer.Ordinal);
-        _bySource = destinations
-            .SelectMany(d => d.Sources.Select(s => (Source: s, d.Destination)))
-            .GroupBy(x => x.Source, StringComparer.Ordinal)
-            .ToFrozenDictionary(g => g.Key, g => g.Select(x => x.Destination).ToArray(), StringComparer.Ordinal);
+        return new Snapshot(
+            destinations.ToFrozenDictionary(d => d.Destination.Id, d => d.Destination, StringComparer.Ordinal),
+            destinations
+                .SelectMany(d => d.Sources.Select(s => (Source: s, d.Destination)))
+                .GroupBy(x => x.Source, StringComparer.Ordinal)
+                .ToFrozenDictionary(g => g.Key, g => g.Select(x => x.Destination).ToArray(), StringComparer.Ordinal));
     }
 
-    public IReadOnlyList<RoutedDestination> ForSource(string sourceId) => _bySource.GetValueOrDefault(sourceId) ?? [];
-
-    public RoutedDestination? Find(string destinationId) => _byId.GetValueOrDefault(destinationId);
-
-    public IEnumerable<RoutedDestination> All => _byId.Values;
-
-    /// <summary>The workspace file's warnings, logged at start-up.</summary>
-    public IReadOnlyList<string> Warnings { get; }
+    private sealed record Snapshot(FrozenDictionary<string, RoutedDestination> ById, FrozenDictionary<string, RoutedDestination[]> BySource);
 }

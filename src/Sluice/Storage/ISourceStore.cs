@@ -8,6 +8,9 @@ public sealed record StoredSource(string Id, string Name, string WriteKey);
 /// <param name="Valid">Null when the service could not be reached.</param>
 public sealed record AuthenticationCheck(string DestinationId, string? Fingerprint, bool? Valid, string Message, long CheckedAt);
 
+/// <summary>A destination made through the Admin API: its definition as given (without settings) and its settings, encrypted.</summary>
+public sealed record StoredApiDestination(string Id, string Definition, string ProtectedSettings, long CreatedAt, long UpdatedAt);
+
 /// <summary>An admin token as listed: never its value or hash.</summary>
 public sealed record StoredAdminToken(string Id, string Name, string Role, long CreatedAt);
 
@@ -33,6 +36,12 @@ public interface IWorkspaceStore
 
     /// <summary>Deletes the token; returns its hash (to forget it in caches), or null when there was none.</summary>
     byte[]? RevokeAdminToken(string id);
+
+    IReadOnlyList<StoredApiDestination> ListApiDestinations();
+
+    void SaveApiDestination(StoredApiDestination destination);
+
+    bool DeleteApiDestination(string id);
 
     AuthenticationCheck? ReadAuthenticationCheck(string destinationId);
 

@@ -81,6 +81,15 @@ internal static class SqliteSchema
             checked_at INTEGER NOT NULL
         );
         """,
+        """
+        CREATE TABLE api_destinations (
+            id TEXT PRIMARY KEY,
+            definition TEXT NOT NULL,
+            protected_settings TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL
+        );
+        """,
     ];
 
     public static void Migrate(SqliteConnection connection)

@@ -151,4 +151,44 @@ internal sealed class SqliteWorkspaceStore(SqliteDatabase database) : IWorkspace
         command.Parameters.AddWithValue("$id", id);
         return command.ExecuteScalar() as byte[];
     }
+
+    public IReadOnlyList<StoredApiDestination> ListApiDestinations()
+    {
+        using var connection = database.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT id, definition, protected_settings, created_at, updated_at FROM api_destinations ORDER BY created_at, id";
+        using var reader = command.ExecuteReader();
+        var destinations = new List<StoredApiDestination>();
+        while (reader.Read())
+        {
+            destinations.Add(new StoredApiDestination(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetInt64(3), reader.GetInt64(4)));
+        }
+
+        return destinations;
+    }
+
+    public void SaveApiDestination(StoredApiDestination destination)
+    {
+        using var connection = database.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            INSERT INTO api_destinations (id, definition, protected_settings, created_at, updated_at) VALUES ($id, $definition, $settings, $created, $updated)
+            ON CONFLICT (id) DO UPDATE SET definition = excluded.definition, protected_settings = excluded.protected_settings, updated_at = excluded.updated_at
+            """;
+        command.Parameters.AddWithValue("$id", destination.Id);
+        command.Parameters.AddWithValue("$definition", destination.Definition);
+        command.Parameters.AddWithValue("$settings", destination.ProtectedSettings);
+        command.Parameters.AddWithValue("$created", destination.CreatedAt);
+        command.Parameters.AddWithValue("$updated", destination.UpdatedAt);
+        command.ExecuteNonQuery();
+    }
+
+    public bool DeleteApiDestination(string id)
+    {
+        using var connection = database.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "DELETE FROM api_destinations WHERE id = $id";
+        command.Parameters.AddWithValue("$id", id);
+        return command.ExecuteNonQuery() > 0;
+    }
 }
