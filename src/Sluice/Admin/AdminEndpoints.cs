@@ -29,6 +29,7 @@ internal static class AdminEndpoints
         Tokens.TokenEndpoints.Map(api.MapGroup("/tokens").WithMetadata(new RequiresPermission(Permission.ManageTokens)));
         Catalog.CatalogEndpoints.Map(read.MapGroup("/catalog"));
         Destinations.DestinationEndpoints.Map(read, write);
+        Destinations.MappingAndFilterEndpoints.Map(read, write);
         Mappings.MappingTestEndpoint.Map(write);
         return endpoints;
     }

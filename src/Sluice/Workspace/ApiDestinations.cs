@@ -123,6 +123,24 @@ internal sealed partial class ApiDestinations
         }
     }
 
+    /// <summary>
+    /// Changes an API destination's definition with <paramref name="edit"/> (which may refuse, saying
+    /// why), then checks and saves it as a whole.
+    /// </summary>
+    public (DestinationInstance? Instance, IReadOnlyList<DestinationProblem> Problems) Edit(string id, Func<JsonObject, DestinationProblem?> edit)
+    {
+        lock (_lock)
+        {
+            if (!_entries.TryGetValue(id, out var entry))
+            {
+                return (null, [new DestinationProblem("id", $"no destination made through the API has the id '{id}'")]);
+            }
+
+            var definition = entry.Definition.DeepClone().AsObject();
+            return edit(definition) is { } refused ? (null, [refused]) : Save(definition, entry.CreatedAt);
+        }
+    }
+
     public bool Delete(string id)
     {
         lock (_lock)

@@ -133,4 +133,41 @@ public sealed class ApiDestinationsTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.NoContent, (await _sluice.Admin.DeleteAsync("/api/v1/destinations/fs")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await _sluice.Admin.GetAsync("/api/v1/destinations/fs")).StatusCode);
     }
+
+    [Fact]
+    public async Task Mappings_and_filters_are_added_changed_and_removed_one_at_a_time()
+    {
+        await _sluice.Admin.PostAsJsonAsync("/api/v1/destinations", new { id = "fs", type = "actions-fullstory-cloud", sources = new[] { "web" }, presets = false, settings = new { apiKey = ApiKey, baseUrl = _service.BaseUrl } });
+        var mapping = new
+        {
+            name = "Orders",
+            action = "trackEventV2",
+            trigger = "type = \"track\" and event = \"Order Completed\"",
+            mapping = new Dictionary<string, object> { ["name"] = new Dictionary<string, string> { ["@template"] = "Order {{properties.order_id}}" }, ["userId"] = new Dictionary<string, string> { ["@path"] = "$.userId" } },
+        };
+
+        var added = await _sluice.Admin.PostAsJsonAsync("/api/v1/destinations/fs/mappings", mapping);
+        var duplicate = await _sluice.Admin.PostAsJsonAsync("/api/v1/destinations/fs/mappings", mapping);
+        var badAction = await BodyAsync(await _sluice.Admin.PutAsJsonAsync("/api/v1/destinations/fs/mappings/Orders", mapping with { action = "nope" }));
+        var filter = await _sluice.Admin.PostAsJsonAsync("/api/v1/destinations/fs/filters", new { name = "no tests", @if = "properties.test = true", drop = true });
+        await _sluice.PostAsync("/v1/track", """{"userId":"u1","event":"Order Completed","messageId":"o-1","properties":{"order_id":"o-77"}}""");
+        await _sluice.PostAsync("/v1/track", """{"userId":"u1","event":"Order Completed","messageId":"o-2","properties":{"test":true}}""");
+        await DeliveryLog.WaitForAsync(_sluice.Admin, "fs", "o-1", DeliveryLog.Status("delivered"));
+        var dropped = await DeliveryLog.WaitForAsync(_sluice.Admin, "fs", "o-2");
+        var disabled = await _sluice.Admin.PatchAsJsonAsync("/api/v1/destinations/fs/mappings/Orders", new { enabled = false });
+        var listed = JsonNode.Parse(await _sluice.Admin.GetStringAsync("/api/v1/destinations/fs/mappings"))!["mappings"]!.AsArray();
+
+        Assert.Equal(HttpStatusCode.Created, added.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, duplicate.StatusCode);
+        Assert.Equal("mappings[0].action", (string?)badAction["error"]!["problems"]![0]!["field"]);
+        Assert.Equal(HttpStatusCode.Created, filter.StatusCode);
+        Assert.Equal("Order o-77", (string?)JsonNode.Parse(_service.Received.Single(r => r.Path == "/v2/events").Body)!["name"]);
+        Assert.Equal(("filtered", "dropped by filter 'no tests'"), ((string?)dropped["status"], (string?)dropped["reason"]));
+        Assert.Equal(HttpStatusCode.OK, disabled.StatusCode);
+        Assert.False((bool?)Assert.Single(listed)!["enabled"]);
+        Assert.Equal(HttpStatusCode.NoContent, (await _sluice.Admin.DeleteAsync("/api/v1/destinations/fs/mappings/Orders")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await _sluice.Admin.DeleteAsync("/api/v1/destinations/fs/mappings/Orders")).StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await _sluice.Admin.DeleteAsync("/api/v1/destinations/fs/filters/no%20tests")).StatusCode);
+        Assert.Equal(HttpStatusCode.Conflict, (await _sluice.Admin.PostAsJsonAsync("/api/v1/destinations/from-file/mappings", mapping)).StatusCode);
+    }
 }

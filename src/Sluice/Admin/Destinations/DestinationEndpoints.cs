@@ -43,7 +43,7 @@ internal static class DestinationEndpoints
                 : AdminResults.Error(StatusCodes.Status404NotFound, "not_found", $"no destination has the id '{id}'"));
     }
 
-    private static IResult ManagedByFileError(string id) =>
+    internal static IResult ManagedByFileError(string id) =>
         AdminResults.Error(StatusCodes.Status409Conflict, "managed_by_file", $"destination '{id}' is declared in the workspace file; change it there (the file is applied at start-up)");
 
     private static async Task<IResult> CreateAsync(HttpContext http, ApiDestinations destinations, RoutingTable table, AuthenticationChecker checker)
@@ -102,7 +102,7 @@ internal static class DestinationEndpoints
         }
     }
 
-    private static IResult Invalid(IReadOnlyList<DestinationProblem> problems) => Results.Json(
+    internal static IResult Invalid(IReadOnlyList<DestinationProblem> problems) => Results.Json(
         new { error = new { code = "invalid_destination", message = string.Join("; ", problems.Select(p => p.Field.Length == 0 ? p.Message : $"{p.Field}: {p.Message}")), problems = problems.Select(p => new { field = p.Field, message = p.Message }) } },
         statusCode: StatusCodes.Status400BadRequest);
 
