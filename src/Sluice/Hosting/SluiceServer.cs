@@ -62,7 +62,7 @@ public static class SluiceServer
         services.AddSingleton(applied);
         services.AddSingleton<IWorkspaceStore>(workspaceStore);
         services.AddSingleton<IEventStore>(_ => new SqliteEventStore(database));
-        services.AddSingleton(new SourceRegistry(applied.Sources, metrics));
+        services.AddSingleton(new SourceRegistry(applied.Sources, metrics, time));
         services.AddSingleton<AdminTokens>();
         services.AddSingleton(new ClientAddressResolver(options.TrustedProxies));
         services.AddSingleton<IngestWriter>();
@@ -74,6 +74,7 @@ public static class SluiceServer
             .SetApplicationName("sluice")
             .PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(options.DataDirectory, "keys")));
         services.AddSingleton<ApiDestinations>();
+        services.AddSingleton<ApiSources>();
         services.AddSingleton(options.Delivery);
         services.AddSingleton<IDeliveryStore>(new SqliteDeliveryStore(database));
         services.AddSingleton<RoutingDecisions>();

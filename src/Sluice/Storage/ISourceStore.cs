@@ -1,7 +1,22 @@
 namespace Sluice.Storage;
 
 /// <summary>A source as stored: the workspace file (or first start) decides what exists; the store keeps generated write keys stable.</summary>
-public sealed record StoredSource(string Id, string Name, string WriteKey);
+public sealed record StoredSource(string Id, string Name, string WriteKey)
+{
+    /// <summary>"workspace-file" for sources the file declares; "api" for those made through the Admin API (and the first start's default).</summary>
+    public string ManagedBy { get; init; } = SourceManagement.WorkspaceFile;
+
+    /// <summary>The write key before the last rotation, valid until <see cref="PreviousValidUntil"/> so that clients can move over.</summary>
+    public string? PreviousWriteKey { get; init; }
+
+    public long? PreviousValidUntil { get; init; }
+}
+
+public static class SourceManagement
+{
+    public const string WorkspaceFile = "workspace-file";
+    public const string Api = "api";
+}
 
 /// <summary>The last check of a destination's credentials with the service (test authentication).</summary>
 /// <param name="Fingerprint">Of the settings checked; null when the service could not be reached, so that the next start checks again.</param>
@@ -19,8 +34,15 @@ public interface IWorkspaceStore
 {
     IReadOnlyList<StoredSource> ReadSources();
 
-    /// <summary>Makes the stored sources exactly <paramref name="sources"/>: inserts, updates, and deletes the ones not listed.</summary>
-    void ReplaceSources(IReadOnlyList<StoredSource> sources);
+    /// <summary>
+    /// Makes the file's sources exactly <paramref name="fileSources"/>: inserts, updates, and deletes
+    /// file sources not listed. Sources made through the API stay, unless the file now declares the same id.
+    /// </summary>
+    void ReplaceSources(IReadOnlyList<StoredSource> fileSources);
+
+    void SaveSource(StoredSource source);
+
+    bool DeleteSource(string id);
 
     bool HasAdminTokens();
 

@@ -31,22 +31,59 @@ public sealed class Source
     internal Counter.Child Duplicates { get; }
 }
 
-/// <summary>The sources in force, frozen at start-up: lookups by write key and by id without locks.</summary>
+/// <summary>
+/// The sources in force: lookups by write key and by id without locks. The Admin API swaps in a
+/// new set when it changes one; a rotated write key keeps working until its grace period ends.
+/// </summary>
 public sealed class SourceRegistry
 {
-    private readonly FrozenDictionary<string, Source> _byWriteKey;
-    private readonly FrozenDictionary<string, Source> _byId;
+    private readonly SluiceMetrics _metrics;
+    private readonly TimeProvider _time;
+    private volatile Snapshot _snapshot;
 
-    internal SourceRegistry(IEnumerable<StoredSource> sources, SluiceMetrics metrics)
+    internal SourceRegistry(IEnumerable<StoredSource> sources, SluiceMetrics metrics, TimeProvider? time = null)
     {
-        var all = sources.Select(s => new Source(s, metrics)).ToList();
-        _byWriteKey = all.ToFrozenDictionary(s => s.WriteKey, StringComparer.Ordinal);
-        _byId = all.ToFrozenDictionary(s => s.Id, StringComparer.Ordinal);
+        (_metrics, _time) = (metrics, time ?? TimeProvider.System);
+        _snapshot = Build(sources);
     }
 
-    public IEnumerable<Source> All => _byId.Values;
+    public IEnumerable<Source> All => _snapshot.ById.Values;
 
-    public Source? FindByWriteKey(string writeKey) => _byWriteKey.GetValueOrDefault(writeKey);
+    public Source? FindByWriteKey(string writeKey)
+    {
+        var snapshot = _snapshot;
+        if (snapshot.ByWriteKey.TryGetValue(writeKey, out var source))
+        {
+            return source;
+        }
 
-    public Source? FindById(string id) => _byId.GetValueOrDefault(id);
+        return snapshot.ByPreviousKey.TryGetValue(writeKey, out var previous) && previous.Until > _time.GetUtcNow().ToUnixTimeMilliseconds() ? previous.Source : null;
+    }
+
+    public Source? FindById(string id) => _snapshot.ById.GetValueOrDefault(id);
+
+    /// <summary>The stored form of a source (its management and rotation state) for the Admin API.</summary>
+    internal StoredSource? Stored(string id) => _snapshot.Stored.GetValueOrDefault(id);
+
+    internal IEnumerable<StoredSource> AllStored => _snapshot.Stored.Values;
+
+    internal void Replace(IEnumerable<StoredSource> sources) => _snapshot = Build(sources);
+
+    private Snapshot Build(IEnumerable<StoredSource> sources)
+    {
+        var stored = sources.ToList();
+        var all = stored.Select(s => new Source(s, _metrics)).ToList();
+        var byId = all.ToFrozenDictionary(s => s.Id, StringComparer.Ordinal);
+        return new Snapshot(
+            byId,
+            all.ToFrozenDictionary(s => s.WriteKey, StringComparer.Ordinal),
+            stored.Where(s => s.PreviousWriteKey is not null).ToFrozenDictionary(s => s.PreviousWriteKey!, s => (byId[s.Id], s.PreviousValidUntil ?? 0), StringComparer.Ordinal),
+            stored.ToFrozenDictionary(s => s.Id, StringComparer.Ordinal));
+    }
+
+    private sealed record Snapshot(
+        FrozenDictionary<string, Source> ById,
+        FrozenDictionary<string, Source> ByWriteKey,
+        FrozenDictionary<string, (Source Source, long Until)> ByPreviousKey,
+        FrozenDictionary<string, StoredSource> Stored);
 }

@@ -36,10 +36,12 @@ internal static class WorkspaceBootstrap
             }
 
             store.ReplaceSources(sources);
+            // Sources made through the Admin API live on next to the file's, unless the file now declares the id.
+            sources.AddRange(stored.Values.Where(s => s.ManagedBy == SourceManagement.Api && !sources.Any(f => f.Id == s.Id)));
         }
         else if (stored.Count == 0)
         {
-            var source = new StoredSource(DefaultSourceId, "Default", NewWriteKey());
+            var source = new StoredSource(DefaultSourceId, "Default", NewWriteKey()) { ManagedBy = SourceManagement.Api };
             generated.Add(source);
             sources = [source];
             store.ReplaceSources(sources);
@@ -66,5 +68,5 @@ internal static class WorkspaceBootstrap
         return new Result(sources, generated, newOwnerToken);
     }
 
-    private static string NewWriteKey() => "wk_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+    public static string NewWriteKey() => "wk_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
 }

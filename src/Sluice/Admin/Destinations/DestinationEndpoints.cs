@@ -3,6 +3,7 @@ using Sluice.Actions.Kit;
 using Sluice.Delivery;
 using Sluice.Destinations;
 using Sluice.Routing;
+using Sluice.Storage;
 using Sluice.Workspace;
 
 namespace Sluice.Admin.Destinations;
@@ -25,16 +26,54 @@ internal static class DestinationEndpoints
             destinations.IsManagedByFile(id) ? ManagedByFileError(id)
             : destinations.Delete(id) ? Results.NoContent()
             : AdminResults.Error(StatusCodes.Status404NotFound, "not_found", $"no destination has the id '{id}'"));
-        read.MapGet("/sources", (HttpContext http, SourceRegistry sources, DeclaredWorkspace declared) => Results.Json(new
+        read.MapGet("/sources", (HttpContext http, SourceRegistry sources) => Results.Json(new
         {
-            sources = sources.All.OrderBy(s => s.Id, StringComparer.Ordinal).Select(s => new
-            {
-                id = s.Id,
-                name = s.Name,
-                writeKey = IsReadOnly(http) ? Mask : s.WriteKey,
-                managedBy = declared.File?.Sources.Any(d => d.Id == s.Id) == true ? ManagedByFile : null,
-            }),
+            sources = sources.AllStored.OrderBy(s => s.Id, StringComparer.Ordinal).Select(s => DescribeSource(s, IsReadOnly(http))),
         }));
+        read.MapGet("/sources/{id}", (string id, HttpContext http, SourceRegistry sources) => sources.Stored(id) is { } source
+            ? Results.Json(DescribeSource(source, IsReadOnly(http)))
+            : AdminResults.Error(StatusCodes.Status404NotFound, "not_found", $"no source has the id '{id}'"));
+        write.MapPost("/sources", async (HttpContext http, ApiSources sources) =>
+        {
+            var body = await ReadObjectAsync(http);
+            var (source, problem) = sources.Create((string?)body?["id"], (string?)body?["name"]);
+            return source is null ? Invalid([problem!]) : Results.Json(DescribeSource(source, hideKey: false), statusCode: StatusCodes.Status201Created);
+        });
+        write.MapPatch("/sources/{id}", async (string id, HttpContext http, SourceRegistry registry, ApiSources sources) =>
+        {
+            if (SourceRefusal(id, registry) is { } refusal)
+            {
+                return refusal;
+            }
+
+            var name = (string?)(await ReadObjectAsync(http))?["name"];
+            return string.IsNullOrWhiteSpace(name)
+                ? Invalid([new DestinationProblem("name", "a name is required")])
+                : Results.Json(DescribeSource(sources.Rename(id, name)!, hideKey: false));
+        });
+        write.MapPost("/sources/{id}/rotate-write-key", async (string id, HttpContext http, SourceRegistry registry, ApiSources sources) =>
+        {
+            if (SourceRefusal(id, registry) is { } refusal)
+            {
+                return refusal;
+            }
+
+            var hours = (double?)(await ReadObjectAsync(http))?["graceHours"] ?? 24;
+            return hours is < 0 or > 24 * 30
+                ? Invalid([new DestinationProblem("graceHours", "the old key may stay valid for 0 to 720 hours")])
+                : Results.Json(DescribeSource(sources.Rotate(id, TimeSpan.FromHours(hours))!, hideKey: false));
+        });
+        write.MapDelete("/sources/{id}", (string id, SourceRegistry registry, ApiSources sources) =>
+        {
+            if (SourceRefusal(id, registry) is { } refusal)
+            {
+                return refusal;
+            }
+
+            var (deleted, usedBy) = sources.Delete(id);
+            return deleted ? Results.NoContent()
+                : AdminResults.Error(StatusCodes.Status409Conflict, "source_in_use", $"destinations read from source '{id}': {string.Join(", ", usedBy)}; disconnect them first");
+        });
         read.MapGet("/destinations", (ApiDestinations destinations, RoutingTable table) =>
             Results.Json(new { destinations = destinations.All().Select(d => Describe(d.Instance, table, d.ManagedBy)) }));
         read.MapGet("/destinations/{id}", (string id, ApiDestinations destinations, RoutingTable table) =>
@@ -105,6 +144,22 @@ internal static class DestinationEndpoints
     internal static IResult Invalid(IReadOnlyList<DestinationProblem> problems) => Results.Json(
         new { error = new { code = "invalid_destination", message = string.Join("; ", problems.Select(p => p.Field.Length == 0 ? p.Message : $"{p.Field}: {p.Message}")), problems = problems.Select(p => new { field = p.Field, message = p.Message }) } },
         statusCode: StatusCodes.Status400BadRequest);
+
+    private static IResult? SourceRefusal(string id, SourceRegistry registry) => registry.Stored(id) switch
+    {
+        null => AdminResults.Error(StatusCodes.Status404NotFound, "not_found", $"no source has the id '{id}'"),
+        { ManagedBy: SourceManagement.WorkspaceFile } => AdminResults.Error(StatusCodes.Status409Conflict, "managed_by_file", $"source '{id}' is declared in the workspace file; change it there (the file is applied at start-up)"),
+        _ => null,
+    };
+
+    private static object DescribeSource(StoredSource source, bool hideKey) => new
+    {
+        id = source.Id,
+        name = source.Name,
+        writeKey = hideKey ? Mask : source.WriteKey,
+        previousWriteKeyValidUntil = source.PreviousValidUntil is { } until ? Spec.IsoTimestamp.Format(until) : null,
+        managedBy = source.ManagedBy,
+    };
 
     public static bool IsReadOnly(HttpContext http) => http.Items[AdminEndpoints.RoleKey] as string == Roles.ReadOnly;
 

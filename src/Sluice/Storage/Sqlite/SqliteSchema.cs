@@ -90,6 +90,11 @@ internal static class SqliteSchema
             updated_at INTEGER NOT NULL
         );
         """,
+        """
+        ALTER TABLE sources ADD COLUMN managed_by TEXT NOT NULL DEFAULT 'workspace-file';
+        ALTER TABLE sources ADD COLUMN previous_write_key TEXT;
+        ALTER TABLE sources ADD COLUMN previous_valid_until INTEGER;
+        """,
     ];
 
     public static void Migrate(SqliteConnection connection)

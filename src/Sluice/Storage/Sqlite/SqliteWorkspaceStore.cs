@@ -8,43 +8,74 @@ internal sealed class SqliteWorkspaceStore(SqliteDatabase database) : IWorkspace
     {
         using var connection = database.Open();
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT id, name, write_key FROM sources ORDER BY id";
+        command.CommandText = "SELECT id, name, write_key, managed_by, previous_write_key, previous_valid_until FROM sources ORDER BY id";
         using var reader = command.ExecuteReader();
         var sources = new List<StoredSource>();
         while (reader.Read())
         {
-            sources.Add(new StoredSource(reader.GetString(0), reader.GetString(1), reader.GetString(2)));
+            sources.Add(new StoredSource(reader.GetString(0), reader.GetString(1), reader.GetString(2))
+            {
+                ManagedBy = reader.GetString(3),
+                PreviousWriteKey = reader.IsDBNull(4) ? null : reader.GetString(4),
+                PreviousValidUntil = reader.IsDBNull(5) ? null : reader.GetInt64(5),
+            });
         }
 
         return sources;
     }
 
-    public void ReplaceSources(IReadOnlyList<StoredSource> sources)
+    public void ReplaceSources(IReadOnlyList<StoredSource> fileSources)
     {
         using var connection = database.Open();
         using var transaction = connection.BeginTransaction();
         using (var delete = connection.CreateCommand())
         {
             delete.Transaction = transaction;
-            delete.CommandText = "DELETE FROM sources";
+            delete.CommandText = "DELETE FROM sources WHERE managed_by <> 'api'";
             delete.ExecuteNonQuery();
         }
 
-        using var insert = connection.CreateCommand();
-        insert.Transaction = transaction;
-        insert.CommandText = "INSERT INTO sources (id, name, write_key) VALUES ($id, $name, $key)";
-        var id = insert.Parameters.Add("$id", SqliteType.Text);
-        var name = insert.Parameters.Add("$name", SqliteType.Text);
-        var key = insert.Parameters.Add("$key", SqliteType.Text);
-        foreach (var source in sources)
+        foreach (var source in fileSources)
         {
-            id.Value = source.Id;
-            name.Value = source.Name;
-            key.Value = source.WriteKey;
-            insert.ExecuteNonQuery();
+            Upsert(connection, transaction, source);
         }
 
         transaction.Commit();
+    }
+
+    public void SaveSource(StoredSource source)
+    {
+        using var connection = database.Open();
+        using var transaction = connection.BeginTransaction();
+        Upsert(connection, transaction, source);
+        transaction.Commit();
+    }
+
+    public bool DeleteSource(string id)
+    {
+        using var connection = database.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "DELETE FROM sources WHERE id = $id";
+        command.Parameters.AddWithValue("$id", id);
+        return command.ExecuteNonQuery() > 0;
+    }
+
+    private static void Upsert(SqliteConnection connection, SqliteTransaction transaction, StoredSource source)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = """
+            INSERT INTO sources (id, name, write_key, managed_by, previous_write_key, previous_valid_until) VALUES ($id, $name, $key, $managed, $previous, $until)
+            ON CONFLICT (id) DO UPDATE SET name = excluded.name, write_key = excluded.write_key, managed_by = excluded.managed_by,
+                previous_write_key = excluded.previous_write_key, previous_valid_until = excluded.previous_valid_until
+            """;
+        command.Parameters.AddWithValue("$id", source.Id);
+        command.Parameters.AddWithValue("$name", source.Name);
+        command.Parameters.AddWithValue("$key", source.WriteKey);
+        command.Parameters.AddWithValue("$managed", source.ManagedBy);
+        command.Parameters.AddWithValue("$previous", (object?)source.PreviousWriteKey ?? DBNull.Value);
+        command.Parameters.AddWithValue("$until", (object?)source.PreviousValidUntil ?? DBNull.Value);
+        command.ExecuteNonQuery();
     }
 
     public bool HasAdminTokens()
