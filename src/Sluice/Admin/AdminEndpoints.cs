@@ -24,6 +24,7 @@ internal static class AdminEndpoints
         read.MapGet("/sources/{id}/events", ListEvents);
         read.MapGet("/destinations/{id}/deliveries", ListDeliveries);
         read.MapGet("/destinations/{id}/stats", DeliveryStats);
+        read.MapGet("/destinations/{id}/stats/timeline", DeliveryTimeline);
         write.MapPost("/destinations/{id}/replay", Replay);
         read.MapGet("/destinations/{id}/authentication", AuthenticationStatus);
         Tokens.TokenEndpoints.Map(api.MapGroup("/tokens").WithMetadata(new RequiresPermission(Permission.ManageTokens)));
@@ -31,6 +32,7 @@ internal static class AdminEndpoints
         Destinations.DestinationEndpoints.Map(read, write);
         Destinations.MappingAndFilterEndpoints.Map(read, write);
         Mappings.MappingTestEndpoint.Map(write);
+        Debugger.LiveEventsEndpoint.Map(read);
         return endpoints;
     }
 
@@ -116,6 +118,43 @@ internal static class AdminEndpoints
         return store.ReadAuthenticationCheck(id) is { } check && (check.Fingerprint is null || check.Fingerprint == Delivery.AuthenticationChecker.Fingerprint(destination))
             ? Results.Json(new { supported = true, @checked = true, valid = check.Valid, message = check.Message, checkedAt = IsoTimestamp.Format(check.CheckedAt) })
             : Results.Json(new { supported = true, @checked = false });
+    }
+
+    /// <summary>
+    /// Deliveries by status per hour (or <c>bucketMinutes</c>) over the last <c>hours</c> (default 24),
+    /// each counted in the bucket of its last change: the delivery overview's chart.
+    /// </summary>
+    private static IResult DeliveryTimeline(HttpContext http, string id, RoutingTable table, IDeliveryStore deliveries, TimeProvider time)
+    {
+        if (table.Find(id) is null)
+        {
+            return AdminResults.Error(StatusCodes.Status404NotFound, "not_found", $"no destination has the id '{id}'");
+        }
+
+        var hours = int.TryParse(http.Request.Query["hours"], out var h) ? h : 24;
+        var minutes = int.TryParse(http.Request.Query["bucketMinutes"], out var m) ? m : 60;
+        if (hours is < 1 or > 24 * 30 || minutes is < 1 or > 24 * 60 || hours * 60 / minutes > 2_000)
+        {
+            return AdminResults.Error(StatusCodes.Status400BadRequest, "invalid_range", "hours must be 1–720 and bucketMinutes 1–1440, with at most 2,000 buckets");
+        }
+
+        var bucket = minutes * 60_000L;
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        var first = ((now - (hours * 3_600_000L)) / bucket + 1) * bucket;
+        var counts = deliveries.Timeline(id, first, bucket).ToLookup(r => r.BucketStart);
+        var buckets = new List<Dictionary<string, object>>();
+        for (var start = first; start <= now; start += bucket)
+        {
+            var row = new Dictionary<string, object> { ["start"] = IsoTimestamp.Format(start) };
+            foreach (var status in Enum.GetValues<DeliveryStatus>())
+            {
+                row[SqliteDeliveryStore.Name(status)] = counts[start].Where(c => c.Status == status).Sum(c => c.Count);
+            }
+
+            buckets.Add(row);
+        }
+
+        return Results.Json(new { bucketMinutes = minutes, buckets });
     }
 
     private static IResult DeliveryStats(string id, RoutingTable table, IDeliveryStore deliveries)

@@ -75,6 +75,7 @@ public static class SluiceServer
             .PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(options.DataDirectory, "keys")));
         services.AddSingleton<ApiDestinations>();
         services.AddSingleton<ApiSources>();
+        services.AddSingleton<Debugger.LiveEvents>();
         services.AddSingleton(options.Delivery);
         services.AddSingleton<IDeliveryStore>(new SqliteDeliveryStore(database));
         services.AddSingleton<RoutingDecisions>();
@@ -99,6 +100,7 @@ public static class SluiceServer
         var router = app.Services.GetRequiredService<Router>();
         var dispatcher = app.Services.GetRequiredService<Dispatcher>();
         app.Services.GetRequiredService<IngestWriter>().Committed = router.Notify;
+        app.Services.GetRequiredService<IngestWriter>().Live = app.Services.GetRequiredService<Debugger.LiveEvents>();
         router.Signals.DeliveriesCreated = dispatcher.Notify;
         // Stopping the writer first commits what is queued, so that in-flight requests still get their answer.
         lifetime.ApplicationStopped.Register(() => app.Services.GetRequiredService<IngestWriter>().Dispose());

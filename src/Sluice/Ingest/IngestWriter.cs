@@ -42,6 +42,9 @@ internal sealed partial class IngestWriter : IDisposable
     /// <summary>Called on the writer's thread after each commit that stored something (wakes the router).</summary>
     public Action? Committed { get; set; }
 
+    /// <summary>The live debugger's feed, given every committed batch.</summary>
+    public Debugger.LiveEvents? Live { get; set; }
+
     /// <summary>True when a request of this size would push the queue past its bound: answer 503 without reading more.</summary>
     public bool IsSaturated => Interlocked.Read(ref _queuedBytes) >= _options.MaxQueuedBytes;
 
@@ -145,6 +148,7 @@ internal sealed partial class IngestWriter : IDisposable
 
         _metrics.CommitSeconds.Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
         Committed?.Invoke();
+        Live?.Publish(batches);
         _metrics.CommitGroupEvents.Observe(events);
         foreach (var waiting in group)
         {

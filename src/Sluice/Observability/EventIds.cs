@@ -8,6 +8,7 @@ internal static class EventIds
     public const int WorkspaceWarning = 1002;
     public const int ApiDestinationShadowed = 1003;
     public const int ApiDestinationInvalid = 1004;
+    public const int ApiDestinationUndecryptable = 1005;
     public const int CommitFailed = 2000;
     public const int PruneFailed = 2001;
     public const int IngestQueueFull = 2002;

@@ -99,6 +99,9 @@ public interface IDeliveryStore
 
     IReadOnlyDictionary<DeliveryStatus, long> Stats(string destinationId);
 
+    /// <summary>Deliveries by status and by time bucket of their last change, since <paramref name="since"/> (Unix ms).</summary>
+    IReadOnlyList<(long BucketStart, DeliveryStatus Status, long Count)> Timeline(string destinationId, long since, long bucketMilliseconds);
+
     /// <summary>Deletes final records (delivered, skipped, filtered; failed ones stay for replay) last changed before <paramref name="olderThan"/>, at most <paramref name="max"/>; returns how many.</summary>
     int PruneFinished(long olderThan, int max);
 

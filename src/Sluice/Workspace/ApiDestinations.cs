@@ -34,7 +34,16 @@ internal sealed partial class ApiDestinations
         foreach (var stored in store.ListApiDestinations())
         {
             var definition = JsonNode.Parse(stored.Definition)!.AsObject();
-            definition["settings"] = JsonNode.Parse(_protector.Unprotect(stored.ProtectedSettings));
+            try
+            {
+                definition["settings"] = JsonNode.Parse(_protector.Unprotect(stored.ProtectedSettings));
+            }
+            catch (System.Security.Cryptography.CryptographicException exception)
+            {
+                // The keys in the data folder are gone or changed: the destination stays stored, not routed, until they are back.
+                LogUndecryptable(logger, exception, stored.Id);
+                continue;
+            }
             if (IsManagedByFile(stored.Id))
             {
                 LogShadowed(logger, stored.Id);
@@ -217,6 +226,9 @@ internal sealed partial class ApiDestinations
 
     [LoggerMessage(EventId = EventIds.ApiDestinationInvalid, Level = LogLevel.Warning, Message = "Destination {DestinationId}, made through the Admin API, is no longer valid and is not routed: {Problems}")]
     private static partial void LogInvalid(ILogger logger, string destinationId, string problems);
+
+    [LoggerMessage(EventId = EventIds.ApiDestinationUndecryptable, Level = LogLevel.Error, Message = "The settings of destination {DestinationId}, made through the Admin API, cannot be decrypted (are the keys in the data folder's keys/ directory the ones they were saved with?); it is not routed")]
+    private static partial void LogUndecryptable(ILogger logger, Exception exception, string destinationId);
 
     private sealed record Entry(JsonObject Definition, DestinationInstance Instance, long CreatedAt, long UpdatedAt);
 }

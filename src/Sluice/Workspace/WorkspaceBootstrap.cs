@@ -48,7 +48,12 @@ internal static class WorkspaceBootstrap
         }
         else
         {
-            sources = [.. stored.Values];
+            // Without a file, nothing but the API manages sources (a source kept from an earlier file included).
+            sources = [.. stored.Values.Select(s => s with { ManagedBy = SourceManagement.Api })];
+            foreach (var source in sources.Where(s => stored[s.Id].ManagedBy != SourceManagement.Api))
+            {
+                store.SaveSource(source);
+            }
         }
 
         string? newOwnerToken = null;

@@ -79,7 +79,7 @@ public sealed class ApiDestinationsTests : IAsyncLifetime
         Assert.Equal("mappings[0].trigger", (string?)badTrigger["error"]!["problems"]![0]!["field"]);
         Assert.StartsWith("invalid FQL: position", (string?)badTrigger["error"]!["problems"]![0]!["message"], StringComparison.Ordinal);
         Assert.Equal(("settings", "Fullstory Cloud Mode (Actions) needs the setting 'apiKey' (API Key)"), ((string?)noKey["error"]!["problems"]![0]!["field"], (string?)noKey["error"]!["problems"]![0]!["message"]));
-        Assert.Equal(HttpStatusCode.BadRequest, taken.StatusCode);
+        Assert.Equal(HttpStatusCode.Conflict, taken.StatusCode);
         Assert.Equal("sources[0]", (string?)unknownSource["error"]!["problems"]![0]!["field"]);
         Assert.Equal(HttpStatusCode.NotFound, (await _sluice.Admin.GetAsync("/api/v1/destinations/hook")).StatusCode);
     }

@@ -94,9 +94,12 @@ public sealed class TokenRolesTests : IAsyncLifetime
         var last = await _sluice.Admin.DeleteAsync($"/api/v1/tokens/{Assert.Single(owners)}");
         var badRole = await _sluice.Admin.PostAsJsonAsync("/api/v1/tokens", new { name = "x", role = "admin" });
         var noName = await _sluice.Admin.PostAsJsonAsync("/api/v1/tokens", new { role = "read-only" });
+        // A script's curl -d sends no JSON content type; the body is read as JSON anyway.
+        var plain = await _sluice.Admin.PostAsync("/api/v1/tokens", new StringContent("""{"name":"from curl","role":"read-only"}"""));
 
         Assert.Equal(HttpStatusCode.Conflict, last.StatusCode);
         Assert.Equal("invalid_role", (string?)JsonNode.Parse(await badRole.Content.ReadAsStringAsync())!["error"]!["code"]);
         Assert.Equal("invalid_name", (string?)JsonNode.Parse(await noName.Content.ReadAsStringAsync())!["error"]!["code"]);
+        Assert.Equal(HttpStatusCode.Created, plain.StatusCode);
     }
 }

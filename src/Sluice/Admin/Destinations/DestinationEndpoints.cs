@@ -36,8 +36,8 @@ internal static class DestinationEndpoints
         write.MapPost("/sources", async (HttpContext http, ApiSources sources) =>
         {
             var body = await ReadObjectAsync(http);
-            var (source, problem) = sources.Create((string?)body?["id"], (string?)body?["name"]);
-            return source is null ? Invalid([problem!]) : Results.Json(DescribeSource(source, hideKey: false), statusCode: StatusCodes.Status201Created);
+            var (source, problem) = sources.Create(Text(body?["id"]), Text(body?["name"]));
+            return source is null ? Invalid([problem!], "invalid_source") : Results.Json(DescribeSource(source, hideKey: false), statusCode: StatusCodes.Status201Created);
         });
         write.MapPatch("/sources/{id}", async (string id, HttpContext http, SourceRegistry registry, ApiSources sources) =>
         {
@@ -46,9 +46,9 @@ internal static class DestinationEndpoints
                 return refusal;
             }
 
-            var name = (string?)(await ReadObjectAsync(http))?["name"];
+            var name = Text((await ReadObjectAsync(http))?["name"]);
             return string.IsNullOrWhiteSpace(name)
-                ? Invalid([new DestinationProblem("name", "a name is required")])
+                ? Invalid([new DestinationProblem("name", "a name is required")], "invalid_source")
                 : Results.Json(DescribeSource(sources.Rename(id, name)!, hideKey: false));
         });
         write.MapPost("/sources/{id}/rotate-write-key", async (string id, HttpContext http, SourceRegistry registry, ApiSources sources) =>
@@ -58,9 +58,10 @@ internal static class DestinationEndpoints
                 return refusal;
             }
 
-            var hours = (double?)(await ReadObjectAsync(http))?["graceHours"] ?? 24;
+            var grace = (await ReadObjectAsync(http))?["graceHours"];
+            var hours = grace is null ? 24 : grace is JsonValue v && v.TryGetValue<double>(out var h) ? h : -1;
             return hours is < 0 or > 24 * 30
-                ? Invalid([new DestinationProblem("graceHours", "the old key may stay valid for 0 to 720 hours")])
+                ? Invalid([new DestinationProblem("graceHours", "the old key may stay valid for 0 to 720 hours (a number)")], "invalid_source")
                 : Results.Json(DescribeSource(sources.Rotate(id, TimeSpan.FromHours(hours))!, hideKey: false));
         });
         write.MapDelete("/sources/{id}", (string id, SourceRegistry registry, ApiSources sources) =>
@@ -92,6 +93,11 @@ internal static class DestinationEndpoints
             return Invalid([new DestinationProblem("", "the body must be a JSON object: {id, type, sources, settings, presets, mappings, filters, …}")]);
         }
 
+        if (Text(body["id"]) is { } id && destinations.IsManagedByFile(id))
+        {
+            return ManagedByFileError(id);
+        }
+
         var (instance, problems) = destinations.Create(body);
         return instance is null ? Invalid(problems) : Results.Json(await SavedAsync(instance, table, checker, http.RequestAborted), statusCode: StatusCodes.Status201Created);
     }
@@ -121,7 +127,8 @@ internal static class DestinationEndpoints
     private static async Task<JsonObject> SavedAsync(DestinationInstance instance, RoutingTable table, AuthenticationChecker checker, CancellationToken cancellation)
     {
         var result = Describe(instance, table, "api");
-        if (table.Find(instance.Id) is { } routed && await checker.CheckAsync(routed, force: false, cancellation) is { } check)
+        // A disabled destination is not asked about (as at start-up); enabling it later checks it.
+        if (instance.Enabled && table.Find(instance.Id) is { } routed && await checker.CheckAsync(routed, force: false, cancellation) is { } check)
         {
             result["authentication"] = new JsonObject { ["valid"] = check.Valid, ["message"] = check.Message };
         }
@@ -141,8 +148,10 @@ internal static class DestinationEndpoints
         }
     }
 
-    internal static IResult Invalid(IReadOnlyList<DestinationProblem> problems) => Results.Json(
-        new { error = new { code = "invalid_destination", message = string.Join("; ", problems.Select(p => p.Field.Length == 0 ? p.Message : $"{p.Field}: {p.Message}")), problems = problems.Select(p => new { field = p.Field, message = p.Message }) } },
+    private static string? Text(JsonNode? node) => node is JsonValue value && value.TryGetValue<string>(out var text) ? text : null;
+
+    internal static IResult Invalid(IReadOnlyList<DestinationProblem> problems, string code = "invalid_destination") => Results.Json(
+        new { error = new { code, message = string.Join("; ", problems.Select(p => p.Field.Length == 0 ? p.Message : $"{p.Field}: {p.Message}")), problems = problems.Select(p => new { field = p.Field, message = p.Message }) } },
         statusCode: StatusCodes.Status400BadRequest);
 
     private static IResult? SourceRefusal(string id, SourceRegistry registry) => registry.Stored(id) switch

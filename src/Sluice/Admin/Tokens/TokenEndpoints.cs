@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Sluice.Spec;
 using Sluice.Storage;
 
@@ -28,7 +29,9 @@ internal static class TokenEndpoints
         CreateToken? body;
         try
         {
-            body = await http.Request.ReadFromJsonAsync<CreateToken>(http.RequestAborted);
+            // Whatever the Content-Type says: a script's curl -d is JSON too.
+            var node = await JsonNode.ParseAsync(http.Request.Body, cancellationToken: http.RequestAborted);
+            body = new CreateToken(Text(node?["name"]), Text(node?["role"]));
         }
         catch (JsonException exception)
         {
@@ -66,6 +69,8 @@ internal static class TokenEndpoints
         tokens.Revoke(id);
         return Results.NoContent();
     }
+
+    private static string? Text(JsonNode? node) => node is JsonValue value && value.TryGetValue<string>(out var text) ? text : null;
 
     private static object Describe(StoredAdminToken token) => new
     {

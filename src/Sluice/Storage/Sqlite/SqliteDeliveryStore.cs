@@ -265,6 +265,28 @@ internal sealed class SqliteDeliveryStore : IDeliveryStore
         return stats;
     }
 
+    public IReadOnlyList<(long BucketStart, DeliveryStatus Status, long Count)> Timeline(string destinationId, long since, long bucketMilliseconds)
+    {
+        using var connection = database.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT (updated_at / $bucket) * $bucket AS bucket, status, COUNT(*) FROM deliveries
+            WHERE destination_id = $destination AND updated_at >= $since
+            GROUP BY bucket, status ORDER BY bucket
+            """;
+        command.Parameters.AddWithValue("$destination", destinationId);
+        command.Parameters.AddWithValue("$since", since);
+        command.Parameters.AddWithValue("$bucket", bucketMilliseconds);
+        using var reader = command.ExecuteReader();
+        var rows = new List<(long, DeliveryStatus, long)>();
+        while (reader.Read())
+        {
+            rows.Add((reader.GetInt64(0), Parse(reader.GetString(1)), reader.GetInt64(2)));
+        }
+
+        return rows;
+    }
+
     public int PruneFinished(long olderThan, int max)
     {
         using var connection = database.Open();
