@@ -21,6 +21,7 @@ internal static class AdminEndpoints
         var api = endpoints.MapGroup("/api/v1").AddEndpointFilter(RequireToken);
         var read = api.MapGroup("").WithMetadata(new RequiresPermission(Permission.Read));
         var write = api.MapGroup("").WithMetadata(new RequiresPermission(Permission.Write));
+        read.MapGet("/me", (HttpContext http) => Results.Json(new { role = http.Items[RoleKey] as string }));
         read.MapGet("/sources/{id}/events", ListEvents);
         read.MapGet("/destinations/{id}/deliveries", ListDeliveries);
         read.MapGet("/destinations/{id}/stats", DeliveryStats);

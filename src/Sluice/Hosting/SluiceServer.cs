@@ -9,6 +9,7 @@ using Sluice.Observability;
 using Sluice.Storage;
 using Sluice.Storage.Sqlite;
 using Sluice.Tracking;
+using Sluice.WebApp;
 using Sluice.Workspace;
 
 namespace Sluice.Hosting;
@@ -110,6 +111,7 @@ public static class SluiceServer
         app.MapTrackingApi();
         app.MapAdminApi();
         app.MapAdminApiDocument();
+        app.MapWebApp();
         return app;
     }
 }

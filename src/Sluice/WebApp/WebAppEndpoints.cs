@@ -1,0 +1,60 @@
+using System.Collections.Frozen;
+using System.Reflection;
+
+namespace Sluice.WebApp;
+
+/// <summary>
+/// The web app, served by the same process at <c>/</c> from files built into the executable: it
+/// works offline (no CDN) and needs no web root on disk. It signs in with an Admin API token and
+/// does everything through the Admin API.
+/// </summary>
+internal static class WebAppEndpoints
+{
+    private const string ResourcePrefix = "webapp/";
+
+    private static readonly FrozenDictionary<string, string> ContentTypes = new Dictionary<string, string>
+    {
+        [".html"] = "text/html; charset=utf-8",
+        [".js"] = "text/javascript; charset=utf-8",
+        [".css"] = "text/css; charset=utf-8",
+        [".svg"] = "image/svg+xml",
+    }.ToFrozenDictionary();
+
+    private static readonly FrozenDictionary<string, byte[]> Files = Load();
+
+    public static IEndpointRouteBuilder MapWebApp(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapGet("/", (HttpContext http) => Serve(http, "index.html")).ExcludeFromDescription();
+        endpoints.MapGet("/app/{*path}", (HttpContext http, string path) => Serve(http, path)).ExcludeFromDescription();
+        return endpoints;
+    }
+
+    private static IResult Serve(HttpContext http, string path)
+    {
+        if (!Files.TryGetValue(path, out var content))
+        {
+            return Results.NotFound();
+        }
+
+        // Everything the page loads comes from here; nothing inline, nothing from elsewhere.
+        http.Response.Headers.ContentSecurityPolicy = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'";
+        http.Response.Headers.CacheControl = "no-cache";
+        http.Response.Headers.XContentTypeOptions = "nosniff";
+        return Results.Bytes(content, ContentTypes.GetValueOrDefault(Path.GetExtension(path), "application/octet-stream"));
+    }
+
+    private static FrozenDictionary<string, byte[]> Load()
+    {
+        var assembly = Assembly.GetExecutingAssembly();
+        var files = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        foreach (var name in assembly.GetManifestResourceNames().Where(n => n.StartsWith(ResourcePrefix, StringComparison.Ordinal)))
+        {
+            using var stream = assembly.GetManifestResourceStream(name)!;
+            using var copy = new MemoryStream();
+            stream.CopyTo(copy);
+            files[name[ResourcePrefix.Length..].Replace('\\', '/')] = copy.ToArray();
+        }
+
+        return files.ToFrozenDictionary(StringComparer.Ordinal);
+    }
+}
