@@ -28,7 +28,7 @@ class ApiError extends Error {
   }
 }
 
-async function api(path, { method = 'GET', body } = {}) {
+async function api(path, { method = 'GET', body, signOutOnRefusal = true } = {}) {
   const response = await fetch(`/api/v1${path}`, {
     method,
     headers: { Authorization: `Bearer ${sessionStorage.getItem(tokenKey)}`, ...(body ? { 'Content-Type': 'application/json' } : {}) },
@@ -36,14 +36,14 @@ async function api(path, { method = 'GET', body } = {}) {
   });
   const text = await response.text();
   const json = text ? JSON.parse(text) : null;
-  if (response.status === 401) { signOut(); throw new ApiError(401, json); }
+  if (response.status === 401 && signOutOnRefusal) { signOut(); throw new ApiError(401, json); }
   if (!response.ok) throw new ApiError(response.status, json);
   return json;
 }
 
 function show(title, ...content) {
   document.title = `${title} · Sluice`;
-  main.replaceChildren(h('h1', { text: title }), ...content);
+  main.replaceChildren(h('h1', { text: title }), ...content.flat().filter((c) => c !== null && c !== undefined && c !== false));
   main.focus();
 }
 
@@ -65,9 +65,9 @@ function signInPage() {
       event.preventDefault();
       sessionStorage.setItem(tokenKey, input.value.trim());
       try {
-        role = (await api('/me')).role;
+        role = (await api('/me', { signOutOnRefusal: false })).role;
         location.hash = '#/destinations';
-        route();
+        if (location.hash === '#/destinations') route();
       } catch (failure) {
         sessionStorage.removeItem(tokenKey);
         error.textContent = failure.status === 401 ? 'This token is not valid.' : failure.message;
@@ -204,12 +204,12 @@ async function destinationPage(id) {
     h('h2', { text: 'Recent failures' }),
     failures.deliveries.length === 0 ? h('p', { class: 'muted', text: 'None.' }) : h('table', {}, h('tr', {}, h('th', { text: 'Message' }), h('th', { text: 'Mapping' }), h('th', { text: 'Why' }), h('th', { text: 'The service answered' })),
       failures.deliveries.map((f) => h('tr', {}, h('td', {}, h('code', { text: f.messageId })), h('td', { text: f.mapping ?? '' }), h('td', { text: f.reason ?? '' }), h('td', {}, f.response ? h('code', { text: f.response }) : '')))),
-    h('div', { class: 'row' }, replay), replayState,
+    h('div', { class: 'row actions' }, replay), replayState,
     h('h2', { text: 'Mappings' }),
     h('table', {}, h('tr', {}, h('th', { text: 'Mapping' }), h('th', { text: 'Trigger' }), h('th', { text: 'Action' }), h('th', { text: 'State' })),
       d.mappings.map((m) => h('tr', {}, h('td', { text: m.name }), h('td', {}, h('code', { text: m.trigger })), h('td', { text: m.action }), h('td', { text: `${m.enabled ? 'enabled' : 'disabled'}${m.preset ? ' · preset' : ''}` })))),
     h('h2', { text: 'Settings' }),
-    h('table', {}, Object.entries(d.settings).map(([key, value]) => h('tr', {}, h('th', { text: key }), h('td', {}, h('code', { text: typeof value === 'string' ? value : JSON.stringify(value) }))))));
+    Object.keys(d.settings).length === 0 ? h('p', { class: 'muted', text: 'None.' }) : h('table', {}, Object.entries(d.settings).map(([key, value]) => h('tr', {}, h('th', { text: key }), h('td', {}, h('code', { text: typeof value === 'string' ? value : JSON.stringify(value) }))))));
 }
 
 // ---- sources and the live debugger ------------------------------------------------------------

@@ -1,0 +1,126 @@
+using Microsoft.Playwright;
+using Sluice.Infrastructure;
+
+namespace Sluice.WebApp;
+
+/// <summary>
+/// The web app in Debian's headless Chromium, driven by Playwright, against a running server:
+/// sign in, browse the catalog, watch events arrive in the debugger, and replay a failure from
+/// the delivery overview. Screenshots go to <c>screenshots/</c> next to the test binaries.
+/// </summary>
+public sealed class WebAppBrowserTests : IAsyncLifetime
+{
+    private const string Chromium = "/usr/bin/chromium";
+    private RecordingServer _receiver = null!;
+    private InProcessServer _sluice = null!;
+    private IPlaywright _playwright = null!;
+    private IBrowser _browser = null!;
+
+    private static string Screenshots => Path.Combine(AppContext.BaseDirectory, "screenshots");
+
+    public async Task InitializeAsync()
+    {
+        Assert.True(File.Exists(Chromium), $"{Chromium} is missing: install Debian's chromium (.ci/run does)");
+        _receiver = await RecordingServer.StartAsync();
+        _sluice = await InProcessServer.StartAsync(workspaceYaml: $$"""
+            sources:
+              - {id: web, name: Website, writeKey: {{InProcessServer.WriteKey}} }
+            destinations:
+              - id: hook
+                name: Order hook
+                type: webhook
+                sources: [web]
+                mappings:
+                  - {name: Orders, action: send, trigger: 'type = "track"', mapping: {url: '{{_receiver.BaseUrl}}/orders', method: POST} }
+            """);
+        _playwright = await Playwright.CreateAsync();
+        _browser = await _playwright.Chromium.LaunchAsync(new() { ExecutablePath = Chromium, Headless = true, Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"] });
+        Directory.CreateDirectory(Screenshots);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _browser.DisposeAsync();
+        _playwright.Dispose();
+        await _sluice.DisposeAsync();
+        await _receiver.DisposeAsync();
+    }
+
+    private async Task<IPage> SignedInAsync()
+    {
+        var page = await _browser.NewPageAsync(new() { ViewportSize = new() { Width = 1200, Height = 900 } });
+        await page.GotoAsync(_sluice.BaseUrl);
+        await page.FillAsync("#token", SluiceProcess.AdminToken);
+        await page.ClickAsync("button[type=submit]");
+        await page.WaitForSelectorAsync("h1:text('Destinations')");
+        return page;
+    }
+
+    [Fact]
+    public async Task A_wrong_token_is_refused_next_to_the_field()
+    {
+        var page = await _browser.NewPageAsync();
+        await page.GotoAsync(_sluice.BaseUrl);
+        await page.FillAsync("#token", "sl_owner_not-a-token");
+        await page.Keyboard.PressAsync("Enter");
+
+        await page.WaitForSelectorAsync("#token-error:text('This token is not valid.')");
+        Assert.True(await page.IsHiddenAsync("#nav"));
+    }
+
+    [Fact]
+    public async Task The_catalog_shows_a_destination_with_its_actions_and_presets()
+    {
+        var page = await SignedInAsync();
+
+        await page.ClickAsync("nav >> text=Catalog");
+        await page.FillAsync("#catalog-search", "fullstory");
+        await page.ClickAsync("text=Fullstory Cloud Mode (Actions)");
+        await page.WaitForSelectorAsync("h1:text('Fullstory Cloud Mode (Actions)')");
+        await page.ScreenshotAsync(new() { Path = Path.Combine(Screenshots, "catalog-fullstory.png"), FullPage = true });
+
+        Assert.True(await page.IsVisibleAsync("td:text('Track Event')"));
+        Assert.True(await page.IsVisibleAsync("h3:text('Identify User V2 (identifyUserV2)')"));
+        Assert.True(await page.IsVisibleAsync("td:text('password (secret)')"));
+    }
+
+    [Fact]
+    public async Task Events_appear_in_the_debugger_as_they_arrive_and_pause_holds_them()
+    {
+        var page = await SignedInAsync();
+        await page.ClickAsync("nav >> text=Sources");
+        await page.ClickAsync("text=Website");
+        await page.WaitForSelectorAsync("[role=status]:text('Live.')");
+
+        await _sluice.PostAsync("/v1/track", """{"userId":"ada","event":"Order Completed","messageId":"ui-1","properties":{"total":42}}""");
+        await page.WaitForSelectorAsync("#live-events summary:has-text('Order Completed')");
+        await page.ClickAsync("#pause");
+        await _sluice.PostAsync("/v1/track", """{"userId":"ada","event":"Held While Paused","messageId":"ui-2"}""");
+        await Task.Delay(500);
+        Assert.Equal(0, await page.Locator("#live-events summary:has-text('Held While Paused')").CountAsync());
+        await page.ClickAsync("#live-events summary:has-text('Order Completed')");
+        await page.ScreenshotAsync(new() { Path = Path.Combine(Screenshots, "debugger.png"), FullPage = true });
+        await page.ClickAsync("#pause");
+
+        await page.WaitForSelectorAsync("#live-events summary:has-text('Held While Paused')");
+        Assert.Contains("\"total\": 42", await page.TextContentAsync("#live-events details:has(summary:has-text('Order Completed')) pre"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_failure_shows_the_services_answer_and_replay_delivers_it()
+    {
+        _receiver.AnswerNext(new ScriptedAnswer(400, """{"error":"unknown order"}"""));
+        await _sluice.PostAsync("/v1/track", """{"userId":"ada","event":"Order Completed","messageId":"ui-fail"}""");
+        await DeliveryLog.WaitForAsync(_sluice.Admin, "hook", "ui-fail", DeliveryLog.Status("failed"));
+        var page = await SignedInAsync();
+
+        await page.ClickAsync("text=Order hook");
+        await page.WaitForSelectorAsync("td:has-text('unknown order')");
+        await page.ClickAsync("#replay");
+        await page.WaitForSelectorAsync("[role=status]:has-text('Done.')");
+        await page.ScreenshotAsync(new() { Path = Path.Combine(Screenshots, "delivery-overview.png"), FullPage = true });
+
+        await DeliveryLog.WaitForAsync(_sluice.Admin, "hook", "ui-fail", DeliveryLog.Status("delivered"));
+        Assert.Equal(2, _receiver.Received.Count);
+    }
+}
