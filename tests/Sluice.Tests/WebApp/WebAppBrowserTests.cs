@@ -123,4 +123,43 @@ public sealed class WebAppBrowserTests : IAsyncLifetime
         await DeliveryLog.WaitForAsync(_sluice.Admin, "hook", "ui-fail", DeliveryLog.Status("delivered"));
         Assert.Equal(2, _receiver.Received.Count);
     }
+
+    [Fact]
+    public async Task A_FullStory_destination_is_added_from_the_catalog_and_a_mapping_written_tested_and_saved()
+    {
+        await using var fullStory = await RecordingServer.StartAsync();
+        var page = await SignedInAsync();
+
+        await page.ClickAsync("nav >> text=Catalog");
+        await page.ClickAsync("text=Fullstory Cloud Mode (Actions)");
+        await page.ClickAsync("#add-destination");
+        await page.FillAsync("#destination-id", "fullstory");
+        await page.ClickAsync("#save-destination");
+        await page.WaitForSelectorAsync("[data-field='settings']:has-text('needs the setting')");
+        await page.FillAsync("#setting-apiKey", "fs-key-from-the-browser");
+        await page.FillAsync("#setting-baseUrl", fullStory.BaseUrl);
+        await page.ScreenshotAsync(new() { Path = Path.Combine(Screenshots, "add-destination.png"), FullPage = true });
+        await page.ClickAsync("#save-destination");
+        await page.WaitForSelectorAsync("[role=status]:has-text('Credentials are valid')");
+        Assert.True(await page.IsVisibleAsync("td:text('Track Event')"));
+
+        await page.ClickAsync("#add-mapping");
+        await page.FillAsync("#mapping-name", "Orders V1");
+        await page.SelectOptionAsync("#mapping-action", "trackEvent");
+        await page.FillAsync("#mapping-trigger", "type = ");
+        await page.ClickAsync("#test-mapping");
+        await page.WaitForSelectorAsync("#mapping-trigger-error:has-text('position')");
+        await page.FillAsync("#mapping-trigger", "type = \"track\" and event = \"Order Completed\"");
+        await page.ClickAsync("#test-mapping");
+        await page.WaitForSelectorAsync("#test-result pre:has-text('customevent?integration=segment')");
+        Assert.Contains("Basic ••••••••", await page.TextContentAsync("#test-result pre"), StringComparison.Ordinal);
+        await page.ScreenshotAsync(new() { Path = Path.Combine(Screenshots, "mapping-editor.png"), FullPage = true });
+        await page.ClickAsync("#save-mapping");
+        await page.WaitForSelectorAsync("[role=status]:has-text('Mapping “Orders V1” saved.')");
+
+        await _sluice.PostAsync("/v1/track", """{"userId":"ada","event":"Order Completed","messageId":"ui-fs","properties":{"total":42}}""");
+        await fullStory.WaitUntilAsync(r => r.Any(x => x.Path.Contains("/customevent", StringComparison.Ordinal)));
+        Assert.Contains(fullStory.Received, r => r.Path == "/v2/events");
+        Assert.Equal("Basic fs-key-from-the-browser", fullStory.Received.Last().Headers["Authorization"]);
+    }
 }

@@ -14,7 +14,7 @@ function h(tag, attributes = {}, ...children) {
     else if (name === 'text') element.textContent = value;
     else element.setAttribute(name, value === true ? '' : value);
   }
-  for (const child of children.flat()) {
+  for (const child of children.flat(Infinity)) {
     if (child !== null && child !== undefined && child !== false) element.append(child instanceof Node ? child : document.createTextNode(String(child)));
   }
   return element;
@@ -43,12 +43,33 @@ async function api(path, { method = 'GET', body, signOutOnRefusal = true } = {})
 
 function show(title, ...content) {
   document.title = `${title} · Sluice`;
-  main.replaceChildren(h('h1', { text: title }), ...content.flat().filter((c) => c !== null && c !== undefined && c !== false));
+  main.replaceChildren(h('h1', { text: title }), ...content.flat(Infinity).filter((c) => c !== null && c !== undefined && c !== false));
   main.focus();
 }
 
 function problem(error) {
   return h('p', { class: 'notice bad', role: 'alert', text: error.message });
+}
+
+function canWrite() {
+  return role === 'workspace-owner' || role === 'workspace-member';
+}
+
+// Puts each problem of a refused save next to the field it names (its data-field), the rest in a notice.
+function showProblems(form, failure, general) {
+  for (const slot of form.querySelectorAll('.field-error')) slot.textContent = '';
+  general.replaceChildren();
+  const problems = failure.body?.error?.problems ?? [{ field: failure.body?.error?.field ?? '', message: failure.message }];
+  for (const p of problems) {
+    const slot = [...form.querySelectorAll('[data-field]')].find((e) => p.field === e.dataset.field || p.field.startsWith(`${e.dataset.field}.`) || p.field.startsWith(`${e.dataset.field}[`))
+      ?? [...form.querySelectorAll('[data-field]')].find((e) => e.dataset.field.startsWith(`${p.field}.`));
+    if (slot) slot.textContent = p.message; else general.append(h('p', { class: 'notice bad', role: 'alert', text: p.field ? `${p.field}: ${p.message}` : p.message }));
+  }
+  form.querySelector('.field-error:not(:empty)')?.previousElementSibling?.focus();
+}
+
+function field(label, id, input, dataField, hint) {
+  return [h('label', { for: id, text: label }), input, hint ? h('p', { class: 'muted', text: hint }) : null, h('p', { class: 'field-error', id: `${id}-error`, role: 'alert', 'data-field': dataField })];
 }
 
 function formatTime(iso) {
@@ -112,6 +133,7 @@ async function catalogEntryPage(slug) {
   const d = await api(`/catalog/${encodeURIComponent(slug)}`);
   show(d.name,
     h('p', { text: d.description }),
+    canWrite() ? h('p', {}, h('a', { href: `#/catalog/${encodeURIComponent(slug)}/add`, class: 'button', id: 'add-destination', text: `Add ${d.name}` })) : null,
     d.supportedTypes ? h('p', { class: 'muted', text: `Takes: ${d.supportedTypes.join(', ')} calls` }) : null,
     h('h2', { text: 'Settings' }),
     h('table', {}, h('tr', {}, h('th', { text: 'Setting' }), h('th', { text: 'Type' }), h('th', { text: 'Required' }), h('th', { text: 'About' })),
@@ -195,8 +217,17 @@ async function destinationPage(id) {
       }
     },
   }, 'Replay failed deliveries');
+  const notice = sessionStorage.getItem('sluice.notice');
+  sessionStorage.removeItem('sluice.notice');
+  const editable = canWrite() && d.managedBy === 'api';
+  const toggle = editable ? h('button', {
+    type: 'button', id: 'toggle-enabled', class: 'secondary',
+    onclick: async () => { await api(path, { method: 'PATCH', body: { enabled: !d.enabled } }); await destinationPage(id); },
+  }, d.enabled ? 'Disable' : 'Enable') : null;
   show(d.name,
+    notice ? h('p', { class: 'notice', role: 'status', text: notice }) : null,
     h('p', { class: 'muted', text: `${d.catalogName ?? d.type} · reads from ${d.sources.join(', ')} · managed by ${d.managedBy}${d.enabled ? '' : ' · disabled'}` }),
+    toggle ? h('div', { class: 'row' }, toggle) : null,
     h('h2', { text: 'Delivery overview' }),
     h('div', { class: 'stats' }, ['delivered', 'retrying', 'failed', 'skipped', 'filtered'].map((s) => h('div', {}, h('strong', { class: `status-${s}`, text: stats[s] }), s))),
     h('h2', { text: 'Last 24 hours' }), chart(timeline.buckets),
@@ -207,9 +238,134 @@ async function destinationPage(id) {
     h('div', { class: 'row actions' }, replay), replayState,
     h('h2', { text: 'Mappings' }),
     h('table', {}, h('tr', {}, h('th', { text: 'Mapping' }), h('th', { text: 'Trigger' }), h('th', { text: 'Action' }), h('th', { text: 'State' })),
-      d.mappings.map((m) => h('tr', {}, h('td', { text: m.name }), h('td', {}, h('code', { text: m.trigger })), h('td', { text: m.action }), h('td', { text: `${m.enabled ? 'enabled' : 'disabled'}${m.preset ? ' · preset' : ''}` })))),
+      d.mappings.map((m) => h('tr', {},
+        h('td', {}, editable && !m.preset ? h('a', { href: `#/destinations/${encodeURIComponent(id)}/mappings/${encodeURIComponent(m.name)}`, text: m.name }) : m.name),
+        h('td', {}, h('code', { text: m.trigger })), h('td', { text: m.action }), h('td', { text: `${m.enabled ? 'enabled' : 'disabled'}${m.preset ? ' · preset' : ''}` })))),
+    editable ? h('p', {}, h('a', { href: `#/destinations/${encodeURIComponent(id)}/mappings/new`, id: 'add-mapping', text: 'Add a mapping' })) : null,
     h('h2', { text: 'Settings' }),
     Object.keys(d.settings).length === 0 ? h('p', { class: 'muted', text: 'None.' }) : h('table', {}, Object.entries(d.settings).map(([key, value]) => h('tr', {}, h('th', { text: key }), h('td', {}, h('code', { text: typeof value === 'string' ? value : JSON.stringify(value) }))))));
+}
+
+async function addDestinationPage(slug) {
+  const [d, { sources }] = await Promise.all([api(`/catalog/${encodeURIComponent(slug)}`), api('/sources')]);
+  const general = h('div');
+  const id = h('input', { id: 'destination-id', required: true, value: slug.replace(/^actions-/, '').slice(0, 40) });
+  const name = h('input', { id: 'destination-name', value: d.name });
+  const sourceBoxes = sources.map((s, i) => h('label', { class: 'row' }, h('input', { type: 'checkbox', value: s.id, checked: i === 0, style: null }), ` ${s.name} (${s.id})`));
+  const settingInputs = Object.entries(d.settings).map(([key, sf]) => {
+    const input = sf.type === 'boolean'
+      ? h('select', { id: `setting-${key}` }, h('option', { value: '', text: `default (${sf.default ?? 'off'})` }), h('option', { value: 'true', text: 'on' }), h('option', { value: 'false', text: 'off' }))
+      : h('input', { id: `setting-${key}`, type: sf.secret ? 'password' : sf.type === 'number' ? 'number' : 'text', autocomplete: 'off', placeholder: sf.default ?? '' });
+    return { key, sf, input };
+  });
+  const presets = h('input', { type: 'checkbox', id: 'presets', checked: true });
+  const form = h('form', {
+    onsubmit: async (event) => {
+      event.preventDefault();
+      const settings = {};
+      for (const { key, sf, input } of settingInputs) {
+        if (input.value === '') continue;
+        settings[key] = sf.type === 'boolean' ? input.value === 'true' : sf.type === 'number' ? Number(input.value) : input.value;
+      }
+      const body = { id: id.value.trim(), name: name.value.trim() || undefined, type: slug, sources: sourceBoxes.map((l) => l.querySelector('input')).filter((c) => c.checked).map((c) => c.value), settings, presets: presets.checked };
+      try {
+        const saved = await api('/destinations', { method: 'POST', body });
+        sessionStorage.setItem('sluice.notice', saved.authentication ? `Saved. ${saved.authentication.message}` : 'Saved.');
+        location.hash = `#/destinations/${encodeURIComponent(saved.id)}`;
+      } catch (failure) {
+        showProblems(form, failure, general);
+      }
+    },
+  },
+  field('Id', 'destination-id', id, 'id', 'Lower-case letters, digits and dashes; it names the destination in the API and the Integrations object.'),
+  field('Name', 'destination-name', name, 'name'),
+  h('fieldset', {}, h('legend', { text: 'Sources it reads from' }), sourceBoxes, h('p', { class: 'field-error', role: 'alert', 'data-field': 'sources' })),
+  settingInputs.map(({ key, sf, input }) => field(`${sf.label}${sf.required ? ' (required)' : ''}`, input.id, input, `settings.${key}`, sf.description)),
+  d.presets.length ? h('label', { class: 'row' }, presets, ` Add the presets as mappings (${d.presets.map((p) => p.name).join(', ')})`) : null,
+  h('p'), h('button', { type: 'submit', id: 'save-destination', text: 'Save' }));
+  // Required-setting problems are reported on "settings": show them next to the first required setting.
+  const firstRequired = settingInputs.find((x) => x.sf.required);
+  if (firstRequired) form.querySelector(`#${firstRequired.input.id}-error`).dataset.field = 'settings';
+  show(`Add ${d.name}`, general, form);
+}
+
+async function mappingPage(destinationId, mappingName) {
+  const path = `/destinations/${encodeURIComponent(destinationId)}`;
+  const destination = await api(path);
+  const definition = await api(`/catalog/${encodeURIComponent(destination.type)}`);
+  const existing = mappingName ? destination.mappings.find((m) => m.name === mappingName) : null;
+  const actionKeys = Object.keys(definition.actions);
+  const general = h('div');
+  const name = h('input', { id: 'mapping-name', required: true, value: existing?.name ?? '' });
+  const action = h('select', { id: 'mapping-action' }, actionKeys.map((k) => h('option', { value: k, text: `${definition.actions[k].title} (${k})`, selected: k === (existing?.action ?? actionKeys[0]) })));
+  const trigger = h('input', { id: 'mapping-trigger', value: existing?.trigger ?? definition.actions[action.value].defaultSubscription ?? '' });
+  const fieldsBox = h('div');
+  const sample = h('textarea', { id: 'sample-event', rows: 8, spellcheck: 'false' });
+  sample.value = JSON.stringify({ type: 'track', event: 'Order Completed', userId: 'user-1', messageId: 'sample-1', timestamp: new Date().toISOString(), properties: { order_id: 'o-1', total: 42.5 } }, null, 2);
+  const result = h('div', { id: 'test-result', 'aria-live': 'polite' });
+  let inputs = [];
+  const renderFields = () => {
+    const fields = definition.actions[action.value].fields;
+    inputs = Object.entries(fields).filter(([, f]) => !f.hidden).map(([key, f]) => {
+      const value = existing && existing.action === action.value ? existing.mapping[key] : f.default;
+      const input = h('input', { id: `field-${key}`, value: value === undefined || value === null ? '' : JSON.stringify(value), spellcheck: 'false' });
+      return { key, input, f };
+    });
+    fieldsBox.replaceChildren(h('table', { class: 'fields' }, h('tr', {}, h('th', { text: 'Field' }), h('th', { text: 'Type' }), h('th', { text: 'Mapping (JSON: a value or a directive)' })),
+      inputs.map(({ key, input, f }) => h('tr', {}, h('td', {}, h('label', { for: input.id, text: `${f.label}${f.required ? ' *' : ''}` }), h('p', { class: 'muted', text: f.description })), h('td', { text: f.multiple ? `${f.type}[]` : f.type }), h('td', {}, input, h('p', { class: 'field-error', role: 'alert', 'data-field': `mapping.${key}` }))))));
+  };
+  action.addEventListener('change', renderFields);
+  renderFields();
+  const mappingJson = () => {
+    const mapping = {};
+    for (const { key, input } of inputs) {
+      if (input.value.trim() === '') continue;
+      try { mapping[key] = JSON.parse(input.value); } catch { mapping[key] = input.value; }
+    }
+    return mapping;
+  };
+  const form = h('form', {
+    onsubmit: async (event) => {
+      event.preventDefault();
+      const body = { name: name.value.trim(), action: action.value, trigger: trigger.value, mapping: mappingJson() };
+      try {
+        await api(existing ? `${path}/mappings/${encodeURIComponent(existing.name)}` : `${path}/mappings`, { method: existing ? 'PUT' : 'POST', body });
+        sessionStorage.setItem('sluice.notice', `Mapping “${body.name}” saved.`);
+        location.hash = `#/destinations/${encodeURIComponent(destinationId)}`;
+      } catch (failure) {
+        // The whole destination is checked: its problems name mappings[i].field; show them on this form's fields.
+        if (failure.body?.error?.problems) failure.body.error.problems = failure.body.error.problems.map((p) => ({ ...p, field: p.field.replace(/^mappings\[\d+\]\.?/, '') }));
+        showProblems(form, failure, general);
+      }
+    },
+  },
+  field('Name', 'mapping-name', name, 'name'),
+  field('Action', 'mapping-action', action, 'action'),
+  field('Trigger (FQL)', 'mapping-trigger', trigger, 'trigger', 'Which events this mapping takes, like type = "track" and event = "Order Completed".'),
+  h('h2', { text: 'Fields' }), fieldsBox,
+  h('h2', { text: 'Test with a sample event' }),
+  field('Sample event (JSON)', 'sample-event', sample, 'event'),
+  h('div', { class: 'row actions' },
+    h('button', {
+      type: 'button', id: 'test-mapping', class: 'secondary',
+      onclick: async () => {
+        let event;
+        try { event = JSON.parse(sample.value); } catch (e) { form.querySelector('#sample-event-error').textContent = `Not valid JSON: ${e.message}`; return; }
+        form.querySelector('#sample-event-error').textContent = '';
+        try {
+          const answer = await api('/mappings/test', { method: 'POST', body: { destination: destinationId, action: action.value, trigger: trigger.value, mapping: mappingJson(), event } });
+          form.querySelector('#mapping-trigger-error').textContent = '';
+          result.replaceChildren(
+            h('p', { class: 'notice', text: answer.matched ? (answer.skipped ? `The trigger matches, but the event would be skipped: ${answer.skipped}` : answer.error ? `The mapping fails: ${answer.error}` : 'The trigger matches. This is what would be sent:') : 'The trigger does not match this event: nothing would be sent.' }),
+            ...(answer.requests ?? []).map((r) => h('pre', { text: `${r.method} ${r.url}\n${Object.entries(r.headers).map(([k, v]) => `${k}: ${v}`).join('\n')}\n\n${JSON.stringify(r.body, null, 2)}` })));
+        } catch (failure) {
+          if (failure.body?.error?.field === 'trigger') form.querySelector('#mapping-trigger-error').textContent = failure.message; else result.replaceChildren(problem(failure));
+        }
+      },
+    }, 'Test'),
+    h('button', { type: 'submit', id: 'save-mapping', text: 'Save mapping' })),
+  result);
+  show(existing ? `Mapping: ${existing.name}` : 'New mapping', h('p', { class: 'muted', text: destination.name === definition.name ? destination.name : `${destination.name} (${definition.name})` }), general, form);
 }
 
 // ---- sources and the live debugger ------------------------------------------------------------
@@ -221,7 +377,14 @@ async function sourcesPage() {
       h('td', {}, h('a', { href: `#/sources/${encodeURIComponent(s.id)}`, text: s.name })),
       h('td', {}, h('div', { class: 'row' }, h('code', { text: s.writeKey }),
         s.writeKey.startsWith('••') ? null : h('button', { type: 'button', class: 'secondary', 'aria-label': `Copy the write key of ${s.name}`, onclick: (event) => navigator.clipboard?.writeText(s.writeKey).then(() => { event.target.textContent = 'Copied'; }) }, 'Copy'))),
-      h('td', { text: s.managedBy })))));
+      h('td', {}, s.managedBy, canWrite() && s.managedBy === 'api' ? h('button', {
+        type: 'button', class: 'secondary', 'aria-label': `Rotate the write key of ${s.name}`,
+        onclick: async () => {
+          if (!confirm(`Give ${s.name} a new write key? The current one keeps working for 24 hours.`)) return;
+          await api(`/sources/${encodeURIComponent(s.id)}/rotate-write-key`, { method: 'POST', body: { graceHours: 24 } });
+          await sourcesPage();
+        },
+      }, 'Rotate key') : null)))));
 }
 
 let stopDebugger = null;
@@ -306,6 +469,9 @@ async function tokensPage() {
 const routes = [
   [/^#\/catalog$/, catalogPage],
   [/^#\/catalog\/([^/]+)$/, catalogEntryPage],
+  [/^#\/catalog\/([^/]+)\/add$/, addDestinationPage],
+  [/^#\/destinations\/([^/]+)\/mappings\/new$/, (id) => mappingPage(id, null)],
+  [/^#\/destinations\/([^/]+)\/mappings\/([^/]+)$/, mappingPage],
   [/^#\/destinations$/, destinationsPage],
   [/^#\/destinations\/([^/]+)$/, destinationPage],
   [/^#\/sources$/, sourcesPage],
