@@ -92,6 +92,9 @@ public sealed class WebAppBrowserTests : IAsyncLifetime
         await page.ClickAsync("text=Website");
         await page.WaitForSelectorAsync("[role=status]:text('Live.')");
 
+        // Segment's official Node client sends a run of every call type; the debugger shows them as they are stored.
+        await OfficialClient.SendAsync("segment", _sluice.BaseUrl, InProcessServer.WriteKey);
+        await page.WaitForSelectorAsync("#live-events summary:has-text('Anonymous Event')");
         await _sluice.PostAsync("/v1/track", """{"userId":"ada","event":"Order Completed","messageId":"ui-1","properties":{"total":42}}""");
         await page.WaitForSelectorAsync("#live-events summary:has-text('Order Completed')");
         await page.ClickAsync("#pause");
@@ -161,5 +164,15 @@ public sealed class WebAppBrowserTests : IAsyncLifetime
         await fullStory.WaitUntilAsync(r => r.Any(x => x.Path.Contains("/customevent", StringComparison.Ordinal)));
         Assert.Contains(fullStory.Received, r => r.Path == "/v2/events");
         Assert.Equal("Basic fs-key-from-the-browser", fullStory.Received.Last().Headers["Authorization"]);
+
+        // The key stays as it was when the masked value is saved back; the base URL changes.
+        await page.ClickAsync("#edit-settings");
+        Assert.Equal("••••••••", await page.InputValueAsync("#setting-apiKey"));
+        await page.FillAsync("#setting-baseUrl", fullStory.BaseUrl + "/eu");
+        await page.ClickAsync("#save-settings");
+        await page.WaitForSelectorAsync("[role=status]:has-text('Settings saved.')");
+        await _sluice.PostAsync("/v1/track", """{"userId":"ada","event":"Signed Up","messageId":"ui-fs-2"}""");
+        await fullStory.WaitUntilAsync(r => r.Any(x => x.Path == "/eu/v2/events"));
+        Assert.Equal("Basic fs-key-from-the-browser", fullStory.Received.Single(r => r.Path == "/eu/v2/events").Headers["Authorization"]);
     }
 }

@@ -243,7 +243,50 @@ async function destinationPage(id) {
         h('td', {}, h('code', { text: m.trigger })), h('td', { text: m.action }), h('td', { text: `${m.enabled ? 'enabled' : 'disabled'}${m.preset ? ' · preset' : ''}` })))),
     editable ? h('p', {}, h('a', { href: `#/destinations/${encodeURIComponent(id)}/mappings/new`, id: 'add-mapping', text: 'Add a mapping' })) : null,
     h('h2', { text: 'Settings' }),
+    editable ? h('p', {}, h('a', { href: `#/destinations/${encodeURIComponent(id)}/settings`, id: 'edit-settings', text: 'Edit settings' })) : null,
     Object.keys(d.settings).length === 0 ? h('p', { class: 'muted', text: 'None.' }) : h('table', {}, Object.entries(d.settings).map(([key, value]) => h('tr', {}, h('th', { text: key }), h('td', {}, h('code', { text: typeof value === 'string' ? value : JSON.stringify(value) }))))));
+}
+
+// A form input per setting of a catalog definition; current values shown (secrets stay masked: sent back unchanged, the server keeps them).
+function settingsInputs(definition, current) {
+  return Object.entries(definition.settings).map(([key, sf]) => {
+    const value = current[key];
+    const input = sf.type === 'boolean'
+      ? h('select', { id: `setting-${key}` }, h('option', { value: '', text: `default (${sf.default ?? 'off'})` }), h('option', { value: 'true', text: 'on', selected: value === true }), h('option', { value: 'false', text: 'off', selected: value === false }))
+      : h('input', { id: `setting-${key}`, type: sf.secret ? 'password' : sf.type === 'number' ? 'number' : 'text', autocomplete: 'off', placeholder: sf.default ?? '', value: value ?? '' });
+    return { key, sf, input };
+  });
+}
+
+function settingsValues(inputs) {
+  const settings = {};
+  for (const { key, sf, input } of inputs) {
+    if (input.value === '') continue;
+    settings[key] = sf.type === 'boolean' ? input.value === 'true' : sf.type === 'number' ? Number(input.value) : input.value;
+  }
+  return settings;
+}
+
+async function editSettingsPage(id) {
+  const path = `/destinations/${encodeURIComponent(id)}`;
+  const d = await api(path);
+  const definition = await api(`/catalog/${encodeURIComponent(d.type)}`);
+  const general = h('div');
+  const inputs = settingsInputs(definition, d.settings);
+  const form = h('form', {
+    onsubmit: async (event) => {
+      event.preventDefault();
+      try {
+        const saved = await api(path, { method: 'PATCH', body: { settings: settingsValues(inputs) } });
+        sessionStorage.setItem('sluice.notice', saved.authentication ? `Settings saved. ${saved.authentication.message}` : 'Settings saved.');
+        location.hash = `#${path}`;
+      } catch (failure) {
+        showProblems(form, failure, general);
+      }
+    },
+  }, inputs.map(({ key, sf, input }) => field(`${sf.label}${sf.required ? ' (required)' : ''}`, input.id, input, `settings.${key}`, sf.description)),
+  h('p'), h('button', { type: 'submit', id: 'save-settings', text: 'Save settings' }));
+  show(`Settings: ${d.name}`, h('p', { class: 'muted', text: 'Secrets show masked; leave them as they are to keep them.' }), general, form);
 }
 
 async function addDestinationPage(slug) {
@@ -252,21 +295,12 @@ async function addDestinationPage(slug) {
   const id = h('input', { id: 'destination-id', required: true, value: slug.replace(/^actions-/, '').slice(0, 40) });
   const name = h('input', { id: 'destination-name', value: d.name });
   const sourceBoxes = sources.map((s, i) => h('label', { class: 'row' }, h('input', { type: 'checkbox', value: s.id, checked: i === 0, style: null }), ` ${s.name} (${s.id})`));
-  const settingInputs = Object.entries(d.settings).map(([key, sf]) => {
-    const input = sf.type === 'boolean'
-      ? h('select', { id: `setting-${key}` }, h('option', { value: '', text: `default (${sf.default ?? 'off'})` }), h('option', { value: 'true', text: 'on' }), h('option', { value: 'false', text: 'off' }))
-      : h('input', { id: `setting-${key}`, type: sf.secret ? 'password' : sf.type === 'number' ? 'number' : 'text', autocomplete: 'off', placeholder: sf.default ?? '' });
-    return { key, sf, input };
-  });
+  const settingInputs = settingsInputs(d, {});
   const presets = h('input', { type: 'checkbox', id: 'presets', checked: true });
   const form = h('form', {
     onsubmit: async (event) => {
       event.preventDefault();
-      const settings = {};
-      for (const { key, sf, input } of settingInputs) {
-        if (input.value === '') continue;
-        settings[key] = sf.type === 'boolean' ? input.value === 'true' : sf.type === 'number' ? Number(input.value) : input.value;
-      }
+      const settings = settingsValues(settingInputs);
       const body = { id: id.value.trim(), name: name.value.trim() || undefined, type: slug, sources: sourceBoxes.map((l) => l.querySelector('input')).filter((c) => c.checked).map((c) => c.value), settings, presets: presets.checked };
       try {
         const saved = await api('/destinations', { method: 'POST', body });
@@ -471,6 +505,7 @@ const routes = [
   [/^#\/catalog\/([^/]+)$/, catalogEntryPage],
   [/^#\/catalog\/([^/]+)\/add$/, addDestinationPage],
   [/^#\/destinations\/([^/]+)\/mappings\/new$/, (id) => mappingPage(id, null)],
+  [/^#\/destinations\/([^/]+)\/settings$/, editSettingsPage],
   [/^#\/destinations\/([^/]+)\/mappings\/([^/]+)$/, mappingPage],
   [/^#\/destinations$/, destinationsPage],
   [/^#\/destinations\/([^/]+)$/, destinationPage],
