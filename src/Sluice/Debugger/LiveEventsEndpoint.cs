@@ -13,7 +13,7 @@ internal static class LiveEventsEndpoint
 
     public static void Map(RouteGroupBuilder read) => read.MapGet("/sources/{id}/live", StreamAsync);
 
-    private static async Task StreamAsync(string id, HttpContext http, SourceRegistry sources, LiveEvents live)
+    private static async Task StreamAsync(string id, HttpContext http, SourceRegistry sources, LiveEvents live, IHostApplicationLifetime lifetime)
     {
         if (sources.FindById(id) is null)
         {
@@ -25,24 +25,27 @@ internal static class LiveEventsEndpoint
         http.Response.Headers.CacheControl = "no-cache";
         http.Response.Headers["X-Accel-Buffering"] = "no";
         using var watcher = live.Watch(id);
+        // The stream ends when the watcher leaves or the server stops (an open stream must not hold up shutdown).
+        using var ended = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, lifetime.ApplicationStopping);
+        var cancellation = ended.Token;
         var body = http.Response.Body;
-        await body.WriteAsync(Encoding.UTF8.GetBytes(": watching source " + id + "\n\n"), http.RequestAborted);
-        await body.FlushAsync(http.RequestAborted);
+        await body.WriteAsync(Encoding.UTF8.GetBytes(": watching source " + id + "\n\n"), cancellation);
+        await body.FlushAsync(cancellation);
         try
         {
-            while (!http.RequestAborted.IsCancellationRequested)
+            while (!cancellation.IsCancellationRequested)
             {
-                using var wait = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted);
+                using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
                 wait.CancelAfter(KeepAlive);
                 bool more;
                 try
                 {
                     more = await watcher.Messages.WaitToReadAsync(wait.Token);
                 }
-                catch (OperationCanceledException) when (!http.RequestAborted.IsCancellationRequested)
+                catch (OperationCanceledException) when (!cancellation.IsCancellationRequested)
                 {
-                    await body.WriteAsync(": keep-alive\n\n"u8.ToArray(), http.RequestAborted);
-                    await body.FlushAsync(http.RequestAborted);
+                    await body.WriteAsync(": keep-alive\n\n"u8.ToArray(), cancellation);
+                    await body.FlushAsync(cancellation);
                     continue;
                 }
 
@@ -54,12 +57,12 @@ internal static class LiveEventsEndpoint
                 while (watcher.Messages.TryRead(out var message))
                 {
                     // A stored message is one line of JSON, so one data line carries it.
-                    await body.WriteAsync("data: "u8.ToArray(), http.RequestAborted);
-                    await body.WriteAsync(message, http.RequestAborted);
-                    await body.WriteAsync("\n\n"u8.ToArray(), http.RequestAborted);
+                    await body.WriteAsync("data: "u8.ToArray(), cancellation);
+                    await body.WriteAsync(message, cancellation);
+                    await body.WriteAsync("\n\n"u8.ToArray(), cancellation);
                 }
 
-                await body.FlushAsync(http.RequestAborted);
+                await body.FlushAsync(cancellation);
             }
         }
         catch (OperationCanceledException)
