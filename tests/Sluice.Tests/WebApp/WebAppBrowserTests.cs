@@ -120,7 +120,7 @@ public sealed class WebAppBrowserTests : IAsyncLifetime
         await page.ClickAsync("text=Order hook");
         await page.WaitForSelectorAsync("td:has-text('unknown order')");
         await page.ClickAsync("#replay");
-        await page.WaitForSelectorAsync("[role=status]:has-text('Done.')");
+        await page.WaitForSelectorAsync("[role=status]:has-text('Replay done: 1 sent again')");
         await page.ScreenshotAsync(new() { Path = Path.Combine(Screenshots, "delivery-overview.png"), FullPage = true });
 
         await DeliveryLog.WaitForAsync(_sluice.Admin, "hook", "ui-fail", DeliveryLog.Status("delivered"));

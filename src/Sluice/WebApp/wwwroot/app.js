@@ -65,7 +65,8 @@ function showProblems(form, failure, general) {
       ?? [...form.querySelectorAll('[data-field]')].find((e) => e.dataset.field.startsWith(`${p.field}.`));
     if (slot) slot.textContent = p.message; else general.append(h('p', { class: 'notice bad', role: 'alert', text: p.field ? `${p.field}: ${p.message}` : p.message }));
   }
-  form.querySelector('.field-error:not(:empty)')?.previousElementSibling?.focus();
+  const first = form.querySelector('.field-error:not(:empty)');
+  (first?.id ? document.getElementById(first.id.replace(/-error$/, '')) : null)?.focus();
 }
 
 function field(label, id, input, dataField, hint) {
@@ -211,7 +212,11 @@ async function destinationPage(id) {
           if (now.pending === 0) break;
           await new Promise((resolve) => setTimeout(resolve, 500));
         }
-        replayState.textContent += ' Done.';
+        const after = await api(`${path}/stats`);
+        sessionStorage.setItem('sluice.notice', after.pending === 0
+          ? `Replay done: ${requeued} sent again; ${after.delivered} delivered and ${after.failed} failed in all.`
+          : `Replay under way: ${after.pending} still waiting.`);
+        await destinationPage(id);
       } catch (failure) {
         replayState.textContent = failure.message;
       }
@@ -222,7 +227,9 @@ async function destinationPage(id) {
   const editable = canWrite() && d.managedBy === 'api';
   const toggle = editable ? h('button', {
     type: 'button', id: 'toggle-enabled', class: 'secondary',
-    onclick: async () => { await api(path, { method: 'PATCH', body: { enabled: !d.enabled } }); await destinationPage(id); },
+    onclick: async () => {
+      try { await api(path, { method: 'PATCH', body: { enabled: !d.enabled } }); await destinationPage(id); } catch (failure) { main.prepend(problem(failure)); }
+    },
   }, d.enabled ? 'Disable' : 'Enable') : null;
   show(d.name,
     notice ? h('p', { class: 'notice', role: 'status', text: notice }) : null,
@@ -235,7 +242,7 @@ async function destinationPage(id) {
     h('h2', { text: 'Recent failures' }),
     failures.deliveries.length === 0 ? h('p', { class: 'muted', text: 'None.' }) : h('table', {}, h('tr', {}, h('th', { text: 'Message' }), h('th', { text: 'Mapping' }), h('th', { text: 'Why' }), h('th', { text: 'The service answered' })),
       failures.deliveries.map((f) => h('tr', {}, h('td', {}, h('code', { text: f.messageId })), h('td', { text: f.mapping ?? '' }), h('td', { text: f.reason ?? '' }), h('td', {}, f.response ? h('code', { text: f.response }) : '')))),
-    h('div', { class: 'row actions' }, replay), replayState,
+    canWrite() ? h('div', { class: 'row actions' }, replay) : null, replayState,
     h('h2', { text: 'Mappings' }),
     h('table', {}, h('tr', {}, h('th', { text: 'Mapping' }), h('th', { text: 'Trigger' }), h('th', { text: 'Action' }), h('th', { text: 'State' })),
       d.mappings.map((m) => h('tr', {},
@@ -361,7 +368,7 @@ async function mappingPage(destinationId, mappingName) {
   const form = h('form', {
     onsubmit: async (event) => {
       event.preventDefault();
-      const body = { name: name.value.trim(), action: action.value, trigger: trigger.value, mapping: mappingJson() };
+      const body = { name: name.value.trim(), action: action.value, trigger: trigger.value, mapping: mappingJson(), enabled: existing?.enabled ?? true };
       try {
         await api(existing ? `${path}/mappings/${encodeURIComponent(existing.name)}` : `${path}/mappings`, { method: existing ? 'PUT' : 'POST', body });
         sessionStorage.setItem('sluice.notice', `Mapping “${body.name}” saved.`);
@@ -415,8 +422,7 @@ async function sourcesPage() {
         type: 'button', class: 'secondary', 'aria-label': `Rotate the write key of ${s.name}`,
         onclick: async () => {
           if (!confirm(`Give ${s.name} a new write key? The current one keeps working for 24 hours.`)) return;
-          await api(`/sources/${encodeURIComponent(s.id)}/rotate-write-key`, { method: 'POST', body: { graceHours: 24 } });
-          await sourcesPage();
+          try { await api(`/sources/${encodeURIComponent(s.id)}/rotate-write-key`, { method: 'POST', body: { graceHours: 24 } }); await sourcesPage(); } catch (failure) { main.prepend(problem(failure)); }
         },
       }, 'Rotate key') : null)))));
 }
@@ -449,12 +455,13 @@ async function sourcePage(id) {
   stopDebugger = () => controller.abort();
   try {
     const response = await fetch(`/api/v1/sources/${encodeURIComponent(id)}/live`, { headers: { Authorization: `Bearer ${sessionStorage.getItem(tokenKey)}` }, signal: controller.signal });
+    if (!response.ok) { state.textContent = `The debugger could not start: HTTP ${response.status}.`; return; }
     const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
     let buffer = '';
     state.textContent = 'Live.';
     for (;;) {
       const { value, done } = await reader.read();
-      if (done) break;
+      if (done) { state.textContent = 'The stream ended (did the server stop?). Reload the page to watch again.'; break; }
       buffer += value;
       let end;
       while ((end = buffer.indexOf('\n\n')) >= 0) {
@@ -494,7 +501,7 @@ async function tokensPage() {
   }, h('h2', { text: 'Mint a token' }), h('label', { for: 'token-name', text: 'What it is for' }), name, nameError, h('label', { for: 'token-role', text: 'Role' }), roleSelect, h('p'), h('button', { type: 'submit', text: 'Mint' }));
   show('Tokens', h('table', {}, h('tr', {}, h('th', { text: 'Token' }), h('th', { text: 'Role' }), h('th', { text: 'Made' }), h('th', { text: '' })),
     tokens.map((t) => h('tr', {}, h('td', { text: t.name }), h('td', { text: t.role }), h('td', { text: formatTime(t.createdAt) }),
-      h('td', {}, h('button', { type: 'button', class: 'danger', 'aria-label': `Revoke ${t.name}`, onclick: async () => { try { await api(`/tokens/${encodeURIComponent(t.id)}`, { method: 'DELETE' }); await tokensPage(); } catch (failure) { main.append(problem(failure)); } } }, 'Revoke'))))),
+      h('td', {}, h('button', { type: 'button', class: 'danger', 'aria-label': `Revoke ${t.name}`, onclick: async () => { if (!confirm(`Revoke “${t.name}”? Whatever uses it stops working at once.`)) return; try { await api(`/tokens/${encodeURIComponent(t.id)}`, { method: 'DELETE' }); await tokensPage(); } catch (failure) { main.append(problem(failure)); } } }, 'Revoke'))))),
   form, minted);
 }
 
