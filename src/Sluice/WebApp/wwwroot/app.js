@@ -353,7 +353,8 @@ async function mappingPage(destinationId, mappingName) {
       return { key, input, f };
     });
     fieldsBox.replaceChildren(h('table', { class: 'fields' }, h('tr', {}, h('th', { text: 'Field' }), h('th', { text: 'Type' }), h('th', { text: 'Mapping (JSON: a value or a directive)' })),
-      inputs.map(({ key, input, f }) => h('tr', {}, h('td', {}, h('label', { for: input.id, text: `${f.label}${f.required ? ' *' : ''}` }), h('p', { class: 'muted', text: f.description })), h('td', { text: f.multiple ? `${f.type}[]` : f.type }), h('td', {}, input, h('p', { class: 'field-error', role: 'alert', 'data-field': `mapping.${key}` }))))));
+      inputs.map(({ key, input, f }) => h('tr', {}, h('td', {}, h('label', { for: input.id, text: `${f.label}${f.required ? ' (required)' : ''}` }), h('p', { class: 'muted', text: f.description }),
+        f.default !== null && f.default !== undefined ? h('p', { class: 'muted' }, 'Default: ', h('code', { text: JSON.stringify(f.default) })) : null), h('td', { text: f.multiple ? `${f.type}[]` : f.type }), h('td', {}, input, h('p', { class: 'field-error', role: 'alert', 'data-field': `mapping.${key}` }))))));
   };
   action.addEventListener('change', renderFields);
   renderFields();
