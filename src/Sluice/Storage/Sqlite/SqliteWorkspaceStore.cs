@@ -51,11 +51,14 @@ internal sealed class SqliteWorkspaceStore(SqliteDatabase database) : IWorkspace
         transaction.Commit();
     }
 
-    public bool DeleteSource(string id)
+    public bool DeleteSource(string id) => DeleteById("sources", id);
+
+    /// <param name="table">One of this store's own tables (never input).</param>
+    private bool DeleteById(string table, string id)
     {
         using var connection = database.Open();
         using var command = connection.CreateCommand();
-        command.CommandText = "DELETE FROM sources WHERE id = $id";
+        command.CommandText = $"DELETE FROM {table} WHERE id = $id";
         command.Parameters.AddWithValue("$id", id);
         return command.ExecuteNonQuery() > 0;
     }
@@ -214,12 +217,5 @@ internal sealed class SqliteWorkspaceStore(SqliteDatabase database) : IWorkspace
         command.ExecuteNonQuery();
     }
 
-    public bool DeleteApiDestination(string id)
-    {
-        using var connection = database.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = "DELETE FROM api_destinations WHERE id = $id";
-        command.Parameters.AddWithValue("$id", id);
-        return command.ExecuteNonQuery() > 0;
-    }
+    public bool DeleteApiDestination(string id) => DeleteById("api_destinations", id);
 }
