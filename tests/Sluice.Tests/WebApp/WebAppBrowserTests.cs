@@ -174,5 +174,18 @@ public sealed class WebAppBrowserTests : IAsyncLifetime
         await _sluice.PostAsync("/v1/track", """{"userId":"ada","event":"Signed Up","messageId":"ui-fs-2"}""");
         await fullStory.WaitUntilAsync(r => r.Any(x => x.Path == "/eu/v2/events"));
         Assert.Equal("Basic fs-key-from-the-browser", fullStory.Received.Single(r => r.Path == "/eu/v2/events").Headers["Authorization"]);
+
+        // A mapping switched off stays off when saved; then it and the destination are deleted.
+        page.Dialog += (_, dialog) => dialog.AcceptAsync();
+        await page.ClickAsync("a:text('Orders V1')");
+        await page.UncheckAsync("#mapping-enabled");
+        await page.ClickAsync("#save-mapping");
+        await page.WaitForSelectorAsync("tr:has-text('Orders V1') >> td:text('disabled')");
+        await page.ClickAsync("a:text('Orders V1')");
+        await page.ClickAsync("#delete-mapping");
+        await page.WaitForSelectorAsync("[role=status]:has-text('Mapping “Orders V1” deleted.')");
+        await page.ClickAsync("#delete-destination");
+        await page.WaitForSelectorAsync("h1:text('Destinations')");
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, (await _sluice.Admin.GetAsync("/api/v1/destinations/fullstory")).StatusCode);
     }
 }

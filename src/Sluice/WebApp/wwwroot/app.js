@@ -234,7 +234,16 @@ async function destinationPage(id) {
   show(d.name,
     notice ? h('p', { class: 'notice', role: 'status', text: notice }) : null,
     h('p', { class: 'muted', text: `${d.catalogName ?? d.type} · reads from ${d.sources.join(', ')} · managed by ${d.managedBy}${d.enabled ? '' : ' · disabled'}` }),
-    toggle ? h('div', { class: 'row' }, toggle) : null,
+    toggle ? h('div', { class: 'row' }, toggle, h('button', {
+      type: 'button', id: 'delete-destination', class: 'danger',
+      onclick: async () => {
+        if (!confirm(`Delete ${d.name}? Its events stop being delivered; its delivery log stays.`)) return;
+        try {
+          await api(path, { method: 'DELETE' });
+          location.hash = '#/destinations';
+        } catch (failure) { main.prepend(problem(failure)); }
+      },
+    }, 'Delete destination')) : null,
     h('h2', { text: 'Delivery overview' }),
     h('div', { class: 'stats' }, ['delivered', 'retrying', 'failed', 'skipped', 'filtered'].map((s) => h('div', {}, h('strong', { class: `status-${s}`, text: stats[s] }), s))),
     h('h2', { text: 'Last 24 hours' }), chart(timeline.buckets),
@@ -340,6 +349,7 @@ async function mappingPage(destinationId, mappingName) {
   const name = h('input', { id: 'mapping-name', required: true, value: existing?.name ?? '' });
   const action = h('select', { id: 'mapping-action' }, actionKeys.map((k) => h('option', { value: k, text: `${definition.actions[k].title} (${k})`, selected: k === (existing?.action ?? actionKeys[0]) })));
   const trigger = h('input', { id: 'mapping-trigger', value: existing?.trigger ?? definition.actions[action.value].defaultSubscription ?? '' });
+  const enabled = h('input', { type: 'checkbox', id: 'mapping-enabled', checked: existing?.enabled ?? true });
   const fieldsBox = h('div');
   const sample = h('textarea', { id: 'sample-event', rows: 8, spellcheck: 'false' });
   sample.value = JSON.stringify({ type: 'track', event: 'Order Completed', userId: 'user-1', messageId: 'sample-1', timestamp: new Date().toISOString(), properties: { order_id: 'o-1', total: 42.5 } }, null, 2);
@@ -369,7 +379,7 @@ async function mappingPage(destinationId, mappingName) {
   const form = h('form', {
     onsubmit: async (event) => {
       event.preventDefault();
-      const body = { name: name.value.trim(), action: action.value, trigger: trigger.value, mapping: mappingJson(), enabled: existing?.enabled ?? true };
+      const body = { name: name.value.trim(), action: action.value, trigger: trigger.value, mapping: mappingJson(), enabled: enabled.checked };
       try {
         await api(existing ? `${path}/mappings/${encodeURIComponent(existing.name)}` : `${path}/mappings`, { method: existing ? 'PUT' : 'POST', body });
         sessionStorage.setItem('sluice.notice', `Mapping “${body.name}” saved.`);
@@ -384,6 +394,7 @@ async function mappingPage(destinationId, mappingName) {
   field('Name', 'mapping-name', name, 'name'),
   field('Action', 'mapping-action', action, 'action'),
   field('Trigger (FQL)', 'mapping-trigger', trigger, 'trigger', 'Which events this mapping takes, like type = "track" and event = "Order Completed".'),
+  h('label', { class: 'row' }, enabled, ' Enabled: events its trigger matches are delivered'),
   h('h2', { text: 'Fields' }), fieldsBox,
   h('h2', { text: 'Test with a sample event' }),
   field('Sample event (JSON)', 'sample-event', sample, 'event'),
@@ -405,7 +416,18 @@ async function mappingPage(destinationId, mappingName) {
         }
       },
     }, 'Test'),
-    h('button', { type: 'submit', id: 'save-mapping', text: 'Save mapping' })),
+    h('button', { type: 'submit', id: 'save-mapping', text: 'Save mapping' }),
+    existing ? h('button', {
+      type: 'button', id: 'delete-mapping', class: 'danger',
+      onclick: async () => {
+        if (!confirm(`Delete the mapping “${existing.name}”?`)) return;
+        try {
+          await api(`${path}/mappings/${encodeURIComponent(existing.name)}`, { method: 'DELETE' });
+          sessionStorage.setItem('sluice.notice', `Mapping “${existing.name}” deleted.`);
+          location.hash = `#${path}`;
+        } catch (failure) { general.replaceChildren(problem(failure)); }
+      },
+    }, 'Delete mapping') : null),
   result);
   show(existing ? `Mapping: ${existing.name}` : 'New mapping', h('p', { class: 'muted', text: destination.name === definition.name ? destination.name : `${destination.name} (${definition.name})` }), general, form);
 }
