@@ -237,7 +237,7 @@ async function destinationPage(id) {
     toggle ? h('div', { class: 'row' }, toggle, h('button', {
       type: 'button', id: 'delete-destination', class: 'danger',
       onclick: async () => {
-        if (!confirm(`Delete ${d.name}? Its events stop being delivered; its delivery log stays.`)) return;
+        if (!confirm(`Delete ${d.name}? Its events stop being delivered, and deliveries still waiting for it fail.`)) return;
         try {
           await api(path, { method: 'DELETE' });
           location.hash = '#/destinations';
