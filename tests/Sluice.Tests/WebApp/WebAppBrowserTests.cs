@@ -175,8 +175,23 @@ public sealed class WebAppBrowserTests : IAsyncLifetime
         await fullStory.WaitUntilAsync(r => r.Any(x => x.Path == "/eu/v2/events"));
         Assert.Equal("Basic fs-key-from-the-browser", fullStory.Received.Single(r => r.Path == "/eu/v2/events").Headers["Authorization"]);
 
-        // A mapping switched off stays off when saved; then it and the destination are deleted.
+        // A destination filter: a bad condition is refused next to its field, a good one drops what it selects.
         page.Dialog += (_, dialog) => dialog.AcceptAsync();
+        await page.ClickAsync("summary:text('Add a filter')");
+        await page.FillAsync("#filter-name", "no tests");
+        await page.FillAsync("#filter-if", "properties.test = ");
+        await page.ClickAsync("#add-filter");
+        await page.WaitForSelectorAsync("#filter-if-error:has-text('invalid FQL')");
+        await page.FillAsync("#filter-if", "properties.test = true");
+        await page.ClickAsync("#add-filter");
+        await page.WaitForSelectorAsync("td:text('no tests')");
+        await _sluice.PostAsync("/v1/track", """{"userId":"ada","event":"Signed Up","messageId":"ui-test-event","properties":{"test":true}}""");
+        var dropped = await DeliveryLog.WaitForAsync(_sluice.Admin, "fullstory", "ui-test-event");
+        Assert.Equal(("filtered", "dropped by filter 'no tests'"), ((string?)dropped["status"], (string?)dropped["reason"]));
+        await page.ClickAsync("button[aria-label='Remove the filter no tests']");
+        await page.WaitForSelectorAsync("text=None: every event goes to the mappings.");
+
+        // A mapping switched off stays off when saved; then it and the destination are deleted.
         await page.ClickAsync("a:text('Orders V1')");
         await page.UncheckAsync("#mapping-enabled");
         await page.ClickAsync("#save-mapping");

@@ -258,6 +258,8 @@ async function destinationPage(id) {
         h('td', {}, editable && !m.preset ? h('a', { href: `#/destinations/${encodeURIComponent(id)}/mappings/${encodeURIComponent(m.name)}`, text: m.name }) : m.name),
         h('td', {}, h('code', { text: m.trigger })), h('td', { text: m.action }), h('td', { text: `${m.enabled ? 'enabled' : 'disabled'}${m.preset ? ' · preset' : ''}` })))),
     editable ? h('p', {}, h('a', { href: `#/destinations/${encodeURIComponent(id)}/mappings/new`, id: 'add-mapping', text: 'Add a mapping' })) : null,
+    h('h2', { text: 'Filters' }),
+    filtersSection(d, path, editable, () => destinationPage(id)),
     h('h2', { text: 'Settings' }),
     editable ? h('p', {}, h('a', { href: `#/destinations/${encodeURIComponent(id)}/settings`, id: 'edit-settings', text: 'Edit settings' })) : null,
     Object.keys(d.settings).length === 0 ? h('p', { class: 'muted', text: 'None.' }) : h('table', {}, Object.entries(d.settings).map(([key, value]) => h('tr', {}, h('th', { text: key }), h('td', {}, h('code', { text: typeof value === 'string' ? value : JSON.stringify(value) }))))));
@@ -430,6 +432,45 @@ async function mappingPage(destinationId, mappingName) {
     }, 'Delete mapping') : null),
   result);
   show(existing ? `Mapping: ${existing.name}` : 'New mapping', h('p', { class: 'muted', text: destination.name === definition.name ? destination.name : `${destination.name} (${definition.name})` }), general, form);
+}
+
+// Destination filters, applied before mappings: the list, and (for API destinations) add and remove.
+function filtersSection(d, path, editable, reload) {
+  const describe = (f) => f.drop ? 'drop' : f.sample !== null && f.sample !== undefined ? `keep ${f.sample}%` : f.block ? `remove ${f.block.join(', ')}` : `keep only ${(f.allow ?? []).join(', ')}`;
+  const list = d.filters.length === 0 ? h('p', { class: 'muted', text: 'None: every event goes to the mappings.' }) : h('table', {}, h('tr', {}, h('th', { text: 'Filter' }), h('th', { text: 'Events (FQL)' }), h('th', { text: 'Effect' }), h('th', { text: '' })),
+    d.filters.map((f) => h('tr', {}, h('td', { text: f.name }), h('td', {}, h('code', { text: f.if ?? 'every event' })), h('td', { text: describe(f) }),
+      h('td', {}, editable ? h('button', {
+        type: 'button', class: 'danger', 'aria-label': `Remove the filter ${f.name}`,
+        onclick: async () => {
+          if (!confirm(`Remove the filter “${f.name}”?`)) return;
+          try { await api(`${path}/filters/${encodeURIComponent(f.name)}`, { method: 'DELETE' }); await reload(); } catch (failure) { main.prepend(problem(failure)); }
+        },
+      }, 'Remove') : null))));
+  if (!editable) return list;
+  const general = h('div');
+  const name = h('input', { id: 'filter-name' });
+  const condition = h('input', { id: 'filter-if', placeholder: 'properties.internal = true (empty: every event)' });
+  const effect = h('select', { id: 'filter-effect' }, [['drop', 'drop the event'], ['sample', 'keep a sample (percent)'], ['block', 'remove fields (comma-separated)'], ['allow', 'keep only fields (comma-separated)']].map(([v, t]) => h('option', { value: v, text: t })));
+  const value = h('input', { id: 'filter-value', placeholder: '10, or properties.email, context.ip' });
+  const form = h('form', {
+    onsubmit: async (event) => {
+      event.preventDefault();
+      const body = { name: name.value.trim() };
+      if (condition.value.trim()) body.if = condition.value.trim();
+      if (effect.value === 'drop') body.drop = true;
+      else if (effect.value === 'sample') body.sample = Number(value.value);
+      else body[effect.value] = value.value.split(',').map((x) => x.trim()).filter(Boolean);
+      try {
+        await api(`${path}/filters`, { method: 'POST', body });
+        await reload();
+      } catch (failure) {
+        if (failure.body?.error?.problems) failure.body.error.problems = failure.body.error.problems.map((p) => ({ ...p, field: p.field.replace(/^filters\[\d+\]\.?/, '').replace(/^(sample|block|allow|drop)$/, 'value') }));
+        showProblems(form, failure, general);
+      }
+    },
+  }, general, field('Name', 'filter-name', name, 'name'), field('Events it applies to (FQL)', 'filter-if', condition, 'if'), field('Effect', 'filter-effect', effect, 'effect'), field('Value', 'filter-value', value, 'value', 'For a sample: the percent of events kept. For fields: their paths.'),
+  h('p'), h('button', { type: 'submit', id: 'add-filter', class: 'secondary', text: 'Add filter' }));
+  return [list, h('details', { class: 'card' }, h('summary', { text: 'Add a filter' }), form)];
 }
 
 // ---- sources and the live debugger ------------------------------------------------------------
