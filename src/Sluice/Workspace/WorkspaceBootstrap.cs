@@ -35,9 +35,16 @@ internal static class WorkspaceBootstrap
                 sources.Add(resolved);
             }
 
-            store.ReplaceSources(sources);
             // Sources made through the Admin API live on next to the file's, unless the file now declares the id.
-            sources.AddRange(stored.Values.Where(s => s.ManagedBy == SourceManagement.Api && !sources.Any(f => f.Id == s.Id)));
+            var apiSources = stored.Values.Where(s => s.ManagedBy == SourceManagement.Api && !sources.Any(f => f.Id == s.Id)).ToList();
+            if (apiSources.FirstOrDefault(a => sources.Any(f => f.WriteKey == a.WriteKey)) is { } clash)
+            {
+                // Two sources cannot share a write key: say which, rather than route a key's events to a guess.
+                throw new WorkspaceFileException([$"source '{sources.First(f => f.WriteKey == clash.WriteKey).Id}': its writeKey is the write key of source '{clash.Id}', made through the Admin API; give one of them another key"]);
+            }
+
+            store.ReplaceSources(sources);
+            sources.AddRange(apiSources);
         }
         else if (stored.Count == 0)
         {

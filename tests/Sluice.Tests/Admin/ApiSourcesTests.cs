@@ -87,4 +87,19 @@ public sealed class ApiSourcesTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Unauthorized, (await TrackAsync(key)).StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, badId.StatusCode);
     }
+
+    [Fact]
+    public async Task A_file_that_gives_a_source_the_write_key_of_an_API_source_is_refused_naming_both()
+    {
+        var key = (string)(await CreateAsync("mobile", "Mobile"))["writeKey"]!;
+        var dataDirectory = _sluice.DataDirectory;
+        await _sluice.DisposeAsync();
+
+        var refused = await Assert.ThrowsAsync<Sluice.Workspace.WorkspaceFileException>(() => InProcessServer.StartAsync(
+            o => o with { DataDirectory = dataDirectory },
+            workspaceYaml: $"sources:\n  - {{id: web, writeKey: {key}}}\n"));
+        _sluice = await StartAsync(dataDirectory);
+
+        Assert.Contains("source 'web': its writeKey is the write key of source 'mobile'", refused.Message, StringComparison.Ordinal);
+    }
 }
