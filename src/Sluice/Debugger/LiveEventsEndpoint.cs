@@ -10,6 +10,9 @@ namespace Sluice.Debugger;
 internal static class LiveEventsEndpoint
 {
     private static readonly TimeSpan KeepAlive = TimeSpan.FromSeconds(15);
+    private static readonly byte[] DataPrefix = "data: "u8.ToArray();
+    private static readonly byte[] EventEnd = "\n\n"u8.ToArray();
+    private static readonly byte[] KeepAliveComment = ": keep-alive\n\n"u8.ToArray();
 
     public static void Map(RouteGroupBuilder read) => read.MapGet("/sources/{id}/live", StreamAsync);
 
@@ -44,7 +47,7 @@ internal static class LiveEventsEndpoint
                 }
                 catch (OperationCanceledException) when (!cancellation.IsCancellationRequested)
                 {
-                    await body.WriteAsync(": keep-alive\n\n"u8.ToArray(), cancellation);
+                    await body.WriteAsync(KeepAliveComment, cancellation);
                     await body.FlushAsync(cancellation);
                     continue;
                 }
@@ -57,9 +60,9 @@ internal static class LiveEventsEndpoint
                 while (watcher.Messages.TryRead(out var message))
                 {
                     // A stored message is one line of JSON, so one data line carries it.
-                    await body.WriteAsync("data: "u8.ToArray(), cancellation);
+                    await body.WriteAsync(DataPrefix, cancellation);
                     await body.WriteAsync(message, cancellation);
-                    await body.WriteAsync("\n\n"u8.ToArray(), cancellation);
+                    await body.WriteAsync(EventEnd, cancellation);
                 }
 
                 await body.FlushAsync(cancellation);

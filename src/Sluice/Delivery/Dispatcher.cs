@@ -235,13 +235,7 @@ internal sealed partial class Dispatcher(
         }
     }
 
-    private void Release(IReadOnlyList<Job> unit)
-    {
-        foreach (var job in unit)
-        {
-            store.Release(job.Delivery.Id);
-        }
-    }
+    private void Release(IReadOnlyList<Job> unit) => store.Release([.. unit.Select(job => job.Delivery.Id)]);
 
     private async Task<IReadOnlyList<AttemptResult>> AttemptAsync(IReadOnlyList<Job> unit, CancellationToken cancellation)
     {

@@ -88,10 +88,7 @@ public interface IDeliveryStore
     /// <summary>Writes the outcomes of attempts, all in one transaction.</summary>
     void RecordAttempts(IReadOnlyList<(long Id, AttemptResult Result)> attempts, long now);
 
-    /// <summary>Gives a claimed job back untouched (shutdown), so that another claim can take it at once.</summary>
-    void Release(long id);
-
-    /// <summary>Gives claimed jobs back untouched, in one transaction.</summary>
+    /// <summary>Gives claimed jobs back untouched (shutdown, pacing), in one transaction, so that another claim can take them at once.</summary>
     void Release(IReadOnlyList<long> ids);
 
 

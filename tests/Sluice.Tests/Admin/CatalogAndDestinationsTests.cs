@@ -37,10 +37,7 @@ public sealed class CatalogAndDestinationsTests : IAsyncLifetime
             """);
 
         // Start-up's credential check (FullStory's GET /me) is not what these tests look at.
-        if (((Delivery.AuthenticationChecker)_sluice.Services.GetService(typeof(Delivery.AuthenticationChecker))!).ExecuteTask is { } checks)
-        {
-            await checks;
-        }
+        await _sluice.WaitForCredentialChecksAsync();
 
         _service.ClearReceived();
     }

@@ -36,11 +36,7 @@ internal sealed class ContractHarness : IAsyncDisposable
             o => o with { Delivery = new DeliveryOptions { Random = () => 0.999 } },
             workspaceYaml: $"sources:\n  - {{id: web, writeKey: {InProcessServer.WriteKey}}}\ndestinations:\n{destinations(service.BaseUrl)}",
             time: time);
-        // Credential checks run at start-up; the tests look at what follows them.
-        if (((AuthenticationChecker)sluice.Services.GetService(typeof(AuthenticationChecker))!).ExecuteTask is { } checks)
-        {
-            await checks;
-        }
+        await sluice.WaitForCredentialChecksAsync();
 
         if (forgetCredentialChecks)
         {

@@ -68,6 +68,15 @@ internal sealed class InProcessServer : IAsyncDisposable
         return new InProcessServer(app, address, options.DataDirectory);
     }
 
+    /// <summary>Waits for start-up's credential checks (FullStory's GET /me, say), so that a test can look at what follows them.</summary>
+    public async Task WaitForCredentialChecksAsync()
+    {
+        if (((Delivery.AuthenticationChecker)Services.GetService(typeof(Delivery.AuthenticationChecker))!).ExecuteTask is { } checks)
+        {
+            await checks;
+        }
+    }
+
     /// <summary>POSTs a JSON body with the test source's write key in Basic auth.</summary>
     public Task<HttpResponseMessage> PostAsync(string path, string json, string? writeKey = WriteKey)
     {

@@ -14,11 +14,11 @@ public static class IdentifyUser
         DefaultSubscription = "type = \"identify\"",
         Fields = new Dictionary<string, InputField>
         {
-            ["userId"] = new() { Label = "User ID", Description = "The user's id.", Type = FieldType.String, Required = true, Default = Path("$.userId") },
-            ["anonymousId"] = new() { Label = "Anonymous ID", Description = "The user's anonymous id.", Type = FieldType.String, Default = Path("$.anonymousId") },
-            ["displayName"] = new() { Label = "Display Name", Description = "The user's display name.", Type = FieldType.String, Default = Path("$.traits.name") },
-            ["email"] = new() { Label = "Email", Description = "The user's email.", Type = FieldType.String, Default = Path("$.traits.email") },
-            ["traits"] = new() { Label = "Traits", Description = "The Segment traits to be forwarded to FullStory.", Type = FieldType.Object, AdditionalProperties = true, Default = Path("$.traits") },
+            ["userId"] = new() { Label = "User ID", Description = "The user's id.", Type = FieldType.String, Required = true, Default = Directives.Path("$.userId") },
+            ["anonymousId"] = new() { Label = "Anonymous ID", Description = "The user's anonymous id.", Type = FieldType.String, Default = Directives.Path("$.anonymousId") },
+            ["displayName"] = new() { Label = "Display Name", Description = "The user's display name.", Type = FieldType.String, Default = Directives.Path("$.traits.name") },
+            ["email"] = new() { Label = "Email", Description = "The user's email.", Type = FieldType.String, Default = Directives.Path("$.traits.email") },
+            ["traits"] = new() { Label = "Traits", Description = "The Segment traits to be forwarded to FullStory.", Type = FieldType.Object, AdditionalProperties = true, Default = Directives.Path("$.traits") },
         },
         Perform = input =>
         {
@@ -51,5 +51,4 @@ public static class IdentifyUser
         },
     };
 
-    internal static JsonObject Path(string path) => new() { ["@path"] = path };
 }

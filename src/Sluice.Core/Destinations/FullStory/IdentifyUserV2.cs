@@ -17,11 +17,11 @@ public static class IdentifyUserV2
         DefaultSubscription = "type = \"identify\"",
         Fields = new Dictionary<string, InputField>
         {
-            ["uid"] = new() { Label = "User ID", Description = "The user's id.", Type = FieldType.String, Default = IdentifyUser.Path("$.userId") },
-            ["anonymousId"] = new() { Label = "Anonymous ID", Description = "The user's anonymous id.", Type = FieldType.String, Default = IdentifyUser.Path("$.anonymousId") },
-            ["displayName"] = new() { Label = "Display Name", Description = "The user's display name.", Type = FieldType.String, Default = IdentifyUser.Path("$.traits.name") },
-            ["email"] = new() { Label = "Email", Description = "The user's email.", Type = FieldType.String, Default = IdentifyUser.Path("$.traits.email") },
-            ["properties"] = new() { Label = "Traits", Description = "The Segment traits to be forwarded to FullStory.", Type = FieldType.Object, AdditionalProperties = true, Default = IdentifyUser.Path("$.traits") },
+            ["uid"] = new() { Label = "User ID", Description = "The user's id.", Type = FieldType.String, Default = Directives.Path("$.userId") },
+            ["anonymousId"] = new() { Label = "Anonymous ID", Description = "The user's anonymous id.", Type = FieldType.String, Default = Directives.Path("$.anonymousId") },
+            ["displayName"] = new() { Label = "Display Name", Description = "The user's display name.", Type = FieldType.String, Default = Directives.Path("$.traits.name") },
+            ["email"] = new() { Label = "Email", Description = "The user's email.", Type = FieldType.String, Default = Directives.Path("$.traits.email") },
+            ["properties"] = new() { Label = "Traits", Description = "The Segment traits to be forwarded to FullStory.", Type = FieldType.Object, AdditionalProperties = true, Default = Directives.Path("$.traits") },
         },
         Perform = input =>
         {

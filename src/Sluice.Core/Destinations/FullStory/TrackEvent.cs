@@ -51,22 +51,22 @@ public static class TrackEvent
     /// <summary>The fields of both track actions; V2 does not need a user id.</summary>
     internal static Dictionary<string, InputField> Fields(bool userIdRequired) => new()
     {
-        ["userId"] = new() { Label = "User ID", Description = "The user's id.", Type = FieldType.String, Required = userIdRequired, Default = IdentifyUser.Path("$.userId") },
-        ["name"] = new() { Label = "Name", Description = "The name of the event.", Type = FieldType.String, Required = true, Default = IdentifyUser.Path("$.event") },
+        ["userId"] = new() { Label = "User ID", Description = "The user's id.", Type = FieldType.String, Required = userIdRequired, Default = Directives.Path("$.userId") },
+        ["name"] = new() { Label = "Name", Description = "The name of the event.", Type = FieldType.String, Required = true, Default = Directives.Path("$.event") },
         ["properties"] = new()
         {
             Label = "Properties",
             Description = "A JSON object containing additional information about the event that will be indexed by FullStory.",
             Type = FieldType.Object,
             AdditionalProperties = true,
-            Default = IdentifyUser.Path("$.properties"),
+            Default = Directives.Path("$.properties"),
         },
         ["timestamp"] = new()
         {
             Label = "Timestamp",
             Description = "The date and time when the event occurred. If not provided, the current FullStory server time will be used.",
             Type = FieldType.Datetime,
-            Default = IdentifyUser.Path("$.timestamp"),
+            Default = Directives.Path("$.timestamp"),
         },
         ["useRecentSession"] = new()
         {

@@ -21,7 +21,7 @@ public static class SendMessage
                 Type = FieldType.Object,
                 Required = true,
                 AdditionalProperties = true,
-                Default = new JsonObject { ["@path"] = "$." },
+                Default = Directives.Path("$."),
             },
         },
         Perform = input =>

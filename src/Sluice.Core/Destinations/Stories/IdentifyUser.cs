@@ -29,7 +29,7 @@ public static class IdentifyUser
                 Description = "The user's traits: name, email and phone become the user's own fields, the others attributes.",
                 Type = FieldType.Object,
                 AdditionalProperties = true,
-                Default = StoriesApi.Path("$.traits"),
+                Default = Directives.Path("$.traits"),
             },
         },
         SkipReason = StoriesApi.SkipAnonymous,

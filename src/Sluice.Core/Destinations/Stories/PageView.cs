@@ -14,8 +14,8 @@ public static class PageView
         Fields = new Dictionary<string, InputField>
         {
             ["userId"] = StoriesApi.UserIdField,
-            ["name"] = new() { Label = "Name", Description = "The page's name, shown as the timeline entry's content.", Type = FieldType.String, Default = StoriesApi.Path("$.name") },
-            ["properties"] = new() { Label = "Properties", Description = "The page's properties.", Type = FieldType.Object, AdditionalProperties = true, Default = StoriesApi.Path("$.properties") },
+            ["name"] = new() { Label = "Name", Description = "The page's name, shown as the timeline entry's content.", Type = FieldType.String, Default = Directives.Path("$.name") },
+            ["properties"] = new() { Label = "Properties", Description = "The page's properties.", Type = FieldType.Object, AdditionalProperties = true, Default = Directives.Path("$.properties") },
         },
         SkipReason = StoriesApi.SkipAnonymous,
         Perform = input => [StoriesApi.Event(input, "Page", TrackEvent.Data(input.Payload, "name"))],

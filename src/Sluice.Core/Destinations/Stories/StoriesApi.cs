@@ -17,13 +17,11 @@ internal static class StoriesApi
         Label = "User ID",
         Description = "The user the event belongs to. Stories has no anonymous users: calls without it are skipped.",
         Type = FieldType.String,
-        Default = Path("$.userId"),
+        Default = Directives.Path("$.userId"),
     };
 
     public static string? SkipAnonymous(JsonObject payload) =>
         payload["userId"] is JsonValue v && JsValues.IsString(v, out var id) && id.Length > 0 ? null : AnonymousUser;
-
-    public static JsonObject Path(string path) => new() { ["@path"] = path };
 
     /// <summary>A timeline event: <c>name</c> is the call type, <c>data</c> what the call carried.</summary>
     public static OutgoingRequest Event(ActionInput input, string name, JsonObject data) =>

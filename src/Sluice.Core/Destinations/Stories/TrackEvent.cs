@@ -15,8 +15,8 @@ public static class TrackEvent
         Fields = new Dictionary<string, InputField>
         {
             ["userId"] = StoriesApi.UserIdField,
-            ["event"] = new() { Label = "Event", Description = "The event's name, shown as the timeline entry's content.", Type = FieldType.String, Default = StoriesApi.Path("$.event") },
-            ["properties"] = new() { Label = "Properties", Description = "The event's properties.", Type = FieldType.Object, AdditionalProperties = true, Default = StoriesApi.Path("$.properties") },
+            ["event"] = new() { Label = "Event", Description = "The event's name, shown as the timeline entry's content.", Type = FieldType.String, Default = Directives.Path("$.event") },
+            ["properties"] = new() { Label = "Properties", Description = "The event's properties.", Type = FieldType.Object, AdditionalProperties = true, Default = Directives.Path("$.properties") },
         },
         SkipReason = StoriesApi.SkipAnonymous,
         Perform = input => [StoriesApi.Event(input, "Track", Data(input.Payload, "event"))],

@@ -37,7 +37,7 @@ public static class SendAction
                 Description = "The JSON body; by default the whole event.",
                 Type = FieldType.Object,
                 AdditionalProperties = true,
-                Default = new JsonObject { ["@path"] = "$." },
+                Default = Directives.Path("$."),
             },
             ["batch_keys"] = new()
             {

@@ -83,8 +83,8 @@ internal static class DestinationEndpoints
                 : AdminResults.Error(StatusCodes.Status404NotFound, "not_found", $"no destination has the id '{id}'"));
     }
 
-    internal static IResult ManagedByFileError(string id) =>
-        AdminResults.Error(StatusCodes.Status409Conflict, "managed_by_file", $"destination '{id}' is declared in the workspace file; change it there (the file is applied at start-up)");
+    internal static IResult ManagedByFileError(string id, string kind = "destination") =>
+        AdminResults.Error(StatusCodes.Status409Conflict, "managed_by_file", $"{kind} '{id}' is declared in the workspace file; change it there (the file is applied at start-up)");
 
     private static async Task<IResult> CreateAsync(HttpContext http, ApiDestinations destinations, RoutingTable table, AuthenticationChecker checker)
     {
@@ -136,7 +136,8 @@ internal static class DestinationEndpoints
         return result;
     }
 
-    private static async Task<JsonObject?> ReadObjectAsync(HttpContext http)
+    /// <summary>The request body as a JSON object, or null when it is not one (whatever the Content-Type says).</summary>
+    internal static async Task<JsonObject?> ReadObjectAsync(HttpContext http)
     {
         try
         {
@@ -148,7 +149,7 @@ internal static class DestinationEndpoints
         }
     }
 
-    private static string? Text(JsonNode? node) => node is JsonValue value && value.TryGetValue<string>(out var text) ? text : null;
+    private static string? Text(JsonNode? node) => Actions.Mapping.JsValues.IsString(node, out var text) ? text : null;
 
     internal static IResult Invalid(IReadOnlyList<DestinationProblem> problems, string code = "invalid_destination") => Results.Json(
         new { error = new { code, message = string.Join("; ", problems.Select(p => p.Field.Length == 0 ? p.Message : $"{p.Field}: {p.Message}")), problems = problems.Select(p => new { field = p.Field, message = p.Message }) } },
@@ -157,7 +158,7 @@ internal static class DestinationEndpoints
     private static IResult? SourceRefusal(string id, SourceRegistry registry) => registry.Stored(id) switch
     {
         null => AdminResults.Error(StatusCodes.Status404NotFound, "not_found", $"no source has the id '{id}'"),
-        { ManagedBy: SourceManagement.WorkspaceFile } => AdminResults.Error(StatusCodes.Status409Conflict, "managed_by_file", $"source '{id}' is declared in the workspace file; change it there (the file is applied at start-up)"),
+        { ManagedBy: SourceManagement.WorkspaceFile } => ManagedByFileError(id, "source"),
         _ => null,
     };
 

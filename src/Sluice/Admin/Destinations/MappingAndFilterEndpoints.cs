@@ -100,17 +100,7 @@ internal static class MappingAndFilterEndpoints
             return DestinationEndpoints.ManagedByFileError(id);
         }
 
-        JsonObject? body;
-        try
-        {
-            body = await JsonNode.ParseAsync(http.Request.Body, cancellationToken: http.RequestAborted) as JsonObject;
-        }
-        catch (System.Text.Json.JsonException)
-        {
-            body = null;
-        }
-
-        if (body is null)
+        if (await DestinationEndpoints.ReadObjectAsync(http) is not { } body)
         {
             return DestinationEndpoints.Invalid([new DestinationProblem("", $"the body must be a JSON object: a {singular}")]);
         }

@@ -105,8 +105,8 @@ internal static class MappingTestEndpoint
         try
         {
             var payload = action.PreparePayload(mapping, document.RootElement);
-            result["payload"] = JsonNode.Parse(payload.ToJsonString());
-            requests = action.Perform(new ActionInput(JsonNode.Parse(payload.ToJsonString())!.AsObject(), settings, (string?)sample["messageId"] ?? "test"));
+            result["payload"] = payload.DeepClone();
+            requests = action.Perform(new ActionInput(payload, settings, (string?)sample["messageId"] ?? "test"));
         }
         catch (DeliverySkippedException exception)
         {

@@ -70,7 +70,7 @@ internal static class TokenEndpoints
         return Results.NoContent();
     }
 
-    private static string? Text(JsonNode? node) => node is JsonValue value && value.TryGetValue<string>(out var text) ? text : null;
+    private static string? Text(JsonNode? node) => Actions.Mapping.JsValues.IsString(node, out var text) ? text : null;
 
     private static object Describe(StoredAdminToken token) => new
     {

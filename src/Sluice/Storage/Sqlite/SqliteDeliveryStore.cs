@@ -185,15 +185,6 @@ internal sealed class SqliteDeliveryStore : IDeliveryStore
         transaction.Commit();
     }
 
-    public void Release(long id)
-    {
-        using var connection = database.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = "UPDATE deliveries SET lease_until = 0 WHERE id = $id";
-        command.Parameters.AddWithValue("$id", id);
-        command.ExecuteNonQuery();
-    }
-
     public void Release(IReadOnlyList<long> ids)
     {
         using var connection = database.Open();
