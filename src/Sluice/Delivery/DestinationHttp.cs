@@ -1,3 +1,4 @@
+using System.Text;
 using Sluice.Actions.Kit;
 
 namespace Sluice.Delivery;
@@ -28,7 +29,8 @@ internal sealed class DestinationHttp(IHttpClientFactory clients, TimeProvider t
         HttpResponseMessage response;
         try
         {
-            response = await clients.CreateClient(HttpClientName).SendAsync(message, linked.Token);
+            // Headers first: the body is read up to a cap below, whatever size the service sends.
+            response = await clients.CreateClient(HttpClientName).SendAsync(message, HttpCompletionOption.ResponseHeadersRead, linked.Token);
         }
         catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellation.IsCancellationRequested)
         {
@@ -46,15 +48,56 @@ internal sealed class DestinationHttp(IHttpClientFactory clients, TimeProvider t
 
         using (response)
         {
-            var body = await response.Content.ReadAsStringAsync(cancellation);
+            string body;
+            try
+            {
+                body = await ReadCappedAsync(response.Content, options.MaxResponseLength, linked.Token);
+            }
+            catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellation.IsCancellationRequested)
+            {
+                body = "(the answer's body did not arrive in time)";
+            }
+            catch (Exception exception) when (exception is HttpRequestException or IOException)
+            {
+                // The status arrived: it decides; the body is what could be read.
+                body = $"(the answer's body could not be read: {exception.Message})";
+            }
+
             return new ServiceAnswer(
                 (int)response.StatusCode,
                 response.ReasonPhrase,
-                body.Length <= options.MaxResponseLength ? body : body[..options.MaxResponseLength] + "…",
+                body,
                 RetryAfter(response, time.GetUtcNow().ToUnixTimeMilliseconds()),
                 null,
                 RetryPolicy.IsRetryable(response.StatusCode));
         }
+    }
+
+    /// <summary>
+    /// The first <paramref name="maxCharacters"/> characters of a body, reading at most four bytes
+    /// a character from the network: a service that answers gigabytes costs a few kilobytes. The rest
+    /// is left unread; disposing the answer then drops the connection.
+    /// </summary>
+    internal static async Task<string> ReadCappedAsync(HttpContent content, int maxCharacters, CancellationToken cancellation)
+    {
+        var limit = maxCharacters * 4;
+        var buffer = new byte[Math.Min(limit + 1, 64 * 1024)];
+        await using var stream = await content.ReadAsStreamAsync(cancellation);
+        var length = 0;
+        while (length < buffer.Length)
+        {
+            var read = await stream.ReadAsync(buffer.AsMemory(length), cancellation);
+            if (read == 0)
+            {
+                break;
+            }
+
+            length += read;
+        }
+
+        var more = length == buffer.Length;
+        var text = Encoding.UTF8.GetString(buffer, 0, Math.Min(length, limit));
+        return text.Length > maxCharacters ? text[..maxCharacters] + "…" : more ? text + "…" : text;
     }
 
     private static HttpRequestMessage ToHttp(OutgoingRequest request)

@@ -282,6 +282,8 @@ internal sealed partial class Dispatcher(
         {
             await _pacer.WaitTurnAsync(destination.Id, destination.RateLimit, cancellation);
             last = await http.SendAsync(request, cancellation);
+            // A service may echo credentials back; the delivery log is readable by every role.
+            last = last with { Body = destination.Secrets.HideOrNull(last.Body) };
             if (last.Succeeded)
             {
                 continue;

@@ -88,7 +88,8 @@ public static class SluiceServer
         services.AddSingleton<DeliveryLogPruner>();
         services.AddHostedService(sp => sp.GetRequiredService<DeliveryLogPruner>());
         // The factory's per-request logging scopes cost more than the request on loopback; the delivery log says what happened.
-        services.AddHttpClient(DestinationHttp.HttpClientName).RemoveAllLoggers();
+        // Bodies are read by DestinationHttp up to a cap; the buffer limit is a second line against any buffered read.
+        services.AddHttpClient(DestinationHttp.HttpClientName, client => client.MaxResponseContentBufferSize = 64 * 1024).RemoveAllLoggers();
         services.AddSingleton<AuthenticationChecker>();
         services.AddHostedService(sp => sp.GetRequiredService<AuthenticationChecker>());
         services.AddHostedService<StartupAnnouncer>();

@@ -1,3 +1,4 @@
+using Sluice.Delivery;
 using System.Collections.Frozen;
 using System.Text.Json.Nodes;
 using Sluice.Actions.Fql;
@@ -44,6 +45,9 @@ public sealed record RoutedDestination
 
     /// <summary>Most requests per second; null or 0 is no limit.</summary>
     public double? RateLimit { get; init; }
+
+    /// <summary>Hides this destination's secret settings in what its service answers, before the answer is kept.</summary>
+    internal SecretMask Secrets => field ??= new SecretMask(Settings, Definition);
 }
 
 /// <summary>

@@ -59,15 +59,26 @@ internal sealed partial class TrackingHandler(
 
         using (body)
         {
+            // Odd text (invalid UTF-8, lone surrogates, a name twice) is refused message by message, so a batch keeps its good items.
+            var oddText = JsonInputCheck.NeedsWalk(body.Memory.Span);
             JsonDocument document;
             try
             {
                 document = JsonDocument.Parse(body.Memory, ParseOptions);
             }
-            catch (JsonException exception)
+            catch (Exception exception) when (exception is JsonException or InvalidOperationException)
             {
-                await TrackingResponses.Invalid(response, metrics, "invalid_json", $"the body is not valid JSON: {exception.Message}", field: null, rule: "json");
-                return;
+                // The duplicate-name check throws InvalidOperationException on a name that is not valid UTF-16.
+                try
+                {
+                    document = JsonDocument.Parse(body.Memory, ParseOptions with { AllowDuplicateProperties = true });
+                    oddText = true;
+                }
+                catch (JsonException)
+                {
+                    await TrackingResponses.Invalid(response, metrics, "invalid_json", $"the body is not valid JSON: {exception.Message}", field: null, rule: "json");
+                    return;
+                }
             }
 
             using (document)
@@ -98,11 +109,23 @@ internal sealed partial class TrackingHandler(
                 var client = addresses.Resolve(http);
                 if (endpointType is { } type)
                 {
+                    if (oddText && JsonInputCheck.Find(body.Memory.Span, checkNumbers: false) is { } odd)
+                    {
+                        await RefuseAsync(response, source, 0, new MessageRejection(odd.Field, odd.Rule, odd.Message));
+                        return;
+                    }
+
                     await HandleMessageAsync(response, source, root, body.Length, type, receivedAt, client);
                 }
                 else
                 {
-                    await HandleBatchAsync(response, source, root, receivedAt, client);
+                    if (oddText && EnvelopeProblem(root) is { } odd)
+                    {
+                        await TrackingResponses.Invalid(response, metrics, "invalid_batch", odd.Message, odd.Field, odd.Rule);
+                        return;
+                    }
+
+                    await HandleBatchAsync(response, source, root, receivedAt, client, oddText);
                 }
             }
         }
@@ -116,9 +139,7 @@ internal sealed partial class TrackingHandler(
         using var json = new Utf8JsonWriter(buffer, StoredJson);
         if (!MessageNormalizer.TryNormalize(message, length, type, request, json, out var normalized, out var rejection))
         {
-            metrics.Rejected.WithLabels(rejection!.Rule).Inc();
-            LogMessageRejected(source.Id, 0, rejection.Field, rejection.Error);
-            await TrackingResponses.Invalid(response, metrics: null, "invalid_message", rejection.Error, rejection.Field, rejection.Rule);
+            await RefuseAsync(response, source, 0, rejection!);
             return;
         }
 
@@ -127,7 +148,36 @@ internal sealed partial class TrackingHandler(
         await CommitAsync(response, source, new EventBatch(source.Id, [pending], receivedAt), pending.Body.Length, rejected: null);
     }
 
-    private async Task HandleBatchAsync(HttpResponse response, Source source, JsonElement root, long receivedAt, string client)
+    private async Task RefuseAsync(HttpResponse response, Source source, int index, MessageRejection rejection)
+    {
+        metrics.Rejected.WithLabels(rejection.Rule).Inc();
+        LogMessageRejected(source.Id, index, rejection.Field, rejection.Error);
+        await TrackingResponses.Invalid(response, metrics: null, "invalid_message", rejection.Error, rejection.Field, rejection.Rule);
+    }
+
+    /// <summary>A problem in the batch's own fields (a name twice at the top, odd text in its context, integrations or sentAt).</summary>
+    private static JsonInputProblem? EnvelopeProblem(JsonElement root)
+    {
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var property in root.EnumerateObject())
+        {
+            var raw = JsonMarshal.GetRawUtf8PropertyName(property);
+            var name = System.Text.Encoding.UTF8.GetString(raw);
+            if (!names.Add(name))
+            {
+                return new JsonInputProblem(name, JsonInputCheck.DuplicateKeyRule, $"the name '{name}' appears twice at the top of the body");
+            }
+
+            if (!property.NameEquals("batch"u8) && JsonInputCheck.Find(JsonMarshal.GetRawUtf8Value(property.Value), checkNumbers: false) is { } problem)
+            {
+                return problem with { Field = problem.Field.Length == 0 ? name : $"{name}.{problem.Field}" };
+            }
+        }
+
+        return null;
+    }
+
+    private async Task HandleBatchAsync(HttpResponse response, Source source, JsonElement root, long receivedAt, string client, bool oddText)
     {
         if (!root.TryGetProperty("batch"u8, out var items) || items.ValueKind != JsonValueKind.Array)
         {
@@ -161,12 +211,17 @@ internal sealed partial class TrackingHandler(
                 break;
             }
 
-            MessageRejection? rejection;
+            MessageRejection? rejection = null;
+            var raw = JsonMarshal.GetRawUtf8Value(item);
+            if (oddText && JsonInputCheck.Find(raw, checkNumbers: false) is { } problem)
+            {
+                rejection = new MessageRejection(problem.Field, problem.Rule, problem.Message);
+            }
+            else
             {
                 buffer.ResetWrittenCount();
                 json.Reset(buffer);
-                var raw = JsonMarshal.GetRawUtf8Value(item).Length;
-                if (MessageNormalizer.TryNormalize(item, raw, endpointType: null, envelope, json, out var normalized, out rejection))
+                if (MessageNormalizer.TryNormalize(item, raw.Length, endpointType: null, envelope, json, out var normalized, out rejection))
                 {
                     json.Flush();
                     var body = buffer.WrittenSpan.ToArray();

@@ -23,7 +23,8 @@ internal sealed record RecordedRequest(string Method, string Path, IReadOnlyDict
 /// <summary>How the stand-in answers one request.</summary>
 /// <param name="Hang">Answer nothing until the client gives up (or 30 s pass), to stand in for a service that times out.</param>
 /// <param name="Drop">Close the connection without answering.</param>
-internal sealed record ScriptedAnswer(int Status, string Body = "{}", string? RetryAfter = null, bool Hang = false, bool Drop = false);
+/// <param name="BodyBytes">Answer this many bytes instead of <paramref name="Body"/>, written as they are made (never held), to stand in for a huge answer.</param>
+internal sealed record ScriptedAnswer(int Status, string Body = "{}", string? RetryAfter = null, bool Hang = false, bool Drop = false, long BodyBytes = 0);
 
 /// <summary>
 /// The only kind of double in these tests: a local HTTP server standing in for a third-party
@@ -45,6 +46,9 @@ internal sealed class RecordingServer : IAsyncDisposable
 
     public IReadOnlyList<RecordedRequest> Received => [.. _received];
 
+    /// <summary>The answer to every request once the script is used up (default: 200).</summary>
+    public ScriptedAnswer? Always { get; set; }
+
     public static async Task<RecordingServer> StartAsync()
     {
         var builder = WebApplication.CreateSlimBuilder();
@@ -58,7 +62,7 @@ internal sealed class RecordingServer : IAsyncDisposable
             var gzip = context.Request.Headers.ContentEncoding.ToString() == "gzip";
             using var reader = new StreamReader(gzip ? new System.IO.Compression.GZipStream(context.Request.Body, System.IO.Compression.CompressionMode.Decompress) : context.Request.Body);
             var body = await reader.ReadToEndAsync();
-            var answer = server!._script.TryDequeue(out var scripted) ? scripted : new ScriptedAnswer(200);
+            var answer = server!._script.TryDequeue(out var scripted) ? scripted : server.Always ?? new ScriptedAnswer(200);
             server._received.Enqueue(new RecordedRequest(
                 context.Request.Method,
                 context.Request.Path + context.Request.QueryString,
@@ -89,12 +93,36 @@ internal sealed class RecordingServer : IAsyncDisposable
                 context.Response.Headers.RetryAfter = answer.RetryAfter;
             }
 
+            if (answer.BodyBytes > 0)
+            {
+                await WriteGeneratedAsync(context, answer.BodyBytes);
+                return;
+            }
+
             await context.Response.WriteAsync(answer.Body);
         });
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         server = new RecordingServer(app, address);
         return server;
+    }
+
+    private static async Task WriteGeneratedAsync(HttpContext context, long size)
+    {
+        context.Response.ContentLength = size;
+        var chunk = new byte[64 * 1024];
+        Array.Fill(chunk, (byte)'x');
+        try
+        {
+            for (var written = 0L; written < size; written += chunk.Length)
+            {
+                await context.Response.Body.WriteAsync(chunk.AsMemory(0, (int)Math.Min(chunk.Length, size - written)), context.RequestAborted);
+            }
+        }
+        catch (Exception exception) when (exception is OperationCanceledException or IOException)
+        {
+            // The client stopped reading and closed the connection: that is what a careful client does.
+        }
     }
 
     /// <summary>The next requests get these answers, in order; after them, 200.</summary>

@@ -15,7 +15,7 @@ namespace Sluice.Admin.Destinations;
 /// </summary>
 internal static class DestinationEndpoints
 {
-    public const string Mask = "••••••••";
+    public const string Mask = SecretMask.Mask;
     public const string ManagedByFile = "workspace-file";
 
     public static void Map(RouteGroupBuilder read, RouteGroupBuilder write)

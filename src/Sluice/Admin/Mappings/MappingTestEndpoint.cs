@@ -119,15 +119,23 @@ internal static class MappingTestEndpoint
             return Results.Json(result);
         }
 
-        var secrets = Secrets(settings, definition);
+        var secrets = new SecretMask(settings, definition);
         result["requests"] = new JsonArray([.. requests.Select(r => (JsonNode)Show(r, secrets))]);
         if (body["send"] is JsonValue send && send.TryGetValue<bool>(out var shouldSend) && shouldSend)
         {
             var answers = new JsonArray();
+            // Reading a service's answer back is reading whatever a URL serves: a member could aim it at internal services.
+            var showBody = http.Items[AdminEndpoints.RoleKey] as string == Roles.Owner;
             foreach (var request in requests)
             {
                 var answer = await sender.SendAsync(request, http.RequestAborted);
-                answers.Add(new JsonObject { ["status"] = answer.Status, ["summary"] = Hide(answer.Summary, secrets), ["body"] = answer.Body is null ? null : Hide(answer.Body, secrets) });
+                var shown = new JsonObject { ["status"] = answer.Status, ["summary"] = secrets.Hide(answer.Summary), ["body"] = showBody ? secrets.HideOrNull(answer.Body) : null };
+                if (!showBody && answer.Body is not null)
+                {
+                    shown["bodyHidden"] = "the answer's body is shown to workspace owners only";
+                }
+
+                answers.Add(shown);
                 if (!answer.Succeeded)
                 {
                     break;
@@ -151,13 +159,7 @@ internal static class MappingTestEndpoint
         return Results.Json(new JsonObject { ["error"] = error }, statusCode: StatusCodes.Status400BadRequest);
     }
 
-    private static List<string> Secrets(JsonObject settings, DestinationDefinition definition) =>
-        [.. settings.Where(s => definition.Settings.GetValueOrDefault(s.Key) is not { } field || field.IsSecret)
-            .Select(s => s.Value is null ? "" : JsValues.ToJsString(s.Value))
-            .Where(v => v.Length >= 4)
-            .OrderByDescending(v => v.Length)];
-
-    private static JsonObject Show(OutgoingRequest request, IReadOnlyList<string> secrets)
+    private static JsonObject Show(OutgoingRequest request, SecretMask secrets)
     {
         var headers = new JsonObject();
         foreach (var (name, value) in request.Headers)
@@ -165,7 +167,7 @@ internal static class MappingTestEndpoint
             // Credentials are shown by their scheme only: a Basic header holds the key (base64 for some services).
             headers[name] = name.Equals("Authorization", StringComparison.OrdinalIgnoreCase)
                 ? (value.IndexOf(' ', StringComparison.Ordinal) is > 0 and var space ? value[..space] + " " : "") + DestinationEndpoints.Mask
-                : Hide(value, secrets);
+                : secrets.Hide(value);
         }
 
         var text = request.Body is null ? null : Encoding.UTF8.GetString(request.Body);
@@ -174,7 +176,7 @@ internal static class MappingTestEndpoint
         {
             try
             {
-                json = JsonNode.Parse(Hide(text, secrets));
+                json = JsonNode.Parse(secrets.Hide(text));
             }
             catch (JsonException)
             {
@@ -184,20 +186,9 @@ internal static class MappingTestEndpoint
         return new JsonObject
         {
             ["method"] = request.Method,
-            ["url"] = Hide(request.Url.AbsoluteUri, secrets),
+            ["url"] = secrets.Hide(request.Url.AbsoluteUri),
             ["headers"] = headers,
-            ["body"] = json ?? (text is null ? null : JsonValue.Create(Hide(text, secrets))),
+            ["body"] = json ?? (text is null ? null : JsonValue.Create(secrets.Hide(text))),
         };
-    }
-
-    private static string Hide(string text, IReadOnlyList<string> secrets)
-    {
-        foreach (var secret in secrets)
-        {
-            text = text.Replace(secret, DestinationEndpoints.Mask, StringComparison.Ordinal);
-            text = text.Replace(Uri.EscapeDataString(secret), DestinationEndpoints.Mask, StringComparison.Ordinal);
-        }
-
-        return text;
     }
 }
