@@ -56,6 +56,11 @@ internal static class AdminEndpoints
         }
 
         http.Items[RoleKey] = Roles.Normalize(role);
+        if (await AdminRequestBody.CheckAsync(http) is { } refused)
+        {
+            return refused;
+        }
+
         return await next(invocation);
     }
 

@@ -5,25 +5,34 @@ namespace Sluice.Workspace;
 /// <summary>Durations as people write them in the workspace file and on the command line: <c>90s</c>, <c>30m</c>, <c>4h</c>, <c>7d</c>.</summary>
 public static class DurationText
 {
-    public const string Expected = "a duration such as 90s, 30m, 4h or 7d";
+    public const string Expected = "a duration such as 90s, 30m, 4h or 7d, at most 3650d";
+
+    /// <summary>Ten years: longer than anything Sluice keeps or waits for, and far from TimeSpan's overflow.</summary>
+    public static readonly TimeSpan Longest = TimeSpan.FromDays(3650);
 
     public static bool TryParse(string text, out TimeSpan duration)
     {
         duration = default;
-        if (text.Length < 2 || !double.TryParse(text[..^1], NumberStyles.Float, CultureInfo.InvariantCulture, out var amount) || amount <= 0)
+        if (text.Length < 2 || !double.TryParse(text[..^1], NumberStyles.Float, CultureInfo.InvariantCulture, out var amount))
         {
             return false;
         }
 
-        TimeSpan? parsed = text[^1] switch
+        double? seconds = text[^1] switch
         {
-            's' => TimeSpan.FromSeconds(amount),
-            'm' => TimeSpan.FromMinutes(amount),
-            'h' => TimeSpan.FromHours(amount),
-            'd' => TimeSpan.FromDays(amount),
+            's' => amount,
+            'm' => amount * 60,
+            'h' => amount * 3_600,
+            'd' => amount * 86_400,
             _ => null,
         };
-        duration = parsed ?? default;
-        return parsed is not null;
+        // Written so that NaN fails too.
+        if (seconds is not { } s || !(s > 0 && s <= Longest.TotalSeconds))
+        {
+            return false;
+        }
+
+        duration = TimeSpan.FromSeconds(s);
+        return true;
     }
 }

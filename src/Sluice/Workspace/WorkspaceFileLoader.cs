@@ -356,12 +356,13 @@ public sealed partial class WorkspaceFileLoader
             return null;
         }
 
-        if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var perSecond) && perSecond >= 0 && double.IsFinite(perSecond))
+        // Below one request in 1,000 seconds the pacing interval stops being a usable time.
+        if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var perSecond) && (perSecond == 0 || perSecond is >= 0.001 and <= 1_000_000))
         {
             return perSecond;
         }
 
-        Problem(map["rateLimit"], $"{path}.rateLimit", "must be a number of requests per second (0 = no limit)");
+        Problem(map["rateLimit"], $"{path}.rateLimit", "must be a number of requests per second from 0.001 to 1000000 (0 = no limit)");
         return null;
     }
 
