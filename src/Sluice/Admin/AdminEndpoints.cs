@@ -13,6 +13,9 @@ internal static class AdminEndpoints
     public const int DefaultEventLimit = 100;
     public const int MaxEventLimit = 10_000;
 
+    /// <summary>The most bytes of messages one page of the debugger's events holds (at least one message).</summary>
+    public const int MaxEventPageBytes = 1024 * 1024;
+
     /// <summary>Where the request's role is kept for the endpoint (secrets are masked for read-only tokens).</summary>
     public const string RoleKey = "sluice.role";
 
@@ -260,17 +263,35 @@ internal static class AdminEndpoints
             return;
         }
 
-        var bodies = events.ReadNewest(id, limit);
+        EventPosition? before = null;
+        if (http.Request.Query.TryGetValue("before", out var cursor))
+        {
+            if (!EventPosition.TryParse(cursor, out var position))
+            {
+                await AdminResults.Error(StatusCodes.Status400BadRequest, "invalid_cursor", "before must be the next cursor of a previous page").ExecuteAsync(http);
+                return;
+            }
+
+            before = position;
+        }
+
+        // Bounded by bytes as well as by count: a page of large messages must not hold the server's memory.
+        var page = events.ReadNewest(id, limit, before, MaxEventPageBytes);
         http.Response.ContentType = "application/json";
         await using var json = new Utf8JsonWriter(http.Response.BodyWriter);
         json.WriteStartObject();
         json.WriteStartArray("events");
-        foreach (var body in bodies)
+        foreach (var body in page.Messages)
         {
             json.WriteRawValue(body, skipInputValidation: true);
         }
 
         json.WriteEndArray();
+        if (page.Next is { } next)
+        {
+            json.WriteString("next", next.ToString());
+        }
+
         json.WriteEndObject();
     }
 }

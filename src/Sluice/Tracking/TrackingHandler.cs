@@ -144,9 +144,13 @@ internal sealed partial class TrackingHandler(
         }
 
         json.Flush();
-        var pending = new PendingEvent(normalized.MessageId, normalized.IsClientMessageId, type.ToWireName(), buffer.WrittenSpan.ToArray());
+        var pending = new PendingEvent(normalized.MessageId, normalized.IsClientMessageId, type.ToWireName(), Stored(buffer.WrittenSpan));
         await CommitAsync(response, source, new EventBatch(source.Id, [pending], receivedAt), pending.Body.Length, rejected: null);
     }
+
+    /// <summary>The message as stored: one line, whatever whitespace the client put inside its values.</summary>
+    private static byte[] Stored(ReadOnlySpan<byte> normalized) =>
+        CompactJson.HasLineBreak(normalized) ? CompactJson.Compact(normalized) : normalized.ToArray();
 
     private async Task RefuseAsync(HttpResponse response, Source source, int index, MessageRejection rejection)
     {
@@ -224,7 +228,7 @@ internal sealed partial class TrackingHandler(
                 if (MessageNormalizer.TryNormalize(item, raw.Length, endpointType: null, envelope, json, out var normalized, out rejection))
                 {
                     json.Flush();
-                    var body = buffer.WrittenSpan.ToArray();
+                    var body = Stored(buffer.WrittenSpan);
                     bytes += body.Length;
                     events.Add(new PendingEvent(normalized.MessageId, normalized.IsClientMessageId, normalized.Type.ToWireName(), body));
                 }

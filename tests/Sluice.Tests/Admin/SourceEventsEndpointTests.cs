@@ -29,6 +29,42 @@ public sealed class SourceEventsEndpointTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_page_of_large_events_stops_near_a_megabyte_and_its_cursor_reads_the_rest_in_order()
+    {
+        var padding = new string('x', 30_000);
+        for (var i = 0; i < 60; i += 10)
+        {
+            var batch = string.Join(',', Enumerable.Range(i, 10).Select(n => $$$"""{"type":"identify","userId":"u","messageId":"big-{{{n:00}}}","traits":{"p":"{{{padding}}}"}}"""));
+            (await _server.PostAsync("/v1/batch", $$"""{"batch":[{{batch}}]}""")).EnsureSuccessStatusCode();
+        }
+
+        var seen = new List<string>();
+        var pages = 0;
+        string? cursor = null;
+        do
+        {
+            var answer = await _server.Admin.GetByteArrayAsync("/api/v1/sources/web/events?limit=10000" + (cursor is null ? "" : "&before=" + cursor));
+            Assert.True(answer.Length < 1_100_000, $"a page of {answer.Length} bytes");
+            var page = JsonNode.Parse(answer)!;
+            seen.AddRange(page["events"]!.AsArray().Select(e => (string)e!["messageId"]!));
+            cursor = (string?)page["next"];
+            pages++;
+        }
+        while (cursor is not null);
+
+        Assert.True(pages >= 2);
+        Assert.Equal(Enumerable.Range(0, 60).Reverse().Select(n => $"big-{n:00}"), seen);
+    }
+
+    [Fact]
+    public async Task A_cursor_that_is_not_one_is_400()
+    {
+        var response = await _server.Admin.GetAsync("/api/v1/sources/web/events?before=yesterday");
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+    }
+
+    [Fact]
     public async Task Events_come_newest_first_limited_and_exactly_as_stored()
     {
         for (var i = 0; i < 5; i++)

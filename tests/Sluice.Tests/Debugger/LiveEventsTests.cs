@@ -39,6 +39,43 @@ public sealed class LiveEventsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_message_with_blank_lines_and_line_separators_arrives_as_one_event_and_the_stream_goes_on()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/sources/web/live");
+        using var response = await _sluice.Admin.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+        await reader.ReadLineAsync();
+
+        await _sluice.PostAsync("/v1/track", "{\"userId\":\"u\",\"event\":\"NL\",\"messageId\":\"hostile-1\",\"properties\":{\n\n\"a\":\r\n\r\n 1,\t\"s\":\"x\u2028y\\r\\n\\n z\"}}");
+        await _sluice.PostAsync("/v1/track", """{"userId":"u","event":"After","messageId":"hostile-2"}""");
+
+        // Server-sent events: a block of lines ends at a blank line; each data line of it is one message.
+        var received = new List<JsonNode>();
+        var block = new List<string>();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        while (received.Count < 2 && await reader.ReadLineAsync(timeout.Token) is { } line)
+        {
+            if (line.Length > 0)
+            {
+                block.Add(line);
+                continue;
+            }
+
+            if (block is [var only] && only.StartsWith("data: ", StringComparison.Ordinal))
+            {
+                received.Add(JsonNode.Parse(only["data: ".Length..])!);
+            }
+
+            Assert.True(block.Count <= 1, $"one event came in {block.Count} lines: {string.Join(" | ", block)}");
+            block.Clear();
+        }
+
+        Assert.Equal(["hostile-1", "hostile-2"], received.Select(m => (string?)m["messageId"]));
+        Assert.Equal("x\u2028y\r\n\n z", (string?)received[0]["properties"]!["s"]);
+        Assert.Equal(1, (int?)received[0]["properties"]!["a"]);
+    }
+
+    [Fact]
     public async Task The_delivery_timeline_counts_deliveries_by_status_per_hour()
     {
         await using var receiver = await RecordingServer.StartAsync();

@@ -77,24 +77,34 @@ internal sealed class SqliteEventStore : IEventStore
         transaction.Commit();
     }
 
-    public IReadOnlyList<byte[]> ReadNewest(string sourceId, int limit)
+    public EventPage ReadNewest(string sourceId, int limit, EventPosition? from, int maxBytes)
     {
         using var connection = _database.Open();
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT messages FROM inbox WHERE source_id = $source ORDER BY seq DESC";
+        command.CommandText = "SELECT seq, messages FROM inbox WHERE source_id = $source AND seq <= $from ORDER BY seq DESC";
         command.Parameters.AddWithValue("$source", sourceId);
+        command.Parameters.AddWithValue("$from", from?.Seq ?? long.MaxValue);
         using var reader = command.ExecuteReader();
         var newest = new List<byte[]>(Math.Min(limit, 1024));
-        while (newest.Count < limit && reader.Read())
+        var bytes = 0L;
+        while (reader.Read())
         {
-            var messages = InboxMessages.Split((byte[])reader.GetValue(0));
-            for (var i = messages.Count - 1; i >= 0 && newest.Count < limit; i--)
+            var seq = reader.GetInt64(0);
+            var messages = InboxMessages.Split((byte[])reader.GetValue(1));
+            var start = from is { } f && f.Seq == seq ? Math.Min(f.Index, messages.Count - 1) : messages.Count - 1;
+            for (var i = start; i >= 0; i--)
             {
+                if (newest.Count == limit || (newest.Count > 0 && bytes + messages[i].Length > maxBytes))
+                {
+                    return new EventPage(newest, new EventPosition(seq, i));
+                }
+
                 newest.Add(messages[i]);
+                bytes += messages[i].Length;
             }
         }
 
-        return newest;
+        return new EventPage(newest, null);
     }
 
     public int PruneMessageIds(long olderThan, int max)
