@@ -36,6 +36,19 @@ internal static class AdminApiDocument
     public static WebApplication MapAdminApiDocument(this WebApplication app)
     {
         app.MapOpenApi("/api/{documentName}/openapi.json");
+        // People type tokens into the reference page's Authorize dialog: it gets the web app's rules
+        // (nothing from elsewhere, never in a frame); Swagger UI sets inline styles, so styles may be inline.
+        app.Use((http, next) =>
+        {
+            if (http.Request.Path.StartsWithSegments("/api/v1/reference"))
+            {
+                http.Response.Headers.ContentSecurityPolicy = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'";
+                http.Response.Headers.XFrameOptions = "DENY";
+                http.Response.Headers.XContentTypeOptions = "nosniff";
+            }
+
+            return next(http);
+        });
         app.UseSwaggerUI(options =>
         {
             options.RoutePrefix = "api/v1/reference";

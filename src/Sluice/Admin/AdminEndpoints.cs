@@ -43,6 +43,8 @@ internal static class AdminEndpoints
     private static async ValueTask<object?> RequireToken(EndpointFilterInvocationContext invocation, EndpointFilterDelegate next)
     {
         var http = invocation.HttpContext;
+        // Answers hold write keys and events: no cache, shared or private, may keep them.
+        http.Response.Headers.CacheControl = "no-store";
         var header = http.Request.Headers.Authorization.ToString();
         var tokens = http.RequestServices.GetRequiredService<AdminTokens>();
         if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) || tokens.Authenticate(header[7..].Trim()) is not { } role)

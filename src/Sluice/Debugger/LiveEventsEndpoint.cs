@@ -25,7 +25,7 @@ internal static class LiveEventsEndpoint
         }
 
         http.Response.ContentType = "text/event-stream";
-        http.Response.Headers.CacheControl = "no-cache";
+        http.Response.Headers.CacheControl = "no-store";
         http.Response.Headers["X-Accel-Buffering"] = "no";
         using var watcher = live.Watch(id);
         // The stream ends when the watcher leaves or the server stops (an open stream must not hold up shutdown).

@@ -107,7 +107,10 @@ public static class SluiceServer
         // Stopping the writer first commits what is queued, so that in-flight requests still get their answer.
         lifetime.ApplicationStopped.Register(() => app.Services.GetRequiredService<IngestWriter>().Dispose());
 
-        app.MapGet("/health", () => Results.Json(new { status = "ok" }));
+        app.UseMiddleware<ClientConnectionErrors>();
+        app.MapGet("/health", (IngestWriter writer) => writer.CheckStore() is { } problem
+            ? Results.Json(new { status = "unavailable", reason = $"the store cannot commit: {problem}" }, statusCode: StatusCodes.Status503ServiceUnavailable)
+            : Results.Json(new { status = "ok" }));
         app.MapMetrics("/metrics", metrics.Registry);
         app.MapTrackingApi();
         app.MapAdminApi();

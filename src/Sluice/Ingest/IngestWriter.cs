@@ -28,6 +28,9 @@ internal sealed partial class IngestWriter : IDisposable
     private long _queuedBytes;
     private long _nextPrune;
 
+    private string? _storeProblem;
+    private long _nextProbe;
+
     public IngestWriter(IEventStore store, IngestOptions options, TimeProvider time, SluiceMetrics metrics, ILogger<IngestWriter> logger)
     {
         _store = store;
@@ -137,13 +140,27 @@ internal sealed partial class IngestWriter : IDisposable
         }
         catch (Exception exception)
         {
-            LogCommitFailed(exception, events);
+            // The first failure carries the stack; while the store stays unable (a full disk), one line each.
+            if (Interlocked.Exchange(ref _storeProblem, exception.Message) is null)
+            {
+                LogCommitFailed(exception, events);
+            }
+            else
+            {
+                LogCommitStillFailing(events, exception.Message);
+            }
+
             foreach (var waiting in group)
             {
                 waiting.Done.TrySetException(exception);
             }
 
             return;
+        }
+
+        if (Interlocked.Exchange(ref _storeProblem, null) is not null)
+        {
+            LogCommitsResumed();
         }
 
         _metrics.CommitSeconds.Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
@@ -180,8 +197,51 @@ internal sealed partial class IngestWriter : IDisposable
         }
     }
 
+    /// <summary>Why the last commit failed, or null when it succeeded: <c>/health</c> answers 503 while this is set.</summary>
+    public string? StoreProblem => Volatile.Read(ref _storeProblem);
+
+    /// <summary>
+    /// Whether the store can commit now. While commits fail, a probe commit (at most one a second)
+    /// learns when they can again, since a node taken out of a load balancer gets no events to try.
+    /// </summary>
+    public string? CheckStore()
+    {
+        if (StoreProblem is null)
+        {
+            return null;
+        }
+
+        var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        if (Interlocked.Read(ref _nextProbe) > now)
+        {
+            return StoreProblem;
+        }
+
+        Interlocked.Exchange(ref _nextProbe, now + 1_000);
+        try
+        {
+            _store.ProbeCommit(now);
+            if (Interlocked.Exchange(ref _storeProblem, null) is not null)
+            {
+                LogCommitsResumed();
+            }
+        }
+        catch (Exception exception)
+        {
+            Interlocked.Exchange(ref _storeProblem, exception.Message);
+        }
+
+        return StoreProblem;
+    }
+
     [LoggerMessage(EventId = EventIds.CommitFailed, Level = LogLevel.Error, Message = "Group commit of {Events} events failed; their requests are answered 503 so the clients retry")]
     private partial void LogCommitFailed(Exception exception, int events);
+
+    [LoggerMessage(EventId = EventIds.CommitStillFailing, Level = LogLevel.Warning, Message = "Group commit of {Events} events failed again: {Reason}")]
+    private partial void LogCommitStillFailing(int events, string reason);
+
+    [LoggerMessage(EventId = EventIds.CommitsResumed, Level = LogLevel.Information, Message = "The store commits again")]
+    private partial void LogCommitsResumed();
 
     [LoggerMessage(EventId = EventIds.PruneFailed, Level = LogLevel.Warning, Message = "Pruning the de-duplication window failed; it is retried in a minute")]
     private partial void LogPruneFailed(Exception exception);

@@ -9,7 +9,11 @@ internal static class EventIds
     public const int ApiDestinationShadowed = 1003;
     public const int ApiDestinationInvalid = 1004;
     public const int ApiDestinationUndecryptable = 1005;
+    public const int ClientRequestBroken = 1100;
+    public const int ClientGone = 1101;
     public const int CommitFailed = 2000;
+    public const int CommitStillFailing = 2004;
+    public const int CommitsResumed = 2005;
     public const int PruneFailed = 2001;
     public const int IngestQueueFull = 2002;
     public const int MessageRejected = 2003;

@@ -21,6 +21,9 @@ public interface IEventStore : IDisposable
     /// </summary>
     EventPage ReadNewest(string sourceId, int limit, EventPosition? from, int maxBytes);
 
+    /// <summary>Commits a one-row write, durably, to learn whether the store can commit now (a full disk cannot); throws when it cannot.</summary>
+    void ProbeCommit(long now);
+
     /// <summary>Forgets messageIds accepted before <paramref name="olderThan"/>, at most <paramref name="max"/> of them; returns how many.</summary>
     int PruneMessageIds(long olderThan, int max);
 }

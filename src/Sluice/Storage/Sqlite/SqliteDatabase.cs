@@ -9,8 +9,8 @@ internal sealed class SqliteDatabase
 
     public SqliteDatabase(string directory, SqliteDurability durability)
     {
-        Directory.CreateDirectory(directory);
         Path = System.IO.Path.Combine(System.IO.Path.GetFullPath(directory), FileName);
+        KeepPrivate(directory, Path);
         Durability = durability;
         ConnectionString = new SqliteConnectionStringBuilder
         {
@@ -26,6 +26,9 @@ internal sealed class SqliteDatabase
 
     public string Path { get; }
 
+    private const UnixFileMode OwnerOnlyFolder = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+    private const UnixFileMode OwnerOnlyFile = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+
     public SqliteDurability Durability { get; }
 
     private string ConnectionString { get; }
@@ -38,6 +41,34 @@ internal sealed class SqliteDatabase
         // so an acknowledged event survives power loss as well as kill -9; NORMAL survives kill -9 only.
         Execute(connection, $"PRAGMA journal_mode=WAL; PRAGMA synchronous={(Durability == SqliteDurability.Full ? "FULL" : "NORMAL")}; PRAGMA busy_timeout=30000; PRAGMA foreign_keys=ON;");
         return connection;
+    }
+
+    /// <summary>
+    /// The data folder holds every event (personal data), write keys and delivery answers: only the
+    /// server's user may read it, as PostgreSQL does with its data folder. SQLite gives the -wal and
+    /// -shm files the database file's mode, so making the database 0600 before SQLite opens it covers them.
+    /// </summary>
+    private static void KeepPrivate(string directory, string database)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(directory);
+            return;
+        }
+
+        Directory.CreateDirectory(directory, OwnerOnlyFolder);
+        File.SetUnixFileMode(directory, OwnerOnlyFolder);
+        if (!File.Exists(database))
+        {
+            using (File.Create(database))
+            {
+            }
+        }
+
+        foreach (var file in new[] { database, database + "-wal", database + "-shm" }.Where(File.Exists))
+        {
+            File.SetUnixFileMode(file, OwnerOnlyFile);
+        }
     }
 
     public static void Execute(SqliteConnection connection, string sql)

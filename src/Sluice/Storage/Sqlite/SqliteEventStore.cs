@@ -107,6 +107,15 @@ internal sealed class SqliteEventStore : IEventStore
         return new EventPage(newest, null);
     }
 
+    public void ProbeCommit(long now)
+    {
+        using var connection = _database.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "INSERT INTO store_probe (id, at) VALUES (1, $now) ON CONFLICT (id) DO UPDATE SET at = excluded.at";
+        command.Parameters.AddWithValue("$now", now);
+        command.ExecuteNonQuery();
+    }
+
     public int PruneMessageIds(long olderThan, int max)
     {
         _pruneMessageIds.Transaction = null;

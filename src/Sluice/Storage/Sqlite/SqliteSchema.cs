@@ -95,6 +95,12 @@ internal static class SqliteSchema
         ALTER TABLE sources ADD COLUMN previous_write_key TEXT;
         ALTER TABLE sources ADD COLUMN previous_valid_until INTEGER;
         """,
+        """
+        CREATE TABLE store_probe (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            at INTEGER NOT NULL
+        );
+        """,
     ];
 
     public static void Migrate(SqliteConnection connection)
