@@ -42,7 +42,7 @@ internal sealed partial class Dispatcher(
             .Concat(_pacedUntil.Where(p => p.Value > now).Select(p => p.Key))
             .Distinct(StringComparer.Ordinal)
             .ToList();
-        var claimed = KeepPaceable(store.ClaimDue(now, now + (long)options.Lease.TotalMilliseconds, ClaimSize, held), now);
+        var claimed = KeepProbes(KeepPaceable(store.ClaimDue(now, now + (long)options.Lease.TotalMilliseconds, ClaimSize, held), now));
         if (claimed.Count == 0)
         {
             return 0;
@@ -50,10 +50,18 @@ internal sealed partial class Dispatcher(
 
         // One transaction records the whole claim: a commit per delivery would cap sending at the disk's flush rate.
         // A job carries its validated payload, so sending reads nothing else.
-        var outcomes = await Task.WhenAll(Units(claimed).Select(unit => SendAsync(unit, cancellation)));
+        var down = new DownInClaim();
+        var outcomes = (await Task.WhenAll(Units(claimed).Select(unit => SendAsync(unit, down, cancellation)))).SelectMany(o => o).ToList();
         var recorded = time.GetUtcNow().ToUnixTimeMilliseconds();
-        store.RecordAttempts([.. outcomes.SelectMany(o => o)], recorded);
-        UpdateHolds(claimed, outcomes.SelectMany(o => o).ToDictionary(o => o.Id, o => o.Result.Status), recorded);
+        var attempted = outcomes.Where(o => o.Result is not null).Select(o => (o.Id, o.Result!)).ToList();
+        store.RecordAttempts(attempted, recorded);
+        if (outcomes.Count > attempted.Count)
+        {
+            // Jobs of a destination that looked down mid-claim were not sent: they wait, unattempted, for its next probe.
+            store.Release([.. outcomes.Where(o => o.Result is null).Select(o => o.Id)]);
+        }
+
+        UpdateHolds(claimed, attempted.ToDictionary(o => o.Id, o => o.Item2.Status), recorded);
         return claimed.Count;
     }
 
@@ -142,26 +150,68 @@ internal sealed partial class Dispatcher(
     }
 
     /// <summary>
+    /// A destination whose hold has run out is probed: one job of the claim is sent, the others go
+    /// back, and the destination sits out other claims until the probe's answer is in.
+    /// </summary>
+    private IReadOnlyList<ClaimedDelivery> KeepProbes(IReadOnlyList<ClaimedDelivery> claimed)
+    {
+        List<long>? excess = null;
+        foreach (var destination in claimed.GroupBy(c => c.DestinationId))
+        {
+            if (!_holds.TryGetValue(destination.Key, out var hold))
+            {
+                continue;
+            }
+
+            // The other claim loop may have started this destination's probe since this claim was read.
+            var probing = hold.Until == long.MaxValue || !_holds.TryUpdate(destination.Key, hold with { Until = long.MaxValue }, hold);
+            (excess ??= []).AddRange(destination.Skip(probing ? 0 : 1).Select(c => c.Id));
+        }
+
+        if (excess is null or { Count: 0 })
+        {
+            return claimed;
+        }
+
+        store.Release(excess);
+        var released = excess.ToHashSet();
+        return [.. claimed.Where(c => !released.Contains(c.Id))];
+    }
+
+    /// <summary>
     /// A destination whose attempts fail as if it were down (retryable answers, timeouts, network
-    /// errors) is held: its jobs are not claimed for a while that doubles with each such claim (half
-    /// the retry backoff's bound, so that the hold rarely pushes back a job's own next attempt), and
-    /// the first delivered attempt lifts it. Without it, a dead host with a large backlog is tried thousands
-    /// of times a second.
+    /// errors) is held: its jobs are not claimed for a while that doubles with each failed probe (from half a
+    /// second), up to <see cref="DeliveryOptions.MaxHold"/>, and each time the hold runs out one request probes it.
+    /// The first delivered attempt lifts the hold and makes its retrying deliveries due at once, so
+    /// the backlog flows as soon as the service is back. Without it, a dead host with a large backlog
+    /// is tried thousands of times a second.
     /// </summary>
     private void UpdateHolds(IReadOnlyList<ClaimedDelivery> claimed, Dictionary<long, DeliveryStatus> statuses, long now)
     {
         foreach (var destination in claimed.GroupBy(c => c.DestinationId))
         {
-            var results = destination.Select(c => statuses[c.Id]).ToList();
+            var results = destination.Where(c => statuses.ContainsKey(c.Id)).Select(c => statuses[c.Id]).ToList();
             if (results.Contains(DeliveryStatus.Delivered))
             {
-                _holds.TryRemove(destination.Key, out _);
+                // After an outage (two failed probes or more), what waits to be retried goes now; after a
+                // single failure it keeps its own backoff, so that one event a service always refuses with
+                // a 5xx is not retried each time another event goes through.
+                if (_holds.TryRemove(destination.Key, out var lifted) && lifted.Failures >= 2 && store.ResumeRetries(destination.Key, now) > 0)
+                {
+                    _wake.Set();
+                }
             }
             else if (results.Contains(DeliveryStatus.Retrying))
             {
                 var failures = (_holds.TryGetValue(destination.Key, out var hold) ? hold.Failures : 0) + 1;
-                var wait = Math.Min(options.MaxDelay.TotalMilliseconds, options.BaseDelay.TotalMilliseconds * Math.Pow(2, failures - 1)) / 2;
+                // Half the retry backoff's bound, so that the hold rarely pushes back a job's own next attempt.
+                var wait = Math.Min(options.MaxHold.TotalMilliseconds, options.BaseDelay.TotalMilliseconds * Math.Pow(2, failures - 1) / 2);
                 _holds[destination.Key] = new Hold(failures, now + (long)wait);
+            }
+            else if (_holds.TryGetValue(destination.Key, out var probed) && probed.Until == long.MaxValue)
+            {
+                // The probe ended some other way (skipped, failed for good): probe again at once.
+                _holds[destination.Key] = probed with { Until = now };
             }
         }
     }
@@ -205,9 +255,11 @@ internal sealed partial class Dispatcher(
         }
     }
 
-    private async Task<IReadOnlyList<(long Id, AttemptResult Result)>> SendAsync(IReadOnlyList<Job> unit, CancellationToken cancellation)
+    /// <returns>Each job's result, or null for a job not sent because its destination looked down earlier in the claim.</returns>
+    private async Task<IReadOnlyList<(long Id, AttemptResult? Result)>> SendAsync(IReadOnlyList<Job> unit, DownInClaim down, CancellationToken cancellation)
     {
-        var gate = _concurrency.GetOrAdd(unit[0].Delivery.DestinationId, _ => new SemaphoreSlim(options.MaxConcurrencyPerDestination));
+        var destinationId = unit[0].Delivery.DestinationId;
+        var gate = _concurrency.GetOrAdd(destinationId, _ => new SemaphoreSlim(options.MaxConcurrencyPerDestination));
         try
         {
             await gate.WaitAsync(cancellation);
@@ -220,8 +272,16 @@ internal sealed partial class Dispatcher(
 
         try
         {
+            // Once a request of this claim found the destination down, the rest of its jobs wait for the hold's probe.
+            if (down.IsDown(destinationId))
+            {
+                return [.. unit.Select(job => (job.Delivery.Id, (AttemptResult?)null))];
+            }
+
             var results = await AttemptAsync(unit, cancellation);
-            return [.. unit.Select((job, i) => (job.Delivery.Id, results[i]))];
+            down.Record(destinationId, results);
+
+            return [.. unit.Select((job, i) => (job.Delivery.Id, (AttemptResult?)results[i]))];
         }
         catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
         {
@@ -319,6 +379,31 @@ internal sealed partial class Dispatcher(
     }
 
     private sealed record Hold(int Failures, long Until);
+
+    /// <summary>
+    /// Within one claim, a destination looks down after three retryable failures and no delivery:
+    /// its remaining jobs are not sent, so an outage costs a claim a few requests, not hundreds.
+    /// </summary>
+    private sealed class DownInClaim
+    {
+        private const int FailuresToLookDown = 3;
+        private readonly ConcurrentDictionary<string, int> _failures = new(StringComparer.Ordinal);
+
+        public bool IsDown(string destinationId) => _failures.TryGetValue(destinationId, out var failures) && failures >= FailuresToLookDown;
+
+        public void Record(string destinationId, IReadOnlyList<AttemptResult> results)
+        {
+            if (results.Any(r => r.Status == DeliveryStatus.Delivered))
+            {
+                // A delivery shows the service is up: failures of this claim are about their events.
+                _failures[destinationId] = int.MinValue;
+            }
+            else if (results.Any(r => r.Status == DeliveryStatus.Retrying))
+            {
+                _failures.AddOrUpdate(destinationId, 1, (_, failures) => failures == int.MinValue ? failures : failures + 1);
+            }
+        }
+    }
 
     /// <summary>What the service's answers to one attempt's requests come to.</summary>
     private sealed record HttpOutcome(bool Delivered, bool Retryable, int? Status, string? Body, string Reason, TimeSpan? RetryAfter)

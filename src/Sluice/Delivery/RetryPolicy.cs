@@ -15,7 +15,13 @@ public sealed record DeliveryOptions
     /// <summary>The largest backoff. Default 10 minutes.</summary>
     public TimeSpan MaxDelay { get; init; } = TimeSpan.FromMinutes(10);
 
-    /// <summary>Requests in flight per destination. Default 8.</summary>
+    /// <summary>
+    /// The longest a destination that looks down is held between probes (one request each). Default
+    /// 1 minute: after an outage, deliveries resume within about this long of the service coming back.
+    /// </summary>
+    public TimeSpan MaxHold { get; init; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Requests in flight per destination. Default 32.</summary>
     public int MaxConcurrencyPerDestination { get; init; } = 32;
 
     /// <summary>

@@ -91,6 +91,9 @@ public interface IDeliveryStore
     /// <summary>Gives claimed jobs back untouched (shutdown, pacing), in one transaction, so that another claim can take them at once.</summary>
     void Release(IReadOnlyList<long> ids);
 
+    /// <summary>Makes the destination's retrying deliveries due now (its service answered again); returns how many.</summary>
+    int ResumeRetries(string destinationId, long now);
+
 
     IReadOnlyList<DeliveryRecord> List(string destinationId, DeliveryStatus? status, int limit);
 

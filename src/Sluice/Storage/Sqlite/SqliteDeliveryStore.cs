@@ -202,6 +202,16 @@ internal sealed class SqliteDeliveryStore : IDeliveryStore
         transaction.Commit();
     }
 
+    public int ResumeRetries(string destinationId, long now)
+    {
+        using var connection = database.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "UPDATE deliveries SET next_attempt_at = $now WHERE destination_id = $destination AND status = 'retrying' AND next_attempt_at > $now";
+        command.Parameters.AddWithValue("$destination", destinationId);
+        command.Parameters.AddWithValue("$now", now);
+        return command.ExecuteNonQuery();
+    }
+
     public IReadOnlyList<DeliveryRecord> List(string destinationId, DeliveryStatus? status, int limit)
     {
         using var connection = database.Open();
