@@ -26,9 +26,11 @@ internal static class ServeCommand
         logFormat.AcceptOnlyFromAmong("text", "json");
         var maxMessageBytes = new Option<int?>("--max-message-bytes") { Description = $"Largest single message in bytes (default {Spec.MessageLimits.DefaultMaxMessageBytes}, Segment's 32 KB)" };
         var deliveryRetention = new Option<string?>("--delivery-retention") { Description = "How long the delivery log keeps final records (default 7d)" };
+        var destinationHosts = new Option<string?>("--destination-hosts") { Description = "any (default): destinations may be aimed at loopback, link-local and private addresses from the workspace file and by owners; public: only public addresses, for everyone (env SLUICE_DESTINATION_HOSTS)" };
+        destinationHosts.AcceptOnlyFromAmong("any", "public");
         var maxBatchBytes = new Option<int?>("--max-batch-bytes") { Description = $"Largest decoded batch body in bytes (default {Spec.MessageLimits.DefaultMaxBatchBytes}, Segment's 500 KB)" };
 
-        var command = new Command("serve", "Run the Sluice server.") { urls, data, config, store, postgres, trustedProxy, durability, logFormat, maxMessageBytes, maxBatchBytes, deliveryRetention };
+        var command = new Command("serve", "Run the Sluice server.") { urls, data, config, store, postgres, trustedProxy, durability, logFormat, maxMessageBytes, maxBatchBytes, deliveryRetention, destinationHosts };
         command.SetAction(async (parse, cancellation) =>
         {
             if (parse.GetValue(store) == "postgres")
@@ -58,6 +60,14 @@ internal static class ServeCommand
                 return 2;
             }
 
+            var hostsText = parse.GetValue(destinationHosts) ?? Env("SLUICE_DESTINATION_HOSTS") ?? "any";
+            if (hostsText is not ("any" or "public"))
+            {
+                await Console.Error.WriteLineAsync($"sluice: SLUICE_DESTINATION_HOSTS '{hostsText}' must be any or public.");
+                return 2;
+            }
+
+            var hosts = hostsText == "public" ? Delivery.DestinationHosts.Public : Delivery.DestinationHosts.Any;
             var options = new ServeOptions
             {
                 Urls = parse.GetValue(urls) ?? Env("SLUICE_URLS") ?? ServeOptions.DefaultUrls,
@@ -67,7 +77,7 @@ internal static class ServeCommand
                 TrustedProxies = proxies,
                 Durability = parse.GetValue(durability) == "normal" ? SqliteDurability.Normal : SqliteDurability.Full,
                 JsonLogs = (parse.GetValue(logFormat) ?? Env("SLUICE_LOG_FORMAT")) == "json",
-                Delivery = new Delivery.DeliveryOptions { Retention = retention },
+                Delivery = new Delivery.DeliveryOptions { Retention = retention, Hosts = hosts },
                 Ingest = new IngestOptions
                 {
                     MaxMessageBytes = parse.GetValue(maxMessageBytes) ?? Spec.MessageLimits.DefaultMaxMessageBytes,

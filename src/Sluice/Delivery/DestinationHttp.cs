@@ -36,6 +36,10 @@ internal sealed class DestinationHttp(IHttpClientFactory clients, TimeProvider t
         {
             return new ServiceAnswer(null, null, null, null, $"timed out after {options.RequestTimeout.TotalSeconds:0.###} s", CanRetry: true);
         }
+        catch (HttpRequestException exception) when (exception.InnerException is InternalHostRefusedException refused)
+        {
+            return new ServiceAnswer(null, null, null, null, $"the request cannot be sent: {refused.Message}", CanRetry: false);
+        }
         catch (HttpRequestException exception)
         {
             return new ServiceAnswer(null, null, null, null, $"network error: {exception.Message}", CanRetry: true);

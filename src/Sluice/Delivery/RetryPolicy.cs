@@ -21,6 +21,9 @@ public sealed record DeliveryOptions
     /// </summary>
     public TimeSpan MaxHold { get; init; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>Whether destinations may be aimed at internal addresses (<c>--destination-hosts</c>). Default: any.</summary>
+    public DestinationHosts Hosts { get; init; } = DestinationHosts.Any;
+
     /// <summary>Requests in flight per destination. Default 32.</summary>
     public int MaxConcurrencyPerDestination { get; init; } = 32;
 

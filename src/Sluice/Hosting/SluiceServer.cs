@@ -89,7 +89,13 @@ public static class SluiceServer
         services.AddHostedService(sp => sp.GetRequiredService<DeliveryLogPruner>());
         // The factory's per-request logging scopes cost more than the request on loopback; the delivery log says what happened.
         // Bodies are read by DestinationHttp up to a cap; the buffer limit is a second line against any buffered read.
-        services.AddHttpClient(DestinationHttp.HttpClientName, client => client.MaxResponseContentBufferSize = 64 * 1024).RemoveAllLoggers();
+        services.AddHttpClient(DestinationHttp.HttpClientName, client => client.MaxResponseContentBufferSize = 64 * 1024)
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
+            {
+                // With --destination-hosts public every connection is checked, whatever URL or name led to it.
+                ConnectCallback = options.Delivery.Hosts == DestinationHosts.Public ? DestinationTargets.ConnectPublicOnlyAsync : null,
+            })
+            .RemoveAllLoggers();
         services.AddSingleton<AuthenticationChecker>();
         services.AddHostedService(sp => sp.GetRequiredService<AuthenticationChecker>());
         services.AddHostedService<StartupAnnouncer>();

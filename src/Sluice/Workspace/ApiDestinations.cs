@@ -128,8 +128,39 @@ internal sealed partial class ApiDestinations
             }
 
             definition["id"] = id;
+            if (SecretsToResend(entry, definition, changes["settings"] as JsonObject, mask) is { Count: > 0 } resend)
+            {
+                return (null, resend);
+            }
+
             return Save(definition, entry.CreatedAt);
         }
+    }
+
+    /// <summary>
+    /// A stored secret is not carried to a new address: when a URL setting (baseUrl, endpoint) changes,
+    /// each secret setting with a stored value must be sent again, not masked or left out. Otherwise
+    /// anyone who may edit a destination could send its API key to a server of their own.
+    /// </summary>
+    private static List<DestinationProblem> SecretsToResend(Entry entry, JsonObject changed, JsonObject? sent, string mask)
+    {
+        if (Destinations.DestinationCatalog.Find(entry.Instance.Type) is not { } type)
+        {
+            return [];
+        }
+
+        var before = entry.Definition["settings"] as JsonObject ?? [];
+        var after = changed["settings"] as JsonObject ?? [];
+        var moved = type.Settings.Where(s => s.Value.Format == "uri" && !JsonNode.DeepEquals(before[s.Key], after[s.Key])).Select(s => s.Key).ToList();
+        if (moved.Count == 0)
+        {
+            return [];
+        }
+
+        return [.. type.Settings
+            .Where(s => s.Value.IsSecret && before[s.Key] is not null && !moved.Contains(s.Key))
+            .Where(s => sent?[s.Key] is not JsonValue v || (v.TryGetValue<string>(out var text) && text == mask))
+            .Select(s => new DestinationProblem($"settings.{s.Key}", $"send this secret again: {string.Join(" and ", moved)} changes, and a stored secret is never carried to a new address"))];
     }
 
     /// <summary>

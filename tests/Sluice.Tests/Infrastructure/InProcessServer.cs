@@ -89,6 +89,16 @@ internal sealed class InProcessServer : IAsyncDisposable
         return Http.SendAsync(request);
     }
 
+    /// <summary>An HTTP client holding a token of <paramref name="role"/>, minted with the owner token.</summary>
+    public async Task<HttpClient> ClientWithRoleAsync(string role)
+    {
+        var minted = await Admin.PostAsync("/api/v1/tokens", new StringContent($$"""{"name":"{{role}} for a test","role":"{{role}}"}"""));
+        minted.EnsureSuccessStatusCode();
+        var client = new HttpClient { BaseAddress = new Uri(BaseUrl) };
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", (string)JsonNode.Parse(await minted.Content.ReadAsStringAsync())!["token"]!);
+        return client;
+    }
+
     public async Task<JsonArray> EventsAsync(string sourceId = SourceId, int limit = 10_000)
     {
         var body = await Admin.GetStringAsync($"/api/v1/sources/{sourceId}/events?limit={limit}");

@@ -98,6 +98,12 @@ internal static class DestinationEndpoints
             return ManagedByFileError(id);
         }
 
+        var type = Text(body["type"]) is { } slug ? DestinationCatalog.Find(slug) : null;
+        if (await RefuseInternalTargetsAsync(http, DestinationTargets.InBody(body["settings"] as JsonObject, MappingsOf(body), type)) is { } refused)
+        {
+            return refused;
+        }
+
         var (instance, problems) = destinations.Create(body);
         return instance is null ? Invalid(problems) : Results.Json(await SavedAsync(instance, table, checker, http.RequestAborted), statusCode: StatusCodes.Status201Created);
     }
@@ -112,6 +118,11 @@ internal static class DestinationEndpoints
         if (await ReadObjectAsync(http) is not { } body)
         {
             return Invalid([new DestinationProblem("", "the body must be a JSON object with the fields to change")]);
+        }
+
+        if (await RefuseInternalTargetsAsync(http, DestinationTargets.InBody(body["settings"] as JsonObject, MappingsOf(body), table.Find(id)?.Definition)) is { } refused)
+        {
+            return refused;
         }
 
         var (instance, problems) = destinations.Update(id, body, Mask);
@@ -134,6 +145,35 @@ internal static class DestinationEndpoints
         }
 
         return result;
+    }
+
+    private static IEnumerable<(string Path, JsonNode? Mapping)> MappingsOf(JsonObject body) =>
+        body["mappings"] is JsonArray mappings ? mappings.Select((m, i) => ($"mappings[{i}].mapping", m?["mapping"])) : [];
+
+    /// <summary>
+    /// 403 when a URL the request sets is, or resolves to, a loopback, link-local or private address
+    /// and the asker may not aim destinations there: members always, everyone with <c>--destination-hosts public</c>.
+    /// </summary>
+    internal static async Task<IResult?> RefuseInternalTargetsAsync(HttpContext http, IEnumerable<(string Field, string Url)> urls)
+    {
+        var hosts = http.RequestServices.GetRequiredService<DeliveryOptions>().Hosts;
+        var owner = http.Items[AdminEndpoints.RoleKey] as string == Roles.Owner;
+        if (hosts == DestinationHosts.Any && owner)
+        {
+            return null;
+        }
+
+        if (await DestinationTargets.FindPrivateAsync(urls, http.RequestAborted) is not { } target)
+        {
+            return null;
+        }
+
+        var who = hosts == DestinationHosts.Public
+            ? "this server delivers to public addresses only (--destination-hosts public)"
+            : "only workspace owners may aim destinations at loopback, link-local or private addresses";
+        return Results.Json(
+            new { error = new { code = "forbidden", field = target.Field, rule = "private_host", message = $"{target.Field}: {target.Host} is {target.Kind} ({target.Address}); {who}" } },
+            statusCode: StatusCodes.Status403Forbidden);
     }
 
     /// <summary>The request body as a JSON object, or null when it is not one (whatever the Content-Type says).</summary>

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Sluice.Delivery;
 using Sluice.Routing;
 using Sluice.Workspace;
 
@@ -103,6 +104,12 @@ internal static class MappingAndFilterEndpoints
         if (await DestinationEndpoints.ReadObjectAsync(http) is not { } body)
         {
             return DestinationEndpoints.Invalid([new DestinationProblem("", $"the body must be a JSON object: a {singular}")]);
+        }
+
+        if (collection == "mappings"
+            && await DestinationEndpoints.RefuseInternalTargetsAsync(http, DestinationTargets.InBody(null, [("mapping", body["mapping"])], table.Find(id)?.Definition)) is { } refused)
+        {
+            return refused;
         }
 
         DestinationProblem? missing = null;

@@ -123,6 +123,11 @@ internal static class MappingTestEndpoint
         result["requests"] = new JsonArray([.. requests.Select(r => (JsonNode)Show(r, secrets))]);
         if (body["send"] is JsonValue send && send.TryGetValue<bool>(out var shouldSend) && shouldSend)
         {
+            if (await DestinationEndpoints.RefuseInternalTargetsAsync(http, requests.Select((r, i) => ($"requests[{i}].url", r.Url.AbsoluteUri))) is { } refused)
+            {
+                return refused;
+            }
+
             var answers = new JsonArray();
             // Reading a service's answer back is reading whatever a URL serves: a member could aim it at internal services.
             var showBody = http.Items[AdminEndpoints.RoleKey] as string == Roles.Owner;
