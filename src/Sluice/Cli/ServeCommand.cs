@@ -85,6 +85,12 @@ internal static class ServeCommand
                 },
             };
 
+            if (ListenAddresses.FindBusy(options.Urls) is { } busy)
+            {
+                await Console.Error.WriteLineAsync($"sluice: cannot listen on {busy}. Choose another with --urls http://127.0.0.1:PORT (or SLUICE_URLS); nothing was created or changed.");
+                return 2;
+            }
+
             WebApplication app;
             try
             {
@@ -101,7 +107,17 @@ internal static class ServeCommand
                 return 2;
             }
 
-            await app.RunAsync(cancellation);
+            try
+            {
+                await app.RunAsync(cancellation);
+            }
+            catch (IOException exception) when (exception.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException)
+            {
+                // Taken between the check and the start: the data folder exists by now, so say how to get an owner token.
+                await Console.Error.WriteLineAsync($"sluice: cannot listen on {options.Urls}: {exception.Message}. Choose another with --urls. If this was the first start, its owner token was not shown: start with SLUICE_ADMIN_TOKEN=sl_owner_<a long random text of your own> to use that text as one.");
+                return 2;
+            }
+
             return 0;
         });
         return command;

@@ -46,6 +46,8 @@ public static class SluiceServer
 
         builder.Logging.SetMinimumLevel(LogLevel.Information);
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        // Its first-start warning that keys are stored unencrypted is by design (docs/configuration.md, the data directory).
+        builder.Logging.AddFilter("Microsoft.AspNetCore.DataProtection", LogLevel.Error);
         logging?.Invoke(builder.Logging);
 
         var services = builder.Services;

@@ -34,6 +34,11 @@ internal sealed partial class StartupAnnouncer(
             LogWorkspaceWarning(warning);
         }
 
+        if (applied.NewOwnerToken is null)
+        {
+            LogWebApp(url);
+        }
+
         if (!options.Announce || (applied.GeneratedWriteKeys.Count == 0 && applied.NewOwnerToken is null))
         {
             return;
@@ -50,6 +55,9 @@ internal sealed partial class StartupAnnouncer(
         if (applied.NewOwnerToken is { } token)
         {
             text.AppendLine($"  Owner admin token:        {token}");
+            text.AppendLine();
+            text.AppendLine($"Open {url}/ in a browser and sign in with the owner token.");
+            text.AppendLine("Lost it later? Restart with SLUICE_ADMIN_TOKEN=sl_owner_<a long random text of your own>: that text is then an owner token.");
         }
 
         if (applied.GeneratedWriteKeys.FirstOrDefault() is { } first)
@@ -68,6 +76,9 @@ internal sealed partial class StartupAnnouncer(
         Console.Out.WriteLine(text.ToString());
         Console.Out.Flush();
     }
+
+    [LoggerMessage(EventId = EventIds.WebAppAt, Level = LogLevel.Information, Message = "Web app at {Url}/ (sign in with an owner token; without one, restart with SLUICE_ADMIN_TOKEN set to a text of your own, which then is one)")]
+    private partial void LogWebApp(string url);
 
     [LoggerMessage(EventId = EventIds.WorkspaceWarning, Level = LogLevel.Warning, Message = "{Warning}")]
     private partial void LogWorkspaceWarning(string warning);

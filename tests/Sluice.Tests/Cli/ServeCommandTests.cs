@@ -50,6 +50,35 @@ public sealed partial class ServeCommandTests
         Assert.Contains($"{config}:3:5: sources[0]: unknown key 'writekey'", error, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_start_on_a_busy_port_says_so_in_one_line_exits_2_and_creates_nothing()
+    {
+        using var taken = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        taken.Start();
+        var port = ((IPEndPoint)taken.LocalEndpoint).Port;
+        var data = Path.Combine(TestPaths.NewTemporaryDirectory(), "data");
+
+        var result = await SluiceCli.RunAsync(["serve", "--data", data, "--urls", $"http://127.0.0.1:{port}"], new Dictionary<string, string> { ["SLUICE_ADMIN_TOKEN"] = "" });
+
+        Assert.Equal(2, result.ExitCode);
+        var line = Assert.Single(result.Errors.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains($"port {port} is in use", line, StringComparison.Ordinal);
+        Assert.Contains("--urls", line, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(data), "the data folder was created although the server could not listen");
+    }
+
+    [Fact]
+    public async Task A_first_start_names_the_web_app_and_how_to_get_an_owner_token_later()
+    {
+        var data = Path.Combine(TestPaths.NewTemporaryDirectory(), "data");
+        await using var server = await SluiceProcess.StartAsync(data, environment: new Dictionary<string, string> { ["SLUICE_ADMIN_TOKEN"] = "" });
+        await WaitForAsync(() => server.Output.Contains("See it arrive", StringComparison.Ordinal));
+
+        Assert.Contains($"Open {server.BaseUrl}/ in a browser and sign in with the owner token.", server.Output, StringComparison.Ordinal);
+        Assert.Contains("SLUICE_ADMIN_TOKEN=", server.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("No XML encryptor configured", server.Output, StringComparison.Ordinal);
+    }
+
     private static async Task WaitForAsync(Func<bool> condition)
     {
         for (var i = 0; i < 200 && !condition(); i++)
