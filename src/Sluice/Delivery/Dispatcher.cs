@@ -42,7 +42,7 @@ internal sealed partial class Dispatcher(
             .Concat(_pacedUntil.Where(p => p.Value > now).Select(p => p.Key))
             .Distinct(StringComparer.Ordinal)
             .ToList();
-        var claimed = KeepProbes(KeepPaceable(store.ClaimDue(now, now + (long)options.Lease.TotalMilliseconds, ClaimSize, held), now));
+        var claimed = KeepProbes(KeepPaceable(store.ClaimDue(now, now + (long)options.Lease.TotalMilliseconds, ClaimSize, held), now), now);
         if (claimed.Count == 0)
         {
             return 0;
@@ -153,7 +153,7 @@ internal sealed partial class Dispatcher(
     /// A destination whose hold has run out is probed: one job of the claim is sent, the others go
     /// back, and the destination sits out other claims until the probe's answer is in.
     /// </summary>
-    private IReadOnlyList<ClaimedDelivery> KeepProbes(IReadOnlyList<ClaimedDelivery> claimed)
+    private IReadOnlyList<ClaimedDelivery> KeepProbes(IReadOnlyList<ClaimedDelivery> claimed, long now)
     {
         List<long>? excess = null;
         foreach (var destination in claimed.GroupBy(c => c.DestinationId))
@@ -163,8 +163,9 @@ internal sealed partial class Dispatcher(
                 continue;
             }
 
-            // The other claim loop may have started this destination's probe since this claim was read.
-            var probing = hold.Until == long.MaxValue || !_holds.TryUpdate(destination.Key, hold with { Until = long.MaxValue }, hold);
+            // The other claim loop may have started this destination's probe, or held it again after one,
+            // since this claim was read: then none of its jobs goes.
+            var probing = hold.Until > now || !_holds.TryUpdate(destination.Key, hold with { Until = long.MaxValue }, hold);
             (excess ??= []).AddRange(destination.Skip(probing ? 0 : 1).Select(c => c.Id));
         }
 

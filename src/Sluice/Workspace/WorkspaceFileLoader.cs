@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Sluice.Actions.Fql;
+using Sluice.Actions.Kit;
 using Sluice.Actions.Mapping;
 using Sluice.Destinations;
 using YamlDotNet.Core;
@@ -200,6 +201,10 @@ public sealed partial class WorkspaceFileLoader
                 {
                     Problem(((YamlMappingNode)mappingNode)["action"], $"{mappingPath}.action", $"{catalogEntry.Name} has no action '{mapping.Action}'; it has: {string.Join(", ", catalogEntry.Actions.Keys)}");
                 }
+                else if (catalogEntry is not null)
+                {
+                    CheckLiterals(catalogEntry.Actions[mapping.Action], mapping.Mapping, mappingNode, $"{mappingPath}.mapping");
+                }
 
                 if (!mappingNames.Add(mapping.Name))
                 {
@@ -273,7 +278,7 @@ public sealed partial class WorkspaceFileLoader
         }
 
         CheckKeys(map, path, "name", "action", "trigger", "mapping", "enabled");
-        var name = String(map, path, "name", required: true);
+        var name = ItemName(map, path);
         var action = String(map, path, "action", required: true);
         var trigger = String(map, path, "trigger", required: true);
         var mapping = map.Children.TryGetValue(new YamlScalarNode("mapping"), out var mappingNode)
@@ -305,6 +310,63 @@ public sealed partial class WorkspaceFileLoader
             : new MappingDefinition { Name = name, Action = action, Trigger = trigger, Mapping = mapping, Enabled = enabled };
     }
 
+    /// <summary>
+    /// A mapping's or filter's name: it is how the Admin API and the web app address it (a path
+    /// segment), so it must be something a person can see and a URL can carry.
+    /// </summary>
+    private string? ItemName(YamlMappingNode map, string path)
+    {
+        if (String(map, path, "name", required: true) is not { } name)
+        {
+            return null;
+        }
+
+        var problem = string.IsNullOrWhiteSpace(name) ? "must not be empty or blank"
+            : name.Length > 100 ? "must be at most 100 characters"
+            : name.Any(c => c == '/' || char.IsControl(c)) ? "must not contain / or control characters (it is part of the item's address)"
+            : name != name.Trim() ? "must not start or end with spaces"
+            : null;
+        if (problem is null)
+        {
+            return name;
+        }
+
+        Problem(map["name"], $"{path}.name", problem);
+        return null;
+    }
+
+    /// <summary>
+    /// A field given as a plain value (no directive inside) is checked against the action's field now,
+    /// exactly as sending would check it: a webhook url that is not a URL, a method that is not one,
+    /// would otherwise skip every event with the reason only in the delivery log.
+    /// </summary>
+    private void CheckLiterals(ActionDefinition action, JsonObject mapping, YamlNode node, string path)
+    {
+        foreach (var (key, value) in mapping)
+        {
+            if (value is null || !action.Fields.TryGetValue(key, out var field) || HoldsDirective(value))
+            {
+                continue;
+            }
+
+            try
+            {
+                PayloadSchema.Validate(new JsonObject { [key] = value.DeepClone() }, new Dictionary<string, InputField> { [key] = field with { Required = false } });
+            }
+            catch (PayloadValidationException exception)
+            {
+                Problem(node is YamlMappingNode map && map.Children.TryGetValue(new YamlScalarNode("mapping"), out var at) ? at : node, $"{path}.{key}", exception.Message);
+            }
+        }
+
+        static bool HoldsDirective(JsonNode node) => node switch
+        {
+            JsonObject obj => MappingValidator.IsDirective(obj, out _) || obj.Any(p => p.Value is not null && HoldsDirective(p.Value)),
+            JsonArray array => array.Any(item => item is not null && HoldsDirective(item)),
+            _ => false,
+        };
+    }
+
     private FilterDefinition? ReadFilter(YamlNode node, string path)
     {
         if (Mapping(node, path) is not { } map)
@@ -313,7 +375,7 @@ public sealed partial class WorkspaceFileLoader
         }
 
         CheckKeys(map, path, "name", "if", "drop", "sample", "block", "allow");
-        var name = String(map, path, "name", required: true);
+        var name = ItemName(map, path);
         var condition = String(map, path, "if", required: false);
         if (condition is not null)
         {
@@ -340,6 +402,10 @@ public sealed partial class WorkspaceFileLoader
         if (effects != 1)
         {
             Problem(map, path, "a filter needs exactly one of: drop: true, sample: PERCENT, block: [fields], allow: [fields]");
+        }
+        else if (drop is true && condition is null)
+        {
+            Problem(map, path, "a drop filter needs if: the condition of the events it drops (to stop every event, disable the destination)");
         }
         else if (drop is false)
         {

@@ -92,7 +92,8 @@ public sealed class ApiDestinationsTests : IAsyncLifetime
         await _sluice.PostAsync("/v1/track", """{"userId":"u1","event":"E","messageId":"off-1"}""");
         var filtered = await DeliveryLog.WaitForAsync(_sluice.Admin, "fs", "off-1");
 
-        var enabled = await _sluice.Admin.PatchAsJsonAsync("/api/v1/destinations/fs", new { enabled = true, settings = new { apiKey = "••••••••", baseUrl = _service.BaseUrl + "/moved" } });
+        // The mask keeps the stored key while the address stays (a move needs the key again: DestinationTargetsTests).
+        var enabled = await _sluice.Admin.PatchAsJsonAsync("/api/v1/destinations/fs", new { enabled = true, settings = new { apiKey = "••••••••", baseUrl = _service.BaseUrl } });
         await _sluice.PostAsync("/v1/track", """{"userId":"u1","event":"E","messageId":"on-1"}""");
         await DeliveryLog.WaitForAsync(_sluice.Admin, "fs", "on-1", DeliveryLog.Status("delivered"));
 
@@ -100,7 +101,7 @@ public sealed class ApiDestinationsTests : IAsyncLifetime
         Assert.Equal(("filtered", "the destination is disabled"), ((string?)filtered["status"], (string?)filtered["reason"]));
         Assert.Equal(HttpStatusCode.OK, enabled.StatusCode);
         var moved = _service.Received.Last();
-        Assert.Equal(("/moved/v2/events", "Basic " + ApiKey), (moved.Path, moved.Headers["Authorization"]));
+        Assert.Equal(("/v2/events", "Basic " + ApiKey), (moved.Path, moved.Headers["Authorization"]));
     }
 
     [Fact]

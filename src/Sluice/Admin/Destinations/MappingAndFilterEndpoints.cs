@@ -34,12 +34,12 @@ internal static class MappingAndFilterEndpoints
                 }, StatusCodes.Status201Created));
 
             write.MapPut($"/destinations/{{id}}/{collection}/{{name}}", (string id, string name, HttpContext http, ApiDestinations destinations, RoutingTable table) =>
-                ChangeAsync(http, destinations, table, id, collection, singular, name, (items, item) =>
+                ChangeAsync(http, destinations, table, id, collection, singular, Unescape(name), (items, item) =>
                 {
-                    var at = Find(items, name);
+                    var at = Find(items, Unescape(name));
                     if (at < 0)
                     {
-                        return NotFound(singular, name);
+                        return NotFound(singular, Unescape(name));
                     }
 
                     items[at] = item;
@@ -47,12 +47,12 @@ internal static class MappingAndFilterEndpoints
                 }));
 
             write.MapPatch($"/destinations/{{id}}/{collection}/{{name}}", (string id, string name, HttpContext http, ApiDestinations destinations, RoutingTable table) =>
-                ChangeAsync(http, destinations, table, id, collection, singular, name, (items, changes) =>
+                ChangeAsync(http, destinations, table, id, collection, singular, Unescape(name), (items, changes) =>
                 {
-                    var at = Find(items, name);
+                    var at = Find(items, Unescape(name));
                     if (at < 0)
                     {
-                        return NotFound(singular, name);
+                        return NotFound(singular, Unescape(name));
                     }
 
                     var merged = items[at]!.AsObject();
@@ -75,10 +75,10 @@ internal static class MappingAndFilterEndpoints
                 var (instance, problems) = destinations.Edit(id, definition =>
                 {
                     var items = definition[collection] as JsonArray ?? [];
-                    var at = Find(items, name);
+                    var at = Find(items, Unescape(name));
                     if (at < 0)
                     {
-                        return missing = NotFound(singular, name);
+                        return missing = NotFound(singular, Unescape(name));
                     }
 
                     items.RemoveAt(at);
@@ -149,6 +149,9 @@ internal static class MappingAndFilterEndpoints
 
         return -1;
     }
+
+    /// <summary>Routing leaves an encoded slash (<c>%2F</c>) in a segment as it is; names made before slashes were refused hold one.</summary>
+    private static string Unescape(string name) => Uri.UnescapeDataString(name);
 
     private static DestinationProblem NotFound(string singular, string name) => new("name", $"no {singular} is named '{name}'");
 }

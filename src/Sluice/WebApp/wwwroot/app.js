@@ -304,7 +304,7 @@ async function editSettingsPage(id) {
     },
   }, inputs.map(({ key, sf, input }) => field(`${sf.label}${sf.required ? ' (required)' : ''}`, input.id, input, `settings.${key}`, sf.description)),
   h('p'), h('button', { type: 'submit', id: 'save-settings', text: 'Save settings' }));
-  show(`Settings: ${d.name}`, h('p', { class: 'muted', text: 'Secrets show masked; leave them as they are to keep them.' }), general, form);
+  show(`Settings: ${d.name}`, h('p', { class: 'muted', text: 'Secrets show masked; leave them as they are to keep them. Changing an address (base URL, endpoint) needs the secrets entered again.' }), general, form);
 }
 
 async function addDestinationPage(slug) {
@@ -448,7 +448,7 @@ function filtersSection(d, path, editable, reload) {
       }, 'Remove') : null))));
   if (!editable) return list;
   const general = h('div');
-  const name = h('input', { id: 'filter-name' });
+  const name = h('input', { id: 'filter-name', required: true, maxlength: 100 });
   const condition = h('input', { id: 'filter-if', placeholder: 'properties.internal = true (empty: every event)' });
   const effect = h('select', { id: 'filter-effect' }, [['drop', 'drop the event'], ['sample', 'keep a sample (percent)'], ['block', 'remove fields (comma-separated)'], ['allow', 'keep only fields (comma-separated)']].map(([v, t]) => h('option', { value: v, text: t })));
   const value = h('input', { id: 'filter-value', placeholder: '10, or properties.email, context.ip' });
