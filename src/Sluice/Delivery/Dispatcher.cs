@@ -5,6 +5,7 @@ using Sluice.Actions.Kit;
 using Sluice.Observability;
 using Sluice.Routing;
 using Sluice.Storage;
+using Sluice.Storage.Sqlite;
 
 namespace Sluice.Delivery;
 
@@ -19,6 +20,7 @@ internal sealed partial class Dispatcher(
     DestinationHttp http,
     TimeProvider time,
     DeliveryOptions options,
+    SluiceMetrics metrics,
     ILogger<Dispatcher> logger) : BackgroundService
 {
     private const int ClaimSize = 500;
@@ -55,6 +57,12 @@ internal sealed partial class Dispatcher(
         var recorded = time.GetUtcNow().ToUnixTimeMilliseconds();
         var attempted = outcomes.Where(o => o.Result is not null).Select(o => (o.Id, o.Result!)).ToList();
         store.RecordAttempts(attempted, recorded);
+        var destinationOf = claimed.ToDictionary(c => c.Id, c => c.DestinationId);
+        foreach (var (id, result) in attempted)
+        {
+            metrics.Deliveries.WithLabels(destinationOf[id], SqliteDeliveryStore.Name(result.Status)).Inc();
+        }
+
         if (outcomes.Count > attempted.Count)
         {
             // Jobs of a destination that looked down mid-claim were not sent: they wait, unattempted, for its next probe.
@@ -342,7 +350,9 @@ internal sealed partial class Dispatcher(
         foreach (var request in requests)
         {
             await _pacer.WaitTurnAsync(destination.Id, destination.RateLimit, cancellation);
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
             last = await http.SendAsync(request, cancellation);
+            metrics.AttemptSeconds.WithLabels(destination.Id).Observe(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
             // A service may echo credentials back; the delivery log is readable by every role.
             last = last with { Body = destination.Secrets.HideOrNull(last.Body) };
             if (last.Succeeded)

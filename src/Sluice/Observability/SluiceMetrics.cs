@@ -24,7 +24,23 @@ internal sealed class SluiceMetrics
             Buckets = Histogram.ExponentialBuckets(0.0001, 2, 16),
         });
         WriterQueueBytes = factory.CreateGauge("sluice_writer_queue_bytes", "Encoded bytes waiting for the group commit.");
+        Deliveries = factory.CreateCounter("sluice_deliveries_total", "Delivery outcomes by destination: each attempt's (delivered, retrying, failed, skipped) and each routing decision that ends a delivery (filtered, skipped, failed).", "destination", "outcome");
+        AttemptSeconds = factory.CreateHistogram("sluice_delivery_attempt_duration_seconds", "Time of one request to a destination's service, until its answer's headers and capped body are read.", new HistogramConfiguration
+        {
+            LabelNames = ["destination"],
+            Buckets = Histogram.ExponentialBuckets(0.001, 2, 15),
+        });
+        Backlog = factory.CreateGauge("sluice_delivery_backlog", "Deliveries waiting (pending or retrying) per destination, read from the store when scraped.", "destination");
+        OldestWaitingSeconds = factory.CreateGauge("sluice_delivery_oldest_waiting_seconds", "Age of the oldest waiting delivery per destination (0 when none waits), read from the store when scraped.", "destination");
     }
+
+    public Counter Deliveries { get; }
+
+    public Histogram AttemptSeconds { get; }
+
+    public Gauge Backlog { get; }
+
+    public Gauge OldestWaitingSeconds { get; }
 
     public CollectorRegistry Registry { get; }
 

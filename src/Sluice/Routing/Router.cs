@@ -20,6 +20,7 @@ internal sealed partial class Router(
     RoutingTable table,
     RoutingDecisions decisions,
     TimeProvider time,
+    Observability.SluiceMetrics metrics,
     ILogger<Router> logger) : BackgroundService
 {
     private const int RowsPerBatch = 200;
@@ -60,6 +61,10 @@ internal sealed partial class Router(
             {
                 store.RecordRouted(deliveries, last, now);
                 _cursorSavedAt = now;
+                foreach (var final in deliveries.Where(d => d.Status is not (DeliveryStatus.Pending or DeliveryStatus.Retrying)))
+                {
+                    metrics.Deliveries.WithLabels(final.DestinationId, Storage.Sqlite.SqliteDeliveryStore.Name(final.Status)).Inc();
+                }
             }
 
             _cursor = last;

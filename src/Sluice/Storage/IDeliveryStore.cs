@@ -99,6 +99,9 @@ public interface IDeliveryStore
 
     IReadOnlyDictionary<DeliveryStatus, long> Stats(string destinationId);
 
+    /// <summary>Per destination with deliveries waiting (pending or retrying): how many, and when the oldest was created.</summary>
+    IReadOnlyList<(string DestinationId, long Count, long OldestCreatedAt)> Waiting();
+
     /// <summary>Deliveries by status and by time bucket of their last change, since <paramref name="since"/> (Unix ms).</summary>
     IReadOnlyList<(long BucketStart, DeliveryStatus Status, long Count)> Timeline(string destinationId, long since, long bucketMilliseconds);
 

@@ -21,4 +21,42 @@ public sealed class MetricsEndpointTests
         Assert.Contains("sluice_commit_duration_seconds_bucket", metrics, StringComparison.Ordinal);
         Assert.Contains("sluice_writer_queue_bytes", metrics, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Metrics_count_deliveries_by_destination_and_outcome_time_attempts_and_show_each_backlog_and_its_age()
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.Parse("2026-12-01T00:00:00Z"));
+        await using var receiver = await RecordingServer.StartAsync();
+        await using var server = await InProcessServer.StartAsync(
+            workspaceYaml: $$$"""
+                sources:
+                  - {id: web, writeKey: {{{InProcessServer.WriteKey}}}}
+                destinations:
+                  - id: up
+                    type: webhook
+                    sources: [web]
+                    mappings:
+                      - {name: Tracks, action: send, trigger: 'type = "track"', mapping: {url: '{{{receiver.BaseUrl}}}/in', method: POST}}
+                  - id: down
+                    type: webhook
+                    sources: [web]
+                    mappings:
+                      - {name: Tracks, action: send, trigger: 'type = "track"', mapping: {url: 'http://127.0.0.1:{{{FreePort.Next()}}}/in', method: POST}}
+                """,
+            time: time);
+        await server.PostAsync("/v1/batch", """{"batch":[{"type":"track","userId":"u","event":"A","messageId":"m-1"},{"type":"page","userId":"u","messageId":"m-2"}]}""");
+        await DeliveryLog.WaitForAsync(server.Admin, "up", "m-1", DeliveryLog.Status("delivered"));
+        await DeliveryLog.WaitForAsync(server.Admin, "down", "m-1", DeliveryLog.Status("retrying"));
+        time.Advance(TimeSpan.FromSeconds(90));
+
+        var metrics = await server.Http.GetStringAsync("/metrics");
+
+        Assert.Contains("sluice_deliveries_total{destination=\"up\",outcome=\"delivered\"} 1", metrics, StringComparison.Ordinal);
+        Assert.Contains("sluice_deliveries_total{destination=\"up\",outcome=\"filtered\"} 1", metrics, StringComparison.Ordinal);
+        Assert.Contains("sluice_deliveries_total{destination=\"down\",outcome=\"retrying\"} 1", metrics, StringComparison.Ordinal);
+        Assert.Contains("sluice_delivery_attempt_duration_seconds_count{destination=\"up\"} 1", metrics, StringComparison.Ordinal);
+        Assert.Contains("sluice_delivery_backlog{destination=\"down\"} 1", metrics, StringComparison.Ordinal);
+        Assert.Contains("sluice_delivery_backlog{destination=\"up\"} 0", metrics, StringComparison.Ordinal);
+        Assert.Contains("sluice_delivery_oldest_waiting_seconds{destination=\"down\"} 90", metrics, StringComparison.Ordinal);
+    }
 }

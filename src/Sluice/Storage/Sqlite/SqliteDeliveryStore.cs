@@ -202,6 +202,21 @@ internal sealed class SqliteDeliveryStore : IDeliveryStore
         transaction.Commit();
     }
 
+    public IReadOnlyList<(string DestinationId, long Count, long OldestCreatedAt)> Waiting()
+    {
+        using var connection = database.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT destination_id, COUNT(*), MIN(created_at) FROM deliveries WHERE status IN ('pending', 'retrying') GROUP BY destination_id";
+        using var reader = command.ExecuteReader();
+        var waiting = new List<(string, long, long)>();
+        while (reader.Read())
+        {
+            waiting.Add((reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2)));
+        }
+
+        return waiting;
+    }
+
     public int ResumeRetries(string destinationId, long now)
     {
         using var connection = database.Open();
