@@ -15,6 +15,9 @@ internal sealed class AdminTokens(IWorkspaceStore store)
 
     private readonly ConcurrentDictionary<string, string> _scopeByHash = new(StringComparer.Ordinal);
 
+    /// <summary>Moves on each revocation, so that a lookup that raced one does not cache what it read.</summary>
+    private long _revocations;
+
     public static byte[] Hash(string token) => SHA256.HashData(Encoding.UTF8.GetBytes(token));
 
     public static string NewToken(string scope) =>
@@ -32,12 +35,14 @@ internal sealed class AdminTokens(IWorkspaceStore store)
     /// <summary>Revokes a token; it stops working at once.</summary>
     public bool Revoke(string id)
     {
+        Interlocked.Increment(ref _revocations);
         if (store.RevokeAdminToken(id) is not { } hash)
         {
             return false;
         }
 
         _scopeByHash.TryRemove(Convert.ToHexString(hash), out _);
+        Interlocked.Increment(ref _revocations);
         return true;
     }
 
@@ -56,10 +61,16 @@ internal sealed class AdminTokens(IWorkspaceStore store)
             return scope;
         }
 
+        var revocations = Interlocked.Read(ref _revocations);
         scope = store.FindAdminTokenScope(hash);
         if (scope is not null)
         {
             _scopeByHash[key] = scope;
+            // A revocation between the read and the cache write may have removed the entry first: drop it again.
+            if (Interlocked.Read(ref _revocations) != revocations)
+            {
+                _scopeByHash.TryRemove(key, out _);
+            }
         }
 
         return scope;
