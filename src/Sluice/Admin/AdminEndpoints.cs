@@ -205,6 +205,12 @@ internal static class AdminEndpoints
             return AdminResults.Error(StatusCodes.Status400BadRequest, "invalid_status", "status must be one of failed, skipped, filtered, delivered");
         }
 
+        // Sending again what was delivered reaches every receiver twice: an owner's decision.
+        if (status == DeliveryStatus.Delivered && http.Items[RoleKey] as string != Roles.Owner)
+        {
+            return Destinations.DestinationEndpoints.OwnersOnly("status", "replaying delivered deliveries");
+        }
+
         long? since = null, until = null;
         if (request.Since is { } s)
         {

@@ -71,6 +71,24 @@ public sealed class TokenRolesTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Ending_a_write_key_at_once_and_replaying_delivered_deliveries_are_for_owners()
+    {
+        var (_, token) = await MintAsync("workspace-member");
+        using var member = As(token);
+        (await _sluice.Admin.PostAsJsonAsync("/api/v1/sources", new { id = "api-src", name = "API source" })).EnsureSuccessStatusCode();
+
+        var rotateNow = await member.PostAsJsonAsync("/api/v1/sources/api-src/rotate-write-key", new { graceHours = 0 });
+        var replayDelivered = await member.PostAsJsonAsync("/api/v1/destinations/hook/replay", new { status = "delivered" });
+
+        Assert.Equal(HttpStatusCode.Forbidden, rotateNow.StatusCode);
+        Assert.Equal("owner_only", (string?)JsonNode.Parse(await rotateNow.Content.ReadAsStringAsync())!["error"]!["rule"]);
+        Assert.Equal(HttpStatusCode.Forbidden, replayDelivered.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await member.PostAsJsonAsync("/api/v1/sources/api-src/rotate-write-key", new { graceHours = 24 })).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await _sluice.Admin.PostAsJsonAsync("/api/v1/sources/api-src/rotate-write-key", new { graceHours = 0 })).StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, (await _sluice.Admin.PostAsJsonAsync("/api/v1/destinations/hook/replay", new { status = "delivered" })).StatusCode);
+    }
+
+    [Fact]
     public async Task A_token_is_shown_once_listed_without_its_value_and_stops_working_when_revoked()
     {
         var (id, token) = await MintAsync("workspace-owner");

@@ -60,8 +60,14 @@ internal static class DestinationEndpoints
 
             var grace = (await ReadObjectAsync(http))?["graceHours"];
             var hours = grace is null ? 24 : grace is JsonValue v && v.TryGetValue<double>(out var h) ? h : -1;
-            return hours is < 0 or > 24 * 30
-                ? Invalid([new DestinationProblem("graceHours", "the old key may stay valid for 0 to 720 hours (a number)")], "invalid_source")
+            if (hours is < 0 or > 24 * 30)
+            {
+                return Invalid([new DestinationProblem("graceHours", "the old key may stay valid for 0 to 720 hours (a number)")], "invalid_source");
+            }
+
+            // Ending the old key at once cuts off every client that has it: an owner's decision.
+            return hours < 1 && http.Items[AdminEndpoints.RoleKey] as string != Roles.Owner
+                ? OwnersOnly("graceHours", "a rotation that ends the old key within the hour (graceHours below 1)")
                 : Results.Json(DescribeSource(sources.Rotate(id, TimeSpan.FromHours(hours))!, hideKey: false));
         });
         write.MapDelete("/sources/{id}", (string id, SourceRegistry registry, ApiSources sources) =>
@@ -146,6 +152,10 @@ internal static class DestinationEndpoints
 
         return result;
     }
+
+    internal static IResult OwnersOnly(string field, string what) => Results.Json(
+        new { error = new { code = "forbidden", field, rule = "owner_only", message = $"{what} is for workspace owners" } },
+        statusCode: StatusCodes.Status403Forbidden);
 
     private static IEnumerable<(string Path, JsonNode? Mapping)> MappingsOf(JsonObject body) =>
         body["mappings"] is JsonArray mappings ? mappings.Select((m, i) => ($"mappings[{i}].mapping", m?["mapping"])) : [];
