@@ -24,8 +24,9 @@ internal static class WebAppEndpoints
 
     public static IEndpointRouteBuilder MapWebApp(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapGet("/", (HttpContext http) => Serve(http, "index.html")).ExcludeFromDescription();
-        endpoints.MapGet("/app/{*path}", (HttpContext http, string path) => Serve(http, path)).ExcludeFromDescription();
+        // HEAD too, so that curl -I and uptime checks see what a browser gets.
+        endpoints.MapMethods("/", ["GET", "HEAD"], (HttpContext http) => Serve(http, "index.html")).ExcludeFromDescription();
+        endpoints.MapMethods("/app/{*path}", ["GET", "HEAD"], (HttpContext http, string path) => Serve(http, path)).ExcludeFromDescription();
         return endpoints;
     }
 

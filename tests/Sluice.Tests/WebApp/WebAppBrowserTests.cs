@@ -46,14 +46,157 @@ public sealed class WebAppBrowserTests : IAsyncLifetime
         await _receiver.DisposeAsync();
     }
 
-    private async Task<IPage> SignedInAsync()
+    private async Task<IPage> SignedInAsync(string token = SluiceProcess.AdminToken, int width = 1200, InProcessServer? sluice = null)
     {
-        var page = await _browser.NewPageAsync(new() { ViewportSize = new() { Width = 1200, Height = 900 } });
-        await page.GotoAsync(_sluice.BaseUrl);
-        await page.FillAsync("#token", SluiceProcess.AdminToken);
+        var page = await _browser.NewPageAsync(new() { ViewportSize = new() { Width = width, Height = 900 } });
+        await page.GotoAsync((sluice ?? _sluice).BaseUrl);
+        await page.FillAsync("#token", token);
         await page.ClickAsync("button[type=submit]");
         await page.WaitForSelectorAsync("h1:text('Destinations')");
         return page;
+    }
+
+    private async Task<string> MintAsync(string role)
+    {
+        var minted = await _sluice.Admin.PostAsync("/api/v1/tokens", new StringContent($$"""{"name":"{{role}} in the browser","role":"{{role}}"}"""));
+        return (string)System.Text.Json.Nodes.JsonNode.Parse(await minted.Content.ReadAsStringAsync())!["token"]!;
+    }
+
+    /// <summary>An API destination (the file's are read-only in the app) with one mapping, Orders.</summary>
+    private async Task ApiHookAsync(string id)
+    {
+        var body = $$$"""{"id":"{{{id}}}","type":"webhook","sources":["web"],"mappings":[{"name":"Orders","action":"send","trigger":"type = \"track\"","mapping":{"url":"{{{_receiver.BaseUrl}}}/api","method":"POST"}}]}""";
+        (await _sluice.Admin.PostAsync("/api/v1/destinations", new StringContent(body))).EnsureSuccessStatusCode();
+    }
+
+    [Fact]
+    public async Task Why_deliveries_are_retrying_is_on_the_destination_page_and_the_list_counts_them()
+    {
+        _receiver.AnswerNext(new ScriptedAnswer(503, "maintenance until noon"));
+        await _sluice.PostAsync("/v1/track", """{"userId":"ada","event":"Order Completed","messageId":"ui-retry"}""");
+        await DeliveryLog.WaitForAsync(_sluice.Admin, "hook", "ui-retry", DeliveryLog.Status("retrying"));
+        _receiver.Always = new ScriptedAnswer(503, "maintenance until noon");
+        var page = await SignedInAsync();
+
+        Assert.Equal("1", (await page.TextContentAsync("tr:has-text('Order hook') >> td:nth-child(4)"))?.Trim());
+        await page.ClickAsync("text=Order hook");
+        await page.WaitForSelectorAsync("#deliveries td.reason:has-text('HTTP 503')");
+        Assert.Equal("retrying", await page.InputValueAsync("#delivery-status"));
+        Assert.True(await page.IsVisibleAsync("#deliveries code:text('maintenance until noon')"));
+        Assert.True(await page.IsVisibleAsync("#deliveries p:has-text('next attempt')"));
+        await page.ScreenshotAsync(new() { Path = Path.Combine(Screenshots, "destination-retrying.png"), FullPage = true });
+        _receiver.Always = null;
+    }
+
+    [Fact]
+    public async Task A_read_only_user_sees_mappings_and_settings_without_controls_they_cannot_use()
+    {
+        var page = await SignedInAsync(await MintAsync("read-only"));
+
+        Assert.Equal("signed in as read-only", await page.TextContentAsync("#whoami"));
+        await page.ClickAsync("text=Order hook");
+        await page.ClickAsync("a:text('Orders')");
+        await page.WaitForSelectorAsync("#read-only-note:has-text('Read only')");
+        Assert.Equal(0, await page.Locator("#save-mapping, #delete-mapping, #test-mapping").CountAsync());
+        Assert.True(await page.IsDisabledAsync("#mapping-trigger"));
+        await page.ScreenshotAsync(new() { Path = Path.Combine(Screenshots, "mapping-read-only.png"), FullPage = true });
+
+        await page.GotoAsync(_sluice.BaseUrl + "/#/catalog/webhook/add");
+        await page.WaitForSelectorAsync("text=Adding a destination needs a member's or an owner's token");
+        Assert.Equal(0, await page.Locator("#save-destination").CountAsync());
+    }
+
+    [Fact]
+    public async Task At_390_pixels_the_mapping_editor_and_the_sources_keep_every_control_on_screen()
+    {
+        await ApiHookAsync("narrow-hook");
+        var page = await SignedInAsync(width: 390);
+        await page.GotoAsync(_sluice.BaseUrl + "/#/destinations/narrow-hook/mappings/Orders");
+        await page.WaitForSelectorAsync("#field-url");
+
+        foreach (var control in await page.Locator("main input:visible, main select:visible, main button:visible").AllAsync())
+        {
+            var box = await control.BoundingBoxAsync();
+            Assert.True(box is not null && box.X >= 0 && box.X + box.Width <= 390, $"a control at x={box?.X} width={box?.Width} is off a 390 px screen");
+        }
+
+        await page.ScreenshotAsync(new() { Path = Path.Combine(Screenshots, "mapping-390px.png"), FullPage = true });
+        await page.GotoAsync(_sluice.BaseUrl + "/#/sources");
+        await page.WaitForSelectorAsync("h1:text('Sources')");
+        var copy = await page.Locator("button:has-text('Copy')").First.BoundingBoxAsync();
+        Assert.True(copy!.X + copy.Width <= 390);
+    }
+
+    [Fact]
+    public async Task Testing_a_mapping_replaces_the_previous_result_and_Enter_does_not_save()
+    {
+        await ApiHookAsync("enter-hook");
+        var page = await SignedInAsync();
+        await page.GotoAsync(_sluice.BaseUrl + "/#/destinations/enter-hook/mappings/Orders");
+        await page.WaitForSelectorAsync("#mapping-trigger:enabled");
+
+        await page.FillAsync("#mapping-trigger", "type = \"identify\"");
+        await page.Keyboard.PressAsync("Enter");
+        await page.ClickAsync("#test-mapping");
+        await page.WaitForSelectorAsync("#test-result:has-text('does not match')");
+        await page.FillAsync("#mapping-trigger", "type = ");
+        await page.ClickAsync("#test-mapping");
+        await page.WaitForSelectorAsync("#mapping-trigger-error:has-text('position')");
+
+        Assert.Equal("", (await page.TextContentAsync("#test-result"))?.Trim());
+        Assert.Equal("type = \"track\"", (string?)System.Text.Json.Nodes.JsonNode.Parse(await _sluice.Admin.GetStringAsync("/api/v1/destinations/enter-hook"))!["mappings"]![0]!["trigger"]);
+    }
+
+    [Fact]
+    public async Task A_deep_link_survives_signing_in_and_a_revoked_token_is_told_why_it_was_signed_out()
+    {
+        var token = await MintAsync("workspace-member");
+        var page = await _browser.NewPageAsync();
+        await page.GotoAsync(_sluice.BaseUrl + "/#/sources");
+        await page.FillAsync("#token", token);
+        await page.ClickAsync("button[type=submit]");
+        await page.WaitForSelectorAsync("h1:text('Sources')");
+
+        var id = (string)System.Text.Json.Nodes.JsonNode.Parse(await _sluice.Admin.GetStringAsync("/api/v1/tokens"))!["tokens"]!.AsArray().Last(t => (string?)t!["role"] == "workspace-member")!["id"]!;
+        (await _sluice.Admin.DeleteAsync($"/api/v1/tokens/{id}")).EnsureSuccessStatusCode();
+        await page.ClickAsync("nav >> text=Destinations");
+
+        await page.WaitForSelectorAsync("#signin-reason:has-text('no longer accepted')");
+        await page.FillAsync("#token", SluiceProcess.AdminToken);
+        await page.ClickAsync("button[type=submit]");
+        await page.WaitForSelectorAsync("h1:text('Destinations')");
+    }
+
+    [Fact]
+    public async Task The_debugger_opens_on_stored_events_filters_them_and_reconnects_after_a_restart()
+    {
+        var data = Path.Combine(TestPaths.NewTemporaryDirectory(), "data");
+        var url = $"http://127.0.0.1:{FreePort.Next()}";
+        var first = await InProcessServer.StartAsync(o => o with { Urls = url, DataDirectory = data });
+        await first.PostAsync("/v1/track", """{"userId":"ada","event":"Stored Before","messageId":"before-1"}""");
+        await first.PostAsync("/v1/identify", """{"userId":"ada","messageId":"before-2"}""");
+        var page = await SignedInAsync(sluice: first);
+        await page.GotoAsync(url + "/#/sources/web");
+
+        await page.WaitForSelectorAsync("#live-events summary:has-text('Stored Before')");
+        await page.SelectOptionAsync("#filter-type", "identify");
+        Assert.True(await page.IsHiddenAsync("#live-events summary:has-text('Stored Before')"));
+        await page.SelectOptionAsync("#filter-type", "");
+        await page.FillAsync("#filter-event", "stored");
+        Assert.Equal(1, await page.Locator("#live-events details:visible").CountAsync());
+        await page.FillAsync("#filter-event", "");
+        await page.WaitForSelectorAsync("[role=status]:text('Live.')");
+
+        await first.DisposeAsync();
+        await page.WaitForSelectorAsync("[role=status]:has-text('Reconnecting')");
+        Assert.True(await page.IsDisabledAsync("#pause"));
+        await using var second = await InProcessServer.StartAsync(o => o with { Urls = url, DataDirectory = data });
+        await page.WaitForSelectorAsync("[role=status]:text('Live.')", new() { Timeout = 30_000 });
+        await second.PostAsync("/v1/track", """{"userId":"ada","event":"After Restart","messageId":"after-1"}""");
+
+        await page.WaitForSelectorAsync("#live-events summary:has-text('After Restart')");
+        await page.ScreenshotAsync(new() { Path = Path.Combine(Screenshots, "debugger-reconnected.png"), FullPage = true });
+        Assert.Equal(1, await page.Locator("#live-events summary:has-text('Stored Before')").CountAsync());
     }
 
     [Fact]

@@ -22,7 +22,7 @@ public sealed partial class WebAppServingTests : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.OK, page.StatusCode);
         Assert.Contains("default-src 'self'", page.Headers.GetValues("Content-Security-Policy").Single(), StringComparison.Ordinal);
-        Assert.Equal(["/app/app.css", "/app/app.js"], assets.Order());
+        Assert.Equal(["/app/app.css", "/app/app.js", "/app/favicon.svg"], assets.Order());
         foreach (var asset in assets)
         {
             var response = await _sluice.Http.GetAsync(asset);

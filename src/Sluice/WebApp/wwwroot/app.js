@@ -36,7 +36,12 @@ async function api(path, { method = 'GET', body, signOutOnRefusal = true } = {})
   });
   const text = await response.text();
   const json = text ? JSON.parse(text) : null;
-  if (response.status === 401 && signOutOnRefusal) { signOut(); throw new ApiError(401, json); }
+  if (response.status === 401 && signOutOnRefusal) {
+    sessionStorage.setItem('sluice.signin-reason', 'Signed out: this token is no longer accepted (it was revoked, or the server now has other tokens). Sign in again.');
+    rememberPage();
+    signOut();
+    throw new ApiError(401, json);
+  }
   if (!response.ok) throw new ApiError(response.status, json);
   return json;
 }
@@ -49,6 +54,31 @@ function show(title, ...content) {
 
 function problem(error) {
   return h('p', { class: 'notice bad', role: 'alert', text: error.message });
+}
+
+// A notice for the next page shown (the action that made it usually moves to another page).
+// kind: good (done), bad (done, but something is wrong), info.
+function flash(text, kind = 'good') {
+  sessionStorage.setItem('sluice.notice', JSON.stringify({ text, kind }));
+}
+
+function takeFlash() {
+  const stored = sessionStorage.getItem('sluice.notice');
+  sessionStorage.removeItem('sluice.notice');
+  if (!stored) return null;
+  const { text, kind } = JSON.parse(stored);
+  return h('p', { class: `notice ${kind}`, role: kind === 'bad' ? 'alert' : 'status', text });
+}
+
+// What a credential check means for the notice after a save.
+function savedNotice(prefix, saved) {
+  if (!saved.authentication) return flash(prefix, 'good');
+  flash(`${prefix} ${saved.authentication.message}`, saved.authentication.valid === true ? 'good' : saved.authentication.valid === false ? 'bad' : 'info');
+}
+
+// The page a signed-out visitor asked for, so that signing in leads there.
+function rememberPage() {
+  if (location.hash && location.hash !== '#/signin') sessionStorage.setItem('sluice.return', location.hash);
 }
 
 function canWrite() {
@@ -73,8 +103,9 @@ function field(label, id, input, dataField, hint) {
   return [h('label', { for: id, text: label }), input, hint ? h('p', { class: 'muted', text: hint }) : null, h('p', { class: 'field-error', id: `${id}-error`, role: 'alert', 'data-field': dataField })];
 }
 
+// Times as the API gives them, in UTC, readable: 2026-12-04 18:52:19 UTC.
 function formatTime(iso) {
-  return iso ? new Date(iso).toLocaleString() : '';
+  return iso ? `${new Date(iso).toISOString().slice(0, 19).replace('T', ' ')} UTC` : '';
 }
 
 // ---- sign in ----------------------------------------------------------------------------------
@@ -88,19 +119,23 @@ function signInPage() {
       sessionStorage.setItem(tokenKey, input.value.trim());
       try {
         role = (await api('/me', { signOutOnRefusal: false })).role;
-        location.hash = '#/destinations';
-        if (location.hash === '#/destinations') route();
+        const target = sessionStorage.getItem('sluice.return') || '#/destinations';
+        sessionStorage.removeItem('sluice.return');
+        sessionStorage.removeItem('sluice.signin-reason');
+        if (location.hash === target) route(); else location.hash = target;
       } catch (failure) {
         sessionStorage.removeItem(tokenKey);
         error.textContent = failure.status === 401 ? 'This token is not valid.' : failure.message;
         input.focus();
       }
     },
+    oninput: () => { error.textContent = ''; },
   }, h('label', { for: 'token', text: 'Admin token' }), input, error,
   h('p', { class: 'muted', text: 'The owner token is printed when Sluice first starts; owners mint more on the Tokens page.' }),
   h('button', { type: 'submit', text: 'Sign in' }));
   nav.hidden = true;
-  show('Sign in', form);
+  const reason = sessionStorage.getItem('sluice.signin-reason');
+  show('Sign in', reason ? h('p', { class: 'notice info', role: 'status', id: 'signin-reason', text: reason }) : null, form);
   input.focus();
 }
 
@@ -154,50 +189,72 @@ async function catalogEntryPage(slug) {
 async function destinationsPage() {
   const { destinations } = await api('/destinations');
   const stats = await Promise.all(destinations.map((d) => api(`/destinations/${encodeURIComponent(d.id)}/stats`)));
-  show('Destinations', destinations.length === 0
+  const count = (n, css) => h('td', { class: n > 0 ? css : '', text: number(n) });
+  show('Destinations', takeFlash(), destinations.length === 0
     ? h('p', { class: 'muted' }, 'No destination yet. Pick one in the ', h('a', { href: '#/catalog', text: 'catalog' }), '.')
-    : h('table', {}, h('tr', {}, h('th', { text: 'Destination' }), h('th', { text: 'Type' }), h('th', { text: 'Delivered' }), h('th', { text: 'Failed' }), h('th', { text: 'Managed by' })),
+    : h('table', {}, h('tr', {}, h('th', { text: 'Destination' }), h('th', { text: 'Type' }), h('th', { text: 'Delivered' }), h('th', { text: 'Retrying' }), h('th', { text: 'Failed' }), h('th', { text: 'Managed by' })),
       destinations.map((d, i) => h('tr', {},
-        h('td', {}, h('a', { href: `#/destinations/${encodeURIComponent(d.id)}`, text: d.name }), d.enabled ? '' : h('span', { class: 'badge', text: 'disabled' })),
+        h('td', {}, h('a', { href: `#/destinations/${encodeURIComponent(d.id)}`, text: d.name }), d.enabled ? '' : [' ', h('span', { class: 'badge', text: 'disabled' })]),
         h('td', { text: d.catalogName ?? d.type }),
-        h('td', { class: 'status-delivered', text: stats[i].delivered }),
-        h('td', { class: 'status-failed', text: stats[i].failed }),
+        count(stats[i].delivered, 'status-delivered'),
+        count(stats[i].retrying, 'status-retrying'),
+        count(stats[i].failed, 'status-failed'),
         h('td', { text: d.managedBy })))));
 }
 
+function number(n) {
+  return Number(n ?? 0).toLocaleString('en-US');
+}
+
+function hourOf(iso) {
+  return new Date(iso).toISOString().slice(11, 16);
+}
+
+// Deliveries per hour as columns of stacked statuses, with hour labels and a scale; laid out with CSS so it fills its box.
 function chart(buckets) {
-  const width = 720, height = 160, gap = 2;
-  const max = Math.max(1, ...buckets.map((b) => b.delivered + b.failed + b.retrying + b.skipped + b.filtered));
-  const bar = (width - gap * buckets.length) / Math.max(1, buckets.length);
-  const svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
-  svg.setAttribute('viewBox', `0 0 ${width} ${height}`);
-  svg.setAttribute('class', 'chart');
-  svg.setAttribute('role', 'img');
-  svg.setAttribute('aria-label', 'Deliveries per hour by status');
-  buckets.forEach((b, i) => {
-    let y = height;
-    for (const [status, css] of [['delivered', 'delivered'], ['retrying', 'retrying'], ['failed', 'failed'], ['skipped', 'other'], ['filtered', 'other']]) {
-      const h = (b[status] / max) * (height - 10);
-      if (h <= 0) continue;
-      y -= h;
-      const rect = document.createElementNS('http://www.w3.org/2000/svg', 'rect');
-      rect.setAttribute('x', String(i * (bar + gap)));
-      rect.setAttribute('y', String(y));
-      rect.setAttribute('width', String(bar));
-      rect.setAttribute('height', String(h));
-      rect.setAttribute('class', css);
-      const title = document.createElementNS('http://www.w3.org/2000/svg', 'title');
-      title.textContent = `${formatTime(b.start)}: ${b[status]} ${status}`;
-      rect.append(title);
-      svg.append(rect);
-    }
+  const statuses = [['delivered', 'delivered'], ['retrying', 'retrying'], ['failed', 'failed'], ['skipped', 'other'], ['filtered', 'other']];
+  const total = (b) => statuses.reduce((sum, [s]) => sum + b[s], 0);
+  const max = Math.max(0, ...buckets.map(total));
+  if (max === 0) return h('p', { class: 'chart-empty muted', id: 'chart', text: 'No deliveries in the last 24 hours.' });
+  const columns = buckets.map((b, i) => {
+    const label = `${hourOf(b.start)} UTC: ${statuses.filter(([s]) => b[s] > 0).map(([s]) => `${number(b[s])} ${s}`).join(', ') || 'none'}`;
+    return h('div', { class: 'column', title: label, 'aria-label': label, role: 'listitem' },
+      h('div', { class: 'stack' }, statuses.filter(([s]) => b[s] > 0).map(([s, css]) => h('div', { class: `segment ${css}`, style: null, 'data-height': String((b[s] / max) * 100) }))),
+      h('span', { class: 'hour', text: i % 6 === 0 || i === buckets.length - 1 ? hourOf(b.start) : '' }));
   });
-  return svg;
+  const box = h('div', { class: 'chart', id: 'chart' },
+    h('div', { class: 'scale', 'aria-hidden': 'true' }, h('span', { text: number(max) }), h('span', { text: max >= 4 ? number(Math.round(max / 2)) : '' }), h('span', { text: '0' })),
+    h('div', { class: 'columns', role: 'list', 'aria-label': 'Deliveries per hour (UTC) by status' }, columns));
+  // Heights are set as properties: the content-security policy refuses style attributes written as text.
+  for (const segment of box.querySelectorAll('.segment')) segment.style.height = `${segment.dataset.height}%`;
+  return box;
+}
+
+// The destination's recent deliveries of one status, with why and what the service answered.
+function deliveriesSection(path, stats) {
+  const order = ['retrying', 'failed', 'skipped', 'pending', 'delivered', 'filtered'];
+  const initial = order.find((s) => stats[s] > 0) ?? 'delivered';
+  const select = h('select', { id: 'delivery-status', 'aria-label': 'Show deliveries that are' }, order.map((s) => h('option', { value: s, selected: s === initial, text: `${s} (${number(stats[s])})` })));
+  const box = h('div', { id: 'deliveries' });
+  const load = async () => {
+    const { deliveries } = await api(`${path}/deliveries?status=${select.value}&limit=20`);
+    box.replaceChildren(deliveries.length === 0 ? h('p', { class: 'muted', text: `No ${select.value} deliveries.` }) : h('table', {},
+      h('tr', {}, h('th', { text: 'When' }), h('th', { text: 'Message' }), h('th', { text: 'Mapping' }), h('th', { text: 'Why' }), h('th', { text: 'HTTP' }), h('th', { text: 'The service answered' })),
+      deliveries.map((d) => h('tr', {},
+        h('td', {}, formatTime(d.updatedAt), d.nextAttemptAt ? h('p', { class: 'muted', text: `next attempt ${formatTime(d.nextAttemptAt)}` }) : null, d.attempts ? h('p', { class: 'muted', text: `${d.attempts} attempt${d.attempts === 1 ? '' : 's'}` }) : null),
+        h('td', {}, h('code', { text: d.messageId })),
+        h('td', { text: d.mapping ?? '' }),
+        h('td', { class: 'reason', text: d.reason ?? '' }),
+        h('td', { text: d.httpStatus ?? '' }),
+        h('td', {}, d.response ? h('code', { text: d.response }) : '')))));
+  };
+  select.addEventListener('change', () => load().catch((failure) => box.replaceChildren(problem(failure))));
+  return { element: [h('div', { class: 'row' }, h('label', { for: 'delivery-status', class: 'inline', text: 'Show' }), select), box], load };
 }
 
 async function destinationPage(id) {
   const path = `/destinations/${encodeURIComponent(id)}`;
-  const [d, stats, timeline, failures] = await Promise.all([api(path), api(`${path}/stats`), api(`${path}/stats/timeline?hours=24`), api(`${path}/deliveries?status=failed&limit=20`)]);
+  const [d, stats, timeline] = await Promise.all([api(path), api(`${path}/stats`), api(`${path}/stats/timeline?hours=24`)]);
   const replayState = h('p', { role: 'status', class: 'muted' });
   const replay = h('button', {
     type: 'button', id: 'replay', class: 'secondary', disabled: stats.failed === 0,
@@ -213,56 +270,60 @@ async function destinationPage(id) {
           await new Promise((resolve) => setTimeout(resolve, 500));
         }
         const after = await api(`${path}/stats`);
-        sessionStorage.setItem('sluice.notice', after.pending === 0
-          ? `Replay done: ${requeued} sent again; ${after.delivered} delivered and ${after.failed} failed in all.`
-          : `Replay under way: ${after.pending} still waiting.`);
+        if (after.pending === 0) flash(`Replay done: ${requeued} sent again; ${number(after.delivered)} delivered and ${number(after.failed)} failed in all.`, after.failed > 0 ? 'bad' : 'good');
+        else flash(`Replay under way: ${after.pending} still waiting.`, 'info');
         await destinationPage(id);
       } catch (failure) {
         replayState.textContent = failure.message;
       }
     },
   }, 'Replay failed deliveries');
-  const notice = sessionStorage.getItem('sluice.notice');
-  sessionStorage.removeItem('sluice.notice');
+  const notice = takeFlash();
   const editable = canWrite() && d.managedBy === 'api';
   const toggle = editable ? h('button', {
     type: 'button', id: 'toggle-enabled', class: 'secondary',
     onclick: async () => {
-      try { await api(path, { method: 'PATCH', body: { enabled: !d.enabled } }); await destinationPage(id); } catch (failure) { main.prepend(problem(failure)); }
+      try {
+        await api(path, { method: 'PATCH', body: { enabled: !d.enabled } });
+        flash(d.enabled ? `${d.name} is disabled: its events are filtered, not delivered.` : `${d.name} is enabled: new events are delivered.`);
+        await destinationPage(id);
+      } catch (failure) { main.prepend(problem(failure)); }
     },
   }, d.enabled ? 'Disable' : 'Enable') : null;
+  const deliveries = deliveriesSection(path, stats);
   show(d.name,
-    notice ? h('p', { class: 'notice', role: 'status', text: notice }) : null,
-    h('p', { class: 'muted', text: `${d.catalogName ?? d.type} · reads from ${d.sources.join(', ')} · managed by ${d.managedBy}${d.enabled ? '' : ' · disabled'}` }),
+    notice,
+    h('p', { class: 'muted' }, `${d.catalogName ?? d.type} · reads from ${d.sources.join(', ')} · managed by ${d.managedBy}`, d.enabled ? null : [' ', h('span', { class: 'badge warn', text: 'disabled' })]),
     toggle ? h('div', { class: 'row' }, toggle, h('button', {
       type: 'button', id: 'delete-destination', class: 'danger',
       onclick: async () => {
         if (!confirm(`Delete ${d.name}? Its events stop being delivered, and deliveries still waiting for it fail.`)) return;
         try {
           await api(path, { method: 'DELETE' });
+          flash(`${d.name} deleted.`);
           location.hash = '#/destinations';
         } catch (failure) { main.prepend(problem(failure)); }
       },
     }, 'Delete destination')) : null,
     h('h2', { text: 'Delivery overview' }),
-    h('div', { class: 'stats' }, ['delivered', 'retrying', 'failed', 'skipped', 'filtered'].map((s) => h('div', {}, h('strong', { class: `status-${s}`, text: stats[s] }), s))),
+    h('div', { class: 'stats' }, ['delivered', 'pending', 'retrying', 'failed', 'skipped', 'filtered'].map((s) => h('div', {}, h('strong', { class: `status-${s}`, text: number(stats[s]) }), s))),
     h('h2', { text: 'Last 24 hours' }), chart(timeline.buckets),
     h('div', { class: 'legend' }, h('span', { class: 'status-delivered', text: '■ delivered' }), h('span', { class: 'status-retrying', text: '■ retrying' }), h('span', { class: 'status-failed', text: '■ failed' }), h('span', { text: '■ skipped or filtered' })),
-    h('h2', { text: 'Recent failures' }),
-    failures.deliveries.length === 0 ? h('p', { class: 'muted', text: 'None.' }) : h('table', {}, h('tr', {}, h('th', { text: 'Message' }), h('th', { text: 'Mapping' }), h('th', { text: 'Why' }), h('th', { text: 'The service answered' })),
-      failures.deliveries.map((f) => h('tr', {}, h('td', {}, h('code', { text: f.messageId })), h('td', { text: f.mapping ?? '' }), h('td', { text: f.reason ?? '' }), h('td', {}, f.response ? h('code', { text: f.response }) : '')))),
+    h('h2', { text: 'Recent deliveries' }),
+    deliveries.element,
     canWrite() ? h('div', { class: 'row actions' }, replay) : null, replayState,
     h('h2', { text: 'Mappings' }),
-    h('table', {}, h('tr', {}, h('th', { text: 'Mapping' }), h('th', { text: 'Trigger' }), h('th', { text: 'Action' }), h('th', { text: 'State' })),
+    d.mappings.length === 0 ? h('p', { class: 'muted', text: d.type === 'webhook' ? 'No mappings yet: a Webhook delivers nothing until a mapping says what to send where.' : 'No mappings yet.' }) : h('table', {}, h('tr', {}, h('th', { text: 'Mapping' }), h('th', { text: 'Trigger' }), h('th', { text: 'Action' }), h('th', { text: 'State' })),
       d.mappings.map((m) => h('tr', {},
-        h('td', {}, editable && !m.preset ? h('a', { href: `#/destinations/${encodeURIComponent(id)}/mappings/${encodeURIComponent(m.name)}`, text: m.name }) : m.name),
+        h('td', {}, m.preset ? m.name : h('a', { href: `#/destinations/${encodeURIComponent(id)}/mappings/${encodeURIComponent(m.name)}`, text: m.name })),
         h('td', {}, h('code', { text: m.trigger })), h('td', { text: m.action }), h('td', { text: `${m.enabled ? 'enabled' : 'disabled'}${m.preset ? ' · preset' : ''}` })))),
     editable ? h('p', {}, h('a', { href: `#/destinations/${encodeURIComponent(id)}/mappings/new`, id: 'add-mapping', text: 'Add a mapping' })) : null,
     h('h2', { text: 'Filters' }),
     filtersSection(d, path, editable, () => destinationPage(id)),
     h('h2', { text: 'Settings' }),
-    editable ? h('p', {}, h('a', { href: `#/destinations/${encodeURIComponent(id)}/settings`, id: 'edit-settings', text: 'Edit settings' })) : null,
-    Object.keys(d.settings).length === 0 ? h('p', { class: 'muted', text: 'None.' }) : h('table', {}, Object.entries(d.settings).map(([key, value]) => h('tr', {}, h('th', { text: key }), h('td', {}, h('code', { text: typeof value === 'string' ? value : JSON.stringify(value) }))))));
+    Object.keys(d.settings).length === 0 ? h('p', { class: 'muted', text: 'None.' }) : h('table', {}, Object.entries(d.settings).map(([key, value]) => h('tr', {}, h('th', { text: key }), h('td', {}, h('code', { text: typeof value === 'string' ? value : JSON.stringify(value) }))))),
+    editable ? h('p', {}, h('a', { href: `#/destinations/${encodeURIComponent(id)}/settings`, id: 'edit-settings', text: 'Edit settings' })) : null);
+  await deliveries.load();
 }
 
 // A form input per setting of a catalog definition; current values shown (secrets stay masked: sent back unchanged, the server keeps them).
@@ -288,6 +349,7 @@ function settingsValues(inputs) {
 async function editSettingsPage(id) {
   const path = `/destinations/${encodeURIComponent(id)}`;
   const d = await api(path);
+  if (!canWrite() || d.managedBy !== 'api') { location.hash = `#${path}`; return; }
   const definition = await api(`/catalog/${encodeURIComponent(d.type)}`);
   const general = h('div');
   const inputs = settingsInputs(definition, d.settings);
@@ -296,7 +358,7 @@ async function editSettingsPage(id) {
       event.preventDefault();
       try {
         const saved = await api(path, { method: 'PATCH', body: { settings: settingsValues(inputs) } });
-        sessionStorage.setItem('sluice.notice', saved.authentication ? `Settings saved. ${saved.authentication.message}` : 'Settings saved.');
+        savedNotice('Settings saved.', saved);
         location.hash = `#${path}`;
       } catch (failure) {
         showProblems(form, failure, general);
@@ -308,6 +370,7 @@ async function editSettingsPage(id) {
 }
 
 async function addDestinationPage(slug) {
+  if (!canWrite()) { show('Add a destination', h('p', { class: 'notice info', role: 'status', text: `Adding a destination needs a member's or an owner's token; you are signed in as ${role}.` }), h('p', {}, h('a', { href: `#/catalog/${encodeURIComponent(slug)}`, text: 'Back to the catalog entry' }))); return; }
   const [d, { sources }] = await Promise.all([api(`/catalog/${encodeURIComponent(slug)}`), api('/sources')]);
   const general = h('div');
   const id = h('input', { id: 'destination-id', required: true, value: slug.replace(/^actions-/, '').slice(0, 40) });
@@ -322,7 +385,7 @@ async function addDestinationPage(slug) {
       const body = { id: id.value.trim(), name: name.value.trim() || undefined, type: slug, sources: sourceBoxes.map((l) => l.querySelector('input')).filter((c) => c.checked).map((c) => c.value), settings, presets: presets.checked };
       try {
         const saved = await api('/destinations', { method: 'POST', body });
-        sessionStorage.setItem('sluice.notice', saved.authentication ? `Saved. ${saved.authentication.message}` : 'Saved.');
+        savedNotice('Saved.', saved);
         location.hash = `#/destinations/${encodeURIComponent(saved.id)}`;
       } catch (failure) {
         showProblems(form, failure, general);
@@ -346,6 +409,9 @@ async function mappingPage(destinationId, mappingName) {
   const destination = await api(path);
   const definition = await api(`/catalog/${encodeURIComponent(destination.type)}`);
   const existing = mappingName ? destination.mappings.find((m) => m.name === mappingName) : null;
+  // Read-only tokens, and destinations of the workspace file, see the mapping as it is, without the controls they cannot use.
+  const readOnly = !canWrite() || destination.managedBy !== 'api';
+  if (readOnly && !existing) { location.hash = `#${path}`; return; }
   const actionKeys = Object.keys(definition.actions);
   const general = h('div');
   const name = h('input', { id: 'mapping-name', required: true, value: existing?.name ?? '' });
@@ -361,7 +427,7 @@ async function mappingPage(destinationId, mappingName) {
     const fields = definition.actions[action.value].fields;
     inputs = Object.entries(fields).filter(([, f]) => !f.hidden).map(([key, f]) => {
       const value = existing && existing.action === action.value ? existing.mapping[key] : f.default;
-      const input = h('input', { id: `field-${key}`, value: value === undefined || value === null ? '' : JSON.stringify(value), spellcheck: 'false' });
+      const input = h('input', { id: `field-${key}`, value: value === undefined || value === null ? '' : JSON.stringify(value), spellcheck: 'false', readonly: readOnly });
       return { key, input, f };
     });
     fieldsBox.replaceChildren(h('table', { class: 'fields' }, h('tr', {}, h('th', { text: 'Field' }), h('th', { text: 'Type' }), h('th', { text: 'Mapping (JSON: a value or a directive)' })),
@@ -379,12 +445,15 @@ async function mappingPage(destinationId, mappingName) {
     return mapping;
   };
   const form = h('form', {
+    // Enter in a one-line field would submit, and saving publishes the mapping: only the Save button saves.
+    onkeydown: (event) => { if (event.key === 'Enter' && event.target.tagName === 'INPUT') event.preventDefault(); },
     onsubmit: async (event) => {
       event.preventDefault();
+      if (readOnly) return;
       const body = { name: name.value.trim(), action: action.value, trigger: trigger.value, mapping: mappingJson(), enabled: enabled.checked };
       try {
         await api(existing ? `${path}/mappings/${encodeURIComponent(existing.name)}` : `${path}/mappings`, { method: existing ? 'PUT' : 'POST', body });
-        sessionStorage.setItem('sluice.notice', `Mapping “${body.name}” saved.`);
+        flash(`Mapping “${body.name}” saved${body.enabled ? '' : ' (disabled)'}.`);
         location.hash = `#/destinations/${encodeURIComponent(destinationId)}`;
       } catch (failure) {
         // The whole destination is checked: its problems name mappings[i].field; show them on this form's fields.
@@ -396,42 +465,54 @@ async function mappingPage(destinationId, mappingName) {
   field('Name', 'mapping-name', name, 'name'),
   field('Action', 'mapping-action', action, 'action'),
   field('Trigger (FQL)', 'mapping-trigger', trigger, 'trigger', 'Which events this mapping takes, like type = "track" and event = "Order Completed".'),
-  h('label', { class: 'row' }, enabled, ' Enabled: events its trigger matches are delivered'),
+  h('label', { class: 'row' }, enabled, h('span', { text: 'Enabled: events its trigger matches are delivered' })),
   h('h2', { text: 'Fields' }), fieldsBox,
-  h('h2', { text: 'Test with a sample event' }),
-  field('Sample event (JSON)', 'sample-event', sample, 'event'),
+  h('div', { id: 'test-section' }, h('h2', { text: 'Test with a sample event' }),
+    field('Sample event (JSON)', 'sample-event', sample, 'event')),
   h('div', { class: 'row actions' },
     h('button', {
       type: 'button', id: 'test-mapping', class: 'secondary',
       onclick: async () => {
+        // Each test replaces everything the previous one showed: its result and its errors.
+        for (const slot of form.querySelectorAll('.field-error')) slot.textContent = '';
+        result.replaceChildren();
+        const reveal = () => result.scrollIntoView({ block: 'nearest' });
         let event;
-        try { event = JSON.parse(sample.value); } catch (e) { form.querySelector('#sample-event-error').textContent = `Not valid JSON: ${e.message}`; return; }
-        form.querySelector('#sample-event-error').textContent = '';
+        try { event = JSON.parse(sample.value); } catch (e) { form.querySelector('#sample-event-error').textContent = `Not valid JSON: ${e.message}`; form.querySelector('#sample-event').focus(); return; }
         try {
           const answer = await api('/mappings/test', { method: 'POST', body: { destination: destinationId, action: action.value, trigger: trigger.value, mapping: mappingJson(), event } });
-          form.querySelector('#mapping-trigger-error').textContent = '';
           result.replaceChildren(
             h('p', { class: 'notice', text: answer.matched ? (answer.skipped ? `The trigger matches, but the event would be skipped: ${answer.skipped}` : answer.error ? `The mapping fails: ${answer.error}` : 'The trigger matches. This is what would be sent:') : 'The trigger does not match this event: nothing would be sent.' }),
             ...(answer.requests ?? []).map((r) => h('pre', { text: `${r.method} ${r.url}\n${Object.entries(r.headers).map(([k, v]) => `${k}: ${v}`).join('\n')}\n\n${JSON.stringify(r.body, null, 2)}` })));
+          reveal();
         } catch (failure) {
-          if (failure.body?.error?.field === 'trigger') form.querySelector('#mapping-trigger-error').textContent = failure.message; else result.replaceChildren(problem(failure));
+          if (failure.body?.error?.field === 'trigger') { form.querySelector('#mapping-trigger-error').textContent = failure.message; trigger.focus(); } else { result.replaceChildren(problem(failure)); reveal(); }
         }
       },
     }, 'Test'),
-    h('button', { type: 'submit', id: 'save-mapping', text: 'Save mapping' }),
-    existing ? h('button', {
+    readOnly ? null : h('button', { type: 'submit', id: 'save-mapping', text: 'Save mapping' }),
+    existing && !readOnly ? h('button', {
       type: 'button', id: 'delete-mapping', class: 'danger',
       onclick: async () => {
         if (!confirm(`Delete the mapping “${existing.name}”?`)) return;
         try {
           await api(`${path}/mappings/${encodeURIComponent(existing.name)}`, { method: 'DELETE' });
-          sessionStorage.setItem('sluice.notice', `Mapping “${existing.name}” deleted.`);
+          flash(`Mapping “${existing.name}” deleted.`);
           location.hash = `#${path}`;
         } catch (failure) { general.replaceChildren(problem(failure)); }
       },
     }, 'Delete mapping') : null),
   result);
-  show(existing ? `Mapping: ${existing.name}` : 'New mapping', h('p', { class: 'muted', text: destination.name === definition.name ? destination.name : `${destination.name} (${definition.name})` }), general, form);
+  if (readOnly) {
+    for (const control of form.querySelectorAll('input, select, textarea')) if (control.id !== 'sample-event') control.disabled = true;
+    // Testing sends nothing but needs the write permission.
+    if (!canWrite()) { form.querySelector('#test-mapping')?.remove(); form.querySelector('#test-section')?.remove(); }
+  }
+
+  show(existing ? `Mapping: ${existing.name}` : 'New mapping',
+    h('p', { class: 'muted', text: destination.name === definition.name ? destination.name : `${destination.name} (${definition.name})` }),
+    readOnly ? h('p', { class: 'notice info', role: 'status', id: 'read-only-note', text: canWrite() ? 'This destination is declared in the workspace file: change its mappings there.' : `Read only: you are signed in as ${role}.` }) : null,
+    general, form);
 }
 
 // Destination filters, applied before mappings: the list, and (for API destinations) add and remove.
@@ -443,7 +524,11 @@ function filtersSection(d, path, editable, reload) {
         type: 'button', class: 'danger', 'aria-label': `Remove the filter ${f.name}`,
         onclick: async () => {
           if (!confirm(`Remove the filter “${f.name}”?`)) return;
-          try { await api(`${path}/filters/${encodeURIComponent(f.name)}`, { method: 'DELETE' }); await reload(); } catch (failure) { main.prepend(problem(failure)); }
+          try {
+            await api(`${path}/filters/${encodeURIComponent(f.name)}`, { method: 'DELETE' });
+            flash(`Filter “${f.name}” removed.`);
+            await reload();
+          } catch (failure) { main.querySelector('h1').after(problem(failure)); }
         },
       }, 'Remove') : null))));
   if (!editable) return list;
@@ -462,6 +547,7 @@ function filtersSection(d, path, editable, reload) {
       else body[effect.value] = value.value.split(',').map((x) => x.trim()).filter(Boolean);
       try {
         await api(`${path}/filters`, { method: 'POST', body });
+        flash(`Filter “${body.name}” added.`);
         await reload();
       } catch (failure) {
         if (failure.body?.error?.problems) failure.body.error.problems = failure.body.error.problems.map((p) => ({ ...p, field: p.field.replace(/^filters\[\d+\]\.?/, '').replace(/^(sample|block|allow|drop)$/, 'value') }));
@@ -477,18 +563,22 @@ function filtersSection(d, path, editable, reload) {
 
 async function sourcesPage() {
   const { sources } = await api('/sources');
-  show('Sources', h('table', {}, h('tr', {}, h('th', { text: 'Source' }), h('th', { text: 'Write key' }), h('th', { text: 'Managed by' })),
+  show('Sources', takeFlash(), h('table', { class: 'sources' }, h('tr', {}, h('th', { text: 'Source' }), h('th', { text: 'Write key' }), h('th', { text: 'Managed by' })),
     sources.map((s) => h('tr', {},
       h('td', {}, h('a', { href: `#/sources/${encodeURIComponent(s.id)}`, text: s.name })),
       h('td', {}, h('div', { class: 'row' }, h('code', { text: s.writeKey }),
         s.writeKey.startsWith('••') ? null : h('button', { type: 'button', class: 'secondary', 'aria-label': `Copy the write key of ${s.name}`, onclick: (event) => navigator.clipboard?.writeText(s.writeKey).then(() => { event.target.textContent = 'Copied'; }) }, 'Copy'))),
-      h('td', {}, s.managedBy, canWrite() && s.managedBy === 'api' ? h('button', {
+      h('td', {}, h('div', { class: 'row' }, s.managedBy, canWrite() && s.managedBy === 'api' ? h('button', {
         type: 'button', class: 'secondary', 'aria-label': `Rotate the write key of ${s.name}`,
         onclick: async () => {
           if (!confirm(`Give ${s.name} a new write key? The current one keeps working for 24 hours.`)) return;
-          try { await api(`/sources/${encodeURIComponent(s.id)}/rotate-write-key`, { method: 'POST', body: { graceHours: 24 } }); await sourcesPage(); } catch (failure) { main.prepend(problem(failure)); }
+          try {
+            const rotated = await api(`/sources/${encodeURIComponent(s.id)}/rotate-write-key`, { method: 'POST', body: { graceHours: 24 } });
+            flash(`${s.name} has a new write key. The previous one works until ${formatTime(rotated.previousWriteKeyValidUntil ?? new Date(Date.now() + 24 * 3600 * 1000).toISOString())}; update your clients before then.`);
+            await sourcesPage();
+          } catch (failure) { main.querySelector('h1').after(problem(failure)); }
         },
-      }, 'Rotate key') : null)))));
+      }, 'Rotate key') : null))))));
 }
 
 let stopDebugger = null;
@@ -496,48 +586,90 @@ let stopDebugger = null;
 async function sourcePage(id) {
   const source = await api(`/sources/${encodeURIComponent(id)}`);
   const list = h('div', { id: 'live-events', 'aria-live': 'polite' });
-  const state = h('p', { class: 'muted', role: 'status', text: 'Waiting for events…' });
+  const state = h('p', { class: 'muted', role: 'status', text: 'Connecting…' });
+  const typeFilter = h('select', { id: 'filter-type', 'aria-label': 'Show calls of type' }, ['', 'track', 'identify', 'page', 'screen', 'group', 'alias'].map((t) => h('option', { value: t, text: t || 'every type' })));
+  const nameFilter = h('input', { id: 'filter-event', type: 'search', placeholder: 'Event or page name contains…', 'aria-label': 'Event or page name contains' });
+  const empty = h('p', { class: 'muted', id: 'debugger-empty' }, 'Nothing stored yet. Send an event with this source\'s write key',
+    source.writeKey.startsWith('••') ? '.' : [', for example: ', h('code', { text: `curl -u '${source.writeKey}:' -d '{"userId":"user-1","event":"Hello"}' ${location.origin}/v1/track` })]);
   let paused = false;
   let held = [];
-  const add = (message) => {
-    const entry = h('details', { class: 'card' }, h('summary', {}, h('strong', { text: message.type ?? '?' }), ' ', message.event ?? message.name ?? '', ' ', h('span', { class: 'muted', text: `${message.userId ?? message.anonymousId ?? ''} · ${formatTime(message.receivedAt)}` })), h('pre', { text: JSON.stringify(message, null, 2) }));
-    list.prepend(entry);
-    while (list.childElementCount > 200) list.lastElementChild.remove();
+  const seen = new Set();
+  const matches = (message) => (!typeFilter.value || message.type === typeFilter.value)
+    && (!nameFilter.value.trim() || `${message.event ?? message.name ?? ''}`.toLowerCase().includes(nameFilter.value.trim().toLowerCase()));
+  const entry = (message) => {
+    const element = h('details', { class: 'card' }, h('summary', {}, h('strong', { text: message.type ?? '?' }), ' ', message.event ?? message.name ?? '', ' ', h('span', { class: 'muted', text: `${message.userId ?? message.anonymousId ?? ''} · ${formatTime(message.receivedAt)}` })), h('pre', { text: JSON.stringify(message, null, 2) }));
+    element.message = message;
+    element.hidden = !matches(message);
+    return element;
   };
+  // Newest first; a message seen already (stored before the stream reconnected) is not shown twice.
+  const add = (message, where = 'top') => {
+    if (message.messageId && seen.has(message.messageId)) return;
+    if (message.messageId) seen.add(message.messageId);
+    empty.hidden = true;
+    if (where === 'top') list.prepend(entry(message)); else list.append(entry(message));
+    while (list.childElementCount > 200) { const last = list.lastElementChild; seen.delete(last.message?.messageId); last.remove(); }
+  };
+  const refilter = () => { for (const e of list.children) e.hidden = !matches(e.message); };
+  typeFilter.addEventListener('change', refilter);
+  nameFilter.addEventListener('input', refilter);
   const pause = h('button', {
     type: 'button', id: 'pause', class: 'secondary',
     onclick: () => {
       paused = !paused;
       pause.textContent = paused ? 'Resume' : 'Pause';
-      if (!paused) { held.forEach(add); held = []; }
+      if (!paused) { held.forEach((m) => add(m)); held = []; }
       state.textContent = paused ? 'Paused: new events are held.' : 'Live.';
     },
   }, 'Pause');
-  show(`Debugger: ${source.name}`, h('p', { class: 'muted', text: 'Events appear here as Sluice stores them.' }), h('div', { class: 'row' }, pause), state, list);
+  show(`Debugger: ${source.name}`,
+    h('p', { class: 'muted', text: 'The latest events stored for this source, then new ones as Sluice stores them.' }),
+    h('div', { class: 'row' }, pause, typeFilter, nameFilter), state, empty, list);
+
+  const recent = await api(`/sources/${encodeURIComponent(id)}/events?limit=50`);
+  for (const message of recent.events) add(message, 'bottom');
+  if (recent.events.length > 0) empty.hidden = true;
 
   const controller = new AbortController();
   stopDebugger = () => controller.abort();
-  try {
-    const response = await fetch(`/api/v1/sources/${encodeURIComponent(id)}/live`, { headers: { Authorization: `Bearer ${sessionStorage.getItem(tokenKey)}` }, signal: controller.signal });
-    if (!response.ok) { state.textContent = `The debugger could not start: HTTP ${response.status}.`; return; }
-    const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
-    let buffer = '';
-    state.textContent = 'Live.';
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) { state.textContent = 'The stream ended (did the server stop?). Reload the page to watch again.'; break; }
-      buffer += value;
-      let end;
-      while ((end = buffer.indexOf('\n\n')) >= 0) {
-        const block = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        if (!block.startsWith('data: ')) continue;
-        const message = JSON.parse(block.slice(6));
-        if (paused) held.push(message); else add(message);
+  let connectedBefore = false;
+  // The stream is read until the page changes; when it drops (the server restarted, the network blinked), it reconnects.
+  for (let attempt = 0; !controller.signal.aborted; attempt++) {
+    try {
+      const response = await fetch(`/api/v1/sources/${encodeURIComponent(id)}/live`, { headers: { Authorization: `Bearer ${sessionStorage.getItem(tokenKey)}` }, signal: controller.signal });
+      if (response.status === 401) { sessionStorage.setItem('sluice.signin-reason', 'Signed out: this token is no longer accepted. Sign in again.'); rememberPage(); signOut(); return; }
+      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+      let buffer = '';
+      attempt = 0;
+      connectedBefore = true;
+      pause.disabled = false;
+      state.textContent = paused ? 'Paused: new events are held.' : 'Live.';
+      // Events stored while disconnected: fetched once the stream is open again.
+      if (connectedBefore) for (const message of (await api(`/sources/${encodeURIComponent(id)}/events?limit=50`)).events.reverse()) if (paused) held.push(message); else add(message);
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buffer += value;
+        let end;
+        while ((end = buffer.indexOf('\n\n')) >= 0) {
+          const block = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          if (!block.startsWith('data: ')) continue;
+          let message;
+          try { message = JSON.parse(block.slice(6)); } catch { continue; }
+          if (paused) held.push(message); else add(message);
+        }
       }
+    } catch (failure) {
+      if (failure.name === 'AbortError') return;
     }
-  } catch (failure) {
-    if (failure.name !== 'AbortError') state.textContent = `The stream stopped: ${failure.message}`;
+
+    if (controller.signal.aborted) return;
+    const wait = Math.min(10, 2 ** Math.min(attempt, 4));
+    pause.disabled = true;
+    state.textContent = `Disconnected (did the server restart?). Reconnecting in ${wait} s…`;
+    await new Promise((resolve) => setTimeout(resolve, wait * 1000));
   }
 }
 
@@ -555,7 +687,9 @@ async function tokensPage() {
       nameError.textContent = '';
       try {
         const token = await api('/tokens', { method: 'POST', body: { name: name.value, role: roleSelect.value } });
-        minted.replaceChildren(h('div', { class: 'notice', role: 'status' }, h('p', { text: `Token “${token.name}” (${token.role}). It is shown once: copy it now.` }), h('code', { id: 'new-token', text: token.token })));
+        minted.replaceChildren(h('div', { class: 'notice good', role: 'status' }, h('p', { text: `Token “${token.name}” (${token.role}). It is shown once: copy it now.` }),
+          h('div', { class: 'row' }, h('code', { id: 'new-token', text: token.token }),
+            h('button', { type: 'button', class: 'secondary', id: 'copy-token', onclick: (e) => navigator.clipboard?.writeText(token.token).then(() => { e.target.textContent = 'Copied'; }, () => { e.target.textContent = 'Select the token and copy it'; }) }, 'Copy'))));
         await tokensPage();
         main.append(minted);
       } catch (failure) {
@@ -563,9 +697,9 @@ async function tokensPage() {
       }
     },
   }, h('h2', { text: 'Mint a token' }), h('label', { for: 'token-name', text: 'What it is for' }), name, nameError, h('label', { for: 'token-role', text: 'Role' }), roleSelect, h('p'), h('button', { type: 'submit', text: 'Mint' }));
-  show('Tokens', h('table', {}, h('tr', {}, h('th', { text: 'Token' }), h('th', { text: 'Role' }), h('th', { text: 'Made' }), h('th', { text: '' })),
+  show('Tokens', takeFlash(), h('table', {}, h('tr', {}, h('th', { text: 'Token' }), h('th', { text: 'Role' }), h('th', { text: 'Made' }), h('th', { text: '' })),
     tokens.map((t) => h('tr', {}, h('td', { text: t.name }), h('td', { text: t.role }), h('td', { text: formatTime(t.createdAt) }),
-      h('td', {}, h('button', { type: 'button', class: 'danger', 'aria-label': `Revoke ${t.name}`, onclick: async () => { if (!confirm(`Revoke “${t.name}”? Whatever uses it stops working at once.`)) return; try { await api(`/tokens/${encodeURIComponent(t.id)}`, { method: 'DELETE' }); await tokensPage(); } catch (failure) { main.append(problem(failure)); } } }, 'Revoke'))))),
+      h('td', {}, h('button', { type: 'button', class: 'danger', 'aria-label': `Revoke ${t.name}`, onclick: async (e) => { if (!confirm(`Revoke “${t.name}”? Whatever uses it stops working at once.`)) return; try { await api(`/tokens/${encodeURIComponent(t.id)}`, { method: 'DELETE' }); flash(`Token “${t.name}” revoked.`); await tokensPage(); } catch (failure) { e.target.closest('td').append(problem(failure)); } } }, 'Revoke'))))),
   form, minted);
 }
 
@@ -588,12 +722,13 @@ const routes = [
 async function route() {
   stopDebugger?.();
   stopDebugger = null;
-  if (!sessionStorage.getItem(tokenKey) || location.hash === '#/signin') { signInPage(); return; }
+  if (!sessionStorage.getItem(tokenKey) || location.hash === '#/signin') { rememberPage(); signInPage(); return; }
   if (!role) {
     try { role = (await api('/me')).role; } catch { signInPage(); return; }
   }
 
   nav.hidden = false;
+  document.getElementById('whoami').textContent = `signed in as ${role}`;
   for (const link of nav.querySelectorAll('a')) {
     link.hidden = link.dataset.role !== undefined && link.dataset.role !== role;
     if (location.hash.startsWith(link.getAttribute('href'))) link.setAttribute('aria-current', 'page'); else link.removeAttribute('aria-current');
@@ -604,7 +739,7 @@ async function route() {
   try {
     await page(...location.hash.match(pattern).slice(1).map(decodeURIComponent));
   } catch (failure) {
-    if (failure.status !== 401) show('Something went wrong', problem(failure));
+    if (failure.status !== 401) show('Something went wrong', problem(failure), h('p', {}, h('a', { href: '#/destinations', text: 'Back to the destinations' })));
   }
 }
 
