@@ -101,7 +101,6 @@ public static class SluiceServer
         services.AddSingleton<AuthenticationChecker>();
         services.AddHostedService(sp => sp.GetRequiredService<AuthenticationChecker>());
         services.AddHostedService<StartupAnnouncer>();
-        services.AddAdminApiDocument();
 
         var app = builder.Build();
         var lifetime = app.Lifetime;
