@@ -48,8 +48,10 @@ internal static class ReplayCommand
             }
 
             HttpResponseMessage response;
+            JsonNode? before;
             try
             {
+                before = JsonNode.Parse(await client.GetStringAsync($"/api/v1/destinations/{id}/stats", cancellation));
                 response = await client.PostAsJsonAsync($"/api/v1/destinations/{id}/replay", body, cancellation);
             }
             catch (HttpRequestException exception)
@@ -89,8 +91,11 @@ internal static class ReplayCommand
                 }
             });
 
+            // What this replay did: the counts now, against the counts before less what the replay took from its status.
             var final = JsonNode.Parse(await client.GetStringAsync($"/api/v1/destinations/{id}/stats", cancellation))!;
-            Console.WriteLine($"delivered {final["delivered"]}, retrying {final["retrying"]}, failed {final["failed"]}");
+            var replayed = parse.GetValue(status);
+            long Change(string name) => ((long?)final[name] ?? 0) - ((long?)before?[name] ?? 0) + (name == replayed ? requeued : 0);
+            Console.WriteLine($"this replay: {Change("delivered"):N0} delivered, {Change("failed"):N0} failed again, {Change("retrying"):N0} retrying (the destination now has {(long?)final["delivered"]:N0} delivered, {(long?)final["failed"]:N0} failed)");
             return 0;
         });
         return command;

@@ -398,7 +398,9 @@ public sealed partial class WorkspaceFileLoader
 
         var block = FieldList(map, path, "block");
         var allow = FieldList(map, path, "allow");
-        var effects = (drop is not null ? 1 : 0) + (sample is not null ? 1 : 0) + (block is not null ? 1 : 0) + (allow is not null ? 1 : 0);
+        // A sample that was given but refused above is still the effect chosen: one problem, not two.
+        var sampleGiven = sample is not null || map.Children.ContainsKey(new YamlScalarNode("sample"));
+        var effects = (drop is not null ? 1 : 0) + (sampleGiven ? 1 : 0) + (block is not null ? 1 : 0) + (allow is not null ? 1 : 0);
         if (effects != 1)
         {
             Problem(map, path, "a filter needs exactly one of: drop: true, sample: PERCENT, block: [fields], allow: [fields]");

@@ -25,6 +25,7 @@ public sealed class ReplayCommandTests
 
         Assert.Equal(0, exitCode);
         Assert.Contains("requeued 1", output, StringComparison.Ordinal);
+        Assert.Contains("this replay: 1 delivered, 0 failed again", output, StringComparison.Ordinal);
         Assert.Equal(2, (await receiver.WaitForAsync(2)).Count);
     }
 

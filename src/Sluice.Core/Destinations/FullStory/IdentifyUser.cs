@@ -10,7 +10,7 @@ public static class IdentifyUser
     {
         Slug = "identifyUser",
         Title = "Identify User",
-        Description = "Sets user identity variables.",
+        Description = "Sets user identity variables with FullStory's V1 API. New mappings should use Identify User V2, as the presets do.",
         DefaultSubscription = "type = \"identify\"",
         Fields = new Dictionary<string, InputField>
         {

@@ -11,7 +11,7 @@ public static class TrackEvent
     {
         Slug = "trackEvent",
         Title = "Track Event",
-        Description = "Track events.",
+        Description = "Sends a custom event with FullStory's V1 Users API. Kept for mappings made with it; new mappings should use Track Event V2, as the presets do.",
         DefaultSubscription = "type = \"track\"",
         Fields = Fields(userIdRequired: true),
         Perform = input =>

@@ -11,7 +11,7 @@ public static class TrackEventV2
     {
         Slug = "trackEventV2",
         Title = "Track Event V2",
-        Description = "Track events V2.",
+        Description = "Sends a custom event with FullStory's V2 Events API (what the presets use).",
         DefaultSubscription = "type = \"track\"",
         Fields = TrackEvent.Fields(userIdRequired: false),
         Perform = input =>

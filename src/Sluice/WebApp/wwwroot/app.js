@@ -158,7 +158,8 @@ async function catalogPage() {
       .map((d) => h('article', { class: 'card' },
         h('h3', {}, h('a', { href: `#/catalog/${d.slug}`, text: d.name })),
         h('p', { class: 'muted', text: d.description }),
-        h('p', {}, h('span', { class: 'badge', text: `${Object.keys(d.actions).length} actions` }), ' ', h('span', { class: 'badge', text: `${d.presets.length} presets` })))));
+        h('p', {}, h('span', { class: 'badge', text: plural(Object.keys(d.actions).length, 'action') }), ' ', h('span', { class: 'badge', text: plural(d.presets.length, 'preset') })))));
+    if (grid.childElementCount === 0) grid.replaceChildren(h('p', { class: 'muted', text: `No destination matches “${search.value.trim()}”.` }));
   };
   search.addEventListener('input', render);
   render();
@@ -200,6 +201,10 @@ async function destinationsPage() {
         count(stats[i].retrying, 'status-retrying'),
         count(stats[i].failed, 'status-failed'),
         h('td', { text: d.managedBy })))));
+}
+
+function plural(count, noun) {
+  return count === 0 ? `no ${noun}s` : `${number(count)} ${noun}${count === 1 ? '' : 's'}`;
 }
 
 function number(n) {
@@ -415,7 +420,10 @@ async function mappingPage(destinationId, mappingName) {
   const actionKeys = Object.keys(definition.actions);
   const general = h('div');
   const name = h('input', { id: 'mapping-name', required: true, value: existing?.name ?? '' });
-  const action = h('select', { id: 'mapping-action' }, actionKeys.map((k) => h('option', { value: k, text: `${definition.actions[k].title} (${k})`, selected: k === (existing?.action ?? actionKeys[0]) })));
+  // A new mapping starts on the action the presets use most (FullStory's V2 rather than V1), else the first.
+  const presetActions = definition.presets.map((p) => p.action);
+  const preferred = actionKeys.find((k) => presetActions.includes(k) && k.endsWith('V2')) ?? presetActions.find((k) => actionKeys.includes(k)) ?? actionKeys[0];
+  const action = h('select', { id: 'mapping-action' }, actionKeys.map((k) => h('option', { value: k, text: `${definition.actions[k].title} (${k})`, selected: k === (existing?.action ?? preferred) })));
   const trigger = h('input', { id: 'mapping-trigger', value: existing?.trigger ?? definition.actions[action.value].defaultSubscription ?? '' });
   const enabled = h('input', { type: 'checkbox', id: 'mapping-enabled', checked: existing?.enabled ?? true });
   const fieldsBox = h('div');
