@@ -427,7 +427,7 @@ async function mappingPage(destinationId, mappingName) {
   const trigger = h('input', { id: 'mapping-trigger', value: existing?.trigger ?? definition.actions[action.value].defaultSubscription ?? '' });
   const enabled = h('input', { type: 'checkbox', id: 'mapping-enabled', checked: existing?.enabled ?? true });
   const fieldsBox = h('div');
-  const sample = h('textarea', { id: 'sample-event', rows: 8, spellcheck: 'false' });
+  const sample = h('textarea', { id: 'sample-event', rows: 14, spellcheck: 'false' });
   sample.value = JSON.stringify({ type: 'track', event: 'Order Completed', userId: 'user-1', messageId: 'sample-1', timestamp: new Date().toISOString(), properties: { order_id: 'o-1', total: 42.5 } }, null, 2);
   const result = h('div', { id: 'test-result', 'aria-live': 'polite' });
   let inputs = [];
@@ -435,7 +435,10 @@ async function mappingPage(destinationId, mappingName) {
     const fields = definition.actions[action.value].fields;
     inputs = Object.entries(fields).filter(([, f]) => !f.hidden).map(([key, f]) => {
       const value = existing && existing.action === action.value ? existing.mapping[key] : f.default;
-      const input = h('input', { id: `field-${key}`, value: value === undefined || value === null ? '' : JSON.stringify(value), spellcheck: 'false', readonly: readOnly });
+      const text = value === undefined || value === null ? '' : JSON.stringify(value, null, f.type === 'object' ? 2 : 0);
+      // Objects (headers, a body) get room to be written over several lines.
+      const input = f.type === 'object' ? h('textarea', { id: `field-${key}`, rows: Math.min(8, Math.max(3, text.split('\n').length)), spellcheck: 'false', readonly: readOnly }) : h('input', { id: `field-${key}`, value: text, spellcheck: 'false', readonly: readOnly });
+      if (f.type === 'object') input.value = text;
       return { key, input, f };
     });
     fieldsBox.replaceChildren(h('table', { class: 'fields' }, h('tr', {}, h('th', { text: 'Field' }), h('th', { text: 'Type' }), h('th', { text: 'Mapping (JSON: a value or a directive)' })),
