@@ -25,11 +25,12 @@ internal sealed partial class ApiDestinations
     private readonly RoutingTable _table;
     private readonly IDataProtector _protector;
     private readonly TimeProvider _time;
+    private readonly ILogger _logger;
     private readonly Dictionary<string, Entry> _entries = new(StringComparer.Ordinal);
 
     public ApiDestinations(DeclaredWorkspace declared, IWorkspaceStore store, SourceRegistry sources, RoutingTable table, IDataProtectionProvider protection, TimeProvider time, ILogger<ApiDestinations> logger)
     {
-        (_declared, _store, _sources, _table, _time) = (declared, store, sources, table, time);
+        (_declared, _store, _sources, _table, _time, _logger) = (declared, store, sources, table, time, logger);
         _protector = protection.CreateProtector("Sluice.Destinations.Settings");
         foreach (var stored in store.ListApiDestinations())
         {
@@ -50,7 +51,7 @@ internal sealed partial class ApiDestinations
                 continue;
             }
 
-            var (instance, problems) = Check(definition);
+            var (instance, problems) = Check(definition, strict: false);
             if (instance is null)
             {
                 // Kept in the store: a later version may take it again. Its events are not routed meanwhile.
@@ -198,7 +199,7 @@ internal sealed partial class ApiDestinations
 
     private (DestinationInstance? Instance, IReadOnlyList<DestinationProblem> Problems) Save(JsonObject definition, long? createdAt)
     {
-        var (instance, problems) = Check(definition);
+        var (instance, problems) = Check(definition, strict: true);
         if (instance is null)
         {
             return (null, problems);
@@ -215,7 +216,7 @@ internal sealed partial class ApiDestinations
     }
 
     /// <summary>Reads the definition with the workspace file's loader, so that the API accepts exactly what the file does, for the same reasons.</summary>
-    private (DestinationInstance? Instance, IReadOnlyList<DestinationProblem> Problems) Check(JsonObject definition)
+    private (DestinationInstance? Instance, IReadOnlyList<DestinationProblem> Problems) Check(JsonObject definition, bool strict)
     {
         var document = new JsonObject
         {
@@ -225,7 +226,12 @@ internal sealed partial class ApiDestinations
         try
         {
             // ${…} in a value is text here, not an environment variable.
-            var parsed = WorkspaceFileLoader.Parse(document.ToJsonString(), "request", name => "${" + name + "}");
+            var parsed = WorkspaceFileLoader.Parse(document.ToJsonString(), "request", name => "${" + name + "}", strict);
+            foreach (var warning in strict ? [] : parsed.Warnings)
+            {
+                LogStoredWarning(_logger, (string?)definition["id"] ?? "", warning);
+            }
+
             return (parsed.Destinations.Single(), []);
         }
         catch (WorkspaceFileException exception)
@@ -254,6 +260,9 @@ internal sealed partial class ApiDestinations
 
     [LoggerMessage(EventId = EventIds.ApiDestinationShadowed, Level = LogLevel.Warning, Message = "Destination {DestinationId}, made through the Admin API, is now declared in the workspace file too: the file's is used")]
     private static partial void LogShadowed(ILogger logger, string destinationId);
+
+    [LoggerMessage(EventId = EventIds.ApiDestinationWarning, Level = LogLevel.Warning, Message = "Destination {DestinationId}, made through the Admin API: {Warning}")]
+    private static partial void LogStoredWarning(ILogger logger, string destinationId, string warning);
 
     [LoggerMessage(EventId = EventIds.ApiDestinationInvalid, Level = LogLevel.Warning, Message = "Destination {DestinationId}, made through the Admin API, is no longer valid and is not routed: {Problems}")]
     private static partial void LogInvalid(ILogger logger, string destinationId, string problems);

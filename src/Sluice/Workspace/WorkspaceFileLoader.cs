@@ -34,10 +34,13 @@ public sealed partial class WorkspaceFileLoader
     private readonly List<string> _problems = [];
     private readonly List<string> _warnings = [];
 
-    private WorkspaceFileLoader(string file, Func<string, string?> environment)
+    private readonly bool _strict;
+
+    private WorkspaceFileLoader(string file, Func<string, string?> environment, bool strict)
     {
         _file = file;
         _environment = environment;
+        _strict = strict;
     }
 
     public static WorkspaceDefinition Load(string path, Func<string, string?>? environment = null)
@@ -50,9 +53,15 @@ public sealed partial class WorkspaceFileLoader
         return Parse(File.ReadAllText(path), path, environment);
     }
 
-    public static WorkspaceDefinition Parse(string yaml, string fileName, Func<string, string?>? environment = null)
+    /// <param name="strict">
+    /// Also refuse what the rules added in December 2026 refuse (names that cannot be addressed, a drop
+    /// filter without its condition, plain mapping values that sending would refuse). The Admin API saves
+    /// strictly; the workspace file and destinations stored by earlier versions get warnings for them,
+    /// so that an upgrade does not stop a working installation.
+    /// </param>
+    public static WorkspaceDefinition Parse(string yaml, string fileName, Func<string, string?>? environment = null, bool strict = false)
     {
-        var loader = new WorkspaceFileLoader(fileName, environment ?? Environment.GetEnvironmentVariable);
+        var loader = new WorkspaceFileLoader(fileName, environment ?? Environment.GetEnvironmentVariable, strict);
         var stream = new YamlStream();
         try
         {
@@ -221,7 +230,7 @@ public sealed partial class WorkspaceFileLoader
             if (mappingNode is YamlMappingNode named && named.Children.TryGetValue(new YamlScalarNode("name"), out var nameNode)
                 && nameNode is YamlScalarNode { Value: { } taken } && presets.Any(p => p.Name == taken))
             {
-                Problem(nameNode, $"{mappingPath}.name", $"'{taken}' is the name of one of {catalogEntry!.Name}'s presets; give the mapping another name, or set presets: false");
+                Problem(nameNode, $"{mappingPath}.name", $"'{taken}' is the name of one of {catalogEntry!.Name}'s presets; give the mapping another name (or turn the destination's presets off)");
             }
         }
 
@@ -331,8 +340,8 @@ public sealed partial class WorkspaceFileLoader
             return name;
         }
 
-        Problem(map["name"], $"{path}.name", problem);
-        return null;
+        Tightened(map["name"], $"{path}.name", problem);
+        return _strict ? null : name;
     }
 
     /// <summary>
@@ -355,7 +364,7 @@ public sealed partial class WorkspaceFileLoader
             }
             catch (PayloadValidationException exception)
             {
-                Problem(node is YamlMappingNode map && map.Children.TryGetValue(new YamlScalarNode("mapping"), out var at) ? at : node, $"{path}.{key}", exception.Message);
+                Tightened(node is YamlMappingNode map && map.Children.TryGetValue(new YamlScalarNode("mapping"), out var at) ? at : node, $"{path}.{key}", exception.Message);
             }
         }
 
@@ -407,7 +416,7 @@ public sealed partial class WorkspaceFileLoader
         }
         else if (drop is true && condition is null)
         {
-            Problem(map, path, "a drop filter needs if: the condition of the events it drops (to stop every event, disable the destination)");
+            Tightened(map, path, "a drop filter needs if: the condition of the events it drops (to stop every event, disable the destination)");
         }
         else if (drop is false)
         {
@@ -692,4 +701,17 @@ public sealed partial class WorkspaceFileLoader
 
     private void Problem(YamlNode node, string path, string problem) =>
         _problems.Add($"{_file}:{node.Start.Line}:{node.Start.Column}: {path}: {problem}");
+
+    /// <summary>A problem under the rules added later: refused when strict, a warning otherwise.</summary>
+    private void Tightened(YamlNode node, string path, string problem)
+    {
+        if (_strict)
+        {
+            Problem(node, path, problem);
+        }
+        else
+        {
+            _warnings.Add($"{_file}:{node.Start.Line}:{node.Start.Column}: {path}: {problem} (accepted from the workspace file and from earlier versions; the Admin API refuses it)");
+        }
+    }
 }

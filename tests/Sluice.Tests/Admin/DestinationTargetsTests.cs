@@ -115,19 +115,7 @@ public sealed class DestinationTargetsTests : IAsyncLifetime
         await using var receiver = await RecordingServer.StartAsync();
         await using var sluice = await InProcessServer.StartAsync(
             o => o with { Delivery = o.Delivery with { Hosts = DestinationHosts.Public } },
-            workspaceYaml: $$"""
-                sources:
-                  - {id: web, writeKey: {{InProcessServer.WriteKey}}}
-                destinations:
-                  - id: file-hook
-                    type: webhook
-                    sources: [web]
-                    mappings:
-                      - name: All
-                        action: send
-                        trigger: 'type = "track"'
-                        mapping: {url: '{{receiver.BaseUrl}}/in', method: POST}
-                """);
+            workspaceYaml: TestWorkspace.TrackWebhookYaml(InProcessServer.WriteKey, "file-hook", receiver.BaseUrl + "/in"));
 
         var created = await sluice.Admin.PostAsJsonAsync("/api/v1/destinations", Hook(receiver.BaseUrl + "/in"));
         await sluice.PostAsync("/v1/track", """{"userId":"u","event":"E","messageId":"pub-1"}""");

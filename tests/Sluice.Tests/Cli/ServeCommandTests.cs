@@ -68,6 +68,16 @@ public sealed partial class ServeCommandTests
     }
 
     [Fact]
+    public async Task A_mistyped_verb_gets_one_line_with_the_nearest_verb_and_exit_2()
+    {
+        var result = await SluiceCli.RunAsync(["trak", "--event", "E"]);
+
+        Assert.Equal(2, result.ExitCode);
+        var line = Assert.Single(result.Errors.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("sluice: 'trak' is not a command. Did you mean 'track'?", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_first_start_names_the_web_app_and_how_to_get_an_owner_token_later()
     {
         var data = Path.Combine(TestPaths.NewTemporaryDirectory(), "data");

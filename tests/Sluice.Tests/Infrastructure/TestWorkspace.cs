@@ -12,7 +12,10 @@ internal sealed record TestWorkspace(string ConfigFile, string DataDirectory)
     }
 
     /// <summary>Source <c>web</c> with <paramref name="writeKey"/>, feeding webhook <paramref name="destinationId"/> that POSTs every track call (the whole event) to <paramref name="url"/>.</summary>
-    public static Task<TestWorkspace> WithTrackWebhookAsync(string writeKey, string destinationId, string url) => CreateAsync($$"""
+    public static Task<TestWorkspace> WithTrackWebhookAsync(string writeKey, string destinationId, string url) => CreateAsync(TrackWebhookYaml(writeKey, destinationId, url));
+
+    /// <summary>The workspace of <see cref="WithTrackWebhookAsync"/>, as YAML, for servers hosted in the test process.</summary>
+    public static string TrackWebhookYaml(string writeKey, string destinationId, string url) => $$"""
         sources:
           - {id: web, writeKey: {{writeKey}}}
         destinations:
@@ -27,7 +30,7 @@ internal sealed record TestWorkspace(string ConfigFile, string DataDirectory)
                   url: '{{url}}'
                   method: POST
                   data: {'@path': '$.'}
-        """);
+        """;
 
     public Task RewriteAsync(string yaml) => File.WriteAllTextAsync(ConfigFile, yaml);
 

@@ -179,9 +179,22 @@ public sealed class WorkspaceFileLoaderTests
     [InlineData("surces: []\n", "w.yaml:1:1: (top level): unknown key 'surces'")]
     public void A_bad_file_names_the_file_line_and_problem(string yaml, string expected)
     {
-        var exception = Assert.Throws<WorkspaceFileException>(() => WorkspaceFileLoader.Parse(yaml, "w.yaml", _ => null));
+        var exception = Assert.Throws<WorkspaceFileException>(() => WorkspaceFileLoader.Parse(yaml, "w.yaml", _ => null, strict: true));
 
         Assert.Contains(exception.Problems, p => p.Contains(expected, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void What_the_Admin_API_refuses_since_December_2026_loads_from_a_file_with_a_warning()
+    {
+        const string yaml = "sources: [{id: web}]\ndestinations:\n  - id: d\n    type: webhook\n    sources: [web]\n    filters:\n      - {name: '', drop: true}\n    mappings:\n      - {name: m, action: send, trigger: 'type = \"track\"', mapping: {url: not a url, method: POST}}\n";
+
+        var loaded = WorkspaceFileLoader.Parse(yaml, "w.yaml", _ => null);
+
+        Assert.Single(loaded.Destinations[0].Filters);
+        Assert.Contains(loaded.Warnings, w => w.Contains("filters[0].name: must not be empty or blank", StringComparison.Ordinal));
+        Assert.Contains(loaded.Warnings, w => w.Contains("a drop filter needs if", StringComparison.Ordinal));
+        Assert.Contains(loaded.Warnings, w => w.Contains("mappings[0].mapping.url", StringComparison.Ordinal));
     }
 
     [Fact]
