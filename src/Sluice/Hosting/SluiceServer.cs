@@ -134,6 +134,7 @@ public static class SluiceServer
         });
         app.MapMetrics("/metrics", metrics.Registry);
         app.MapTrackingApi();
+        Browser.SettingsEndpoint.MapBrowserSettings(app);
         app.MapAdminApi();
         app.MapAdminApiDocument();
         app.MapWebApp();

@@ -22,21 +22,26 @@ internal static class TrackingEndpoints
         foreach (var (path, type) in Routes)
         {
             endpoints.MapPost(path, context => handler.HandleAsync(context, type));
-            endpoints.MapMethods(path, [HttpMethods.Options], Preflight);
+            endpoints.MapMethods(path, [HttpMethods.Options], BrowserCors.PreflightAsync);
         }
 
+        // analytics.js posts its own metrics here unless the settings turn them off (Sluice's do): accepted, not kept.
+        endpoints.MapPost("/v1/m", DiscardMetricsAsync);
+        endpoints.MapMethods("/v1/m", [HttpMethods.Options], BrowserCors.PreflightAsync);
         return endpoints;
     }
 
-    private static Task Preflight(HttpContext context)
+    private static async Task DiscardMetricsAsync(HttpContext context)
     {
-        var headers = context.Response.Headers;
-        headers.AccessControlAllowOrigin = "*";
-        headers.AccessControlAllowMethods = "POST, OPTIONS";
-        var requested = context.Request.Headers.AccessControlRequestHeaders.ToString();
-        headers.AccessControlAllowHeaders = requested.Length > 0 ? requested : "Content-Type, Authorization, X-Retry-Count";
-        headers.AccessControlMaxAge = "86400";
-        context.Response.StatusCode = StatusCodes.Status204NoContent;
-        return Task.CompletedTask;
+        BrowserCors.Apply(context);
+        var buffer = new byte[4096];
+        var read = 0L;
+        // Read (a bounded amount) so that the connection stays usable; what it says is not used.
+        while (read < 64 * 1024 && await context.Request.Body.ReadAsync(buffer, context.RequestAborted) is var n and > 0)
+        {
+            read += n;
+        }
+
+        await context.Response.WriteAsJsonAsync(new { success = true });
     }
 }

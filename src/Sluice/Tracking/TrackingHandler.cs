@@ -31,7 +31,7 @@ internal sealed partial class TrackingHandler(
     {
         var receivedAt = time.GetUtcNow().ToUnixTimeMilliseconds();
         var response = http.Response;
-        response.Headers.AccessControlAllowOrigin = "*";
+        BrowserCors.Apply(http);
         if (writer.IsSaturated)
         {
             await TrackingResponses.Overloaded(response, metrics);

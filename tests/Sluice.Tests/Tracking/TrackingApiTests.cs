@@ -270,7 +270,8 @@ public sealed class TrackingApiTests : IAsyncLifetime
         var response = await _server.Http.SendAsync(request);
 
         Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
-        Assert.Equal("*", response.Headers.GetValues("Access-Control-Allow-Origin").Single());
+        Assert.Equal("https://shop.example", response.Headers.GetValues("Access-Control-Allow-Origin").Single());
+        Assert.Contains("Origin", response.Headers.Vary);
         Assert.Contains("authorization", response.Headers.GetValues("Access-Control-Allow-Headers").Single(), StringComparison.Ordinal);
         Assert.Contains("POST", response.Headers.GetValues("Access-Control-Allow-Methods").Single(), StringComparison.Ordinal);
     }
@@ -281,6 +282,53 @@ public sealed class TrackingApiTests : IAsyncLifetime
         var response = await _server.PostAsync("/v1/track", """{"userId":"u","event":"E"}""");
 
         Assert.Equal("*", response.Headers.GetValues("Access-Control-Allow-Origin").Single());
+    }
+
+    [Theory]
+    [InlineData("""{"userId":"u","event":"E"}""", "wk_test_web")]
+    [InlineData("""{"userId":"u"}""", "wk_test_web")]
+    [InlineData("""{"userId":"u","event":"E"}""", "wk_nobody")]
+    public async Task Every_answer_to_a_page_echoes_its_origin_refusals_included(string body, string writeKey)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, "/v1/t") { Content = new StringContent(body) };
+        request.Headers.Add("Origin", "http://127.0.0.1:5173");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(writeKey + ":")));
+
+        var response = await _server.Http.SendAsync(request);
+
+        Assert.Equal("http://127.0.0.1:5173", response.Headers.GetValues("Access-Control-Allow-Origin").Single());
+        Assert.Contains("Origin", response.Headers.Vary);
+    }
+
+    [Fact]
+    public async Task The_settings_document_points_analytics_js_at_this_server_with_its_metrics_off()
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, $"/v1/projects/{InProcessServer.WriteKey}/settings");
+        request.Headers.Add("Origin", "http://127.0.0.1:5173");
+
+        var response = await _server.Http.SendAsync(request);
+        var settings = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("http://127.0.0.1:5173", response.Headers.GetValues("Access-Control-Allow-Origin").Single());
+        Assert.Equal(TimeSpan.FromMinutes(5), response.Headers.CacheControl?.MaxAge);
+        var segment = settings["integrations"]!["Segment.io"]!;
+        Assert.Equal(InProcessServer.WriteKey, (string?)segment["apiKey"]);
+        Assert.Equal(new Uri(_server.BaseUrl).Authority + "/v1", (string?)segment["apiHost"]);
+        Assert.Equal("http", (string?)segment["protocol"]);
+        Assert.Single(settings["integrations"]!.AsObject());
+        Assert.Equal(0, (int?)settings["metrics"]!["sampleRate"]);
+    }
+
+    [Fact]
+    public async Task The_settings_of_an_unknown_write_key_are_404_and_metrics_posts_are_accepted_and_not_stored()
+    {
+        var unknown = await _server.Http.GetAsync("/v1/projects/wk_nobody/settings");
+        var metrics = await _server.Http.PostAsync("/v1/m", new StringContent("""{"series":[{"type":"Counter","metric":"analytics_js.invoke","value":1}]}"""));
+
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, metrics.StatusCode);
+        Assert.Empty(await _server.EventsAsync());
     }
 
     [Fact]
