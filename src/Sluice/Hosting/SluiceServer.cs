@@ -135,6 +135,7 @@ public static class SluiceServer
         app.MapMetrics("/metrics", metrics.Registry);
         app.MapTrackingApi();
         Browser.SettingsEndpoint.MapBrowserSettings(app);
+        Browser.LibraryEndpoints.MapBrowserLibrary(app);
         app.MapAdminApi();
         app.MapAdminApiDocument();
         app.MapWebApp();

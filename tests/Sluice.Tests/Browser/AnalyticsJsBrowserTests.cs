@@ -1,0 +1,154 @@
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Playwright;
+using Sluice.Infrastructure;
+
+namespace Sluice.Browser;
+
+/// <summary>
+/// A website on another origin loads Segment's own analytics.js from Sluice with Segment's official
+/// snippet, changed only in its host, in Debian's headless Chromium: its calls arrive stored as the
+/// library sent them, and reach a destination.
+/// </summary>
+public sealed class AnalyticsJsBrowserTests : IAsyncLifetime
+{
+    private const string Chromium = "/usr/bin/chromium";
+    private RecordingServer _hook = null!;
+    private InProcessServer _sluice = null!;
+    private WebApplication _site = null!;
+    private string _siteUrl = null!;
+    private IPlaywright _playwright = null!;
+    private IBrowser _browser = null!;
+
+    public async Task InitializeAsync()
+    {
+        Assert.True(File.Exists(Chromium), $"{Chromium} is missing: install Debian's chromium (.ci/run does)");
+        _hook = await RecordingServer.StartAsync();
+        _sluice = await InProcessServer.StartAsync(workspaceYaml: TestWorkspace.TrackWebhookYaml(InProcessServer.WriteKey, "hook", _hook.BaseUrl + "/in"));
+        var host = new Uri(_sluice.BaseUrl).Authority;
+        var pages = new Dictionary<string, string>
+        {
+            ["/"] = await SegmentSnippet.ForAsync(host, InProcessServer.WriteKey),
+            ["/unknown-key"] = await SegmentSnippet.ForAsync(host, "wk_nobody"),
+        };
+
+        // The website: another origin (another port), serving a page with the snippet and nothing else.
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders();
+        _site = builder.Build();
+        _site.Run(context => pages.TryGetValue(context.Request.Path, out var snippet)
+            ? context.Response.WriteAsync($"<!doctype html><html><head><title>Shop</title><script>{snippet}</script></head><body><h1>Shop</h1></body></html>")
+            : Task.FromResult(context.Response.StatusCode = 404));
+        await _site.StartAsync();
+        _siteUrl = _site.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        _playwright = await Playwright.CreateAsync();
+        _browser = await _playwright.Chromium.LaunchAsync(new() { ExecutablePath = Chromium, Headless = true, Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"] });
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _browser.DisposeAsync();
+        _playwright.Dispose();
+        await _site.DisposeAsync();
+        await _sluice.DisposeAsync();
+        await _hook.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Page_identify_track_and_group_from_another_origin_arrive_as_the_library_sent_them()
+    {
+        var page = await _browser.NewPageAsync();
+        var failed = new List<string>();
+        page.RequestFailed += (_, request) => failed.Add($"{request.Method} {request.Url}: {request.Failure}");
+        var sent = new List<JsonObject>();
+        page.Request += (_, request) =>
+        {
+            if (request.Method == "POST" && request.Url.StartsWith(_sluice.BaseUrl + "/v1/", StringComparison.Ordinal) && request.PostData is { } body)
+            {
+                lock (sent)
+                {
+                    sent.Add(JsonNode.Parse(body)!.AsObject());
+                }
+            }
+        };
+        await page.GotoAsync(_siteUrl + "/");
+
+        await page.EvaluateAsync("""
+            () => new Promise((resolve) => window.analytics.ready(async () => {
+              await window.analytics.page();
+              await window.analytics.identify('u1', { email: 'ada@example.com' });
+              await window.analytics.track('Clicked', { n: 1 });
+              await window.analytics.group('g1', { plan: 'pro' });
+              resolve();
+            }))
+            """);
+        var stored = await WaitForEventsAsync(4);
+
+        Assert.Empty(failed);
+        Assert.Equal(["page", "identify", "track", "group"], stored.Select(e => (string?)e["type"]).Reverse());
+        foreach (var posted in sent)
+        {
+            var kept = stored.Single(e => (string?)e["messageId"] == (string?)posted["messageId"]);
+            Assert.StartsWith("ajs-next-", (string?)kept["messageId"]);
+            Assert.Equal((string?)posted["anonymousId"], (string?)kept["anonymousId"]);
+            Assert.Equal(posted["properties"]?.ToJsonString(), kept["properties"]?.ToJsonString());
+            Assert.Equal(posted["context"]!["page"]!.ToJsonString(), kept["context"]!["page"]!.ToJsonString());
+            Assert.Equal((string?)posted["context"]!["userAgent"], (string?)kept["context"]!["userAgent"]);
+            Assert.Equal("analytics.js", (string?)kept["context"]!["library"]!["name"]);
+            Assert.Equal($"next-{LibraryEndpoints.Version}", (string?)kept["context"]!["library"]!["version"]);
+            Assert.Equal("127.0.0.1", (string?)kept["context"]!["ip"]);
+            Assert.NotNull(kept["receivedAt"]);
+            Assert.Null(kept["writeKey"]);
+        }
+
+        Assert.Equal(4, sent.Count);
+        Assert.Equal(_siteUrl + "/", (string?)stored[0]["context"]!["page"]!["url"]);
+        Assert.Equal("u1", (string?)stored.Single(e => (string?)e["type"] == "track")["userId"]);
+        // Through a mapping to a destination, end to end.
+        var delivered = await _hook.WaitUntilAsync(r => r.Count >= 1);
+        Assert.Equal("Clicked", (string?)JsonNode.Parse(delivered.Single().Body)!["event"]);
+    }
+
+    [Fact]
+    public async Task With_an_unknown_write_key_the_settings_are_404_and_the_library_says_so_on_the_page()
+    {
+        var page = await _browser.NewPageAsync();
+        var console = new List<string>();
+        page.Console += (_, message) => console.Add(message.Text);
+        var settings = page.WaitForResponseAsync(r => r.Url.Contains("/v1/projects/wk_nobody/settings", StringComparison.Ordinal));
+
+        await page.GotoAsync(_siteUrl + "/unknown-key");
+        var answer = await settings;
+        for (var i = 0; i < 100 && !console.Any(m => m.Contains("Failed to load Analytics.js", StringComparison.Ordinal)); i++)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.Equal(404, answer.Status);
+        Assert.Contains(console, m => m.StartsWith("[analytics.js] Failed to load Analytics.js", StringComparison.Ordinal));
+        Assert.Equal("Shop", await page.TextContentAsync("h1"));
+    }
+
+    private async Task<List<JsonNode>> WaitForEventsAsync(int count)
+    {
+        for (var i = 0; i < 200; i++)
+        {
+            var events = (await _sluice.EventsAsync()).Select(e => e!).ToList();
+            if (events.Count >= count)
+            {
+                return events;
+            }
+
+            await Task.Delay(50);
+        }
+
+        throw new TimeoutException($"fewer than {count} events were stored");
+    }
+}
