@@ -36,6 +36,7 @@ public sealed class AnalyticsJsBrowserTests : IAsyncLifetime
         {
             ["/"] = await SegmentSnippet.ForAsync(host, InProcessServer.WriteKey),
             ["/unknown-key"] = await SegmentSnippet.ForAsync(host, "wk_nobody"),
+            ["/batching"] = await SegmentSnippet.ForAsync(host, InProcessServer.WriteKey, """{"integrations":{"Segment.io":{"deliveryStrategy":{"strategy":"batching","config":{"size":3,"timeout":200}}}}}"""),
         };
 
         // The website: another origin (another port), serving a page with the snippet and nothing else.
@@ -114,6 +115,69 @@ public sealed class AnalyticsJsBrowserTests : IAsyncLifetime
         // Through a mapping to a destination, end to end.
         var delivered = await _hook.WaitUntilAsync(r => r.Count >= 1);
         Assert.Equal("Clicked", (string?)JsonNode.Parse(delivered.Single().Body)!["event"]);
+    }
+
+    [Fact]
+    public async Task In_batching_mode_the_library_posts_one_batch_to_v1_b_and_every_event_is_stored()
+    {
+        var page = await _browser.NewPageAsync();
+        var batches = new List<JsonObject>();
+        page.Request += (_, request) =>
+        {
+            if (request.Method == "POST" && request.Url == _sluice.BaseUrl + "/v1/b")
+            {
+                lock (batches)
+                {
+                    batches.Add(JsonNode.Parse(request.PostData!)!.AsObject());
+                }
+            }
+        };
+        await page.GotoAsync(_siteUrl + "/batching");
+
+        await page.EvaluateAsync("""
+            () => new Promise((resolve) => window.analytics.ready(() => {
+              window.analytics.track('One'); window.analytics.track('Two'); window.analytics.track('Three');
+              resolve();
+            }))
+            """);
+        var stored = await WaitForEventsAsync(3);
+
+        var batch = Assert.Single(batches);
+        Assert.Equal(InProcessServer.WriteKey, (string?)batch["writeKey"]);
+        Assert.Equal(3, batch["batch"]!.AsArray().Count);
+        Assert.Equal(["One", "Two", "Three"], stored.Select(e => (string?)e["event"]).Reverse());
+    }
+
+    [Fact]
+    public async Task An_answer_lost_on_the_way_back_is_retried_by_the_library_and_the_event_is_stored_once()
+    {
+        var page = await _browser.NewPageAsync();
+        var lost = 0;
+        // The first track reaches Sluice and is stored, but its answer never reaches the page (a network drop).
+        await page.RouteAsync(_sluice.BaseUrl + "/v1/t", async route =>
+        {
+            if (Interlocked.Increment(ref lost) == 1)
+            {
+                await route.FetchAsync();
+                await route.AbortAsync("connectionreset");
+                return;
+            }
+
+            await route.ContinueAsync();
+        });
+        await page.GotoAsync(_siteUrl + "/");
+
+        await page.EvaluateAsync("() => new Promise((resolve) => window.analytics.ready(() => { window.analytics.track('Once'); resolve(); }))");
+        for (var i = 0; i < 200 && lost < 2; i++)
+        {
+            await Task.Delay(50);
+        }
+
+        await Task.Delay(500);
+        var stored = await WaitForEventsAsync(1);
+
+        Assert.True(lost >= 2, "the library did not retry");
+        Assert.Single(stored, e => (string?)e["event"] == "Once");
     }
 
     [Fact]

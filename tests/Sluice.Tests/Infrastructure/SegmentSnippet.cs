@@ -6,7 +6,8 @@ namespace Sluice.Infrastructure;
 internal static class SegmentSnippet
 {
     /// <param name="host">host:port of the Sluice server the page loads analytics.js from.</param>
-    public static async Task<string> ForAsync(string host, string writeKey)
+    /// <param name="loadOptions">JSON of the options passed to <c>analytics.load</c>, if any.</param>
+    public static async Task<string> ForAsync(string host, string writeKey, string? loadOptions = null)
     {
         var start = new ProcessStartInfo("node")
         {
@@ -14,7 +15,7 @@ internal static class SegmentSnippet
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        foreach (var argument in new[] { "snippet.mjs", "--host", host, "--write-key", writeKey, "--scheme", "http" })
+        foreach (var argument in new[] { "snippet.mjs", "--host", host, "--write-key", writeKey, "--scheme", "http" }.Concat(loadOptions is null ? [] : ["--load", loadOptions]))
         {
             start.ArgumentList.Add(argument);
         }
