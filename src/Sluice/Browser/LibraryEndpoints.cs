@@ -19,6 +19,22 @@ internal static class LibraryEndpoints
     /// <summary>The pinned version of analytics-next, as npm names it.</summary>
     public static string Version { get; } = Encoding.UTF8.GetString(Files["VERSION"]).Trim();
 
+    /// <summary>
+    /// Segment's snippet (rendered from <c>@segment/snippet</c> by update.sh) for a site to load analytics.js
+    /// from <paramref name="host"/>. The snippet writes https; a server reached over plain http (a test on
+    /// one machine) gets http, since a page cannot load from an https address that does not answer.
+    /// </summary>
+    public static string Snippet(string host, string scheme, string writeKey)
+    {
+        var template = Encoding.UTF8.GetString(Files["snippet.template.js"]);
+        if (scheme == "http")
+        {
+            template = template.Replace("https://{{HOST}}", "http://{{HOST}}", StringComparison.Ordinal);
+        }
+
+        return template.Replace("{{HOST}}", host, StringComparison.Ordinal).Replace("{{WRITE_KEY}}", writeKey, StringComparison.Ordinal);
+    }
+
     public static IEndpointRouteBuilder MapBrowserLibrary(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapMethods("/analytics.js/v1/{writeKey}/analytics.min.js", [HttpMethods.Get, HttpMethods.Head], Standalone);

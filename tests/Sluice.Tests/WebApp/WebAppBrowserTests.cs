@@ -179,6 +179,9 @@ public sealed class WebAppBrowserTests : IAsyncLifetime
         await page.GotoAsync(url + "/#/sources/web");
 
         await page.WaitForSelectorAsync("#live-events summary:has-text('Stored Before')");
+        await page.ClickAsync("#install summary");
+        Assert.Contains($"{url}/analytics.js/v1/", await page.TextContentAsync("#snippet"));
+        Assert.Contains($"analytics.load(\"{InProcessServer.WriteKey}\")", await page.TextContentAsync("#snippet"));
         await page.SelectOptionAsync("#filter-type", "identify");
         Assert.True(await page.IsHiddenAsync("#live-events summary:has-text('Stored Before')"));
         await page.SelectOptionAsync("#filter-type", "");

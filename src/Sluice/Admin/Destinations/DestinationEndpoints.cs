@@ -33,6 +33,13 @@ internal static class DestinationEndpoints
         read.MapGet("/sources/{id}", (string id, HttpContext http, SourceRegistry sources) => sources.Stored(id) is { } source
             ? Results.Json(DescribeSource(source, IsReadOnly(http)))
             : AdminResults.Error(StatusCodes.Status404NotFound, "not_found", $"no source has the id '{id}'"));
+        read.MapGet("/sources/{id}/snippet", (string id, HttpContext http, SourceRegistry sources) => sources.Stored(id) is { } source
+            ? Results.Json(new
+            {
+                snippet = Browser.LibraryEndpoints.Snippet(http.Request.Host.Value ?? "127.0.0.1", http.Request.Scheme, IsReadOnly(http) ? Mask : source.WriteKey),
+                analyticsNextVersion = Browser.LibraryEndpoints.Version,
+            })
+            : AdminResults.Error(StatusCodes.Status404NotFound, "not_found", $"no source has the id '{id}'"));
         write.MapPost("/sources", async (HttpContext http, ApiSources sources) =>
         {
             var body = await ReadObjectAsync(http);

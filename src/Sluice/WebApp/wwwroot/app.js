@@ -633,7 +633,14 @@ async function sourcePage(id) {
       state.textContent = paused ? 'Paused: new events are held.' : 'Live.';
     },
   }, 'Pause');
+  const { snippet } = await api(`/sources/${encodeURIComponent(id)}/snippet`);
+  const install = h('details', { class: 'card', id: 'install' },
+    h('summary', { text: 'Install on a website' }),
+    h('p', { class: 'muted' }, 'Paste Segment\'s snippet, pointed at this server, into your pages\' <head>: analytics.js then loads from here and sends here. ', 'See docs/browser.md for single-page apps, consent and HTTPS.'),
+    h('pre', { id: 'snippet', text: `<script>\n${snippet}\n</script>` }),
+    h('button', { type: 'button', class: 'secondary', id: 'copy-snippet', onclick: (e) => navigator.clipboard?.writeText(`<script>\n${snippet}\n</script>`).then(() => { e.target.textContent = 'Copied'; }, () => { e.target.textContent = 'Select the snippet and copy it'; }) }, 'Copy'));
   show(`Debugger: ${source.name}`,
+    install,
     h('p', { class: 'muted', text: 'The latest events stored for this source, then new ones as Sluice stores them.' }),
     h('div', { class: 'row' }, pause, typeFilter, nameFilter), state, empty, list);
 
