@@ -22,9 +22,15 @@ internal static class SettingsEndpoint
     private static IResult Settings(string writeKey, HttpContext http, SourceRegistry sources)
     {
         BrowserCors.Apply(http);
-        if (sources.FindByWriteKey(writeKey) is null)
+        if (sources.FindByWriteKey(writeKey) is not { } source)
         {
             return Results.Json(new { error = new { code = "unknown_write_key", field = "writeKey", message = "no source has this write key" } }, statusCode: StatusCodes.Status404NotFound);
+        }
+
+        var origin = http.Request.Headers.Origin.ToString();
+        if (!source.Allows(origin))
+        {
+            return Results.Json(new { error = new { code = "origin_not_allowed", field = "Origin", rule = "origin", message = $"this source does not take events from pages of {origin} (its allowedOrigins)" } }, statusCode: StatusCodes.Status403Forbidden);
         }
 
         // Short, so that a changed host or key reaches browsers within minutes.

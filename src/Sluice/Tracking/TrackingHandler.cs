@@ -106,6 +106,13 @@ internal sealed partial class TrackingHandler(
                     }
                 }
 
+                var origin = http.Request.Headers.Origin.ToString();
+                if (!source.Allows(origin))
+                {
+                    await TrackingResponses.OriginNotAllowed(response, metrics, origin);
+                    return;
+                }
+
                 var client = addresses.Resolve(http);
                 if (endpointType is { } type)
                 {

@@ -61,6 +61,14 @@ internal static class TrackingResponses
         return Error(response, "invalid_write_key", message, "writeKey", "write_key");
     }
 
+    /// <summary>403: the source does not take events from pages of this origin. The answer keeps its CORS headers, so the library sees a refusal to drop, not a failure to retry.</summary>
+    public static Task OriginNotAllowed(HttpResponse response, SluiceMetrics metrics, string origin)
+    {
+        metrics.Rejected.WithLabels("origin").Inc();
+        response.StatusCode = StatusCodes.Status403Forbidden;
+        return Error(response, "origin_not_allowed", $"this source does not take events from pages of {origin} (its allowedOrigins)", "Origin", "origin");
+    }
+
     public static Task Overloaded(HttpResponse response, SluiceMetrics metrics)
     {
         metrics.Rejected.WithLabels("overloaded").Inc();

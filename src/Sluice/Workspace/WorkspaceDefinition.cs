@@ -15,7 +15,11 @@ public sealed record WorkspaceDefinition(IReadOnlyList<SourceDefinition> Sources
 public sealed record DeclaredWorkspace(WorkspaceDefinition? File);
 
 /// <summary>A source; <see cref="WriteKey"/> is null when the file leaves it to be generated.</summary>
-public sealed record SourceDefinition(string Id, string Name, string? WriteKey);
+public sealed record SourceDefinition(string Id, string Name, string? WriteKey)
+{
+    /// <summary>The web origins (scheme://host[:port]) whose pages may send with this source's key; null: any.</summary>
+    public IReadOnlyList<string>? AllowedOrigins { get; init; }
+}
 
 /// <summary>A destination instance as the workspace file declares it: a catalog destination (its <see cref="Type"/>) with settings, mappings and filters.</summary>
 public sealed record DestinationInstance

@@ -150,7 +150,7 @@ public sealed partial class WorkspaceFileLoader
             return null;
         }
 
-        CheckKeys(map, path, "id", "name", "writeKey");
+        CheckKeys(map, path, "id", "name", "writeKey", "allowedOrigins");
         var id = Id(map, path);
         var name = String(map, path, "name", required: false) ?? id;
         var writeKey = String(map, path, "writeKey", required: false);
@@ -159,7 +159,38 @@ public sealed partial class WorkspaceFileLoader
             Problem(map["writeKey"], $"{path}.writeKey", "must not be empty; leave it out to have one generated");
         }
 
-        return id is null ? null : new SourceDefinition(id, name!, writeKey);
+        return id is null ? null : new SourceDefinition(id, name!, writeKey) { AllowedOrigins = AllowedOrigins(map, path) };
+    }
+
+    /// <summary>A source's <c>allowedOrigins</c>: origins as browsers send them (no path, no trailing slash).</summary>
+    private List<string>? AllowedOrigins(YamlMappingNode map, string path)
+    {
+        if (!map.Children.TryGetValue(new YamlScalarNode("allowedOrigins"), out var node))
+        {
+            return null;
+        }
+
+        if (node is not YamlSequenceNode list)
+        {
+            Problem(node, $"{path}.allowedOrigins", "must be a list of origins such as https://shop.example");
+            return null;
+        }
+
+        var origins = new List<string>();
+        foreach (var (item, i) in list.Children.Select((item, i) => (item, i)))
+        {
+            var text = (item as YamlScalarNode)?.Value ?? "";
+            if (Uri.TryCreate(text, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" && uri.PathAndQuery == "/" && !text.EndsWith('/') && uri.UserInfo.Length == 0)
+            {
+                origins.Add(uri.GetLeftPart(UriPartial.Authority));
+            }
+            else
+            {
+                Problem(item, $"{path}.allowedOrigins[{i}]", $"'{text}' is not an origin: write scheme://host[:port], such as https://shop.example, with no path");
+            }
+        }
+
+        return origins;
     }
 
     private DestinationInstance? ReadDestination(YamlNode node, string path, HashSet<string> sourceIds)

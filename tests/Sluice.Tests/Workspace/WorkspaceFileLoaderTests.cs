@@ -171,6 +171,8 @@ public sealed class WorkspaceFileLoaderTests
     [InlineData("sources: [{id: web}]\ndestinations:\n  - id: d\n    type: webhook\n    sources: [web]\n    mappings:\n      - {name: '', action: send, trigger: 'type = \"track\"'}\n", "destinations[0].mappings[0].name: must not be empty or blank")]
     [InlineData("sources: [{id: web}]\ndestinations:\n  - id: d\n    type: webhook\n    sources: [web]\n    mappings:\n      - {name: m, action: send, trigger: 'type = \"track\"', mapping: {url: not a url, method: POST}}\n", "destinations[0].mappings[0].mapping.url: ")]
     [InlineData("sources: [{id: web}]\ndestinations:\n  - id: d\n    type: webhook\n    sources: [web]\n    mappings:\n      - {name: m, action: send, trigger: 'type = \"track\"', mapping: {url: 'https://x.example/in', method: post}}\n", "destinations[0].mappings[0].mapping.method: ")]
+    [InlineData("sources:\n  - {id: web, allowedOrigins: ['https://shop.example/checkout']}\n", "sources[0].allowedOrigins[0]: 'https://shop.example/checkout' is not an origin")]
+    [InlineData("sources:\n  - {id: web, allowedOrigins: https://shop.example}\n", "sources[0].allowedOrigins: must be a list of origins")]
     [InlineData("sources: [{id: web}]\ndestinations:\n  - {id: d, type: webhook, sources: [web], retryWindow: 99999999999d}\n", "destinations[0].retryWindow: must be a duration such as 90s, 30m, 4h or 7d, at most 3650d")]
     [InlineData("sources: [{id: web}]\ndestinations:\n  - {id: d, type: webhook, sources: [web], retryWindow: NaNs}\n", "destinations[0].retryWindow: must be a duration")]
     [InlineData("sources: [{id: web}]\ndestinations:\n  - {id: d, type: webhook, sources: [web], rateLimit: 1e-300}\n", "destinations[0].rateLimit: must be a number of requests per second from 0.001")]
