@@ -113,6 +113,24 @@ public sealed class AnalyticsJsBrowserTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_web_apps_debugger_shows_a_pages_calls_as_they_arrive()
+    {
+        var debugger = await _chromium.Browser.NewPageAsync();
+        await debugger.GotoAsync(_sluice.BaseUrl + "/#/sources/web");
+        await debugger.FillAsync("#token", SluiceProcess.AdminToken);
+        await debugger.ClickAsync("button[type=submit]");
+        await debugger.WaitForSelectorAsync("[role=status]:text('Live.')");
+        var site = await _chromium.Browser.NewPageAsync();
+        await site.GotoAsync(_siteUrl + "/");
+
+        await site.EvaluateAsync("() => new Promise((resolve) => window.analytics.ready(() => { window.analytics.track('Added To Cart', { sku: 'b-1' }); resolve(); }))");
+
+        await debugger.WaitForSelectorAsync("#live-events summary:has-text('Added To Cart')");
+        await debugger.ClickAsync("#live-events summary:has-text('Added To Cart')");
+        Assert.Contains("\"name\": \"analytics.js\"", await debugger.TextContentAsync("#live-events details:has(summary:has-text('Added To Cart')) pre"));
+    }
+
+    [Fact]
     public async Task In_batching_mode_the_library_posts_one_batch_to_v1_b_and_every_event_is_stored()
     {
         var page = await _chromium.Browser.NewPageAsync();
