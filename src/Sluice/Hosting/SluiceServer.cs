@@ -65,8 +65,7 @@ public static class SluiceServer
         services.AddSingleton(applied);
         services.AddSingleton<IWorkspaceStore>(workspaceStore);
         services.AddSingleton<IEventStore>(_ => new SqliteEventStore(database));
-        var allowedOrigins = (workspace?.Sources ?? []).Where(s => s.AllowedOrigins is not null).ToDictionary(s => s.Id, s => s.AllowedOrigins!);
-        services.AddSingleton(new SourceRegistry(applied.Sources, metrics, time, allowedOrigins));
+        services.AddSingleton(new SourceRegistry(applied.Sources, metrics, time));
         services.AddSingleton<AdminTokens>();
         services.AddSingleton(new ClientAddressResolver(options.TrustedProxies));
         services.AddSingleton<IngestWriter>();

@@ -10,6 +10,9 @@ public sealed record StoredSource(string Id, string Name, string WriteKey)
     public string? PreviousWriteKey { get; init; }
 
     public long? PreviousValidUntil { get; init; }
+
+    /// <summary>The web origins whose pages may send with this source's key; null: any.</summary>
+    public IReadOnlyList<string>? AllowedOrigins { get; init; }
 }
 
 public static class SourceManagement

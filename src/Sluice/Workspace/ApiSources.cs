@@ -12,7 +12,7 @@ internal sealed partial class ApiSources(IWorkspaceStore store, SourceRegistry r
 {
     private readonly Lock _lock = new();
 
-    public (StoredSource? Source, DestinationProblem? Problem) Create(string? id, string? name)
+    public (StoredSource? Source, DestinationProblem? Problem) Create(string? id, string? name, IReadOnlyList<string>? allowedOrigins = null)
     {
         if (id is null || !IdPattern().IsMatch(id))
         {
@@ -26,16 +26,19 @@ internal sealed partial class ApiSources(IWorkspaceStore store, SourceRegistry r
                 return (null, new DestinationProblem("id", $"a source with the id '{id}' exists already"));
             }
 
-            var source = new StoredSource(id, string.IsNullOrWhiteSpace(name) ? id : name.Trim(), WorkspaceBootstrap.NewWriteKey()) { ManagedBy = SourceManagement.Api };
+            var source = new StoredSource(id, string.IsNullOrWhiteSpace(name) ? id : name.Trim(), WorkspaceBootstrap.NewWriteKey()) { ManagedBy = SourceManagement.Api, AllowedOrigins = allowedOrigins };
             return (Save(source), null);
         }
     }
 
-    public StoredSource? Rename(string id, string name)
+    /// <summary>Changes a source's name and, when <paramref name="changeOrigins"/>, its allowed origins (null: any).</summary>
+    public StoredSource? Change(string id, string? name, bool changeOrigins, IReadOnlyList<string>? allowedOrigins)
     {
         lock (_lock)
         {
-            return registry.Stored(id) is { } source ? Save(source with { Name = name.Trim() }) : null;
+            return registry.Stored(id) is { } source
+                ? Save(source with { Name = name?.Trim() ?? source.Name, AllowedOrigins = changeOrigins ? allowedOrigins : source.AllowedOrigins })
+                : null;
         }
     }
 

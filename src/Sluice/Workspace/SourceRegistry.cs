@@ -8,9 +8,9 @@ namespace Sluice.Workspace;
 /// <summary>A source as the Tracking API sees it, with its metric series resolved once.</summary>
 public sealed class Source
 {
-    internal Source(StoredSource stored, SluiceMetrics metrics, IReadOnlyList<string>? allowedOrigins = null)
+    internal Source(StoredSource stored, SluiceMetrics metrics)
     {
-        AllowedOrigins = allowedOrigins?.ToFrozenSet(StringComparer.OrdinalIgnoreCase);
+        AllowedOrigins = stored.AllowedOrigins?.ToFrozenSet(StringComparer.OrdinalIgnoreCase);
         Id = stored.Id;
         Name = stored.Name;
         WriteKey = stored.WriteKey;
@@ -25,7 +25,7 @@ public sealed class Source
 
     public string WriteKey { get; }
 
-    /// <summary>The origins whose pages may send with this source's key, or null for any (the workspace file's <c>allowedOrigins</c>).</summary>
+    /// <summary>The origins whose pages may send with this source's key, or null for any (<c>allowedOrigins</c>).</summary>
     public FrozenSet<string>? AllowedOrigins { get; }
 
     /// <summary>Whether a request from <paramref name="origin"/> (its Origin header; empty for servers and apps, which send none) may use this source.</summary>
@@ -48,12 +48,9 @@ public sealed class SourceRegistry
     private readonly TimeProvider _time;
     private volatile Snapshot _snapshot;
 
-    private readonly IReadOnlyDictionary<string, IReadOnlyList<string>> _allowedOrigins;
-
-    internal SourceRegistry(IEnumerable<StoredSource> sources, SluiceMetrics metrics, TimeProvider? time = null, IReadOnlyDictionary<string, IReadOnlyList<string>>? allowedOrigins = null)
+    internal SourceRegistry(IEnumerable<StoredSource> sources, SluiceMetrics metrics, TimeProvider? time = null)
     {
         (_metrics, _time) = (metrics, time ?? TimeProvider.System);
-        _allowedOrigins = allowedOrigins ?? new Dictionary<string, IReadOnlyList<string>>();
         _snapshot = Build(sources);
     }
 
@@ -82,7 +79,7 @@ public sealed class SourceRegistry
     private Snapshot Build(IEnumerable<StoredSource> sources)
     {
         var stored = sources.ToList();
-        var all = stored.Select(s => new Source(s, _metrics, _allowedOrigins.GetValueOrDefault(s.Id))).ToList();
+        var all = stored.Select(s => new Source(s, _metrics)).ToList();
         var byId = all.ToFrozenDictionary(s => s.Id, StringComparer.Ordinal);
         return new Snapshot(
             byId,

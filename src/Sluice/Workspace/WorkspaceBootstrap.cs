@@ -26,7 +26,7 @@ internal static class WorkspaceBootstrap
             foreach (var source in file.Sources)
             {
                 var key = source.WriteKey ?? stored.GetValueOrDefault(source.Id)?.WriteKey;
-                var resolved = new StoredSource(source.Id, source.Name, key ?? NewWriteKey());
+                var resolved = new StoredSource(source.Id, source.Name, key ?? NewWriteKey()) { AllowedOrigins = source.AllowedOrigins };
                 if (key is null)
                 {
                     generated.Add(resolved);

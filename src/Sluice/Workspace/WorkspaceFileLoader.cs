@@ -180,13 +180,13 @@ public sealed partial class WorkspaceFileLoader
         foreach (var (item, i) in list.Children.Select((item, i) => (item, i)))
         {
             var text = (item as YamlScalarNode)?.Value ?? "";
-            if (Uri.TryCreate(text, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" && uri.PathAndQuery == "/" && !text.EndsWith('/') && uri.UserInfo.Length == 0)
+            if (WebOrigins.TryNormalize(text, out var origin))
             {
-                origins.Add(uri.GetLeftPart(UriPartial.Authority));
+                origins.Add(origin);
             }
             else
             {
-                Problem(item, $"{path}.allowedOrigins[{i}]", $"'{text}' is not an origin: write scheme://host[:port], such as https://shop.example, with no path");
+                Problem(item, $"{path}.allowedOrigins[{i}]", $"'{text}' is not an origin: write {WebOrigins.Expected}");
             }
         }
 

@@ -55,6 +55,31 @@ public sealed class AllowedOriginsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_source_made_through_the_API_takes_allowed_origins_and_can_drop_them()
+    {
+        var created = await _sluice.Admin.PostAsync("/api/v1/sources", new StringContent("""{"id":"landing","allowedOrigins":["https://landing.example"]}"""));
+        var key = (string)System.Text.Json.Nodes.JsonNode.Parse(await created.Content.ReadAsStringAsync())!["writeKey"]!;
+        async Task<HttpStatusCode> PostFromAsync(string origin)
+        {
+            var request = new HttpRequestMessage(HttpMethod.Post, "/v1/t") { Content = new StringContent("""{"userId":"u","event":"E"}""") };
+            request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(key + ":")));
+            request.Headers.Add("Origin", origin);
+            return (await _sluice.Http.SendAsync(request)).StatusCode;
+        }
+
+        var foreign = await PostFromAsync("https://copycat.example");
+        var own = await PostFromAsync("https://landing.example");
+        var opened = await _sluice.Admin.PatchAsync("/api/v1/sources/landing", new StringContent("""{"allowedOrigins":null}"""));
+        var afterwards = await PostFromAsync("https://copycat.example");
+        var bad = await _sluice.Admin.PatchAsync("/api/v1/sources/landing", new StringContent("""{"allowedOrigins":["https://landing.example/page"]}"""));
+
+        Assert.Equal((HttpStatusCode.Forbidden, HttpStatusCode.OK), (foreign, own));
+        Assert.Equal(HttpStatusCode.OK, opened.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, afterwards);
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+    }
+
+    [Fact]
     public async Task A_refused_origin_stores_nothing_and_a_preflight_is_still_answered()
     {
         await SendAsync(HttpMethod.Post, "/v1/t", "https://copycat.example");

@@ -43,7 +43,12 @@ internal static class DestinationEndpoints
         write.MapPost("/sources", async (HttpContext http, ApiSources sources) =>
         {
             var body = await ReadObjectAsync(http);
-            var (source, problem) = sources.Create(Text(body?["id"]), Text(body?["name"]));
+            if (ReadOrigins(body?["allowedOrigins"], out var origins) is { } badOrigins)
+            {
+                return Invalid([badOrigins], "invalid_source");
+            }
+
+            var (source, problem) = sources.Create(Text(body?["id"]), Text(body?["name"]), origins);
             return source is null ? Invalid([problem!], "invalid_source") : Results.Json(DescribeSource(source, hideKey: false), statusCode: StatusCodes.Status201Created);
         });
         write.MapPatch("/sources/{id}", async (string id, HttpContext http, SourceRegistry registry, ApiSources sources) =>
@@ -53,10 +58,17 @@ internal static class DestinationEndpoints
                 return refusal;
             }
 
-            var name = Text((await ReadObjectAsync(http))?["name"]);
-            return string.IsNullOrWhiteSpace(name)
-                ? Invalid([new DestinationProblem("name", "a name is required")], "invalid_source")
-                : Results.Json(DescribeSource(sources.Rename(id, name)!, hideKey: false));
+            var body = await ReadObjectAsync(http);
+            var name = Text(body?["name"]);
+            var changeOrigins = body?.ContainsKey("allowedOrigins") == true;
+            if (ReadOrigins(body?["allowedOrigins"], out var origins) is { } badOrigins)
+            {
+                return Invalid([badOrigins], "invalid_source");
+            }
+
+            return (name is null && !changeOrigins) || (name is not null && string.IsNullOrWhiteSpace(name))
+                ? Invalid([new DestinationProblem("name", "give a name (not blank), allowedOrigins, or both")], "invalid_source")
+                : Results.Json(DescribeSource(sources.Change(id, name, changeOrigins, origins)!, hideKey: false));
         });
         write.MapPost("/sources/{id}/rotate-write-key", async (string id, HttpContext http, SourceRegistry registry, ApiSources sources) =>
         {
@@ -225,8 +237,37 @@ internal static class DestinationEndpoints
         name = source.Name,
         writeKey = hideKey ? Mask : source.WriteKey,
         previousWriteKeyValidUntil = source.PreviousValidUntil is { } until ? Spec.IsoTimestamp.Format(until) : null,
+        allowedOrigins = source.AllowedOrigins,
         managedBy = source.ManagedBy,
     };
+
+    /// <summary>A body's <c>allowedOrigins</c>: a list of origins, or null (any origin). Returns the problem, if any.</summary>
+    private static DestinationProblem? ReadOrigins(JsonNode? node, out List<string>? origins)
+    {
+        origins = null;
+        if (node is null)
+        {
+            return null;
+        }
+
+        if (node is not JsonArray list)
+        {
+            return new DestinationProblem("allowedOrigins", "must be a list of origins, or null for any origin");
+        }
+
+        origins = [];
+        for (var i = 0; i < list.Count; i++)
+        {
+            if (!WebOrigins.TryNormalize(Text(list[i]), out var origin))
+            {
+                return new DestinationProblem($"allowedOrigins[{i}]", $"must be {WebOrigins.Expected}");
+            }
+
+            origins.Add(origin);
+        }
+
+        return null;
+    }
 
     public static bool IsReadOnly(HttpContext http) => http.Items[AdminEndpoints.RoleKey] as string == Roles.ReadOnly;
 

@@ -101,6 +101,9 @@ internal static class SqliteSchema
             at INTEGER NOT NULL
         );
         """,
+        """
+        ALTER TABLE sources ADD COLUMN allowed_origins TEXT;
+        """,
     ];
 
     public static void Migrate(SqliteConnection connection)

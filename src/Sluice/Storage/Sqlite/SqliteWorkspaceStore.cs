@@ -8,7 +8,7 @@ internal sealed class SqliteWorkspaceStore(SqliteDatabase database) : IWorkspace
     {
         using var connection = database.Open();
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT id, name, write_key, managed_by, previous_write_key, previous_valid_until FROM sources ORDER BY id";
+        command.CommandText = "SELECT id, name, write_key, managed_by, previous_write_key, previous_valid_until, allowed_origins FROM sources ORDER BY id";
         using var reader = command.ExecuteReader();
         var sources = new List<StoredSource>();
         while (reader.Read())
@@ -18,6 +18,7 @@ internal sealed class SqliteWorkspaceStore(SqliteDatabase database) : IWorkspace
                 ManagedBy = reader.GetString(3),
                 PreviousWriteKey = reader.IsDBNull(4) ? null : reader.GetString(4),
                 PreviousValidUntil = reader.IsDBNull(5) ? null : reader.GetInt64(5),
+                AllowedOrigins = reader.IsDBNull(6) ? null : System.Text.Json.JsonSerializer.Deserialize<List<string>>(reader.GetString(6)),
             });
         }
 
@@ -68,9 +69,9 @@ internal sealed class SqliteWorkspaceStore(SqliteDatabase database) : IWorkspace
         using var command = connection.CreateCommand();
         command.Transaction = transaction;
         command.CommandText = """
-            INSERT INTO sources (id, name, write_key, managed_by, previous_write_key, previous_valid_until) VALUES ($id, $name, $key, $managed, $previous, $until)
+            INSERT INTO sources (id, name, write_key, managed_by, previous_write_key, previous_valid_until, allowed_origins) VALUES ($id, $name, $key, $managed, $previous, $until, $origins)
             ON CONFLICT (id) DO UPDATE SET name = excluded.name, write_key = excluded.write_key, managed_by = excluded.managed_by,
-                previous_write_key = excluded.previous_write_key, previous_valid_until = excluded.previous_valid_until
+                previous_write_key = excluded.previous_write_key, previous_valid_until = excluded.previous_valid_until, allowed_origins = excluded.allowed_origins
             """;
         command.Parameters.AddWithValue("$id", source.Id);
         command.Parameters.AddWithValue("$name", source.Name);
@@ -78,6 +79,7 @@ internal sealed class SqliteWorkspaceStore(SqliteDatabase database) : IWorkspace
         command.Parameters.AddWithValue("$managed", source.ManagedBy);
         command.Parameters.AddWithValue("$previous", (object?)source.PreviousWriteKey ?? DBNull.Value);
         command.Parameters.AddWithValue("$until", (object?)source.PreviousValidUntil ?? DBNull.Value);
+        command.Parameters.AddWithValue("$origins", source.AllowedOrigins is { } origins ? System.Text.Json.JsonSerializer.Serialize(origins) : DBNull.Value);
         command.ExecuteNonQuery();
     }
 
