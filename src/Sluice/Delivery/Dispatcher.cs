@@ -56,12 +56,14 @@ internal sealed partial class Dispatcher(
         var outcomes = (await Task.WhenAll(Units(claimed).Select(unit => SendAsync(unit, down, cancellation)))).SelectMany(o => o).ToList();
         var recorded = time.GetUtcNow().ToUnixTimeMilliseconds();
         var attempted = outcomes.Where(o => o.Result is not null).Select(o => (o.Id, o.Result!)).ToList();
-        store.RecordAttempts(attempted, recorded);
+        // Counted before they are recorded: whoever reads a recorded outcome finds it counted too.
         var destinationOf = claimed.ToDictionary(c => c.Id, c => c.DestinationId);
         foreach (var (id, result) in attempted)
         {
             metrics.Deliveries.WithLabels(destinationOf[id], SqliteDeliveryStore.Name(result.Status)).Inc();
         }
+
+        store.RecordAttempts(attempted, recorded);
 
         if (outcomes.Count > attempted.Count)
         {

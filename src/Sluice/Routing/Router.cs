@@ -59,12 +59,14 @@ internal sealed partial class Router(
             // produces nothing again. The cursor is still saved now and then, so a restart skips them.
             if (deliveries.Count > 0 || now - _cursorSavedAt >= CursorSaveIntervalMilliseconds)
             {
-                store.RecordRouted(deliveries, last, now);
-                _cursorSavedAt = now;
+                // Counted before they are recorded: whoever reads a recorded outcome finds it counted too.
                 foreach (var final in deliveries.Where(d => d.Status is not (DeliveryStatus.Pending or DeliveryStatus.Retrying)))
                 {
                     metrics.Deliveries.WithLabels(final.DestinationId, Storage.Sqlite.SqliteDeliveryStore.Name(final.Status)).Inc();
                 }
+
+                store.RecordRouted(deliveries, last, now);
+                _cursorSavedAt = now;
             }
 
             _cursor = last;
