@@ -1,5 +1,3 @@
-using System.Reflection;
-
 namespace Sluice.Admin;
 
 /// <summary>
@@ -13,7 +11,7 @@ internal static class AdminApiDocument
 {
     public const string DocumentPath = "/api/v1/openapi.json";
 
-    private static readonly byte[] Document = Load();
+    private static readonly byte[] Document = Hosting.EmbeddedFiles.Load("admin/")["openapi.json"];
 
     public static WebApplication MapAdminApiDocument(this WebApplication app)
     {
@@ -38,14 +36,5 @@ internal static class AdminApiDocument
             options.DocumentTitle = "Sluice Admin API";
         });
         return app;
-    }
-
-    private static byte[] Load()
-    {
-        using var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream("admin/openapi.json")
-            ?? throw new InvalidOperationException("The Admin API's OpenAPI document is not embedded in the executable.");
-        using var copy = new MemoryStream();
-        stream.CopyTo(copy);
-        return copy.ToArray();
     }
 }

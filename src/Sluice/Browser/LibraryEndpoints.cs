@@ -1,5 +1,4 @@
 using System.Collections.Frozen;
-using System.Reflection;
 using System.Text;
 
 namespace Sluice.Browser;
@@ -14,10 +13,15 @@ internal static class LibraryEndpoints
 {
     private const string Prefix = "analytics-next/";
 
-    private static readonly FrozenDictionary<string, byte[]> Files = Load();
+    private static readonly FrozenDictionary<string, byte[]> Files = Hosting.EmbeddedFiles.Load(Prefix);
 
     /// <summary>The pinned version of analytics-next, as npm names it.</summary>
     public static string Version { get; } = Encoding.UTF8.GetString(Files["VERSION"]).Trim();
+
+    // Decoded once: the script is 115 KB, and each request only puts its key in.
+    private static readonly string StandaloneScript = Encoding.UTF8.GetString(Files["standalone.js"]);
+
+    private static readonly string SnippetTemplate = Encoding.UTF8.GetString(Files["snippet.template.js"]);
 
     /// <summary>
     /// Segment's snippet (rendered from <c>@segment/snippet</c> by update.sh) for a site to load analytics.js
@@ -26,7 +30,7 @@ internal static class LibraryEndpoints
     /// </summary>
     public static string Snippet(string host, string scheme, string writeKey)
     {
-        var template = Encoding.UTF8.GetString(Files["snippet.template.js"]);
+        var template = SnippetTemplate;
         if (scheme == "http")
         {
             template = template.Replace("https://{{HOST}}", "http://{{HOST}}", StringComparison.Ordinal);
@@ -54,7 +58,7 @@ internal static class LibraryEndpoints
         }
 
         // The build carries a placeholder meant for self-hosting: with the key in it, the script needs no snippet to know it.
-        var script = Encoding.UTF8.GetString(Files["standalone.js"]).Replace("__WRITE_KEY__", writeKey, StringComparison.Ordinal);
+        var script = StandaloneScript.Replace("__WRITE_KEY__", writeKey, StringComparison.Ordinal);
         http.Response.Headers.CacheControl = "public, max-age=300";
         http.Response.Headers["X-Analytics-Next-Version"] = Version;
         return Results.Text(script, "text/javascript; charset=utf-8");
@@ -70,20 +74,5 @@ internal static class LibraryEndpoints
         // Chunk names carry a hash of their content: they never change under the same name.
         http.Response.Headers.CacheControl = "public, max-age=31536000, immutable";
         return Results.Bytes(content, "text/javascript; charset=utf-8");
-    }
-
-    private static FrozenDictionary<string, byte[]> Load()
-    {
-        var assembly = Assembly.GetExecutingAssembly();
-        var files = new Dictionary<string, byte[]>(StringComparer.Ordinal);
-        foreach (var name in assembly.GetManifestResourceNames().Where(n => n.StartsWith(Prefix, StringComparison.Ordinal)))
-        {
-            using var stream = assembly.GetManifestResourceStream(name)!;
-            using var copy = new MemoryStream();
-            stream.CopyTo(copy);
-            files[name[Prefix.Length..]] = copy.ToArray();
-        }
-
-        return files.ToFrozenDictionary(StringComparer.Ordinal);
     }
 }

@@ -1,5 +1,4 @@
 using System.Collections.Frozen;
-using System.Reflection;
 
 namespace Sluice.WebApp;
 
@@ -20,7 +19,7 @@ internal static class WebAppEndpoints
         [".svg"] = "image/svg+xml",
     }.ToFrozenDictionary();
 
-    private static readonly FrozenDictionary<string, byte[]> Files = Load();
+    private static readonly FrozenDictionary<string, byte[]> Files = Hosting.EmbeddedFiles.Load(ResourcePrefix);
 
     public static IEndpointRouteBuilder MapWebApp(this IEndpointRouteBuilder endpoints)
     {
@@ -42,20 +41,5 @@ internal static class WebAppEndpoints
         http.Response.Headers.CacheControl = "no-cache";
         http.Response.Headers.XContentTypeOptions = "nosniff";
         return Results.Bytes(content, ContentTypes.GetValueOrDefault(Path.GetExtension(path), "application/octet-stream"));
-    }
-
-    private static FrozenDictionary<string, byte[]> Load()
-    {
-        var assembly = Assembly.GetExecutingAssembly();
-        var files = new Dictionary<string, byte[]>(StringComparer.Ordinal);
-        foreach (var name in assembly.GetManifestResourceNames().Where(n => n.StartsWith(ResourcePrefix, StringComparison.Ordinal)))
-        {
-            using var stream = assembly.GetManifestResourceStream(name)!;
-            using var copy = new MemoryStream();
-            stream.CopyTo(copy);
-            files[name[ResourcePrefix.Length..].Replace('\\', '/')] = copy.ToArray();
-        }
-
-        return files.ToFrozenDictionary(StringComparer.Ordinal);
     }
 }
