@@ -3,7 +3,10 @@ namespace Sluice.Workspace;
 /// <summary>Web origins as browsers send them in <c>Origin</c>: scheme://host[:port], no path.</summary>
 public static class WebOrigins
 {
-    public const string Expected = "an origin such as https://shop.example: scheme, host and port, no path";
+    private const string Expected = "an origin such as https://shop.example: scheme, host and port, no path";
+
+    /// <summary>The refusal of an entry that is not an origin, the same from the workspace file and the Admin API.</summary>
+    public static string NotAnOrigin(string? text) => $"'{text}' is not an origin: write {Expected}";
 
     public static bool TryNormalize(string? text, out string origin)
     {

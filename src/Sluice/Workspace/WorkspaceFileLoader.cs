@@ -186,7 +186,7 @@ public sealed partial class WorkspaceFileLoader
             }
             else
             {
-                Problem(item, $"{path}.allowedOrigins[{i}]", $"'{text}' is not an origin: write {WebOrigins.Expected}");
+                Problem(item, $"{path}.allowedOrigins[{i}]", WebOrigins.NotAnOrigin(text));
             }
         }
 

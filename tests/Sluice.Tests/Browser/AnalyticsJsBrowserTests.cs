@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Playwright;
@@ -203,6 +204,49 @@ public sealed class AnalyticsJsBrowserTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task When_Sluice_answers_503_once_the_library_retries_and_the_event_is_stored_once()
+    {
+        var page = await _chromium.Browser.NewPageAsync();
+        var statuses = new List<int>();
+        await page.RouteAsync(_sluice.BaseUrl + "/v1/t", async route =>
+        {
+            var refuse = statuses.Count == 0;
+            if (refuse)
+            {
+                // The store refuses the first commit (a real SQLite error inside Sluice's group commit), so the 503 is Sluice's own.
+                await ExecuteOnStoreAsync("CREATE TRIGGER refuse_commit BEFORE INSERT ON inbox BEGIN SELECT RAISE(ABORT, 'refused by the test'); END");
+            }
+
+            var answer = await route.FetchAsync();
+            if (refuse)
+            {
+                await ExecuteOnStoreAsync("DROP TRIGGER refuse_commit");
+            }
+
+            lock (statuses)
+            {
+                statuses.Add(answer.Status);
+            }
+
+            await route.FulfillAsync(new RouteFulfillOptions { Response = answer });
+        });
+        await page.GotoAsync(_siteUrl + "/");
+
+        await page.EvaluateAsync("() => new Promise((resolve) => window.analytics.ready(() => { window.analytics.track('Retried'); resolve(); }))");
+        for (var i = 0; i < 200 && statuses.Count < 2; i++)
+        {
+            await Task.Delay(50);
+        }
+
+        var stored = await WaitForEventsAsync(1);
+        await Task.Delay(500);
+
+        Assert.Equal([503, 200], statuses);
+        Assert.Single(await _sluice.EventsAsync(), e => (string?)e!["event"] == "Retried");
+        Assert.Equal("Retried", (string?)Assert.Single(stored)["event"]);
+    }
+
+    [Fact]
     public async Task With_an_unknown_write_key_the_settings_are_404_and_the_library_says_so_on_the_page()
     {
         var page = await _chromium.Browser.NewPageAsync();
@@ -220,6 +264,15 @@ public sealed class AnalyticsJsBrowserTests : IAsyncLifetime
         Assert.Equal(404, answer.Status);
         Assert.Contains(console, m => m.StartsWith("[analytics.js] Failed to load Analytics.js", StringComparison.Ordinal));
         Assert.Equal("Shop", await page.TextContentAsync("h1"));
+    }
+
+    private async Task ExecuteOnStoreAsync(string sql)
+    {
+        await using var connection = new SqliteConnection($"Data Source={Path.Combine(_sluice.DataDirectory, "sluice.db")};Pooling=False");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        await command.ExecuteNonQueryAsync();
     }
 
     private async Task<List<JsonNode>> WaitForEventsAsync(int count)

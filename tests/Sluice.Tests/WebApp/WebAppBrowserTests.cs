@@ -198,6 +198,36 @@ public sealed class WebAppBrowserTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_source_made_through_the_API_has_its_allowed_websites_changed_in_the_app_and_the_file_s_are_shown_read_only()
+    {
+        (await _sluice.Admin.PostAsync("/api/v1/sources", new StringContent("""{"id":"shop","name":"Shop"}"""))).EnsureSuccessStatusCode();
+        var page = await SignedInAsync();
+        await page.GotoAsync(_sluice.BaseUrl + "/#/sources/shop");
+        await page.ClickAsync("#origins summary");
+        await page.WaitForSelectorAsync("#allowed-origins:has-text('any website')");
+
+        await page.FillAsync("#origins-list", "https://shop.example\nshop.example/cart");
+        await page.ClickAsync("#save-origins");
+        await page.WaitForSelectorAsync("#origins-list-error:has-text('is not an origin')");
+        await page.FillAsync("#origins-list", "https://shop.example\nhttp://localhost:3000");
+        await page.ClickAsync("#save-origins");
+
+        await page.WaitForSelectorAsync("[role=status]:has-text('only from https://shop.example, http://localhost:3000')");
+        var stored = System.Text.Json.Nodes.JsonNode.Parse(await _sluice.Admin.GetStringAsync("/api/v1/sources/shop"))!;
+        Assert.Equal(["https://shop.example", "http://localhost:3000"], stored["allowedOrigins"]!.AsArray().Select(o => (string?)o));
+        await page.ClickAsync("#origins summary");
+        await page.FillAsync("#origins-list", "");
+        await page.ClickAsync("#save-origins");
+        await page.WaitForSelectorAsync("[role=status]:has-text('from any website')");
+        Assert.Null(System.Text.Json.Nodes.JsonNode.Parse(await _sluice.Admin.GetStringAsync("/api/v1/sources/shop"))!["allowedOrigins"]);
+
+        await page.GotoAsync(_sluice.BaseUrl + "/#/sources/web");
+        await page.ClickAsync("#origins summary");
+        await page.WaitForSelectorAsync("#origins:has-text('Set in the workspace file')");
+        Assert.Equal(0, await page.Locator("#origins-list").CountAsync());
+    }
+
+    [Fact]
     public async Task A_wrong_token_is_refused_next_to_the_field()
     {
         var page = await _chromium.Browser.NewPageAsync();

@@ -260,7 +260,7 @@ internal static class DestinationEndpoints
         {
             if (!WebOrigins.TryNormalize(Text(list[i]), out var origin))
             {
-                return new DestinationProblem($"allowedOrigins[{i}]", $"must be {WebOrigins.Expected}");
+                return new DestinationProblem($"allowedOrigins[{i}]", WebOrigins.NotAnOrigin(Text(list[i])));
             }
 
             origins.Add(origin);

@@ -592,6 +592,37 @@ async function sourcesPage() {
       }, 'Rotate key') : null))))));
 }
 
+// Which websites may send with the key: shown to everyone, changed here only for sources the API made
+// (the workspace file owns the others).
+function originsCard(source) {
+  const origins = source.allowedOrigins ?? null;
+  const current = h('p', { id: 'allowed-origins' }, origins === null ? 'Pages of any website may send with this write key.' : ['Only pages of these websites may send with this write key: ', origins.map((o, i) => [i ? ', ' : '', h('code', { text: o })])]);
+  const card = h('details', { class: 'card', id: 'origins' }, h('summary', { text: 'Websites allowed to send' }), current);
+  if (source.managedBy !== 'api') {
+    card.append(h('p', { class: 'muted', text: 'Set in the workspace file, under this source\'s allowedOrigins.' }));
+    return card;
+  }
+  if (!canWrite()) return card;
+  const list = h('textarea', { id: 'origins-list', rows: 3, placeholder: 'https://shop.example', 'aria-describedby': 'origins-list-error' });
+  list.value = (origins ?? []).join('\n');
+  const general = h('div');
+  const form = h('form', {
+    novalidate: true,
+    onsubmit: async (event) => {
+      event.preventDefault();
+      const entered = list.value.split(/[\s,]+/).map((o) => o.trim()).filter(Boolean);
+      try {
+        await api(`/sources/${encodeURIComponent(source.id)}`, { method: 'PATCH', body: { allowedOrigins: entered.length ? entered : null } });
+        flash(entered.length ? `${source.name} now takes events only from ${entered.join(', ')}.` : `${source.name} takes events from any website.`);
+        await route();
+      } catch (failure) { showProblems(form, failure, general); }
+    },
+  }, general, field('Origins, one per line (empty: any website)', 'origins-list', list, 'allowedOrigins', 'An origin is a scheme, a host and a port if it is not the default one, as a browser sends it: https://shop.example or http://localhost:3000.'),
+  h('button', { type: 'submit', id: 'save-origins', text: 'Save origins' }));
+  card.append(form);
+  return card;
+}
+
 let stopDebugger = null;
 
 async function sourcePage(id) {
@@ -640,7 +671,9 @@ async function sourcePage(id) {
     h('pre', { id: 'snippet', text: `<script>\n${snippet}\n</script>` }),
     h('button', { type: 'button', class: 'secondary', id: 'copy-snippet', onclick: (e) => navigator.clipboard?.writeText(`<script>\n${snippet}\n</script>`).then(() => { e.target.textContent = 'Copied'; }, () => { e.target.textContent = 'Select the snippet and copy it'; }) }, 'Copy'));
   show(`Debugger: ${source.name}`,
+    takeFlash(),
     install,
+    originsCard(source),
     h('p', { class: 'muted', text: 'The latest events stored for this source, then new ones as Sluice stores them.' }),
     h('div', { class: 'row' }, pause, typeFilter, nameFilter), state, empty, list);
 
