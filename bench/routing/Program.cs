@@ -68,7 +68,7 @@ RunResult Run(RoutingDecisions decisions, RoutingTable table, int events)
     {
         var json = corpus[i % corpus.Length];
         deliveries.Clear();
-        decisions.Route(new InboxMessage(i, 0, "web", json), deliveries);
+        decisions.Route(new LoggedMessage(i, 0, "web", json), deliveries);
         foreach (var delivery in deliveries)
         {
             if (delivery.Status != DeliveryStatus.Pending || delivery.Payload is null)

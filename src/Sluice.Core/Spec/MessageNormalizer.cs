@@ -3,7 +3,8 @@ using System.Text.Json;
 namespace Sluice.Spec;
 
 /// <summary>What the normalizer learned about a message it accepted.</summary>
-public readonly record struct NormalizedMessage(CallType Type, string MessageId, bool IsClientMessageId);
+/// <param name="UserKey">anonymousId, or userId when there is none: whose calls these are, for ordering and partitioning.</param>
+public readonly record struct NormalizedMessage(CallType Type, string MessageId, bool IsClientMessageId, string? UserKey);
 
 /// <summary>
 /// Validates one Segment message and writes it as Sluice stores it: the client's fields in the
@@ -124,7 +125,7 @@ public static class MessageNormalizer
             return false;
         }
 
-        normalized = new NormalizedMessage(type, messageId, ids.MessageId is not null);
+        normalized = new NormalizedMessage(type, messageId, ids.MessageId is not null, ids.AnonymousId ?? ids.UserId);
         rejection = null;
         return true;
     }

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Sluice.Routing;
 using Sluice.Spec;
+using Sluice.EventLog;
 using Sluice.Storage;
 using Sluice.Storage.Sqlite;
 using Sluice.Workspace;
@@ -257,7 +258,7 @@ internal static class AdminEndpoints
 
     private sealed record ReplayRequest(string? Status = null, string? Since = null, string? Until = null);
 
-    private static async Task ListEvents(HttpContext http, string id, SourceRegistry sources, IEventStore events)
+    private static async Task ListEvents(HttpContext http, string id, SourceRegistry sources, IEventLog events)
     {
         if (ReadLimit(http) is not { } limit)
         {

@@ -1,12 +1,12 @@
 using System.Collections.Concurrent;
 using System.Threading.Channels;
-using Sluice.Storage;
+using Sluice.EventLog;
 
 namespace Sluice.Debugger;
 
 /// <summary>
 /// The live debugger's feed: each message of a source, as stored, handed to whoever watches that
-/// source right after its group commit. A watcher that cannot keep up loses the oldest messages it
+/// source as soon as <see cref="LiveTail"/> reads it from the log. A watcher that cannot keep up loses the oldest messages it
 /// has not read (the debugger shows a sample, not a record), so ingest never waits for a browser.
 /// </summary>
 internal sealed class LiveEvents
@@ -15,22 +15,23 @@ internal sealed class LiveEvents
 
     private readonly ConcurrentDictionary<Watcher, byte> _watchers = new();
 
-    /// <summary>Called by the ingest writer after each commit: nothing to do unless someone watches.</summary>
-    public void Publish(IReadOnlyList<EventBatch> committed)
-    {
-        if (_watchers.IsEmpty)
-        {
-            return;
-        }
+    public bool HasWatchers => !_watchers.IsEmpty;
 
-        foreach (var batch in committed)
+    /// <summary>Called by <see cref="LiveTail"/> for each row it reads from the log.</summary>
+    public void Publish(LogRow row)
+    {
+        List<byte[]>? messages = null;
+        foreach (var watcher in _watchers.Keys)
         {
-            foreach (var watcher in _watchers.Keys.Where(w => w.SourceId == batch.SourceId))
+            if (watcher.SourceId != row.SourceId)
             {
-                foreach (var message in batch.Events.Where(e => !e.IsDuplicate))
-                {
-                    watcher.Feed.Writer.TryWrite(message.Body);
-                }
+                continue;
+            }
+
+            messages ??= LogMessages.Split(row.Messages);
+            foreach (var message in messages)
+            {
+                watcher.Feed.Writer.TryWrite(message);
             }
         }
     }

@@ -16,7 +16,7 @@ internal static class LiveEventsEndpoint
 
     public static void Map(RouteGroupBuilder read) => read.MapGet("/sources/{id}/live", StreamAsync);
 
-    private static async Task StreamAsync(string id, HttpContext http, SourceRegistry sources, LiveEvents live, IHostApplicationLifetime lifetime)
+    private static async Task StreamAsync(string id, HttpContext http, SourceRegistry sources, LiveEvents live, LiveTail tail, IHostApplicationLifetime lifetime)
     {
         if (sources.FindById(id) is null)
         {
@@ -28,6 +28,8 @@ internal static class LiveEventsEndpoint
         http.Response.Headers.CacheControl = "no-store";
         http.Response.Headers["X-Accel-Buffering"] = "no";
         using var watcher = live.Watch(id);
+        // From the log's head as of now: what is stored after the stream opens is shown.
+        tail.StartWatching();
         // The stream ends when the watcher leaves or the server stops (an open stream must not hold up shutdown).
         using var ended = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, lifetime.ApplicationStopping);
         var cancellation = ended.Token;

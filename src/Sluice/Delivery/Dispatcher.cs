@@ -21,6 +21,7 @@ internal sealed partial class Dispatcher(
     TimeProvider time,
     DeliveryOptions options,
     SluiceMetrics metrics,
+    DeliveriesWaiting waiting,
     ILogger<Dispatcher> logger) : BackgroundService
 {
     private const int ClaimSize = 500;
@@ -28,12 +29,12 @@ internal sealed partial class Dispatcher(
     private static readonly TimeSpan IdleWait = TimeSpan.FromSeconds(1);
 
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _concurrency = new(StringComparer.Ordinal);
-    private readonly WakeSignal _wake = new();
+    private readonly EventLog.WakeSignal _wake = waiting.Signal;
     private readonly ConcurrentDictionary<string, Hold> _holds = new(StringComparer.Ordinal);
     private readonly RatePacer _pacer = new(time);
     private readonly ConcurrentDictionary<string, long> _pacedUntil = new(StringComparer.Ordinal);
 
-    /// <summary>New jobs exist (the router calls this).</summary>
+    /// <summary>New jobs exist, or held ones may go (the Admin API calls this after a change).</summary>
     public void Notify() => _wake.Set();
 
     /// <summary>Sends every job due now; returns how many were attempted (tests drive time with this).</summary>

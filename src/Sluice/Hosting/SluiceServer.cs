@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.DataProtection;
 using Prometheus;
 using Sluice.Admin;
 using Sluice.Delivery;
+using Sluice.EventLog;
 using Sluice.Routing;
 using Sluice.Ingest;
 using Sluice.Observability;
@@ -64,7 +65,10 @@ public static class SluiceServer
         services.AddSingleton(database);
         services.AddSingleton(applied);
         services.AddSingleton<IWorkspaceStore>(workspaceStore);
-        services.AddSingleton<IEventStore>(_ => new SqliteEventStore(database));
+        services.AddSingleton<IEventLog>(_ => new SqliteEventLog(database));
+        services.AddSingleton<IConsumerCursors>(new SqliteConsumerCursors(database));
+        services.AddSingleton<IPartitionLeases>(new SqlitePartitionLeases(database));
+        services.AddEventLog();
         services.AddSingleton(new SourceRegistry(applied.Sources, metrics, time));
         services.AddSingleton<AdminTokens>();
         services.AddSingleton(new ClientAddressResolver(options.TrustedProxies));
@@ -79,13 +83,15 @@ public static class SluiceServer
         services.AddSingleton<ApiDestinations>();
         services.AddSingleton<ApiSources>();
         services.AddSingleton<Debugger.LiveEvents>();
+        services.AddSingleton<Debugger.LiveTail>();
+        services.AddHostedService(sp => sp.GetRequiredService<Debugger.LiveTail>());
         services.AddSingleton(options.Delivery);
         services.AddSingleton<IDeliveryStore>(new SqliteDeliveryStore(database));
+        services.AddSingleton<DeliveriesWaiting>();
         services.AddSingleton<RoutingDecisions>();
-        services.AddSingleton<Router>();
+        services.AddEventLogConsumer<Router>();
         services.AddSingleton<DestinationHttp>();
         services.AddSingleton<Dispatcher>();
-        services.AddHostedService(sp => sp.GetRequiredService<Router>());
         services.AddHostedService(sp => sp.GetRequiredService<Dispatcher>());
         services.AddSingleton<DeliveryLogPruner>();
         services.AddHostedService(sp => sp.GetRequiredService<DeliveryLogPruner>());
@@ -106,11 +112,6 @@ public static class SluiceServer
         var lifetime = app.Lifetime;
         // Destinations made through the Admin API join the routing table before the first event is routed.
         app.Services.GetRequiredService<ApiDestinations>();
-        var router = app.Services.GetRequiredService<Router>();
-        var dispatcher = app.Services.GetRequiredService<Dispatcher>();
-        app.Services.GetRequiredService<IngestWriter>().Committed = router.Notify;
-        app.Services.GetRequiredService<IngestWriter>().Live = app.Services.GetRequiredService<Debugger.LiveEvents>();
-        router.Signals.DeliveriesCreated = dispatcher.Notify;
         // Stopping the writer first commits what is queued, so that in-flight requests still get their answer.
         lifetime.ApplicationStopped.Register(() => app.Services.GetRequiredService<IngestWriter>().Dispose());
 

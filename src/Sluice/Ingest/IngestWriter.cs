@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Collections.Concurrent;
 using Sluice.Observability;
-using Sluice.Storage;
+using Sluice.EventLog;
 
 namespace Sluice.Ingest;
 
@@ -19,7 +19,8 @@ internal sealed partial class IngestWriter : IDisposable
     private readonly ConcurrentQueue<Waiting> _queue = new();
     private readonly ManualResetEventSlim _wake = new(initialState: false, spinCount: 0);
     private volatile bool _stopping;
-    private readonly IEventStore _store;
+    private readonly IEventLog _store;
+    private readonly LogAppended _appended;
     private readonly IngestOptions _options;
     private readonly TimeProvider _time;
     private readonly SluiceMetrics _metrics;
@@ -31,9 +32,10 @@ internal sealed partial class IngestWriter : IDisposable
     private string? _storeProblem;
     private long _nextProbe;
 
-    public IngestWriter(IEventStore store, IngestOptions options, TimeProvider time, SluiceMetrics metrics, ILogger<IngestWriter> logger)
+    public IngestWriter(IEventLog store, LogAppended appended, IngestOptions options, TimeProvider time, SluiceMetrics metrics, ILogger<IngestWriter> logger)
     {
         _store = store;
+        _appended = appended;
         _options = options;
         _time = time;
         _metrics = metrics;
@@ -42,11 +44,8 @@ internal sealed partial class IngestWriter : IDisposable
         _thread.Start();
     }
 
-    /// <summary>Called on the writer's thread after each commit that stored something (wakes the router).</summary>
-    public Action? Committed { get; set; }
-
-    /// <summary>The live debugger's feed, given every committed batch.</summary>
-    public Debugger.LiveEvents? Live { get; set; }
+    /// <summary>The log's partition count, for the partition of each message a request brings.</summary>
+    public int PartitionCount => _store.PartitionCount;
 
     /// <summary>True when a request of this size would push the queue past its bound: answer 503 without reading more.</summary>
     public bool IsSaturated => Interlocked.Read(ref _queuedBytes) >= _options.MaxQueuedBytes;
@@ -164,8 +163,7 @@ internal sealed partial class IngestWriter : IDisposable
         }
 
         _metrics.CommitSeconds.Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
-        Committed?.Invoke();
-        Live?.Publish(batches);
+        _appended.Notify();
         _metrics.CommitGroupEvents.Observe(events);
         foreach (var waiting in group)
         {

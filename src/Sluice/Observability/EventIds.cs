@@ -19,6 +19,10 @@ internal static class EventIds
     public const int PruneFailed = 2001;
     public const int IngestQueueFull = 2002;
     public const int MessageRejected = 2003;
+    public const int ConsumerFailed = 2100;
+    public const int LeaseLost = 2101;
+    public const int LeaseRenewFailed = 2102;
+    public const int LiveTailFailed = 2103;
     public const int RoutingFailed = 3000;
     public const int MappingFailed = 3001;
     public const int MappingCrashed = 3002;

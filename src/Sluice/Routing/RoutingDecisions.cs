@@ -18,7 +18,7 @@ namespace Sluice.Routing;
 internal sealed partial class RoutingDecisions(RoutingTable table, ILogger<RoutingDecisions> logger)
 {
     /// <summary>Adds what happens to the message at each destination its source feeds: a job per matching mapping, or one final record saying why not.</summary>
-    public void Route(InboxMessage message, List<NewDelivery> deliveries)
+    public void Route(LoggedMessage message, List<NewDelivery> deliveries)
     {
         var destinations = table.ForSource(message.SourceId);
         if (destinations.Count == 0)
@@ -190,7 +190,7 @@ internal sealed partial class RoutingDecisions(RoutingTable table, ILogger<Routi
     }
 
     /// <param name="source">The event as filters left it: the parsed document (alive for this whole step) unless a filter edited it.</param>
-    private NewDelivery Job(RoutedDestination destination, RoutedMapping mapping, InboxMessage message, string messageId, (JsonElement Element, JsonObject? Node) source)
+    private NewDelivery Job(RoutedDestination destination, RoutedMapping mapping, LoggedMessage message, string messageId, (JsonElement Element, JsonObject? Node) source)
     {
         try
         {
@@ -198,27 +198,27 @@ internal sealed partial class RoutingDecisions(RoutingTable table, ILogger<Routi
             var payload = source.Node is { } edited
                 ? mapping.Action.PreparePayload(mapping.Mapping, edited)
                 : mapping.Action.PreparePayload(mapping.Mapping, source.Element);
-            return new NewDelivery(destination.Id, mapping.Name, mapping.Action.Slug, messageId, message.Seq, message.Index, DeliveryStatus.Pending, null, JsValues.ToUtf8Json(payload));
+            return new NewDelivery(destination.Id, mapping.Name, mapping.Action.Slug, messageId, message.Position, message.Index, DeliveryStatus.Pending, null, JsValues.ToUtf8Json(payload));
         }
         catch (DeliverySkippedException exception)
         {
-            return new NewDelivery(destination.Id, mapping.Name, mapping.Action.Slug, messageId, message.Seq, message.Index, DeliveryStatus.Skipped, exception.Message, null);
+            return new NewDelivery(destination.Id, mapping.Name, mapping.Action.Slug, messageId, message.Position, message.Index, DeliveryStatus.Skipped, exception.Message, null);
         }
         catch (MappingTransformException exception)
         {
             LogMappingFailed(destination.Id, mapping.Name, exception.Message);
-            return new NewDelivery(destination.Id, mapping.Name, mapping.Action.Slug, messageId, message.Seq, message.Index, DeliveryStatus.Failed, $"mapping '{mapping.Name}' failed: {exception.Message}", null);
+            return new NewDelivery(destination.Id, mapping.Name, mapping.Action.Slug, messageId, message.Position, message.Index, DeliveryStatus.Failed, $"mapping '{mapping.Name}' failed: {exception.Message}", null);
         }
         catch (Exception exception)
         {
             // One event must never stop routing for everyone: fail it, say so, keep the stack in the log.
             LogMappingCrashed(exception, destination.Id, mapping.Name);
-            return new NewDelivery(destination.Id, mapping.Name, mapping.Action.Slug, messageId, message.Seq, message.Index, DeliveryStatus.Failed, $"internal error in mapping '{mapping.Name}': {exception.Message}", null);
+            return new NewDelivery(destination.Id, mapping.Name, mapping.Action.Slug, messageId, message.Position, message.Index, DeliveryStatus.Failed, $"internal error in mapping '{mapping.Name}': {exception.Message}", null);
         }
     }
 
-    private static NewDelivery Final(RoutedDestination destination, InboxMessage message, string messageId, DeliveryStatus status, string reason) =>
-        new(destination.Id, null, null, messageId, message.Seq, message.Index, status, reason, null);
+    private static NewDelivery Final(RoutedDestination destination, LoggedMessage message, string messageId, DeliveryStatus status, string reason) =>
+        new(destination.Id, null, null, messageId, message.Position, message.Index, status, reason, null);
 
     [LoggerMessage(EventId = EventIds.MappingCrashed, Level = LogLevel.Error, Message = "Mapping {Mapping} of destination {DestinationId} threw")]
     private partial void LogMappingCrashed(Exception exception, string destinationId, string mapping);

@@ -11,11 +11,8 @@ public enum DeliveryStatus
     Filtered,
 }
 
-/// <summary>One stored message, as the router reads the inbox.</summary>
-public sealed record InboxMessage(long Seq, int Index, string SourceId, byte[] Json);
-
-/// <summary>A page of the inbox: its messages, and the last row read (the router's next cursor), or null at the end.</summary>
-public sealed record InboxPage(IReadOnlyList<InboxMessage> Messages, long? LastSeq);
+/// <summary>One stored message, as the router reads it: its log row's position, its index in the row, its source and its JSON.</summary>
+public sealed record LoggedMessage(long Position, int Index, string SourceId, byte[] Json);
 
 /// <summary>A delivery the router decided on: a job to send (with its validated payload) or a final outcome with its reason.</summary>
 public sealed record NewDelivery(
@@ -23,7 +20,7 @@ public sealed record NewDelivery(
     string? Mapping,
     string? Action,
     string MessageId,
-    long InboxSeq,
+    long LogPosition,
     int MessageIndex,
     DeliveryStatus Status,
     string? Reason,
@@ -36,7 +33,7 @@ public sealed record ClaimedDelivery(
     string Mapping,
     string Action,
     string MessageId,
-    long InboxSeq,
+    long LogPosition,
     int MessageIndex,
     int Attempts,
     long CreatedAt,
@@ -68,16 +65,10 @@ public sealed record AttemptResult(DeliveryStatus Status, int? HttpStatus, strin
 public interface IDeliveryStore
 {
     /// <summary>
-    /// The inbox messages after <paramref name="afterSeq"/>, in order, from at most <paramref name="maxRows"/> inbox rows;
-    /// rows of sources <paramref name="wanted"/> rejects are passed over without being parsed.
+    /// Records the router's decisions and moves its cursors, in one transaction; throws
+    /// <see cref="EventLog.LeaseLostException"/>, recording nothing, when a cursor's lease moved on.
     /// </summary>
-    InboxPage ReadInbox(long afterSeq, int maxRows, Func<string, bool> wanted);
-
-    /// <summary>The last inbox row routed.</summary>
-    long ReadRouterCursor();
-
-    /// <summary>Records the router's decisions and moves its cursor, in one transaction.</summary>
-    void RecordRouted(IReadOnlyList<NewDelivery> deliveries, long cursor, long now);
+    void RecordRouted(IReadOnlyList<NewDelivery> deliveries, IReadOnlyList<EventLog.CursorAdvance> advances, long now);
 
     /// <summary>Leases up to <paramref name="max"/> due jobs, none of the <paramref name="heldDestinations"/>.</summary>
     IReadOnlyList<ClaimedDelivery> ClaimDue(long now, long leaseUntil, int max, IReadOnlyCollection<string> heldDestinations);

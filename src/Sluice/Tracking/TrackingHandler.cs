@@ -4,7 +4,7 @@ using System.Text.Json;
 using Sluice.Ingest;
 using Sluice.Observability;
 using Sluice.Spec;
-using Sluice.Storage;
+using Sluice.EventLog;
 using Sluice.Workspace;
 
 namespace Sluice.Tracking;
@@ -151,7 +151,7 @@ internal sealed partial class TrackingHandler(
         }
 
         json.Flush();
-        var pending = new PendingEvent(normalized.MessageId, normalized.IsClientMessageId, type.ToWireName(), Stored(buffer.WrittenSpan));
+        var pending = new PendingEvent(normalized.MessageId, normalized.IsClientMessageId, type.ToWireName(), Stored(buffer.WrittenSpan), EventPartitions.Of(source.Id, normalized.UserKey, writer.PartitionCount));
         await CommitAsync(response, source, new EventBatch(source.Id, [pending], receivedAt), pending.Body.Length, rejected: null);
     }
 
@@ -237,7 +237,7 @@ internal sealed partial class TrackingHandler(
                     json.Flush();
                     var body = Stored(buffer.WrittenSpan);
                     bytes += body.Length;
-                    events.Add(new PendingEvent(normalized.MessageId, normalized.IsClientMessageId, normalized.Type.ToWireName(), body));
+                    events.Add(new PendingEvent(normalized.MessageId, normalized.IsClientMessageId, normalized.Type.ToWireName(), body, EventPartitions.Of(source.Id, normalized.UserKey, writer.PartitionCount)));
                 }
             }
 

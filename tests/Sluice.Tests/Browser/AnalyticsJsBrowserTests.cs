@@ -214,7 +214,7 @@ public sealed class AnalyticsJsBrowserTests : IAsyncLifetime
             if (refuse)
             {
                 // The store refuses the first commit (a real SQLite error inside Sluice's group commit), so the 503 is Sluice's own.
-                await ExecuteOnStoreAsync("CREATE TRIGGER refuse_commit BEFORE INSERT ON inbox BEGIN SELECT RAISE(ABORT, 'refused by the test'); END");
+                await ExecuteOnStoreAsync("CREATE TRIGGER refuse_commit BEFORE INSERT ON event_log BEGIN SELECT RAISE(ABORT, 'refused by the test'); END");
             }
 
             var answer = await route.FetchAsync();

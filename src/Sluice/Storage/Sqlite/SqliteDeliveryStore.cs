@@ -6,8 +6,6 @@ namespace Sluice.Storage.Sqlite;
 /// <summary>Delivery jobs and the delivery log on SQLite. Each call opens a pooled connection: the router and the dispatcher run on their own threads.</summary>
 internal sealed class SqliteDeliveryStore : IDeliveryStore
 {
-    private const string RouterName = "router";
-
     private readonly SqliteDatabase database;
 
     public SqliteDeliveryStore(SqliteDatabase database)
@@ -20,46 +18,7 @@ internal sealed class SqliteDeliveryStore : IDeliveryStore
         SqliteDatabase.Execute(connection, "UPDATE deliveries SET lease_until = 0 WHERE lease_until > 0");
     }
 
-    public InboxPage ReadInbox(long afterSeq, int maxRows, Func<string, bool> wanted)
-    {
-        using var connection = database.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT seq, source_id, messages FROM inbox WHERE seq > $after ORDER BY seq LIMIT $max";
-        command.Parameters.AddWithValue("$after", afterSeq);
-        command.Parameters.AddWithValue("$max", maxRows);
-        using var reader = command.ExecuteReader();
-        var messages = new List<InboxMessage>();
-        long? last = null;
-        while (reader.Read())
-        {
-            var seq = reader.GetInt64(0);
-            last = seq;
-            var source = reader.GetString(1);
-            if (!wanted(source))
-            {
-                continue;
-            }
-
-            var index = 0;
-            foreach (var message in InboxMessages.Split((byte[])reader.GetValue(2)))
-            {
-                messages.Add(new InboxMessage(seq, index++, source, message));
-            }
-        }
-
-        return new InboxPage(messages, last);
-    }
-
-    public long ReadRouterCursor()
-    {
-        using var connection = database.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT seq FROM router_cursor WHERE name = $name";
-        command.Parameters.AddWithValue("$name", RouterName);
-        return command.ExecuteScalar() is long seq ? seq : 0;
-    }
-
-    public void RecordRouted(IReadOnlyList<NewDelivery> deliveries, long cursor, long now)
+    public void RecordRouted(IReadOnlyList<NewDelivery> deliveries, IReadOnlyList<EventLog.CursorAdvance> advances, long now)
     {
         using var connection = database.Open();
         using var transaction = connection.BeginTransaction();
@@ -67,7 +26,7 @@ internal sealed class SqliteDeliveryStore : IDeliveryStore
         {
             insert.Transaction = transaction;
             insert.CommandText = """
-                INSERT INTO deliveries (destination_id, mapping, action, message_id, inbox_seq, message_index, status, reason, payload, next_attempt_at, created_at, updated_at)
+                INSERT INTO deliveries (destination_id, mapping, action, message_id, log_position, message_index, status, reason, payload, next_attempt_at, created_at, updated_at)
                 VALUES ($destination, $mapping, $action, $message, $seq, $index, $status, $reason, $payload, $now, $now, $now)
                 """;
             var destination = insert.Parameters.Add("$destination", SqliteType.Text);
@@ -86,7 +45,7 @@ internal sealed class SqliteDeliveryStore : IDeliveryStore
                 mapping.Value = (object?)delivery.Mapping ?? DBNull.Value;
                 action.Value = (object?)delivery.Action ?? DBNull.Value;
                 message.Value = delivery.MessageId;
-                seq.Value = delivery.InboxSeq;
+                seq.Value = delivery.LogPosition;
                 index.Value = delivery.MessageIndex;
                 status.Value = Name(delivery.Status);
                 reason.Value = (object?)delivery.Reason ?? DBNull.Value;
@@ -95,15 +54,7 @@ internal sealed class SqliteDeliveryStore : IDeliveryStore
             }
         }
 
-        using (var move = connection.CreateCommand())
-        {
-            move.Transaction = transaction;
-            move.CommandText = "INSERT INTO router_cursor (name, seq) VALUES ($name, $seq) ON CONFLICT (name) DO UPDATE SET seq = excluded.seq";
-            move.Parameters.AddWithValue("$name", RouterName);
-            move.Parameters.AddWithValue("$seq", cursor);
-            move.ExecuteNonQuery();
-        }
-
+        SqliteConsumerCursors.Advance(connection, transaction, advances);
         transaction.Commit();
     }
 
@@ -118,7 +69,7 @@ internal sealed class SqliteDeliveryStore : IDeliveryStore
                 WHERE status IN ('pending', 'retrying') AND next_attempt_at <= $now AND lease_until <= $now
                   AND destination_id NOT IN (SELECT value FROM json_each($held))
                 ORDER BY next_attempt_at LIMIT $max)
-            RETURNING id, destination_id, mapping, action, message_id, inbox_seq, message_index, attempts, created_at, payload
+            RETURNING id, destination_id, mapping, action, message_id, log_position, message_index, attempts, created_at, payload
             """;
         command.Parameters.AddWithValue("$lease", leaseUntil);
         command.Parameters.AddWithValue("$held", JsonSerializer.Serialize(heldDestinations));

@@ -104,6 +104,54 @@ internal static class SqliteSchema
         """
         ALTER TABLE sources ADD COLUMN allowed_origins TEXT;
         """,
+        """
+        -- The event log replaces the inbox. A row holds the messages of one source and one partition
+        -- from one group commit (a JSON array), so a batch is still a few rows, not one per message.
+        -- AUTOINCREMENT: a position is never given twice, even once the newest rows are deleted, so a
+        -- consumer's cursor can never fall behind a reused position. One writer at a time (SQLite's
+        -- write lock) assigns positions inside its transaction: commit order is position order.
+        CREATE TABLE event_log (
+            position INTEGER PRIMARY KEY AUTOINCREMENT,
+            partition INTEGER NOT NULL,
+            source_id TEXT NOT NULL,
+            received_at INTEGER NOT NULL,
+            message_count INTEGER NOT NULL,
+            messages BLOB NOT NULL
+        );
+        -- Inbox rows mixed users; they keep their order in partition 0, where the router reads them once.
+        INSERT INTO event_log (position, partition, source_id, received_at, message_count, messages)
+            SELECT seq, 0, source_id, received_at, message_count, messages FROM inbox ORDER BY seq;
+        DROP TABLE inbox;
+        CREATE INDEX event_log_by_partition ON event_log (partition, position);
+        CREATE INDEX event_log_by_source ON event_log (source_id, position);
+        CREATE TABLE event_log_settings (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            partition_count INTEGER NOT NULL
+        );
+        INSERT INTO event_log_settings (id, partition_count) VALUES (1, 64);
+        -- A consumer's place in each partition, moved in the same transaction as the consumer's output.
+        CREATE TABLE consumer_cursors (
+            consumer TEXT NOT NULL,
+            partition INTEGER NOT NULL,
+            position INTEGER NOT NULL,
+            PRIMARY KEY (consumer, partition)
+        ) WITHOUT ROWID;
+        -- Which node holds each partition, until when, and the epoch (fencing token) of its claim.
+        CREATE TABLE partition_leases (
+            partition INTEGER PRIMARY KEY,
+            owner TEXT,
+            epoch INTEGER NOT NULL DEFAULT 0,
+            lease_until INTEGER NOT NULL DEFAULT 0
+        );
+        WITH RECURSIVE p(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM p WHERE n < 63)
+        INSERT INTO partition_leases (partition) SELECT n FROM p;
+        -- The router's single cursor becomes a cursor per partition at the same place.
+        WITH RECURSIVE p(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM p WHERE n < 63)
+        INSERT INTO consumer_cursors (consumer, partition, position)
+            SELECT 'router', n, seq FROM p, router_cursor WHERE router_cursor.name = 'router';
+        DROP TABLE router_cursor;
+        ALTER TABLE deliveries RENAME COLUMN inbox_seq TO log_position;
+        """,
     ];
 
     public static void Migrate(SqliteConnection connection)

@@ -1,18 +1,35 @@
-namespace Sluice.Storage;
+namespace Sluice.EventLog;
 
 /// <summary>
-/// The inbox: every accepted message, per source. Written only by the ingest writer (one group
-/// commit at a time per process); read by the debugger and, later, the router. Implementations
-/// must not assume they are the only process writing (the PostgreSQL backend runs on several nodes).
+/// The event log: every accepted message, in partitions (<see cref="EventPartitions"/>), each
+/// ordered by position in commit order. The ingest writer appends (one group commit at a time per
+/// process); consumers read a partition after their cursor. A read never passes a position whose
+/// transaction has not committed while a lower one may still commit: what a reader has passed is
+/// never filled in behind it. Implementations must not assume they are the only process writing.
 /// </summary>
-public interface IEventStore : IDisposable
+public interface IEventLog : IDisposable
 {
+    /// <summary>The number of partitions, fixed when the store was created.</summary>
+    int PartitionCount { get; }
+
     /// <summary>
     /// Stores every event of <paramref name="group"/> in one durable transaction, skipping events
     /// whose (source, messageId) was accepted at or after <paramref name="dedupeSince"/>. Returns
     /// only once the transaction is on disk; sets <see cref="PendingEvent.IsDuplicate"/>.
     /// </summary>
     void Append(IReadOnlyList<EventBatch> group, long now, long dedupeSince);
+
+    /// <summary>The rows of one partition after <paramref name="after"/>, in order, at most <paramref name="maxRows"/>.</summary>
+    IReadOnlyList<LogRow> Read(int partition, long after, int maxRows);
+
+    /// <summary>
+    /// The rows after <paramref name="after"/> of the given partitions (null: all), in position order,
+    /// at most <paramref name="maxRows"/>: one read for a consumer that holds many partitions.
+    /// </summary>
+    IReadOnlyList<LogRow> ReadFrom(long after, int maxRows, IReadOnlySet<int>? partitions);
+
+    /// <summary>The highest position readable now (0 for an empty log): where a consumer that starts "now" begins.</summary>
+    long Head();
 
     /// <summary>
     /// A source's stored messages, newest first, exactly as stored (UTF-8 JSON): at most
@@ -28,11 +45,17 @@ public interface IEventStore : IDisposable
     int PruneMessageIds(long olderThan, int max);
 }
 
-/// <summary>A stored message's place: its inbox row and its index in the row.</summary>
-public readonly record struct EventPosition(long Seq, int Index)
+/// <summary>
+/// A row of the log: messages of one source and one partition stored by one group commit, as one
+/// JSON array (<see cref="LogMessages"/>) in the order they were accepted.
+/// </summary>
+public sealed record LogRow(long Position, int Partition, string SourceId, long ReceivedAt, byte[] Messages);
+
+/// <summary>A stored message's place: its log row's position and its index in the row.</summary>
+public readonly record struct EventPosition(long Position, int Index)
 {
-    /// <summary>"seq.index", as the Admin API's <c>before</c> cursor.</summary>
-    public override string ToString() => $"{Seq}.{Index}";
+    /// <summary>"position.index", as the Admin API's <c>before</c> cursor.</summary>
+    public override string ToString() => $"{Position}.{Index}";
 
     public static bool TryParse(string? text, out EventPosition position)
     {
@@ -63,7 +86,7 @@ public sealed class EventBatch(string sourceId, IReadOnlyList<PendingEvent> even
 }
 
 /// <summary>One normalized message waiting for the group commit.</summary>
-public sealed class PendingEvent(string messageId, bool checkDuplicate, string type, byte[] body)
+public sealed class PendingEvent(string messageId, bool checkDuplicate, string type, byte[] body, int partition)
 {
     public string MessageId { get; } = messageId;
 
@@ -73,6 +96,9 @@ public sealed class PendingEvent(string messageId, bool checkDuplicate, string t
     public string Type { get; } = type;
 
     public byte[] Body { get; } = body;
+
+    /// <summary>The log partition of the message's user (<see cref="EventPartitions"/>).</summary>
+    public int Partition { get; } = partition;
 
     public bool IsDuplicate { get; set; }
 }

@@ -1,4 +1,4 @@
-namespace Sluice.Delivery;
+namespace Sluice.EventLog;
 
 /// <summary>
 /// Wakes a background loop that otherwise polls: any number of <see cref="Set"/> calls before the

@@ -1,12 +1,12 @@
 using System.Runtime.InteropServices;
 using System.Text.Json;
 
-namespace Sluice.Storage.Sqlite;
+namespace Sluice.EventLog;
 
-/// <summary>An inbox row's <c>messages</c> column: the request's stored messages as one JSON array.</summary>
-internal static class InboxMessages
+/// <summary>A log row's <c>messages</c>: its stored messages as one JSON array.</summary>
+internal static class LogMessages
 {
-    /// <summary>Each message's bytes exactly as stored, in request order.</summary>
+    /// <summary>Each message's bytes exactly as stored, in the order they were accepted.</summary>
     public static List<byte[]> Split(byte[] array)
     {
         using var document = JsonDocument.Parse(array);

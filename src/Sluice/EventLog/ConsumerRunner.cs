@@ -1,0 +1,188 @@
+using Sluice.Observability;
+
+namespace Sluice.EventLog;
+
+/// <summary>
+/// Runs one <see cref="IEventLogConsumer"/>: reads the rows after its cursors in the partitions this
+/// node holds, hands them over, and moves its in-memory cursors once the consumer has committed.
+/// Cursors are loaded from the store whenever the held leases change, so a partition taken over from
+/// another node (or from this node before a crash) resumes exactly where its last commit left it.
+/// </summary>
+internal sealed partial class ConsumerRunner(
+    IEventLogConsumer consumer,
+    IEventLog log,
+    IConsumerCursors cursors,
+    PartitionOwnership ownership,
+    LogAppended appended,
+    EventLogOptions options,
+    TimeProvider time,
+    ILogger<ConsumerRunner> logger) : BackgroundService
+{
+    private static readonly TimeSpan IdlePoll = TimeSpan.FromMilliseconds(200);
+
+    private readonly WakeSignal _wake = appended.Subscribe();
+    private readonly Lock _step = new();
+    private IReadOnlyList<PartitionLease> _leases = [];
+    private Dictionary<int, long> _cursors = [];
+    private Dictionary<int, long> _epochs = [];
+    private HashSet<int> _partitions = [];
+    private long _scan;
+    private long _savedAt;
+    private bool _registered;
+
+    public IEventLogConsumer Consumer => consumer;
+
+    /// <summary>Consumes everything readable now; returns the number of rows handed over (tests use it).</summary>
+    public int RunAvailable()
+    {
+        lock (_step)
+        {
+            var total = 0;
+            while (Step() is var rows and > 0)
+            {
+                total += rows;
+            }
+
+            return total;
+        }
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await Task.Yield();
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                RunAvailable();
+            }
+            catch (Exception exception) when (exception is not OperationCanceledException)
+            {
+                LogConsumerFailed(exception, consumer.Name);
+            }
+
+            try
+            {
+                await _wake.WaitAsync(IdlePoll, stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>One read and one hand-over; returns the rows read (0: nothing more now).</summary>
+    private int Step()
+    {
+        if (!_registered)
+        {
+            cursors.Register(consumer.Name, consumer.Start);
+            _registered = true;
+        }
+
+        var held = ownership.Held;
+        // A renewal that kept every lease changes nothing; a lease lost or claimed (a new epoch) reloads the cursors.
+        if (!held.SequenceEqual(_leases))
+        {
+            Load(held);
+        }
+
+        if (_partitions.Count == 0)
+        {
+            return 0;
+        }
+
+        var rows = log.ReadFrom(_scan, options.RowsPerRead, _partitions);
+        if (rows.Count == 0)
+        {
+            SaveWhenDue(_scan);
+            return 0;
+        }
+
+        var fresh = new List<LogRow>(rows.Count);
+        var last = new Dictionary<int, long>();
+        foreach (var row in rows)
+        {
+            // Rows at or before the partition's cursor were consumed before; reading from the lowest cursor passes over them.
+            if (_cursors.TryGetValue(row.Partition, out var cursor) && row.Position > cursor)
+            {
+                fresh.Add(row);
+                last[row.Partition] = row.Position;
+            }
+        }
+
+        if (fresh.Count > 0)
+        {
+            var advances = last.Select(p => new CursorAdvance(consumer.Name, p.Key, p.Value, ownership.Owner, _epochs[p.Key])).ToList();
+            try
+            {
+                consumer.Consume(fresh, advances);
+            }
+            catch (LeaseLostException lost)
+            {
+                ownership.Lost(lost.Partition);
+                _leases = [];
+                return 0;
+            }
+
+            foreach (var (partition, position) in last)
+            {
+                _cursors[partition] = position;
+            }
+        }
+
+        _scan = rows[^1].Position;
+        SaveWhenDue(_scan);
+        return rows.Count;
+    }
+
+    /// <summary>
+    /// Partitions with nothing to consume still move: every held cursor goes to where the scan is,
+    /// now and then, so a restart doesn't read the same quiet stretch again.
+    /// </summary>
+    private void SaveWhenDue(long scan)
+    {
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        if (now - _savedAt < (long)options.CursorSaveInterval.TotalMilliseconds)
+        {
+            return;
+        }
+
+        _savedAt = now;
+        var behind = _cursors.Where(c => c.Value < scan).Select(c => new CursorAdvance(consumer.Name, c.Key, scan, ownership.Owner, _epochs[c.Key])).ToList();
+        if (behind.Count == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            cursors.Commit(behind);
+        }
+        catch (LeaseLostException lost)
+        {
+            ownership.Lost(lost.Partition);
+            _leases = [];
+            return;
+        }
+
+        foreach (var advance in behind)
+        {
+            _cursors[advance.Partition] = scan;
+        }
+    }
+
+    private void Load(IReadOnlyList<PartitionLease> held)
+    {
+        var stored = cursors.Read(consumer.Name);
+        _leases = held;
+        _epochs = held.ToDictionary(l => l.Partition, l => l.Epoch);
+        _cursors = held.ToDictionary(l => l.Partition, l => stored.GetValueOrDefault(l.Partition));
+        _partitions = [.. _epochs.Keys];
+        _scan = _cursors.Count == 0 ? 0 : _cursors.Values.Min();
+    }
+
+    [LoggerMessage(EventId = EventIds.ConsumerFailed, Level = LogLevel.Error, Message = "Event log consumer {Consumer} failed; it reads again from its last commit")]
+    private partial void LogConsumerFailed(Exception exception, string consumer);
+}

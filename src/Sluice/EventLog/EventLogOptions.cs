@@ -1,0 +1,30 @@
+namespace Sluice.EventLog;
+
+/// <summary>How partition leases are kept and how consumers read.</summary>
+public sealed record EventLogOptions
+{
+    /// <summary>How long a claim or renewal holds a partition.</summary>
+    public TimeSpan LeaseDuration { get; init; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>How often held leases are renewed and free ones claimed: a third of the lease, so two renewals can fail before it ends.</summary>
+    public TimeSpan RenewEvery { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// A node stops committing this long before its last renewal's lease ends, so that clock drift
+    /// between nodes can't let two owners commit at once (the epoch check refuses it anyway).
+    /// </summary>
+    public TimeSpan TrustMargin { get; init; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>
+    /// Claim every partition at start-up, whoever held it. Right for the embedded store, which one
+    /// process uses: leases left by a process that died are this node's to take at once, and a second
+    /// process started on the same files fences the first out instead of sharing with it.
+    /// </summary>
+    public bool TakeOverAtStart { get; init; } = true;
+
+    /// <summary>Rows read per consumer step.</summary>
+    public int RowsPerRead { get; init; } = 200;
+
+    /// <summary>How often a consumer's cursors are saved when it had no output to commit them with.</summary>
+    public TimeSpan CursorSaveInterval { get; init; } = TimeSpan.FromSeconds(5);
+}

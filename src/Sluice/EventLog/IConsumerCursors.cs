@@ -1,0 +1,60 @@
+namespace Sluice.EventLog;
+
+/// <summary>Where a consumer added to an installation that already has events starts reading.</summary>
+public enum ConsumerStart
+{
+    /// <summary>At the oldest event the log keeps: the consumer sees the whole retained history.</summary>
+    Beginning,
+
+    /// <summary>At the head of the log when the consumer is first registered: only new events.</summary>
+    Now,
+}
+
+/// <summary>A claim on a partition: valid while the store's lease row still has this owner and epoch.</summary>
+public readonly record struct PartitionLease(int Partition, long Epoch);
+
+/// <summary>A consumer's cursor in one partition moved to <paramref name="Position"/>, under the lease the move is fenced by.</summary>
+public readonly record struct CursorAdvance(string Consumer, int Partition, long Position, string Owner, long Epoch);
+
+/// <summary>A commit refused because its partition's lease moved on (another epoch, another owner): the work is not recorded.</summary>
+public sealed class LeaseLostException(int partition) : Exception($"the lease on partition {partition} is no longer held: another node (or a restart) claimed it")
+{
+    public int Partition { get; } = partition;
+}
+
+/// <summary>
+/// Consumers' durable cursors, one per (consumer, partition). A consumer moves them in the same
+/// transaction as its own output (each store that writes consumer output takes the advances and
+/// applies them fenced); <see cref="Commit"/> is for consumers that write nothing else.
+/// </summary>
+public interface IConsumerCursors
+{
+    /// <summary>Creates the consumer's cursors that don't exist yet (all partitions), at the start it asks for; existing ones stay.</summary>
+    void Register(string consumer, ConsumerStart start);
+
+    /// <summary>The consumer's cursor in every partition.</summary>
+    IReadOnlyDictionary<int, long> Read(string consumer);
+
+    /// <summary>Moves cursors in one transaction, each only while its lease is held; throws <see cref="LeaseLostException"/> (and moves none) otherwise.</summary>
+    void Commit(IReadOnlyList<CursorAdvance> advances);
+}
+
+/// <summary>
+/// Partition ownership as leases with epochs (fencing tokens). Every claim of a partition raises
+/// its epoch, so a commit made under an older claim is refused by the store, whatever the clocks say.
+/// </summary>
+public interface IPartitionLeases
+{
+    /// <summary>
+    /// Claims up to <paramref name="want"/> partitions that are free or whose lease ended before
+    /// <paramref name="now"/>; with <paramref name="takeOver"/>, every partition whoever holds it.
+    /// Each claimed partition's epoch goes up by one.
+    /// </summary>
+    IReadOnlyList<PartitionLease> Claim(string owner, int want, long now, long until, bool takeOver);
+
+    /// <summary>Extends the leases still held (same owner and epoch) to <paramref name="until"/>; returns those, the others are lost.</summary>
+    IReadOnlyList<PartitionLease> Renew(string owner, IReadOnlyList<PartitionLease> leases, long until);
+
+    /// <summary>Gives leases up (shutdown), so another node can claim them at once.</summary>
+    void Release(string owner, IReadOnlyList<PartitionLease> leases);
+}

@@ -1,0 +1,25 @@
+namespace Sluice.EventLog;
+
+/// <summary>
+/// A reader of the event log with durable cursors of its own (the router; later profiles and Engage).
+/// Registered with <see cref="EventLogServices.AddEventLogConsumer{TConsumer}"/>; the runner calls it
+/// with the rows after its cursors in the partitions this node holds.
+/// </summary>
+public interface IEventLogConsumer
+{
+    /// <summary>The name its cursors are stored under: stable, never reused by another consumer.</summary>
+    string Name { get; }
+
+    /// <summary>Where it starts when first registered on an installation that has events already.</summary>
+    ConsumerStart Start { get; }
+
+    /// <summary>
+    /// Handles rows, in log order, each after this consumer's cursor in its partition. The consumer
+    /// writes its output and applies <paramref name="advances"/> in one transaction of its store
+    /// (the store checks each advance's lease and throws <see cref="LeaseLostException"/>, writing
+    /// nothing, when the lease moved on). A consumer with no output for these rows may return without
+    /// committing: the runner saves its cursors now and then, and rows read again after a crash must
+    /// then produce nothing again.
+    /// </summary>
+    void Consume(IReadOnlyList<LogRow> rows, IReadOnlyList<CursorAdvance> advances);
+}

@@ -1,0 +1,145 @@
+using Sluice.Observability;
+
+namespace Sluice.EventLog;
+
+/// <summary>
+/// This node's partitions: claimed as leases at start-up, renewed every <see cref="EventLogOptions.RenewEvery"/>,
+/// given up at shutdown. Consumers read <see cref="Held"/> before each step and stamp their commits
+/// with its epochs; the store refuses a commit whose epoch is no longer the partition's.
+/// </summary>
+internal sealed partial class PartitionOwnership(
+    IPartitionLeases leases,
+    IEventLog log,
+    EventLogOptions options,
+    TimeProvider time,
+    ILogger<PartitionOwnership> logger) : BackgroundService
+{
+    private volatile Holding _holding = new([], 0);
+    private readonly Lock _lock = new();
+
+    /// <summary>This node's name in lease rows: unique per process, so a restarted node is a new owner.</summary>
+    public string Owner { get; } = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid():N}";
+
+    /// <summary>The leases this node may commit under now: none once its last renewal is too old to trust.</summary>
+    public IReadOnlyList<PartitionLease> Held
+    {
+        get
+        {
+            var holding = _holding;
+            return time.GetUtcNow().ToUnixTimeMilliseconds() < holding.TrustedUntil ? holding.Leases : [];
+        }
+    }
+
+    public override Task StartAsync(CancellationToken cancellationToken)
+    {
+        // Claimed before the consumers start, so their first step already has partitions.
+        Claim(takeOver: options.TakeOverAtStart);
+        return base.StartAsync(cancellationToken);
+    }
+
+    /// <summary>A consumer's commit was refused for this partition: stop using it until a claim gets it again.</summary>
+    public void Lost(int partition)
+    {
+        lock (_lock)
+        {
+            var holding = _holding;
+            _holding = holding with { Leases = [.. holding.Leases.Where(l => l.Partition != partition)] };
+        }
+
+        LogLeaseLost(partition);
+    }
+
+    /// <summary>Renews what is held and claims what is free; the loop's step, callable by tests.</summary>
+    public void RenewAndClaim()
+    {
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        var until = now + (long)options.LeaseDuration.TotalMilliseconds;
+        lock (_lock)
+        {
+            var held = _holding.Leases;
+            var renewed = held.Count == 0 ? [] : leases.Renew(Owner, held, until);
+            foreach (var lost in held.Except(renewed))
+            {
+                LogLeaseLost(lost.Partition);
+            }
+
+            _holding = new Holding(renewed, until - (long)options.TrustMargin.TotalMilliseconds);
+        }
+
+        Claim(takeOver: false);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(options.RenewEvery, time, stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            try
+            {
+                RenewAndClaim();
+            }
+            catch (Exception exception) when (exception is not OperationCanceledException)
+            {
+                LogRenewFailed(exception);
+            }
+        }
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        var held = _holding.Leases;
+        _holding = new Holding([], 0);
+        try
+        {
+            leases.Release(Owner, held);
+        }
+        catch (Exception exception)
+        {
+            // Not released, the leases simply run out: another node waits a little longer.
+            LogRenewFailed(exception);
+        }
+    }
+
+    private void Claim(bool takeOver)
+    {
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        var until = now + (long)options.LeaseDuration.TotalMilliseconds;
+        lock (_lock)
+        {
+            var held = _holding.Leases;
+            var want = log.PartitionCount - held.Count;
+            if (want <= 0)
+            {
+                return;
+            }
+
+            var claimed = leases.Claim(Owner, want, now, until, takeOver);
+            if (claimed.Count == 0)
+            {
+                return;
+            }
+
+            var all = held.Where(h => claimed.All(c => c.Partition != h.Partition)).Concat(claimed).OrderBy(l => l.Partition).ToList();
+            // A claim renews nothing: the trust window is the older of the held leases' and the new ones'.
+            var trusted = held.Count == 0 ? until - (long)options.TrustMargin.TotalMilliseconds : Math.Min(_holding.TrustedUntil, until - (long)options.TrustMargin.TotalMilliseconds);
+            _holding = new Holding(all, trusted);
+        }
+    }
+
+    private sealed record Holding(IReadOnlyList<PartitionLease> Leases, long TrustedUntil);
+
+    [LoggerMessage(EventId = EventIds.LeaseLost, Level = LogLevel.Warning, Message = "Partition {Partition}'s lease is no longer held by this node: its consumers stop there until it is claimed again")]
+    private partial void LogLeaseLost(int partition);
+
+    [LoggerMessage(EventId = EventIds.LeaseRenewFailed, Level = LogLevel.Error, Message = "Renewing or claiming partition leases failed; retried at the next interval")]
+    private partial void LogRenewFailed(Exception exception);
+}

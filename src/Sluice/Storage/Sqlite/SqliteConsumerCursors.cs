@@ -1,0 +1,86 @@
+using Microsoft.Data.Sqlite;
+using Sluice.EventLog;
+
+namespace Sluice.Storage.Sqlite;
+
+/// <summary>Consumers' cursors on SQLite; <see cref="Advance"/> is the fenced move every consumer's store runs inside its own transaction.</summary>
+internal sealed class SqliteConsumerCursors(SqliteDatabase database) : IConsumerCursors
+{
+    public void Register(string consumer, ConsumerStart start)
+    {
+        using var connection = database.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            INSERT INTO consumer_cursors (consumer, partition, position)
+            -- "WHERE true": SQLite needs a WHERE between INSERT … SELECT and ON CONFLICT to parse the upsert.
+            SELECT $consumer, partition, CASE WHEN $now THEN (SELECT COALESCE(MAX(position), 0) FROM event_log) ELSE 0 END FROM partition_leases WHERE true
+            ON CONFLICT (consumer, partition) DO NOTHING
+            """;
+        command.Parameters.AddWithValue("$consumer", consumer);
+        command.Parameters.AddWithValue("$now", start == ConsumerStart.Now);
+        command.ExecuteNonQuery();
+    }
+
+    public IReadOnlyDictionary<int, long> Read(string consumer)
+    {
+        using var connection = database.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT partition, position FROM consumer_cursors WHERE consumer = $consumer";
+        command.Parameters.AddWithValue("$consumer", consumer);
+        using var reader = command.ExecuteReader();
+        var cursors = new Dictionary<int, long>();
+        while (reader.Read())
+        {
+            cursors[reader.GetInt32(0)] = reader.GetInt64(1);
+        }
+
+        return cursors;
+    }
+
+    public void Commit(IReadOnlyList<CursorAdvance> advances)
+    {
+        using var connection = database.Open();
+        using var transaction = connection.BeginTransaction();
+        Advance(connection, transaction, advances);
+        transaction.Commit();
+    }
+
+    /// <summary>
+    /// Moves the cursors inside the caller's transaction, each only while its partition's lease still
+    /// has the advance's owner and epoch. SQLite runs one write transaction at a time, so the check and
+    /// the move cannot be separated by another node's claim. Throws <see cref="LeaseLostException"/>;
+    /// the caller's transaction is then rolled back with its output.
+    /// </summary>
+    public static void Advance(SqliteConnection connection, SqliteTransaction transaction, IReadOnlyList<CursorAdvance> advances)
+    {
+        if (advances.Count == 0)
+        {
+            return;
+        }
+
+        using var move = connection.CreateCommand();
+        move.Transaction = transaction;
+        move.CommandText = """
+            UPDATE consumer_cursors SET position = $position
+            WHERE consumer = $consumer AND partition = $partition
+              AND EXISTS (SELECT 1 FROM partition_leases WHERE partition = $partition AND owner = $owner AND epoch = $epoch)
+            """;
+        var consumer = move.Parameters.Add("$consumer", SqliteType.Text);
+        var partition = move.Parameters.Add("$partition", SqliteType.Integer);
+        var position = move.Parameters.Add("$position", SqliteType.Integer);
+        var owner = move.Parameters.Add("$owner", SqliteType.Text);
+        var epoch = move.Parameters.Add("$epoch", SqliteType.Integer);
+        foreach (var advance in advances)
+        {
+            consumer.Value = advance.Consumer;
+            partition.Value = advance.Partition;
+            position.Value = advance.Position;
+            owner.Value = advance.Owner;
+            epoch.Value = advance.Epoch;
+            if (move.ExecuteNonQuery() == 0)
+            {
+                throw new LeaseLostException(advance.Partition);
+            }
+        }
+    }
+}

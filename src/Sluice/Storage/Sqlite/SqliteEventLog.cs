@@ -1,0 +1,235 @@
+using System.Buffers;
+using Microsoft.Data.Sqlite;
+using Sluice.EventLog;
+
+namespace Sluice.Storage.Sqlite;
+
+/// <summary>
+/// The event log on SQLite. One connection, owned by the ingest writer's thread, appends; reads use
+/// pooled connections of their own, which WAL lets run beside the writer. A reader's snapshot sees
+/// whole commits only, and positions are assigned under SQLite's single write lock, so every read
+/// is in commit order.
+/// </summary>
+internal sealed class SqliteEventLog : IEventLog
+{
+    private readonly SqliteDatabase _database;
+    private readonly SqliteConnection _writer;
+    private readonly SqliteStatement _rememberMessageId;
+    private readonly SqliteStatement _insertMessages;
+    private readonly SqliteCommand _pruneMessageIds;
+    private readonly ArrayBufferWriter<byte> _array = new(64 * 1024);
+
+    // A group commit's messages by (source, partition), in the order first seen; reused between commits.
+    private readonly Dictionary<(string Source, int Partition), List<byte[]>> _rows = [];
+    private readonly List<(string Source, int Partition, long ReceivedAt)> _rowOrder = [];
+
+    public SqliteEventLog(SqliteDatabase database)
+    {
+        _database = database;
+        _writer = database.Open();
+        SqliteDatabase.Execute(_writer, "PRAGMA cache_size=-32768;");
+        using (var settings = _writer.CreateCommand())
+        {
+            settings.CommandText = "SELECT partition_count FROM event_log_settings";
+            PartitionCount = Convert.ToInt32(settings.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        // Inserts the id, or refreshes one older than the window; changes() = 0 means a duplicate.
+        _rememberMessageId = new SqliteStatement(_writer, """
+            INSERT INTO message_ids (source_id, message_id, accepted_at) VALUES (?1, ?2, ?3)
+            ON CONFLICT (source_id, message_id) DO UPDATE SET accepted_at = excluded.accepted_at
+            WHERE message_ids.accepted_at < ?4
+            """);
+        _insertMessages = new SqliteStatement(_writer, "INSERT INTO event_log (partition, source_id, received_at, message_count, messages) VALUES (?1, ?2, ?3, ?4, ?5)");
+        _pruneMessageIds = Prepare("""
+            DELETE FROM message_ids WHERE (source_id, message_id) IN (
+                SELECT source_id, message_id FROM message_ids WHERE accepted_at < $before ORDER BY accepted_at LIMIT $max)
+            """, "$before", "$max");
+    }
+
+    public int PartitionCount { get; }
+
+    public void Append(IReadOnlyList<EventBatch> group, long now, long dedupeSince)
+    {
+        using var transaction = _writer.BeginTransaction();
+        _rememberMessageId.Bind(3, now);
+        _rememberMessageId.Bind(4, dedupeSince);
+        foreach (var batch in group)
+        {
+            _rememberMessageId.Bind(1, batch.SourceId);
+            foreach (var pending in batch.Events)
+            {
+                if (pending.CheckDuplicate)
+                {
+                    _rememberMessageId.Bind(2, pending.MessageId);
+                    if (_rememberMessageId.Execute() == 0)
+                    {
+                        pending.IsDuplicate = true;
+                        continue;
+                    }
+                }
+
+                if (!_rows.TryGetValue((batch.SourceId, pending.Partition), out var messages))
+                {
+                    _rows[(batch.SourceId, pending.Partition)] = messages = [];
+                    _rowOrder.Add((batch.SourceId, pending.Partition, batch.ReceivedAt));
+                }
+
+                messages.Add(pending.Body);
+            }
+        }
+
+        try
+        {
+            foreach (var (source, partition, receivedAt) in _rowOrder)
+            {
+                var messages = _rows[(source, partition)];
+                _array.ResetWrittenCount();
+                for (var i = 0; i < messages.Count; i++)
+                {
+                    Append(i == 0 ? (byte)'[' : (byte)',');
+                    _array.Write(messages[i]);
+                }
+
+                Append((byte)']');
+                _insertMessages.Bind(1, partition);
+                _insertMessages.Bind(2, source);
+                _insertMessages.Bind(3, receivedAt);
+                _insertMessages.Bind(4, messages.Count);
+                _insertMessages.Bind(5, _array.WrittenSpan);
+                _insertMessages.Execute();
+            }
+        }
+        finally
+        {
+            _rows.Clear();
+            _rowOrder.Clear();
+        }
+
+        transaction.Commit();
+    }
+
+    public IReadOnlyList<LogRow> Read(int partition, long after, int maxRows)
+    {
+        using var connection = _database.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT position, partition, source_id, received_at, messages FROM event_log WHERE partition = $partition AND position > $after ORDER BY position LIMIT $max";
+        command.Parameters.AddWithValue("$partition", partition);
+        command.Parameters.AddWithValue("$after", after);
+        command.Parameters.AddWithValue("$max", maxRows);
+        return ReadRows(command);
+    }
+
+    public IReadOnlyList<LogRow> ReadFrom(long after, int maxRows, IReadOnlySet<int>? partitions)
+    {
+        using var connection = _database.Open();
+        using var command = connection.CreateCommand();
+        // Holding every partition (one node) is the common case: no filter at all then.
+        var all = partitions is null || partitions.Count >= PartitionCount;
+        command.CommandText = all
+            ? "SELECT position, partition, source_id, received_at, messages FROM event_log WHERE position > $after ORDER BY position LIMIT $max"
+            : "SELECT position, partition, source_id, received_at, messages FROM event_log WHERE position > $after AND partition IN (SELECT value FROM json_each($partitions)) ORDER BY position LIMIT $max";
+        command.Parameters.AddWithValue("$after", after);
+        command.Parameters.AddWithValue("$max", maxRows);
+        if (!all)
+        {
+            command.Parameters.AddWithValue("$partitions", System.Text.Json.JsonSerializer.Serialize(partitions));
+        }
+
+        return ReadRows(command);
+    }
+
+    public long Head()
+    {
+        using var connection = _database.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT COALESCE(MAX(position), 0) FROM event_log";
+        return (long)command.ExecuteScalar()!;
+    }
+
+    private static List<LogRow> ReadRows(SqliteCommand command)
+    {
+        using var reader = command.ExecuteReader();
+        var rows = new List<LogRow>();
+        while (reader.Read())
+        {
+            rows.Add(new LogRow(reader.GetInt64(0), reader.GetInt32(1), reader.GetString(2), reader.GetInt64(3), (byte[])reader.GetValue(4)));
+        }
+
+        return rows;
+    }
+
+    public EventPage ReadNewest(string sourceId, int limit, EventPosition? from, int maxBytes)
+    {
+        using var connection = _database.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT position, messages FROM event_log WHERE source_id = $source AND position <= $from ORDER BY position DESC";
+        command.Parameters.AddWithValue("$source", sourceId);
+        command.Parameters.AddWithValue("$from", from?.Position ?? long.MaxValue);
+        using var reader = command.ExecuteReader();
+        var newest = new List<byte[]>(Math.Min(limit, 1024));
+        var bytes = 0L;
+        while (reader.Read())
+        {
+            var seq = reader.GetInt64(0);
+            var messages = LogMessages.Split((byte[])reader.GetValue(1));
+            var start = from is { } f && f.Position == seq ? Math.Min(f.Index, messages.Count - 1) : messages.Count - 1;
+            for (var i = start; i >= 0; i--)
+            {
+                if (newest.Count == limit || (newest.Count > 0 && bytes + messages[i].Length > maxBytes))
+                {
+                    return new EventPage(newest, new EventPosition(seq, i));
+                }
+
+                newest.Add(messages[i]);
+                bytes += messages[i].Length;
+            }
+        }
+
+        return new EventPage(newest, null);
+    }
+
+    public void ProbeCommit(long now)
+    {
+        using var connection = _database.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "INSERT INTO store_probe (id, at) VALUES (1, $now) ON CONFLICT (id) DO UPDATE SET at = excluded.at";
+        command.Parameters.AddWithValue("$now", now);
+        command.ExecuteNonQuery();
+    }
+
+    public int PruneMessageIds(long olderThan, int max)
+    {
+        _pruneMessageIds.Transaction = null;
+        _pruneMessageIds.Parameters[0].Value = olderThan;
+        _pruneMessageIds.Parameters[1].Value = max;
+        return _pruneMessageIds.ExecuteNonQuery();
+    }
+
+    public void Dispose()
+    {
+        _rememberMessageId.Dispose();
+        _insertMessages.Dispose();
+        _pruneMessageIds.Dispose();
+        _writer.Dispose();
+    }
+
+    private void Append(byte value)
+    {
+        _array.GetSpan(1)[0] = value;
+        _array.Advance(1);
+    }
+
+    private SqliteCommand Prepare(string sql, params string[] parameters)
+    {
+        var command = _writer.CreateCommand();
+        command.CommandText = sql;
+        foreach (var name in parameters)
+        {
+            command.Parameters.Add(new SqliteParameter { ParameterName = name });
+        }
+
+        command.Prepare();
+        return command;
+    }
+}

@@ -1,0 +1,125 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using Sluice.EventLog;
+
+namespace Sluice.Storage;
+
+/// <summary>What every backend's event log promises: partitions in commit order, reads after a position, de-duplication.</summary>
+public abstract class EventLogContract : IDisposable
+{
+    private readonly StoreBackend _backend;
+
+    protected EventLogContract(StoreBackend backend) => _backend = backend;
+
+    public void Dispose() => _backend.Dispose();
+
+    internal static PendingEvent Event(string messageId, string user, int partitions, string source = "web") =>
+        new(messageId, checkDuplicate: true, "track", Encoding.UTF8.GetBytes($$"""{"messageId":"{{messageId}}","userId":"{{user}}","type":"track","event":"E"}"""), EventPartitions.Of(source, user, partitions));
+
+    internal static IEnumerable<string> MessageIds(IEnumerable<LogRow> rows) =>
+        rows.SelectMany(r => LogMessages.Split(r.Messages)).Select(m => (string)JsonNode.Parse(m)!["messageId"]!);
+
+    [Fact]
+    public void A_users_messages_share_a_partition_and_read_back_in_the_order_they_were_appended()
+    {
+        using var store = _backend.Open();
+        var log = store.EventLog;
+        log.Append([new EventBatch("web", [Event("a1", "ada", log.PartitionCount), Event("b1", "bob", log.PartitionCount)], 1)], 1, 0);
+        log.Append([new EventBatch("web", [Event("a2", "ada", log.PartitionCount)], 2), new EventBatch("web", [Event("a3", "ada", log.PartitionCount)], 2)], 2, 0);
+
+        var ada = EventPartitions.Of("web", "ada", log.PartitionCount);
+        var rows = log.Read(ada, 0, 100);
+
+        Assert.All(rows, r => Assert.Equal(ada, r.Partition));
+        Assert.Equal(["a1", "a2", "a3"], MessageIds(rows).Where(id => id.StartsWith('a')));
+        Assert.True(rows.Zip(rows.Skip(1)).All(p => p.First.Position < p.Second.Position));
+        Assert.Empty(log.Read(ada, rows[^1].Position, 100));
+    }
+
+    [Fact]
+    public void A_read_from_a_position_across_partitions_keeps_position_order_and_only_the_partitions_asked_for()
+    {
+        using var store = _backend.Open();
+        var log = store.EventLog;
+        for (var i = 0; i < 40; i++)
+        {
+            log.Append([new EventBatch("web", [Event($"m{i}", $"user-{i % 7}", log.PartitionCount)], i)], i, 0);
+        }
+
+        var all = log.ReadFrom(0, 1000, partitions: null);
+        var some = new HashSet<int>(all.Select(r => r.Partition).Distinct().Take(2));
+        var part = log.ReadFrom(0, 1000, some);
+        var after = log.ReadFrom(all[9].Position, 5, partitions: null);
+
+        Assert.Equal(Enumerable.Range(0, 40).Select(i => $"m{i}"), MessageIds(all));
+        Assert.Equal(all.Where(r => some.Contains(r.Partition)).Select(r => r.Position), part.Select(r => r.Position));
+        Assert.Equal(all.Skip(10).Take(5).Select(r => r.Position), after.Select(r => r.Position));
+        Assert.Equal(all[^1].Position, log.Head());
+    }
+
+    [Fact]
+    public void A_messageId_seen_within_the_window_is_not_appended_again()
+    {
+        using var store = _backend.Open();
+        var log = store.EventLog;
+        var first = Event("same", "ada", log.PartitionCount);
+        var again = Event("same", "ada", log.PartitionCount);
+        log.Append([new EventBatch("web", [first], 1)], 1_000, 0);
+        log.Append([new EventBatch("web", [again], 2)], 2_000, 0);
+
+        Assert.False(first.IsDuplicate);
+        Assert.True(again.IsDuplicate);
+        Assert.Single(MessageIds(log.ReadFrom(0, 100, null)));
+    }
+
+    [Fact]
+    public void An_empty_log_has_its_head_at_zero_and_every_partition_empty()
+    {
+        using var store = _backend.Open();
+
+        Assert.Equal(0, store.EventLog.Head());
+        Assert.Equal(EventPartitions.DefaultCount, store.EventLog.PartitionCount);
+        Assert.Empty(store.EventLog.ReadFrom(0, 10, null));
+    }
+
+    /// <summary>
+    /// The reader's rule: a reader that moves its cursor to the last position it read never has a
+    /// commit land behind it. Appenders on their own handles race a reader; what the reader saw,
+    /// read after read, must be everything, once, in position order.
+    /// </summary>
+    [Fact]
+    public async Task Reading_after_the_last_position_read_while_others_append_never_skips_a_committed_message()
+    {
+        using var reader = _backend.Open();
+        var partitions = reader.EventLog.PartitionCount;
+        var appenders = Enumerable.Range(0, 3).Select(_ => _backend.Open()).ToList();
+        var done = 0;
+        var writing = appenders.Select((store, w) => Task.Run(() =>
+        {
+            for (var i = 0; i < 150; i++)
+            {
+                store.EventLog.Append([new EventBatch("web", [Event($"w{w}-{i}", $"user-{i % 5}", partitions), Event($"w{w}-{i}b", $"user-{(i + 1) % 5}", partitions)], i)], i, 0);
+            }
+
+            Interlocked.Increment(ref done);
+        })).ToList();
+
+        var seen = new List<LogRow>();
+        long cursor = 0;
+        while (Volatile.Read(ref done) < appenders.Count || reader.EventLog.ReadFrom(cursor, 1, null).Count > 0)
+        {
+            var rows = reader.EventLog.ReadFrom(cursor, 50, null);
+            seen.AddRange(rows);
+            cursor = rows.Count > 0 ? rows[^1].Position : cursor;
+        }
+
+        await Task.WhenAll(writing);
+        appenders.ForEach(a => a.Dispose());
+        var everything = reader.EventLog.ReadFrom(0, 100_000, null);
+
+        Assert.Equal(everything.Select(r => r.Position), seen.Select(r => r.Position));
+        Assert.Equal(3 * 150 * 2, MessageIds(seen).Distinct().Count());
+    }
+}
+
+public sealed class SqliteEventLogContract() : EventLogContract(new SqliteBackend());
