@@ -38,7 +38,7 @@ internal sealed partial class ConsumerRunner(
         lock (_step)
         {
             var total = 0;
-            while (Step() is var rows and > 0)
+            while (RunStep() is var rows and > 0)
             {
                 total += rows;
             }
@@ -73,7 +73,7 @@ internal sealed partial class ConsumerRunner(
     }
 
     /// <summary>One read and one hand-over; returns the rows read (0: nothing more now).</summary>
-    private int Step()
+    internal int RunStep()
     {
         if (!_registered)
         {

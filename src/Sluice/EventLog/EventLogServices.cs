@@ -25,7 +25,8 @@ internal static class EventLogServices
     {
         services.TryAddSingleton<TConsumer>();
         services.AddKeyedSingleton(typeof(TConsumer), (sp, _) => ActivatorUtilities.CreateInstance<ConsumerRunner>(sp, sp.GetRequiredService<TConsumer>()));
-        services.AddHostedService(sp => sp.GetRequiredKeyedService<ConsumerRunner>(typeof(TConsumer)));
+        // Not AddHostedService: it registers with TryAddEnumerable, which keeps one ConsumerRunner and drops every other consumer's.
+        services.AddSingleton<IHostedService>(sp => sp.GetRequiredKeyedService<ConsumerRunner>(typeof(TConsumer)));
         return services;
     }
 

@@ -1,0 +1,132 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+using Sluice.Infrastructure;
+using Sluice.Storage;
+using Sluice.Storage.Sqlite;
+
+namespace Sluice.EventLog;
+
+/// <summary>Consumers read one log at their own pace, resume where they committed, and can't commit once their lease moved on.</summary>
+public sealed class ConsumerRunnerTests : IAsyncLifetime
+{
+    private readonly FakeTimeProvider _time = new(DateTimeOffset.Parse("2026-12-01T00:00:00Z"));
+    private readonly string _directory = Path.Combine(TestPaths.NewTemporaryDirectory(), "data");
+    private SqliteDatabase _database = null!;
+    private SqliteEventLog _log = null!;
+    private PartitionOwnership _node = null!;
+
+    public async Task InitializeAsync()
+    {
+        _database = new SqliteDatabase(_directory, SqliteDurability.Normal);
+        OutputConsumer.CreateTable(_database);
+        _log = new SqliteEventLog(_database);
+        _node = Ownership(new EventLogOptions());
+        await _node.StartAsync(CancellationToken.None);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _node.StopAsync(CancellationToken.None);
+        _log.Dispose();
+    }
+
+    [Fact]
+    public void A_slow_and_a_fast_consumer_each_read_every_message_once_at_their_own_pace()
+    {
+        Append(0, 300);
+        var fast = new OutputConsumer(_database, "fast");
+        var slow = new OutputConsumer(_database, "slow");
+        var fastRunner = Runner(fast, _node);
+        var slowRunner = Runner(slow, _node, new EventLogOptions { RowsPerRead = 20 });
+
+        fastRunner.RunAvailable();
+        slowRunner.RunStep();
+        var slowSoFar = OutputConsumer.Output(_database, "slow").Count;
+        Append(300, 100);
+        slowRunner.RunAvailable();
+        fastRunner.RunAvailable();
+
+        Assert.InRange(slowSoFar, 1, 299);
+        Assert.Equal(MessageIds(0, 400), OutputConsumer.Output(_database, "fast").Select(o => o.MessageId).Order());
+        Assert.Equal(MessageIds(0, 400), OutputConsumer.Output(_database, "slow").Select(o => o.MessageId).Order());
+        AssertEachUsersOrder(OutputConsumer.Output(_database, "slow"));
+    }
+
+    [Fact]
+    public void A_new_runner_on_the_same_store_resumes_where_the_consumer_last_committed()
+    {
+        Append(0, 120);
+        Runner(new OutputConsumer(_database, "router-like"), _node).RunAvailable();
+        Append(120, 30);
+
+        var restarted = Runner(new OutputConsumer(_database, "router-like"), _node);
+        restarted.RunAvailable();
+
+        Assert.Equal(MessageIds(0, 150), OutputConsumer.Output(_database, "router-like").Select(o => o.MessageId).Order());
+    }
+
+    [Fact]
+    public async Task A_consumer_whose_lease_was_taken_writes_nothing_and_its_node_lets_the_partition_go()
+    {
+        Append(0, 50);
+        var consumer = new OutputConsumer(_database, "fenced");
+        var runner = Runner(consumer, _node);
+        var other = Ownership(new EventLogOptions { TakeOverAtStart = true });
+        await other.StartAsync(CancellationToken.None);
+
+        runner.RunAvailable();
+
+        Assert.Empty(OutputConsumer.Output(_database, "fenced"));
+        Assert.Equal(0, consumer.Commits);
+        Assert.True(_node.Held.Count < _log.PartitionCount);
+        Assert.Equal(_log.PartitionCount, other.Held.Count);
+        var successor = Runner(new OutputConsumer(_database, "fenced"), other);
+        successor.RunAvailable();
+        Assert.Equal(MessageIds(0, 50), OutputConsumer.Output(_database, "fenced").Select(o => o.MessageId).Order());
+        await other.StopAsync(CancellationToken.None);
+    }
+
+    [Fact]
+    public void A_node_whose_renewals_stopped_commits_nothing_once_its_lease_can_no_longer_be_trusted()
+    {
+        Append(0, 10);
+        var consumer = new OutputConsumer(_database, "late");
+        var runner = Runner(consumer, _node);
+
+        // 13 s after the claim: past the 15 s lease less the 3 s margin, with no renewal in between.
+        _time.SetUtcNow(_time.GetUtcNow() + TimeSpan.FromSeconds(13));
+        var read = runner.RunStep();
+
+        Assert.Equal(0, read);
+        Assert.Empty(OutputConsumer.Output(_database, "late"));
+        _node.RenewAndClaim();
+        runner.RunAvailable();
+        Assert.Equal(10, OutputConsumer.Output(_database, "late").Count);
+    }
+
+    internal static void AssertEachUsersOrder(IEnumerable<(string MessageId, string User, long Position)> output)
+    {
+        foreach (var user in output.GroupBy(o => o.User))
+        {
+            var numbers = user.Select(o => int.Parse(o.MessageId.AsSpan(1), System.Globalization.CultureInfo.InvariantCulture)).ToList();
+            Assert.Equal(numbers.Order(), numbers);
+        }
+    }
+
+    private static IEnumerable<string> MessageIds(int from, int count) => Enumerable.Range(from, count).Select(i => $"m{i}").Order();
+
+    private void Append(int from, int count)
+    {
+        for (var i = from; i < from + count; i += 10)
+        {
+            var batch = Enumerable.Range(i, Math.Min(10, from + count - i)).Select(n => EventLogContract.Event($"m{n}", $"user-{n % 13}", _log.PartitionCount)).ToList();
+            _log.Append([new EventBatch("web", batch, i)], i, 0);
+        }
+    }
+
+    private PartitionOwnership Ownership(EventLogOptions options) =>
+        new(new SqlitePartitionLeases(_database), _log, options, _time, NullLogger<PartitionOwnership>.Instance);
+
+    private ConsumerRunner Runner(IEventLogConsumer consumer, PartitionOwnership node, EventLogOptions? options = null) =>
+        new(consumer, _log, new SqliteConsumerCursors(_database), node, new LogAppended(), options ?? new EventLogOptions(), _time, NullLogger<ConsumerRunner>.Instance);
+}
