@@ -5,17 +5,31 @@ using Sluice.Actions.Kit;
 namespace Sluice.Destinations;
 
 /// <summary>
-/// Every destination Sluice can deliver to. A destination is a folder under <c>Destinations/</c>
-/// whose class exposes <c>public static DestinationDefinition Definition</c>; the catalog finds it,
-/// so adding a destination touches nothing else.
+/// Every destination this server can deliver to: the only list of them. The built-in ones are found
+/// in <c>Destinations/</c> (a folder whose class exposes <c>public static DestinationDefinition
+/// Definition</c>), so adding a destination touches nothing else; a host can add its own
+/// (<see cref="With"/>), and the workspace file, the Admin API, the router and the web app all read
+/// the same instance.
 /// </summary>
-public static class DestinationCatalog
+public sealed class DestinationCatalog
 {
-    private static readonly FrozenDictionary<string, DestinationDefinition> BySlug = Discover().ToFrozenDictionary(d => d.Slug, StringComparer.Ordinal);
+    private readonly FrozenDictionary<string, DestinationDefinition> _bySlug;
 
-    public static IEnumerable<DestinationDefinition> All => BySlug.Values;
+    public DestinationCatalog(IEnumerable<DestinationDefinition> definitions)
+    {
+        _bySlug = definitions.ToFrozenDictionary(d => d.Slug, StringComparer.Ordinal);
+    }
 
-    public static DestinationDefinition? Find(string slug) => BySlug.GetValueOrDefault(slug);
+    /// <summary>The destinations built into Sluice.</summary>
+    public static DestinationCatalog Builtin { get; } = new(Discover());
+
+    public IEnumerable<DestinationDefinition> All => _bySlug.Values;
+
+    public DestinationDefinition? Find(string slug) => _bySlug.GetValueOrDefault(slug);
+
+    /// <summary>This catalog and <paramref name="more"/> (a slug already present is replaced).</summary>
+    public DestinationCatalog With(params DestinationDefinition[] more) =>
+        new(_bySlug.Values.Where(d => more.All(m => m.Slug != d.Slug)).Concat(more));
 
     private static IEnumerable<DestinationDefinition> Discover() =>
         typeof(DestinationCatalog).Assembly.GetTypes()

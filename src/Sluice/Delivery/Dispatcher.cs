@@ -324,9 +324,16 @@ internal sealed partial class Dispatcher(
                 ? action.Perform(new ActionInput(first.Payload!, destination.Settings, first.Delivery.MessageId))
                 : action.PerformBatch!(new BatchInput([.. unit.Select(j => j.Payload!)], destination.Settings, [.. unit.Select(j => j.Delivery.MessageId)]));
         }
-        catch (DeliverySkippedException exception)
+        catch (ActionError error)
         {
-            return Same(new AttemptResult(DeliveryStatus.Skipped, null, null, exception.Message, null));
+            var failedAt = time.GetUtcNow().ToUnixTimeMilliseconds();
+            return [.. unit.Select(job => error.Kind switch
+            {
+                ActionErrorKind.PayloadInvalid => new AttemptResult(DeliveryStatus.Skipped, null, null, error.Message, null),
+                ActionErrorKind.RetryableHttp => RetryPolicy.Retry(options, destination.RetryWindow, job.Delivery.Attempts, job.Delivery.CreatedAt, failedAt, null, null, null, error.Message),
+                ActionErrorKind.CredentialsRefused => new AttemptResult(DeliveryStatus.Failed, null, null, $"credentials refused: {error.Message}; not retried", null),
+                _ => new AttemptResult(DeliveryStatus.Failed, null, null, $"{error.Message}; not retried", null),
+            })];
         }
         catch (Exception exception)
         {
@@ -369,12 +376,14 @@ internal sealed partial class Dispatcher(
             }
 
             var explanation = request.ExplainFailure?.Invoke(status);
-            if (last.CanRetry)
+            var kind = request.ClassifyAnswer?.Invoke(status, last.Body) ?? ActionError.KindOf(status);
+            return kind switch
             {
-                return HttpOutcome.Retry(status, last.Body, explanation is null ? last.Summary : $"{last.Summary}: {explanation}", last.RetryAfter);
-            }
-
-            return new HttpOutcome(false, false, status, last.Body, $"{last.Summary}: {explanation ?? "the service refused the request"}; not retried", null);
+                ActionErrorKind.RetryableHttp => HttpOutcome.Retry(status, last.Body, explanation is null ? last.Summary : $"{last.Summary}: {explanation}", last.RetryAfter),
+                ActionErrorKind.CredentialsRefused => new HttpOutcome(false, false, status, last.Body, $"{last.Summary}: {explanation ?? "the service refused the credentials"}; not retried", null),
+                ActionErrorKind.PayloadInvalid => new HttpOutcome(false, false, status, last.Body, $"{last.Summary}: {explanation ?? "the service refused the event"}; not retried", null),
+                _ => new HttpOutcome(false, false, status, last.Body, $"{last.Summary}: {explanation ?? "the service refused the request"}; not retried", null),
+            };
         }
 
         return new HttpOutcome(true, false, last?.Status, last?.Body, "", null);

@@ -50,8 +50,7 @@ public sealed record DeliveryOptions
 /// </summary>
 internal static class RetryPolicy
 {
-    public static bool IsRetryable(HttpStatusCode status) =>
-        (int)status is 408 or 423 or 429 || ((int)status >= 500 && (int)status != 501);
+    public static bool IsRetryable(HttpStatusCode status) => Actions.Kit.ActionError.KindOf((int)status) == Actions.Kit.ActionErrorKind.RetryableHttp;
 
     /// <param name="window">How long the destination's deliveries are retried, counted from their creation.</param>
     public static AttemptResult Retry(DeliveryOptions options, TimeSpan window, int attemptsBefore, long createdAt, long now, TimeSpan? retryAfter, int? httpStatus, string? response, string reason)

@@ -37,4 +37,7 @@ public sealed record ServeOptions
 
     /// <summary>Print what a newcomer needs (write keys, token, a curl) on start-up.</summary>
     public bool Announce { get; init; } = true;
+
+    /// <summary>The destinations this server delivers to: the built-in ones, unless a host (a test) adds its own.</summary>
+    public Destinations.DestinationCatalog Destinations { get; init; } = Sluice.Destinations.DestinationCatalog.Builtin;
 }

@@ -22,7 +22,7 @@ public static class SluiceServer
     public static WebApplication Build(ServeOptions options, TimeProvider? time = null, Action<ILoggingBuilder>? logging = null)
     {
         Validator.ValidateObject(options.Ingest, new ValidationContext(options.Ingest), validateAllProperties: true);
-        var workspace = options.ConfigFile is { } file ? WorkspaceFileLoader.Load(file) : null;
+        var workspace = options.ConfigFile is { } file ? WorkspaceFileLoader.Load(file, catalog: options.Destinations) : null;
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         builder.WebHost.UseUrls(options.Urls);
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
@@ -74,7 +74,8 @@ public static class SluiceServer
         services.AddSingleton(new ClientAddressResolver(options.TrustedProxies));
         services.AddSingleton<IngestWriter>();
         services.AddSingleton<TrackingHandler>();
-        services.AddSingleton(new RoutingTable(workspace));
+        services.AddSingleton(options.Destinations);
+        services.AddSingleton(new RoutingTable(workspace, options.Destinations));
         services.AddSingleton(new DeclaredWorkspace(workspace));
         // Secret settings of destinations made through the Admin API are encrypted with keys kept next to the data.
         services.AddDataProtection()

@@ -57,10 +57,12 @@ public sealed record RoutedDestination
 /// </summary>
 public sealed class RoutingTable
 {
+    private readonly DestinationCatalog _catalog;
     private volatile Snapshot _snapshot;
 
-    public RoutingTable(WorkspaceDefinition? workspace)
+    public RoutingTable(WorkspaceDefinition? workspace, DestinationCatalog? catalog = null)
     {
+        _catalog = catalog ?? DestinationCatalog.Builtin;
         Warnings = workspace?.Warnings ?? [];
         _snapshot = Build(workspace?.Destinations ?? []);
     }
@@ -68,6 +70,9 @@ public sealed class RoutingTable
     public IReadOnlyList<RoutedDestination> ForSource(string sourceId) => _snapshot.BySource.GetValueOrDefault(sourceId) ?? [];
 
     public RoutedDestination? Find(string destinationId) => _snapshot.ById.GetValueOrDefault(destinationId);
+
+    /// <summary>The destinations this table can route to.</summary>
+    public DestinationCatalog Catalog => _catalog;
 
     public IEnumerable<RoutedDestination> All => _snapshot.ById.Values;
 
@@ -80,13 +85,14 @@ public sealed class RoutingTable
     /// </summary>
     public void Replace(IEnumerable<DestinationInstance> destinations) => _snapshot = Build(destinations);
 
-    private static Snapshot Build(IEnumerable<DestinationInstance> declaredDestinations)
+    private Snapshot Build(IEnumerable<DestinationInstance> declaredDestinations)
     {
         var destinations = new List<(RoutedDestination Destination, IReadOnlyList<string> Sources)>();
         foreach (var declared in declaredDestinations)
         {
-            // Destinations of the contract that have no catalog entry yet are accepted by the file but not delivered.
-            if (DestinationCatalog.Find(declared.Type) is not { } definition)
+            // Every type was checked against this catalog when the file or the API accepted it; a stored API
+            // destination whose type a later version dropped is passed over rather than stopping the server.
+            if (_catalog.Find(declared.Type) is not { } definition)
             {
                 continue;
             }

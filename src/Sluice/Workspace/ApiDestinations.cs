@@ -25,12 +25,13 @@ internal sealed partial class ApiDestinations
     private readonly RoutingTable _table;
     private readonly IDataProtector _protector;
     private readonly TimeProvider _time;
+    private readonly Destinations.DestinationCatalog _catalog;
     private readonly ILogger _logger;
     private readonly Dictionary<string, Entry> _entries = new(StringComparer.Ordinal);
 
-    public ApiDestinations(DeclaredWorkspace declared, IWorkspaceStore store, SourceRegistry sources, RoutingTable table, IDataProtectionProvider protection, TimeProvider time, ILogger<ApiDestinations> logger)
+    public ApiDestinations(DeclaredWorkspace declared, IWorkspaceStore store, SourceRegistry sources, RoutingTable table, Destinations.DestinationCatalog catalog, IDataProtectionProvider protection, TimeProvider time, ILogger<ApiDestinations> logger)
     {
-        (_declared, _store, _sources, _table, _time, _logger) = (declared, store, sources, table, time, logger);
+        (_declared, _store, _sources, _table, _catalog, _time, _logger) = (declared, store, sources, table, catalog, time, logger);
         _protector = protection.CreateProtector("Sluice.Destinations.Settings");
         foreach (var stored in store.ListApiDestinations())
         {
@@ -143,9 +144,9 @@ internal sealed partial class ApiDestinations
     /// each secret setting with a stored value must be sent again, not masked or left out. Otherwise
     /// anyone who may edit a destination could send its API key to a server of their own.
     /// </summary>
-    private static List<DestinationProblem> SecretsToResend(Entry entry, JsonObject changed, JsonObject? sent, string mask)
+    private List<DestinationProblem> SecretsToResend(Entry entry, JsonObject changed, JsonObject? sent, string mask)
     {
-        if (Destinations.DestinationCatalog.Find(entry.Instance.Type) is not { } type)
+        if (_catalog.Find(entry.Instance.Type) is not { } type)
         {
             return [];
         }
@@ -226,7 +227,7 @@ internal sealed partial class ApiDestinations
         try
         {
             // ${…} in a value is text here, not an environment variable.
-            var parsed = WorkspaceFileLoader.Parse(document.ToJsonString(), "request", name => "${" + name + "}", strict);
+            var parsed = WorkspaceFileLoader.Parse(document.ToJsonString(), "request", name => "${" + name + "}", strict, _catalog);
             foreach (var warning in strict ? [] : parsed.Warnings)
             {
                 LogStoredWarning(_logger, (string?)definition["id"] ?? "", warning);

@@ -26,8 +26,6 @@ public sealed partial class WorkspaceFileLoader
     public const int MaxMappingsPerDestination = 50;
     public const int MaxFiltersPerDestination = 10;
 
-    // The catalog of the destinations issue replaces this list; until then the file is checked against the contract's slugs.
-    private static readonly string[] KnownDestinationTypes = ["stories", "actions-fullstory-cloud", "stitch-data", "webhook"];
 
     private readonly string _file;
     private readonly Func<string, string?> _environment;
@@ -35,22 +33,25 @@ public sealed partial class WorkspaceFileLoader
     private readonly List<string> _warnings = [];
 
     private readonly bool _strict;
+    private readonly DestinationCatalog _catalog;
 
-    private WorkspaceFileLoader(string file, Func<string, string?> environment, bool strict)
+    private WorkspaceFileLoader(string file, Func<string, string?> environment, bool strict, DestinationCatalog catalog)
     {
         _file = file;
         _environment = environment;
         _strict = strict;
+        _catalog = catalog;
     }
 
-    public static WorkspaceDefinition Load(string path, Func<string, string?>? environment = null)
+    /// <param name="catalog">The destinations a file may declare; the built-in ones when left out.</param>
+    public static WorkspaceDefinition Load(string path, Func<string, string?>? environment = null, DestinationCatalog? catalog = null)
     {
         if (!File.Exists(path))
         {
             throw new WorkspaceFileException([$"{path}: the file does not exist"]);
         }
 
-        return Parse(File.ReadAllText(path), path, environment);
+        return Parse(File.ReadAllText(path), path, environment, catalog: catalog);
     }
 
     /// <param name="strict">
@@ -59,9 +60,9 @@ public sealed partial class WorkspaceFileLoader
     /// strictly; the workspace file and destinations stored by earlier versions get warnings for them,
     /// so that an upgrade does not stop a working installation.
     /// </param>
-    public static WorkspaceDefinition Parse(string yaml, string fileName, Func<string, string?>? environment = null, bool strict = false)
+    public static WorkspaceDefinition Parse(string yaml, string fileName, Func<string, string?>? environment = null, bool strict = false, DestinationCatalog? catalog = null)
     {
-        var loader = new WorkspaceFileLoader(fileName, environment ?? Environment.GetEnvironmentVariable, strict);
+        var loader = new WorkspaceFileLoader(fileName, environment ?? Environment.GetEnvironmentVariable, strict, catalog ?? DestinationCatalog.Builtin);
         var stream = new YamlStream();
         try
         {
@@ -203,9 +204,9 @@ public sealed partial class WorkspaceFileLoader
         CheckKeys(map, path, "id", "name", "type", "sources", "enabled", "settings", "presets", "mappings", "filters", "retryWindow", "rateLimit");
         var id = Id(map, path);
         var type = String(map, path, "type", required: true);
-        if (type is not null && !KnownDestinationTypes.Contains(type))
+        if (type is not null && _catalog.Find(type) is null)
         {
-            Problem(map["type"], $"{path}.type", $"unknown destination type '{type}'; the catalog has: {string.Join(", ", KnownDestinationTypes)}");
+            Problem(map["type"], $"{path}.type", $"unknown destination type '{type}'; the catalog has: {string.Join(", ", _catalog.All.Select(d => d.Slug).Order(StringComparer.Ordinal))}");
         }
 
         var sources = new List<string>();
@@ -228,7 +229,7 @@ public sealed partial class WorkspaceFileLoader
 
         var mappings = new List<MappingDefinition>();
         var mappingNames = new HashSet<string>(StringComparer.Ordinal);
-        var catalogEntry = type is null ? null : DestinationCatalog.Find(type);
+        var catalogEntry = type is null ? null : _catalog.Find(type);
         if (catalogEntry is not null)
         {
             CheckSettings(catalogEntry, settings, (YamlNode?)settingsNode ?? map, $"{path}.settings");

@@ -105,13 +105,20 @@ public sealed record OutgoingRequest
     /// reason: what a 404 of FullStory's V1 API means is not something the status line says.
     /// </summary>
     public Func<int, string?>? ExplainFailure { get; init; }
+
+    /// <summary>
+    /// Reads a failed answer (status, body) when its status alone would be misread; null keeps what
+    /// the status means (<see cref="ActionError.KindOf"/>).
+    /// </summary>
+    public Func<int, string?, ActionErrorKind?>? ClassifyAnswer { get; init; }
 }
 
 /// <summary>
 /// Thrown by an action (or its precondition) when an event cannot be sent and retrying cannot
-/// change that: the delivery is <c>skipped</c> with this message as the reason.
+/// change that (<see cref="ActionErrorKind.PayloadInvalid"/>): the delivery is <c>skipped</c> with
+/// this message as the reason.
 /// </summary>
-public class DeliverySkippedException(string reason) : Exception(reason);
+public class DeliverySkippedException(string reason) : ActionError(ActionErrorKind.PayloadInvalid, reason);
 
 /// <summary>
 /// What an action's perform receives for one event: the validated payload (everything the mapping

@@ -9,10 +9,10 @@ internal static class CatalogEndpoints
 {
     public static void Map(RouteGroupBuilder catalog)
     {
-        catalog.MapGet("", () => Results.Json(new { destinations = DestinationCatalog.All.OrderBy(d => d.Name, StringComparer.OrdinalIgnoreCase).Select(Describe) }));
-        catalog.MapGet("/{slug}", (string slug) => DestinationCatalog.Find(slug) is { } definition
+        catalog.MapGet("", (DestinationCatalog destinations) => Results.Json(new { destinations = destinations.All.OrderBy(d => d.Name, StringComparer.OrdinalIgnoreCase).Select(Describe) }));
+        catalog.MapGet("/{slug}", (string slug, DestinationCatalog destinations) => destinations.Find(slug) is { } definition
             ? Results.Json(Describe(definition))
-            : AdminResults.Error(StatusCodes.Status404NotFound, "not_found", $"the catalog has no destination '{slug}'; it has: {string.Join(", ", DestinationCatalog.All.Select(d => d.Slug).Order())}"));
+            : AdminResults.Error(StatusCodes.Status404NotFound, "not_found", $"the catalog has no destination '{slug}'; it has: {string.Join(", ", destinations.All.Select(d => d.Slug).Order())}"));
     }
 
     public static JsonObject Describe(DestinationDefinition definition) => new()

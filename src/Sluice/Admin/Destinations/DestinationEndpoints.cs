@@ -123,7 +123,7 @@ internal static class DestinationEndpoints
             return ManagedByFileError(id);
         }
 
-        var type = Text(body["type"]) is { } slug ? DestinationCatalog.Find(slug) : null;
+        var type = Text(body["type"]) is { } slug ? http.RequestServices.GetRequiredService<DestinationCatalog>().Find(slug) : null;
         if (await RefuseInternalTargetsAsync(http, DestinationTargets.InBody(body["settings"] as JsonObject, MappingsOf(body), type)) is { } refused)
         {
             return refused;
@@ -274,7 +274,7 @@ internal static class DestinationEndpoints
     /// <summary>A destination as the API shows it: secret settings masked, presets listed with the mappings they add.</summary>
     public static JsonObject Describe(DestinationInstance destination, RoutingTable table, string managedBy)
     {
-        var definition = DestinationCatalog.Find(destination.Type);
+        var definition = table.Catalog.Find(destination.Type);
         var mappings = new JsonArray();
         if (destination.Presets && definition is not null)
         {

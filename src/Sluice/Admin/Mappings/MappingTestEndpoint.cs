@@ -52,10 +52,10 @@ internal static class MappingTestEndpoint
         }
         else
         {
-            definition = (string?)body["type"] is { } type ? DestinationCatalog.Find(type) : null;
+            definition = (string?)body["type"] is { } type ? table.Catalog.Find(type) : null;
             if (definition is null)
             {
-                return Invalid("type", $"give a destination id, or a catalog type: {string.Join(", ", DestinationCatalog.All.Select(d => d.Slug).Order())}");
+                return Invalid("type", $"give a destination id, or a catalog type: {string.Join(", ", table.Catalog.All.Select(d => d.Slug).Order())}");
             }
 
             settings = body["settings"] as JsonObject ?? [];

@@ -109,6 +109,7 @@ internal sealed class SqliteEventLog : IEventLog
         transaction.Commit();
     }
 
+    /// <summary>Scans positions after <paramref name="after"/>: the embedded store keeps no index by partition (see the schema).</summary>
     public IReadOnlyList<LogRow> Read(int partition, long after, int maxRows)
     {
         using var connection = _database.Open();

@@ -122,7 +122,9 @@ internal static class SqliteSchema
         INSERT INTO event_log (position, partition, source_id, received_at, message_count, messages)
             SELECT seq, 0, source_id, received_at, message_count, messages FROM inbox ORDER BY seq;
         DROP TABLE inbox;
-        CREATE INDEX event_log_by_partition ON event_log (partition, position);
+        -- No (partition, position) index: one process holds every partition of an embedded store and
+        -- reads them together in position order; the index cost every group commit a B-tree leaf per
+        -- partition it touched (measured: batch ingest at 0.65×).
         CREATE INDEX event_log_by_source ON event_log (source_id, position);
         CREATE TABLE event_log_settings (
             id INTEGER PRIMARY KEY CHECK (id = 1),
@@ -154,12 +156,13 @@ internal static class SqliteSchema
         """,
     ];
 
-    public static void Migrate(SqliteConnection connection)
+    /// <summary>Applies the migrations not applied yet, up to <paramref name="upTo"/> of them (tests build older stores with it).</summary>
+    public static void Migrate(SqliteConnection connection, int upTo = int.MaxValue)
     {
         using var read = connection.CreateCommand();
         read.CommandText = "PRAGMA user_version";
         var version = Convert.ToInt32(read.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
-        for (var next = version; next < Migrations.Length; next++)
+        for (var next = version; next < Math.Min(upTo, Migrations.Length); next++)
         {
             using var transaction = connection.BeginTransaction();
             using var command = connection.CreateCommand();
