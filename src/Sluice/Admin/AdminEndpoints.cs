@@ -37,7 +37,7 @@ internal static class AdminEndpoints
         Destinations.DestinationEndpoints.Map(read, write);
         Destinations.MappingAndFilterEndpoints.Map(read, write);
         Mappings.MappingTestEndpoint.Map(write);
-        Debugger.LiveEventsEndpoint.Map(read);
+        LiveEventsEndpoint.Map(read);
         return endpoints;
     }
 
@@ -67,7 +67,16 @@ internal static class AdminEndpoints
             return refused;
         }
 
-        return await next(invocation);
+        // Every request sees the workspace as the store has it now, changes of other nodes included.
+        http.RequestServices.GetRequiredService<Workspace.WorkspaceChanges>().Refresh();
+        var result = await next(invocation);
+        // And this node's own change reaches its caches before the answer: the next request sees it.
+        if (!HttpMethods.IsGet(http.Request.Method) && !HttpMethods.IsHead(http.Request.Method))
+        {
+            http.RequestServices.GetRequiredService<Workspace.WorkspaceChanges>().Refresh();
+        }
+
+        return result;
     }
 
     private static IResult ListDeliveries(HttpContext http, string id, RoutingTable table, IDeliveryStore deliveries)
@@ -101,7 +110,7 @@ internal static class AdminEndpoints
                 r.MessageId,
                 r.Mapping,
                 r.Action,
-                Status = SqliteDeliveryStore.Name(r.Status),
+                Status = r.Status.Name(),
                 r.Attempts,
                 r.HttpStatus,
                 r.Response,
@@ -160,7 +169,7 @@ internal static class AdminEndpoints
             var row = new Dictionary<string, object> { ["start"] = IsoTimestamp.Format(start) };
             foreach (var status in Enum.GetValues<DeliveryStatus>())
             {
-                row[SqliteDeliveryStore.Name(status)] = counts[start].Where(c => c.Status == status).Sum(c => c.Count);
+                row[status.Name()] = counts[start].Where(c => c.Status == status).Sum(c => c.Count);
             }
 
             buckets.Add(row);
@@ -177,7 +186,7 @@ internal static class AdminEndpoints
         }
 
         var stats = deliveries.Stats(id);
-        return Results.Json(stats.ToDictionary(s => SqliteDeliveryStore.Name(s.Key), s => s.Value));
+        return Results.Json(stats.ToDictionary(s => s.Key.Name(), s => s.Value));
     }
 
     private static async Task<IResult> Replay(HttpContext http, string id, RoutingTable table, IDeliveryStore deliveries, TimeProvider time, Delivery.Dispatcher dispatcher)

@@ -23,7 +23,7 @@ internal static class Roles
     public static IReadOnlyList<string> All { get; } = [Owner, Member, ReadOnly];
 
     /// <summary>The role of a stored token. Tokens made before roles existed were stored as "owner".</summary>
-    public static string Normalize(string stored) => stored == AdminTokens.OwnerScope ? Owner : stored;
+    public static string Normalize(string stored) => stored == Workspace.AdminTokenValues.OwnerScope ? Owner : stored;
 
     public static bool Allows(string role, Permission permission) => (Normalize(role), permission) switch
     {

@@ -19,10 +19,10 @@ internal static class SettingsEndpoint
         return endpoints;
     }
 
-    private static IResult Settings(string writeKey, HttpContext http, SourceRegistry sources)
+    private static IResult Settings(string writeKey, HttpContext http, WorkspaceChanges workspace)
     {
         BrowserCors.Apply(http);
-        if (sources.FindByWriteKey(writeKey) is not { } source)
+        if (workspace.SourceByWriteKey(writeKey) is not { } source)
         {
             return Results.Json(new { error = new { code = "unknown_write_key", field = "writeKey", message = "no source has this write key" } }, statusCode: StatusCodes.Status404NotFound);
         }

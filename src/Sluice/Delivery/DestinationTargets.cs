@@ -7,7 +7,7 @@ using Sluice.Actions.Kit;
 namespace Sluice.Delivery;
 
 /// <summary>Which hosts destinations may be aimed at: <c>any</c> (the default) or <c>public</c> (<c>--destination-hosts</c>).</summary>
-public enum DestinationHosts
+internal enum DestinationHosts
 {
     /// <summary>Loopback, link-local and private addresses are allowed from the workspace file and for owners; members are refused.</summary>
     Any,

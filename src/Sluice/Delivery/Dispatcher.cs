@@ -22,6 +22,7 @@ internal sealed partial class Dispatcher(
     DeliveryOptions options,
     SluiceMetrics metrics,
     DeliveriesWaiting waiting,
+    IDestinationState destinationState,
     ILogger<Dispatcher> logger) : BackgroundService
 {
     private const int ClaimSize = 500;
@@ -30,8 +31,8 @@ internal sealed partial class Dispatcher(
 
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _concurrency = new(StringComparer.Ordinal);
     private readonly EventLog.WakeSignal _wake = waiting.Signal;
-    private readonly ConcurrentDictionary<string, Hold> _holds = new(StringComparer.Ordinal);
-    private readonly RatePacer _pacer = new(time);
+    private readonly DestinationHolds _holds = new(destinationState, options);
+    private readonly RatePacer _pacer = new(destinationState, time);
     private readonly ConcurrentDictionary<string, long> _pacedUntil = new(StringComparer.Ordinal);
 
     /// <summary>New jobs exist, or held ones may go (the Admin API calls this after a change).</summary>
@@ -41,11 +42,13 @@ internal sealed partial class Dispatcher(
     public async Task<int> DispatchDueAsync(CancellationToken cancellation)
     {
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
-        var held = _holds.Where(h => h.Value.Until > now).Select(h => h.Key)
+        var holds = _holds.Read();
+        var held = DestinationHolds.HeldAt(holds, now)
             .Concat(_pacedUntil.Where(p => p.Value > now).Select(p => p.Key))
             .Distinct(StringComparer.Ordinal)
             .ToList();
-        var claimed = KeepProbes(KeepPaceable(store.ClaimDue(now, now + (long)options.Lease.TotalMilliseconds, ClaimSize, held), now), now);
+        var leaseUntil = now + (long)options.Lease.TotalMilliseconds;
+        var claimed = KeepProbes(KeepPaceable(store.ClaimDue(now, leaseUntil, ClaimSize, held), now), holds, now);
         if (claimed.Count == 0)
         {
             return 0;
@@ -54,14 +57,14 @@ internal sealed partial class Dispatcher(
         // One transaction records the whole claim: a commit per delivery would cap sending at the disk's flush rate.
         // A job carries its validated payload, so sending reads nothing else.
         var down = new DownInClaim();
-        var outcomes = (await Task.WhenAll(Units(claimed).Select(unit => SendAsync(unit, down, cancellation)))).SelectMany(o => o).ToList();
+        var outcomes = (await Task.WhenAll(Units(claimed).Select(unit => SendAsync(unit, down, leaseUntil, cancellation)))).SelectMany(o => o).ToList();
         var recorded = time.GetUtcNow().ToUnixTimeMilliseconds();
         var attempted = outcomes.Where(o => o.Result is not null).Select(o => (o.Id, o.Result!)).ToList();
         // Counted before they are recorded: whoever reads a recorded outcome finds it counted too.
         var destinationOf = claimed.ToDictionary(c => c.Id, c => c.DestinationId);
         foreach (var (id, result) in attempted)
         {
-            metrics.Deliveries.WithLabels(destinationOf[id], SqliteDeliveryStore.Name(result.Status)).Inc();
+            metrics.Deliveries.WithLabels(destinationOf[id], result.Status.Name()).Inc();
         }
 
         store.RecordAttempts(attempted, recorded);
@@ -72,7 +75,14 @@ internal sealed partial class Dispatcher(
             store.Release([.. outcomes.Where(o => o.Result is null).Select(o => o.Id)]);
         }
 
-        UpdateHolds(claimed, attempted.ToDictionary(o => o.Id, o => o.Item2.Status), recorded);
+        foreach (var destination in _holds.Record(claimed, attempted.ToDictionary(o => o.Id, o => o.Item2.Status), holds, recorded))
+        {
+            if (store.ResumeRetries(destination, recorded) > 0)
+            {
+                _wake.Set();
+            }
+        }
+
         return claimed.Count;
     }
 
@@ -160,27 +170,11 @@ internal sealed partial class Dispatcher(
         return [.. claimed.Where(c => !released.Contains(c.Id))];
     }
 
-    /// <summary>
-    /// A destination whose hold has run out is probed: one job of the claim is sent, the others go
-    /// back, and the destination sits out other claims until the probe's answer is in.
-    /// </summary>
-    private IReadOnlyList<ClaimedDelivery> KeepProbes(IReadOnlyList<ClaimedDelivery> claimed, long now)
+    /// <summary>Gives back the jobs of held destinations but their probes (<see cref="DestinationHolds.KeepProbes"/>).</summary>
+    private IReadOnlyList<ClaimedDelivery> KeepProbes(IReadOnlyList<ClaimedDelivery> claimed, IReadOnlyDictionary<string, DestinationHold> holds, long now)
     {
-        List<long>? excess = null;
-        foreach (var destination in claimed.GroupBy(c => c.DestinationId))
-        {
-            if (!_holds.TryGetValue(destination.Key, out var hold))
-            {
-                continue;
-            }
-
-            // The other claim loop may have started this destination's probe, or held it again after one,
-            // since this claim was read: then none of its jobs goes.
-            var probing = hold.Until > now || !_holds.TryUpdate(destination.Key, hold with { Until = long.MaxValue }, hold);
-            (excess ??= []).AddRange(destination.Skip(probing ? 0 : 1).Select(c => c.Id));
-        }
-
-        if (excess is null or { Count: 0 })
+        var excess = _holds.KeepProbes(claimed, holds, now);
+        if (excess.Count == 0)
         {
             return claimed;
         }
@@ -188,44 +182,6 @@ internal sealed partial class Dispatcher(
         store.Release(excess);
         var released = excess.ToHashSet();
         return [.. claimed.Where(c => !released.Contains(c.Id))];
-    }
-
-    /// <summary>
-    /// A destination whose attempts fail as if it were down (retryable answers, timeouts, network
-    /// errors) is held: its jobs are not claimed for a while that doubles with each failed probe (from half a
-    /// second), up to <see cref="DeliveryOptions.MaxHold"/>, and each time the hold runs out one request probes it.
-    /// The first delivered attempt lifts the hold and makes its retrying deliveries due at once, so
-    /// the backlog flows as soon as the service is back. Without it, a dead host with a large backlog
-    /// is tried thousands of times a second.
-    /// </summary>
-    private void UpdateHolds(IReadOnlyList<ClaimedDelivery> claimed, Dictionary<long, DeliveryStatus> statuses, long now)
-    {
-        foreach (var destination in claimed.GroupBy(c => c.DestinationId))
-        {
-            var results = destination.Where(c => statuses.ContainsKey(c.Id)).Select(c => statuses[c.Id]).ToList();
-            if (results.Contains(DeliveryStatus.Delivered))
-            {
-                // After an outage (two failed probes or more), what waits to be retried goes now; after a
-                // single failure it keeps its own backoff, so that one event a service always refuses with
-                // a 5xx is not retried each time another event goes through.
-                if (_holds.TryRemove(destination.Key, out var lifted) && lifted.Failures >= 2 && store.ResumeRetries(destination.Key, now) > 0)
-                {
-                    _wake.Set();
-                }
-            }
-            else if (results.Contains(DeliveryStatus.Retrying))
-            {
-                var failures = (_holds.TryGetValue(destination.Key, out var hold) ? hold.Failures : 0) + 1;
-                // Half the retry backoff's bound, so that the hold rarely pushes back a job's own next attempt.
-                var wait = Math.Min(options.MaxHold.TotalMilliseconds, options.BaseDelay.TotalMilliseconds * Math.Pow(2, failures - 1) / 2);
-                _holds[destination.Key] = new Hold(failures, now + (long)wait);
-            }
-            else if (_holds.TryGetValue(destination.Key, out var probed) && probed.Until == long.MaxValue)
-            {
-                // The probe ended some other way (skipped, failed for good): probe again at once.
-                _holds[destination.Key] = probed with { Until = now };
-            }
-        }
     }
 
     /// <summary>
@@ -267,8 +223,11 @@ internal sealed partial class Dispatcher(
         }
     }
 
-    /// <returns>Each job's result, or null for a job not sent because its destination looked down earlier in the claim.</returns>
-    private async Task<IReadOnlyList<(long Id, AttemptResult? Result)>> SendAsync(IReadOnlyList<Job> unit, DownInClaim down, CancellationToken cancellation)
+    /// <returns>
+    /// Each job's result, or null for a job not sent: its destination looked down earlier in the claim,
+    /// or the claim's lease would end before the request could (it is given back; another claim sends it).
+    /// </returns>
+    private async Task<IReadOnlyList<(long Id, AttemptResult? Result)>> SendAsync(IReadOnlyList<Job> unit, DownInClaim down, long leaseUntil, CancellationToken cancellation)
     {
         var destinationId = unit[0].Delivery.DestinationId;
         var gate = _concurrency.GetOrAdd(destinationId, _ => new SemaphoreSlim(options.MaxConcurrencyPerDestination));
@@ -285,12 +244,23 @@ internal sealed partial class Dispatcher(
         try
         {
             // Once a request of this claim found the destination down, the rest of its jobs wait for the hold's probe.
-            if (down.IsDown(destinationId))
+            // A lease must outlive its work: a job whose request could still be running when the lease ends
+            // (it waited for its turn too long) is not sent, or another claim could send it as well.
+            if (down.IsDown(destinationId) || !LeaseCovers(leaseUntil, TimeSpan.Zero))
             {
                 return [.. unit.Select(job => (job.Delivery.Id, (AttemptResult?)null))];
             }
 
-            var results = await AttemptAsync(unit, cancellation);
+            IReadOnlyList<AttemptResult> results;
+            try
+            {
+                results = await AttemptAsync(unit, leaseUntil, cancellation);
+            }
+            catch (LeaseEndsFirstException)
+            {
+                return [.. unit.Select(job => (job.Delivery.Id, (AttemptResult?)null))];
+            }
+
             down.Record(destinationId, results);
 
             return [.. unit.Select((job, i) => (job.Delivery.Id, (AttemptResult?)results[i]))];
@@ -309,7 +279,11 @@ internal sealed partial class Dispatcher(
 
     private void Release(IReadOnlyList<Job> unit) => store.Release([.. unit.Select(job => job.Delivery.Id)]);
 
-    private async Task<IReadOnlyList<AttemptResult>> AttemptAsync(IReadOnlyList<Job> unit, CancellationToken cancellation)
+    /// <summary>True when a request that starts after <paramref name="wait"/> ends, timeout included, before the lease does.</summary>
+    private bool LeaseCovers(long leaseUntil, TimeSpan wait) =>
+        time.GetUtcNow().ToUnixTimeMilliseconds() + (long)(wait + options.RequestTimeout).TotalMilliseconds < leaseUntil;
+
+    private async Task<IReadOnlyList<AttemptResult>> AttemptAsync(IReadOnlyList<Job> unit, long leaseUntil, CancellationToken cancellation)
     {
         var first = unit[0];
         if (first.Destination is not { } destination || first.Action is not { } action || unit.Any(j => j.Payload is null))
@@ -342,7 +316,7 @@ internal sealed partial class Dispatcher(
             return Same(new AttemptResult(DeliveryStatus.Failed, null, null, $"internal error in action '{first.Delivery.Action}': {exception.Message}", null));
         }
 
-        var outcome = await SendRequestsAsync(destination, requests, cancellation);
+        var outcome = await SendRequestsAsync(destination, requests, leaseUntil, cancellation);
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         return [.. unit.Select(job => outcome switch
         {
@@ -354,12 +328,23 @@ internal sealed partial class Dispatcher(
         IReadOnlyList<AttemptResult> Same(AttemptResult result) => [.. unit.Select(_ => result)];
     }
 
-    private async Task<HttpOutcome> SendRequestsAsync(RoutedDestination destination, IReadOnlyList<OutgoingRequest> requests, CancellationToken cancellation)
+    private async Task<HttpOutcome> SendRequestsAsync(RoutedDestination destination, IReadOnlyList<OutgoingRequest> requests, long leaseUntil, CancellationToken cancellation)
     {
         ServiceAnswer? last = null;
         foreach (var request in requests)
         {
-            await _pacer.WaitTurnAsync(destination.Id, destination.RateLimit, cancellation);
+            var wait = _pacer.TakeSlot(destination.Id, destination.RateLimit);
+            if (!LeaseCovers(leaseUntil, wait))
+            {
+                // Its slot comes too late for this claim: the job goes back (a request of it already sent is sent again, at-least-once).
+                throw new LeaseEndsFirstException();
+            }
+
+            if (wait > TimeSpan.Zero)
+            {
+                await Task.Delay(wait, time, cancellation);
+            }
+
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
             last = await http.SendAsync(request, cancellation);
             metrics.AttemptSeconds.WithLabels(destination.Id).Observe(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
@@ -401,8 +386,6 @@ internal sealed partial class Dispatcher(
         public JsonObject? Payload { get; } = JsonNode.Parse(delivery.Payload) as JsonObject;
     }
 
-    private sealed record Hold(int Failures, long Until);
-
     /// <summary>
     /// Within one claim, a destination looks down after three retryable failures and no delivery:
     /// its remaining jobs are not sent, so an outage costs a claim a few requests, not hundreds.
@@ -427,6 +410,9 @@ internal sealed partial class Dispatcher(
             }
         }
     }
+
+    /// <summary>A request's rate-limit slot comes after its claim's lease would end.</summary>
+    private sealed class LeaseEndsFirstException : Exception;
 
     /// <summary>What the service's answers to one attempt's requests come to.</summary>
     private sealed record HttpOutcome(bool Delivered, bool Retryable, int? Status, string? Body, string Reason, TimeSpan? RetryAfter)

@@ -1,7 +1,7 @@
 namespace Sluice.EventLog;
 
 /// <summary>How partition leases are kept and how consumers read.</summary>
-public sealed record EventLogOptions
+internal sealed record EventLogOptions
 {
     /// <summary>How long a claim or renewal holds a partition.</summary>
     public TimeSpan LeaseDuration { get; init; } = TimeSpan.FromSeconds(15);

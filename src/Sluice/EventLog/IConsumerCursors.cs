@@ -1,7 +1,7 @@
 namespace Sluice.EventLog;
 
 /// <summary>Where a consumer added to an installation that already has events starts reading.</summary>
-public enum ConsumerStart
+internal enum ConsumerStart
 {
     /// <summary>At the oldest event the log keeps: the consumer sees the whole retained history.</summary>
     Beginning,
@@ -11,13 +11,13 @@ public enum ConsumerStart
 }
 
 /// <summary>A claim on a partition: valid while the store's lease row still has this owner and epoch.</summary>
-public readonly record struct PartitionLease(int Partition, long Epoch);
+internal readonly record struct PartitionLease(int Partition, long Epoch);
 
 /// <summary>A consumer's cursor in one partition moved to <paramref name="Position"/>, under the lease the move is fenced by.</summary>
-public readonly record struct CursorAdvance(string Consumer, int Partition, long Position, string Owner, long Epoch);
+internal readonly record struct CursorAdvance(string Consumer, int Partition, long Position, string Owner, long Epoch);
 
 /// <summary>A commit refused because its partition's lease moved on (another epoch, another owner): the work is not recorded.</summary>
-public sealed class LeaseLostException(int partition) : Exception($"the lease on partition {partition} is no longer held: another node (or a restart) claimed it")
+internal sealed class LeaseLostException(int partition) : Exception($"the lease on partition {partition} is no longer held: another node (or a restart) claimed it")
 {
     public int Partition { get; } = partition;
 }
@@ -27,7 +27,7 @@ public sealed class LeaseLostException(int partition) : Exception($"the lease on
 /// transaction as its own output (each store that writes consumer output takes the advances and
 /// applies them fenced); <see cref="Commit"/> is for consumers that write nothing else.
 /// </summary>
-public interface IConsumerCursors
+internal interface IConsumerCursors
 {
     /// <summary>Creates the consumer's cursors that don't exist yet (all partitions), at the start it asks for; existing ones stay.</summary>
     void Register(string consumer, ConsumerStart start);
@@ -43,7 +43,7 @@ public interface IConsumerCursors
 /// Partition ownership as leases with epochs (fencing tokens). Every claim of a partition raises
 /// its epoch, so a commit made under an older claim is refused by the store, whatever the clocks say.
 /// </summary>
-public interface IPartitionLeases
+internal interface IPartitionLeases
 {
     /// <summary>
     /// Claims up to <paramref name="want"/> partitions that are free or whose lease ended before

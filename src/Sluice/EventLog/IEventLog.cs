@@ -7,7 +7,7 @@ namespace Sluice.EventLog;
 /// transaction has not committed while a lower one may still commit: what a reader has passed is
 /// never filled in behind it. Implementations must not assume they are the only process writing.
 /// </summary>
-public interface IEventLog : IDisposable
+internal interface IEventLog : IDisposable
 {
     /// <summary>The number of partitions, fixed when the store was created.</summary>
     int PartitionCount { get; }
@@ -49,10 +49,10 @@ public interface IEventLog : IDisposable
 /// A row of the log: messages of one source and one partition stored by one group commit, as one
 /// JSON array (<see cref="LogMessages"/>) in the order they were accepted.
 /// </summary>
-public sealed record LogRow(long Position, int Partition, string SourceId, long ReceivedAt, byte[] Messages);
+internal sealed record LogRow(long Position, int Partition, string SourceId, long ReceivedAt, byte[] Messages);
 
 /// <summary>A stored message's place: its log row's position and its index in the row.</summary>
-public readonly record struct EventPosition(long Position, int Index)
+internal readonly record struct EventPosition(long Position, int Index)
 {
     /// <summary>"position.index", as the Admin API's <c>before</c> cursor.</summary>
     public override string ToString() => $"{Position}.{Index}";
@@ -73,10 +73,10 @@ public readonly record struct EventPosition(long Position, int Index)
 }
 
 /// <summary>A page of a source's messages, newest first, and where the next (older) page starts, or null at the end.</summary>
-public sealed record EventPage(IReadOnlyList<byte[]> Messages, EventPosition? Next);
+internal sealed record EventPage(IReadOnlyList<byte[]> Messages, EventPosition? Next);
 
 /// <summary>The accepted messages of one request, all of one source.</summary>
-public sealed class EventBatch(string sourceId, IReadOnlyList<PendingEvent> events, long receivedAt)
+internal sealed class EventBatch(string sourceId, IReadOnlyList<PendingEvent> events, long receivedAt)
 {
     public string SourceId { get; } = sourceId;
 
@@ -86,7 +86,7 @@ public sealed class EventBatch(string sourceId, IReadOnlyList<PendingEvent> even
 }
 
 /// <summary>One normalized message waiting for the group commit.</summary>
-public sealed class PendingEvent(string messageId, bool checkDuplicate, string type, byte[] body, int partition)
+internal sealed class PendingEvent(string messageId, bool checkDuplicate, string type, byte[] body, int partition)
 {
     public string MessageId { get; } = messageId;
 

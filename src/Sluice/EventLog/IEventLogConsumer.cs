@@ -5,7 +5,7 @@ namespace Sluice.EventLog;
 /// Registered with <see cref="EventLogServices.AddEventLogConsumer{TConsumer}"/>; the runner calls it
 /// with the rows after its cursors in the partitions this node holds.
 /// </summary>
-public interface IEventLogConsumer
+internal interface IEventLogConsumer
 {
     /// <summary>The name its cursors are stored under: stable, never reused by another consumer.</summary>
     string Name { get; }

@@ -47,6 +47,15 @@ internal sealed partial class PartitionOwnership(
         }
 
         LogLeaseLost(partition);
+        // Another node claimed this one; it may have claimed others too: find out now, not at the next renewal.
+        try
+        {
+            RenewAndClaim();
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException)
+        {
+            LogRenewFailed(exception);
+        }
     }
 
     /// <summary>Renews what is held and claims what is free; the loop's step, callable by tests.</summary>

@@ -5,7 +5,7 @@ using Sluice.Storage.Sqlite;
 namespace Sluice.Hosting;
 
 /// <summary>What <c>sluice serve</c> is told: the options and environment variables of the external contract.</summary>
-public sealed record ServeOptions
+internal sealed record ServeOptions
 {
     public const string DefaultUrls = "http://127.0.0.1:8080";
     public const string DefaultDataDirectory = "./sluice-data";

@@ -2,6 +2,7 @@ using System.ComponentModel.DataAnnotations;
 using Microsoft.AspNetCore.DataProtection;
 using Prometheus;
 using Sluice.Admin;
+using Sluice.Debugger;
 using Sluice.Delivery;
 using Sluice.EventLog;
 using Sluice.Routing;
@@ -16,7 +17,7 @@ using Sluice.Workspace;
 namespace Sluice.Hosting;
 
 /// <summary>Builds the ASP.NET Core host: one place that wires every feature, used by <c>sluice serve</c> and by tests.</summary>
-public static class SluiceServer
+internal static class SluiceServer
 {
     /// <summary>Loads the workspace, opens the store and builds the app. A bad workspace file throws <see cref="WorkspaceFileException"/>.</summary>
     public static WebApplication Build(ServeOptions options, TimeProvider? time = null, Action<ILoggingBuilder>? logging = null)
@@ -54,59 +55,23 @@ public static class SluiceServer
         var services = builder.Services;
         time ??= TimeProvider.System;
         var database = new SqliteDatabase(options.DataDirectory, options.Durability);
-        var workspaceStore = new SqliteWorkspaceStore(database);
         var metrics = new SluiceMetrics();
-        var applied = WorkspaceBootstrap.Apply(workspace, options.AdminToken, workspaceStore, time);
+        var applied = WorkspaceBootstrap.Apply(workspace, options.AdminToken, new SqliteWorkspaceStore(database), time);
 
         services.AddSingleton(options);
-        services.AddSingleton(options.Ingest);
         services.AddSingleton(time);
         services.AddSingleton(metrics);
-        services.AddSingleton(database);
-        services.AddSingleton(applied);
-        services.AddSingleton<IWorkspaceStore>(workspaceStore);
-        services.AddSingleton<IEventLog>(_ => new SqliteEventLog(database));
-        services.AddSingleton<IConsumerCursors>(new SqliteConsumerCursors(database));
-        services.AddSingleton<IPartitionLeases>(new SqlitePartitionLeases(database));
+        // Order matters for what starts first: the store, the workspace, the log's leases, then the
+        // log's consumers and the stages that send.
+        services.AddSqliteStore(database);
+        services.AddWorkspace(workspace, applied, options.Destinations, Path.Combine(options.DataDirectory, "keys"));
         services.AddEventLog();
-        services.AddSingleton(new SourceRegistry(applied.Sources, metrics, time));
-        services.AddSingleton<AdminTokens>();
-        services.AddSingleton(new ClientAddressResolver(options.TrustedProxies));
-        services.AddSingleton<IngestWriter>();
-        services.AddSingleton<TrackingHandler>();
-        services.AddSingleton(options.Destinations);
-        services.AddSingleton(new RoutingTable(workspace, options.Destinations));
-        services.AddSingleton(new DeclaredWorkspace(workspace));
-        // Secret settings of destinations made through the Admin API are encrypted with keys kept next to the data.
-        services.AddDataProtection()
-            .SetApplicationName("sluice")
-            .PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(options.DataDirectory, "keys")));
-        services.AddSingleton<ApiDestinations>();
-        services.AddSingleton<ApiSources>();
-        services.AddSingleton<Debugger.LiveEvents>();
-        services.AddSingleton<Debugger.LiveTail>();
-        services.AddHostedService(sp => sp.GetRequiredService<Debugger.LiveTail>());
-        services.AddSingleton(options.Delivery);
-        services.AddSingleton<IDeliveryStore>(new SqliteDeliveryStore(database));
-        services.AddSingleton<DeliveriesWaiting>();
-        services.AddSingleton<RoutingDecisions>();
-        services.AddEventLogConsumer<Router>();
-        services.AddSingleton<DestinationHttp>();
-        services.AddSingleton<Dispatcher>();
-        services.AddHostedService(sp => sp.GetRequiredService<Dispatcher>());
-        services.AddSingleton<DeliveryLogPruner>();
-        services.AddHostedService(sp => sp.GetRequiredService<DeliveryLogPruner>());
-        // The factory's per-request logging scopes cost more than the request on loopback; the delivery log says what happened.
-        // Bodies are read by DestinationHttp up to a cap; the buffer limit is a second line against any buffered read.
-        services.AddHttpClient(DestinationHttp.HttpClientName, client => client.MaxResponseContentBufferSize = 64 * 1024)
-            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
-            {
-                // With --destination-hosts public every connection is checked, whatever URL or name led to it.
-                ConnectCallback = options.Delivery.Hosts == DestinationHosts.Public ? DestinationTargets.ConnectPublicOnlyAsync : null,
-            })
-            .RemoveAllLoggers();
-        services.AddSingleton<AuthenticationChecker>();
-        services.AddHostedService(sp => sp.GetRequiredService<AuthenticationChecker>());
+        services.AddIngest(options.Ingest);
+        services.AddTrackingApi(options.TrustedProxies);
+        services.AddRouting(workspace);
+        services.AddDelivery(options.Delivery);
+        services.AddLiveDebugger();
+        services.AddAdminApi();
         services.AddHostedService<StartupAnnouncer>();
 
         var app = builder.Build();

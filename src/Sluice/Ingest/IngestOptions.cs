@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 namespace Sluice.Ingest;
 
 /// <summary>Limits of the ingest path. Defaults are Segment's documented limits where Segment has one.</summary>
-public sealed record IngestOptions
+internal sealed record IngestOptions
 {
     /// <summary>Largest single message, in UTF-8 bytes. Default 32 KB (Segment's limit).</summary>
     [Range(1024, 16 * 1024 * 1024)]

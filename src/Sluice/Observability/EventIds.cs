@@ -11,6 +11,7 @@ internal static class EventIds
     public const int ApiDestinationUndecryptable = 1005;
     public const int WebAppAt = 1006;
     public const int ApiDestinationWarning = 1007;
+    public const int WorkspaceRefreshFailed = 1008;
     public const int ClientRequestBroken = 1100;
     public const int ClientGone = 1101;
     public const int CommitFailed = 2000;

@@ -14,6 +14,7 @@ internal sealed class Router(
     RoutingTable table,
     RoutingDecisions decisions,
     DeliveriesWaiting waiting,
+    Workspace.WorkspaceChanges workspace,
     TimeProvider time,
     SluiceMetrics metrics) : IEventLogConsumer
 {
@@ -24,6 +25,9 @@ internal sealed class Router(
 
     public void Consume(IReadOnlyList<LogRow> rows, IReadOnlyList<CursorAdvance> advances)
     {
+        // The workspace as the store has it now (one read): an event stored after a change on any
+        // node is routed with that change, not with what this node cached a moment ago.
+        workspace.Refresh();
         var deliveries = new List<NewDelivery>();
         foreach (var row in rows)
         {
@@ -50,7 +54,7 @@ internal sealed class Router(
         // Counted before they are recorded: whoever reads a recorded outcome finds it counted too.
         foreach (var final in deliveries.Where(d => d.Status is not (DeliveryStatus.Pending or DeliveryStatus.Retrying)))
         {
-            metrics.Deliveries.WithLabels(final.DestinationId, Storage.Sqlite.SqliteDeliveryStore.Name(final.Status)).Inc();
+            metrics.Deliveries.WithLabels(final.DestinationId, final.Status.Name()).Inc();
         }
 
         store.RecordRouted(deliveries, advances, time.GetUtcNow().ToUnixTimeMilliseconds());

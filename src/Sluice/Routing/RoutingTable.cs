@@ -1,4 +1,3 @@
-using Sluice.Delivery;
 using System.Collections.Frozen;
 using System.Text.Json.Nodes;
 using Sluice.Actions.Fql;
@@ -10,10 +9,10 @@ using Sluice.Workspace;
 namespace Sluice.Routing;
 
 /// <summary>A mapping ready to run: its action, compiled trigger and compiled mapping.</summary>
-public sealed record RoutedMapping(string Name, ActionDefinition Action, FqlExpression Trigger, CompiledMapping Mapping);
+internal sealed record RoutedMapping(string Name, ActionDefinition Action, FqlExpression Trigger, CompiledMapping Mapping);
 
 /// <summary>What a destination filter does to the events its condition selects.</summary>
-public enum FilterEffect
+internal enum FilterEffect
 {
     Drop,
     Sample,
@@ -21,10 +20,10 @@ public enum FilterEffect
     Allow,
 }
 
-public sealed record RoutedFilter(string Name, FqlExpression? Condition, FilterEffect Effect, double SamplePercent, IReadOnlyList<string> Fields);
+internal sealed record RoutedFilter(string Name, FqlExpression? Condition, FilterEffect Effect, double SamplePercent, IReadOnlyList<string> Fields);
 
-/// <summary>A destination instance as the router and dispatcher use it: compiled once at start-up.</summary>
-public sealed record RoutedDestination
+/// <summary>A destination instance as the router and dispatcher use it: compiled once per change of the destinations in force.</summary>
+internal sealed record RoutedDestination
 {
     public required string Id { get; init; }
 
@@ -51,42 +50,70 @@ public sealed record RoutedDestination
 }
 
 /// <summary>
-/// The workspace's destinations compiled for delivery, frozen at start-up: which destinations each
+/// The destinations in force compiled for delivery, recompiled when they change: which destinations each
 /// source feeds, with triggers, mappings and filters compiled (the workspace file was already
 /// checked, so compiling cannot fail here).
 /// </summary>
-public sealed class RoutingTable
+internal sealed class RoutingTable
 {
     private readonly DestinationCatalog _catalog;
+    private readonly DestinationsInForce _inForce;
+    private readonly Lock _lock = new();
     private volatile Snapshot _snapshot;
 
+    /// <summary>A table of the workspace file's destinations alone (the routing benchmark, tools).</summary>
     public RoutingTable(WorkspaceDefinition? workspace, DestinationCatalog? catalog = null)
+        : this(new DestinationsInForce(workspace?.Destinations ?? []), workspace, catalog)
     {
-        _catalog = catalog ?? DestinationCatalog.Builtin;
-        Warnings = workspace?.Warnings ?? [];
-        _snapshot = Build(workspace?.Destinations ?? []);
     }
 
-    public IReadOnlyList<RoutedDestination> ForSource(string sourceId) => _snapshot.BySource.GetValueOrDefault(sourceId) ?? [];
+    /// <summary>A table that follows <paramref name="inForce"/>: recompiled the first time it is read after a change.</summary>
+    public RoutingTable(DestinationsInForce inForce, WorkspaceDefinition? workspace, DestinationCatalog? catalog = null)
+    {
+        _catalog = catalog ?? DestinationCatalog.Builtin;
+        _inForce = inForce;
+        Warnings = workspace?.Warnings ?? [];
+        _snapshot = Build(inForce.Current);
+    }
 
-    public RoutedDestination? Find(string destinationId) => _snapshot.ById.GetValueOrDefault(destinationId);
+    public IReadOnlyList<RoutedDestination> ForSource(string sourceId) => Current().BySource.GetValueOrDefault(sourceId) ?? [];
+
+    public RoutedDestination? Find(string destinationId) => Current().ById.GetValueOrDefault(destinationId);
 
     /// <summary>The destinations this table can route to.</summary>
     public DestinationCatalog Catalog => _catalog;
 
-    public IEnumerable<RoutedDestination> All => _snapshot.ById.Values;
+    public IEnumerable<RoutedDestination> All => Current().ById.Values;
 
     /// <summary>The workspace file's warnings, logged at start-up.</summary>
     public IReadOnlyList<string> Warnings { get; }
 
     /// <summary>
-    /// Routes with these destinations from now on (the Admin API changed one). The swap is atomic:
-    /// a message is routed either with the old table or the new one, never a mix.
+    /// The compiled table of the destinations in force. A change swaps the whole table: a message is
+    /// routed either with the old table or the new one, never a mix.
     /// </summary>
-    public void Replace(IEnumerable<DestinationInstance> destinations) => _snapshot = Build(destinations);
-
-    private Snapshot Build(IEnumerable<DestinationInstance> declaredDestinations)
+    private Snapshot Current()
     {
+        var snapshot = _snapshot;
+        if (snapshot.Version == _inForce.Current.Version)
+        {
+            return snapshot;
+        }
+
+        lock (_lock)
+        {
+            if (_snapshot.Version != _inForce.Current.Version)
+            {
+                _snapshot = Build(_inForce.Current);
+            }
+
+            return _snapshot;
+        }
+    }
+
+    private Snapshot Build(DestinationsInForce.Snapshot inForce)
+    {
+        var declaredDestinations = inForce.Destinations;
         var destinations = new List<(RoutedDestination Destination, IReadOnlyList<string> Sources)>();
         foreach (var declared in declaredDestinations)
         {
@@ -132,8 +159,9 @@ public sealed class RoutingTable
             destinations
                 .SelectMany(d => d.Sources.Select(s => (Source: s, d.Destination)))
                 .GroupBy(x => x.Source, StringComparer.Ordinal)
-                .ToFrozenDictionary(g => g.Key, g => g.Select(x => x.Destination).ToArray(), StringComparer.Ordinal));
+                .ToFrozenDictionary(g => g.Key, g => g.Select(x => x.Destination).ToArray(), StringComparer.Ordinal),
+            inForce.Version);
     }
 
-    private sealed record Snapshot(FrozenDictionary<string, RoutedDestination> ById, FrozenDictionary<string, RoutedDestination[]> BySource);
+    private sealed record Snapshot(FrozenDictionary<string, RoutedDestination> ById, FrozenDictionary<string, RoutedDestination[]> BySource, long Version);
 }

@@ -1,7 +1,7 @@
 namespace Sluice.Storage;
 
 /// <summary>Where a delivery stands. Pending and retrying are waiting to be sent; the rest are final until a replay.</summary>
-public enum DeliveryStatus
+internal enum DeliveryStatus
 {
     Pending,
     Retrying,
@@ -11,11 +11,19 @@ public enum DeliveryStatus
     Filtered,
 }
 
+/// <summary>A status as the Admin API, the metrics and the store spell it: lower case.</summary>
+internal static class DeliveryStatusNames
+{
+    public static string Name(this DeliveryStatus status) => status.ToString().ToLowerInvariant();
+
+    public static DeliveryStatus ParseStatus(string name) => Enum.Parse<DeliveryStatus>(name, ignoreCase: true);
+}
+
 /// <summary>One stored message, as the router reads it: its log row's position, its index in the row, its source and its JSON.</summary>
-public sealed record LoggedMessage(long Position, int Index, string SourceId, byte[] Json);
+internal sealed record LoggedMessage(long Position, int Index, string SourceId, byte[] Json);
 
 /// <summary>A delivery the router decided on: a job to send (with its validated payload) or a final outcome with its reason.</summary>
-public sealed record NewDelivery(
+internal sealed record NewDelivery(
     string DestinationId,
     string? Mapping,
     string? Action,
@@ -27,7 +35,7 @@ public sealed record NewDelivery(
     byte[]? Payload);
 
 /// <summary>A job the dispatcher holds a lease on.</summary>
-public sealed record ClaimedDelivery(
+internal sealed record ClaimedDelivery(
     long Id,
     string DestinationId,
     string Mapping,
@@ -40,7 +48,7 @@ public sealed record ClaimedDelivery(
     byte[] Payload);
 
 /// <summary>A delivery as the Admin API shows it.</summary>
-public sealed record DeliveryRecord(
+internal sealed record DeliveryRecord(
     long Id,
     string MessageId,
     string? Mapping,
@@ -55,14 +63,14 @@ public sealed record DeliveryRecord(
     long? NextAttemptAt);
 
 /// <summary>The outcome of one attempt, written back by the dispatcher.</summary>
-public sealed record AttemptResult(DeliveryStatus Status, int? HttpStatus, string? Response, string? Reason, long? NextAttemptAt);
+internal sealed record AttemptResult(DeliveryStatus Status, int? HttpStatus, string? Response, string? Reason, long? NextAttemptAt);
 
 /// <summary>
 /// Delivery jobs and the delivery log: one record per (event, mapping) or per (event, destination)
 /// when nothing ran. Claims are leases, so several processes can share the work (the PostgreSQL
 /// backend's <c>FOR UPDATE SKIP LOCKED</c>); an expired lease makes a job claimable again.
 /// </summary>
-public interface IDeliveryStore
+internal interface IDeliveryStore
 {
     /// <summary>
     /// Records the router's decisions and moves its cursors, in one transaction; throws

@@ -1,7 +1,7 @@
 namespace Sluice.Storage;
 
 /// <summary>A source as stored: the workspace file (or first start) decides what exists; the store keeps generated write keys stable.</summary>
-public sealed record StoredSource(string Id, string Name, string WriteKey)
+internal sealed record StoredSource(string Id, string Name, string WriteKey)
 {
     /// <summary>"workspace-file" for sources the file declares; "api" for those made through the Admin API (and the first start's default).</summary>
     public string ManagedBy { get; init; } = SourceManagement.WorkspaceFile;
@@ -15,7 +15,7 @@ public sealed record StoredSource(string Id, string Name, string WriteKey)
     public IReadOnlyList<string>? AllowedOrigins { get; init; }
 }
 
-public static class SourceManagement
+internal static class SourceManagement
 {
     public const string WorkspaceFile = "workspace-file";
     public const string Api = "api";
@@ -24,17 +24,20 @@ public static class SourceManagement
 /// <summary>The last check of a destination's credentials with the service (test authentication).</summary>
 /// <param name="Fingerprint">Of the settings checked; null when the service could not be reached, so that the next start checks again.</param>
 /// <param name="Valid">Null when the service could not be reached.</param>
-public sealed record AuthenticationCheck(string DestinationId, string? Fingerprint, bool? Valid, string Message, long CheckedAt);
+internal sealed record AuthenticationCheck(string DestinationId, string? Fingerprint, bool? Valid, string Message, long CheckedAt);
 
 /// <summary>A destination made through the Admin API: its definition as given (without settings) and its settings, encrypted.</summary>
-public sealed record StoredApiDestination(string Id, string Definition, string ProtectedSettings, long CreatedAt, long UpdatedAt);
+internal sealed record StoredApiDestination(string Id, string Definition, string ProtectedSettings, long CreatedAt, long UpdatedAt);
 
 /// <summary>An admin token as listed: never its value or hash.</summary>
-public sealed record StoredAdminToken(string Id, string Name, string Role, long CreatedAt);
+internal sealed record StoredAdminToken(string Id, string Name, string Role, long CreatedAt);
 
 /// <summary>Sources, admin tokens, credential checks: the small, rarely written configuration tables.</summary>
-public interface IWorkspaceStore
+internal interface IWorkspaceStore
 {
+    /// <summary>Moves whenever sources, tokens or API destinations change, whoever changed them: caches built at an older version are stale.</summary>
+    long ReadVersion();
+
     IReadOnlyList<StoredSource> ReadSources();
 
     /// <summary>

@@ -15,7 +15,7 @@ namespace Sluice.Tracking;
 /// </summary>
 internal sealed partial class TrackingHandler(
     IngestWriter writer,
-    SourceRegistry sources,
+    WorkspaceChanges workspace,
     ClientAddressResolver addresses,
     IngestOptions options,
     TimeProvider time,
@@ -42,7 +42,7 @@ internal sealed partial class TrackingHandler(
         var authorization = http.Request.Headers.Authorization.ToString();
         if (authorization.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase))
         {
-            if (!WriteKeys.TryReadBasic(authorization, out var headerKey) || (source = sources.FindByWriteKey(headerKey)) is null)
+            if (!WriteKeys.TryReadBasic(authorization, out var headerKey) || (source = workspace.SourceByWriteKey(headerKey)) is null)
             {
                 await TrackingResponses.Unauthorized(response, metrics, "the write key in the Authorization header is not a write key of any source");
                 return;
@@ -99,7 +99,7 @@ internal sealed partial class TrackingHandler(
                         return;
                     }
 
-                    if ((source = sources.FindByWriteKey(bodyWriteKey)) is null)
+                    if ((source = workspace.SourceByWriteKey(bodyWriteKey)) is null)
                     {
                         await TrackingResponses.Unauthorized(response, metrics, "the writeKey in the body is not a write key of any source");
                         return;

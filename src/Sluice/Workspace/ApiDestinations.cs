@@ -2,13 +2,12 @@ using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.DataProtection;
 using Sluice.Observability;
-using Sluice.Routing;
 using Sluice.Storage;
 
 namespace Sluice.Workspace;
 
 /// <summary>A change the Admin API refused, with the field it concerns (a path such as <c>mappings[0].trigger</c>) and why.</summary>
-public sealed record DestinationProblem(string Field, string Message);
+internal sealed record DestinationProblem(string Field, string Message);
 
 /// <summary>
 /// Destinations made through the Admin API, next to those the workspace file declares. A definition
@@ -22,48 +21,58 @@ internal sealed partial class ApiDestinations
     private readonly DeclaredWorkspace _declared;
     private readonly IWorkspaceStore _store;
     private readonly SourceRegistry _sources;
-    private readonly RoutingTable _table;
+    private readonly DestinationsInForce _inForce;
     private readonly IDataProtector _protector;
     private readonly TimeProvider _time;
     private readonly Destinations.DestinationCatalog _catalog;
     private readonly ILogger _logger;
     private readonly Dictionary<string, Entry> _entries = new(StringComparer.Ordinal);
 
-    public ApiDestinations(DeclaredWorkspace declared, IWorkspaceStore store, SourceRegistry sources, RoutingTable table, Destinations.DestinationCatalog catalog, IDataProtectionProvider protection, TimeProvider time, ILogger<ApiDestinations> logger)
+    public ApiDestinations(DeclaredWorkspace declared, IWorkspaceStore store, SourceRegistry sources, DestinationsInForce inForce, Destinations.DestinationCatalog catalog, IDataProtectionProvider protection, TimeProvider time, ILogger<ApiDestinations> logger)
     {
-        (_declared, _store, _sources, _table, _catalog, _time, _logger) = (declared, store, sources, table, catalog, time, logger);
+        (_declared, _store, _sources, _inForce, _catalog, _time, _logger) = (declared, store, sources, inForce, catalog, time, logger);
         _protector = protection.CreateProtector("Sluice.Destinations.Settings");
-        foreach (var stored in store.ListApiDestinations())
+        Reload();
+    }
+
+    /// <summary>Rebuilds the API's destinations from the store (this node or another changed them) and the routing table with them.</summary>
+    public void Reload()
+    {
+        lock (_lock)
         {
-            var definition = JsonNode.Parse(stored.Definition)!.AsObject();
-            try
+            _entries.Clear();
+            foreach (var stored in _store.ListApiDestinations())
             {
-                definition["settings"] = JsonNode.Parse(_protector.Unprotect(stored.ProtectedSettings));
-            }
-            catch (System.Security.Cryptography.CryptographicException exception)
-            {
-                // The keys in the data folder are gone or changed: the destination stays stored, not routed, until they are back.
-                LogUndecryptable(logger, exception, stored.Id);
-                continue;
-            }
-            if (IsManagedByFile(stored.Id))
-            {
-                LogShadowed(logger, stored.Id);
-                continue;
+                var definition = JsonNode.Parse(stored.Definition)!.AsObject();
+                try
+                {
+                    definition["settings"] = JsonNode.Parse(_protector.Unprotect(stored.ProtectedSettings));
+                }
+                catch (System.Security.Cryptography.CryptographicException exception)
+                {
+                    // The keys in the data folder are gone or changed: the destination stays stored, not routed, until they are back.
+                    LogUndecryptable(_logger, exception, stored.Id);
+                    continue;
+                }
+                if (IsManagedByFile(stored.Id))
+                {
+                    LogShadowed(_logger, stored.Id);
+                    continue;
+                }
+
+                var (instance, problems) = Check(definition, strict: false);
+                if (instance is null)
+                {
+                    // Kept in the store: a later version may take it again. Its events are not routed meanwhile.
+                    LogInvalid(_logger, stored.Id, string.Join("; ", problems.Select(p => $"{p.Field}: {p.Message}")));
+                    continue;
+                }
+
+                _entries[stored.Id] = new Entry(definition, instance, stored.CreatedAt, stored.UpdatedAt);
             }
 
-            var (instance, problems) = Check(definition, strict: false);
-            if (instance is null)
-            {
-                // Kept in the store: a later version may take it again. Its events are not routed meanwhile.
-                LogInvalid(logger, stored.Id, string.Join("; ", problems.Select(p => $"{p.Field}: {p.Message}")));
-                continue;
-            }
-
-            _entries[stored.Id] = new Entry(definition, instance, stored.CreatedAt, stored.UpdatedAt);
+            Publish();
         }
-
-        Publish();
     }
 
     public bool IsManagedByFile(string id) => _declared.File?.Destinations.Any(d => d.Id == id) == true;
@@ -254,7 +263,7 @@ internal sealed partial class ApiDestinations
         return new DestinationProblem(path, match.Groups["message"].Value);
     }
 
-    private void Publish() => _table.Replace([.. _declared.File?.Destinations ?? [], .. _entries.Values.OrderBy(e => e.CreatedAt).Select(e => e.Instance)]);
+    private void Publish() => _inForce.Replace([.. _declared.File?.Destinations ?? [], .. _entries.Values.OrderBy(e => e.CreatedAt).Select(e => e.Instance)]);
 
     [GeneratedRegex(@"^[^:]*:\d+:\d+: (?<path>[^:]*): (?<message>.*)$", RegexOptions.Singleline)]
     private static partial Regex ProblemPattern();

@@ -8,7 +8,7 @@ namespace Sluice.Workspace;
 /// key (the old key keeps working for a grace period, so that clients can move over). Sources the
 /// workspace file declares are changed in the file.
 /// </summary>
-internal sealed partial class ApiSources(IWorkspaceStore store, SourceRegistry registry, ApiDestinations destinations, TimeProvider time)
+internal sealed partial class ApiSources(IWorkspaceStore store, SourceRegistry registry, ApiDestinations destinations, WorkspaceChanges changes, TimeProvider time)
 {
     private readonly Lock _lock = new();
 
@@ -70,7 +70,7 @@ internal sealed partial class ApiSources(IWorkspaceStore store, SourceRegistry r
             }
 
             store.DeleteSource(id);
-            registry.Replace(registry.AllStored.Where(s => s.Id != id).ToList());
+            changes.Refresh();
             return (true, []);
         }
     }
@@ -78,7 +78,7 @@ internal sealed partial class ApiSources(IWorkspaceStore store, SourceRegistry r
     private StoredSource Save(StoredSource source)
     {
         store.SaveSource(source);
-        registry.Replace([.. registry.AllStored.Where(s => s.Id != source.Id), source]);
+        changes.Refresh();
         return source;
     }
 

@@ -3,7 +3,7 @@ using System.Globalization;
 namespace Sluice.Workspace;
 
 /// <summary>Durations as people write them in the workspace file and on the command line: <c>90s</c>, <c>30m</c>, <c>4h</c>, <c>7d</c>.</summary>
-public static class DurationText
+internal static class DurationText
 {
     public const string Expected = "a duration such as 90s, 30m, 4h or 7d, at most 3650d";
 

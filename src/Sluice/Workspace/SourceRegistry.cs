@@ -6,7 +6,7 @@ using Sluice.Storage;
 namespace Sluice.Workspace;
 
 /// <summary>A source as the Tracking API sees it, with its metric series resolved once.</summary>
-public sealed class Source
+internal sealed class Source
 {
     internal Source(StoredSource stored, SluiceMetrics metrics)
     {
@@ -42,7 +42,7 @@ public sealed class Source
 /// The sources in force: lookups by write key and by id without locks. The Admin API swaps in a
 /// new set when it changes one; a rotated write key keeps working until its grace period ends.
 /// </summary>
-public sealed class SourceRegistry
+internal sealed class SourceRegistry
 {
     private readonly SluiceMetrics _metrics;
     private readonly TimeProvider _time;

@@ -1,7 +1,7 @@
 namespace Sluice.Workspace;
 
 /// <summary>Web origins as browsers send them in <c>Origin</c>: scheme://host[:port], no path.</summary>
-public static class WebOrigins
+internal static class WebOrigins
 {
     private const string Expected = "an origin such as https://shop.example: scheme, host and port, no path";
 

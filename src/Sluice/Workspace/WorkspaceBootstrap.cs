@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-using Sluice.Admin;
 using Sluice.Storage;
 
 namespace Sluice.Workspace;
@@ -68,13 +67,13 @@ internal static class WorkspaceBootstrap
         if (!string.IsNullOrEmpty(configuredAdminToken))
         {
             // The variable's token replaces the one a previous value of the variable made.
-            var hash = AdminTokens.Hash(configuredAdminToken);
-            store.ReplaceEnvironmentAdminToken("env-" + Convert.ToHexStringLower(hash)[..16], hash, AdminTokens.OwnerScope, "SLUICE_ADMIN_TOKEN", now);
+            var hash = AdminTokenValues.Hash(configuredAdminToken);
+            store.ReplaceEnvironmentAdminToken("env-" + Convert.ToHexStringLower(hash)[..16], hash, AdminTokenValues.OwnerScope, "SLUICE_ADMIN_TOKEN", now);
         }
         else if (!store.HasAdminTokens())
         {
-            newOwnerToken = AdminTokens.NewToken(AdminTokens.OwnerScope);
-            store.AddAdminToken("owner", AdminTokens.Hash(newOwnerToken), AdminTokens.OwnerScope, "first owner", now);
+            newOwnerToken = AdminTokenValues.NewToken(AdminTokenValues.OwnerScope);
+            store.AddAdminToken("owner", AdminTokenValues.Hash(newOwnerToken), AdminTokenValues.OwnerScope, "first owner", now);
         }
 
         return new Result(sources, generated, newOwnerToken);

@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 namespace Sluice.Workspace;
 
 /// <summary>The workspace as the file (or the first start) declares it: frozen once loaded.</summary>
-public sealed record WorkspaceDefinition(IReadOnlyList<SourceDefinition> Sources, IReadOnlyList<DestinationInstance> Destinations)
+internal sealed record WorkspaceDefinition(IReadOnlyList<SourceDefinition> Sources, IReadOnlyList<DestinationInstance> Destinations)
 {
     public static WorkspaceDefinition Empty { get; } = new([], []);
 
@@ -12,17 +12,17 @@ public sealed record WorkspaceDefinition(IReadOnlyList<SourceDefinition> Sources
 }
 
 /// <summary>What the workspace file declares (null without one): the Admin API marks those resources as managed by it.</summary>
-public sealed record DeclaredWorkspace(WorkspaceDefinition? File);
+internal sealed record DeclaredWorkspace(WorkspaceDefinition? File);
 
 /// <summary>A source; <see cref="WriteKey"/> is null when the file leaves it to be generated.</summary>
-public sealed record SourceDefinition(string Id, string Name, string? WriteKey)
+internal sealed record SourceDefinition(string Id, string Name, string? WriteKey)
 {
     /// <summary>The web origins (scheme://host[:port]) whose pages may send with this source's key; null: any.</summary>
     public IReadOnlyList<string>? AllowedOrigins { get; init; }
 }
 
 /// <summary>A destination instance as the workspace file declares it: a catalog destination (its <see cref="Type"/>) with settings, mappings and filters.</summary>
-public sealed record DestinationInstance
+internal sealed record DestinationInstance
 {
     public required string Id { get; init; }
 
@@ -53,7 +53,7 @@ public sealed record DestinationInstance
     public double? RateLimit { get; init; }
 }
 
-public sealed record MappingDefinition
+internal sealed record MappingDefinition
 {
     public required string Name { get; init; }
 
@@ -67,7 +67,7 @@ public sealed record MappingDefinition
 }
 
 /// <summary>A destination filter: <see cref="If"/> selects events (null = every event), then exactly one effect applies.</summary>
-public sealed record FilterDefinition
+internal sealed record FilterDefinition
 {
     public required string Name { get; init; }
 

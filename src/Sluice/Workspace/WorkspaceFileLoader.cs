@@ -11,7 +11,7 @@ using YamlDotNet.RepresentationModel;
 namespace Sluice.Workspace;
 
 /// <summary>A workspace file that cannot be applied; each problem names the file, line, column and path.</summary>
-public sealed class WorkspaceFileException(IReadOnlyList<string> problems)
+internal sealed class WorkspaceFileException(IReadOnlyList<string> problems)
     : Exception("The workspace file is invalid:" + Environment.NewLine + string.Join(Environment.NewLine, problems.Select(p => "  " + p)))
 {
     public IReadOnlyList<string> Problems { get; } = problems;
@@ -21,25 +21,19 @@ public sealed class WorkspaceFileException(IReadOnlyList<string> problems)
 /// Reads the workspace-as-code YAML file. Every problem is collected, with its position, before
 /// start-up stops, so that one run shows everything to fix.
 /// </summary>
-public sealed partial class WorkspaceFileLoader
+internal sealed partial class WorkspaceFileLoader
 {
     public const int MaxMappingsPerDestination = 50;
     public const int MaxFiltersPerDestination = 10;
 
 
-    private readonly string _file;
-    private readonly Func<string, string?> _environment;
-    private readonly List<string> _problems = [];
-    private readonly List<string> _warnings = [];
+    private readonly YamlFields _yaml;
 
-    private readonly bool _strict;
     private readonly DestinationCatalog _catalog;
 
     private WorkspaceFileLoader(string file, Func<string, string?> environment, bool strict, DestinationCatalog catalog)
     {
-        _file = file;
-        _environment = environment;
-        _strict = strict;
+        _yaml = new YamlFields(file, environment, strict);
         _catalog = catalog;
     }
 
@@ -79,9 +73,9 @@ public sealed partial class WorkspaceFileLoader
         }
 
         var workspace = loader.ReadWorkspace(stream.Documents[0].RootNode);
-        if (loader._problems.Count > 0)
+        if (loader._yaml.Problems.Count > 0)
         {
-            throw new WorkspaceFileException(loader._problems);
+            throw new WorkspaceFileException(loader._yaml.Problems);
         }
 
         return workspace;
@@ -90,21 +84,19 @@ public sealed partial class WorkspaceFileLoader
     [GeneratedRegex("^[a-z0-9][a-z0-9-]{0,62}$")]
     private static partial Regex IdPattern();
 
-    [GeneratedRegex(@"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")]
-    private static partial Regex EnvironmentReference();
 
     private WorkspaceDefinition ReadWorkspace(YamlNode root)
     {
-        if (Mapping(root, "(top level)") is not { } top)
+        if (_yaml.Mapping(root, "(top level)") is not { } top)
         {
             return WorkspaceDefinition.Empty;
         }
 
-        CheckKeys(top, "(top level)", "sources", "destinations");
+        _yaml.CheckKeys(top, "(top level)", "sources", "destinations");
         var sources = new List<SourceDefinition>();
         var sourceIds = new HashSet<string>(StringComparer.Ordinal);
         var writeKeys = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var (node, path) in Items(top, "sources"))
+        foreach (var (node, path) in _yaml.Items(top, "sources"))
         {
             if (ReadSource(node, path) is not { } source)
             {
@@ -113,12 +105,12 @@ public sealed partial class WorkspaceFileLoader
 
             if (!sourceIds.Add(source.Id))
             {
-                Problem(node, $"{path}.id", $"duplicate source id '{source.Id}'");
+                _yaml.Problem(node, $"{path}.id", $"duplicate source id '{source.Id}'");
             }
 
             if (source.WriteKey is { } key && !writeKeys.Add(key))
             {
-                Problem(node, $"{path}.writeKey", "this write key is already used by another source");
+                _yaml.Problem(node, $"{path}.writeKey", "this write key is already used by another source");
             }
 
             sources.Add(source);
@@ -126,7 +118,7 @@ public sealed partial class WorkspaceFileLoader
 
         var destinations = new List<DestinationInstance>();
         var destinationIds = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var (node, path) in Items(top, "destinations"))
+        foreach (var (node, path) in _yaml.Items(top, "destinations"))
         {
             if (ReadDestination(node, path, sourceIds) is not { } destination)
             {
@@ -135,29 +127,29 @@ public sealed partial class WorkspaceFileLoader
 
             if (!destinationIds.Add(destination.Id))
             {
-                Problem(node, $"{path}.id", $"duplicate destination id '{destination.Id}'");
+                _yaml.Problem(node, $"{path}.id", $"duplicate destination id '{destination.Id}'");
             }
 
             destinations.Add(destination);
         }
 
-        return new WorkspaceDefinition(sources, destinations) { Warnings = _warnings };
+        return new WorkspaceDefinition(sources, destinations) { Warnings = _yaml.Warnings };
     }
 
     private SourceDefinition? ReadSource(YamlNode node, string path)
     {
-        if (Mapping(node, path) is not { } map)
+        if (_yaml.Mapping(node, path) is not { } map)
         {
             return null;
         }
 
-        CheckKeys(map, path, "id", "name", "writeKey", "allowedOrigins");
+        _yaml.CheckKeys(map, path, "id", "name", "writeKey", "allowedOrigins");
         var id = Id(map, path);
-        var name = String(map, path, "name", required: false) ?? id;
-        var writeKey = String(map, path, "writeKey", required: false);
+        var name = _yaml.String(map, path, "name", required: false) ?? id;
+        var writeKey = _yaml.String(map, path, "writeKey", required: false);
         if (writeKey is { Length: 0 })
         {
-            Problem(map["writeKey"], $"{path}.writeKey", "must not be empty; leave it out to have one generated");
+            _yaml.Problem(map["writeKey"], $"{path}.writeKey", "must not be empty; leave it out to have one generated");
         }
 
         return id is null ? null : new SourceDefinition(id, name!, writeKey) { AllowedOrigins = AllowedOrigins(map, path) };
@@ -173,7 +165,7 @@ public sealed partial class WorkspaceFileLoader
 
         if (node is not YamlSequenceNode list)
         {
-            Problem(node, $"{path}.allowedOrigins", "must be a list of origins such as https://shop.example");
+            _yaml.Problem(node, $"{path}.allowedOrigins", "must be a list of origins such as https://shop.example");
             return null;
         }
 
@@ -187,7 +179,7 @@ public sealed partial class WorkspaceFileLoader
             }
             else
             {
-                Problem(item, $"{path}.allowedOrigins[{i}]", WebOrigins.NotAnOrigin(text));
+                _yaml.Problem(item, $"{path}.allowedOrigins[{i}]", WebOrigins.NotAnOrigin(text));
             }
         }
 
@@ -196,27 +188,27 @@ public sealed partial class WorkspaceFileLoader
 
     private DestinationInstance? ReadDestination(YamlNode node, string path, HashSet<string> sourceIds)
     {
-        if (Mapping(node, path) is not { } map)
+        if (_yaml.Mapping(node, path) is not { } map)
         {
             return null;
         }
 
-        CheckKeys(map, path, "id", "name", "type", "sources", "enabled", "settings", "presets", "mappings", "filters", "retryWindow", "rateLimit");
+        _yaml.CheckKeys(map, path, "id", "name", "type", "sources", "enabled", "settings", "presets", "mappings", "filters", "retryWindow", "rateLimit");
         var id = Id(map, path);
-        var type = String(map, path, "type", required: true);
+        var type = _yaml.String(map, path, "type", required: true);
         if (type is not null && _catalog.Find(type) is null)
         {
-            Problem(map["type"], $"{path}.type", $"unknown destination type '{type}'; the catalog has: {string.Join(", ", _catalog.All.Select(d => d.Slug).Order(StringComparer.Ordinal))}");
+            _yaml.Problem(map["type"], $"{path}.type", $"unknown destination type '{type}'; the catalog has: {string.Join(", ", _catalog.All.Select(d => d.Slug).Order(StringComparer.Ordinal))}");
         }
 
         var sources = new List<string>();
-        foreach (var (sourceNode, sourcePath) in Items(map, "sources", path))
+        foreach (var (sourceNode, sourcePath) in _yaml.Items(map, "sources", path))
         {
-            if (Scalar(sourceNode, sourcePath) is { } sourceId)
+            if (_yaml.Scalar(sourceNode, sourcePath) is { } sourceId)
             {
                 if (!sourceIds.Contains(sourceId))
                 {
-                    Problem(sourceNode, sourcePath, $"no source has the id '{sourceId}'");
+                    _yaml.Problem(sourceNode, sourcePath, $"no source has the id '{sourceId}'");
                 }
 
                 sources.Add(sourceId);
@@ -224,7 +216,7 @@ public sealed partial class WorkspaceFileLoader
         }
 
         var settings = map.Children.TryGetValue(new YamlScalarNode("settings"), out var settingsNode)
-            ? ToJson(settingsNode, $"{path}.settings") as JsonObject ?? NotAMapping(settingsNode, $"{path}.settings")
+            ? _yaml.ToJson(settingsNode, $"{path}.settings") as JsonObject ?? _yaml.NotAMapping(settingsNode, $"{path}.settings")
             : [];
 
         var mappings = new List<MappingDefinition>();
@@ -234,13 +226,13 @@ public sealed partial class WorkspaceFileLoader
         {
             CheckSettings(catalogEntry, settings, (YamlNode?)settingsNode ?? map, $"{path}.settings");
         }
-        foreach (var (mappingNode, mappingPath) in Items(map, "mappings", path))
+        foreach (var (mappingNode, mappingPath) in _yaml.Items(map, "mappings", path))
         {
             if (ReadMapping(mappingNode, mappingPath) is { } mapping)
             {
                 if (catalogEntry is not null && !catalogEntry.Actions.ContainsKey(mapping.Action))
                 {
-                    Problem(((YamlMappingNode)mappingNode)["action"], $"{mappingPath}.action", $"{catalogEntry.Name} has no action '{mapping.Action}'; it has: {string.Join(", ", catalogEntry.Actions.Keys)}");
+                    _yaml.Problem(((YamlMappingNode)mappingNode)["action"], $"{mappingPath}.action", $"{catalogEntry.Name} has no action '{mapping.Action}'; it has: {string.Join(", ", catalogEntry.Actions.Keys)}");
                 }
                 else if (catalogEntry is not null)
                 {
@@ -249,35 +241,35 @@ public sealed partial class WorkspaceFileLoader
 
                 if (!mappingNames.Add(mapping.Name))
                 {
-                    Problem(mappingNode, $"{mappingPath}.name", $"duplicate mapping name '{mapping.Name}'");
+                    _yaml.Problem(mappingNode, $"{mappingPath}.name", $"duplicate mapping name '{mapping.Name}'");
                 }
 
                 mappings.Add(mapping);
             }
         }
 
-        var presets = catalogEntry is not null && (Boolean(map, path, "presets") ?? true) ? catalogEntry.Presets : [];
-        foreach (var (mappingNode, mappingPath) in Items(map, "mappings", path))
+        var presets = catalogEntry is not null && (_yaml.Boolean(map, path, "presets") ?? true) ? catalogEntry.Presets : [];
+        foreach (var (mappingNode, mappingPath) in _yaml.Items(map, "mappings", path))
         {
             if (mappingNode is YamlMappingNode named && named.Children.TryGetValue(new YamlScalarNode("name"), out var nameNode)
                 && nameNode is YamlScalarNode { Value: { } taken } && presets.Any(p => p.Name == taken))
             {
-                Problem(nameNode, $"{mappingPath}.name", $"'{taken}' is the name of one of {catalogEntry!.Name}'s presets; give the mapping another name (or turn the destination's presets off)");
+                _yaml.Problem(nameNode, $"{mappingPath}.name", $"'{taken}' is the name of one of {catalogEntry!.Name}'s presets; give the mapping another name (or turn the destination's presets off)");
             }
         }
 
         if (catalogEntry is not null && presets.Count + mappings.Count(m => m.Enabled) == 0)
         {
-            _warnings.Add($"{_file}:{map.Start.Line}:{map.Start.Column}: {path}: no preset and no enabled mapping, so {catalogEntry.Name} receives nothing");
+            _yaml.Warn(map, path, $"no preset and no enabled mapping, so {catalogEntry.Name} receives nothing");
         }
 
         if (mappings.Count > MaxMappingsPerDestination)
         {
-            Problem(map["mappings"], $"{path}.mappings", $"at most {MaxMappingsPerDestination} mappings per destination; found {mappings.Count}");
+            _yaml.Problem(map["mappings"], $"{path}.mappings", $"at most {MaxMappingsPerDestination} mappings per destination; found {mappings.Count}");
         }
 
         var filters = new List<FilterDefinition>();
-        foreach (var (filterNode, filterPath) in Items(map, "filters", path))
+        foreach (var (filterNode, filterPath) in _yaml.Items(map, "filters", path))
         {
             if (ReadFilter(filterNode, filterPath) is { } filter)
             {
@@ -287,7 +279,7 @@ public sealed partial class WorkspaceFileLoader
 
         if (filters.Count > MaxFiltersPerDestination)
         {
-            Problem(map["filters"], $"{path}.filters", $"at most {MaxFiltersPerDestination} filters per destination; found {filters.Count}");
+            _yaml.Problem(map["filters"], $"{path}.filters", $"at most {MaxFiltersPerDestination} filters per destination; found {filters.Count}");
         }
 
         if (id is null || type is null)
@@ -298,34 +290,34 @@ public sealed partial class WorkspaceFileLoader
         return new DestinationInstance
         {
             Id = id,
-            Name = String(map, path, "name", required: false),
+            Name = _yaml.String(map, path, "name", required: false),
             Type = type,
             Sources = sources,
-            Enabled = Boolean(map, path, "enabled") ?? true,
+            Enabled = _yaml.Boolean(map, path, "enabled") ?? true,
             Settings = settings,
-            Presets = Boolean(map, path, "presets") ?? true,
+            Presets = _yaml.Boolean(map, path, "presets") ?? true,
             Mappings = mappings,
             Filters = filters,
-            RetryWindow = Duration(map, path, "retryWindow") ?? DestinationInstance.DefaultRetryWindow,
+            RetryWindow = _yaml.Duration(map, path, "retryWindow") ?? DestinationInstance.DefaultRetryWindow,
             RateLimit = RateLimit(map, path),
         };
     }
 
     private MappingDefinition? ReadMapping(YamlNode node, string path)
     {
-        if (Mapping(node, path) is not { } map)
+        if (_yaml.Mapping(node, path) is not { } map)
         {
             return null;
         }
 
-        CheckKeys(map, path, "name", "action", "trigger", "mapping", "enabled");
+        _yaml.CheckKeys(map, path, "name", "action", "trigger", "mapping", "enabled");
         var name = ItemName(map, path);
-        var action = String(map, path, "action", required: true);
-        var trigger = String(map, path, "trigger", required: true);
+        var action = _yaml.String(map, path, "action", required: true);
+        var trigger = _yaml.String(map, path, "trigger", required: true);
         var mapping = map.Children.TryGetValue(new YamlScalarNode("mapping"), out var mappingNode)
-            ? ToJson(mappingNode, $"{path}.mapping") as JsonObject ?? NotAMapping(mappingNode, $"{path}.mapping")
+            ? _yaml.ToJson(mappingNode, $"{path}.mapping") as JsonObject ?? _yaml.NotAMapping(mappingNode, $"{path}.mapping")
             : [];
-        var enabled = Boolean(map, path, "enabled") ?? true;
+        var enabled = _yaml.Boolean(map, path, "enabled") ?? true;
         if (trigger is not null)
         {
             CheckFql(map["trigger"], $"{path}.trigger", trigger);
@@ -341,7 +333,7 @@ public sealed partial class WorkspaceFileLoader
             {
                 foreach (var error in exception.Errors)
                 {
-                    Problem(map["mapping"], $"{path}.mapping", error);
+                    _yaml.Problem(map["mapping"], $"{path}.mapping", error);
                 }
             }
         }
@@ -357,7 +349,7 @@ public sealed partial class WorkspaceFileLoader
     /// </summary>
     private string? ItemName(YamlMappingNode map, string path)
     {
-        if (String(map, path, "name", required: true) is not { } name)
+        if (_yaml.String(map, path, "name", required: true) is not { } name)
         {
             return null;
         }
@@ -372,8 +364,8 @@ public sealed partial class WorkspaceFileLoader
             return name;
         }
 
-        Tightened(map["name"], $"{path}.name", problem);
-        return _strict ? null : name;
+        _yaml.Tightened(map["name"], $"{path}.name", problem);
+        return _yaml.Strict ? null : name;
     }
 
     /// <summary>
@@ -396,7 +388,7 @@ public sealed partial class WorkspaceFileLoader
             }
             catch (PayloadValidationException exception)
             {
-                Tightened(node is YamlMappingNode map && map.Children.TryGetValue(new YamlScalarNode("mapping"), out var at) ? at : node, $"{path}.{key}", exception.Message);
+                _yaml.Tightened(node is YamlMappingNode map && map.Children.TryGetValue(new YamlScalarNode("mapping"), out var at) ? at : node, $"{path}.{key}", exception.Message);
             }
         }
 
@@ -410,22 +402,22 @@ public sealed partial class WorkspaceFileLoader
 
     private FilterDefinition? ReadFilter(YamlNode node, string path)
     {
-        if (Mapping(node, path) is not { } map)
+        if (_yaml.Mapping(node, path) is not { } map)
         {
             return null;
         }
 
-        CheckKeys(map, path, "name", "if", "drop", "sample", "block", "allow");
+        _yaml.CheckKeys(map, path, "name", "if", "drop", "sample", "block", "allow");
         var name = ItemName(map, path);
-        var condition = String(map, path, "if", required: false);
+        var condition = _yaml.String(map, path, "if", required: false);
         if (condition is not null)
         {
             CheckFql(map["if"], $"{path}.if", condition);
         }
 
-        var drop = Boolean(map, path, "drop");
+        var drop = _yaml.Boolean(map, path, "drop");
         double? sample = null;
-        if (String(map, path, "sample", required: false) is { } sampleText)
+        if (_yaml.String(map, path, "sample", required: false) is { } sampleText)
         {
             if (double.TryParse(sampleText, NumberStyles.Float, CultureInfo.InvariantCulture, out var percent) && percent is >= 0 and <= 100)
             {
@@ -433,7 +425,7 @@ public sealed partial class WorkspaceFileLoader
             }
             else
             {
-                Problem(map["sample"], $"{path}.sample", "must be a number from 0 to 100 (percent of events kept)");
+                _yaml.Problem(map["sample"], $"{path}.sample", "must be a number from 0 to 100 (percent of events kept)");
             }
         }
 
@@ -444,15 +436,15 @@ public sealed partial class WorkspaceFileLoader
         var effects = (drop is not null ? 1 : 0) + (sampleGiven ? 1 : 0) + (block is not null ? 1 : 0) + (allow is not null ? 1 : 0);
         if (effects != 1)
         {
-            Problem(map, path, "a filter needs exactly one of: drop: true, sample: PERCENT, block: [fields], allow: [fields]");
+            _yaml.Problem(map, path, "a filter needs exactly one of: drop: true, sample: PERCENT, block: [fields], allow: [fields]");
         }
         else if (drop is true && condition is null)
         {
-            Tightened(map, path, "a drop filter needs if: the condition of the events it drops (to stop every event, disable the destination)");
+            _yaml.Tightened(map, path, "a drop filter needs if: the condition of the events it drops (to stop every event, disable the destination)");
         }
         else if (drop is false)
         {
-            Problem(map["drop"], $"{path}.drop", "drop: false does nothing; remove the filter or set drop: true");
+            _yaml.Problem(map["drop"], $"{path}.drop", "drop: false does nothing; remove the filter or set drop: true");
         }
 
         return name is null ? null : new FilterDefinition { Name = name, If = condition, Drop = drop ?? false, Sample = sample, Block = block, Allow = allow };
@@ -460,7 +452,7 @@ public sealed partial class WorkspaceFileLoader
 
     private double? RateLimit(YamlMappingNode map, string path)
     {
-        if (String(map, path, "rateLimit", required: false) is not { } text)
+        if (_yaml.String(map, path, "rateLimit", required: false) is not { } text)
         {
             return null;
         }
@@ -471,7 +463,7 @@ public sealed partial class WorkspaceFileLoader
             return perSecond;
         }
 
-        Problem(map["rateLimit"], $"{path}.rateLimit", "must be a number of requests per second from 0.001 to 1000000 (0 = no limit)");
+        _yaml.Problem(map["rateLimit"], $"{path}.rateLimit", "must be a number of requests per second from 0.001 to 1000000 (0 = no limit)");
         return null;
     }
 
@@ -488,13 +480,13 @@ public sealed partial class WorkspaceFileLoader
             var present = settings.TryGetPropertyValue(key, out var value) && value is not null && value.ToString().Length > 0;
             if (field.Required && !present)
             {
-                Problem(node, path, $"{destination.Name} needs the setting '{key}' ({field.Label})");
+                _yaml.Problem(node, path, $"{destination.Name} needs the setting '{key}' ({field.Label})");
             }
 
             if (present && field.Format == "uri"
                 && !(Uri.TryCreate(value!.ToString(), UriKind.Absolute, out var url) && (url.Scheme == Uri.UriSchemeHttps || url.Scheme == Uri.UriSchemeHttp)))
             {
-                Problem(node, $"{path}.{key}", $"{destination.Name}'s setting '{key}' must be an absolute http or https URL");
+                _yaml.Problem(node, $"{path}.{key}", $"{destination.Name}'s setting '{key}' must be an absolute http or https URL");
             }
         }
 
@@ -502,7 +494,7 @@ public sealed partial class WorkspaceFileLoader
         {
             if (!destination.Settings.ContainsKey(key))
             {
-                _warnings.Add($"{_file}:{node.Start.Line}:{node.Start.Column}: {path}: {destination.Name} has no setting '{key}'; it is ignored (settings: {string.Join(", ", destination.Settings.Keys)})");
+                _yaml.Warn(node, path, $"{destination.Name} has no setting '{key}'; it is ignored (settings: {string.Join(", ", destination.Settings.Keys)})");
             }
         }
     }
@@ -512,13 +504,13 @@ public sealed partial class WorkspaceFileLoader
     {
         if (!FqlExpression.TryCompile(text, out var expression, out var error))
         {
-            Problem(node, path, $"invalid FQL: {error.Message}");
+            _yaml.Problem(node, path, $"invalid FQL: {error.Message}");
             return;
         }
 
         foreach (var warning in expression.Warnings)
         {
-            _warnings.Add($"{_file}:{node.Start.Line}:{node.Start.Column}: {path}: {warning}");
+            _yaml.Warn(node, path, $"{warning}");
         }
     }
 
@@ -530,9 +522,9 @@ public sealed partial class WorkspaceFileLoader
         }
 
         var fields = new List<string>();
-        foreach (var (node, itemPath) in Items(map, key, path))
+        foreach (var (node, itemPath) in _yaml.Items(map, key, path))
         {
-            if (Scalar(node, itemPath) is { } field)
+            if (_yaml.Scalar(node, itemPath) is { } field)
             {
                 fields.Add(field);
             }
@@ -541,209 +533,15 @@ public sealed partial class WorkspaceFileLoader
         return fields;
     }
 
-    private TimeSpan? Duration(YamlMappingNode map, string path, string key)
-    {
-        if (String(map, path, key, required: false) is not { } text)
-        {
-            return null;
-        }
-
-        if (DurationText.TryParse(text, out var duration))
-        {
-            return duration;
-        }
-
-        Problem(map[key], $"{path}.{key}", "must be " + DurationText.Expected);
-        return null;
-    }
-
     private string? Id(YamlMappingNode map, string path)
     {
-        var id = String(map, path, "id", required: true);
+        var id = _yaml.String(map, path, "id", required: true);
         if (id is not null && !IdPattern().IsMatch(id))
         {
-            Problem(map["id"], $"{path}.id", $"'{id}' is not a valid id: use 1–63 characters of a-z, 0-9 and '-', starting with a letter or digit");
+            _yaml.Problem(map["id"], $"{path}.id", $"'{id}' is not a valid id: use 1–63 characters of a-z, 0-9 and '-', starting with a letter or digit");
             return null;
         }
 
         return id;
-    }
-
-    private IEnumerable<(YamlNode Node, string Path)> Items(YamlMappingNode map, string key, string? parent = null)
-    {
-        var path = parent is null ? key : $"{parent}.{key}";
-        if (!map.Children.TryGetValue(new YamlScalarNode(key), out var node) || node is YamlScalarNode { Value: null or "" or "~" or "null" })
-        {
-            yield break;
-        }
-
-        if (node is not YamlSequenceNode sequence)
-        {
-            Problem(node, path, "must be a list");
-            yield break;
-        }
-
-        for (var i = 0; i < sequence.Children.Count; i++)
-        {
-            yield return (sequence.Children[i], $"{path}[{i}]");
-        }
-    }
-
-    private YamlMappingNode? Mapping(YamlNode node, string path)
-    {
-        if (node is YamlMappingNode map)
-        {
-            return map;
-        }
-
-        Problem(node, path, "must be a mapping of keys to values");
-        return null;
-    }
-
-    private JsonObject NotAMapping(YamlNode node, string path)
-    {
-        Problem(node, path, "must be a mapping of keys to values");
-        return [];
-    }
-
-    private void CheckKeys(YamlMappingNode map, string path, params string[] allowed)
-    {
-        foreach (var key in map.Children.Keys)
-        {
-            var name = (key as YamlScalarNode)?.Value;
-            if (name is null || !allowed.Contains(name))
-            {
-                Problem(key, path, $"unknown key '{name}'; expected one of: {string.Join(", ", allowed)}");
-            }
-        }
-    }
-
-    private string? String(YamlMappingNode map, string path, string key, bool required)
-    {
-        if (!map.Children.TryGetValue(new YamlScalarNode(key), out var node))
-        {
-            if (required)
-            {
-                Problem(map, path, $"'{key}' is required");
-            }
-
-            return null;
-        }
-
-        return Scalar(node, $"{path}.{key}");
-    }
-
-    private string? Scalar(YamlNode node, string path)
-    {
-        if (node is not YamlScalarNode scalar || scalar.Value is null)
-        {
-            Problem(node, path, "must be a single value, not a list or mapping");
-            return null;
-        }
-
-        return Substitute(scalar, path);
-    }
-
-    private bool? Boolean(YamlMappingNode map, string path, string key)
-    {
-        if (String(map, path, key, required: false) is not { } text)
-        {
-            return null;
-        }
-
-        if (bool.TryParse(text, out var value))
-        {
-            return value;
-        }
-
-        Problem(map[key], $"{path}.{key}", "must be true or false");
-        return null;
-    }
-
-    private string Substitute(YamlScalarNode scalar, string path) =>
-        EnvironmentReference().Replace(scalar.Value!, match =>
-        {
-            var name = match.Groups[1].Value;
-            if (_environment(name) is { } value)
-            {
-                return value;
-            }
-
-            Problem(scalar, path, $"environment variable {name} is not set");
-            return "";
-        });
-
-    /// <summary>Settings and mappings are JSON (mapping-kit directives): plain YAML scalars keep their YAML type, quoted ones are strings.</summary>
-    private JsonNode? ToJson(YamlNode node, string path)
-    {
-        switch (node)
-        {
-            case YamlMappingNode map:
-                var obj = new JsonObject();
-                foreach (var (keyNode, valueNode) in map.Children)
-                {
-                    var key = (keyNode as YamlScalarNode)?.Value ?? "";
-                    if (obj.ContainsKey(key))
-                    {
-                        Problem(keyNode, path, $"duplicate key '{key}'");
-                        continue;
-                    }
-
-                    obj[key] = ToJson(valueNode, $"{path}.{key}");
-                }
-
-                return obj;
-            case YamlSequenceNode sequence:
-                var array = new JsonArray();
-                for (var i = 0; i < sequence.Children.Count; i++)
-                {
-                    array.Add(ToJson(sequence.Children[i], $"{path}[{i}]"));
-                }
-
-                return array;
-            case YamlScalarNode scalar:
-                var text = Substitute(scalar, path);
-                // A value from the environment stays a string: KEY=00123 must not become the number 123.
-                if (scalar.Style is ScalarStyle.Plain && !EnvironmentReference().IsMatch(scalar.Value ?? ""))
-                {
-                    switch (text)
-                    {
-                        case "" or "~" or "null" or "Null" or "NULL": return null;
-                        case "true" or "True" or "TRUE": return JsonValue.Create(true);
-                        case "false" or "False" or "FALSE": return JsonValue.Create(false);
-                    }
-
-                    if (long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var integer))
-                    {
-                        return JsonValue.Create(integer);
-                    }
-
-                    if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var real) && double.IsFinite(real))
-                    {
-                        return JsonValue.Create(real);
-                    }
-                }
-
-                return JsonValue.Create(text);
-            default:
-                Problem(node, path, "unsupported YAML node");
-                return null;
-        }
-    }
-
-    private void Problem(YamlNode node, string path, string problem) =>
-        _problems.Add($"{_file}:{node.Start.Line}:{node.Start.Column}: {path}: {problem}");
-
-    /// <summary>A problem under the rules added later: refused when strict, a warning otherwise.</summary>
-    private void Tightened(YamlNode node, string path, string problem)
-    {
-        if (_strict)
-        {
-            Problem(node, path, problem);
-        }
-        else
-        {
-            _warnings.Add($"{_file}:{node.Start.Line}:{node.Start.Column}: {path}: {problem} (accepted from the workspace file and from earlier versions; the Admin API refuses it)");
-        }
     }
 }

@@ -7,7 +7,7 @@ public abstract class ConsumerCursorsContract : IDisposable
 {
     private readonly StoreBackend _backend;
 
-    protected ConsumerCursorsContract(StoreBackend backend) => _backend = backend;
+    private protected ConsumerCursorsContract(StoreBackend backend) => _backend = backend;
 
     public void Dispose() => _backend.Dispose();
 

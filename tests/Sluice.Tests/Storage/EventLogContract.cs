@@ -9,7 +9,7 @@ public abstract class EventLogContract : IDisposable
 {
     private readonly StoreBackend _backend;
 
-    protected EventLogContract(StoreBackend backend) => _backend = backend;
+    private protected EventLogContract(StoreBackend backend) => _backend = backend;
 
     public void Dispose() => _backend.Dispose();
 

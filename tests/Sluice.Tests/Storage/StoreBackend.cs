@@ -8,7 +8,7 @@ namespace Sluice.Storage;
 /// A store backend under the contract suites: each call of <see cref="Open"/> gives another handle on
 /// the same fresh store (as two processes or two nodes would have). The PostgreSQL issue adds a fixture.
 /// </summary>
-public abstract class StoreBackend : IDisposable
+internal abstract class StoreBackend : IDisposable
 {
     public abstract StoreHandle Open();
 
@@ -16,20 +16,20 @@ public abstract class StoreBackend : IDisposable
 }
 
 /// <summary>The store's interfaces as one node sees them.</summary>
-public sealed record StoreHandle(IEventLog EventLog, IConsumerCursors Cursors, IPartitionLeases Leases, IDeliveryStore Deliveries) : IDisposable
+internal sealed record StoreHandle(IEventLog EventLog, IConsumerCursors Cursors, IPartitionLeases Leases, IDeliveryStore Deliveries, IDestinationState Destinations, IWorkspaceStore Workspace) : IDisposable
 {
     public void Dispose() => EventLog.Dispose();
 }
 
 /// <summary>The embedded store: one SQLite file in a temporary folder.</summary>
-public sealed class SqliteBackend : StoreBackend
+internal sealed class SqliteBackend : StoreBackend
 {
     private readonly string _directory = Path.Combine(TestPaths.NewTemporaryDirectory(), "data");
 
     public override StoreHandle Open()
     {
         var database = new SqliteDatabase(_directory, SqliteDurability.Normal);
-        return new StoreHandle(new SqliteEventLog(database), new SqliteConsumerCursors(database), new SqlitePartitionLeases(database), new SqliteDeliveryStore(database));
+        return new StoreHandle(new SqliteEventLog(database), new SqliteConsumerCursors(database), new SqlitePartitionLeases(database), new SqliteDeliveryStore(database), new SqliteDestinationState(database), new SqliteWorkspaceStore(database));
     }
 
     public override void Dispose()

@@ -80,7 +80,7 @@ internal sealed class SqliteDatabase
 }
 
 /// <summary>How much a commit waits for the disk.</summary>
-public enum SqliteDurability
+internal enum SqliteDurability
 {
     /// <summary>fsync on every commit: survives process crashes and power loss (default).</summary>
     Full,

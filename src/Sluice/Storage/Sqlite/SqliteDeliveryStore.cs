@@ -3,8 +3,12 @@ using Microsoft.Data.Sqlite;
 
 namespace Sluice.Storage.Sqlite;
 
-/// <summary>Delivery jobs and the delivery log on SQLite. Each call opens a pooled connection: the router and the dispatcher run on their own threads.</summary>
-internal sealed class SqliteDeliveryStore : IDeliveryStore
+/// <summary>
+/// Delivery jobs on SQLite: recorded by the router, claimed with leases, attempts written back, replayed.
+/// The delivery log's reads are in SqliteDeliveryLog.cs. Each call opens a pooled connection: the router
+/// and the dispatcher run on their own threads.
+/// </summary>
+internal sealed partial class SqliteDeliveryStore : IDeliveryStore
 {
     private readonly SqliteDatabase database;
 
@@ -153,21 +157,6 @@ internal sealed class SqliteDeliveryStore : IDeliveryStore
         transaction.Commit();
     }
 
-    public IReadOnlyList<(string DestinationId, long Count, long OldestCreatedAt)> Waiting()
-    {
-        using var connection = database.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT destination_id, COUNT(*), MIN(created_at) FROM deliveries WHERE status IN ('pending', 'retrying') GROUP BY destination_id";
-        using var reader = command.ExecuteReader();
-        var waiting = new List<(string, long, long)>();
-        while (reader.Read())
-        {
-            waiting.Add((reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2)));
-        }
-
-        return waiting;
-    }
-
     public int ResumeRetries(string destinationId, long now)
     {
         using var connection = database.Open();
@@ -175,95 +164,6 @@ internal sealed class SqliteDeliveryStore : IDeliveryStore
         command.CommandText = "UPDATE deliveries SET next_attempt_at = $now WHERE destination_id = $destination AND status = 'retrying' AND next_attempt_at > $now";
         command.Parameters.AddWithValue("$destination", destinationId);
         command.Parameters.AddWithValue("$now", now);
-        return command.ExecuteNonQuery();
-    }
-
-    public IReadOnlyList<DeliveryRecord> List(string destinationId, DeliveryStatus? status, int limit)
-    {
-        using var connection = database.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = $"""
-            SELECT id, message_id, mapping, action, status, attempts, http_status, response, reason, created_at, updated_at, next_attempt_at
-            FROM deliveries WHERE destination_id = $destination {(status is null ? "" : "AND status = $status")}
-            ORDER BY id DESC LIMIT $limit
-            """;
-        command.Parameters.AddWithValue("$destination", destinationId);
-        command.Parameters.AddWithValue("$limit", limit);
-        if (status is { } wanted)
-        {
-            command.Parameters.AddWithValue("$status", Name(wanted));
-        }
-
-        using var reader = command.ExecuteReader();
-        var records = new List<DeliveryRecord>();
-        while (reader.Read())
-        {
-            records.Add(new DeliveryRecord(
-                reader.GetInt64(0),
-                reader.GetString(1),
-                reader.IsDBNull(2) ? null : reader.GetString(2),
-                reader.IsDBNull(3) ? null : reader.GetString(3),
-                Parse(reader.GetString(4)),
-                reader.GetInt32(5),
-                reader.IsDBNull(6) ? null : reader.GetInt32(6),
-                reader.IsDBNull(7) ? null : reader.GetString(7),
-                reader.IsDBNull(8) ? null : reader.GetString(8),
-                reader.GetInt64(9),
-                reader.GetInt64(10),
-                reader.GetString(4) is "pending" or "retrying" ? reader.GetInt64(11) : null));
-        }
-
-        return records;
-    }
-
-    public IReadOnlyDictionary<DeliveryStatus, long> Stats(string destinationId)
-    {
-        using var connection = database.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT status, COUNT(*) FROM deliveries WHERE destination_id = $destination GROUP BY status";
-        command.Parameters.AddWithValue("$destination", destinationId);
-        using var reader = command.ExecuteReader();
-        var stats = Enum.GetValues<DeliveryStatus>().ToDictionary(s => s, _ => 0L);
-        while (reader.Read())
-        {
-            stats[Parse(reader.GetString(0))] = reader.GetInt64(1);
-        }
-
-        return stats;
-    }
-
-    public IReadOnlyList<(long BucketStart, DeliveryStatus Status, long Count)> Timeline(string destinationId, long since, long bucketMilliseconds)
-    {
-        using var connection = database.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = """
-            SELECT (updated_at / $bucket) * $bucket AS bucket, status, COUNT(*) FROM deliveries
-            WHERE destination_id = $destination AND updated_at >= $since
-            GROUP BY bucket, status ORDER BY bucket
-            """;
-        command.Parameters.AddWithValue("$destination", destinationId);
-        command.Parameters.AddWithValue("$since", since);
-        command.Parameters.AddWithValue("$bucket", bucketMilliseconds);
-        using var reader = command.ExecuteReader();
-        var rows = new List<(long, DeliveryStatus, long)>();
-        while (reader.Read())
-        {
-            rows.Add((reader.GetInt64(0), Parse(reader.GetString(1)), reader.GetInt64(2)));
-        }
-
-        return rows;
-    }
-
-    public int PruneFinished(long olderThan, int max)
-    {
-        using var connection = database.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = """
-            DELETE FROM deliveries WHERE id IN (
-                SELECT id FROM deliveries WHERE status IN ('delivered', 'skipped', 'filtered') AND updated_at < $before LIMIT $max)
-            """;
-        command.Parameters.AddWithValue("$before", olderThan);
-        command.Parameters.AddWithValue("$max", max);
         return command.ExecuteNonQuery();
     }
 
@@ -285,7 +185,7 @@ internal sealed class SqliteDeliveryStore : IDeliveryStore
         return command.ExecuteNonQuery();
     }
 
-    public static string Name(DeliveryStatus status) => status.ToString().ToLowerInvariant();
+    private static string Name(DeliveryStatus status) => status.Name();
 
-    private static DeliveryStatus Parse(string name) => Enum.Parse<DeliveryStatus>(name, ignoreCase: true);
+    private static DeliveryStatus Parse(string name) => DeliveryStatusNames.ParseStatus(name);
 }

@@ -154,6 +154,36 @@ internal static class SqliteSchema
         DROP TABLE router_cursor;
         ALTER TABLE deliveries RENAME COLUMN inbox_seq TO log_position;
         """,
+        """
+        -- The workspace's version: moved by every change of sources, tokens and API destinations, by
+        -- triggers, so that no writer can forget it. Every node compares it with the version its
+        -- caches were built from (Workspace/WorkspaceChanges).
+        CREATE TABLE workspace_version (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            version INTEGER NOT NULL
+        );
+        INSERT INTO workspace_version (id, version) VALUES (1, 1);
+        CREATE TRIGGER sources_inserted AFTER INSERT ON sources BEGIN UPDATE workspace_version SET version = version + 1; END;
+        CREATE TRIGGER sources_updated AFTER UPDATE ON sources BEGIN UPDATE workspace_version SET version = version + 1; END;
+        CREATE TRIGGER sources_deleted AFTER DELETE ON sources BEGIN UPDATE workspace_version SET version = version + 1; END;
+        CREATE TRIGGER tokens_inserted AFTER INSERT ON admin_tokens BEGIN UPDATE workspace_version SET version = version + 1; END;
+        CREATE TRIGGER tokens_updated AFTER UPDATE ON admin_tokens BEGIN UPDATE workspace_version SET version = version + 1; END;
+        CREATE TRIGGER tokens_deleted AFTER DELETE ON admin_tokens BEGIN UPDATE workspace_version SET version = version + 1; END;
+        CREATE TRIGGER destinations_inserted AFTER INSERT ON api_destinations BEGIN UPDATE workspace_version SET version = version + 1; END;
+        CREATE TRIGGER destinations_updated AFTER UPDATE ON api_destinations BEGIN UPDATE workspace_version SET version = version + 1; END;
+        CREATE TRIGGER destinations_deleted AFTER DELETE ON api_destinations BEGIN UPDATE workspace_version SET version = version + 1; END;
+        -- What every node's dispatcher shares about a destination: its hold after failures, and the
+        -- next free send slot of its rate limit (Unix µs).
+        CREATE TABLE destination_holds (
+            destination_id TEXT PRIMARY KEY,
+            failures INTEGER NOT NULL,
+            until INTEGER NOT NULL
+        );
+        CREATE TABLE rate_budgets (
+            destination_id TEXT PRIMARY KEY,
+            next_free INTEGER NOT NULL
+        );
+        """,
     ];
 
     /// <summary>Applies the migrations not applied yet, up to <paramref name="upTo"/> of them (tests build older stores with it).</summary>

@@ -4,6 +4,14 @@ namespace Sluice.Storage.Sqlite;
 
 internal sealed class SqliteWorkspaceStore(SqliteDatabase database) : IWorkspaceStore
 {
+    public long ReadVersion()
+    {
+        using var connection = database.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT version FROM workspace_version";
+        return (long)command.ExecuteScalar()!;
+    }
+
     public IReadOnlyList<StoredSource> ReadSources()
     {
         using var connection = database.Open();

@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 using Sluice.Actions.Mapping;
 using Sluice.Actions.Kit;
 
-namespace Sluice.Delivery;
+namespace Sluice.Routing;
 
 /// <summary>
 /// Hides a destination's secret settings in text that came from elsewhere (a service's answer, a

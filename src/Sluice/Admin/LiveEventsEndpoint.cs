@@ -1,7 +1,8 @@
 using System.Text;
+using Sluice.Debugger;
 using Sluice.Workspace;
 
-namespace Sluice.Debugger;
+namespace Sluice.Admin;
 
 /// <summary>
 /// <c>GET /api/v1/sources/{id}/live</c>: the source's messages as they arrive, as server-sent events
@@ -20,7 +21,7 @@ internal static class LiveEventsEndpoint
     {
         if (sources.FindById(id) is null)
         {
-            await Admin.AdminResults.Error(StatusCodes.Status404NotFound, "not_found", $"no source has the id '{id}'").ExecuteAsync(http);
+            await AdminResults.Error(StatusCodes.Status404NotFound, "not_found", $"no source has the id '{id}'").ExecuteAsync(http);
             return;
         }
 

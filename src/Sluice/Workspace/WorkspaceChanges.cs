@@ -1,0 +1,84 @@
+using Sluice.Observability;
+using Sluice.Storage;
+
+namespace Sluice.Workspace;
+
+/// <summary>
+/// The one path by which workspace changes reach what caches them: the store's version
+/// (<see cref="IWorkspaceStore.ReadVersion"/>) is compared with the version the caches were built
+/// from, after each change this node makes and every second for changes other nodes make; when it
+/// moved, the sources and the destinations (and so the routing table) are rebuilt from the store.
+/// Admin tokens are not cached at all: each Admin API request reads its token from the store.
+/// </summary>
+internal sealed partial class WorkspaceChanges(
+    IWorkspaceStore store,
+    SourceRegistry sources,
+    ApiDestinations destinations,
+    ILogger<WorkspaceChanges> logger) : BackgroundService
+{
+    private static readonly TimeSpan PollEvery = TimeSpan.FromSeconds(1);
+
+    private readonly Lock _lock = new();
+    private long _built = store.ReadVersion();
+
+    /// <summary>The workspace version the caches reflect.</summary>
+    public long Version => Interlocked.Read(ref _built);
+
+    /// <summary>Rebuilds the caches when the store's version moved; cheap (one read) when it did not.</summary>
+    public void Refresh()
+    {
+        lock (_lock)
+        {
+            var version = store.ReadVersion();
+            if (version == _built)
+            {
+                return;
+            }
+
+            // Sources first: destinations are checked against them.
+            sources.Replace(store.ReadSources());
+            destinations.Reload();
+
+            Interlocked.Exchange(ref _built, version);
+        }
+    }
+
+    /// <summary>
+    /// The source with this write key. A key not known here is looked up again after a refresh: a
+    /// source made on another node takes events at once, not a second later.
+    /// </summary>
+    public Source? SourceByWriteKey(string writeKey)
+    {
+        if (sources.FindByWriteKey(writeKey) is { } known)
+        {
+            return known;
+        }
+
+        Refresh();
+        return sources.FindByWriteKey(writeKey);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                // Real time, not the injected clock: this is how soon another node's change shows here.
+                await Task.Delay(PollEvery, stoppingToken);
+                Refresh();
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            catch (Exception exception)
+            {
+                LogRefreshFailed(exception);
+            }
+        }
+    }
+
+    [LoggerMessage(EventId = EventIds.WorkspaceRefreshFailed, Level = LogLevel.Warning, Message = "Reading the workspace's changes from the store failed; tried again in a second")]
+    private partial void LogRefreshFailed(Exception exception);
+}

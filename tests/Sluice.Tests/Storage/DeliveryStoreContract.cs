@@ -1,0 +1,143 @@
+using Sluice.EventLog;
+
+namespace Sluice.Storage;
+
+/// <summary>What every backend's delivery jobs and log promise: claims are leases, outcomes are recorded, failed ones replay.</summary>
+public abstract class DeliveryStoreContract : IDisposable
+{
+    private readonly StoreBackend _backend;
+
+    private protected DeliveryStoreContract(StoreBackend backend) => _backend = backend;
+
+    public void Dispose() => _backend.Dispose();
+
+    private static NewDelivery Job(string messageId, string destination = "hook") =>
+        new(destination, "all", "send", messageId, 1, 0, DeliveryStatus.Pending, null, "{}"u8.ToArray());
+
+    private static void Route(StoreHandle store, params NewDelivery[] deliveries)
+    {
+        store.Cursors.Register("router", ConsumerStart.Beginning);
+        var lease = store.Leases.Claim("node", 1, now: 0, until: long.MaxValue, takeOver: true)[0];
+        store.Deliveries.RecordRouted(deliveries, [new CursorAdvance("router", lease.Partition, 1, "node", lease.Epoch)], now: 100);
+    }
+
+    [Fact]
+    public void A_claimed_job_is_not_claimed_again_until_its_lease_ends_or_it_is_released()
+    {
+        using var store = _backend.Open();
+        Route(store, Job("m1"), Job("m2"));
+
+        var first = store.Deliveries.ClaimDue(now: 100, leaseUntil: 1_000, max: 10, heldDestinations: []);
+        var again = store.Deliveries.ClaimDue(now: 200, leaseUntil: 1_000, max: 10, heldDestinations: []);
+        store.Deliveries.Release([first[0].Id]);
+        var released = store.Deliveries.ClaimDue(now: 300, leaseUntil: 1_000, max: 10, heldDestinations: []);
+        var expired = store.Deliveries.ClaimDue(now: 1_001, leaseUntil: 2_000, max: 10, heldDestinations: []);
+
+        Assert.Equal(2, first.Count);
+        Assert.Empty(again);
+        Assert.Equal(first[0].Id, Assert.Single(released).Id);
+        Assert.Equal(2, expired.Count);
+    }
+
+    [Fact]
+    public void Jobs_of_held_destinations_are_not_claimed()
+    {
+        using var store = _backend.Open();
+        Route(store, Job("m1", "down"), Job("m2", "up"));
+
+        var claimed = store.Deliveries.ClaimDue(now: 100, leaseUntil: 1_000, max: 10, heldDestinations: ["down"]);
+
+        Assert.Equal("up", Assert.Single(claimed).DestinationId);
+    }
+
+    [Fact]
+    public void Outcomes_are_recorded_and_counted_and_a_failed_delivery_is_replayed()
+    {
+        using var store = _backend.Open();
+        Route(store, Job("ok"), Job("bad"), Job("later"));
+        var claimed = store.Deliveries.ClaimDue(now: 100, leaseUntil: 1_000, max: 10, heldDestinations: []);
+        var byMessage = claimed.ToDictionary(c => c.MessageId, c => c.Id);
+
+        store.Deliveries.RecordAttempts([
+            (byMessage["ok"], new AttemptResult(DeliveryStatus.Delivered, 200, "{}", null, null)),
+            (byMessage["bad"], new AttemptResult(DeliveryStatus.Failed, 400, "no", "refused", null)),
+            (byMessage["later"], new AttemptResult(DeliveryStatus.Retrying, 503, null, "busy", 5_000)),
+        ], now: 150);
+
+        var stats = store.Deliveries.Stats("hook");
+        Assert.Equal(1, stats[DeliveryStatus.Delivered]);
+        Assert.Equal(1, stats[DeliveryStatus.Failed]);
+        Assert.Equal(1, stats[DeliveryStatus.Retrying]);
+        Assert.Equal(5_000, store.Deliveries.NextDueAt());
+        Assert.Equal("refused", store.Deliveries.List("hook", DeliveryStatus.Failed, 10).Single().Reason);
+        Assert.Equal(1, store.Deliveries.Requeue("hook", DeliveryStatus.Failed, null, null, now: 200));
+        Assert.Equal(1, store.Deliveries.ResumeRetries("hook", now: 200));
+        Assert.Equal(2, store.Deliveries.ClaimDue(now: 200, leaseUntil: 1_000, max: 10, heldDestinations: []).Count);
+    }
+
+    [Fact]
+    public void Pruning_removes_old_final_records_but_keeps_failed_ones_for_replay()
+    {
+        using var store = _backend.Open();
+        Route(store, Job("ok"), Job("bad"));
+        var claimed = store.Deliveries.ClaimDue(now: 100, leaseUntil: 1_000, max: 10, heldDestinations: []);
+        store.Deliveries.RecordAttempts([
+            (claimed[0].Id, new AttemptResult(DeliveryStatus.Delivered, 200, null, null, null)),
+            (claimed[1].Id, new AttemptResult(DeliveryStatus.Failed, 400, null, "refused", null)),
+        ], now: 150);
+
+        Assert.Equal(1, store.Deliveries.PruneFinished(olderThan: 1_000, max: 100));
+        Assert.Equal(DeliveryStatus.Failed, Assert.Single(store.Deliveries.List("hook", null, 10)).Status);
+    }
+}
+
+/// <summary>What every backend promises for destination holds and rate budgets, shared by every node's dispatcher.</summary>
+public abstract class DestinationStateContract : IDisposable
+{
+    private readonly StoreBackend _backend;
+
+    private protected DestinationStateContract(StoreBackend backend) => _backend = backend;
+
+    public void Dispose() => _backend.Dispose();
+
+    [Fact]
+    public void Failures_from_two_nodes_both_count_and_one_probe_starts_per_hold()
+    {
+        using var a = _backend.Open();
+        using var b = _backend.Open();
+
+        a.Destinations.Hold("hook", failures => 1_000 * failures);
+        var second = b.Destinations.Hold("hook", failures => 1_000 * failures);
+        var seen = a.Destinations.ReadHolds()["hook"];
+
+        Assert.Equal(2, second);
+        Assert.Equal(2_000, seen.Until);
+        Assert.True(a.Destinations.TryStartProbe(seen));
+        Assert.False(b.Destinations.TryStartProbe(seen));
+        Assert.Equal(DestinationHold.Probing, b.Destinations.ReadHolds()["hook"].Until);
+        b.Destinations.ProbeAgain("hook", now: 3_000);
+        Assert.Equal(3_000, a.Destinations.ReadHolds()["hook"].Until);
+        Assert.Equal(2, a.Destinations.Lift("hook"));
+        Assert.Null(b.Destinations.Lift("hook"));
+        Assert.Empty(b.Destinations.ReadHolds());
+    }
+
+    [Fact]
+    public void Send_slots_reserved_by_two_nodes_never_overlap_and_unused_past_ones_are_not_handed_out_again()
+    {
+        using var a = _backend.Open();
+        using var b = _backend.Open();
+
+        var first = a.Destinations.ReserveSendSlots("stories", 4, 250_000, nowMicroseconds: 10_000_000);
+        var second = b.Destinations.ReserveSendSlots("stories", 4, 250_000, nowMicroseconds: 10_100_000);
+        var afterIdle = a.Destinations.ReserveSendSlots("stories", 4, 250_000, nowMicroseconds: 60_000_000);
+
+        Assert.Equal(10_000_000, first);
+        Assert.Equal(11_000_000, second);
+        Assert.Equal(60_000_000, afterIdle);
+    }
+}
+
+public sealed class SqliteDeliveryStoreContract() : DeliveryStoreContract(new SqliteBackend());
+
+public sealed class SqliteDestinationStateContract() : DestinationStateContract(new SqliteBackend());
