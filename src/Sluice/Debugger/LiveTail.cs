@@ -82,7 +82,15 @@ internal sealed partial class LiveTail(IEventLog log, LiveEvents live, LogAppend
 
             try
             {
-                await _wake.WaitAsync(IdlePoll, stoppingToken);
+                // Woken by every append only while someone watches: otherwise ingest would wake this loop for nothing at each commit.
+                if (live.HasWatchers)
+                {
+                    await _wake.WaitAsync(IdlePoll, stoppingToken);
+                }
+                else
+                {
+                    await Task.Delay(IdlePoll, stoppingToken);
+                }
             }
             catch (OperationCanceledException)
             {

@@ -13,6 +13,8 @@ internal static class DeliveryServices
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, Dispatcher>(sp => sp.GetRequiredService<Dispatcher>()));
         services.TryAddSingleton<DeliveryLogPruner>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, DeliveryLogPruner>(sp => sp.GetRequiredService<DeliveryLogPruner>()));
+        // A hosted service only so that it is made at start-up: it hooks /metrics' scrape.
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, BacklogMetrics>());
         services.TryAddSingleton<AuthenticationChecker>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, AuthenticationChecker>(sp => sp.GetRequiredService<AuthenticationChecker>()));
         // The factory's per-request logging scopes cost more than the request on loopback; the delivery log says what happened.

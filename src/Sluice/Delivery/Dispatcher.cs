@@ -57,7 +57,7 @@ internal sealed partial class Dispatcher(
         // One transaction records the whole claim: a commit per delivery would cap sending at the disk's flush rate.
         // A job carries its validated payload, so sending reads nothing else.
         var down = new DownInClaim();
-        var outcomes = (await Task.WhenAll(Units(claimed).Select(unit => SendAsync(unit, down, leaseUntil, cancellation)))).SelectMany(o => o).ToList();
+        var outcomes = (await Task.WhenAll(DeliveryUnits.Of(claimed, table).Select(unit => SendAsync(unit, down, leaseUntil, cancellation)))).SelectMany(o => o).ToList();
         var recorded = time.GetUtcNow().ToUnixTimeMilliseconds();
         var attempted = outcomes.Where(o => o.Result is not null).Select(o => (o.Id, o.Result!)).ToList();
         // Counted before they are recorded: whoever reads a recorded outcome finds it counted too.
@@ -184,50 +184,11 @@ internal sealed partial class Dispatcher(
         return [.. claimed.Where(c => !released.Contains(c.Id))];
     }
 
-    /// <summary>
-    /// Jobs sent together: one each, except for mappings that turn batching on (<c>batch_size</c> above 0,
-    /// an action with performBatch), whose jobs due together share requests when their <c>batch_keys</c>
-    /// fields are equal, up to <c>batch_size</c> a request.
-    /// </summary>
-    private IEnumerable<IReadOnlyList<Job>> Units(IReadOnlyList<ClaimedDelivery> claimed)
-    {
-        var batches = new Dictionary<string, List<Job>>(StringComparer.Ordinal);
-        foreach (var delivery in claimed)
-        {
-            var job = new Job(delivery, table.Find(delivery.DestinationId));
-            var size = job.Payload?["batch_size"] is JsonValue v && v.TryGetValue<double>(out var n) ? (int)n : 0;
-            if (size <= 1 || job.Action?.PerformBatch is null)
-            {
-                yield return [job];
-                continue;
-            }
-
-            var keys = job.Payload!["batch_keys"] is JsonArray names ? names.Select(k => (string?)k ?? "") : [];
-            var key = string.Join("\u0001", [delivery.DestinationId, delivery.Mapping, .. keys.Select(k => job.Payload[k]?.ToJsonString() ?? "")]);
-            if (!batches.TryGetValue(key, out var batch))
-            {
-                batches[key] = batch = [];
-            }
-
-            batch.Add(job);
-            if (batch.Count == size)
-            {
-                yield return batch;
-                batches[key] = [];
-            }
-        }
-
-        foreach (var batch in batches.Values.Where(b => b.Count > 0))
-        {
-            yield return batch;
-        }
-    }
-
     /// <returns>
     /// Each job's result, or null for a job not sent: its destination looked down earlier in the claim,
     /// or the claim's lease would end before the request could (it is given back; another claim sends it).
     /// </returns>
-    private async Task<IReadOnlyList<(long Id, AttemptResult? Result)>> SendAsync(IReadOnlyList<Job> unit, DownInClaim down, long leaseUntil, CancellationToken cancellation)
+    private async Task<IReadOnlyList<(long Id, AttemptResult? Result)>> SendAsync(IReadOnlyList<DeliveryJob> unit, DownInClaim down, long leaseUntil, CancellationToken cancellation)
     {
         var destinationId = unit[0].Delivery.DestinationId;
         var gate = _concurrency.GetOrAdd(destinationId, _ => new SemaphoreSlim(options.MaxConcurrencyPerDestination));
@@ -277,13 +238,13 @@ internal sealed partial class Dispatcher(
         }
     }
 
-    private void Release(IReadOnlyList<Job> unit) => store.Release([.. unit.Select(job => job.Delivery.Id)]);
+    private void Release(IReadOnlyList<DeliveryJob> unit) => store.Release([.. unit.Select(job => job.Delivery.Id)]);
 
     /// <summary>True when a request that starts after <paramref name="wait"/> ends, timeout included, before the lease does.</summary>
     private bool LeaseCovers(long leaseUntil, TimeSpan wait) =>
         time.GetUtcNow().ToUnixTimeMilliseconds() + (long)(wait + options.RequestTimeout).TotalMilliseconds < leaseUntil;
 
-    private async Task<IReadOnlyList<AttemptResult>> AttemptAsync(IReadOnlyList<Job> unit, long leaseUntil, CancellationToken cancellation)
+    private async Task<IReadOnlyList<AttemptResult>> AttemptAsync(IReadOnlyList<DeliveryJob> unit, long leaseUntil, CancellationToken cancellation)
     {
         var first = unit[0];
         if (first.Destination is not { } destination || first.Action is not { } action || unit.Any(j => j.Payload is null))
@@ -372,18 +333,6 @@ internal sealed partial class Dispatcher(
         }
 
         return new HttpOutcome(true, false, last?.Status, last?.Body, "", null);
-    }
-
-    /// <summary>A claimed delivery with what sending it needs, parsed once.</summary>
-    private sealed class Job(ClaimedDelivery delivery, RoutedDestination? destination)
-    {
-        public ClaimedDelivery Delivery { get; } = delivery;
-
-        public RoutedDestination? Destination { get; } = destination;
-
-        public ActionDefinition? Action { get; } = destination?.Definition.Actions.GetValueOrDefault(delivery.Action);
-
-        public JsonObject? Payload { get; } = JsonNode.Parse(delivery.Payload) as JsonObject;
     }
 
     /// <summary>

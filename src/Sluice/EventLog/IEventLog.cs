@@ -19,12 +19,16 @@ internal interface IEventLog : IDisposable
     /// </summary>
     void Append(IReadOnlyList<EventBatch> group, long now, long dedupeSince);
 
-    /// <summary>The rows of one partition after <paramref name="after"/>, in order, at most <paramref name="maxRows"/>.</summary>
+    /// <summary>
+    /// The rows of one partition after <paramref name="after"/>, in order: at most <paramref name="maxRows"/>,
+    /// and fewer when they hold more than a few MB (always at least one), so a reader's memory is bounded.
+    /// </summary>
     IReadOnlyList<LogRow> Read(int partition, long after, int maxRows);
 
     /// <summary>
     /// The rows after <paramref name="after"/> of the given partitions (null: all), in position order,
-    /// at most <paramref name="maxRows"/>: one read for a consumer that holds many partitions.
+    /// at most <paramref name="maxRows"/> and a few MB (always at least one row): one read for a
+    /// consumer that holds many partitions.
     /// </summary>
     IReadOnlyList<LogRow> ReadFrom(long after, int maxRows, IReadOnlySet<int>? partitions);
 

@@ -85,20 +85,6 @@ internal static class SluiceServer
         app.MapGet("/health", (IngestWriter writer) => writer.CheckStore() is { } problem
             ? Results.Json(new { status = "unavailable", reason = $"the store cannot commit: {problem}" }, statusCode: StatusCodes.Status503ServiceUnavailable)
             : Results.Json(new { status = "ok" }));
-        // The backlog is the store's, not this process's: read when scraped, so every node reports the same.
-        var deliveryStore = app.Services.GetRequiredService<IDeliveryStore>();
-        var routingTable = app.Services.GetRequiredService<RoutingTable>();
-        metrics.Registry.AddBeforeCollectCallback(() =>
-        {
-            var now = time.GetUtcNow().ToUnixTimeMilliseconds();
-            var waiting = deliveryStore.Waiting().ToDictionary(w => w.DestinationId);
-            foreach (var id in routingTable.All.Select(d => d.Id).Union(waiting.Keys))
-            {
-                var (count, oldest) = waiting.TryGetValue(id, out var w) ? (w.Count, (now - w.OldestCreatedAt) / 1000.0) : (0, 0);
-                metrics.Backlog.WithLabels(id).Set(count);
-                metrics.OldestWaitingSeconds.WithLabels(id).Set(Math.Max(0, oldest));
-            }
-        });
         app.MapMetrics("/metrics", metrics.Registry);
         app.MapTrackingApi();
         Browser.SettingsEndpoint.MapBrowserSettings(app);

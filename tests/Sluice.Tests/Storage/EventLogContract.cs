@@ -82,6 +82,28 @@ public abstract class EventLogContract : IDisposable
         Assert.Empty(store.EventLog.ReadFrom(0, 10, null));
     }
 
+    [Fact]
+    public void Large_commits_for_one_user_are_read_back_in_bounded_reads_in_order()
+    {
+        using var store = _backend.Open();
+        var log = store.EventLog;
+        var padding = new string('x', 20_000);
+        var batches = Enumerable.Range(0, 4).Select(b => new EventBatch("web", [.. Enumerable.Range(0, 100).Select(i =>
+            new PendingEvent($"m{(b * 100) + i:D4}", true, "track", Encoding.UTF8.GetBytes($$"""{"messageId":"m{{(b * 100) + i:D4}}","userId":"ada","p":"{{padding}}"}"""), EventPartitions.Of("web", "ada", log.PartitionCount)))], b)).ToList();
+        log.Append(batches, 1, 0);
+
+        var first = log.ReadFrom(0, 200, null);
+        var all = new List<LogRow>(first);
+        while (log.ReadFrom(all[^1].Position, 200, null) is { Count: > 0 } more)
+        {
+            all.AddRange(more);
+        }
+
+        Assert.InRange(first.Sum(r => (long)r.Messages.Length), 1, 6 * 1024 * 1024);
+        Assert.True(first.Count < all.Count, "one read returned the whole 8 MB commit");
+        Assert.Equal(Enumerable.Range(0, 400).Select(i => $"m{i:D4}"), MessageIds(all));
+    }
+
     /// <summary>
     /// The reader's rule: a reader that moves its cursor to the last position it read never has a
     /// commit land behind it. Appenders on their own handles race a reader; what the reader saw,

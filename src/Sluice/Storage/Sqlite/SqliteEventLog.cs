@@ -16,12 +16,22 @@ internal sealed class SqliteEventLog : IEventLog
     private readonly SqliteConnection _writer;
     private readonly SqliteStatement _rememberMessageId;
     private readonly SqliteStatement _insertMessages;
+    private readonly SqliteCommand _takePositions;
     private readonly SqliteCommand _pruneMessageIds;
     private readonly ArrayBufferWriter<byte> _array = new(64 * 1024);
 
-    // A group commit's messages by (source, partition), in the order first seen; reused between commits.
-    private readonly Dictionary<(string Source, int Partition), List<byte[]>> _rows = [];
-    private readonly List<(string Source, int Partition, long ReceivedAt)> _rowOrder = [];
+    /// <summary>
+    /// A row's most bytes of messages (one message may be more). Rows are read 200 at a time, so this
+    /// bounds what a reader holds; a commit of many large batches for one user is several rows.
+    /// </summary>
+    private const int MaxRowBytes = 256 * 1024;
+
+    /// <summary>What one read holds at most, about: 16 full rows.</summary>
+    private const long MaxReadBytes = 4 * 1024 * 1024;
+
+    // A group commit's rows: the open one of each (source, partition), and all in the order they were opened.
+    private readonly Dictionary<(string Source, int Partition), PendingRow> _open = [];
+    private readonly List<PendingRow> _rows = [];
 
     public SqliteEventLog(SqliteDatabase database)
     {
@@ -40,7 +50,9 @@ internal sealed class SqliteEventLog : IEventLog
             ON CONFLICT (source_id, message_id) DO UPDATE SET accepted_at = excluded.accepted_at
             WHERE message_ids.accepted_at < ?4
             """);
-        _insertMessages = new SqliteStatement(_writer, "INSERT INTO event_log (partition, source_id, received_at, message_count, messages) VALUES (?1, ?2, ?3, ?4, ?5)");
+        _insertMessages = new SqliteStatement(_writer, "INSERT INTO event_log (position, partition, source_id, received_at, message_count, messages) VALUES (?6, ?1, ?2, ?3, ?4, ?5)");
+        // Positions for a commit's rows, taken in its transaction: under the write lock, so in commit order.
+        _takePositions = Prepare("UPDATE event_log_settings SET next_position = next_position + $rows RETURNING next_position - $rows", "$rows");
         _pruneMessageIds = Prepare("""
             DELETE FROM message_ids WHERE (source_id, message_id) IN (
                 SELECT source_id, message_id FROM message_ids WHERE accepted_at < $before ORDER BY accepted_at LIMIT $max)
@@ -69,21 +81,31 @@ internal sealed class SqliteEventLog : IEventLog
                     }
                 }
 
-                if (!_rows.TryGetValue((batch.SourceId, pending.Partition), out var messages))
+                if (!_open.TryGetValue((batch.SourceId, pending.Partition), out var row) || (row.Bytes > 0 && row.Bytes + pending.Body.Length > MaxRowBytes))
                 {
-                    _rows[(batch.SourceId, pending.Partition)] = messages = [];
-                    _rowOrder.Add((batch.SourceId, pending.Partition, batch.ReceivedAt));
+                    _open[(batch.SourceId, pending.Partition)] = row = new PendingRow(batch.SourceId, pending.Partition, batch.ReceivedAt);
+                    _rows.Add(row);
                 }
 
-                messages.Add(pending.Body);
+                row.Messages.Add(pending.Body);
+                row.Bytes += pending.Body.Length;
             }
         }
 
         try
         {
-            foreach (var (source, partition, receivedAt) in _rowOrder)
+            if (_rows.Count == 0)
             {
-                var messages = _rows[(source, partition)];
+                transaction.Commit();
+                return;
+            }
+
+            _takePositions.Transaction = transaction;
+            _takePositions.Parameters[0].Value = _rows.Count;
+            var position = (long)_takePositions.ExecuteScalar()!;
+            foreach (var row in _rows)
+            {
+                var messages = row.Messages;
                 _array.ResetWrittenCount();
                 for (var i = 0; i < messages.Count; i++)
                 {
@@ -92,18 +114,19 @@ internal sealed class SqliteEventLog : IEventLog
                 }
 
                 Append((byte)']');
-                _insertMessages.Bind(1, partition);
-                _insertMessages.Bind(2, source);
-                _insertMessages.Bind(3, receivedAt);
+                _insertMessages.Bind(1, row.Partition);
+                _insertMessages.Bind(2, row.Source);
+                _insertMessages.Bind(3, row.ReceivedAt);
                 _insertMessages.Bind(4, messages.Count);
                 _insertMessages.Bind(5, _array.WrittenSpan);
+                _insertMessages.Bind(6, position++);
                 _insertMessages.Execute();
             }
         }
         finally
         {
+            _open.Clear();
             _rows.Clear();
-            _rowOrder.Clear();
         }
 
         transaction.Commit();
@@ -148,16 +171,33 @@ internal sealed class SqliteEventLog : IEventLog
         return (long)command.ExecuteScalar()!;
     }
 
+    /// <summary>The rows, up to the command's limit, stopping once about <see cref="MaxReadBytes"/> of messages are read (always one row).</summary>
     private static List<LogRow> ReadRows(SqliteCommand command)
     {
         using var reader = command.ExecuteReader();
         var rows = new List<LogRow>();
-        while (reader.Read())
+        long bytes = 0;
+        while (bytes < MaxReadBytes && reader.Read())
         {
-            rows.Add(new LogRow(reader.GetInt64(0), reader.GetInt32(1), reader.GetString(2), reader.GetInt64(3), (byte[])reader.GetValue(4)));
+            var row = new LogRow(reader.GetInt64(0), reader.GetInt32(1), reader.GetString(2), reader.GetInt64(3), (byte[])reader.GetValue(4));
+            rows.Add(row);
+            bytes += row.Messages.Length;
         }
 
         return rows;
+    }
+
+    private sealed class PendingRow(string source, int partition, long receivedAt)
+    {
+        public string Source { get; } = source;
+
+        public int Partition { get; } = partition;
+
+        public long ReceivedAt { get; } = receivedAt;
+
+        public List<byte[]> Messages { get; } = [];
+
+        public long Bytes { get; set; }
     }
 
     public EventPage ReadNewest(string sourceId, int limit, EventPosition? from, int maxBytes)
@@ -211,6 +251,7 @@ internal sealed class SqliteEventLog : IEventLog
     {
         _rememberMessageId.Dispose();
         _insertMessages.Dispose();
+        _takePositions.Dispose();
         _pruneMessageIds.Dispose();
         _writer.Dispose();
     }

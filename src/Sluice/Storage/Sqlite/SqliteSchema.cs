@@ -107,11 +107,13 @@ internal static class SqliteSchema
         """
         -- The event log replaces the inbox. A row holds the messages of one source and one partition
         -- from one group commit (a JSON array), so a batch is still a few rows, not one per message.
-        -- AUTOINCREMENT: a position is never given twice, even once the newest rows are deleted, so a
-        -- consumer's cursor can never fall behind a reused position. One writer at a time (SQLite's
-        -- write lock) assigns positions inside its transaction: commit order is position order.
+        -- Positions come from event_log_settings.next_position, moved once per group commit: never
+        -- given twice, even once the newest rows are deleted, so a consumer's cursor can never fall
+        -- behind a reused position (AUTOINCREMENT would do the same at a write per row: batch ingest
+        -- measured 0.88×). One writer at a time (SQLite's write lock) takes them inside its
+        -- transaction: commit order is position order.
         CREATE TABLE event_log (
-            position INTEGER PRIMARY KEY AUTOINCREMENT,
+            position INTEGER PRIMARY KEY,
             partition INTEGER NOT NULL,
             source_id TEXT NOT NULL,
             received_at INTEGER NOT NULL,
@@ -128,9 +130,10 @@ internal static class SqliteSchema
         CREATE INDEX event_log_by_source ON event_log (source_id, position);
         CREATE TABLE event_log_settings (
             id INTEGER PRIMARY KEY CHECK (id = 1),
-            partition_count INTEGER NOT NULL
+            partition_count INTEGER NOT NULL,
+            next_position INTEGER NOT NULL
         );
-        INSERT INTO event_log_settings (id, partition_count) VALUES (1, 64);
+        INSERT INTO event_log_settings (id, partition_count, next_position) VALUES (1, 64, (SELECT COALESCE(MAX(position), 0) + 1 FROM event_log));
         -- A consumer's place in each partition, moved in the same transaction as the consumer's output.
         CREATE TABLE consumer_cursors (
             consumer TEXT NOT NULL,
