@@ -13,8 +13,27 @@ namespace Sluice.Delivery;
 /// </summary>
 internal sealed class DestinationHolds(IDestinationState state, DeliveryOptions options)
 {
-    /// <summary>The holds as one claim sees them: read once, when it starts.</summary>
-    public IReadOnlyDictionary<string, DestinationHold> Read() => state.ReadHolds();
+    /// <summary>
+    /// How long a read of the holds serves the next claims. Holds are rare and claims frequent (dozens a
+    /// second under load): another node's new hold shows here within this; this node's own at once.
+    /// </summary>
+    private const long ReadEveryMilliseconds = 100;
+
+    private volatile Snapshot? _read;
+
+    /// <summary>The holds as one claim sees them.</summary>
+    public IReadOnlyDictionary<string, DestinationHold> Read()
+    {
+        var now = Environment.TickCount64;
+        if (_read is { } read && now - read.At < ReadEveryMilliseconds)
+        {
+            return read.Holds;
+        }
+
+        var holds = state.ReadHolds();
+        _read = new Snapshot(holds, now);
+        return holds;
+    }
 
     /// <summary>Destinations none of whose jobs may be claimed now.</summary>
     public static IEnumerable<string> HeldAt(IReadOnlyDictionary<string, DestinationHold> holds, long now) =>
@@ -36,6 +55,11 @@ internal sealed class DestinationHolds(IDestinationState state, DeliveryOptions 
 
             // Another claim (of this node or another) may have started the probe since the holds were read.
             var probing = hold.Until > now || !state.TryStartProbe(hold);
+            if (!probing)
+            {
+                _read = null;
+            }
+
             excess.AddRange(destination.Skip(probing ? 0 : 1).Select(c => c.Id));
         }
 
@@ -53,23 +77,31 @@ internal sealed class DestinationHolds(IDestinationState state, DeliveryOptions 
             {
                 // After a single failure what waits keeps its own backoff, so that one event a service
                 // always refuses with a 5xx is not retried each time another event goes through.
-                if (holds.ContainsKey(destination.Key) && state.Lift(destination.Key) >= 2)
+                if (holds.ContainsKey(destination.Key))
                 {
-                    resume.Add(destination.Key);
+                    _read = null;
+                    if (state.Lift(destination.Key) >= 2)
+                    {
+                        resume.Add(destination.Key);
+                    }
                 }
             }
             else if (results.Contains(DeliveryStatus.Retrying))
             {
                 // Half the retry backoff's bound, so that the hold rarely pushes back a job's own next attempt.
                 state.Hold(destination.Key, failures => now + (long)Math.Min(options.MaxHold.TotalMilliseconds, options.BaseDelay.TotalMilliseconds * Math.Pow(2, failures - 1) / 2));
+                _read = null;
             }
             else if (holds.ContainsKey(destination.Key))
             {
                 // The probe ended some other way (skipped, failed for good): probe again at once.
                 state.ProbeAgain(destination.Key, now);
+                _read = null;
             }
         }
 
         return resume;
     }
+
+    private sealed record Snapshot(IReadOnlyDictionary<string, DestinationHold> Holds, long At);
 }

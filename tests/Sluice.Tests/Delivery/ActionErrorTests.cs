@@ -13,15 +13,7 @@ public sealed class ActionErrorTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _ledger = await RecordingServer.StartAsync();
-        _sluice = await InProcessServer.StartAsync(o => o with { Destinations = DestinationCatalog.Builtin.With(LedgerDestination.Definition) }, $$"""
-            sources:
-              - {id: web, writeKey: {{InProcessServer.WriteKey}}}
-            destinations:
-              - id: books
-                type: test-ledger
-                sources: [web]
-                settings: {endpoint: '{{_ledger.BaseUrl}}', apiKey: ledger-key}
-            """);
+        _sluice = await InProcessServer.StartAsync(o => o with { Destinations = LedgerDestination.Catalog }, LedgerDestination.WorkspaceYaml(_ledger.BaseUrl));
     }
 
     public async Task DisposeAsync()

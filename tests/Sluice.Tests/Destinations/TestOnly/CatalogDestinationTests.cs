@@ -7,8 +7,6 @@ namespace Sluice.Destinations.TestOnly;
 /// <summary>A destination that only the catalog names works through the workspace file, the Admin API and the web app.</summary>
 public sealed class CatalogDestinationTests : IAsyncLifetime
 {
-    private static readonly DestinationCatalog WithLedger = DestinationCatalog.Builtin.With(LedgerDestination.Definition);
-
     private RecordingServer _ledger = null!;
 
     public async Task InitializeAsync() => _ledger = await RecordingServer.StartAsync();
@@ -18,15 +16,7 @@ public sealed class CatalogDestinationTests : IAsyncLifetime
     [Fact]
     public async Task Declared_in_the_workspace_file_its_preset_delivers_tracks()
     {
-        await using var sluice = await InProcessServer.StartAsync(o => o with { Destinations = WithLedger }, $$"""
-            sources:
-              - {id: web, writeKey: {{InProcessServer.WriteKey}}}
-            destinations:
-              - id: books
-                type: test-ledger
-                sources: [web]
-                settings: {endpoint: '{{_ledger.BaseUrl}}', apiKey: ledger-key}
-            """);
+        await using var sluice = await InProcessServer.StartAsync(o => o with { Destinations = LedgerDestination.Catalog }, LedgerDestination.WorkspaceYaml(_ledger.BaseUrl));
 
         await sluice.PostAsync("/v1/track", """{"userId":"ada","event":"Order Completed","messageId":"file-1"}""");
 
@@ -39,7 +29,7 @@ public sealed class CatalogDestinationTests : IAsyncLifetime
     [Fact]
     public async Task Made_through_the_Admin_API_it_is_listed_checked_and_delivers()
     {
-        await using var sluice = await InProcessServer.StartAsync(o => o with { Destinations = WithLedger });
+        await using var sluice = await InProcessServer.StartAsync(o => o with { Destinations = LedgerDestination.Catalog });
 
         var catalog = JsonNode.Parse(await sluice.Admin.GetStringAsync("/api/v1/catalog"))!;
         var missingKey = await sluice.Admin.PostAsync("/api/v1/destinations", new StringContent($$$"""{"id":"books","type":"test-ledger","sources":["web"],"settings":{"endpoint":"{{{_ledger.BaseUrl}}}"}}"""));
@@ -57,7 +47,7 @@ public sealed class CatalogDestinationTests : IAsyncLifetime
     [Fact]
     public async Task Added_from_the_web_apps_catalog_it_delivers()
     {
-        await using var sluice = await InProcessServer.StartAsync(o => o with { Destinations = WithLedger });
+        await using var sluice = await InProcessServer.StartAsync(o => o with { Destinations = LedgerDestination.Catalog });
         await using var chromium = await HeadlessChromium.LaunchAsync();
         var page = await chromium.Browser.NewPageAsync();
         await page.GotoAsync(sluice.BaseUrl);
@@ -85,7 +75,7 @@ public sealed class CatalogDestinationTests : IAsyncLifetime
         const string yaml = "sources: [{id: web}]\ndestinations:\n  - {id: books, type: test-ledger, sources: [web]}\n";
 
         var refused = Assert.Throws<WorkspaceFileException>(() => WorkspaceFileLoader.Parse(yaml, "w.yaml"));
-        var accepted = WorkspaceFileLoader.Parse(yaml.Replace("sources: [web]}", "sources: [web], settings: {endpoint: 'http://127.0.0.1:9', apiKey: k}}", StringComparison.Ordinal), "w.yaml", catalog: WithLedger);
+        var accepted = WorkspaceFileLoader.Parse(yaml.Replace("sources: [web]}", "sources: [web], settings: {endpoint: 'http://127.0.0.1:9', apiKey: k}}", StringComparison.Ordinal), "w.yaml", catalog: LedgerDestination.Catalog);
 
         Assert.Contains("unknown destination type 'test-ledger'; the catalog has: actions-fullstory-cloud, stitch-data, stories, webhook", refused.Message, StringComparison.Ordinal);
         Assert.Equal("test-ledger", Assert.Single(accepted.Destinations).Type);

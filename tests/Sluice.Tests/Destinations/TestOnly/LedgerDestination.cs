@@ -11,7 +11,8 @@ namespace Sluice.Destinations.TestOnly;
 /// </summary>
 internal static class LedgerDestination
 {
-    // Declared before Definition, which reads it: static properties initialize in order.
+
+    // Static properties initialize in the order they are written: each after what it reads.
     private static ActionDefinition Record { get; } = new()
     {
         Slug = "record",
@@ -50,4 +51,18 @@ internal static class LedgerDestination
         Actions = new Dictionary<string, ActionDefinition> { [Record.Slug] = Record },
         Presets = [new Preset("Record tracks", "type = \"track\"", "record", new JsonObject { ["line"] = Directives.Path("$.event"), ["user"] = Directives.Path("$.userId") })],
     };
+
+    /// <summary>The built-in catalog with the ledger added.</summary>
+    public static DestinationCatalog Catalog { get; } = DestinationCatalog.Builtin.With(Definition);
+
+    /// <summary>A workspace file with the test source and a ledger destination <c>books</c> with its preset, sending to <paramref name="endpoint"/>.</summary>
+    public static string WorkspaceYaml(string endpoint) => $$"""
+        sources:
+          - {id: web, writeKey: {{Infrastructure.InProcessServer.WriteKey}}}
+        destinations:
+          - id: books
+            type: test-ledger
+            sources: [web]
+            settings: {endpoint: '{{endpoint}}', apiKey: ledger-key}
+        """;
 }
