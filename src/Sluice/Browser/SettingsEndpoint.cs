@@ -19,7 +19,7 @@ internal static class SettingsEndpoint
         return endpoints;
     }
 
-    private static IResult Settings(string writeKey, HttpContext http, WorkspaceChanges workspace)
+    private static async Task<IResult> Settings(string writeKey, HttpContext http, WorkspaceChanges workspace, Observability.SluiceMetrics metrics)
     {
         BrowserCors.Apply(http);
         if (workspace.SourceByWriteKey(writeKey) is not { } source)
@@ -30,7 +30,9 @@ internal static class SettingsEndpoint
         var origin = http.Request.Headers.Origin.ToString();
         if (!source.Allows(origin))
         {
-            return Results.Json(new { error = new { code = "origin_not_allowed", field = "Origin", rule = "origin", message = $"this source does not take events from pages of {origin} (its allowedOrigins)" } }, statusCode: StatusCodes.Status403Forbidden);
+            // The same refusal as the tracking endpoints give, so the library reads one shape.
+            await TrackingResponses.OriginNotAllowed(http.Response, metrics, origin);
+            return Results.Empty;
         }
 
         // Short, so that a changed host or key reaches browsers within minutes.
