@@ -64,36 +64,37 @@ internal sealed class SqliteEventLog : IEventLog
     public void Append(IReadOnlyList<EventBatch> group, long now, long dedupeSince)
     {
         using var transaction = _writer.BeginTransaction();
-        _rememberMessageId.Bind(3, now);
-        _rememberMessageId.Bind(4, dedupeSince);
-        foreach (var batch in group)
-        {
-            _rememberMessageId.Bind(1, batch.SourceId);
-            foreach (var pending in batch.Events)
-            {
-                if (pending.CheckDuplicate)
-                {
-                    _rememberMessageId.Bind(2, pending.MessageId);
-                    if (_rememberMessageId.Execute() == 0)
-                    {
-                        pending.IsDuplicate = true;
-                        continue;
-                    }
-                }
-
-                if (!_open.TryGetValue((batch.SourceId, pending.Partition), out var row) || (row.Bytes > 0 && row.Bytes + pending.Body.Length > MaxRowBytes))
-                {
-                    _open[(batch.SourceId, pending.Partition)] = row = new PendingRow(batch.SourceId, pending.Partition, batch.ReceivedAt);
-                    _rows.Add(row);
-                }
-
-                row.Messages.Add(pending.Body);
-                row.Bytes += pending.Body.Length;
-            }
-        }
-
+        // Whatever fails (the disk, a constraint), this group's rows must not be left for the next commit.
         try
         {
+            _rememberMessageId.Bind(3, now);
+            _rememberMessageId.Bind(4, dedupeSince);
+            foreach (var batch in group)
+            {
+                _rememberMessageId.Bind(1, batch.SourceId);
+                foreach (var pending in batch.Events)
+                {
+                    if (pending.CheckDuplicate)
+                    {
+                        _rememberMessageId.Bind(2, pending.MessageId);
+                        if (_rememberMessageId.Execute() == 0)
+                        {
+                            pending.IsDuplicate = true;
+                            continue;
+                        }
+                    }
+
+                    if (!_open.TryGetValue((batch.SourceId, pending.Partition), out var row) || (row.Bytes > 0 && row.Bytes + pending.Body.Length > MaxRowBytes))
+                    {
+                        _open[(batch.SourceId, pending.Partition)] = row = new PendingRow(batch.SourceId, pending.Partition, batch.ReceivedAt);
+                        _rows.Add(row);
+                    }
+
+                    row.Messages.Add(pending.Body);
+                    row.Bytes += pending.Body.Length;
+                }
+            }
+
             if (_rows.Count == 0)
             {
                 transaction.Commit();
