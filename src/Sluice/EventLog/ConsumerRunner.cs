@@ -24,6 +24,10 @@ internal sealed partial class ConsumerRunner(
     private readonly Lock _step = new();
     private IReadOnlyList<PartitionLease> _leases = [];
     private Dictionary<int, long> _cursors = [];
+
+    // Where each cursor is known to be stored at least: what was loaded, or last saved here. A consumer
+    // that commits with its output moves the stored cursor further; one that had nothing to commit does not.
+    private Dictionary<int, long> _saved = [];
     private Dictionary<int, long> _epochs = [];
     private HashSet<int> _partitions = [];
     private long _scan;
@@ -138,8 +142,9 @@ internal sealed partial class ConsumerRunner(
     }
 
     /// <summary>
-    /// Partitions with nothing to consume still move: every held cursor goes to where the scan is,
-    /// now and then, so a restart doesn't read the same quiet stretch again.
+    /// Cursors not stored with output still move: now and then every held cursor stored behind the
+    /// scan goes to it (all rows up to the scan were handed over and returned), so a restart doesn't
+    /// read again what was consumed without a commit, or a quiet stretch.
     /// </summary>
     private void SaveWhenDue(long scan)
     {
@@ -150,7 +155,7 @@ internal sealed partial class ConsumerRunner(
         }
 
         _savedAt = now;
-        var behind = _cursors.Where(c => c.Value < scan).Select(c => new CursorAdvance(consumer.Name, c.Key, scan, ownership.Owner, _epochs[c.Key])).ToList();
+        var behind = _saved.Where(c => c.Value < scan).Select(c => new CursorAdvance(consumer.Name, c.Key, scan, ownership.Owner, _epochs[c.Key])).ToList();
         if (behind.Count == 0)
         {
             return;
@@ -170,6 +175,7 @@ internal sealed partial class ConsumerRunner(
         foreach (var advance in behind)
         {
             _cursors[advance.Partition] = scan;
+            _saved[advance.Partition] = scan;
         }
     }
 
@@ -179,6 +185,7 @@ internal sealed partial class ConsumerRunner(
         _leases = held;
         _epochs = held.ToDictionary(l => l.Partition, l => l.Epoch);
         _cursors = held.ToDictionary(l => l.Partition, l => stored.GetValueOrDefault(l.Partition));
+        _saved = new Dictionary<int, long>(_cursors);
         _partitions = [.. _epochs.Keys];
         _scan = _cursors.Count == 0 ? 0 : _cursors.Values.Min();
     }

@@ -104,6 +104,40 @@ public sealed class ConsumerRunnerTests : IAsyncLifetime
         Assert.Equal(10, OutputConsumer.Output(_database, "late").Count);
     }
 
+    [Fact]
+    public void A_consumer_that_had_nothing_to_commit_has_its_cursors_saved_at_the_scan_now_and_then()
+    {
+        Append(0, 40);
+        var quiet = new QuietConsumer();
+        var runner = Runner(quiet, _node);
+        var cursors = new SqliteConsumerCursors(_database);
+
+        runner.RunAvailable();
+        Append(40, 40);
+        runner.RunAvailable();
+        var before = cursors.Read("quiet");
+        _time.Advance(TimeSpan.FromSeconds(6));
+        _node.RenewAndClaim();
+        runner.RunAvailable();
+        var after = cursors.Read("quiet");
+
+        Assert.Equal(80, quiet.Seen);
+        Assert.All(after.Values, position => Assert.Equal(_log.Head(), position));
+        Assert.Contains(before.Values, position => position < _log.Head());
+    }
+
+    /// <summary>Reads everything and commits nothing, as the router does for sources without destinations.</summary>
+    private sealed class QuietConsumer : IEventLogConsumer
+    {
+        public string Name => "quiet";
+
+        public ConsumerStart Start => ConsumerStart.Beginning;
+
+        public int Seen { get; private set; }
+
+        public void Consume(IReadOnlyList<LogRow> rows, IReadOnlyList<CursorAdvance> advances) => Seen += EventLogContract.MessageIds(rows).Count();
+    }
+
     internal static void AssertEachUsersOrder(IEnumerable<(string MessageId, string User, long Position)> output)
     {
         foreach (var user in output.GroupBy(o => o.User))
