@@ -34,8 +34,6 @@ internal sealed partial class ConsumerRunner(
     private long _savedAt;
     private bool _registered;
 
-    public IEventLogConsumer Consumer => consumer;
-
     /// <summary>Consumes everything readable now; returns the number of rows handed over (tests use it).</summary>
     public int RunAvailable()
     {
@@ -125,8 +123,7 @@ internal sealed partial class ConsumerRunner(
             }
             catch (LeaseLostException lost)
             {
-                ownership.Lost(lost.Partition);
-                _leases = [];
+                LetGo(lost);
                 return 0;
             }
 
@@ -167,8 +164,7 @@ internal sealed partial class ConsumerRunner(
         }
         catch (LeaseLostException lost)
         {
-            ownership.Lost(lost.Partition);
-            _leases = [];
+            LetGo(lost);
             return;
         }
 
@@ -177,6 +173,13 @@ internal sealed partial class ConsumerRunner(
             _cursors[advance.Partition] = scan;
             _saved[advance.Partition] = scan;
         }
+    }
+
+    /// <summary>A commit was refused: the node re-checks its leases, and the next step reloads the cursors of what it still holds.</summary>
+    private void LetGo(LeaseLostException lost)
+    {
+        ownership.Lost(lost.Partition);
+        _leases = [];
     }
 
     private void Load(IReadOnlyList<PartitionLease> held)

@@ -18,11 +18,12 @@ internal sealed partial class WorkspaceChanges(
 {
     private static readonly TimeSpan PollEvery = TimeSpan.FromSeconds(1);
 
+    /// <summary>How often an unknown write key may cost a read of the store's version: a flood of wrong keys must not become a flood of reads.</summary>
+    private const long MissRefreshEveryMilliseconds = 100;
+
     private readonly Lock _lock = new();
     private long _built = store.ReadVersion();
-
-    /// <summary>The workspace version the caches reflect.</summary>
-    public long Version => Interlocked.Read(ref _built);
+    private long _missRefreshedAt = -MissRefreshEveryMilliseconds;
 
     /// <summary>Rebuilds the caches when the store's version moved; cheap (one read) when it did not.</summary>
     public void Refresh()
@@ -39,19 +40,27 @@ internal sealed partial class WorkspaceChanges(
             sources.Replace(store.ReadSources());
             destinations.Reload();
 
-            Interlocked.Exchange(ref _built, version);
+            _built = version;
         }
     }
 
     /// <summary>
-    /// The source with this write key. A key not known here is looked up again after a refresh: a
-    /// source made on another node takes events at once, not a second later.
+    /// The source with this write key. A key not known here is looked up again after a refresh, at
+    /// most every 100 ms: a source made on another node takes events within a tenth of a second, not
+    /// a second later, and wrong keys cost the store one read per 100 ms whatever their number.
     /// </summary>
     public Source? SourceByWriteKey(string writeKey)
     {
         if (sources.FindByWriteKey(writeKey) is { } known)
         {
             return known;
+        }
+
+        var now = Environment.TickCount64;
+        var last = Interlocked.Read(ref _missRefreshedAt);
+        if (now - last < MissRefreshEveryMilliseconds || Interlocked.CompareExchange(ref _missRefreshedAt, now, last) != last)
+        {
+            return null;
         }
 
         Refresh();

@@ -4,11 +4,11 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Playwright;
 using Sluice.Infrastructure;
+using Sluice.Storage.Sqlite;
 
 namespace Sluice.Browser;
 
@@ -214,13 +214,13 @@ public sealed class AnalyticsJsBrowserTests : IAsyncLifetime
             if (refuse)
             {
                 // The store refuses the first commit (a real SQLite error inside Sluice's group commit), so the 503 is Sluice's own.
-                await ExecuteOnStoreAsync("CREATE TRIGGER refuse_commit BEFORE INSERT ON event_log BEGIN SELECT RAISE(ABORT, 'refused by the test'); END");
+                ExecuteOnStore("CREATE TRIGGER refuse_commit BEFORE INSERT ON event_log BEGIN SELECT RAISE(ABORT, 'refused by the test'); END");
             }
 
             var answer = await route.FetchAsync();
             if (refuse)
             {
-                await ExecuteOnStoreAsync("DROP TRIGGER refuse_commit");
+                ExecuteOnStore("DROP TRIGGER refuse_commit");
             }
 
             lock (statuses)
@@ -266,13 +266,10 @@ public sealed class AnalyticsJsBrowserTests : IAsyncLifetime
         Assert.Equal("Shop", await page.TextContentAsync("h1"));
     }
 
-    private async Task ExecuteOnStoreAsync(string sql)
+    private void ExecuteOnStore(string sql)
     {
-        await using var connection = new SqliteConnection($"Data Source={Path.Combine(_sluice.DataDirectory, "sluice.db")};Pooling=False");
-        await connection.OpenAsync();
-        await using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        await command.ExecuteNonQueryAsync();
+        using var connection = new SqliteDatabase(_sluice.DataDirectory, SqliteDurability.Normal).Open();
+        SqliteDatabase.Execute(connection, sql);
     }
 
     private async Task<List<JsonNode>> WaitForEventsAsync(int count)

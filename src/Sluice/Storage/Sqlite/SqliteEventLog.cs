@@ -21,13 +21,15 @@ internal sealed class SqliteEventLog : IEventLog
     private readonly ArrayBufferWriter<byte> _array = new(64 * 1024);
 
     /// <summary>
-    /// A row's most bytes of messages (one message may be more). Rows are read 200 at a time, so this
-    /// bounds what a reader holds; a commit of many large batches for one user is several rows.
+    /// A row's most bytes of messages (one message may be more). Below .NET's large object threshold
+    /// (85,000 bytes), so that the arrays readers get are collected and compacted like any other, and
+    /// rows are read many at a time, so this bounds what a reader holds; a commit of many large batches
+    /// for one user is several rows.
     /// </summary>
-    private const int MaxRowBytes = 256 * 1024;
+    private const int MaxRowBytes = 64 * 1024;
 
-    /// <summary>What one read holds at most, about: 16 full rows.</summary>
-    private const long MaxReadBytes = 4 * 1024 * 1024;
+    /// <summary>What one read holds at most, about: 32 full rows.</summary>
+    private const long MaxReadBytes = 2 * 1024 * 1024;
 
     // A group commit's rows: the open one of each (source, partition), and all in the order they were opened.
     private readonly Dictionary<(string Source, int Partition), PendingRow> _open = [];
