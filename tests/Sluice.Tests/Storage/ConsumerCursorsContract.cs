@@ -16,6 +16,7 @@ public abstract class ConsumerCursorsContract : IDisposable
     {
         using var store = _backend.Open();
         store.EventLog.Append([new EventBatch("web", [EventLogContract.Event("m1", "ada", store.EventLog.PartitionCount)], 1)], 1, 0);
+        EventLogContract.Settle(store.EventLog, 1);
         var head = store.EventLog.Head();
 
         store.Cursors.Register("history", ConsumerStart.Beginning);
@@ -94,3 +95,5 @@ public abstract class ConsumerCursorsContract : IDisposable
 }
 
 public sealed class SqliteConsumerCursorsContract() : ConsumerCursorsContract(new SqliteBackend());
+
+public sealed class PostgresConsumerCursorsContract() : ConsumerCursorsContract(new PostgresBackend());

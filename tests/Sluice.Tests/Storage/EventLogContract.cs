@@ -19,6 +19,31 @@ public abstract class EventLogContract : IDisposable
     internal static IEnumerable<string> MessageIds(IEnumerable<LogRow> rows) =>
         rows.SelectMany(r => LogMessages.Split(r.Messages)).Select(m => (string)JsonNode.Parse(m)!["messageId"]!);
 
+    /// <summary>
+    /// Waits until the log holds <paramref name="messages"/> readable messages: a backend may make a commit
+    /// readable a moment after it returns (PostgreSQL's waits for every older transaction to end).
+    /// </summary>
+    internal static void Settle(IEventLog log, int messages)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (CountReadable(log) < messages)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"fewer than {messages} messages became readable");
+            Thread.Sleep(10);
+        }
+    }
+
+    private static int CountReadable(IEventLog log)
+    {
+        var count = 0;
+        for (var rows = log.ReadFrom(0, 1000, null); rows.Count > 0; rows = log.ReadFrom(rows[^1].Position, 1000, null))
+        {
+            count += rows.Sum(r => LogMessages.Split(r.Messages).Count);
+        }
+
+        return count;
+    }
+
     [Fact]
     public void A_users_messages_share_a_partition_and_read_back_in_the_order_they_were_appended()
     {
@@ -28,6 +53,7 @@ public abstract class EventLogContract : IDisposable
         log.Append([new EventBatch("web", [Event("a2", "ada", log.PartitionCount)], 2), new EventBatch("web", [Event("a3", "ada", log.PartitionCount)], 2)], 2, 0);
 
         var ada = EventPartitions.Of("web", "ada", log.PartitionCount);
+        Settle(log, 4);
         var rows = log.Read(ada, 0, 100);
 
         Assert.All(rows, r => Assert.Equal(ada, r.Partition));
@@ -46,6 +72,7 @@ public abstract class EventLogContract : IDisposable
             log.Append([new EventBatch("web", [Event($"m{i}", $"user-{i % 7}", log.PartitionCount)], i)], i, 0);
         }
 
+        Settle(log, 40);
         var all = log.ReadFrom(0, 1000, partitions: null);
         var some = new HashSet<int>(all.Select(r => r.Partition).Distinct().Take(2));
         var part = log.ReadFrom(0, 1000, some);
@@ -69,6 +96,7 @@ public abstract class EventLogContract : IDisposable
 
         Assert.False(first.IsDuplicate);
         Assert.True(again.IsDuplicate);
+        Settle(log, 1);
         Assert.Single(MessageIds(log.ReadFrom(0, 100, null)));
     }
 
@@ -91,6 +119,7 @@ public abstract class EventLogContract : IDisposable
         var batches = Enumerable.Range(0, 4).Select(b => new EventBatch("web", [.. Enumerable.Range(0, 100).Select(i =>
             new PendingEvent($"m{(b * 100) + i:D4}", true, "track", Encoding.UTF8.GetBytes($$"""{"messageId":"m{{(b * 100) + i:D4}}","userId":"ada","p":"{{padding}}"}"""), EventPartitions.Of("web", "ada", log.PartitionCount)))], b)).ToList();
         log.Append(batches, 1, 0);
+        Settle(log, 400);
 
         var first = log.ReadFrom(0, 200, null);
         var all = new List<LogRow>(first);
@@ -128,7 +157,8 @@ public abstract class EventLogContract : IDisposable
 
         var seen = new List<LogRow>();
         long cursor = 0;
-        while (Volatile.Read(ref done) < appenders.Count || reader.EventLog.ReadFrom(cursor, 1, null).Count > 0)
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (Volatile.Read(ref done) < appenders.Count || (MessageIds(seen).Count() < 3 * 150 * 2 && DateTime.UtcNow < deadline))
         {
             var rows = reader.EventLog.ReadFrom(cursor, 50, null);
             seen.AddRange(rows);
@@ -145,3 +175,5 @@ public abstract class EventLogContract : IDisposable
 }
 
 public sealed class SqliteEventLogContract() : EventLogContract(new SqliteBackend());
+
+public sealed class PostgresEventLogContract() : EventLogContract(new PostgresBackend());

@@ -1,12 +1,13 @@
 using Sluice.EventLog;
 using Sluice.Infrastructure;
+using Sluice.Storage.Postgres;
 using Sluice.Storage.Sqlite;
 
 namespace Sluice.Storage;
 
 /// <summary>
 /// A store backend under the contract suites: each call of <see cref="Open"/> gives another handle on
-/// the same fresh store (as two processes or two nodes would have). The PostgreSQL issue adds a fixture.
+/// the same fresh store (as two processes or two nodes would have).
 /// </summary>
 internal abstract class StoreBackend : IDisposable
 {
@@ -34,5 +35,31 @@ internal sealed class SqliteBackend : StoreBackend
 
     public override void Dispose()
     {
+    }
+}
+
+/// <summary>The shared store: a fresh database on the test run's PostgreSQL server; each handle is a node's own connection pool.</summary>
+internal sealed class PostgresBackend : StoreBackend
+{
+    private readonly string _connectionString = PostgresServer.NewDatabase();
+    private readonly List<PostgresDatabase> _opened = [];
+
+    public override StoreHandle Open()
+    {
+        var database = new PostgresDatabase(_connectionString);
+        lock (_opened)
+        {
+            _opened.Add(database);
+        }
+
+        return new StoreHandle(new PostgresEventLog(database), new PostgresConsumerCursors(database), new PostgresPartitionLeases(database), new PostgresDeliveryStore(database), new PostgresDestinationState(database), new PostgresWorkspaceStore(database));
+    }
+
+    public override void Dispose()
+    {
+        foreach (var database in _opened)
+        {
+            database.Dispose();
+        }
     }
 }

@@ -94,3 +94,5 @@ public abstract class WorkspaceStoreContract : IDisposable
 }
 
 public sealed class SqliteWorkspaceStoreContract() : WorkspaceStoreContract(new SqliteBackend());
+
+public sealed class PostgresWorkspaceStoreContract() : WorkspaceStoreContract(new PostgresBackend());

@@ -1,0 +1,117 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using Npgsql;
+
+namespace Sluice.Storage.Postgres;
+
+/// <summary>
+/// The PostgreSQL store: a pooled <see cref="NpgsqlDataSource"/> on schema <c>sluice</c>, migrated at
+/// construction. Several nodes use one database; nothing here assumes it is the only one.
+/// </summary>
+internal sealed class PostgresDatabase : IDisposable
+{
+    private const long DayMilliseconds = 86_400_000;
+
+    // The days whose partitions this process knows exist, so that an insert checks once a day, not per commit.
+    private readonly ConcurrentDictionary<(DayTable Table, int Day), bool> _days = new();
+
+    public PostgresDatabase(string connectionString)
+    {
+        NpgsqlConnectionStringBuilder builder;
+        try
+        {
+            builder = new NpgsqlConnectionStringBuilder(connectionString);
+        }
+        catch (ArgumentException exception)
+        {
+            throw new ArgumentException($"the PostgreSQL connection string is not valid: {exception.Message}", nameof(connectionString), exception);
+        }
+
+        builder.SearchPath = PostgresSchema.Name;
+        // Statements used on every commit are prepared once per physical connection, and stay prepared across pool use.
+        builder.MaxAutoPrepare = Math.Max(builder.MaxAutoPrepare, 64);
+        builder.AutoPrepareMinUsages = 2;
+        builder.ApplicationName ??= "sluice";
+        Description = $"{builder.Host}:{builder.Port}/{builder.Database ?? builder.Username}";
+        DataSource = NpgsqlDataSource.Create(builder);
+        PostgresSchema.Migrate(DataSource);
+    }
+
+    public NpgsqlDataSource DataSource { get; }
+
+    /// <summary>Where the store is, without credentials: for logs and <c>sluice status</c>.</summary>
+    public string Description { get; }
+
+    public NpgsqlConnection Open() => DataSource.OpenConnection();
+
+    /// <summary>The Unix day of a Unix time in milliseconds.</summary>
+    public static int DayOf(long unixMilliseconds) => (int)long.DivRem(unixMilliseconds, DayMilliseconds).Quotient;
+
+    /// <summary>Creates the day's partition of <paramref name="table"/> unless this process already knows it exists.</summary>
+    public void EnsureDay(DayTable table, int day)
+    {
+        if (_days.ContainsKey((table, day)))
+        {
+            return;
+        }
+
+        using (var connection = Open())
+        {
+            CreateDays(connection, table, day, day);
+        }
+
+        _days[(table, day)] = true;
+    }
+
+    /// <summary>
+    /// Creates the partitions of <paramref name="table"/> for days <paramref name="first"/> to <paramref name="last"/>
+    /// that don't exist, under the schema lock (two nodes creating the same day would collide).
+    /// </summary>
+    public static void CreateDays(NpgsqlConnection connection, DayTable table, int first, int last)
+    {
+        using var transaction = connection.BeginTransaction();
+        using (var lockSchema = new NpgsqlCommand($"SELECT pg_advisory_xact_lock({PostgresSchema.SchemaLock})", connection, transaction))
+        {
+            lockSchema.ExecuteNonQuery();
+        }
+
+        for (var day = first; day <= last; day++)
+        {
+            var (from, to) = table.Bounds(day);
+            using var create = new NpgsqlCommand(
+                $"CREATE TABLE IF NOT EXISTS {table.PartitionName(day)} PARTITION OF {table.Name} FOR VALUES FROM ({from.ToString(CultureInfo.InvariantCulture)}) TO ({to.ToString(CultureInfo.InvariantCulture)}) {table.StorageParameters}",
+                connection,
+                transaction);
+            create.ExecuteNonQuery();
+        }
+
+        transaction.Commit();
+    }
+
+    public void Dispose() => DataSource.Dispose();
+}
+
+/// <summary>A table partitioned by day: its partitions are named <c>table_yyyyMMdd</c>.</summary>
+internal sealed record DayTable(string Name, bool ByMilliseconds, string StorageParameters = "")
+{
+    /// <summary>Insert-only: vacuumed after inserts, so that index-only reads stay index-only.</summary>
+    public static readonly DayTable EventLog = new("event_log", ByMilliseconds: true, "WITH (autovacuum_vacuum_insert_scale_factor = 0.02)");
+
+    public static readonly DayTable MessageIds = new("message_ids", ByMilliseconds: false, "WITH (autovacuum_vacuum_insert_scale_factor = 0.02)");
+
+    public static readonly DayTable Deliveries = new("deliveries", ByMilliseconds: false, "WITH (autovacuum_vacuum_scale_factor = 0.05)");
+
+    public static IReadOnlyList<DayTable> All { get; } = [EventLog, MessageIds, Deliveries];
+
+    public string PartitionName(int day) => $"{Name}_{DateOnly.FromDayNumber(DateOnly.FromDateTime(DateTime.UnixEpoch).DayNumber + day):yyyyMMdd}";
+
+    /// <summary>The partition's range: [from, to) in the partition key's unit.</summary>
+    public (long From, long To) Bounds(int day) => ByMilliseconds ? (day * 86_400_000L, (day + 1) * 86_400_000L) : (day, day + 1L);
+
+    /// <summary>The day a partition holds, from its name; null for a name that is not one of this table's days.</summary>
+    public int? DayOf(string partitionName) =>
+        partitionName.Length == Name.Length + 9 && partitionName.StartsWith(Name + "_", StringComparison.Ordinal)
+        && DateOnly.TryParseExact(partitionName.AsSpan(Name.Length + 1), "yyyyMMdd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date)
+            ? date.DayNumber - DateOnly.FromDateTime(DateTime.UnixEpoch).DayNumber
+            : null;
+}

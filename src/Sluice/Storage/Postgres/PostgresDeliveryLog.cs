@@ -1,0 +1,150 @@
+using Npgsql;
+
+namespace Sluice.Storage.Postgres;
+
+/// <summary>The delivery log as the Admin API and /metrics read it, and its retention by day; the job queue is in PostgresDeliveryStore.cs.</summary>
+internal sealed partial class PostgresDeliveryStore
+{
+    public IReadOnlyList<DeliveryRecord> List(string destinationId, DeliveryStatus? status, int limit)
+    {
+        using var connection = database.Open();
+        using var command = new NpgsqlCommand($"""
+            SELECT id, message_id, mapping, action, status, attempts, http_status, response, reason, created_at, updated_at, next_attempt_at
+            FROM deliveries WHERE destination_id = $1 {(status is null ? "" : "AND status = $3")}
+            ORDER BY id DESC LIMIT $2
+            """, connection);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = destinationId });
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit });
+        if (status is { } wanted)
+        {
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = wanted.Name() });
+        }
+
+        using var reader = command.ExecuteReader();
+        var records = new List<DeliveryRecord>();
+        while (reader.Read())
+        {
+            var recordStatus = DeliveryStatusNames.ParseStatus(reader.GetString(4));
+            records.Add(new DeliveryRecord(
+                reader.GetInt64(0),
+                reader.GetString(1),
+                reader.IsDBNull(2) ? null : reader.GetString(2),
+                reader.IsDBNull(3) ? null : reader.GetString(3),
+                recordStatus,
+                reader.GetInt32(5),
+                reader.IsDBNull(6) ? null : reader.GetInt32(6),
+                reader.IsDBNull(7) ? null : reader.GetString(7),
+                reader.IsDBNull(8) ? null : reader.GetString(8),
+                reader.GetInt64(9),
+                reader.GetInt64(10),
+                recordStatus is DeliveryStatus.Pending or DeliveryStatus.Retrying ? reader.GetInt64(11) : null));
+        }
+
+        return records;
+    }
+
+    public IReadOnlyDictionary<DeliveryStatus, long> Stats(string destinationId)
+    {
+        using var connection = database.Open();
+        using var command = new NpgsqlCommand("SELECT status, COUNT(*) FROM deliveries WHERE destination_id = $1 GROUP BY status", connection);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = destinationId });
+        using var reader = command.ExecuteReader();
+        var stats = Enum.GetValues<DeliveryStatus>().ToDictionary(s => s, _ => 0L);
+        while (reader.Read())
+        {
+            stats[DeliveryStatusNames.ParseStatus(reader.GetString(0))] = reader.GetInt64(1);
+        }
+
+        return stats;
+    }
+
+    public IReadOnlyList<(long BucketStart, DeliveryStatus Status, long Count)> Timeline(string destinationId, long since, long bucketMilliseconds)
+    {
+        using var connection = database.Open();
+        using var command = new NpgsqlCommand("""
+            SELECT (updated_at / $3) * $3 AS bucket, status, COUNT(*) FROM deliveries
+            WHERE destination_id = $1 AND updated_at >= $2
+            GROUP BY bucket, status ORDER BY bucket
+            """, connection);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = destinationId });
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = since });
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = bucketMilliseconds });
+        using var reader = command.ExecuteReader();
+        var rows = new List<(long, DeliveryStatus, long)>();
+        while (reader.Read())
+        {
+            rows.Add((reader.GetInt64(0), DeliveryStatusNames.ParseStatus(reader.GetString(1)), reader.GetInt64(2)));
+        }
+
+        return rows;
+    }
+
+    public IReadOnlyList<(string DestinationId, long Count, long OldestCreatedAt)> Waiting()
+    {
+        using var connection = database.Open();
+        using var command = new NpgsqlCommand("SELECT destination_id, COUNT(*), MIN(created_at) FROM deliveries WHERE status IN ('pending', 'retrying') GROUP BY destination_id", connection);
+        using var reader = command.ExecuteReader();
+        var waiting = new List<(string, long, long)>();
+        while (reader.Read())
+        {
+            waiting.Add((reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2)));
+        }
+
+        return waiting;
+    }
+
+    /// <summary>
+    /// Drops the days created before <paramref name="olderThan"/>'s day, each once none of its deliveries
+    /// waits (a replayed one may): its failed deliveries are first copied to the newest day, to stay for
+    /// replay. Whole days, without a row deleted, so <paramref name="max"/> is not needed to keep the
+    /// pause short. Returns how many final records went; 0 while another node holds the schema lock.
+    /// </summary>
+    public int PruneFinished(long olderThan, int max)
+    {
+        var before = PostgresDatabase.DayOf(olderThan);
+        // Where kept deliveries go when no later day exists yet (maintenance creates days ahead of time).
+        database.EnsureDay(DayTable.Deliveries, before);
+        using var connection = database.Open();
+        using var transaction = connection.BeginTransaction();
+        using (var tryLock = new NpgsqlCommand($"SELECT pg_try_advisory_xact_lock({PostgresSchema.SchemaLock})", connection, transaction))
+        {
+            if (tryLock.ExecuteScalar() is not true)
+            {
+                return 0;
+            }
+        }
+
+        var days = PostgresRetention.Days(connection, transaction, DayTable.Deliveries)
+            .Select(d => (d.Name, Day: DayTable.Deliveries.DayOf(d.Name)))
+            .Where(d => d.Day is not null)
+            .ToList();
+        var newest = days.Max(d => d.Day);
+        var dropped = 0L;
+        foreach (var (name, day) in days.Where(d => d.Day < before && d.Day != newest))
+        {
+            using var waiting = new NpgsqlCommand($"SELECT EXISTS (SELECT 1 FROM {name} WHERE status IN ('pending', 'retrying'))", connection, transaction);
+            if (waiting.ExecuteScalar() is true)
+            {
+                continue;
+            }
+
+            using var lockDay = new NpgsqlCommand($"LOCK TABLE {name} IN EXCLUSIVE MODE", connection, transaction);
+            lockDay.ExecuteNonQuery();
+            using var keep = new NpgsqlCommand($"""
+                INSERT INTO deliveries OVERRIDING SYSTEM VALUE
+                SELECT id, $1, destination_id, mapping, action, message_id, log_position, message_index, status, attempts, next_attempt_at, lease_until,
+                       http_status, response, reason, payload, created_at, updated_at
+                FROM {name} WHERE status NOT IN ('delivered', 'skipped', 'filtered')
+                """, connection, transaction);
+            keep.Parameters.Add(new NpgsqlParameter<int> { TypedValue = newest!.Value });
+            keep.ExecuteNonQuery();
+            using var count = new NpgsqlCommand($"SELECT COUNT(*) FROM {name} WHERE status IN ('delivered', 'skipped', 'filtered')", connection, transaction);
+            dropped += (long)count.ExecuteScalar()!;
+            using var drop = new NpgsqlCommand($"DROP TABLE {name}", connection, transaction);
+            drop.ExecuteNonQuery();
+        }
+
+        transaction.Commit();
+        return (int)Math.Min(dropped, int.MaxValue);
+    }
+}

@@ -1,0 +1,183 @@
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Sluice.Storage.Postgres;
+
+/// <summary>
+/// Delivery jobs on PostgreSQL, shared by every node's dispatcher: recorded by the router with a binary
+/// COPY, claimed with <c>FOR UPDATE SKIP LOCKED</c> (nodes claiming at once take different jobs without
+/// waiting), attempts written back, replayed. The delivery log's reads are in PostgresDeliveryLog.cs.
+/// </summary>
+internal sealed partial class PostgresDeliveryStore(PostgresDatabase database) : IDeliveryStore
+{
+    private const string ClaimedColumns = "id, destination_id, mapping, action, message_id, log_position, message_index, attempts, created_at, payload";
+
+    public void RecordRouted(IReadOnlyList<NewDelivery> deliveries, IReadOnlyList<EventLog.CursorAdvance> advances, long now)
+    {
+        var day = PostgresDatabase.DayOf(now);
+        if (deliveries.Count > 0)
+        {
+            database.EnsureDay(DayTable.Deliveries, day);
+        }
+
+        using var connection = database.Open();
+        using var transaction = connection.BeginTransaction();
+        if (deliveries.Count > 0)
+        {
+            using var importer = connection.BeginBinaryImport("""
+                COPY deliveries (day, destination_id, mapping, action, message_id, log_position, message_index, status, reason, payload, next_attempt_at, created_at, updated_at)
+                FROM STDIN (FORMAT BINARY)
+                """);
+            foreach (var delivery in deliveries)
+            {
+                importer.StartRow();
+                importer.Write(day, NpgsqlDbType.Integer);
+                importer.Write(delivery.DestinationId, NpgsqlDbType.Text);
+                WriteOrNull(importer, delivery.Mapping);
+                WriteOrNull(importer, delivery.Action);
+                importer.Write(delivery.MessageId, NpgsqlDbType.Text);
+                importer.Write(delivery.LogPosition, NpgsqlDbType.Bigint);
+                importer.Write(delivery.MessageIndex, NpgsqlDbType.Integer);
+                importer.Write(delivery.Status.Name(), NpgsqlDbType.Text);
+                WriteOrNull(importer, delivery.Reason);
+                if (delivery.Payload is { } payload)
+                {
+                    importer.Write(payload, NpgsqlDbType.Bytea);
+                }
+                else
+                {
+                    importer.WriteNull();
+                }
+
+                importer.Write(now, NpgsqlDbType.Bigint);
+                importer.Write(now, NpgsqlDbType.Bigint);
+                importer.Write(now, NpgsqlDbType.Bigint);
+            }
+
+            importer.Complete();
+        }
+
+        PostgresConsumerCursors.Advance(connection, transaction, advances);
+        transaction.Commit();
+    }
+
+    private static void WriteOrNull(NpgsqlBinaryImporter importer, string? value)
+    {
+        if (value is null)
+        {
+            importer.WriteNull();
+        }
+        else
+        {
+            importer.Write(value, NpgsqlDbType.Text);
+        }
+    }
+
+    public IReadOnlyList<ClaimedDelivery> ClaimDue(long now, long leaseUntil, int max, IReadOnlyCollection<string> heldDestinations)
+    {
+        using var connection = database.Open();
+        using var command = new NpgsqlCommand($"""
+            WITH due AS MATERIALIZED (
+                SELECT id, day FROM deliveries
+                WHERE status IN ('pending', 'retrying') AND next_attempt_at <= $2 AND lease_until <= $2
+                  AND destination_id <> ALL($3)
+                ORDER BY next_attempt_at LIMIT $4
+                FOR UPDATE SKIP LOCKED)
+            UPDATE deliveries d SET lease_until = $1
+            FROM due WHERE d.id = due.id AND d.day = due.day
+            RETURNING {string.Join(", ", ClaimedColumns.Split(", ").Select(c => "d." + c))}
+            """, connection);
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = leaseUntil });
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = now });
+        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. heldDestinations] });
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = max });
+        using var reader = command.ExecuteReader();
+        var claimed = new List<ClaimedDelivery>();
+        while (reader.Read())
+        {
+            claimed.Add(new ClaimedDelivery(
+                reader.GetInt64(0),
+                reader.GetString(1),
+                reader.GetString(2),
+                reader.GetString(3),
+                reader.GetString(4),
+                reader.GetInt64(5),
+                reader.GetInt32(6),
+                reader.GetInt32(7),
+                reader.GetInt64(8),
+                reader.GetFieldValue<byte[]>(9)));
+        }
+
+        return claimed;
+    }
+
+    public long? NextDueAt()
+    {
+        using var connection = database.Open();
+        using var command = new NpgsqlCommand("SELECT MIN(next_attempt_at) FROM deliveries WHERE status IN ('pending', 'retrying')", connection);
+        return command.ExecuteScalar() is long due ? due : null;
+    }
+
+    public void RecordAttempts(IReadOnlyList<(long Id, AttemptResult Result)> attempts, long now)
+    {
+        if (attempts.Count == 0)
+        {
+            return;
+        }
+
+        using var connection = database.Open();
+        using var command = new NpgsqlCommand("""
+            UPDATE deliveries d SET status = a.status, attempts = d.attempts + 1, http_status = a.http_status, response = a.response, reason = a.reason,
+                next_attempt_at = COALESCE(a.next_attempt_at, d.next_attempt_at), lease_until = 0, updated_at = $7
+            FROM unnest($1::bigint[], $2::text[], $3::integer[], $4::text[], $5::text[], $6::bigint[]) AS a (id, status, http_status, response, reason, next_attempt_at)
+            WHERE d.id = a.id
+            """, connection);
+        command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = [.. attempts.Select(a => a.Id)] });
+        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. attempts.Select(a => a.Result.Status.Name())] });
+        command.Parameters.Add(new NpgsqlParameter<int?[]> { TypedValue = [.. attempts.Select(a => a.Result.HttpStatus)] });
+        command.Parameters.Add(new NpgsqlParameter<string?[]> { TypedValue = [.. attempts.Select(a => a.Result.Response)] });
+        command.Parameters.Add(new NpgsqlParameter<string?[]> { TypedValue = [.. attempts.Select(a => a.Result.Reason)] });
+        command.Parameters.Add(new NpgsqlParameter<long?[]> { TypedValue = [.. attempts.Select(a => a.Result.NextAttemptAt)] });
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = now });
+        command.ExecuteNonQuery();
+    }
+
+    public void Release(IReadOnlyList<long> ids)
+    {
+        if (ids.Count == 0)
+        {
+            return;
+        }
+
+        using var connection = database.Open();
+        using var command = new NpgsqlCommand("UPDATE deliveries SET lease_until = 0 WHERE id = ANY($1)", connection);
+        command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = [.. ids] });
+        command.ExecuteNonQuery();
+    }
+
+    public int ResumeRetries(string destinationId, long now)
+    {
+        using var connection = database.Open();
+        using var command = new NpgsqlCommand("UPDATE deliveries SET next_attempt_at = $2 WHERE destination_id = $1 AND status = 'retrying' AND next_attempt_at > $2", connection);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = destinationId });
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = now });
+        return command.ExecuteNonQuery();
+    }
+
+    public int Requeue(string destinationId, DeliveryStatus status, long? since, long? until, long now)
+    {
+        using var connection = database.Open();
+        // A replayed delivery starts a new retry window: created_at moves to now; attempts keep counting.
+        using var command = new NpgsqlCommand("""
+            UPDATE deliveries SET status = 'pending', next_attempt_at = $1, lease_until = 0, created_at = $1, updated_at = $1
+            WHERE destination_id = $2 AND status = $3 AND payload IS NOT NULL
+              AND ($4::bigint IS NULL OR created_at >= $4) AND ($5::bigint IS NULL OR created_at < $5)
+            """, connection);
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = now });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = destinationId });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = status.Name() });
+        command.Parameters.Add(new NpgsqlParameter<long?> { TypedValue = since });
+        command.Parameters.Add(new NpgsqlParameter<long?> { TypedValue = until });
+        return command.ExecuteNonQuery();
+    }
+}

@@ -1,0 +1,313 @@
+using System.Buffers;
+using Npgsql;
+using NpgsqlTypes;
+using Sluice.EventLog;
+
+namespace Sluice.Storage.Postgres;
+
+/// <summary>
+/// The event log on PostgreSQL. Every node appends (one group commit at a time per node, a binary
+/// COPY); a node reads the partitions it leases. A row's position is its transaction's id shifted
+/// left by <see cref="IndexBits"/> plus its index in the commit, and a read only returns positions below
+/// the oldest transaction still running: every transaction that could still add a lower position has
+/// ended, so what a reader has passed is never filled in behind it, while the nodes' commits run side
+/// by side (a shared counter would make them take turns).
+/// </summary>
+internal sealed class PostgresEventLog : IEventLog
+{
+    /// <summary>Bits of a position that number the rows of one commit: a commit has at most about a million rows.</summary>
+    private const int IndexBits = 20;
+
+    /// <summary>Transaction ids above this no longer fit a position: years of 10,000 write transactions a second.</summary>
+    private const long MaxTransactionId = (1L << (63 - IndexBits)) - 1;
+
+    /// <summary>Below every position a transaction that is still running could write.</summary>
+    private const string ReadableBound = "(pg_snapshot_xmin(pg_current_snapshot())::text::bigint << 20)";
+
+    /// <summary>As on SQLite: rows below .NET's large object threshold, reads of about 2 MB.</summary>
+    private const int MaxRowBytes = 64 * 1024;
+
+    private const long MaxReadBytes = 2 * 1024 * 1024;
+
+    private const string Columns = "position, partition, source_id, received_at, messages";
+
+    private readonly PostgresDatabase _database;
+    private readonly ArrayBufferWriter<byte> _array = new(64 * 1024);
+    private readonly Dictionary<(string Source, int Partition), PendingRow> _open = [];
+    private readonly List<PendingRow> _rows = [];
+    private readonly List<string> _dedupeSources = [];
+    private readonly List<string> _dedupeIds = [];
+
+    public PostgresEventLog(PostgresDatabase database)
+    {
+        _database = database;
+        using var connection = database.Open();
+        using var command = new NpgsqlCommand("SELECT partition_count FROM event_log_settings", connection);
+        PartitionCount = (int)command.ExecuteScalar()!;
+    }
+
+    public int PartitionCount { get; }
+
+    public void Append(IReadOnlyList<EventBatch> group, long now, long dedupeSince)
+    {
+        var day = PostgresDatabase.DayOf(now);
+        _database.EnsureDay(DayTable.MessageIds, day);
+        foreach (var batch in group)
+        {
+            _database.EnsureDay(DayTable.EventLog, PostgresDatabase.DayOf(batch.ReceivedAt));
+        }
+
+        using var connection = _database.Open();
+        using var transaction = connection.BeginTransaction();
+        try
+        {
+            var fresh = RememberMessageIds(connection, transaction, group, now, dedupeSince);
+            foreach (var batch in group)
+            {
+                foreach (var pending in batch.Events)
+                {
+                    if (pending.CheckDuplicate && !fresh.Remove((batch.SourceId, pending.MessageId)))
+                    {
+                        pending.IsDuplicate = true;
+                        continue;
+                    }
+
+                    if (!_open.TryGetValue((batch.SourceId, pending.Partition), out var row) || (row.Bytes > 0 && row.Bytes + pending.Body.Length > MaxRowBytes))
+                    {
+                        _open[(batch.SourceId, pending.Partition)] = row = new PendingRow(batch.SourceId, pending.Partition, batch.ReceivedAt);
+                        _rows.Add(row);
+                    }
+
+                    row.Messages.Add(pending.Body);
+                    row.Bytes += pending.Body.Length;
+                }
+            }
+
+            if (_rows.Count > 0)
+            {
+                WriteRows(connection, transaction);
+            }
+        }
+        finally
+        {
+            _open.Clear();
+            _rows.Clear();
+        }
+
+        transaction.Commit();
+    }
+
+    /// <summary>
+    /// Inserts the group's messageIds into today's window, except those already seen in the window's
+    /// earlier days; returns the ones inserted. Another node inserting the same id waits for this
+    /// commit, then finds it: the window holds across nodes. Sorted, so two nodes' inserts take row
+    /// locks in the same order and cannot deadlock.
+    /// </summary>
+    private HashSet<(string Source, string MessageId)> RememberMessageIds(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<EventBatch> group, long now, long dedupeSince)
+    {
+        _dedupeSources.Clear();
+        _dedupeIds.Clear();
+        foreach (var batch in group)
+        {
+            foreach (var pending in batch.Events.Where(e => e.CheckDuplicate))
+            {
+                _dedupeSources.Add(batch.SourceId);
+                _dedupeIds.Add(pending.MessageId);
+            }
+        }
+
+        var fresh = new HashSet<(string, string)>();
+        if (_dedupeIds.Count == 0)
+        {
+            return fresh;
+        }
+
+        using var command = new NpgsqlCommand("""
+            INSERT INTO message_ids (day, source_id, message_id, accepted_at)
+            SELECT $1, i.source_id, i.message_id, $2
+            FROM unnest($3::text[], $4::text[]) AS i (source_id, message_id)
+            WHERE NOT EXISTS (
+                SELECT 1 FROM message_ids m
+                WHERE m.source_id = i.source_id AND m.message_id = i.message_id AND m.day >= $5 AND m.day < $1 AND m.accepted_at >= $6)
+            ORDER BY i.source_id, i.message_id
+            ON CONFLICT DO NOTHING
+            RETURNING source_id, message_id
+            """, connection, transaction);
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = PostgresDatabase.DayOf(now) });
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = now });
+        command.Parameters.Add(new NpgsqlParameter<List<string>> { TypedValue = _dedupeSources, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter<List<string>> { TypedValue = _dedupeIds, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = PostgresDatabase.DayOf(dedupeSince) });
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = dedupeSince });
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            fresh.Add((reader.GetString(0), reader.GetString(1)));
+        }
+
+        return fresh;
+    }
+
+    private void WriteRows(NpgsqlConnection connection, NpgsqlTransaction transaction)
+    {
+        if (_rows.Count >= 1 << IndexBits)
+        {
+            throw new InvalidOperationException($"a group commit of {_rows.Count} log rows is more than a position can number ({1 << IndexBits})");
+        }
+
+        long transactionId;
+        using (var current = new NpgsqlCommand("SELECT pg_current_xact_id()::text::bigint", connection, transaction))
+        {
+            transactionId = (long)current.ExecuteScalar()!;
+        }
+
+        if (transactionId > MaxTransactionId)
+        {
+            throw new InvalidOperationException($"PostgreSQL's transaction id {transactionId} no longer fits an event log position (at most {MaxTransactionId}): this store has outlived its position scheme");
+        }
+
+        var position = transactionId << IndexBits;
+        using var importer = connection.BeginBinaryImport("COPY event_log (position, partition, source_id, received_at, message_count, messages) FROM STDIN (FORMAT BINARY)");
+        foreach (var row in _rows)
+        {
+            var messages = row.Messages;
+            _array.ResetWrittenCount();
+            for (var i = 0; i < messages.Count; i++)
+            {
+                Append(i == 0 ? (byte)'[' : (byte)',');
+                _array.Write(messages[i]);
+            }
+
+            Append((byte)']');
+            importer.StartRow();
+            importer.Write(position++, NpgsqlDbType.Bigint);
+            importer.Write((short)row.Partition, NpgsqlDbType.Smallint);
+            importer.Write(row.Source, NpgsqlDbType.Text);
+            importer.Write(row.ReceivedAt, NpgsqlDbType.Bigint);
+            importer.Write(messages.Count, NpgsqlDbType.Integer);
+            importer.Write(_array.WrittenMemory, NpgsqlDbType.Bytea);
+        }
+
+        importer.Complete();
+    }
+
+    public IReadOnlyList<LogRow> Read(int partition, long after, int maxRows)
+    {
+        using var connection = _database.Open();
+        using var command = new NpgsqlCommand($"SELECT {Columns} FROM event_log WHERE partition = $1 AND position > $2 AND position < {ReadableBound} ORDER BY position LIMIT $3", connection);
+        command.Parameters.Add(new NpgsqlParameter<short> { TypedValue = (short)partition });
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = after });
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = maxRows });
+        return ReadRows(command);
+    }
+
+    public IReadOnlyList<LogRow> ReadFrom(long after, int maxRows, IReadOnlySet<int>? partitions)
+    {
+        using var connection = _database.Open();
+        var all = partitions is null || partitions.Count >= PartitionCount;
+        using var command = new NpgsqlCommand(
+            all
+                ? $"SELECT {Columns} FROM event_log WHERE position > $1 AND position < {ReadableBound} ORDER BY position LIMIT $2"
+                : $"SELECT {Columns} FROM event_log WHERE position > $1 AND position < {ReadableBound} AND partition = ANY($3) ORDER BY position LIMIT $2",
+            connection);
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = after });
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = maxRows });
+        if (!all)
+        {
+            command.Parameters.Add(new NpgsqlParameter<short[]> { TypedValue = [.. partitions!.Select(p => (short)p)] });
+        }
+
+        return ReadRows(command);
+    }
+
+    public long Head()
+    {
+        using var connection = _database.Open();
+        using var command = new NpgsqlCommand($"SELECT COALESCE(MAX(position), 0) FROM event_log WHERE position < {ReadableBound}", connection);
+        return (long)command.ExecuteScalar()!;
+    }
+
+    private static List<LogRow> ReadRows(NpgsqlCommand command)
+    {
+        using var reader = command.ExecuteReader();
+        var rows = new List<LogRow>();
+        long bytes = 0;
+        while (bytes < MaxReadBytes && reader.Read())
+        {
+            var row = new LogRow(reader.GetInt64(0), reader.GetInt16(1), reader.GetString(2), reader.GetInt64(3), reader.GetFieldValue<byte[]>(4));
+            rows.Add(row);
+            bytes += row.Messages.Length;
+        }
+
+        return rows;
+    }
+
+    public EventPage ReadNewest(string sourceId, int limit, EventPosition? from, int maxBytes)
+    {
+        using var connection = _database.Open();
+        // Each row holds at least one message: limit + 1 rows are always enough for a page and where the next starts.
+        using var command = new NpgsqlCommand("SELECT position, messages FROM event_log WHERE source_id = $1 AND position <= $2 ORDER BY position DESC LIMIT $3", connection);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = sourceId });
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = from?.Position ?? long.MaxValue });
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit + 1 });
+        using var reader = command.ExecuteReader();
+        var newest = new List<byte[]>(Math.Min(limit, 1024));
+        var bytes = 0L;
+        while (reader.Read())
+        {
+            var position = reader.GetInt64(0);
+            var messages = LogMessages.Split(reader.GetFieldValue<byte[]>(1));
+            var start = from is { } f && f.Position == position ? Math.Min(f.Index, messages.Count - 1) : messages.Count - 1;
+            for (var i = start; i >= 0; i--)
+            {
+                if (newest.Count == limit || (newest.Count > 0 && bytes + messages[i].Length > maxBytes))
+                {
+                    return new EventPage(newest, new EventPosition(position, i));
+                }
+
+                newest.Add(messages[i]);
+                bytes += messages[i].Length;
+            }
+        }
+
+        return new EventPage(newest, null);
+    }
+
+    public void ProbeCommit(long now)
+    {
+        using var connection = _database.Open();
+        using var command = new NpgsqlCommand("INSERT INTO store_probe (id, at) VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET at = excluded.at", connection);
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = now });
+        command.ExecuteNonQuery();
+    }
+
+    /// <summary>
+    /// Drops the window's days that ended before <paramref name="olderThan"/> (a whole day at a time, no
+    /// row deleted), when no other node is changing the schema; returns how many messageIds went with them.
+    /// </summary>
+    public int PruneMessageIds(long olderThan, int max) =>
+        (int)Math.Min(int.MaxValue, PostgresRetention.DropDaysBefore(_database, DayTable.MessageIds, PostgresDatabase.DayOf(olderThan)));
+
+    public void Dispose()
+    {
+    }
+
+    private void Append(byte value)
+    {
+        _array.GetSpan(1)[0] = value;
+        _array.Advance(1);
+    }
+
+    private sealed class PendingRow(string source, int partition, long receivedAt)
+    {
+        public string Source { get; } = source;
+
+        public int Partition { get; } = partition;
+
+        public long ReceivedAt { get; } = receivedAt;
+
+        public List<byte[]> Messages { get; } = [];
+
+        public long Bytes { get; set; }
+    }
+}

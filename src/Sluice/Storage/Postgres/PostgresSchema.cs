@@ -1,0 +1,212 @@
+using Npgsql;
+
+namespace Sluice.Storage.Postgres;
+
+/// <summary>
+/// The PostgreSQL schema's versions, applied in order in schema <c>sluice</c>; <c>schema_version</c>
+/// records the last one applied. Every node runs <see cref="Migrate"/> at start-up: a transaction-scoped
+/// advisory lock makes nodes that start together apply each version once, one after the other.
+/// </summary>
+internal static class PostgresSchema
+{
+    public const string Name = "sluice";
+
+    /// <summary>The lock every migration and maintenance run takes (<c>pg_advisory_xact_lock</c>), so one node at a time changes the schema.</summary>
+    public const long SchemaLock = 0x51_1C_E0_01;
+
+    private static readonly string[] Migrations =
+    [
+        """
+        CREATE TABLE sources (
+            id text PRIMARY KEY,
+            name text NOT NULL,
+            write_key text NOT NULL UNIQUE,
+            managed_by text NOT NULL DEFAULT 'workspace-file',
+            previous_write_key text,
+            previous_valid_until bigint,
+            allowed_origins text
+        );
+        CREATE TABLE admin_tokens (
+            id text PRIMARY KEY,
+            token_hash bytea NOT NULL UNIQUE,
+            scope text NOT NULL,
+            name text NOT NULL,
+            created_at bigint NOT NULL
+        );
+        CREATE TABLE authentication_checks (
+            destination_id text PRIMARY KEY,
+            fingerprint text,
+            valid boolean,
+            message text NOT NULL,
+            checked_at bigint NOT NULL
+        );
+        CREATE TABLE api_destinations (
+            id text PRIMARY KEY,
+            definition text NOT NULL,
+            protected_settings text NOT NULL,
+            created_at bigint NOT NULL,
+            updated_at bigint NOT NULL
+        );
+        -- The keys that encrypt API destinations' settings (ASP.NET Core Data Protection's XML), shared
+        -- by every node: what one node encrypted, another must read.
+        CREATE TABLE protection_keys (
+            name text PRIMARY KEY,
+            xml text NOT NULL
+        );
+        -- Moved by every change of sources, tokens and API destinations (statement triggers, so no
+        -- writer can forget it), and announced on channel sluice_workspace at commit.
+        CREATE TABLE workspace_version (
+            id integer PRIMARY KEY CHECK (id = 1),
+            version bigint NOT NULL
+        );
+        INSERT INTO workspace_version (id, version) VALUES (1, 1);
+        CREATE FUNCTION workspace_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            UPDATE workspace_version SET version = version + 1;
+            PERFORM pg_notify('sluice_workspace', '');
+            RETURN NULL;
+        END $$;
+        CREATE TRIGGER sources_changed AFTER INSERT OR UPDATE OR DELETE ON sources FOR EACH STATEMENT EXECUTE FUNCTION workspace_changed();
+        CREATE TRIGGER tokens_changed AFTER INSERT OR UPDATE OR DELETE ON admin_tokens FOR EACH STATEMENT EXECUTE FUNCTION workspace_changed();
+        CREATE TRIGGER destinations_changed AFTER INSERT OR UPDATE OR DELETE ON api_destinations FOR EACH STATEMENT EXECUTE FUNCTION workspace_changed();
+
+        -- The event log, partitioned by day of received_at (Unix ms) so that retention drops a day
+        -- instead of deleting rows. A row holds one source's messages of one log partition from one
+        -- group commit. position = (transaction id << 20) + row index in the commit: readers take only
+        -- positions below the oldest transaction still running (pg_snapshot_xmin), so no commit can
+        -- land behind a position a reader has passed, and no counter serializes the nodes' commits.
+        CREATE TABLE event_log (
+            position bigint NOT NULL,
+            partition smallint NOT NULL,
+            source_id text NOT NULL,
+            received_at bigint NOT NULL,
+            message_count integer NOT NULL,
+            messages bytea NOT NULL
+        ) PARTITION BY RANGE (received_at);
+        CREATE INDEX event_log_by_partition ON event_log (partition, position);
+        CREATE INDEX event_log_by_position ON event_log (position);
+        CREATE INDEX event_log_by_source ON event_log (source_id, position);
+        CREATE TABLE event_log_settings (
+            id integer PRIMARY KEY CHECK (id = 1),
+            partition_count integer NOT NULL
+        );
+        INSERT INTO event_log_settings (id, partition_count) VALUES (1, 64);
+        -- The de-duplication window by day (Unix days): a messageId is inserted into its day, and
+        -- looked up in the days before it that the window reaches.
+        CREATE TABLE message_ids (
+            day integer NOT NULL,
+            source_id text NOT NULL,
+            message_id text NOT NULL,
+            accepted_at bigint NOT NULL,
+            PRIMARY KEY (source_id, message_id, day)
+        ) PARTITION BY RANGE (day);
+        CREATE TABLE consumer_cursors (
+            consumer text NOT NULL,
+            partition smallint NOT NULL,
+            position bigint NOT NULL,
+            PRIMARY KEY (consumer, partition)
+        ) WITH (fillfactor = 50);
+        CREATE TABLE partition_leases (
+            partition smallint PRIMARY KEY,
+            owner text,
+            epoch bigint NOT NULL DEFAULT 0,
+            lease_until bigint NOT NULL DEFAULT 0
+        ) WITH (fillfactor = 50);
+        INSERT INTO partition_leases (partition) SELECT generate_series(0, 63);
+        -- The nodes alive: each renews its row with its leases; the fair share is partitions / live nodes.
+        CREATE TABLE nodes (
+            owner text PRIMARY KEY,
+            host text NOT NULL,
+            started_at bigint NOT NULL,
+            seen_at bigint NOT NULL
+        );
+
+        -- Delivery jobs and the delivery log, partitioned by the day a delivery was created (Unix days).
+        CREATE TABLE deliveries (
+            id bigint GENERATED ALWAYS AS IDENTITY,
+            day integer NOT NULL,
+            destination_id text NOT NULL,
+            mapping text,
+            action text,
+            message_id text NOT NULL,
+            log_position bigint NOT NULL,
+            message_index integer NOT NULL,
+            status text NOT NULL,
+            attempts integer NOT NULL DEFAULT 0,
+            next_attempt_at bigint NOT NULL,
+            lease_until bigint NOT NULL DEFAULT 0,
+            http_status integer,
+            response text,
+            reason text,
+            payload bytea,
+            created_at bigint NOT NULL,
+            updated_at bigint NOT NULL,
+            PRIMARY KEY (id, day)
+        ) PARTITION BY RANGE (day);
+        CREATE INDEX deliveries_due ON deliveries (next_attempt_at) WHERE status IN ('pending', 'retrying');
+        CREATE INDEX deliveries_by_destination ON deliveries (destination_id, status, id);
+        CREATE TABLE destination_holds (
+            destination_id text PRIMARY KEY,
+            failures integer NOT NULL,
+            until bigint NOT NULL
+        );
+        CREATE TABLE rate_budgets (
+            destination_id text PRIMARY KEY,
+            next_free bigint NOT NULL
+        ) WITH (fillfactor = 50);
+        CREATE TABLE store_probe (
+            id integer PRIMARY KEY CHECK (id = 1),
+            at bigint NOT NULL
+        );
+        """,
+    ];
+
+    /// <summary>The newest version this build knows.</summary>
+    public static int Latest => Migrations.Length;
+
+    /// <summary>
+    /// Creates the schema or brings it up to <see cref="Latest"/>, each version in its own transaction
+    /// under the schema lock; refuses a store whose schema is newer than this build knows.
+    /// </summary>
+    public static void Migrate(NpgsqlDataSource dataSource)
+    {
+        using var connection = dataSource.OpenConnection();
+        while (true)
+        {
+            using var transaction = connection.BeginTransaction();
+            Execute(connection, transaction, $"SELECT pg_advisory_xact_lock({SchemaLock})");
+            Execute(connection, transaction, $"CREATE SCHEMA IF NOT EXISTS {Name}; CREATE TABLE IF NOT EXISTS {Name}.schema_version (version integer NOT NULL); ");
+            using var read = new NpgsqlCommand($"SELECT max(version) FROM {Name}.schema_version", connection, transaction);
+            var version = read.ExecuteScalar() is int found ? found : 0;
+            if (version > Latest)
+            {
+                throw new StoreSchemaTooNewException(version, Latest);
+            }
+
+            if (version == Latest)
+            {
+                transaction.Commit();
+                return;
+            }
+
+            Execute(connection, transaction, $"SET LOCAL search_path TO {Name}; {Migrations[version]}");
+            Execute(connection, transaction, $"INSERT INTO {Name}.schema_version (version) VALUES ({version + 1})");
+            transaction.Commit();
+        }
+    }
+
+    private static void Execute(NpgsqlConnection connection, NpgsqlTransaction transaction, string sql)
+    {
+        using var command = new NpgsqlCommand(sql, connection, transaction);
+        command.ExecuteNonQuery();
+    }
+}
+
+/// <summary>The store was migrated by a newer Sluice: this one would misread it, so it does not start.</summary>
+internal sealed class StoreSchemaTooNewException(int found, int known)
+    : Exception($"the PostgreSQL store's schema is version {found}, and this Sluice knows versions up to {known}: run a Sluice at least as new as the one that migrated it (a rolling upgrade never goes back)")
+{
+    public int Found { get; } = found;
+
+    public int Known { get; } = known;
+}
