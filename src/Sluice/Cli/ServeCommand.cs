@@ -16,9 +16,9 @@ internal static class ServeCommand
         var urls = new Option<string?>("--urls") { Description = $"Addresses to listen on (env SLUICE_URLS; default {ServeOptions.DefaultUrls})" };
         var data = new Option<string?>("--data") { Description = $"Directory of the embedded store (env SLUICE_DATA; default {ServeOptions.DefaultDataDirectory})" };
         var config = new Option<string?>("--config") { Description = "Workspace file, YAML (env SLUICE_CONFIG)" };
-        var store = new Option<string>("--store") { Description = "Storage backend: sqlite (embedded) or postgres", DefaultValueFactory = _ => "sqlite" };
+        var store = new Option<string?>("--store") { Description = "Storage backend: sqlite (embedded, default) or postgres (shared by several nodes) (env SLUICE_STORE)" };
         store.AcceptOnlyFromAmong("sqlite", "postgres");
-        var postgres = new Option<string?>("--postgres") { Description = "PostgreSQL connection string (with --store postgres)" };
+        var postgres = new Option<string?>("--postgres") { Description = "PostgreSQL connection string, with --store postgres (env SLUICE_POSTGRES), e.g. \"Host=db;Database=sluice;Username=sluice;Password=…\"" };
         var trustedProxy = new Option<string[]>("--trusted-proxy") { Description = "A proxy whose X-Forwarded-For is believed (repeatable; env SLUICE_TRUSTED_PROXIES, comma-separated)", AllowMultipleArgumentsPerToken = false };
         var durability = new Option<string>("--durability") { Description = "full: fsync every commit (default); normal: survive process crashes but not power loss", DefaultValueFactory = _ => "full" };
         durability.AcceptOnlyFromAmong("full", "normal");
@@ -28,14 +28,29 @@ internal static class ServeCommand
         var deliveryRetention = new Option<string?>("--delivery-retention") { Description = "How long the delivery log keeps final records (default 7d)" };
         var destinationHosts = new Option<string?>("--destination-hosts") { Description = "any (default): destinations may be aimed at loopback, link-local and private addresses from the workspace file and by owners; public: only public addresses, for everyone (env SLUICE_DESTINATION_HOSTS)" };
         destinationHosts.AcceptOnlyFromAmong("any", "public");
+        var leaseDuration = new Option<string?>("--lease-duration") { Description = "How long a node's claim on its log partitions lasts unrenewed: a killed node's partitions move to the others after it (env SLUICE_LEASE_DURATION; default 15s; at least 3s)" };
         var maxBatchBytes = new Option<int?>("--max-batch-bytes") { Description = $"Largest decoded batch body in bytes (default {Spec.MessageLimits.DefaultMaxBatchBytes}, Segment's 500 KB)" };
 
-        var command = new Command("serve", "Run the Sluice server.") { urls, data, config, store, postgres, trustedProxy, durability, logFormat, maxMessageBytes, maxBatchBytes, deliveryRetention, destinationHosts };
+        var command = new Command("serve", "Run the Sluice server.") { urls, data, config, store, postgres, trustedProxy, durability, logFormat, maxMessageBytes, maxBatchBytes, deliveryRetention, destinationHosts, leaseDuration };
         command.SetAction(async (parse, cancellation) =>
         {
-            if (parse.GetValue(store) == "postgres")
+            var storeText = parse.GetValue(store) ?? Env("SLUICE_STORE") ?? "sqlite";
+            if (storeText is not ("sqlite" or "postgres"))
             {
-                await Console.Error.WriteLineAsync("sluice: --store postgres is not available yet; the embedded store (sqlite) is the only backend in this version.");
+                await Console.Error.WriteLineAsync($"sluice: SLUICE_STORE '{storeText}' must be sqlite or postgres.");
+                return 2;
+            }
+
+            var postgresText = parse.GetValue(postgres) ?? Env("SLUICE_POSTGRES");
+            if (storeText == "postgres" && postgresText is null)
+            {
+                await Console.Error.WriteLineAsync("sluice: --store postgres needs a connection string: --postgres \"Host=…;Database=…;Username=…\" (or SLUICE_POSTGRES).");
+                return 2;
+            }
+
+            if (storeText == "sqlite" && postgresText is not null && parse.GetValue(postgres) is not null)
+            {
+                await Console.Error.WriteLineAsync("sluice: --postgres is used with --store postgres (or SLUICE_STORE=postgres); without it the embedded store is used.");
                 return 2;
             }
 
@@ -60,6 +75,13 @@ internal static class ServeCommand
                 return 2;
             }
 
+            var lease = TimeSpan.FromSeconds(15);
+            if ((parse.GetValue(leaseDuration) ?? Env("SLUICE_LEASE_DURATION")) is { } leaseText && (!DurationText.TryParse(leaseText, out lease) || lease < TimeSpan.FromSeconds(3)))
+            {
+                await Console.Error.WriteLineAsync($"sluice: --lease-duration '{leaseText}' must be a duration of at least 3s ({DurationText.Expected}).");
+                return 2;
+            }
+
             var hostsText = parse.GetValue(destinationHosts) ?? Env("SLUICE_DESTINATION_HOSTS") ?? "any";
             if (hostsText is not ("any" or "public"))
             {
@@ -73,11 +95,14 @@ internal static class ServeCommand
                 Urls = parse.GetValue(urls) ?? Env("SLUICE_URLS") ?? ServeOptions.DefaultUrls,
                 DataDirectory = parse.GetValue(data) ?? Env("SLUICE_DATA") ?? ServeOptions.DefaultDataDirectory,
                 ConfigFile = parse.GetValue(config) ?? Env("SLUICE_CONFIG"),
+                Store = storeText == "postgres" ? StoreKind.Postgres : StoreKind.Sqlite,
+                PostgresConnection = postgresText,
                 AdminToken = Env("SLUICE_ADMIN_TOKEN"),
                 TrustedProxies = proxies,
                 Durability = parse.GetValue(durability) == "normal" ? SqliteDurability.Normal : SqliteDurability.Full,
                 JsonLogs = (parse.GetValue(logFormat) ?? Env("SLUICE_LOG_FORMAT")) == "json",
                 Delivery = new Delivery.DeliveryOptions { Retention = retention, Hosts = hosts },
+                EventLog = EventLog.EventLogOptions.WithLeaseDuration(lease),
                 Ingest = new IngestOptions
                 {
                     MaxMessageBytes = parse.GetValue(maxMessageBytes) ?? Spec.MessageLimits.DefaultMaxMessageBytes,
@@ -105,6 +130,21 @@ internal static class ServeCommand
             {
                 await Console.Error.WriteLineAsync("sluice: " + exception.Message);
                 return 2;
+            }
+            catch (ArgumentException exception) when (options.Store == StoreKind.Postgres)
+            {
+                await Console.Error.WriteLineAsync("sluice: " + exception.Message);
+                return 2;
+            }
+            catch (Storage.Postgres.StoreSchemaTooNewException exception)
+            {
+                await Console.Error.WriteLineAsync("sluice: " + exception.Message);
+                return 1;
+            }
+            catch (Npgsql.NpgsqlException exception)
+            {
+                await Console.Error.WriteLineAsync($"sluice: cannot use the PostgreSQL store: {exception.Message}{(exception.InnerException is { } inner ? $" ({inner.Message})" : "")}");
+                return 1;
             }
 
             try

@@ -23,6 +23,8 @@ internal sealed partial class Dispatcher(
     SluiceMetrics metrics,
     DeliveriesWaiting waiting,
     IDestinationState destinationState,
+    EventLog.PartitionOwnership ownership,
+    EventLog.EventLogOptions logOptions,
     ILogger<Dispatcher> logger) : BackgroundService
 {
     private const int ClaimSize = 500;
@@ -48,7 +50,8 @@ internal sealed partial class Dispatcher(
             .Distinct(StringComparer.Ordinal)
             .ToList();
         var leaseUntil = now + (long)options.Lease.TotalMilliseconds;
-        var claimed = KeepProbes(KeepPaceable(store.ClaimDue(now, leaseUntil, ClaimSize, held), now), holds, now);
+        var claimer = new DeliveryClaimer(ownership.Owner, now - (long)logOptions.LeaseDuration.TotalMilliseconds);
+        var claimed = KeepProbes(KeepPaceable(store.ClaimDue(now, leaseUntil, ClaimSize, held, claimer), now), holds, now);
         if (claimed.Count == 0)
         {
             return 0;

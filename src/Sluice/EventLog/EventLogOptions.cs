@@ -3,6 +3,14 @@ namespace Sluice.EventLog;
 /// <summary>How partition leases are kept and how consumers read.</summary>
 internal sealed record EventLogOptions
 {
+    /// <summary>Leases of <paramref name="duration"/>: renewed every third of it, trusted until a fifth of it before it ends.</summary>
+    public static EventLogOptions WithLeaseDuration(TimeSpan duration) => new()
+    {
+        LeaseDuration = duration,
+        RenewEvery = duration / 3,
+        TrustMargin = duration / 5,
+    };
+
     /// <summary>How long a claim or renewal holds a partition.</summary>
     public TimeSpan LeaseDuration { get; init; } = TimeSpan.FromSeconds(15);
 

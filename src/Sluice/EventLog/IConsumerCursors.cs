@@ -55,6 +55,28 @@ internal interface IPartitionLeases
     /// <summary>Extends the leases still held (same owner and epoch) to <paramref name="until"/>; returns those, the others are lost.</summary>
     IReadOnlyList<PartitionLease> Renew(string owner, IReadOnlyList<PartitionLease> leases, long until);
 
-    /// <summary>Gives leases up (shutdown), so another node can claim them at once.</summary>
+    /// <summary>Gives leases up (shutdown, a surplus), so another node can claim them at once.</summary>
     void Release(string owner, IReadOnlyList<PartitionLease> leases);
+
+    /// <summary>
+    /// Records that <paramref name="owner"/> is alive at <paramref name="now"/> and returns how many nodes
+    /// are, itself included: those seen since <paramref name="aliveSince"/>. Each node's fair share of the
+    /// partitions follows from it.
+    /// </summary>
+    int Heartbeat(string owner, long now, long aliveSince);
+
+    /// <summary>Forgets a node that stopped, so the others take its share at once.</summary>
+    void Leave(string owner);
+
+    /// <summary>Every partition's lease as the store has it (for <c>sluice status</c> and /metrics).</summary>
+    IReadOnlyList<LeaseState> ReadLeases();
+
+    /// <summary>The nodes seen since <paramref name="aliveSince"/>, with when each started and was last seen.</summary>
+    IReadOnlyList<NodeState> ReadNodes(long aliveSince);
 }
+
+/// <summary>A partition's lease: its owner (null when free), epoch, and end (Unix ms).</summary>
+internal sealed record LeaseState(int Partition, string? Owner, long Epoch, long Until);
+
+/// <summary>A node of the cluster: its owner name (host:pid:id), start and last heartbeat (Unix ms).</summary>
+internal sealed record NodeState(string Owner, long StartedAt, long SeenAt);

@@ -58,7 +58,10 @@ internal sealed partial class PartitionOwnership(
         }
     }
 
-    /// <summary>Renews what is held and claims what is free; the loop's step, callable by tests.</summary>
+    /// <summary>How many partitions this node should hold: all of them divided among the nodes alive, rounded up.</summary>
+    public int Share { get; private set; }
+
+    /// <summary>Renews what is held, then gives up a surplus or claims up to the share; the loop's step, callable by tests.</summary>
     public void RenewAndClaim()
     {
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
@@ -84,7 +87,9 @@ internal sealed partial class PartitionOwnership(
         {
             try
             {
-                await Task.Delay(options.RenewEvery, time, stoppingToken);
+                // Short of its share (a node joined or left, leases of a dead one are running out), a node looks again sooner.
+                var wait = _holding.Leases.Count < Share ? TimeSpan.FromTicks(Math.Min(options.RenewEvery.Ticks, HungryEvery.Ticks)) : options.RenewEvery;
+                await Task.Delay(wait, time, stoppingToken);
             }
             catch (OperationCanceledException)
             {
@@ -110,6 +115,7 @@ internal sealed partial class PartitionOwnership(
         try
         {
             leases.Release(Owner, held);
+            leases.Leave(Owner);
         }
         catch (Exception exception)
         {
@@ -118,14 +124,30 @@ internal sealed partial class PartitionOwnership(
         }
     }
 
+    /// <summary>
+    /// Claims free partitions up to this node's share, or gives back what it holds beyond it (a node
+    /// joined): the surplus leaves <see cref="Held"/> first, so no new step starts on it, and is then
+    /// released for the others to claim. A step already under way is refused at its commit by the epoch.
+    /// </summary>
     private void Claim(bool takeOver)
     {
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         var until = now + (long)options.LeaseDuration.TotalMilliseconds;
+        var alive = Math.Max(1, leases.Heartbeat(Owner, now, now - (long)options.LeaseDuration.TotalMilliseconds));
         lock (_lock)
         {
+            Share = (log.PartitionCount + alive - 1) / alive;
             var held = _holding.Leases;
-            var want = log.PartitionCount - held.Count;
+            if (held.Count > Share)
+            {
+                var surplus = held.OrderByDescending(l => l.Partition).Take(held.Count - Share).ToList();
+                _holding = _holding with { Leases = [.. held.Except(surplus)] };
+                leases.Release(Owner, surplus);
+                LogHandedOver(surplus.Count, alive);
+                return;
+            }
+
+            var want = Share - held.Count;
             if (want <= 0)
             {
                 return;
@@ -144,10 +166,15 @@ internal sealed partial class PartitionOwnership(
         }
     }
 
+    private static readonly TimeSpan HungryEvery = TimeSpan.FromSeconds(1);
+
     private sealed record Holding(IReadOnlyList<PartitionLease> Leases, long TrustedUntil);
 
     [LoggerMessage(EventId = EventIds.LeaseLost, Level = LogLevel.Warning, Message = "Partition {Partition}'s lease is no longer held by this node: its consumers stop there until it is claimed again")]
     private partial void LogLeaseLost(int partition);
+
+    [LoggerMessage(EventId = EventIds.LeasesHandedOver, Level = LogLevel.Information, Message = "Handed {Count} partition(s) over: {Nodes} nodes share the log now")]
+    private partial void LogHandedOver(int count, int nodes);
 
     [LoggerMessage(EventId = EventIds.LeaseRenewFailed, Level = LogLevel.Error, Message = "Renewing or claiming partition leases failed; retried at the next interval")]
     private partial void LogRenewFailed(Exception exception);

@@ -25,10 +25,19 @@ internal sealed record ServeOptions
     /// <summary>Proxies whose X-Forwarded-For is believed; <c>--trusted-proxy</c> or <c>SLUICE_TRUSTED_PROXIES</c> (comma-separated).</summary>
     public IReadOnlyList<IPAddress> TrustedProxies { get; init; } = [];
 
-    /// <summary>Whether each commit waits for fsync; <c>--durability full|normal</c>. Default full.</summary>
+    /// <summary>Where everything is stored; <c>--store sqlite|postgres</c> or <c>SLUICE_STORE</c>. Default sqlite (embedded, in <see cref="DataDirectory"/>).</summary>
+    public StoreKind Store { get; init; } = StoreKind.Sqlite;
+
+    /// <summary>The PostgreSQL connection string with <see cref="StoreKind.Postgres"/>; <c>--postgres</c> or <c>SLUICE_POSTGRES</c>.</summary>
+    public string? PostgresConnection { get; init; }
+
+    /// <summary>Whether each commit waits for fsync (embedded store); <c>--durability full|normal</c>. Default full.</summary>
     public SqliteDurability Durability { get; init; } = SqliteDurability.Full;
 
     public IngestOptions Ingest { get; init; } = new();
+
+    /// <summary>Partition leases; <c>--lease-duration</c> or <c>SLUICE_LEASE_DURATION</c> sets how long a dead node's partitions wait.</summary>
+    public EventLog.EventLogOptions EventLog { get; init; } = new();
 
     public Delivery.DeliveryOptions Delivery { get; init; } = new();
 
@@ -40,4 +49,14 @@ internal sealed record ServeOptions
 
     /// <summary>The destinations this server delivers to: the built-in ones, unless a host (a test) adds its own.</summary>
     public Destinations.DestinationCatalog Destinations { get; init; } = Sluice.Destinations.DestinationCatalog.Builtin;
+}
+
+/// <summary>The store backends.</summary>
+internal enum StoreKind
+{
+    /// <summary>Embedded: one SQLite file in the data folder, one process.</summary>
+    Sqlite,
+
+    /// <summary>Shared: a PostgreSQL database, one node or several.</summary>
+    Postgres,
 }

@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Prometheus;
 using Sluice.Admin;
 using Sluice.Debugger;
@@ -9,6 +10,7 @@ using Sluice.Routing;
 using Sluice.Ingest;
 using Sluice.Observability;
 using Sluice.Storage;
+using Sluice.Storage.Postgres;
 using Sluice.Storage.Sqlite;
 using Sluice.Tracking;
 using Sluice.WebApp;
@@ -54,17 +56,34 @@ internal static class SluiceServer
 
         var services = builder.Services;
         time ??= TimeProvider.System;
-        var database = new SqliteDatabase(options.DataDirectory, options.Durability);
         var metrics = new SluiceMetrics();
-        var applied = WorkspaceBootstrap.Apply(workspace, options.AdminToken, new SqliteWorkspaceStore(database), time);
-
-        services.AddSingleton(options);
-        services.AddSingleton(time);
-        services.AddSingleton(metrics);
         // Order matters for what starts first: the store, the workspace, the log's leases, then the
         // log's consumers and the stages that send.
-        services.AddSqliteStore(database);
-        services.AddWorkspace(workspace, applied, options.Destinations, Path.Combine(options.DataDirectory, "keys"));
+        Action<IDataProtectionBuilder> keepKeys;
+        IWorkspaceStore workspaceStore;
+        if (options.Store == StoreKind.Postgres)
+        {
+            var database = new PostgresDatabase(options.PostgresConnection ?? throw new ValidationException("--store postgres needs a connection string: --postgres or SLUICE_POSTGRES"));
+            services.AddPostgresStore(database);
+            workspaceStore = new PostgresWorkspaceStore(database);
+            // Every node must read the settings any node encrypted: the keys live in the shared store.
+            keepKeys = keys => keys.Services.Configure<KeyManagementOptions>(o => o.XmlRepository = new PostgresKeyRepository(database));
+        }
+        else
+        {
+            var database = new SqliteDatabase(options.DataDirectory, options.Durability);
+            services.AddSqliteStore(database);
+            workspaceStore = new SqliteWorkspaceStore(database);
+            keepKeys = keys => keys.PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(options.DataDirectory, "keys")));
+        }
+
+        var applied = WorkspaceBootstrap.Apply(workspace, options.AdminToken, workspaceStore, time);
+        services.AddSingleton(options);
+        // An embedded store has one process: it takes every lease at start. Several nodes share a PostgreSQL store's and take their share.
+        services.AddSingleton(options.EventLog with { TakeOverAtStart = options.Store == StoreKind.Sqlite });
+        services.AddSingleton(time);
+        services.AddSingleton(metrics);
+        services.AddWorkspace(workspace, applied, options.Destinations, keepKeys);
         services.AddEventLog();
         services.AddIngest(options.Ingest);
         services.AddTrackingApi(options.TrustedProxies);

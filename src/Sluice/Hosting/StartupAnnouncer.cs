@@ -28,7 +28,7 @@ internal sealed partial class StartupAnnouncer(
     private void Announce()
     {
         var url = server.Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault() ?? options.Urls;
-        LogStarted(url, Path.GetFullPath(options.DataDirectory), applied.Sources.Count);
+        LogStarted(url, options.Store == StoreKind.Postgres ? "PostgreSQL" : Path.GetFullPath(options.DataDirectory), applied.Sources.Count);
         foreach (var warning in routing.Warnings)
         {
             LogWorkspaceWarning(warning);

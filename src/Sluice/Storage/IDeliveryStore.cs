@@ -34,6 +34,9 @@ internal sealed record NewDelivery(
     string? Reason,
     byte[]? Payload);
 
+/// <summary>The node claiming (its name in the store's node list), and since when a node must have beaten to count as alive.</summary>
+internal sealed record DeliveryClaimer(string Node, long NodesAliveSince);
+
 /// <summary>A job the dispatcher holds a lease on.</summary>
 internal sealed record ClaimedDelivery(
     long Id,
@@ -78,8 +81,12 @@ internal interface IDeliveryStore
     /// </summary>
     void RecordRouted(IReadOnlyList<NewDelivery> deliveries, IReadOnlyList<EventLog.CursorAdvance> advances, long now);
 
-    /// <summary>Leases up to <paramref name="max"/> due jobs, none of the <paramref name="heldDestinations"/>.</summary>
-    IReadOnlyList<ClaimedDelivery> ClaimDue(long now, long leaseUntil, int max, IReadOnlyCollection<string> heldDestinations);
+    /// <summary>
+    /// Leases up to <paramref name="max"/> due jobs, none of the <paramref name="heldDestinations"/>. With a
+    /// <paramref name="claimer"/>, a job whose lease is still on but whose claimer has stopped beating (a node
+    /// killed) is due as well, so that its work waits for the node's death to be noticed, not for the lease.
+    /// </summary>
+    IReadOnlyList<ClaimedDelivery> ClaimDue(long now, long leaseUntil, int max, IReadOnlyCollection<string> heldDestinations, DeliveryClaimer? claimer = null);
 
     /// <summary>The earliest next attempt of a pending or retrying job (its lease may still hold it), or null when none waits.</summary>
     long? NextDueAt();

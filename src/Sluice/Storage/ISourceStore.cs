@@ -35,6 +35,13 @@ internal sealed record StoredAdminToken(string Id, string Name, string Role, lon
 /// <summary>Sources, admin tokens, credential checks: the small, rarely written configuration tables.</summary>
 internal interface IWorkspaceStore
 {
+    /// <summary>
+    /// Held while a node applies the workspace file and the first start's defaults, so that nodes starting
+    /// together apply them one after another: the second finds the first's sources and owner token
+    /// instead of generating its own. Dispose to release.
+    /// </summary>
+    IDisposable HoldStartupLock();
+
     /// <summary>Moves whenever sources, tokens or API destinations change, whoever changed them: caches built at an older version are stale.</summary>
     long ReadVersion();
 

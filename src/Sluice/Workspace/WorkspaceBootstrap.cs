@@ -16,6 +16,7 @@ internal static class WorkspaceBootstrap
 
     public static Result Apply(WorkspaceDefinition? file, string? configuredAdminToken, IWorkspaceStore store, TimeProvider time)
     {
+        using var startup = store.HoldStartupLock();
         var stored = store.ReadSources().ToDictionary(s => s.Id, StringComparer.Ordinal);
         var generated = new List<StoredSource>();
         List<StoredSource> sources;

@@ -10,18 +10,16 @@ internal static class WorkspaceServices
 {
     /// <param name="file">The workspace file, if the server was given one.</param>
     /// <param name="applied">What the first start and the file wrote to the store (<see cref="WorkspaceBootstrap"/>).</param>
-    /// <param name="keysDirectory">Where the keys that encrypt API destinations' secret settings are kept.</param>
-    public static IServiceCollection AddWorkspace(this IServiceCollection services, WorkspaceDefinition? file, WorkspaceBootstrap.Result applied, DestinationCatalog catalog, string keysDirectory)
+    /// <param name="keepKeys">Where the keys that encrypt API destinations' secret settings are kept: next to the data, or in the shared store.</param>
+    public static IServiceCollection AddWorkspace(this IServiceCollection services, WorkspaceDefinition? file, WorkspaceBootstrap.Result applied, DestinationCatalog catalog, Action<IDataProtectionBuilder> keepKeys)
     {
         services.TryAddSingleton(catalog);
         services.TryAddSingleton(applied);
         services.TryAddSingleton(new DeclaredWorkspace(file));
         services.TryAddSingleton(new DestinationsInForce(file?.Destinations ?? []));
         services.TryAddSingleton(sp => new SourceRegistry(applied.Sources, sp.GetRequiredService<SluiceMetrics>(), sp.GetRequiredService<TimeProvider>()));
-        // Secret settings of destinations made through the Admin API are encrypted with keys kept next to the data.
-        services.AddDataProtection()
-            .SetApplicationName("sluice")
-            .PersistKeysToFileSystem(new DirectoryInfo(keysDirectory));
+        // Secret settings of destinations made through the Admin API are encrypted.
+        keepKeys(services.AddDataProtection().SetApplicationName("sluice"));
         services.TryAddSingleton<ApiDestinations>();
         services.TryAddSingleton<ApiSources>();
         services.TryAddSingleton<WorkspaceChanges>();

@@ -53,9 +53,11 @@ internal sealed class SluiceProcess : IAsyncDisposable
         }
     }
 
-    public static async Task<SluiceProcess> StartAsync(string dataDirectory, string? configFile = null, IDictionary<string, string>? environment = null)
+    /// <param name="postgres">A connection string: the node uses that PostgreSQL store (<c>--store postgres</c>) instead of the data folder's.</param>
+    /// <param name="port">The port to listen on (a node restarted where its clients expect it); a free one by default.</param>
+    public static async Task<SluiceProcess> StartAsync(string dataDirectory, string? configFile = null, IDictionary<string, string>? environment = null, string? postgres = null, int? port = null)
     {
-        var port = FreePort.Next();
+        port ??= FreePort.Next();
         var baseUrl = $"http://127.0.0.1:{port}";
         var start = new ProcessStartInfo("dotnet")
         {
@@ -66,6 +68,14 @@ internal sealed class SluiceProcess : IAsyncDisposable
         foreach (var argument in new[] { TestPaths.SluiceDll, "serve", "--urls", baseUrl, "--data", dataDirectory })
         {
             start.ArgumentList.Add(argument);
+        }
+
+        if (postgres is not null)
+        {
+            foreach (var argument in new[] { "--store", "postgres", "--postgres", postgres })
+            {
+                start.ArgumentList.Add(argument);
+            }
         }
 
         if (configFile is not null)

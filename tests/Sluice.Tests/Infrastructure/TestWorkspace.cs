@@ -35,4 +35,8 @@ internal sealed record TestWorkspace(string ConfigFile, string DataDirectory)
     public Task RewriteAsync(string yaml) => File.WriteAllTextAsync(ConfigFile, yaml);
 
     public Task<SluiceProcess> StartAsync() => SluiceProcess.StartAsync(DataDirectory, ConfigFile);
+
+    /// <summary>A node of a cluster on the PostgreSQL store at <paramref name="postgres"/>, with this workspace file.</summary>
+    public Task<SluiceProcess> StartNodeAsync(string postgres, int? port = null, IDictionary<string, string>? environment = null) =>
+        SluiceProcess.StartAsync(DataDirectory, ConfigFile, environment, postgres, port);
 }

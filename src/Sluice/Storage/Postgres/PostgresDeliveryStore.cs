@@ -73,17 +73,20 @@ internal sealed partial class PostgresDeliveryStore(PostgresDatabase database) :
         }
     }
 
-    public IReadOnlyList<ClaimedDelivery> ClaimDue(long now, long leaseUntil, int max, IReadOnlyCollection<string> heldDestinations)
+    public IReadOnlyList<ClaimedDelivery> ClaimDue(long now, long leaseUntil, int max, IReadOnlyCollection<string> heldDestinations, DeliveryClaimer? claimer = null)
     {
         using var connection = database.Open();
+        // A lease still on counts only while its claimer beats: a killed node's claim is free once the node is seen dead.
         using var command = new NpgsqlCommand($"""
             WITH due AS MATERIALIZED (
                 SELECT id, day FROM deliveries
-                WHERE status IN ('pending', 'retrying') AND next_attempt_at <= $2 AND lease_until <= $2
+                WHERE status IN ('pending', 'retrying') AND next_attempt_at <= $2
+                  AND (lease_until <= $2 OR ($6::bigint IS NOT NULL AND claimed_by <> $5
+                       AND NOT EXISTS (SELECT 1 FROM nodes n WHERE n.owner = claimed_by AND n.seen_at >= $6)))
                   AND destination_id <> ALL($3)
                 ORDER BY next_attempt_at LIMIT $4
                 FOR UPDATE SKIP LOCKED)
-            UPDATE deliveries d SET lease_until = $1
+            UPDATE deliveries d SET lease_until = $1, claimed_by = $5
             FROM due WHERE d.id = due.id AND d.day = due.day
             RETURNING {string.Join(", ", ClaimedColumns.Split(", ").Select(c => "d." + c))}
             """, connection);
@@ -91,6 +94,8 @@ internal sealed partial class PostgresDeliveryStore(PostgresDatabase database) :
         command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = now });
         command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. heldDestinations] });
         command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = max });
+        command.Parameters.Add(new NpgsqlParameter<string?> { TypedValue = claimer?.Node });
+        command.Parameters.Add(new NpgsqlParameter<long?> { TypedValue = claimer?.NodesAliveSince });
         using var reader = command.ExecuteReader();
         var claimed = new List<ClaimedDelivery>();
         while (reader.Read())

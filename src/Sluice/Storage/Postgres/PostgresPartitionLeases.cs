@@ -62,6 +62,61 @@ internal sealed class PostgresPartitionLeases(PostgresDatabase database) : IPart
         command.ExecuteNonQuery();
     }
 
+    /// <summary>Nodes not seen for a day are deleted: a node killed long ago leaves no row behind.</summary>
+    public int Heartbeat(string owner, long now, long aliveSince)
+    {
+        using var connection = database.Open();
+        using var command = new NpgsqlCommand("""
+            WITH seen AS (
+                INSERT INTO nodes (owner, host, started_at, seen_at) VALUES ($1, $2, $3, $3)
+                ON CONFLICT (owner) DO UPDATE SET seen_at = excluded.seen_at),
+            gone AS (DELETE FROM nodes WHERE seen_at < $3 - 86400000)
+            SELECT 1 + COUNT(*) FROM nodes WHERE seen_at >= $4 AND owner <> $1
+            """, connection);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = owner });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = Environment.MachineName });
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = now });
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = aliveSince });
+        return (int)(long)command.ExecuteScalar()!;
+    }
+
+    public void Leave(string owner)
+    {
+        using var connection = database.Open();
+        using var command = new NpgsqlCommand("DELETE FROM nodes WHERE owner = $1", connection);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = owner });
+        command.ExecuteNonQuery();
+    }
+
+    public IReadOnlyList<LeaseState> ReadLeases()
+    {
+        using var connection = database.Open();
+        using var command = new NpgsqlCommand("SELECT partition, owner, epoch, lease_until FROM partition_leases ORDER BY partition", connection);
+        using var reader = command.ExecuteReader();
+        var leases = new List<LeaseState>();
+        while (reader.Read())
+        {
+            leases.Add(new LeaseState(reader.GetInt16(0), reader.IsDBNull(1) ? null : reader.GetString(1), reader.GetInt64(2), reader.GetInt64(3)));
+        }
+
+        return leases;
+    }
+
+    public IReadOnlyList<NodeState> ReadNodes(long aliveSince)
+    {
+        using var connection = database.Open();
+        using var command = new NpgsqlCommand("SELECT owner, started_at, seen_at FROM nodes WHERE seen_at >= $1 ORDER BY started_at, owner", connection);
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = aliveSince });
+        using var reader = command.ExecuteReader();
+        var nodes = new List<NodeState>();
+        while (reader.Read())
+        {
+            nodes.Add(new NodeState(reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2)));
+        }
+
+        return nodes;
+    }
+
     private static void AddLeases(NpgsqlCommand command, string owner, IReadOnlyList<PartitionLease> leases)
     {
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = owner });

@@ -14,6 +14,9 @@ internal static class PostgresSchema
     /// <summary>The lock every migration and maintenance run takes (<c>pg_advisory_xact_lock</c>), so one node at a time changes the schema.</summary>
     public const long SchemaLock = 0x51_1C_E0_01;
 
+    /// <summary>The session lock a node holds while it applies the workspace at start-up (<see cref="IWorkspaceStore.HoldStartupLock"/>).</summary>
+    public const long StartupLock = 0x51_1C_E0_02;
+
     private static readonly string[] Migrations =
     [
         """
@@ -135,6 +138,7 @@ internal static class PostgresSchema
             attempts integer NOT NULL DEFAULT 0,
             next_attempt_at bigint NOT NULL,
             lease_until bigint NOT NULL DEFAULT 0,
+            claimed_by text,
             http_status integer,
             response text,
             reason text,

@@ -15,8 +15,6 @@ internal static class PostgresServices
         services.TryAddSingleton<IPartitionLeases>(new PostgresPartitionLeases(database));
         services.TryAddSingleton<IDeliveryStore>(new PostgresDeliveryStore(database));
         services.TryAddSingleton<IDestinationState>(new PostgresDestinationState(database));
-        // Several nodes share the leases: a node takes its share and waits for the rest, never takes over.
-        services.TryAddSingleton(new EventLogOptions { TakeOverAtStart = false });
         return services;
     }
 }

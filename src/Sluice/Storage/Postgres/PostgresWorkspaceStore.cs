@@ -6,6 +6,28 @@ namespace Sluice.Storage.Postgres;
 /// <summary>Sources, admin tokens, API destinations and credential checks on PostgreSQL; triggers move the workspace version.</summary>
 internal sealed class PostgresWorkspaceStore(PostgresDatabase database) : IWorkspaceStore
 {
+    /// <summary>A session advisory lock on a connection of its own: released on dispose, or by PostgreSQL if the node dies holding it.</summary>
+    public IDisposable HoldStartupLock()
+    {
+        var connection = database.Open();
+        using var take = new NpgsqlCommand($"SELECT pg_advisory_lock({PostgresSchema.StartupLock})", connection);
+        take.ExecuteNonQuery();
+        return new StartupLock(connection);
+    }
+
+    private sealed class StartupLock(NpgsqlConnection connection) : IDisposable
+    {
+        public void Dispose()
+        {
+            using (var release = new NpgsqlCommand($"SELECT pg_advisory_unlock({PostgresSchema.StartupLock})", connection))
+            {
+                release.ExecuteNonQuery();
+            }
+
+            connection.Dispose();
+        }
+    }
+
     public long ReadVersion() => Scalar<long>("SELECT version FROM workspace_version");
 
     public IReadOnlyList<StoredSource> ReadSources()

@@ -62,7 +62,8 @@ internal sealed partial class SqliteDeliveryStore : IDeliveryStore
         transaction.Commit();
     }
 
-    public IReadOnlyList<ClaimedDelivery> ClaimDue(long now, long leaseUntil, int max, IReadOnlyCollection<string> heldDestinations)
+    /// <summary>The claimer is not needed: one process uses the file, and leases left by a dead one were reset at start.</summary>
+    public IReadOnlyList<ClaimedDelivery> ClaimDue(long now, long leaseUntil, int max, IReadOnlyCollection<string> heldDestinations, DeliveryClaimer? claimer = null)
     {
         using var connection = database.Open();
         using var command = connection.CreateCommand();

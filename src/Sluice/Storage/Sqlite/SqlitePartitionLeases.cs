@@ -6,6 +6,8 @@ namespace Sluice.Storage.Sqlite;
 /// <summary>Partition leases on SQLite: one row per partition with its owner, epoch and end.</summary>
 internal sealed class SqlitePartitionLeases(SqliteDatabase database) : IPartitionLeases
 {
+    private volatile NodeState? _self;
+
     public IReadOnlyList<PartitionLease> Claim(string owner, int want, long now, long until, bool takeOver)
     {
         using var connection = database.Open();
@@ -52,6 +54,32 @@ internal sealed class SqlitePartitionLeases(SqliteDatabase database) : IPartitio
         command.Parameters.AddWithValue("$owner", owner);
         command.Parameters.AddWithValue("$leases", JsonSerializer.Serialize(leases.Select(l => new[] { l.Partition, l.Epoch })));
         command.ExecuteNonQuery();
+    }
+
+    /// <summary>One process uses an embedded store (a second one fences the first out at start): it is the only node.</summary>
+    public int Heartbeat(string owner, long now, long aliveSince)
+    {
+        _self = new NodeState(owner, _self?.Owner == owner ? _self.StartedAt : now, now);
+        return 1;
+    }
+
+    public void Leave(string owner) => _self = null;
+
+    public IReadOnlyList<NodeState> ReadNodes(long aliveSince) => _self is { } self && self.SeenAt >= aliveSince ? [self] : [];
+
+    public IReadOnlyList<LeaseState> ReadLeases()
+    {
+        using var connection = database.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT partition, owner, epoch, lease_until FROM partition_leases ORDER BY partition";
+        using var reader = command.ExecuteReader();
+        var leases = new List<LeaseState>();
+        while (reader.Read())
+        {
+            leases.Add(new LeaseState(reader.GetInt32(0), reader.IsDBNull(1) ? null : reader.GetString(1), reader.GetInt64(2), reader.GetInt64(3)));
+        }
+
+        return leases;
     }
 
     private static List<PartitionLease> ReadLeases(Microsoft.Data.Sqlite.SqliteCommand command)

@@ -4,6 +4,18 @@ namespace Sluice.Storage.Sqlite;
 
 internal sealed class SqliteWorkspaceStore(SqliteDatabase database) : IWorkspaceStore
 {
+    /// <summary>One process uses an embedded store: there is no one to wait for.</summary>
+    public IDisposable HoldStartupLock() => NoLock.Instance;
+
+    private sealed class NoLock : IDisposable
+    {
+        public static readonly NoLock Instance = new();
+
+        public void Dispose()
+        {
+        }
+    }
+
     public long ReadVersion()
     {
         using var connection = database.Open();

@@ -1,0 +1,80 @@
+using System.Text.Json.Nodes;
+using Sluice.Infrastructure;
+
+namespace Sluice.EventLog;
+
+/// <summary>
+/// Three <c>sluice serve</c> processes on one PostgreSQL database, Segment's Node client sending to all
+/// three, and a node killed (SIGKILL) at random moments and restarted where its clients expect it.
+/// </summary>
+public sealed class ClusterKillTests
+{
+    private static readonly Dictionary<string, string> ShortLeases = new() { ["SLUICE_LEASE_DURATION"] = "3s" };
+
+    [Fact]
+    public async Task Nodes_killed_at_random_lose_no_acknowledged_event_store_each_once_and_deliver_each_at_least_once()
+    {
+        var postgres = PostgresServer.NewDatabase();
+        await using var sink = await RecordingServer.StartAsync();
+        var workspace = await TestWorkspace.WithTrackWebhookAsync("wk_cluster", "hook", sink.BaseUrl + "/in");
+        var ports = Enumerable.Range(0, 3).Select(_ => FreePort.Next()).ToArray();
+        var nodes = new SluiceProcess[3];
+        for (var i = 0; i < nodes.Length; i++)
+        {
+            nodes[i] = await workspace.StartNodeAsync(postgres, ports[i], ShortLeases);
+        }
+
+        var kills = new List<DateTimeOffset>();
+        try
+        {
+            var run = Guid.NewGuid().ToString("N")[..8];
+            var sending = OfficialClient.SendToClusterAsync([.. ports.Select(p => $"http://127.0.0.1:{p}")], "wk_cluster", run, users: 12, events: 40, pauseMilliseconds: 60);
+            var random = new Random(Environment.TickCount);
+            while (!sending.IsCompleted && kills.Count < 4)
+            {
+                await Task.WhenAny(sending, Task.Delay(random.Next(800, 2500)));
+                if (sending.IsCompleted)
+                {
+                    break;
+                }
+
+                var victim = random.Next(nodes.Length);
+                nodes[victim].Kill();
+                kills.Add(DateTimeOffset.UtcNow);
+                await nodes[victim].DisposeAsync();
+                nodes[victim] = await workspace.StartNodeAsync(postgres, ports[victim], ShortLeases);
+            }
+
+            var acknowledged = (await sending).Select(a => (string)a["messageId"]!).ToList();
+            Assert.True(kills.Count >= 2, $"only {kills.Count} kill(s) happened while the client sent; the test proved little");
+            Assert.True(acknowledged.Count > 300, $"only {acknowledged.Count} calls were acknowledged");
+
+            // Stored once: the log, as any node reads it, holds each acknowledged messageId exactly once.
+            var stored = (await nodes[1].EventsAsync("web")).Select(e => (string)e!["messageId"]!).Where(id => id.StartsWith(run, StringComparison.Ordinal)).ToList();
+            Assert.Empty(acknowledged.Except(stored));
+            Assert.Equal(stored.Count, stored.Distinct().Count());
+
+            // Delivered at least once, whichever node held the user's partition when.
+            await sink.WaitUntilAsync(received => !acknowledged.Except(received.Select(MessageIdOf)).Any());
+            var received = sink.Received.Select(r => (Id: MessageIdOf(r), r.At)).ToList();
+            Assert.All(received, r => Assert.Contains(r.Id, stored));
+
+            // A duplicate is a delivery in flight at a kill: sent before the kill and not recorded, sent again after it.
+            foreach (var copies in received.GroupBy(r => r.Id).Where(g => g.Count() > 1))
+            {
+                var first = copies.Min(c => c.At);
+                var last = copies.Max(c => c.At);
+                Assert.True(kills.Any(k => first <= k && k <= last), $"{copies.Key} was delivered {copies.Count()} times with no kill between its first and last delivery");
+            }
+        }
+        finally
+        {
+            foreach (var node in nodes)
+            {
+                await node.DisposeAsync();
+            }
+        }
+    }
+
+    private static string MessageIdOf(RecordedRequest request) => (string)JsonNode.Parse(request.Body)!["messageId"]!;
+}
