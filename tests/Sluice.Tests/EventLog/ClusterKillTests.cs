@@ -5,7 +5,8 @@ namespace Sluice.EventLog;
 
 /// <summary>
 /// Three <c>sluice serve</c> processes on one PostgreSQL database, Segment's Node client sending to all
-/// three, and a node killed (SIGKILL) at random moments and restarted where its clients expect it.
+/// three, and a node killed (SIGKILL) at random moments and restarted where its clients expect it, or
+/// stopped (SIGSTOP) past its lease and let go on.
 /// </summary>
 public sealed class ClusterKillTests
 {
@@ -24,13 +25,14 @@ public sealed class ClusterKillTests
             nodes[i] = await workspace.StartNodeAsync(postgres, ports[i], ShortLeases);
         }
 
-        var kills = new List<DateTimeOffset>();
+        // When a node was killed (a moment) or paused (until a little after it resumed, when it sends what it held).
+        var disruptions = new List<(DateTimeOffset From, DateTimeOffset To)>();
         try
         {
             var run = Guid.NewGuid().ToString("N")[..8];
-            var sending = OfficialClient.SendToClusterAsync([.. ports.Select(p => $"http://127.0.0.1:{p}")], "wk_cluster", run, users: 12, events: 40, pauseMilliseconds: 60);
+            var sending = OfficialClient.SendToClusterAsync([.. ports.Select(p => $"http://127.0.0.1:{p}")], "wk_cluster", run, users: 12, events: 50, pauseMilliseconds: 60);
             var random = new Random(Environment.TickCount);
-            while (!sending.IsCompleted && kills.Count < 4)
+            while (!sending.IsCompleted && disruptions.Count < 5)
             {
                 await Task.WhenAny(sending, Task.Delay(random.Next(800, 2500)));
                 if (sending.IsCompleted)
@@ -39,14 +41,25 @@ public sealed class ClusterKillTests
                 }
 
                 var victim = random.Next(nodes.Length);
+                if (disruptions.Count == 1)
+                {
+                    // Stopped past its lease: the others take its partitions and claims; on waking it must commit nothing under the old epoch.
+                    var stopped = DateTimeOffset.UtcNow;
+                    nodes[victim].Pause();
+                    await Task.Delay(TimeSpan.FromSeconds(7));
+                    nodes[victim].Resume();
+                    disruptions.Add((stopped, DateTimeOffset.UtcNow.AddSeconds(5)));
+                    continue;
+                }
+
                 nodes[victim].Kill();
-                kills.Add(DateTimeOffset.UtcNow);
+                disruptions.Add((DateTimeOffset.UtcNow, DateTimeOffset.UtcNow));
                 await nodes[victim].DisposeAsync();
                 nodes[victim] = await workspace.StartNodeAsync(postgres, ports[victim], ShortLeases);
             }
 
             var acknowledged = (await sending).Select(a => (string)a["messageId"]!).ToList();
-            Assert.True(kills.Count >= 2, $"only {kills.Count} kill(s) happened while the client sent; the test proved little");
+            Assert.True(disruptions.Count >= 3, $"only {disruptions.Count} kill(s) or pause(s) happened while the client sent; the test proved little");
             Assert.True(acknowledged.Count > 300, $"only {acknowledged.Count} calls were acknowledged");
 
             // Stored once: the log, as any node reads it, holds each acknowledged messageId exactly once.
@@ -59,12 +72,12 @@ public sealed class ClusterKillTests
             var received = sink.Received.Select(r => (Id: MessageIdOf(r), r.At)).ToList();
             Assert.All(received, r => Assert.Contains(r.Id, stored));
 
-            // A duplicate is a delivery in flight at a kill: sent before the kill and not recorded, sent again after it.
+            // A duplicate is a delivery in flight at a kill or a pause: sent and not recorded, then sent again.
             foreach (var copies in received.GroupBy(r => r.Id).Where(g => g.Count() > 1))
             {
                 var first = copies.Min(c => c.At);
                 var last = copies.Max(c => c.At);
-                Assert.True(kills.Any(k => first <= k && k <= last), $"{copies.Key} was delivered {copies.Count()} times with no kill between its first and last delivery");
+                Assert.True(disruptions.Any(d => first <= d.To && d.From <= last), $"{copies.Key} was delivered {copies.Count()} times with no kill or pause between its first and last delivery");
             }
         }
         finally

@@ -115,6 +115,18 @@ internal sealed class SluiceProcess : IAsyncDisposable
         return JsonNode.Parse(body)!["events"]!.AsArray();
     }
 
+    /// <summary>SIGSTOP: the process stops where it is, mid-request or mid-commit, until <see cref="Resume"/>.</summary>
+    public void Pause() => Signal("STOP");
+
+    /// <summary>SIGCONT after <see cref="Pause"/>.</summary>
+    public void Resume() => Signal("CONT");
+
+    private void Signal(string name)
+    {
+        using var kill = Process.Start("kill", ["-" + name, _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!;
+        kill.WaitForExit();
+    }
+
     /// <summary>SIGKILL: no shutdown code runs.</summary>
     public void Kill()
     {
