@@ -11,6 +11,12 @@ internal sealed record EventLogOptions
         TrustMargin = duration / 5,
     };
 
+    /// <summary>
+    /// This node's name: one process at a time has it, so a node started again under the same name takes
+    /// back its earlier life's partitions at once. <c>sluice serve</c> uses the host name and the port it listens on.
+    /// </summary>
+    public string NodeName { get; init; } = $"{Environment.MachineName}:{Environment.ProcessId}";
+
     /// <summary>How long a claim or renewal holds a partition.</summary>
     public TimeSpan LeaseDuration { get; init; } = TimeSpan.FromSeconds(15);
 

@@ -68,6 +68,14 @@ internal interface IPartitionLeases
     /// <summary>Forgets a node that stopped, so the others take its share at once.</summary>
     void Leave(string owner);
 
+    /// <summary>
+    /// Ends the earlier lives of a node that starts again: leases held, and the heartbeats of, owners
+    /// named <c><paramref name="nodeName"/>#…</c> other than <paramref name="owner"/> are let go. Only one
+    /// process can be that node at a time (the name holds its address), so they are certainly dead, and
+    /// their partitions and delivery claims need not wait for their leases to run out.
+    /// </summary>
+    void Retire(string nodeName, string owner);
+
     /// <summary>Every partition's lease as the store has it (for <c>sluice status</c> and /metrics).</summary>
     IReadOnlyList<LeaseState> ReadLeases();
 

@@ -17,8 +17,8 @@ internal sealed partial class PartitionOwnership(
     private volatile Holding _holding = new([], 0);
     private readonly Lock _lock = new();
 
-    /// <summary>This node's name in lease rows: unique per process, so a restarted node is a new owner.</summary>
-    public string Owner { get; } = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid():N}";
+    /// <summary>This node's name in lease rows: its node name and an id of this life, so a restarted node is a new owner.</summary>
+    public string Owner { get; } = $"{options.NodeName}#{Guid.NewGuid():N}";
 
     /// <summary>The leases this node may commit under now: none once its last renewal is too old to trust.</summary>
     public IReadOnlyList<PartitionLease> Held
@@ -33,6 +33,7 @@ internal sealed partial class PartitionOwnership(
     public override Task StartAsync(CancellationToken cancellationToken)
     {
         // Claimed before the consumers start, so their first step already has partitions.
+        leases.Retire(options.NodeName, Owner);
         Claim(takeOver: options.TakeOverAtStart);
         return base.StartAsync(cancellationToken);
     }

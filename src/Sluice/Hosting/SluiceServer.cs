@@ -80,7 +80,7 @@ internal static class SluiceServer
         var applied = WorkspaceBootstrap.Apply(workspace, options.AdminToken, workspaceStore, time);
         services.AddSingleton(options);
         // An embedded store has one process: it takes every lease at start. Several nodes share a PostgreSQL store's and take their share.
-        services.AddSingleton(options.EventLog with { TakeOverAtStart = options.Store == StoreKind.Sqlite });
+        services.AddSingleton(options.EventLog with { TakeOverAtStart = options.Store == StoreKind.Sqlite, NodeName = NodeName(options.Urls) });
         services.AddSingleton(time);
         services.AddSingleton(metrics);
         services.AddWorkspace(workspace, applied, options.Destinations, keepKeys);
@@ -95,6 +95,8 @@ internal static class SluiceServer
 
         var app = builder.Build();
         var lifetime = app.Lifetime;
+        // Made by the container's factory, so the container disposes the PostgreSQL store's connections with it.
+        app.Services.GetService<PostgresDatabase>();
         // Destinations made through the Admin API join the routing table before the first event is routed.
         app.Services.GetRequiredService<ApiDestinations>();
         // Stopping the writer first commits what is queued, so that in-flight requests still get their answer.
@@ -112,5 +114,16 @@ internal static class SluiceServer
         app.MapAdminApiDocument();
         app.MapWebApp();
         return app;
+    }
+
+    /// <summary>
+    /// The host and the first port listened on: two processes cannot listen on one port, so one process at a
+    /// time is this node. Without a fixed port (":0"), a name of its own: no later process is this node again.
+    /// </summary>
+    private static string NodeName(string urls)
+    {
+        var first = urls.Split(';', StringSplitOptions.RemoveEmptyEntries)[0].Replace("*", "localhost", StringComparison.Ordinal).Replace("+", "localhost", StringComparison.Ordinal);
+        var port = Uri.TryCreate(first, UriKind.Absolute, out var uri) ? uri.Port : 0;
+        return port > 0 ? $"{Environment.MachineName}:{port}" : $"{Environment.MachineName}:{Guid.NewGuid():N}";
     }
 }

@@ -14,6 +14,7 @@ public sealed class DeliveryCrashTests
         var workspace = await TestWorkspace.WithTrackWebhookAsync("wk_crash", "hook", receiver.BaseUrl + "/in");
         var sent = Enumerable.Range(0, 600).Select(i => $"crash-{i}").ToList();
 
+        int port;
         await using (var server = await workspace.StartAsync())
         {
             using var client = new HttpClient { BaseAddress = new Uri(server.BaseUrl) };
@@ -26,10 +27,12 @@ public sealed class DeliveryCrashTests
 
             await receiver.WaitForAsync(50);
             server.Kill();
+            port = server.Port;
         }
 
         var beforeRestart = receiver.Received.Count;
-        await using var restarted = await workspace.StartAsync();
+        // Where it was: on a shared store, the node takes its own partitions and claims back at once.
+        await using var restarted = await workspace.StartAsync(port);
         await receiver.WaitUntilAsync(received => !sent.Except(received.Select(MessageIdOf)).Any());
 
         var delivered = receiver.Received.Select(MessageIdOf).ToList();

@@ -61,7 +61,7 @@ internal sealed class InProcessServer : IAsyncDisposable
             AdminToken = SluiceProcess.AdminToken,
             Announce = false,
         };
-        options = configure?.Invoke(options) ?? options;
+        options = TestStore.Apply(configure?.Invoke(options) ?? options);
         var app = SluiceServer.Build(options, time, logging => logging.ClearProviders());
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();

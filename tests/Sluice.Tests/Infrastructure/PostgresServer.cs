@@ -14,6 +14,23 @@ internal static class PostgresServer
     private static readonly Lazy<Cluster> Started = new(Start);
     private static int _databases;
 
+    private static readonly Dictionary<string, string> ByFolder = new(StringComparer.Ordinal);
+
+    /// <summary>The database that stands for a data folder: made empty on first use, the same one after.</summary>
+    public static string DatabaseFor(string dataDirectory)
+    {
+        var folder = Path.GetFullPath(dataDirectory);
+        lock (ByFolder)
+        {
+            if (!ByFolder.TryGetValue(folder, out var connection))
+            {
+                ByFolder[folder] = connection = NewDatabase();
+            }
+
+            return connection;
+        }
+    }
+
     /// <summary>Creates an empty database; returns its connection string.</summary>
     public static string NewDatabase()
     {
@@ -45,7 +62,7 @@ internal static class PostgresServer
         var port = FreePort.Next();
         Run(Path.Combine(bin, "initdb"), ["-D", data, "-A", "trust", "-U", "sluice", "--no-sync", "-E", "UTF8"], asUser);
         // Durability settings stay as shipped except fsync: tests kill Sluice, never the machine.
-        Run(Path.Combine(bin, "pg_ctl"), ["-D", data, "-o", $"-p {port} -k {data} -c listen_addresses='' -c fsync=off -c max_connections=300", "-l", Path.Combine(directory, "log"), "-w", "start"], asUser);
+        Run(Path.Combine(bin, "pg_ctl"), ["-D", data, "-o", $"-p {port} -k {data} -c listen_addresses='' -c fsync=off -c max_connections=1000", "-l", Path.Combine(directory, "log"), "-w", "start"], asUser);
         AppDomain.CurrentDomain.ProcessExit += (_, _) =>
         {
             try

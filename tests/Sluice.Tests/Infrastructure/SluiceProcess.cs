@@ -27,6 +27,9 @@ internal sealed class SluiceProcess : IAsyncDisposable
 
     public string BaseUrl { get; }
 
+    /// <summary>The port listened on: a node started again on it is the same node (it takes its partitions back at once).</summary>
+    public int Port => new Uri(BaseUrl).Port;
+
     /// <summary>Resident memory of the server process now, from /proc (Linux).</summary>
     public long ResidentBytes
     {
@@ -58,6 +61,7 @@ internal sealed class SluiceProcess : IAsyncDisposable
     public static async Task<SluiceProcess> StartAsync(string dataDirectory, string? configFile = null, IDictionary<string, string>? environment = null, string? postgres = null, int? port = null)
     {
         port ??= FreePort.Next();
+        postgres ??= TestStore.Postgres ? PostgresServer.DatabaseFor(dataDirectory) : null;
         var baseUrl = $"http://127.0.0.1:{port}";
         var start = new ProcessStartInfo("dotnet")
         {

@@ -34,7 +34,8 @@ internal sealed record TestWorkspace(string ConfigFile, string DataDirectory)
 
     public Task RewriteAsync(string yaml) => File.WriteAllTextAsync(ConfigFile, yaml);
 
-    public Task<SluiceProcess> StartAsync() => SluiceProcess.StartAsync(DataDirectory, ConfigFile);
+    /// <param name="port">The port of a node started again where it was; a free one by default.</param>
+    public Task<SluiceProcess> StartAsync(int? port = null) => SluiceProcess.StartAsync(DataDirectory, ConfigFile, port: port);
 
     /// <summary>A node of a cluster on the PostgreSQL store at <paramref name="postgres"/>, with this workspace file.</summary>
     public Task<SluiceProcess> StartNodeAsync(string postgres, int? port = null, IDictionary<string, string>? environment = null) =>

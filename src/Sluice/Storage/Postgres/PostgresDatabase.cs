@@ -28,6 +28,13 @@ internal sealed class PostgresDatabase : IDisposable
         }
 
         builder.SearchPath = PostgresSchema.Name;
+        // A node needs a handful of connections (the writer, each consumer, the dispatcher, Admin API reads);
+        // Npgsql's default of 100 per node would let three nodes exhaust PostgreSQL's default max_connections.
+        if (!connectionString.Contains("pool size", StringComparison.OrdinalIgnoreCase))
+        {
+            builder.MaxPoolSize = DefaultMaxPoolSize;
+        }
+
         // Statements used on every commit are prepared once per physical connection, and stay prepared across pool use.
         builder.MaxAutoPrepare = Math.Max(builder.MaxAutoPrepare, 64);
         builder.AutoPrepareMinUsages = 2;
@@ -36,6 +43,9 @@ internal sealed class PostgresDatabase : IDisposable
         DataSource = NpgsqlDataSource.Create(builder);
         PostgresSchema.Migrate(DataSource);
     }
+
+    /// <summary>Connections a node opens at most unless its connection string says (Maximum Pool Size).</summary>
+    public const int DefaultMaxPoolSize = 20;
 
     public NpgsqlDataSource DataSource { get; }
 

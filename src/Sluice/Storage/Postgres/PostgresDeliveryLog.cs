@@ -131,7 +131,8 @@ internal sealed partial class PostgresDeliveryStore
             using var lockDay = new NpgsqlCommand($"LOCK TABLE {name} IN EXCLUSIVE MODE", connection, transaction);
             lockDay.ExecuteNonQuery();
             using var keep = new NpgsqlCommand($"""
-                INSERT INTO deliveries OVERRIDING SYSTEM VALUE
+                INSERT INTO deliveries (id, day, destination_id, mapping, action, message_id, log_position, message_index, status, attempts, next_attempt_at,
+                                        lease_until, http_status, response, reason, payload, created_at, updated_at) OVERRIDING SYSTEM VALUE
                 SELECT id, $1, destination_id, mapping, action, message_id, log_position, message_index, status, attempts, next_attempt_at, lease_until,
                        http_status, response, reason, payload, created_at, updated_at
                 FROM {name} WHERE status NOT IN ('delivered', 'skipped', 'filtered')

@@ -88,6 +88,18 @@ internal sealed class PostgresPartitionLeases(PostgresDatabase database) : IPart
         command.ExecuteNonQuery();
     }
 
+    public void Retire(string nodeName, string owner)
+    {
+        using var connection = database.Open();
+        using var command = new NpgsqlCommand("""
+            WITH gone AS (DELETE FROM nodes WHERE left(owner, length($1) + 1) = $1 || '#' AND owner <> $2)
+            UPDATE partition_leases SET owner = NULL, lease_until = 0 WHERE left(owner, length($1) + 1) = $1 || '#' AND owner <> $2
+            """, connection);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = nodeName });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = owner });
+        command.ExecuteNonQuery();
+    }
+
     public IReadOnlyList<LeaseState> ReadLeases()
     {
         using var connection = database.Open();

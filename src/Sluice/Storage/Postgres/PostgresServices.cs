@@ -8,7 +8,8 @@ internal static class PostgresServices
 {
     public static IServiceCollection AddPostgresStore(this IServiceCollection services, PostgresDatabase database)
     {
-        services.TryAddSingleton(database);
+        // From a factory, so that the container disposes it (and its connections) when the host stops.
+        services.TryAddSingleton(_ => database);
         services.TryAddSingleton<IWorkspaceStore>(new PostgresWorkspaceStore(database));
         services.TryAddSingleton<IEventLog>(_ => new PostgresEventLog(database));
         services.TryAddSingleton<IConsumerCursors>(new PostgresConsumerCursors(database));

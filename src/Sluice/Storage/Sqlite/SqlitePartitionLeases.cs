@@ -65,6 +65,11 @@ internal sealed class SqlitePartitionLeases(SqliteDatabase database) : IPartitio
 
     public void Leave(string owner) => _self = null;
 
+    /// <summary>Nothing to do: the embedded store's single process takes every lease over at start.</summary>
+    public void Retire(string nodeName, string owner)
+    {
+    }
+
     public IReadOnlyList<NodeState> ReadNodes(long aliveSince) => _self is { } self && self.SeenAt >= aliveSince ? [self] : [];
 
     public IReadOnlyList<LeaseState> ReadLeases()
