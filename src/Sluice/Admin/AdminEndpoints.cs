@@ -38,6 +38,7 @@ internal static class AdminEndpoints
         Destinations.MappingAndFilterEndpoints.Map(read, write);
         Mappings.MappingTestEndpoint.Map(write);
         LiveEventsEndpoint.Map(read);
+        Cluster.ClusterEndpoints.Map(read);
         return endpoints;
     }
 

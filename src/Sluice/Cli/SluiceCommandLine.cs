@@ -10,6 +10,7 @@ internal static class SluiceCommandLine
         var root = new RootCommand("Sluice: a self-hosted, Segment-compatible customer data platform.");
         root.Subcommands.Add(ServeCommand.Create());
         root.Subcommands.Add(ReplayCommand.Create());
+        root.Subcommands.Add(StatusCommand.Create());
         foreach (var call in Calls.CallCommands.Create())
         {
             root.Subcommands.Add(call);

@@ -19,11 +19,19 @@ internal static class EventLogServices
         return services;
     }
 
+    /// <summary>The log's gauges on /metrics (partitions held, nodes alive, consumer lag); needs <see cref="Observability.SluiceMetrics"/>.</summary>
+    public static IServiceCollection AddEventLogMetrics(this IServiceCollection services)
+    {
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, EventLogMetrics>());
+        return services;
+    }
+
     /// <summary>Registers a consumer: its cursors are created on first start, and a runner feeds it the partitions this node holds.</summary>
     public static IServiceCollection AddEventLogConsumer<TConsumer>(this IServiceCollection services)
         where TConsumer : class, IEventLogConsumer
     {
         services.TryAddSingleton<TConsumer>();
+        services.AddSingleton<IEventLogConsumer>(sp => sp.GetRequiredService<TConsumer>());
         services.AddKeyedSingleton(typeof(TConsumer), (sp, _) => ActivatorUtilities.CreateInstance<ConsumerRunner>(sp, sp.GetRequiredService<TConsumer>()));
         // Not AddHostedService: it registers with TryAddEnumerable, which keeps one ConsumerRunner and drops every other consumer's.
         services.AddSingleton<IHostedService>(sp => sp.GetRequiredKeyedService<ConsumerRunner>(typeof(TConsumer)));

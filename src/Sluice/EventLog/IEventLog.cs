@@ -36,6 +36,12 @@ internal interface IEventLog : IDisposable
     long Head();
 
     /// <summary>
+    /// For each partition's cursor, when the first readable row after it was received (Unix ms): how far
+    /// behind a consumer is. Partitions with nothing to read are left out.
+    /// </summary>
+    IReadOnlyDictionary<int, long> FirstUnreadReceivedAt(IReadOnlyDictionary<int, long> cursors);
+
+    /// <summary>
     /// A source's stored messages, newest first, exactly as stored (UTF-8 JSON): at most
     /// <paramref name="limit"/> of them and about <paramref name="maxBytes"/> (always at least one),
     /// from <paramref name="from"/> on (null: the newest). The page says where the next one starts.

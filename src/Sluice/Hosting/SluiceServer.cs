@@ -85,6 +85,7 @@ internal static class SluiceServer
         services.AddSingleton(metrics);
         services.AddWorkspace(workspace, applied, options.Destinations, keepKeys);
         services.AddEventLog();
+        services.AddEventLogMetrics();
         services.AddIngest(options.Ingest);
         services.AddTrackingApi(options.TrustedProxies);
         services.AddRouting(workspace);

@@ -31,6 +31,9 @@ internal sealed class SluiceMetrics
             Buckets = Histogram.ExponentialBuckets(0.001, 2, 15),
         });
         Backlog = factory.CreateGauge("sluice_delivery_backlog", "Deliveries waiting (pending or retrying) per destination, read from the store when scraped.", "destination");
+        PartitionsHeld = factory.CreateGauge("sluice_partitions_held", "Event log partitions this node holds the lease of (their consumers run here).");
+        ClusterNodes = factory.CreateGauge("sluice_cluster_nodes", "Nodes alive on this store (heartbeat within the lease duration), read from the store when scraped.");
+        ConsumerLagSeconds = factory.CreateGauge("sluice_consumer_lag_seconds", "Per consumer and partition this node holds: age of the oldest event it has not consumed yet (0 when caught up), read from the store when scraped.", "consumer", "partition");
         OldestWaitingSeconds = factory.CreateGauge("sluice_delivery_oldest_waiting_seconds", "Age of the oldest waiting delivery per destination (0 when none waits), read from the store when scraped.", "destination");
     }
 
@@ -41,6 +44,12 @@ internal sealed class SluiceMetrics
     public Gauge Backlog { get; }
 
     public Gauge OldestWaitingSeconds { get; }
+
+    public Gauge PartitionsHeld { get; }
+
+    public Gauge ClusterNodes { get; }
+
+    public Gauge ConsumerLagSeconds { get; }
 
     public CollectorRegistry Registry { get; }
 

@@ -6,7 +6,8 @@ namespace Sluice.Workspace;
 /// <summary>
 /// The one path by which workspace changes reach what caches them: the store's version
 /// (<see cref="IWorkspaceStore.ReadVersion"/>) is compared with the version the caches were built
-/// from, after each change this node makes and every second for changes other nodes make; when it
+/// from, after each change this node makes and, for changes other nodes make, when the store announces
+/// one (PostgreSQL) or every second; when it
 /// moved, the sources and the destinations (and so the routing table) are rebuilt from the store.
 /// Admin tokens are not cached at all: each Admin API request reads its token from the store.
 /// </summary>
@@ -14,6 +15,7 @@ internal sealed partial class WorkspaceChanges(
     IWorkspaceStore store,
     SourceRegistry sources,
     ApiDestinations destinations,
+    StoreNotifications notifications,
     ILogger<WorkspaceChanges> logger) : BackgroundService
 {
     private static readonly TimeSpan PollEvery = TimeSpan.FromSeconds(1);
@@ -73,8 +75,9 @@ internal sealed partial class WorkspaceChanges(
         {
             try
             {
-                // Real time, not the injected clock: this is how soon another node's change shows here.
-                await Task.Delay(PollEvery, stoppingToken);
+                // Real time, not the injected clock: this is how soon another node's change shows here
+                // (at once when the store announces it, within the poll when the announcement is lost).
+                await notifications.WorkspaceChanged.WaitAsync(PollEvery, stoppingToken);
                 Refresh();
             }
             catch (OperationCanceledException)

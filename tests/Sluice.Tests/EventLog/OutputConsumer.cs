@@ -42,6 +42,13 @@ internal class OutputConsumer(SqliteDatabase database, string name, TimeSpan del
 
     public void Consume(IReadOnlyList<LogRow> rows, IReadOnlyList<CursorAdvance> advances)
     {
+        // The slow work comes before the transaction, as a real consumer's does: a consumer that slept
+        // holding SQLite's write lock would starve the other one, whose commits could not get in.
+        if (delayPerMessage > TimeSpan.Zero)
+        {
+            Thread.Sleep(delayPerMessage * rows.Sum(r => LogMessages.Split(r.Messages).Count));
+        }
+
         using var connection = database.Open();
         using var transaction = connection.BeginTransaction();
         using var insert = connection.CreateCommand();
@@ -55,11 +62,6 @@ internal class OutputConsumer(SqliteDatabase database, string name, TimeSpan del
         {
             foreach (var json in LogMessages.Split(row.Messages))
             {
-                if (delayPerMessage > TimeSpan.Zero)
-                {
-                    Thread.Sleep(delayPerMessage);
-                }
-
                 var parsed = JsonNode.Parse(json)!;
                 message.Value = (string)parsed["messageId"]!;
                 user.Value = (string)parsed["userId"]!;

@@ -131,6 +131,14 @@ internal sealed class SluiceProcess : IAsyncDisposable
         kill.WaitForExit();
     }
 
+    /// <summary>SIGTERM, as systemd stops a service, and waits for the process to end: shutdown code runs.</summary>
+    public async Task StopAsync()
+    {
+        Signal("TERM");
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await _process.WaitForExitAsync(timeout.Token);
+    }
+
     /// <summary>SIGKILL: no shutdown code runs.</summary>
     public void Kill()
     {

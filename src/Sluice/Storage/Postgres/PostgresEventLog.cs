@@ -37,6 +37,7 @@ internal sealed class PostgresEventLog : IEventLog
     private readonly List<PendingRow> _rows = [];
     private readonly List<string> _dedupeSources = [];
     private readonly List<string> _dedupeIds = [];
+    private long _announcedAt = long.MinValue / 2;
 
     public PostgresEventLog(PostgresDatabase database)
     {
@@ -59,6 +60,7 @@ internal sealed class PostgresEventLog : IEventLog
 
         using var connection = _database.Open();
         using var transaction = connection.BeginTransaction();
+        var wrote = false;
         try
         {
             var fresh = RememberMessageIds(connection, transaction, group, now, dedupeSince);
@@ -86,6 +88,7 @@ internal sealed class PostgresEventLog : IEventLog
             if (_rows.Count > 0)
             {
                 WriteRows(connection, transaction);
+                wrote = true;
             }
         }
         finally
@@ -95,6 +98,35 @@ internal sealed class PostgresEventLog : IEventLog
         }
 
         transaction.Commit();
+        if (wrote)
+        {
+            AnnounceAppend(connection);
+        }
+    }
+
+    /// <summary>
+    /// Tells the other nodes' readers that the log grew (<see cref="PostgresNotifications"/>): after the
+    /// commit, in a statement of its own (NOTIFY inside the commit would serialize every node's commits on
+    /// PostgreSQL's notify lock), and at most every 20 ms, so a burst of commits is one wake-up.
+    /// </summary>
+    private void AnnounceAppend(NpgsqlConnection connection)
+    {
+        var now = Environment.TickCount64;
+        if (now - _announcedAt < 20)
+        {
+            return;
+        }
+
+        _announcedAt = now;
+        try
+        {
+            using var notify = new NpgsqlCommand($"SELECT pg_notify('{PostgresNotifications.LogChannel}', '')", connection);
+            notify.ExecuteNonQuery();
+        }
+        catch (NpgsqlException)
+        {
+            // The events are committed; a lost hint only means the other nodes find them at their next poll.
+        }
     }
 
     /// <summary>
@@ -225,6 +257,30 @@ internal sealed class PostgresEventLog : IEventLog
         using var connection = _database.Open();
         using var command = new NpgsqlCommand($"SELECT COALESCE(MAX(position), 0) FROM event_log WHERE position < {ReadableBound}", connection);
         return (long)command.ExecuteScalar()!;
+    }
+
+    public IReadOnlyDictionary<int, long> FirstUnreadReceivedAt(IReadOnlyDictionary<int, long> cursors)
+    {
+        using var connection = _database.Open();
+        using var command = new NpgsqlCommand($"""
+            SELECT c.partition, (SELECT e.received_at FROM event_log e
+                                 WHERE e.partition = c.partition AND e.position > c.position AND e.position < {ReadableBound}
+                                 ORDER BY e.position LIMIT 1)
+            FROM unnest($1::smallint[], $2::bigint[]) AS c (partition, position)
+            """, connection);
+        command.Parameters.Add(new NpgsqlParameter<short[]> { TypedValue = [.. cursors.Keys.Select(p => (short)p)] });
+        command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = [.. cursors.Values] });
+        using var reader = command.ExecuteReader();
+        var first = new Dictionary<int, long>();
+        while (reader.Read())
+        {
+            if (!reader.IsDBNull(1))
+            {
+                first[reader.GetInt16(0)] = reader.GetInt64(1);
+            }
+        }
+
+        return first;
     }
 
     private static List<LogRow> ReadRows(NpgsqlCommand command)

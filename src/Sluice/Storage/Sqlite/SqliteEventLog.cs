@@ -174,6 +174,28 @@ internal sealed class SqliteEventLog : IEventLog
         return (long)command.ExecuteScalar()!;
     }
 
+    /// <summary>One query per partition: without a partition index, each walks positions from its cursor to the partition's next row.</summary>
+    public IReadOnlyDictionary<int, long> FirstUnreadReceivedAt(IReadOnlyDictionary<int, long> cursors)
+    {
+        using var connection = _database.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT received_at FROM event_log WHERE partition = $partition AND position > $after ORDER BY position LIMIT 1";
+        var partition = command.Parameters.Add("$partition", SqliteType.Integer);
+        var after = command.Parameters.Add("$after", SqliteType.Integer);
+        var first = new Dictionary<int, long>();
+        foreach (var (p, cursor) in cursors)
+        {
+            partition.Value = p;
+            after.Value = cursor;
+            if (command.ExecuteScalar() is long receivedAt)
+            {
+                first[p] = receivedAt;
+            }
+        }
+
+        return first;
+    }
+
     /// <summary>The rows, up to the command's limit, stopping once about <see cref="MaxReadBytes"/> of messages are read (always one row).</summary>
     private static List<LogRow> ReadRows(SqliteCommand command)
     {

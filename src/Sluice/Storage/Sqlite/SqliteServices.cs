@@ -15,6 +15,7 @@ internal static class SqliteServices
         services.TryAddSingleton<IPartitionLeases>(new SqlitePartitionLeases(database));
         services.TryAddSingleton<IDeliveryStore>(_ => new SqliteDeliveryStore(database));
         services.TryAddSingleton<IDestinationState>(new SqliteDestinationState(database));
+        services.TryAddSingleton<StoreNotifications>();
         return services;
     }
 }

@@ -1,0 +1,98 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Text.Json.Nodes;
+
+namespace Sluice.Cli;
+
+/// <summary>
+/// <c>sluice status</c>: asks a running node for the cluster as the store has it (the Admin API's
+/// <c>/api/v1/cluster</c>) and prints the nodes alive, the partitions each holds and how far behind
+/// its consumers are, then any partition no live node holds.
+/// </summary>
+internal static class StatusCommand
+{
+    public static Command Create()
+    {
+        var host = new Option<string?>("--host") { Description = "Any node of the cluster (env SLUICE_HOST; default http://127.0.0.1:8080)" };
+        var token = new Option<string?>("--token") { Description = "An admin token, read-only is enough (env SLUICE_ADMIN_TOKEN)" };
+        var command = new Command("status", "Print the cluster: nodes alive, partitions each holds, consumer lag.") { host, token };
+        command.SetAction(async (parse, cancellation) =>
+        {
+            var baseUrl = parse.GetValue(host) ?? Environment.GetEnvironmentVariable("SLUICE_HOST") ?? "http://127.0.0.1:8080";
+            var bearer = parse.GetValue(token) ?? Environment.GetEnvironmentVariable("SLUICE_ADMIN_TOKEN");
+            if (string.IsNullOrEmpty(bearer))
+            {
+                await Console.Error.WriteLineAsync("sluice: an admin token is needed: --token or SLUICE_ADMIN_TOKEN.");
+                return 2;
+            }
+
+            using var client = new HttpClient { BaseAddress = new Uri(baseUrl) };
+            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", bearer);
+            HttpResponseMessage response;
+            try
+            {
+                response = await client.GetAsync("/api/v1/cluster", cancellation);
+            }
+            catch (HttpRequestException exception)
+            {
+                await Console.Error.WriteLineAsync($"sluice: cannot reach {baseUrl}: {exception.Message}");
+                return 1;
+            }
+
+            var answer = await response.Content.ReadAsStringAsync(cancellation);
+            if (!response.IsSuccessStatusCode)
+            {
+                await Console.Error.WriteLineAsync($"sluice: {(int)response.StatusCode} {answer}");
+                return 1;
+            }
+
+            Print(JsonNode.Parse(answer)!);
+            return 0;
+        });
+        return command;
+    }
+
+    private static void Print(JsonNode cluster)
+    {
+        var nodes = cluster["nodes"]!.AsArray();
+        var partitions = cluster["partitions"]!.AsArray();
+        var consumers = partitions.SelectMany(p => p!["lagSeconds"]!.AsObject().Select(c => c.Key)).Distinct().Order().ToList();
+        Console.WriteLine($"store {cluster["store"]}; {nodes.Count} node(s) alive; {partitions.Count(p => p!["owner"] is not null)} of {(int)cluster["partitionCount"]!} partitions held; leases of {(double)cluster["leaseSeconds"]!:0.#} s; answered by {cluster["node"]}");
+        var header = new List<string> { "node", "started (UTC)", "last seen (UTC)", "partitions" };
+        header.AddRange(consumers.Select(c => $"{c} lag"));
+        var rows = new List<List<string>> { header };
+        foreach (var node in nodes)
+        {
+            var row = new List<string>
+            {
+                Short((string)node!["node"]!),
+                Time(node["startedAt"]),
+                Time(node["lastSeenAt"]),
+                ((int)node["partitions"]!).ToString(CultureInfo.InvariantCulture),
+            };
+            row.AddRange(consumers.Select(c => Seconds((double?)node["lagSeconds"]?[c] ?? 0)));
+            rows.Add(row);
+        }
+
+        // Plain columns, never wrapped, whatever the terminal: scripts read this too.
+        var widths = header.Select((_, i) => rows.Max(r => r[i].Length)).ToList();
+        foreach (var row in rows)
+        {
+            Console.WriteLine(string.Join("  ", row.Select((cell, i) => cell.PadRight(widths[i]))).TrimEnd());
+        }
+
+        var free = partitions.Where(p => p!["owner"] is null).Select(p => (int)p!["partition"]!).ToList();
+        Console.WriteLine(free.Count == 0
+            ? "every partition is held"
+            : $"not held by a live node ({free.Count}): {string.Join(", ", free)}; a dead node's partitions are claimed once its lease runs out");
+    }
+
+    /// <summary>host:port and the first 8 characters of the life's id: enough to tell two lives of a node apart.</summary>
+    private static string Short(string node) => node.IndexOf('#', StringComparison.Ordinal) is var hash and >= 0 && node.Length > hash + 9 ? node[..(hash + 9)] : node;
+
+    private static string Time(JsonNode? iso) =>
+        DateTimeOffset.TryParse((string?)iso, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at) ? at.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture) : "";
+
+    private static string Seconds(double seconds) => seconds < 1 ? "0 s" : $"{seconds.ToString("N0", CultureInfo.InvariantCulture)} s";
+}
