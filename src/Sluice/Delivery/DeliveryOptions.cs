@@ -39,6 +39,12 @@ internal sealed record DeliveryOptions
     /// <summary>How long the delivery log keeps delivered, skipped and filtered records (failed ones stay until replayed). Default 7 days.</summary>
     public TimeSpan Retention { get; init; } = TimeSpan.FromDays(7);
 
+    /// <summary>
+    /// An ordered destination's delivery that is being retried holds its user's later deliveries; once this
+    /// many wait behind it, it fails (replayable) so that they go on. RudderStack bounds its ordering the same way.
+    /// </summary>
+    public int OrderedMaxWaiting { get; init; } = 100;
+
     /// <summary>Returns a number in [0, 1) for the jitter; replaced in tests to make backoff exact.</summary>
     public Func<double> Random { get; init; } = System.Random.Shared.NextDouble;
 }

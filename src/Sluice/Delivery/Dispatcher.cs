@@ -62,9 +62,9 @@ internal sealed partial class Dispatcher(
         var down = new DownInClaim();
         var outcomes = (await Task.WhenAll(DeliveryUnits.Of(claimed, table).Select(unit => SendAsync(unit, down, leaseUntil, cancellation)))).SelectMany(o => o).ToList();
         var recorded = time.GetUtcNow().ToUnixTimeMilliseconds();
-        var attempted = outcomes.Where(o => o.Result is not null).Select(o => (o.Id, o.Result!)).ToList();
-        // Counted before they are recorded: whoever reads a recorded outcome finds it counted too.
         var destinationOf = claimed.ToDictionary(c => c.Id, c => c.DestinationId);
+        var attempted = ReleaseLongQueues(outcomes.Where(o => o.Result is not null).Select(o => (o.Id, o.Result!)).ToList(), destinationOf, down);
+        // Counted before they are recorded: whoever reads a recorded outcome finds it counted too.
         foreach (var (id, result) in attempted)
         {
             metrics.Deliveries.WithLabels(destinationOf[id], result.Status.Name()).Inc();
@@ -87,6 +87,35 @@ internal sealed partial class Dispatcher(
         }
 
         return claimed.Count;
+    }
+
+    /// <summary>
+    /// An ordered destination's delivery to be retried holds its user's later deliveries behind it (the
+    /// store claims a user's next only once this one is done). Once <see cref="DeliveryOptions.OrderedMaxWaiting"/>
+    /// wait, it fails instead, so that they go on; it can be replayed. Not while the destination looks down
+    /// for everyone in this claim: then every user waits for the hold's probe, and failing heads would
+    /// only lose their order.
+    /// </summary>
+    private List<(long Id, AttemptResult Result)> ReleaseLongQueues(List<(long Id, AttemptResult Result)> attempted, Dictionary<long, string> destinationOf, DownInClaim down)
+    {
+        var retried = attempted
+            .Where(a => a.Result.Status == DeliveryStatus.Retrying && table.Find(destinationOf[a.Id])?.Ordered == true && !down.IsDown(destinationOf[a.Id]))
+            .Select(a => a.Id)
+            .ToList();
+        if (retried.Count == 0)
+        {
+            return attempted;
+        }
+
+        var behind = store.WaitingBehind(retried);
+        return [.. attempted.Select(a => behind.TryGetValue(a.Id, out var waiting) && waiting >= options.OrderedMaxWaiting
+            ? (a.Id, a.Result with
+            {
+                Status = DeliveryStatus.Failed,
+                NextAttemptAt = null,
+                Reason = $"{a.Result.Reason}; failed without further retries: {waiting:N0} later deliveries of this user waited behind it (ordered destination; replay sends it again)",
+            })
+            : a)];
     }
 
     /// <summary>

@@ -198,7 +198,10 @@ internal sealed partial class RoutingDecisions(RoutingTable table, ILogger<Routi
             var payload = source.Node is { } edited
                 ? mapping.Action.PreparePayload(mapping.Mapping, edited)
                 : mapping.Action.PreparePayload(mapping.Mapping, source.Element);
-            return new NewDelivery(destination.Id, mapping.Name, mapping.Action.Slug, messageId, message.Position, message.Index, DeliveryStatus.Pending, null, JsValues.ToUtf8Json(payload));
+            return new NewDelivery(destination.Id, mapping.Name, mapping.Action.Slug, messageId, message.Position, message.Index, DeliveryStatus.Pending, null, JsValues.ToUtf8Json(payload))
+            {
+                UserKey = destination.Ordered ? UserKeyOf(source.Element) : null,
+            };
         }
         catch (DeliverySkippedException exception)
         {
@@ -216,6 +219,12 @@ internal sealed partial class RoutingDecisions(RoutingTable table, ILogger<Routi
             return new NewDelivery(destination.Id, mapping.Name, mapping.Action.Slug, messageId, message.Position, message.Index, DeliveryStatus.Failed, $"internal error in mapping '{mapping.Name}': {exception.Message}", null);
         }
     }
+
+    /// <summary>Whose order an ordered destination keeps: the event log's partition key, anonymousId or else userId.</summary>
+    private static string? UserKeyOf(JsonElement message) =>
+        message.TryGetProperty("anonymousId"u8, out var anonymous) && anonymous.ValueKind == JsonValueKind.String ? "a:" + anonymous.GetString()
+        : message.TryGetProperty("userId"u8, out var user) && user.ValueKind == JsonValueKind.String ? "u:" + user.GetString()
+        : null;
 
     private static NewDelivery Final(RoutedDestination destination, LoggedMessage message, string messageId, DeliveryStatus status, string reason) =>
         new(destination.Id, null, null, messageId, message.Position, message.Index, status, reason, null);

@@ -45,6 +45,9 @@ internal sealed record RoutedDestination
     /// <summary>Most requests per second; null or 0 is no limit.</summary>
     public double? RateLimit { get; init; }
 
+    /// <summary>A user's deliveries go one at a time, in log order (<see cref="DestinationInstance.Ordered"/>).</summary>
+    public bool Ordered { get; init; }
+
     /// <summary>Hides this destination's secret settings in what its service answers, before the answer is kept.</summary>
     internal SecretMask Secrets => field ??= new SecretMask(Settings, Definition);
 }
@@ -151,6 +154,7 @@ internal sealed class RoutingTable
                 IntegrationKeys = keys,
                 RetryWindow = declared.RetryWindow,
                 RateLimit = declared.RateLimit ?? definition.DefaultRateLimit,
+                Ordered = declared.Ordered,
             }, declared.Sources));
         }
 

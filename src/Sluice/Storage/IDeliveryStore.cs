@@ -32,7 +32,11 @@ internal sealed record NewDelivery(
     int MessageIndex,
     DeliveryStatus Status,
     string? Reason,
-    byte[]? Payload);
+    byte[]? Payload)
+{
+    /// <summary>For an ordered destination: whose deliveries wait for one another (null: not ordered).</summary>
+    public string? UserKey { get; init; }
+}
 
 /// <summary>The node claiming (its name in the store's node list), and since when a node must have beaten to count as alive.</summary>
 internal sealed record DeliveryClaimer(string Node, long NodesAliveSince);
@@ -85,6 +89,8 @@ internal interface IDeliveryStore
     /// Leases up to <paramref name="max"/> due jobs, none of the <paramref name="heldDestinations"/>. With a
     /// <paramref name="claimer"/>, a job whose lease is still on but whose claimer has stopped beating (a node
     /// killed) is due as well, so that its work waits for the node's death to be noticed, not for the lease.
+    /// A delivery with a user key (an ordered destination's) is due only while no earlier one of the same
+    /// user to the same destination waits: one at a time per user, in log order.
     /// </summary>
     IReadOnlyList<ClaimedDelivery> ClaimDue(long now, long leaseUntil, int max, IReadOnlyCollection<string> heldDestinations, DeliveryClaimer? claimer = null);
 
@@ -113,6 +119,12 @@ internal interface IDeliveryStore
 
     /// <summary>Deletes final records (delivered, skipped, filtered; failed ones stay for replay) last changed before <paramref name="olderThan"/>, at most <paramref name="max"/>; returns how many.</summary>
     int PruneFinished(long olderThan, int max);
+
+    /// <summary>
+    /// For deliveries of ordered destinations: how many of the same user's deliveries to the same
+    /// destination wait behind each (pending or retrying, later in the log).
+    /// </summary>
+    IReadOnlyDictionary<long, int> WaitingBehind(IReadOnlyCollection<long> ids);
 
     /// <summary>Makes deliveries of a destination with <paramref name="status"/> (created in the range) due again; returns how many.</summary>
     int Requeue(string destinationId, DeliveryStatus status, long? since, long? until, long now);

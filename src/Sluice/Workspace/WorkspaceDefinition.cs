@@ -51,6 +51,9 @@ internal sealed record DestinationInstance
 
     /// <summary>Most requests per second sent to this destination; null takes the catalog's default (none for most).</summary>
     public double? RateLimit { get; init; }
+
+    /// <summary>Each user's deliveries are sent one after another in the order their events were stored; a retried one holds the user's later ones behind it. Default false.</summary>
+    public bool Ordered { get; init; }
 }
 
 internal sealed record MappingDefinition

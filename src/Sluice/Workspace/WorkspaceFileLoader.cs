@@ -193,7 +193,7 @@ internal sealed partial class WorkspaceFileLoader
             return null;
         }
 
-        _yaml.CheckKeys(map, path, "id", "name", "type", "sources", "enabled", "settings", "presets", "mappings", "filters", "retryWindow", "rateLimit");
+        _yaml.CheckKeys(map, path, "id", "name", "type", "sources", "enabled", "settings", "presets", "mappings", "filters", "retryWindow", "rateLimit", "ordered");
         var id = Id(map, path);
         var type = _yaml.String(map, path, "type", required: true);
         if (type is not null && _catalog.Find(type) is null)
@@ -300,6 +300,7 @@ internal sealed partial class WorkspaceFileLoader
             Filters = filters,
             RetryWindow = _yaml.Duration(map, path, "retryWindow") ?? DestinationInstance.DefaultRetryWindow,
             RateLimit = RateLimit(map, path),
+            Ordered = _yaml.Boolean(map, path, "ordered") ?? false,
         };
     }
 

@@ -17,7 +17,25 @@ public sealed class ClusterKillTests
     {
         var postgres = PostgresServer.NewDatabase();
         await using var sink = await RecordingServer.StartAsync();
-        var workspace = await TestWorkspace.WithTrackWebhookAsync("wk_cluster", "hook", sink.BaseUrl + "/in");
+        // The ordered destination's service fails some requests: a user's later events must wait for the retry.
+        await using var orderedSink = await RecordingServer.StartAsync();
+        orderedSink.FailShare = 0.1;
+        var workspace = await TestWorkspace.CreateAsync(TestWorkspace.TrackWebhookYaml("wk_cluster", "hook", sink.BaseUrl + "/in") + $$"""
+
+              - id: ordered-hook
+                type: webhook
+                sources: [web]
+                ordered: true
+                retryWindow: 10m
+                mappings:
+                  - name: All
+                    action: send
+                    trigger: 'type = "track"'
+                    mapping:
+                      url: '{{orderedSink.BaseUrl}}/in'
+                      method: POST
+                      data: {'@path': '$.'}
+            """);
         var ports = Enumerable.Range(0, 3).Select(_ => FreePort.Next()).ToArray();
         var nodes = new SluiceProcess[3];
         for (var i = 0; i < nodes.Length; i++)
@@ -68,9 +86,23 @@ public sealed class ClusterKillTests
             Assert.Equal(stored.Count, stored.Distinct().Count());
 
             // Delivered at least once, whichever node held the user's partition when.
-            await sink.WaitUntilAsync(received => !acknowledged.Except(received.Select(MessageIdOf)).Any());
+            await sink.WaitUntilAsync(received => !acknowledged.Except(received.Select(MessageIdOf)).Any(), TimeSpan.FromSeconds(60));
             var received = sink.Received.Select(r => (Id: MessageIdOf(r), r.At)).ToList();
+            Assert.Empty(acknowledged.Except(received.Select(r => r.Id)));
             Assert.All(received, r => Assert.Contains(r.Id, stored));
+
+            // The ordered destination: every acknowledged event arrives, and each user's in the order they were stored
+            // (a user's next event is sent only once the last was answered, so stored order is seq order).
+            await orderedSink.WaitUntilAsync(received => !acknowledged.Except(received.Where(r => r.Succeeded).Select(MessageIdOf)).Any(), TimeSpan.FromSeconds(60));
+            Assert.Empty(acknowledged.Except(orderedSink.Received.Where(r => r.Succeeded).Select(MessageIdOf)));
+            var orderedDeliveries = orderedSink.Received.Where(r => r.Succeeded).Select(r => JsonNode.Parse(r.Body)!).ToList();
+            foreach (var user in orderedDeliveries.GroupBy(d => (string)d["userId"]!))
+            {
+                var seqs = user.Select(d => (int)d["properties"]!["seq"]!).Distinct().ToList();
+                Assert.True(seqs.SequenceEqual(seqs.Order()), $"{user.Key}'s events reached the ordered destination as {string.Join(", ", seqs)}");
+            }
+
+            Assert.Contains(orderedSink.Received, r => !r.Succeeded);
 
             // A duplicate is a delivery in flight at a kill or a pause: sent and not recorded, then sent again.
             foreach (var copies in received.GroupBy(r => r.Id).Where(g => g.Count() > 1))

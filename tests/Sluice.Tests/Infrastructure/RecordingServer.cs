@@ -49,6 +49,9 @@ internal sealed class RecordingServer : IAsyncDisposable
     /// <summary>The answer to every request once the script is used up (default: 200).</summary>
     public ScriptedAnswer? Always { get; set; }
 
+    /// <summary>This share of requests (0 to 1), picked at random once the script is used up, is answered 503: a flaky service.</summary>
+    public double FailShare { get; set; }
+
     public static async Task<RecordingServer> StartAsync()
     {
         var builder = WebApplication.CreateSlimBuilder();
@@ -62,7 +65,9 @@ internal sealed class RecordingServer : IAsyncDisposable
             var gzip = context.Request.Headers.ContentEncoding.ToString() == "gzip";
             using var reader = new StreamReader(gzip ? new System.IO.Compression.GZipStream(context.Request.Body, System.IO.Compression.CompressionMode.Decompress) : context.Request.Body);
             var body = await reader.ReadToEndAsync();
-            var answer = server!._script.TryDequeue(out var scripted) ? scripted : server.Always ?? new ScriptedAnswer(200);
+            var answer = server!._script.TryDequeue(out var scripted) ? scripted
+                : server.FailShare > 0 && Random.Shared.NextDouble() < server.FailShare ? new ScriptedAnswer(503)
+                : server.Always ?? new ScriptedAnswer(200);
             server._received.Enqueue(new RecordedRequest(
                 context.Request.Method,
                 context.Request.Path + context.Request.QueryString,
@@ -140,10 +145,11 @@ internal sealed class RecordingServer : IAsyncDisposable
 
     public Task<IReadOnlyList<RecordedRequest>> WaitForAsync(int count) => WaitUntilAsync(received => received.Count >= count);
 
-    /// <summary>Waits (10 s at most) until what was received satisfies <paramref name="done"/>; returns what was received.</summary>
-    public async Task<IReadOnlyList<RecordedRequest>> WaitUntilAsync(Func<IReadOnlyList<RecordedRequest>, bool> done)
+    /// <summary>Waits (10 s at most, or <paramref name="within"/>) until what was received satisfies <paramref name="done"/>; returns what was received.</summary>
+    public async Task<IReadOnlyList<RecordedRequest>> WaitUntilAsync(Func<IReadOnlyList<RecordedRequest>, bool> done, TimeSpan? within = null)
     {
-        for (var i = 0; i < 400 && !done(Received); i++)
+        var deadline = DateTime.UtcNow + (within ?? TimeSpan.FromSeconds(10));
+        while (DateTime.UtcNow < deadline && !done(Received))
         {
             await Task.Delay(25);
         }

@@ -76,6 +76,33 @@ public abstract class DeliveryStoreContract : IDisposable
     }
 
     [Fact]
+    public void An_ordered_destination_gets_one_delivery_per_user_at_a_time_in_log_order_and_a_retry_holds_the_users_later_ones()
+    {
+        using var store = _backend.Open();
+        NewDelivery Ordered(string messageId, string user, long position) => new("ordered", "all", "send", messageId, position, 0, DeliveryStatus.Pending, null, "{}"u8.ToArray()) { UserKey = user };
+        store.Cursors.Register("router", ConsumerStart.Beginning);
+        var lease = store.Leases.Claim("node", 1, now: 0, until: long.MaxValue, takeOver: true)[0];
+        // Recorded out of log order on purpose: the log position decides, not the insert.
+        store.Deliveries.RecordRouted([Ordered("ada-2", "u:ada", 20), Ordered("ada-1", "u:ada", 10), Ordered("bob-1", "u:bob", 15), Ordered("ada-3", "u:ada", 30)], [new CursorAdvance("router", lease.Partition, 30, "node", lease.Epoch)], now: 100);
+
+        var first = store.Deliveries.ClaimDue(now: 100, leaseUntil: 1_000, max: 10, heldDestinations: []);
+        var ada1 = first.Single(c => c.MessageId == "ada-1").Id;
+        var behind = store.Deliveries.WaitingBehind([ada1]);
+        var bob1 = first.Single(c => c.MessageId == "bob-1").Id;
+        store.Deliveries.RecordAttempts([(ada1, new AttemptResult(DeliveryStatus.Retrying, 503, null, "busy", 5_000)), (bob1, new AttemptResult(DeliveryStatus.Delivered, 200, null, null, null))], now: 150);
+        var whileRetrying = store.Deliveries.ClaimDue(now: 200, leaseUntil: 1_000, max: 10, heldDestinations: []);
+        var retried = store.Deliveries.ClaimDue(now: 5_000, leaseUntil: 6_000, max: 10, heldDestinations: []);
+        store.Deliveries.RecordAttempts([(ada1, new AttemptResult(DeliveryStatus.Delivered, 200, null, null, null))], now: 5_001);
+        var next = store.Deliveries.ClaimDue(now: 5_002, leaseUntil: 6_000, max: 10, heldDestinations: []);
+
+        Assert.Equal(["ada-1", "bob-1"], first.Select(c => c.MessageId).Order());
+        Assert.Equal(2, behind[ada1]);
+        Assert.Empty(whileRetrying);
+        Assert.Equal("ada-1", Assert.Single(retried).MessageId);
+        Assert.Equal("ada-2", Assert.Single(next).MessageId);
+    }
+
+    [Fact]
     public void Pruning_removes_old_final_records_but_keeps_failed_ones_for_replay()
     {
         using var store = _backend.Open();

@@ -67,10 +67,10 @@ public sealed class WebAppBrowserTests : IAsyncLifetime
     [Fact]
     public async Task Why_deliveries_are_retrying_is_on_the_destination_page_and_the_list_counts_them()
     {
-        _receiver.AnswerNext(new ScriptedAnswer(503, "maintenance until noon"));
+        // Every answer fails from the start: a retry due before the page is read must not be delivered.
+        _receiver.Always = new ScriptedAnswer(503, "maintenance until noon");
         await _sluice.PostAsync("/v1/track", """{"userId":"ada","event":"Order Completed","messageId":"ui-retry"}""");
         await DeliveryLog.WaitForAsync(_sluice.Admin, "hook", "ui-retry", DeliveryLog.Status("retrying"));
-        _receiver.Always = new ScriptedAnswer(503, "maintenance until noon");
         var page = await SignedInAsync();
 
         Assert.Equal("1", (await page.TextContentAsync("tr:has-text('Order hook') >> td:nth-child(4)"))?.Trim());

@@ -327,6 +327,7 @@ internal static class DestinationEndpoints
             })]),
             ["retryWindowSeconds"] = destination.RetryWindow.TotalSeconds,
             ["rateLimit"] = table.Find(destination.Id)?.RateLimit,
+            ["ordered"] = destination.Ordered,
             ["managedBy"] = managedBy,
         };
     }

@@ -132,9 +132,9 @@ internal sealed partial class PostgresDeliveryStore
             lockDay.ExecuteNonQuery();
             using var keep = new NpgsqlCommand($"""
                 INSERT INTO deliveries (id, day, destination_id, mapping, action, message_id, log_position, message_index, status, attempts, next_attempt_at,
-                                        lease_until, http_status, response, reason, payload, created_at, updated_at) OVERRIDING SYSTEM VALUE
+                                        lease_until, http_status, response, reason, payload, user_key, created_at, updated_at) OVERRIDING SYSTEM VALUE
                 SELECT id, $1, destination_id, mapping, action, message_id, log_position, message_index, status, attempts, next_attempt_at, lease_until,
-                       http_status, response, reason, payload, created_at, updated_at
+                       http_status, response, reason, payload, user_key, created_at, updated_at
                 FROM {name} WHERE status NOT IN ('delivered', 'skipped', 'filtered')
                 """, connection, transaction);
             keep.Parameters.Add(new NpgsqlParameter<int> { TypedValue = newest!.Value });

@@ -25,7 +25,7 @@ internal sealed partial class PostgresDeliveryStore(PostgresDatabase database) :
         if (deliveries.Count > 0)
         {
             using var importer = connection.BeginBinaryImport("""
-                COPY deliveries (day, destination_id, mapping, action, message_id, log_position, message_index, status, reason, payload, next_attempt_at, created_at, updated_at)
+                COPY deliveries (day, destination_id, mapping, action, message_id, log_position, message_index, status, reason, payload, user_key, next_attempt_at, created_at, updated_at)
                 FROM STDIN (FORMAT BINARY)
                 """);
             foreach (var delivery in deliveries)
@@ -49,6 +49,7 @@ internal sealed partial class PostgresDeliveryStore(PostgresDatabase database) :
                     importer.WriteNull();
                 }
 
+                WriteOrNull(importer, delivery.UserKey);
                 importer.Write(now, NpgsqlDbType.Bigint);
                 importer.Write(now, NpgsqlDbType.Bigint);
                 importer.Write(now, NpgsqlDbType.Bigint);
@@ -84,6 +85,11 @@ internal sealed partial class PostgresDeliveryStore(PostgresDatabase database) :
                   AND (lease_until <= $2 OR ($6::bigint IS NOT NULL AND claimed_by <> $5
                        AND NOT EXISTS (SELECT 1 FROM nodes n WHERE n.owner = claimed_by AND n.seen_at >= $6)))
                   AND destination_id <> ALL($3)
+                  AND (user_key IS NULL OR NOT EXISTS (
+                      SELECT 1 FROM deliveries earlier
+                      WHERE earlier.destination_id = deliveries.destination_id AND earlier.user_key = deliveries.user_key
+                        AND earlier.status IN ('pending', 'retrying')
+                        AND (earlier.log_position, earlier.message_index, earlier.id) < (deliveries.log_position, deliveries.message_index, deliveries.id)))
                 ORDER BY next_attempt_at LIMIT $4
                 FOR UPDATE SKIP LOCKED)
             UPDATE deliveries d SET lease_until = $1, claimed_by = $5
@@ -167,6 +173,26 @@ internal sealed partial class PostgresDeliveryStore(PostgresDatabase database) :
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = destinationId });
         command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = now });
         return command.ExecuteNonQuery();
+    }
+
+    public IReadOnlyDictionary<long, int> WaitingBehind(IReadOnlyCollection<long> ids)
+    {
+        using var connection = database.Open();
+        using var command = new NpgsqlCommand("""
+            SELECT d.id, (SELECT COUNT(*) FROM deliveries later
+                          WHERE later.destination_id = d.destination_id AND later.user_key = d.user_key AND later.status IN ('pending', 'retrying')
+                            AND (later.log_position, later.message_index, later.id) > (d.log_position, d.message_index, d.id))
+            FROM deliveries d WHERE d.id = ANY($1) AND d.user_key IS NOT NULL
+            """, connection);
+        command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = [.. ids] });
+        using var reader = command.ExecuteReader();
+        var behind = new Dictionary<long, int>();
+        while (reader.Read())
+        {
+            behind[reader.GetInt64(0)] = (int)reader.GetInt64(1);
+        }
+
+        return behind;
     }
 
     public int Requeue(string destinationId, DeliveryStatus status, long? since, long? until, long now)

@@ -30,8 +30,8 @@ internal sealed partial class SqliteDeliveryStore : IDeliveryStore
         {
             insert.Transaction = transaction;
             insert.CommandText = """
-                INSERT INTO deliveries (destination_id, mapping, action, message_id, log_position, message_index, status, reason, payload, next_attempt_at, created_at, updated_at)
-                VALUES ($destination, $mapping, $action, $message, $seq, $index, $status, $reason, $payload, $now, $now, $now)
+                INSERT INTO deliveries (destination_id, mapping, action, message_id, log_position, message_index, status, reason, payload, user_key, next_attempt_at, created_at, updated_at)
+                VALUES ($destination, $mapping, $action, $message, $seq, $index, $status, $reason, $payload, $user, $now, $now, $now)
                 """;
             var destination = insert.Parameters.Add("$destination", SqliteType.Text);
             var mapping = insert.Parameters.Add("$mapping", SqliteType.Text);
@@ -42,6 +42,7 @@ internal sealed partial class SqliteDeliveryStore : IDeliveryStore
             var status = insert.Parameters.Add("$status", SqliteType.Text);
             var reason = insert.Parameters.Add("$reason", SqliteType.Text);
             var payload = insert.Parameters.Add("$payload", SqliteType.Blob);
+            var user = insert.Parameters.Add("$user", SqliteType.Text);
             insert.Parameters.AddWithValue("$now", now);
             foreach (var delivery in deliveries)
             {
@@ -54,6 +55,7 @@ internal sealed partial class SqliteDeliveryStore : IDeliveryStore
                 status.Value = Name(delivery.Status);
                 reason.Value = (object?)delivery.Reason ?? DBNull.Value;
                 payload.Value = (object?)delivery.Payload ?? DBNull.Value;
+                user.Value = (object?)delivery.UserKey ?? DBNull.Value;
                 insert.ExecuteNonQuery();
             }
         }
@@ -73,6 +75,11 @@ internal sealed partial class SqliteDeliveryStore : IDeliveryStore
                 SELECT id FROM deliveries
                 WHERE status IN ('pending', 'retrying') AND next_attempt_at <= $now AND lease_until <= $now
                   AND destination_id NOT IN (SELECT value FROM json_each($held))
+                  AND (user_key IS NULL OR NOT EXISTS (
+                      SELECT 1 FROM deliveries earlier
+                      WHERE earlier.destination_id = deliveries.destination_id AND earlier.user_key = deliveries.user_key
+                        AND earlier.status IN ('pending', 'retrying')
+                        AND (earlier.log_position, earlier.message_index, earlier.id) < (deliveries.log_position, deliveries.message_index, deliveries.id)))
                 ORDER BY next_attempt_at LIMIT $max)
             RETURNING id, destination_id, mapping, action, message_id, log_position, message_index, attempts, created_at, payload
             """;
@@ -166,6 +173,27 @@ internal sealed partial class SqliteDeliveryStore : IDeliveryStore
         command.Parameters.AddWithValue("$destination", destinationId);
         command.Parameters.AddWithValue("$now", now);
         return command.ExecuteNonQuery();
+    }
+
+    public IReadOnlyDictionary<long, int> WaitingBehind(IReadOnlyCollection<long> ids)
+    {
+        using var connection = database.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT d.id, (SELECT COUNT(*) FROM deliveries later
+                          WHERE later.destination_id = d.destination_id AND later.user_key = d.user_key AND later.status IN ('pending', 'retrying')
+                            AND (later.log_position, later.message_index, later.id) > (d.log_position, d.message_index, d.id))
+            FROM deliveries d WHERE d.id IN (SELECT value FROM json_each($ids)) AND d.user_key IS NOT NULL
+            """;
+        command.Parameters.AddWithValue("$ids", JsonSerializer.Serialize(ids));
+        using var reader = command.ExecuteReader();
+        var behind = new Dictionary<long, int>();
+        while (reader.Read())
+        {
+            behind[reader.GetInt64(0)] = reader.GetInt32(1);
+        }
+
+        return behind;
     }
 
     public int Requeue(string destinationId, DeliveryStatus status, long? since, long? until, long now)

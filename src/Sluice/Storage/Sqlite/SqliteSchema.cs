@@ -187,6 +187,13 @@ internal static class SqliteSchema
             next_free INTEGER NOT NULL
         );
         """,
+        """
+        -- Ordered destinations: a delivery's user (null when its destination is not ordered). The index
+        -- answers "does an earlier delivery of this user wait?" for each candidate of a claim.
+        ALTER TABLE deliveries ADD COLUMN user_key TEXT;
+        CREATE INDEX deliveries_ordered ON deliveries (destination_id, user_key, log_position, message_index, id)
+            WHERE user_key IS NOT NULL AND status IN ('pending', 'retrying');
+        """,
     ];
 
     /// <summary>Applies the migrations not applied yet, up to <paramref name="upTo"/> of them (tests build older stores with it).</summary>
