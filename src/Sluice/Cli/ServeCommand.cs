@@ -28,10 +28,11 @@ internal static class ServeCommand
         var deliveryRetention = new Option<string?>("--delivery-retention") { Description = "How long the delivery log keeps final records (default 7d)" };
         var destinationHosts = new Option<string?>("--destination-hosts") { Description = "any (default): destinations may be aimed at loopback, link-local and private addresses from the workspace file and by owners; public: only public addresses, for everyone (env SLUICE_DESTINATION_HOSTS)" };
         destinationHosts.AcceptOnlyFromAmong("any", "public");
+        var eventRetention = new Option<string?>("--event-retention") { Description = "How long events are kept once every consumer has read them (env SLUICE_EVENT_RETENTION; default: kept)" };
         var leaseDuration = new Option<string?>("--lease-duration") { Description = "How long a node's claim on its log partitions lasts unrenewed: a killed node's partitions move to the others after it (env SLUICE_LEASE_DURATION; default 15s; at least 3s)" };
         var maxBatchBytes = new Option<int?>("--max-batch-bytes") { Description = $"Largest decoded batch body in bytes (default {Spec.MessageLimits.DefaultMaxBatchBytes}, Segment's 500 KB)" };
 
-        var command = new Command("serve", "Run the Sluice server.") { urls, data, config, store, postgres, trustedProxy, durability, logFormat, maxMessageBytes, maxBatchBytes, deliveryRetention, destinationHosts, leaseDuration };
+        var command = new Command("serve", "Run the Sluice server.") { urls, data, config, store, postgres, trustedProxy, durability, logFormat, maxMessageBytes, maxBatchBytes, deliveryRetention, destinationHosts, leaseDuration, eventRetention };
         command.SetAction(async (parse, cancellation) =>
         {
             var storeText = parse.GetValue(store) ?? Env("SLUICE_STORE") ?? "sqlite";
@@ -82,6 +83,18 @@ internal static class ServeCommand
                 return 2;
             }
 
+            TimeSpan? events = null;
+            if ((parse.GetValue(eventRetention) ?? Env("SLUICE_EVENT_RETENTION")) is { } eventsText)
+            {
+                if (!DurationText.TryParse(eventsText, out var kept))
+                {
+                    await Console.Error.WriteLineAsync($"sluice: --event-retention '{eventsText}' is not {DurationText.Expected}.");
+                    return 2;
+                }
+
+                events = kept;
+            }
+
             var hostsText = parse.GetValue(destinationHosts) ?? Env("SLUICE_DESTINATION_HOSTS") ?? "any";
             if (hostsText is not ("any" or "public"))
             {
@@ -102,7 +115,7 @@ internal static class ServeCommand
                 Durability = parse.GetValue(durability) == "normal" ? SqliteDurability.Normal : SqliteDurability.Full,
                 JsonLogs = (parse.GetValue(logFormat) ?? Env("SLUICE_LOG_FORMAT")) == "json",
                 Delivery = new Delivery.DeliveryOptions { Retention = retention, Hosts = hosts },
-                EventLog = EventLog.EventLogOptions.WithLeaseDuration(lease),
+                EventLog = EventLog.EventLogOptions.WithLeaseDuration(lease) with { Retention = events },
                 Ingest = new IngestOptions
                 {
                     MaxMessageBytes = parse.GetValue(maxMessageBytes) ?? Spec.MessageLimits.DefaultMaxMessageBytes,

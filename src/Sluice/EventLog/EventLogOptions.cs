@@ -36,6 +36,9 @@ internal sealed record EventLogOptions
     /// </summary>
     public bool TakeOverAtStart { get; init; } = true;
 
+    /// <summary>How long events are kept once every consumer has read them; null keeps them (the default).</summary>
+    public TimeSpan? Retention { get; init; }
+
     /// <summary>Rows read per consumer step.</summary>
     public int RowsPerRead { get; init; } = 200;
 

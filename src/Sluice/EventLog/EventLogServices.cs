@@ -16,6 +16,8 @@ internal static class EventLogServices
         services.TryAddSingleton<LogAppended>();
         services.TryAddSingleton<PartitionOwnership>();
         services.AddHostedService(sp => sp.GetRequiredService<PartitionOwnership>());
+        services.TryAddSingleton<LogRetention>();
+        services.AddHostedService(sp => sp.GetRequiredService<LogRetention>());
         return services;
     }
 

@@ -53,6 +53,13 @@ internal interface IEventLog : IDisposable
 
     /// <summary>Forgets messageIds accepted before <paramref name="olderThan"/>, at most <paramref name="max"/> of them; returns how many.</summary>
     int PruneMessageIds(long olderThan, int max);
+
+    /// <summary>
+    /// Removes events received before <paramref name="olderThan"/> that every consumer has passed (an event
+    /// a consumer has not read yet stays, however old), about <paramref name="max"/> at a time; returns how
+    /// many went. Deliveries keep their own payloads: replay does not need the log.
+    /// </summary>
+    long DropBefore(long olderThan, int max);
 }
 
 /// <summary>

@@ -26,6 +26,7 @@ internal static class EventIds
     public const int LiveTailFailed = 2103;
     public const int LeasesHandedOver = 2104;
     public const int StoreListenFailed = 2105;
+    public const int LogRetentionFailed = 2106;
     public const int RoutingFailed = 3000;
     public const int MappingFailed = 3001;
     public const int MappingCrashed = 3002;

@@ -133,6 +133,34 @@ public abstract class EventLogContract : IDisposable
         Assert.Equal(Enumerable.Range(0, 400).Select(i => $"m{i:D4}"), MessageIds(all));
     }
 
+    [Fact]
+    public void Old_events_go_only_once_every_consumer_has_read_them()
+    {
+        const long Day = 86_400_000;
+        using var store = _backend.Open();
+        var log = store.EventLog;
+        log.Append([new EventBatch("web", [Event("old-1", "ada", log.PartitionCount), Event("old-2", "bob", log.PartitionCount)], 1_000)], 1_000, 0);
+        log.Append([new EventBatch("web", [Event("new-1", "ada", log.PartitionCount)], 5 * Day)], 5 * Day, 0);
+        Settle(log, 3);
+        store.Cursors.Register("fast", ConsumerStart.Beginning);
+        store.Cursors.Register("slow", ConsumerStart.Beginning);
+        var leases = store.Leases.Claim("node", 1000, now: 0, until: long.MaxValue, takeOver: true);
+        var head = log.Head();
+        void ReadEverything(string consumer) => store.Cursors.Commit([.. leases.Select(l => new CursorAdvance(consumer, l.Partition, head, "node", l.Epoch))]);
+
+        log.DropBefore(3 * Day, 100);
+        var unread = MessageIds(log.ReadFrom(0, 100, null)).ToList();
+        ReadEverything("fast");
+        log.DropBefore(3 * Day, 100);
+        var oneConsumerBehind = MessageIds(log.ReadFrom(0, 100, null)).ToList();
+        ReadEverything("slow");
+        log.DropBefore(3 * Day, 100);
+
+        Assert.Equal(["new-1", "old-1", "old-2"], unread.Order());
+        Assert.Equal(unread, oneConsumerBehind);
+        Assert.Equal(["new-1"], MessageIds(log.ReadFrom(0, 100, null)));
+    }
+
     /// <summary>
     /// The reader's rule: a reader that moves its cursor to the last position it read never has a
     /// commit land behind it. Appenders on their own handles race a reader; what the reader saw,

@@ -344,6 +344,67 @@ internal sealed class PostgresEventLog : IEventLog
     public int PruneMessageIds(long olderThan, int max) =>
         (int)Math.Min(int.MaxValue, PostgresRetention.DropDaysBefore(_database, DayTable.MessageIds, PostgresDatabase.DayOf(olderThan)));
 
+    /// <summary>
+    /// Drops whole days that ended before <paramref name="olderThan"/> once every consumer's cursor has
+    /// passed each of the day's partitions' last row; a day not passed yet stays until it is. Under the
+    /// schema lock (tried, not waited for: another node is doing it).
+    /// </summary>
+    public long DropBefore(long olderThan, int max)
+    {
+        var before = PostgresDatabase.DayOf(olderThan);
+        using var connection = _database.Open();
+        using var transaction = connection.BeginTransaction();
+        using (var tryLock = new NpgsqlCommand($"SELECT pg_try_advisory_xact_lock({PostgresSchema.SchemaLock})", connection, transaction))
+        {
+            if (tryLock.ExecuteScalar() is not true)
+            {
+                return 0;
+            }
+        }
+
+        var slowest = new Dictionary<int, long>();
+        using (var cursors = new NpgsqlCommand("SELECT partition, MIN(position) FROM consumer_cursors GROUP BY partition", connection, transaction))
+        using (var reader = cursors.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                slowest[reader.GetInt16(0)] = reader.GetInt64(1);
+            }
+        }
+
+        var dropped = 0L;
+        foreach (var (name, rows) in PostgresRetention.Days(connection, transaction, DayTable.EventLog))
+        {
+            if (DayTable.EventLog.DayOf(name) is not { } day || day >= before)
+            {
+                continue;
+            }
+
+            using var last = new NpgsqlCommand($"SELECT partition, MAX(position) FROM {name} GROUP BY partition", connection, transaction);
+            var passed = true;
+            using (var reader = last.ExecuteReader())
+            {
+                while (reader.Read())
+                {
+                    passed &= slowest.TryGetValue(reader.GetInt16(0), out var cursor) && cursor >= reader.GetInt64(1);
+                }
+            }
+
+            if (!passed)
+            {
+                // Days after it were read later still: nothing older can go before this one does.
+                break;
+            }
+
+            using var drop = new NpgsqlCommand($"DROP TABLE {name}", connection, transaction);
+            drop.ExecuteNonQuery();
+            dropped += Math.Max(rows, 0);
+        }
+
+        transaction.Commit();
+        return dropped;
+    }
+
     public void Dispose()
     {
     }

@@ -272,6 +272,23 @@ internal sealed class SqliteEventLog : IEventLog
         return _pruneMessageIds.ExecuteNonQuery();
     }
 
+    /// <summary>Deletes in slices, oldest first: SQLite has no partitions to drop, and a short delete keeps the writer's waits short.</summary>
+    public long DropBefore(long olderThan, int max)
+    {
+        using var connection = _database.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            DELETE FROM event_log WHERE position IN (
+                SELECT e.position FROM event_log e
+                WHERE e.received_at < $before
+                  AND e.position <= (SELECT MIN(c.position) FROM consumer_cursors c WHERE c.partition = e.partition)
+                ORDER BY e.position LIMIT $max)
+            """;
+        command.Parameters.AddWithValue("$before", olderThan);
+        command.Parameters.AddWithValue("$max", max);
+        return command.ExecuteNonQuery();
+    }
+
     public void Dispose()
     {
         _rememberMessageId.Dispose();
