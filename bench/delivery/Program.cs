@@ -10,7 +10,12 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 // it arrived. Phase 1 measures deliveries/s with a backlog; phase 2 sends at a fixed rate and
 // measures ingest→delivered latency (from just before the batch request to the sink's receipt).
 //
-//   Sluice.Bench.Delivery --sluice PATH [--events 200000] [--rate 2000] [--seconds 30] [--progress]
+// With --postgres CONNSTRING, the nodes (--nodes N, default 1) share that PostgreSQL store and the
+// requests go round-robin to them; --postgres-pid is the postmaster, whose backends' CPU is counted
+// with the nodes' for the per-event cost, and the WAL written is read from the server.
+//
+//   Sluice.Bench.Delivery --sluice PATH [--events 200000] [--rate 2000] [--seconds 30] [--track-seconds 15]
+//                         [--postgres CONN --postgres-pid PID] [--nodes N] [--progress]
 var options = Options.Parse(args);
 var clock = Stopwatch.StartNew();
 var sink = await Sink.StartAsync(clock);
@@ -36,21 +41,35 @@ await File.WriteAllTextAsync(config, $$"""
                 t0: {'@path': '$.properties.t0'}
     """);
 const string AdminToken = "sl_owner_bench-delivery";
-var start = new ProcessStartInfo(options.Sluice, ["serve", "--urls", $"http://127.0.0.1:{sluicePort}", "--data", Path.Combine(workDirectory.FullName, "data"), "--config", config])
+var nodes = new List<Process>();
+var clients = new List<HttpClient>();
+for (var n = 0; n < options.Nodes; n++)
 {
-    RedirectStandardOutput = true,
-    RedirectStandardError = true,
-};
-start.Environment["SLUICE_ADMIN_TOKEN"] = AdminToken;
-using var sluice = Process.Start(start)!;
-_ = sluice.StandardOutput.ReadToEndAsync();
-_ = sluice.StandardError.ReadToEndAsync();
-using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{sluicePort}") };
-http.DefaultRequestHeaders.Authorization = new("Basic", Convert.ToBase64String(Encoding.ASCII.GetBytes("wk_bench:")));
+    var port = n == 0 ? sluicePort : FreePort();
+    List<string> arguments = ["serve", "--urls", $"http://127.0.0.1:{port}", "--data", Path.Combine(workDirectory.FullName, "data"), "--config", config];
+    if (options.Postgres is { } postgres)
+    {
+        arguments.AddRange(["--store", "postgres", "--postgres", postgres]);
+    }
+
+    var start = new ProcessStartInfo(options.Sluice, arguments) { RedirectStandardOutput = true, RedirectStandardError = true };
+    start.Environment["SLUICE_ADMIN_TOKEN"] = AdminToken;
+    var node = Process.Start(start)!;
+    _ = node.StandardOutput.ReadToEndAsync();
+    _ = node.StandardError.ReadToEndAsync();
+    nodes.Add(node);
+    var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+    client.DefaultRequestHeaders.Authorization = new("Basic", Convert.ToBase64String(Encoding.ASCII.GetBytes("wk_bench:")));
+    clients.Add(client);
+    // One after another: the first creates the schema, the others find it.
+    await WaitForHealthAsync(client);
+}
+
+var http = clients[0];
 try
 {
-    await WaitForHealthAsync(http);
-    var sender = new Sender(http, clock);
+    var sender = new Sender(clients, clock);
+    var cost = new Cost(nodes, options.PostgresPid, options.Postgres);
     using var progress = new CancellationTokenSource();
     if (options.Progress)
     {
@@ -72,8 +91,13 @@ try
     await sender.SendAsync(20_000, concurrency: 4);
     await sink.WaitForAsync(20_000, TimeSpan.FromMinutes(2));
 
+    Console.Error.WriteLine($"track: {options.TrackSeconds} s of /v1/track, one event per request");
+    var trackRequests = await sender.TrackAsync(TimeSpan.FromSeconds(options.TrackSeconds), concurrency: 32);
+    await sink.WaitForAsync(20_000 + trackRequests, TimeSpan.FromMinutes(5));
+
     Console.Error.WriteLine($"throughput: {options.Events:N0} events as fast as they go in");
     var before = sink.Count;
+    var spentBefore = await cost.ReadAsync();
     var started = clock.Elapsed;
     await sender.SendAsync(options.Events, concurrency: 4);
     var ingested = clock.Elapsed - started;
@@ -82,6 +106,7 @@ try
     var delivered = sink.ArrivalOf(before + options.Events - 1) - started;
     // Once ingest stops competing for the CPU, the backlog drains at the dispatcher's own pace.
     var drainRate = (options.Events - deliveredDuringIngest) / (delivered - ingested).TotalSeconds;
+    var spent = (await cost.ReadAsync()) - spentBefore;
 
     Console.Error.WriteLine($"latency: {options.Rate:N0} events/s for {options.Seconds} s");
     before = sink.Count;
@@ -92,6 +117,10 @@ try
 
     Console.WriteLine(JsonSerializer.Serialize(new
     {
+        store = options.Postgres is null ? "sqlite" : "postgres",
+        nodes = options.Nodes,
+        trackSeconds = options.TrackSeconds,
+        trackRequestsPerSecond = Math.Round(trackRequests / (double)options.TrackSeconds),
         events = options.Events,
         ingestSeconds = Math.Round(ingested.TotalSeconds, 2),
         ingestEventsPerSecond = Math.Round(options.Events / ingested.TotalSeconds),
@@ -105,7 +134,10 @@ try
         p50Milliseconds = Math.Round(Percentile(latencies, 0.50), 1),
         p99Milliseconds = Math.Round(Percentile(latencies, 0.99), 1),
         maxMilliseconds = Math.Round(latencies.Count == 0 ? 0 : latencies[^1], 1),
-        sluicePeakRssMiB = PeakRssMiB(sluice.Id),
+        cpuMicrosecondsPerEvent = Math.Round(spent.CpuSeconds * 1e6 / options.Events, 1),
+        sluiceCpuMicrosecondsPerEvent = Math.Round(spent.SluiceCpuSeconds * 1e6 / options.Events, 1),
+        walBytesPerEvent = options.Postgres is null ? (double?)null : Math.Round(spent.WalBytes / (double)options.Events),
+        sluicePeakRssMiB = nodes.Max(n => PeakRssMiB(n.Id)),
         nonSuccessAnswers = sender.Failures,
     }));
     await progress.CancelAsync();
@@ -113,7 +145,11 @@ try
 }
 finally
 {
-    sluice.Kill(entireProcessTree: true);
+    foreach (var node in nodes)
+    {
+        node.Kill(entireProcessTree: true);
+    }
+
     await sink.DisposeAsync();
     try
     {
@@ -167,7 +203,7 @@ static long PeakRssMiB(int pid)
     }
 }
 
-internal sealed record Options(string Sluice, int Events, int Rate, int Seconds, bool Progress)
+internal sealed record Options(string Sluice, int Events, int Rate, int Seconds, bool Progress, int TrackSeconds, int Nodes, string? Postgres, int? PostgresPid)
 {
     public static Options Parse(string[] args)
     {
@@ -177,13 +213,96 @@ internal sealed record Options(string Sluice, int Events, int Rate, int Seconds,
             int.Parse(Value("--events") ?? "200000", System.Globalization.CultureInfo.InvariantCulture),
             int.Parse(Value("--rate") ?? "2000", System.Globalization.CultureInfo.InvariantCulture),
             int.Parse(Value("--seconds") ?? "30", System.Globalization.CultureInfo.InvariantCulture),
-            args.Contains("--progress"));
+            args.Contains("--progress"),
+            int.Parse(Value("--track-seconds") ?? "15", System.Globalization.CultureInfo.InvariantCulture),
+            int.Parse(Value("--nodes") ?? "1", System.Globalization.CultureInfo.InvariantCulture),
+            Value("--postgres"),
+            Value("--postgres-pid") is { } pid ? int.Parse(pid, System.Globalization.CultureInfo.InvariantCulture) : null);
     }
 }
 
-/// <summary>Sends track events in /v1/batch requests of 100 (or fewer at a fixed rate), each carrying its send time as <c>properties.t0</c>.</summary>
-internal sealed class Sender(HttpClient http, Stopwatch clock)
+/// <summary>
+/// CPU time spent by the nodes and PostgreSQL's processes (from /proc: user + system, clock ticks of
+/// 10 ms) and the WAL PostgreSQL wrote, read before and after a phase.
+/// </summary>
+internal sealed class Cost(IReadOnlyList<Process> nodes, int? postmaster, string? postgres)
 {
+    public async Task<Spent> ReadAsync()
+    {
+        var sluice = nodes.Sum(n => CpuSeconds(n.Id));
+        var database = postmaster is { } pid ? CpuSeconds(pid) + ChildrenOf(pid).Sum(CpuSeconds) : 0;
+        long wal = 0;
+        if (postgres is not null)
+        {
+            await using var connection = new Npgsql.NpgsqlConnection(postgres);
+            await connection.OpenAsync();
+            await using var command = new Npgsql.NpgsqlCommand("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint", connection);
+            wal = (long)(await command.ExecuteScalarAsync())!;
+        }
+
+        return new Spent(sluice + database, sluice, wal);
+    }
+
+    private static IEnumerable<int> ChildrenOf(int parent) =>
+        Directory.EnumerateDirectories("/proc").Select(Path.GetFileName).Where(d => d!.All(char.IsAsciiDigit)).Select(d => int.Parse(d!, System.Globalization.CultureInfo.InvariantCulture))
+            .Where(pid => Stat(pid) is { Length: > 3 } fields && fields[1] == parent.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+    private static double CpuSeconds(int pid) => Stat(pid) is { Length: > 14 } fields
+        ? (long.Parse(fields[11], System.Globalization.CultureInfo.InvariantCulture) + long.Parse(fields[12], System.Globalization.CultureInfo.InvariantCulture)) / 100.0
+        : 0;
+
+    /// <summary>The fields of /proc/PID/stat after the command name (which may hold spaces): [0] is the state, [1] the parent, [11] utime, [12] stime.</summary>
+    private static string[]? Stat(int pid)
+    {
+        try
+        {
+            var text = File.ReadAllText($"/proc/{pid}/stat");
+            return text[(text.LastIndexOf(')') + 2)..].Split(' ');
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+}
+
+internal readonly record struct Spent(double CpuSeconds, double SluiceCpuSeconds, long WalBytes)
+{
+    public static Spent operator -(Spent after, Spent before) => new(after.CpuSeconds - before.CpuSeconds, after.SluiceCpuSeconds - before.SluiceCpuSeconds, after.WalBytes - before.WalBytes);
+}
+
+/// <summary>Sends track events in /v1/batch requests of 100 (or fewer at a fixed rate), each carrying its send time as <c>properties.t0</c>; requests go round-robin to the nodes.</summary>
+internal sealed class Sender(IReadOnlyList<HttpClient> nodes, Stopwatch clock)
+{
+    private long _requests;
+
+    /// <summary>One event per /v1/track request from <paramref name="concurrency"/> loops for <paramref name="duration"/>; returns the requests answered.</summary>
+    public async Task<int> TrackAsync(TimeSpan duration, int concurrency)
+    {
+        var end = clock.Elapsed + duration;
+        var answered = 0;
+        await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async _ =>
+        {
+            while (clock.Elapsed < end)
+            {
+                var id = Interlocked.Increment(ref _next);
+                var body = "{\"type\":\"track\",\"event\":\"Page Viewed\",\"userId\":\"user-" + (id % 5000).ToString(System.Globalization.CultureInfo.InvariantCulture)
+                    + "\",\"messageId\":\"" + _run + "-t" + id.ToString(System.Globalization.CultureInfo.InvariantCulture)
+                    + "\",\"properties\":{\"t0\":0,\"path\":\"/pricing\"},\"context\":{\"library\":{\"name\":\"bench\",\"version\":\"1\"}}}";
+                using var response = await Next().PostAsync("/v1/track", new StringContent(body, Encoding.UTF8, "application/json"));
+                if (response.StatusCode != HttpStatusCode.OK)
+                {
+                    Interlocked.Increment(ref _failures);
+                }
+
+                Interlocked.Increment(ref answered);
+            }
+        }));
+        return answered;
+    }
+
+    private HttpClient Next() => nodes[(int)(Interlocked.Increment(ref _requests) % nodes.Count)];
+
     private readonly string _run = Guid.NewGuid().ToString("N")[..8];
     private long _next;
     private int _failures;
@@ -253,7 +372,7 @@ internal sealed class Sender(HttpClient http, Stopwatch clock)
         }
 
         body.Append("]}");
-        using var response = await http.PostAsync("/v1/batch", new StringContent(body.ToString(), Encoding.UTF8, "application/json"));
+        using var response = await Next().PostAsync("/v1/batch", new StringContent(body.ToString(), Encoding.UTF8, "application/json"));
         if (response.StatusCode != HttpStatusCode.OK)
         {
             Interlocked.Increment(ref _failures);

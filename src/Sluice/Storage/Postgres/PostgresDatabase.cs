@@ -41,6 +41,10 @@ internal sealed class PostgresDatabase : IDisposable
         builder.ApplicationName ??= "sluice";
         Description = $"{builder.Host}:{builder.Port}/{builder.Database ?? builder.Username}";
         DataSource = NpgsqlDataSource.Create(builder);
+        // Commits whose loss in a crash of PostgreSQL itself only means work done again: don't wait for their WAL flush.
+        builder.Options = $"{builder.Options} -c synchronous_commit=off".Trim();
+        builder.MaxPoolSize = Math.Max(1, builder.MaxPoolSize / 2);
+        RelaxedDataSource = NpgsqlDataSource.Create(builder);
         PostgresSchema.Migrate(DataSource);
     }
 
@@ -52,7 +56,18 @@ internal sealed class PostgresDatabase : IDisposable
     /// <summary>Where the store is, without credentials: for logs and <c>sluice status</c>.</summary>
     public string Description { get; }
 
+    /// <summary>
+    /// Connections whose commits don't wait for the WAL to reach the disk (<c>synchronous_commit=off</c>): a
+    /// crash of PostgreSQL (not of a node) may lose the last of them. Only for work that is then done again
+    /// with nothing lost: a consumer's output with its cursor (the log is read again from the cursor), a
+    /// claim or an attempt's outcome (the delivery is sent again: at-least-once). Never for ingest, which
+    /// acknowledges events, or for configuration.
+    /// </summary>
+    public NpgsqlDataSource RelaxedDataSource { get; }
+
     public NpgsqlConnection Open() => DataSource.OpenConnection();
+
+    public NpgsqlConnection OpenRelaxed() => RelaxedDataSource.OpenConnection();
 
     /// <summary>The Unix day of a Unix time in milliseconds.</summary>
     public static int DayOf(long unixMilliseconds) => (int)long.DivRem(unixMilliseconds, DayMilliseconds).Quotient;
@@ -98,7 +113,11 @@ internal sealed class PostgresDatabase : IDisposable
         transaction.Commit();
     }
 
-    public void Dispose() => DataSource.Dispose();
+    public void Dispose()
+    {
+        DataSource.Dispose();
+        RelaxedDataSource.Dispose();
+    }
 }
 
 /// <summary>A table partitioned by day: its partitions are named <c>table_yyyyMMdd</c>.</summary>
@@ -109,7 +128,8 @@ internal sealed record DayTable(string Name, bool ByMilliseconds, string Storage
 
     public static readonly DayTable MessageIds = new("message_ids", ByMilliseconds: false, "WITH (autovacuum_vacuum_insert_scale_factor = 0.02)");
 
-    public static readonly DayTable Deliveries = new("deliveries", ByMilliseconds: false, "WITH (autovacuum_vacuum_scale_factor = 0.05)");
+    /// <summary>Room left on each page, so that a claim (lease and claimer, no indexed column) is a HOT update: no index entry written.</summary>
+    public static readonly DayTable Deliveries = new("deliveries", ByMilliseconds: false, "WITH (fillfactor = 70, autovacuum_vacuum_scale_factor = 0.05)");
 
     public static IReadOnlyList<DayTable> All { get; } = [EventLog, MessageIds, Deliveries];
 

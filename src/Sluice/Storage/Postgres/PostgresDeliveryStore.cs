@@ -20,7 +20,7 @@ internal sealed partial class PostgresDeliveryStore(PostgresDatabase database) :
             database.EnsureDay(DayTable.Deliveries, day);
         }
 
-        using var connection = database.Open();
+        using var connection = database.OpenRelaxed();
         using var transaction = connection.BeginTransaction();
         if (deliveries.Count > 0)
         {
@@ -76,7 +76,7 @@ internal sealed partial class PostgresDeliveryStore(PostgresDatabase database) :
 
     public IReadOnlyList<ClaimedDelivery> ClaimDue(long now, long leaseUntil, int max, IReadOnlyCollection<string> heldDestinations, DeliveryClaimer? claimer = null)
     {
-        using var connection = database.Open();
+        using var connection = database.OpenRelaxed();
         // A lease still on counts only while its claimer beats: a killed node's claim is free once the node is seen dead.
         using var command = new NpgsqlCommand($"""
             WITH due AS MATERIALIZED (
@@ -136,7 +136,7 @@ internal sealed partial class PostgresDeliveryStore(PostgresDatabase database) :
             return;
         }
 
-        using var connection = database.Open();
+        using var connection = database.OpenRelaxed();
         using var command = new NpgsqlCommand("""
             UPDATE deliveries d SET status = a.status, attempts = d.attempts + 1, http_status = a.http_status, response = a.response, reason = a.reason,
                 next_attempt_at = COALESCE(a.next_attempt_at, d.next_attempt_at), lease_until = 0, updated_at = $7
@@ -160,7 +160,7 @@ internal sealed partial class PostgresDeliveryStore(PostgresDatabase database) :
             return;
         }
 
-        using var connection = database.Open();
+        using var connection = database.OpenRelaxed();
         using var command = new NpgsqlCommand("UPDATE deliveries SET lease_until = 0 WHERE id = ANY($1)", connection);
         command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = [.. ids] });
         command.ExecuteNonQuery();
@@ -168,7 +168,7 @@ internal sealed partial class PostgresDeliveryStore(PostgresDatabase database) :
 
     public int ResumeRetries(string destinationId, long now)
     {
-        using var connection = database.Open();
+        using var connection = database.OpenRelaxed();
         using var command = new NpgsqlCommand("UPDATE deliveries SET next_attempt_at = $2 WHERE destination_id = $1 AND status = 'retrying' AND next_attempt_at > $2", connection);
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = destinationId });
         command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = now });

@@ -45,6 +45,11 @@ internal sealed class PostgresEventLog : IEventLog
         using var connection = database.Open();
         using var command = new NpgsqlCommand("SELECT partition_count FROM event_log_settings", connection);
         PartitionCount = (int)command.ExecuteScalar()!;
+        using var next = new NpgsqlCommand("SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint", connection);
+        if ((long)next.ExecuteScalar()! > MaxTransactionId)
+        {
+            throw new InvalidOperationException($"PostgreSQL's transaction ids have passed {MaxTransactionId}: they no longer fit an event log position, so this store cannot take events");
+        }
     }
 
     public int PartitionCount { get; }
@@ -59,32 +64,91 @@ internal sealed class PostgresEventLog : IEventLog
         }
 
         using var connection = _database.Open();
+        var wrote = TryAppendInOneTrip(connection, group, now, dedupeSince) ?? AppendStepByStep(connection, group, now, dedupeSince);
+        if (wrote)
+        {
+            AnnounceAppend(connection);
+        }
+    }
+
+    /// <summary>
+    /// The common case, no duplicate: the messageIds and the rows (built as if every event were new) go in
+    /// one round trip and the commit in another. Returns null, having written nothing, when a messageId
+    /// turns out to be a duplicate (or is twice in the group): the step-by-step path then decides.
+    /// </summary>
+    private bool? TryAppendInOneTrip(NpgsqlConnection connection, IReadOnlyList<EventBatch> group, long now, long dedupeSince)
+    {
+        CollectMessageIds(group);
+        var keys = new HashSet<(string, string)>(_dedupeIds.Count);
+        for (var i = 0; i < _dedupeIds.Count; i++)
+        {
+            if (!keys.Add((_dedupeSources[i], _dedupeIds[i])))
+            {
+                return null;
+            }
+        }
+
+        try
+        {
+            BuildRows(group, fresh: null);
+            if (_rows.Count >= 1 << IndexBits)
+            {
+                return null;
+            }
+
+            using var transaction = connection.BeginTransaction();
+            using var batch = new NpgsqlBatch(connection, transaction);
+            if (_dedupeIds.Count > 0)
+            {
+                batch.BatchCommands.Add(RememberCommand(now, dedupeSince));
+            }
+
+            if (_rows.Count > 0)
+            {
+                batch.BatchCommands.Add(InsertRowsCommand());
+            }
+
+            if (batch.BatchCommands.Count == 0)
+            {
+                return false;
+            }
+
+            var inserted = 0;
+            using (var reader = batch.ExecuteReader())
+            {
+                if (_dedupeIds.Count > 0)
+                {
+                    while (reader.Read())
+                    {
+                        inserted++;
+                    }
+                }
+            }
+
+            if (inserted != _dedupeIds.Count)
+            {
+                transaction.Rollback();
+                return null;
+            }
+
+            transaction.Commit();
+            return _rows.Count > 0;
+        }
+        finally
+        {
+            _open.Clear();
+            _rows.Clear();
+        }
+    }
+
+    /// <summary>The general path: messageIds first, then the rows of the events found new, by binary COPY.</summary>
+    private bool AppendStepByStep(NpgsqlConnection connection, IReadOnlyList<EventBatch> group, long now, long dedupeSince)
+    {
         using var transaction = connection.BeginTransaction();
         var wrote = false;
         try
         {
-            var fresh = RememberMessageIds(connection, transaction, group, now, dedupeSince);
-            foreach (var batch in group)
-            {
-                foreach (var pending in batch.Events)
-                {
-                    if (pending.CheckDuplicate && !fresh.Remove((batch.SourceId, pending.MessageId)))
-                    {
-                        pending.IsDuplicate = true;
-                        continue;
-                    }
-
-                    if (!_open.TryGetValue((batch.SourceId, pending.Partition), out var row) || (row.Bytes > 0 && row.Bytes + pending.Body.Length > MaxRowBytes))
-                    {
-                        _open[(batch.SourceId, pending.Partition)] = row = new PendingRow(batch.SourceId, pending.Partition, batch.ReceivedAt);
-                        _rows.Add(row);
-                    }
-
-                    row.Messages.Add(pending.Body);
-                    row.Bytes += pending.Body.Length;
-                }
-            }
-
+            BuildRows(group, RememberMessageIds(connection, transaction, group, now, dedupeSince));
             if (_rows.Count > 0)
             {
                 WriteRows(connection, transaction);
@@ -98,10 +162,63 @@ internal sealed class PostgresEventLog : IEventLog
         }
 
         transaction.Commit();
-        if (wrote)
+        return wrote;
+    }
+
+    /// <summary>Groups the events into rows by (source, partition); with <paramref name="fresh"/>, only those found new (the others are marked duplicates).</summary>
+    private void BuildRows(IReadOnlyList<EventBatch> group, HashSet<(string Source, string MessageId)>? fresh)
+    {
+        foreach (var batch in group)
         {
-            AnnounceAppend(connection);
+            foreach (var pending in batch.Events)
+            {
+                if (fresh is not null && pending.CheckDuplicate && !fresh.Remove((batch.SourceId, pending.MessageId)))
+                {
+                    pending.IsDuplicate = true;
+                    continue;
+                }
+
+                if (!_open.TryGetValue((batch.SourceId, pending.Partition), out var row) || (row.Bytes > 0 && row.Bytes + pending.Body.Length > MaxRowBytes))
+                {
+                    _open[(batch.SourceId, pending.Partition)] = row = new PendingRow(batch.SourceId, pending.Partition, batch.ReceivedAt);
+                    _rows.Add(row);
+                }
+
+                row.Messages.Add(pending.Body);
+                row.Bytes += pending.Body.Length;
+            }
         }
+    }
+
+    /// <summary>The rows as arrays, positioned by this transaction's id on the server (no round trip to learn it).</summary>
+    private NpgsqlBatchCommand InsertRowsCommand()
+    {
+        var command = new NpgsqlBatchCommand("""
+            INSERT INTO event_log (position, partition, source_id, received_at, message_count, messages)
+            SELECT (pg_current_xact_id()::text::bigint << 20) + r.n - 1, r.partition, r.source_id, r.received_at, r.message_count, r.messages
+            FROM unnest($1::smallint[], $2::text[], $3::bigint[], $4::integer[], $5::bytea[]) WITH ORDINALITY AS r (partition, source_id, received_at, message_count, messages, n)
+            """);
+        command.Parameters.Add(new NpgsqlParameter<short[]> { TypedValue = [.. _rows.Select(r => (short)r.Partition)] });
+        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. _rows.Select(r => r.Source)] });
+        command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = [.. _rows.Select(r => r.ReceivedAt)] });
+        command.Parameters.Add(new NpgsqlParameter<int[]> { TypedValue = [.. _rows.Select(r => r.Messages.Count)] });
+        command.Parameters.Add(new NpgsqlParameter<byte[][]> { TypedValue = [.. _rows.Select(JsonArrayOf)] });
+        return command;
+    }
+
+    private static byte[] JsonArrayOf(PendingRow row)
+    {
+        var array = new byte[row.Messages.Sum(m => m.Length) + row.Messages.Count + 1];
+        var at = 0;
+        for (var i = 0; i < row.Messages.Count; i++)
+        {
+            array[at++] = i == 0 ? (byte)'[' : (byte)',';
+            row.Messages[i].CopyTo(array, at);
+            at += row.Messages[i].Length;
+        }
+
+        array[at] = (byte)']';
+        return array;
     }
 
     /// <summary>
@@ -137,6 +254,25 @@ internal sealed class PostgresEventLog : IEventLog
     /// </summary>
     private HashSet<(string Source, string MessageId)> RememberMessageIds(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<EventBatch> group, long now, long dedupeSince)
     {
+        CollectMessageIds(group);
+        var fresh = new HashSet<(string, string)>();
+        if (_dedupeIds.Count == 0)
+        {
+            return fresh;
+        }
+
+        using var batch = new NpgsqlBatch(connection, transaction) { BatchCommands = { RememberCommand(now, dedupeSince) } };
+        using var reader = batch.ExecuteReader();
+        while (reader.Read())
+        {
+            fresh.Add((reader.GetString(0), reader.GetString(1)));
+        }
+
+        return fresh;
+    }
+
+    private void CollectMessageIds(IReadOnlyList<EventBatch> group)
+    {
         _dedupeSources.Clear();
         _dedupeIds.Clear();
         foreach (var batch in group)
@@ -147,14 +283,12 @@ internal sealed class PostgresEventLog : IEventLog
                 _dedupeIds.Add(pending.MessageId);
             }
         }
+    }
 
-        var fresh = new HashSet<(string, string)>();
-        if (_dedupeIds.Count == 0)
-        {
-            return fresh;
-        }
-
-        using var command = new NpgsqlCommand("""
+    /// <summary>Inserts the collected messageIds into today's window, but those seen in its earlier days; returns those inserted.</summary>
+    private NpgsqlBatchCommand RememberCommand(long now, long dedupeSince)
+    {
+        var command = new NpgsqlBatchCommand("""
             INSERT INTO message_ids (day, source_id, message_id, accepted_at)
             SELECT $1, i.source_id, i.message_id, $2
             FROM unnest($3::text[], $4::text[]) AS i (source_id, message_id)
@@ -164,20 +298,14 @@ internal sealed class PostgresEventLog : IEventLog
             ORDER BY i.source_id, i.message_id
             ON CONFLICT DO NOTHING
             RETURNING source_id, message_id
-            """, connection, transaction);
+            """);
         command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = PostgresDatabase.DayOf(now) });
         command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = now });
         command.Parameters.Add(new NpgsqlParameter<List<string>> { TypedValue = _dedupeSources, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
         command.Parameters.Add(new NpgsqlParameter<List<string>> { TypedValue = _dedupeIds, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
         command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = PostgresDatabase.DayOf(dedupeSince) });
         command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = dedupeSince });
-        using var reader = command.ExecuteReader();
-        while (reader.Read())
-        {
-            fresh.Add((reader.GetString(0), reader.GetString(1)));
-        }
-
-        return fresh;
+        return command;
     }
 
     private void WriteRows(NpgsqlConnection connection, NpgsqlTransaction transaction)

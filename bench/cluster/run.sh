@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Sluice on PostgreSQL, one node and three, against the embedded store, in one run: /v1/track
+# requests/s, /v1/batch ingest events/s, deliveries/s and drain, ingest→delivered latency at a fixed
+# rate, and the cost of an event (CPU µs of Sluice and PostgreSQL together, WAL bytes). Every
+# configuration runs bench/delivery's program against the same published build; PostgreSQL is a
+# throwaway cluster started here with durable settings (fsync, synchronous_commit on). See bench/README.md.
+#
+#   bench/cluster/run.sh
+#
+# Environment:
+#   EVENTS=100000        events in each throughput phase
+#   RATE=1000            events/s in each latency phase
+#   SECONDS_AT_RATE=15   length of each latency phase
+#   TRACK_SECONDS=15     length of each /v1/track phase
+#   CONFIGS="sqlite:1 postgres:1 postgres:3 sqlite:1"   store:nodes, run in this order
+set -euo pipefail
+BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO="$(cd "$BENCH_DIR/../.." && pwd)"
+EVENTS="${EVENTS:-100000}"
+RATE="${RATE:-1000}"
+SECONDS_AT_RATE="${SECONDS_AT_RATE:-15}"
+TRACK_SECONDS="${TRACK_SECONDS:-15}"
+CONFIGS="${CONFIGS:-sqlite:1 postgres:1 postgres:3 sqlite:1}"
+RESULTS_DIR="$REPO/bench/results"
+mkdir -p "$RESULTS_DIR"
+
+die() { echo "run.sh: $*" >&2; exit 1; }
+PGBIN="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
+[[ -x "$PGBIN/initdb" ]] || die "PostgreSQL's server binaries are missing: apt-get install postgresql"
+command -v jq >/dev/null || die "jq is missing: apt-get install jq"
+
+dotnet publish "$REPO/src/Sluice/Sluice.csproj" -c Release -o "$REPO/bench/.build/sluice" --nologo -v quiet >/dev/null
+dotnet build "$REPO/bench/delivery/Sluice.Bench.Delivery.csproj" -c Release --nologo -v quiet >/dev/null
+
+# --- a PostgreSQL cluster of our own, as the postgres user when run as root (initdb refuses root) ---
+TMP="$(mktemp -d "${TMPDIR:-/tmp}/sluice-cluster-bench.XXXXXX")"
+chmod 755 "$TMP"
+AS=()
+if [[ "$(id -u)" == 0 ]]; then chown postgres "$TMP"; AS=(runuser -u postgres --); fi
+PGDATA="$TMP/pg"
+PGPORT=$(( 20000 + RANDOM % 40000 ))
+cleanup() { "${AS[@]}" "$PGBIN/pg_ctl" -D "$PGDATA" -m fast stop >/dev/null 2>&1 || true; rm -rf "$TMP"; }
+trap cleanup EXIT
+"${AS[@]}" "$PGBIN/initdb" -D "$PGDATA" -A trust -U sluice -E UTF8 >/dev/null
+"${AS[@]}" "$PGBIN/pg_ctl" -D "$PGDATA" -l "$TMP/pg.log" -w start \
+    -o "-p $PGPORT -k $PGDATA -c listen_addresses='' -c shared_buffers=512MB -c max_wal_size=8GB -c checkpoint_timeout=30min -c max_connections=200" >/dev/null
+POSTMASTER="$(head -n 1 "$PGDATA/postmaster.pid")"
+
+results=()
+n=0
+for config in $CONFIGS; do
+    store="${config%%:*}"; nodes="${config##*:}"; n=$((n + 1))
+    args=(--sluice "$REPO/bench/.build/sluice/sluice" --events "$EVENTS" --rate "$RATE" --seconds "$SECONDS_AT_RATE" --track-seconds "$TRACK_SECONDS" --nodes "$nodes")
+    if [[ "$store" == postgres ]]; then
+        psql -h "$PGDATA" -p "$PGPORT" -U sluice -d postgres -qc "CREATE DATABASE bench_$n" >/dev/null
+        args+=(--postgres "Host=$PGDATA;Port=$PGPORT;Username=sluice;Database=bench_$n" --postgres-pid "$POSTMASTER")
+    fi
+    echo "== $store, $nodes node(s)" >&2
+    results+=("$(dotnet "$REPO/bench/delivery/bin/Release/net10.0/Sluice.Bench.Delivery.dll" "${args[@]}")")
+done
+
+stamp="$(date -u +%Y%m%dT%H%M%SZ)"
+all="$(printf '%s\n' "${results[@]}" | jq -s '.')"
+{
+    echo "# Cluster benchmark $stamp"
+    echo
+    echo "- machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(free -g | awk '/Mem:/ {print $2}') GiB; PostgreSQL $("$PGBIN/postgres" --version | awk '{print $3}') on the same machine (fsync and synchronous_commit on)"
+    echo "- commit: $(git -C "$REPO" rev-parse --short HEAD)"
+    echo "- command: EVENTS=$EVENTS RATE=$RATE SECONDS_AT_RATE=$SECONDS_AT_RATE TRACK_SECONDS=$TRACK_SECONDS CONFIGS=\"$CONFIGS\" bench/cluster/run.sh"
+    echo
+    echo "| store | nodes | track req/s | batch ingest ev/s | deliveries/s | drain/s | p50 ms | p99 ms | CPU µs/event (Sluice + PostgreSQL) | Sluice CPU µs/event | WAL bytes/event |"
+    echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+    jq -r '.[] | "| \(.store) | \(.nodes) | \(.trackRequestsPerSecond) | \(.ingestEventsPerSecond) | \(.deliveriesPerSecond) | \(.drainDeliveriesPerSecond) | \(.p50Milliseconds) | \(.p99Milliseconds) | \(.cpuMicrosecondsPerEvent) | \(.sluiceCpuMicrosecondsPerEvent) | \(.walBytesPerEvent // "") |"' <<<"$all"
+    echo
+    echo "Ratios to the mean of the SQLite runs of this run:"
+    echo
+    jq -r '
+      (map(select(.store == "sqlite")) ) as $s
+      | ($s | map(.trackRequestsPerSecond) | add / length) as $t
+      | ($s | map(.ingestEventsPerSecond) | add / length) as $i
+      | ($s | map(.deliveriesPerSecond) | add / length) as $d
+      | ($s | map(.drainDeliveriesPerSecond) | add / length) as $r
+      | .[] | select(.store == "postgres")
+      | "- postgres, \(.nodes) node(s): track \(.trackRequestsPerSecond / $t * 100 | round / 100)×, batch ingest \(.ingestEventsPerSecond / $i * 100 | round / 100)×, deliveries \(.deliveriesPerSecond / $d * 100 | round / 100)×, drain \(.drainDeliveriesPerSecond / $r * 100 | round / 100)×"' <<<"$all"
+    echo
+    echo '```json'
+    echo "$all"
+    echo '```'
+} | tee "$RESULTS_DIR/cluster-$stamp.md"
