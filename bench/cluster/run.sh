@@ -12,7 +12,7 @@
 #   RATE=1000            events/s in each latency phase
 #   SECONDS_AT_RATE=15   length of each latency phase
 #   TRACK_SECONDS=15     length of each /v1/track phase
-#   CONFIGS="sqlite:1 postgres:1 postgres:3 sqlite:1"   store:nodes, run in this order
+#   CONFIGS="sqlite:1 postgres:1 postgres:3 sqlite:1"   store:nodes[:folder of another published sluice], run in this order
 set -euo pipefail
 BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(cd "$BENCH_DIR/../.." && pwd)"
@@ -49,14 +49,14 @@ POSTMASTER="$(head -n 1 "$PGDATA/postmaster.pid")"
 results=()
 n=0
 for config in $CONFIGS; do
-    store="${config%%:*}"; nodes="${config##*:}"; n=$((n + 1))
-    args=(--sluice "$REPO/bench/.build/sluice/sluice" --events "$EVENTS" --rate "$RATE" --seconds "$SECONDS_AT_RATE" --track-seconds "$TRACK_SECONDS" --nodes "$nodes")
+    IFS=: read -r store nodes build <<<"$config"; n=$((n + 1))
+    args=(--sluice "${build:-$REPO/bench/.build/sluice}/sluice" --events "$EVENTS" --rate "$RATE" --seconds "$SECONDS_AT_RATE" --track-seconds "$TRACK_SECONDS" --nodes "$nodes")
     if [[ "$store" == postgres ]]; then
         psql -h "$PGDATA" -p "$PGPORT" -U sluice -d postgres -qc "CREATE DATABASE bench_$n" >/dev/null
         args+=(--postgres "Host=$PGDATA;Port=$PGPORT;Username=sluice;Database=bench_$n" --postgres-pid "$POSTMASTER")
     fi
-    echo "== $store, $nodes node(s)" >&2
-    results+=("$(dotnet "$REPO/bench/delivery/bin/Release/net10.0/Sluice.Bench.Delivery.dll" "${args[@]}")")
+    echo "== $store, $nodes node(s)${build:+, $build}" >&2
+    results+=("$(dotnet "$REPO/bench/delivery/bin/Release/net10.0/Sluice.Bench.Delivery.dll" "${args[@]}" | jq -c --arg build "${build:-this build}" '. + {build: $build}')")
 done
 
 stamp="$(date -u +%Y%m%dT%H%M%SZ)"
@@ -68,20 +68,23 @@ all="$(printf '%s\n' "${results[@]}" | jq -s '.')"
     echo "- commit: $(git -C "$REPO" rev-parse --short HEAD)"
     echo "- command: EVENTS=$EVENTS RATE=$RATE SECONDS_AT_RATE=$SECONDS_AT_RATE TRACK_SECONDS=$TRACK_SECONDS CONFIGS=\"$CONFIGS\" bench/cluster/run.sh"
     echo
-    echo "| store | nodes | track req/s | batch ingest ev/s | deliveries/s | drain/s | p50 ms | p99 ms | CPU µs/event (Sluice + PostgreSQL) | Sluice CPU µs/event | WAL bytes/event |"
-    echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
-    jq -r '.[] | "| \(.store) | \(.nodes) | \(.trackRequestsPerSecond) | \(.ingestEventsPerSecond) | \(.deliveriesPerSecond) | \(.drainDeliveriesPerSecond) | \(.p50Milliseconds) | \(.p99Milliseconds) | \(.cpuMicrosecondsPerEvent) | \(.sluiceCpuMicrosecondsPerEvent) | \(.walBytesPerEvent // "") |"' <<<"$all"
+    echo "| build | store | nodes | track req/s | batch ingest ev/s | deliveries/s | drain/s | p50 ms | p99 ms | CPU µs/event (Sluice + PostgreSQL) | Sluice CPU µs/event | WAL bytes/event |"
+    echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+    jq -r '.[] | "| \(.build) | \(.store) | \(.nodes) | \(.trackRequestsPerSecond) | \(.ingestEventsPerSecond) | \(.deliveriesPerSecond) | \(.drainDeliveriesPerSecond) | \(.p50Milliseconds) | \(.p99Milliseconds) | \(.cpuMicrosecondsPerEvent) | \(.sluiceCpuMicrosecondsPerEvent) | \(.walBytesPerEvent // "") |"' <<<"$all"
     echo
-    echo "Ratios to the mean of the SQLite runs of this run:"
+    echo "Ratios to the mean of this build's SQLite runs in this run:"
     echo
     jq -r '
-      (map(select(.store == "sqlite")) ) as $s
-      | ($s | map(.trackRequestsPerSecond) | add / length) as $t
-      | ($s | map(.ingestEventsPerSecond) | add / length) as $i
-      | ($s | map(.deliveriesPerSecond) | add / length) as $d
-      | ($s | map(.drainDeliveriesPerSecond) | add / length) as $r
-      | .[] | select(.store == "postgres")
-      | "- postgres, \(.nodes) node(s): track \(.trackRequestsPerSecond / $t * 100 | round / 100)×, batch ingest \(.ingestEventsPerSecond / $i * 100 | round / 100)×, deliveries \(.deliveriesPerSecond / $d * 100 | round / 100)×, drain \(.drainDeliveriesPerSecond / $r * 100 | round / 100)×"' <<<"$all"
+      (map(select(.store == "sqlite" and .build == "this build"))) as $s
+      | if ($s | length) == 0 then "- (no SQLite run to compare with)"
+        else
+          ($s | map(.trackRequestsPerSecond) | add / length) as $t
+          | ($s | map(.ingestEventsPerSecond) | add / length) as $i
+          | ($s | map(.deliveriesPerSecond) | add / length) as $d
+          | ($s | map(.drainDeliveriesPerSecond) | add / length) as $r
+          | .[] | select(.store == "postgres" or .build != "this build")
+          | "- \(.store), \(.nodes) node(s), \(.build): track \(.trackRequestsPerSecond / $t * 100 | round / 100)×, batch ingest \(.ingestEventsPerSecond / $i * 100 | round / 100)×, deliveries \(.deliveriesPerSecond / $d * 100 | round / 100)×, drain \(.drainDeliveriesPerSecond / $r * 100 | round / 100)×"
+        end' <<<"$all"
     echo
     echo '```json'
     echo "$all"

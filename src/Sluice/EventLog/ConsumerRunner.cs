@@ -52,11 +52,13 @@ internal sealed partial class ConsumerRunner(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await Task.Yield();
+        var lookAgain = 0;
         while (!stoppingToken.IsCancellationRequested)
         {
+            var consumed = 0;
             try
             {
-                RunAvailable();
+                consumed = RunAvailable();
             }
             catch (Exception exception) when (exception is not OperationCanceledException)
             {
@@ -65,7 +67,17 @@ internal sealed partial class ConsumerRunner(
 
             try
             {
-                await _wake.WaitAsync(IdlePoll, stoppingToken);
+                if (consumed == 0 && lookAgain > 0)
+                {
+                    // Woken for an append that was not readable yet (a store may make a commit readable a
+                    // moment after it returns: PostgreSQL's once every older transaction has ended): look
+                    // again soon rather than at the next poll.
+                    lookAgain--;
+                    await Task.Delay(LookAgainAfter, stoppingToken);
+                    continue;
+                }
+
+                lookAgain = await _wake.WaitAsync(IdlePoll, stoppingToken) ? LookAgainTimes : 0;
             }
             catch (OperationCanceledException)
             {
@@ -73,6 +85,10 @@ internal sealed partial class ConsumerRunner(
             }
         }
     }
+
+    private static readonly TimeSpan LookAgainAfter = TimeSpan.FromMilliseconds(5);
+
+    private const int LookAgainTimes = 4;
 
     /// <summary>One read and one hand-over; returns the rows read (0: nothing more now).</summary>
     internal int RunStep()

@@ -25,6 +25,6 @@ internal sealed class WakeSignal
         }
     }
 
-    /// <summary>Waits for a wake-up or for <paramref name="timeout"/> (real time) to pass.</summary>
-    public Task WaitAsync(TimeSpan timeout, CancellationToken cancellation) => _semaphore.WaitAsync(timeout, cancellation);
+    /// <summary>Waits for a wake-up or for <paramref name="timeout"/> (real time) to pass; true when woken.</summary>
+    public Task<bool> WaitAsync(TimeSpan timeout, CancellationToken cancellation) => _semaphore.WaitAsync(timeout, cancellation);
 }
