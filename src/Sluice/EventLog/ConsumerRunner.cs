@@ -77,7 +77,7 @@ internal sealed partial class ConsumerRunner(
                     continue;
                 }
 
-                lookAgain = await _wake.WaitAsync(IdlePoll, stoppingToken) ? LookAgainTimes : 0;
+                lookAgain = await _wake.WaitAsync(IdlePoll, stoppingToken) && !log.ReadableOnCommit ? LookAgainTimes : 0;
             }
             catch (OperationCanceledException)
             {

@@ -13,6 +13,13 @@ internal interface IEventLog : IDisposable
     int PartitionCount { get; }
 
     /// <summary>
+    /// Whether a commit is readable as soon as <see cref="Append"/> returns (SQLite), or may become
+    /// readable a moment later (PostgreSQL: once every older transaction has ended); readers woken by an
+    /// append look again shortly when it is not.
+    /// </summary>
+    bool ReadableOnCommit { get; }
+
+    /// <summary>
     /// Stores every event of <paramref name="group"/> in one durable transaction, skipping events
     /// whose (source, messageId) was accepted at or after <paramref name="dedupeSince"/>. Returns
     /// only once the transaction is on disk; sets <see cref="PendingEvent.IsDuplicate"/>.

@@ -54,6 +54,9 @@ internal sealed class PostgresEventLog : IEventLog
 
     public int PartitionCount { get; }
 
+    /// <summary>A commit is readable once every transaction older than it has ended.</summary>
+    public bool ReadableOnCommit => false;
+
     public void Append(IReadOnlyList<EventBatch> group, long now, long dedupeSince)
     {
         var day = PostgresDatabase.DayOf(now);

@@ -63,6 +63,9 @@ internal sealed class SqliteEventLog : IEventLog
 
     public int PartitionCount { get; }
 
+    /// <summary>A reader's snapshot sees every commit made before it began.</summary>
+    public bool ReadableOnCommit => true;
+
     public void Append(IReadOnlyList<EventBatch> group, long now, long dedupeSince)
     {
         using var transaction = _writer.BeginTransaction();
