@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Spectre.Console;
@@ -20,21 +19,17 @@ internal static class ReplayCommand
         var status = new Option<string>("--status") { Description = "Which deliveries to send again: failed (default), delivered", DefaultValueFactory = _ => "failed" };
         var since = new Option<string?>("--since") { Description = "Only deliveries created at or after this ISO-8601 time" };
         var until = new Option<string?>("--until") { Description = "Only deliveries created before this ISO-8601 time" };
-        var host = new Option<string?>("--host") { Description = "The server (env SLUICE_HOST; default http://127.0.0.1:8080)" };
-        var token = new Option<string?>("--token") { Description = "An admin token (env SLUICE_ADMIN_TOKEN)" };
-        var command = new Command("replay", "Send a destination's failed deliveries again.") { destination, status, since, until, host, token };
+        var admin = new AdminConnection("The server", "An admin token");
+        var command = new Command("replay", "Send a destination's failed deliveries again.") { destination, status, since, until, admin.Host, admin.Token };
         command.SetAction(async (parse, cancellation) =>
         {
-            var baseUrl = parse.GetValue(host) ?? Environment.GetEnvironmentVariable("SLUICE_HOST") ?? "http://127.0.0.1:8080";
-            var bearer = parse.GetValue(token) ?? Environment.GetEnvironmentVariable("SLUICE_ADMIN_TOKEN");
-            if (string.IsNullOrEmpty(bearer))
+            var (connected, baseUrl) = await admin.ConnectAsync(parse);
+            if (connected is null)
             {
-                await Console.Error.WriteLineAsync("sluice: an admin token is needed: --token or SLUICE_ADMIN_TOKEN.");
                 return 2;
             }
 
-            using var client = new HttpClient { BaseAddress = new Uri(baseUrl) };
-            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", bearer);
+            using var client = connected;
             var id = Uri.EscapeDataString(parse.GetValue(destination)!);
             var body = new JsonObject { ["status"] = parse.GetValue(status) };
             if (parse.GetValue(since) is { } s)

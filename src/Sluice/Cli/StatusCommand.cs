@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Net.Http.Headers;
 using System.Text.Json.Nodes;
 
 namespace Sluice.Cli;
@@ -14,21 +13,17 @@ internal static class StatusCommand
 {
     public static Command Create()
     {
-        var host = new Option<string?>("--host") { Description = "Any node of the cluster (env SLUICE_HOST; default http://127.0.0.1:8080)" };
-        var token = new Option<string?>("--token") { Description = "An admin token, read-only is enough (env SLUICE_ADMIN_TOKEN)" };
-        var command = new Command("status", "Print the cluster: nodes alive, partitions each holds, consumer lag.") { host, token };
+        var admin = new AdminConnection("Any node of the cluster", "An admin token, read-only is enough");
+        var command = new Command("status", "Print the cluster: nodes alive, partitions each holds, consumer lag.") { admin.Host, admin.Token };
         command.SetAction(async (parse, cancellation) =>
         {
-            var baseUrl = parse.GetValue(host) ?? Environment.GetEnvironmentVariable("SLUICE_HOST") ?? "http://127.0.0.1:8080";
-            var bearer = parse.GetValue(token) ?? Environment.GetEnvironmentVariable("SLUICE_ADMIN_TOKEN");
-            if (string.IsNullOrEmpty(bearer))
+            var (connected, baseUrl) = await admin.ConnectAsync(parse);
+            if (connected is null)
             {
-                await Console.Error.WriteLineAsync("sluice: an admin token is needed: --token or SLUICE_ADMIN_TOKEN.");
                 return 2;
             }
 
-            using var client = new HttpClient { BaseAddress = new Uri(baseUrl) };
-            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", bearer);
+            using var client = connected;
             HttpResponseMessage response;
             try
             {

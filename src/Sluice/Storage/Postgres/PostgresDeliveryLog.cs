@@ -24,20 +24,7 @@ internal sealed partial class PostgresDeliveryStore
         var records = new List<DeliveryRecord>();
         while (reader.Read())
         {
-            var recordStatus = DeliveryStatusNames.ParseStatus(reader.GetString(4));
-            records.Add(new DeliveryRecord(
-                reader.GetInt64(0),
-                reader.GetString(1),
-                reader.IsDBNull(2) ? null : reader.GetString(2),
-                reader.IsDBNull(3) ? null : reader.GetString(3),
-                recordStatus,
-                reader.GetInt32(5),
-                reader.IsDBNull(6) ? null : reader.GetInt32(6),
-                reader.IsDBNull(7) ? null : reader.GetString(7),
-                reader.IsDBNull(8) ? null : reader.GetString(8),
-                reader.GetInt64(9),
-                reader.GetInt64(10),
-                recordStatus is DeliveryStatus.Pending or DeliveryStatus.Retrying ? reader.GetInt64(11) : null));
+            records.Add(StoredRows.Delivery(reader));
         }
 
         return records;

@@ -438,26 +438,7 @@ internal sealed class PostgresEventLog : IEventLog
         command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = from?.Position ?? long.MaxValue });
         command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit + 1 });
         using var reader = command.ExecuteReader();
-        var newest = new List<byte[]>(Math.Min(limit, 1024));
-        var bytes = 0L;
-        while (reader.Read())
-        {
-            var position = reader.GetInt64(0);
-            var messages = LogMessages.Split(reader.GetFieldValue<byte[]>(1));
-            var start = from is { } f && f.Position == position ? Math.Min(f.Index, messages.Count - 1) : messages.Count - 1;
-            for (var i = start; i >= 0; i--)
-            {
-                if (newest.Count == limit || (newest.Count > 0 && bytes + messages[i].Length > maxBytes))
-                {
-                    return new EventPage(newest, new EventPosition(position, i));
-                }
-
-                newest.Add(messages[i]);
-                bytes += messages[i].Length;
-            }
-        }
-
-        return new EventPage(newest, null);
+        return EventPages.Newest(reader, limit, from, maxBytes);
     }
 
     public void ProbeCommit(long now)

@@ -26,19 +26,7 @@ internal sealed partial class SqliteDeliveryStore
         var records = new List<DeliveryRecord>();
         while (reader.Read())
         {
-            records.Add(new DeliveryRecord(
-                reader.GetInt64(0),
-                reader.GetString(1),
-                reader.IsDBNull(2) ? null : reader.GetString(2),
-                reader.IsDBNull(3) ? null : reader.GetString(3),
-                Parse(reader.GetString(4)),
-                reader.GetInt32(5),
-                reader.IsDBNull(6) ? null : reader.GetInt32(6),
-                reader.IsDBNull(7) ? null : reader.GetString(7),
-                reader.IsDBNull(8) ? null : reader.GetString(8),
-                reader.GetInt64(9),
-                reader.GetInt64(10),
-                reader.GetString(4) is "pending" or "retrying" ? reader.GetInt64(11) : null));
+            records.Add(StoredRows.Delivery(reader));
         }
 
         return records;

@@ -91,17 +91,7 @@ internal sealed partial class SqliteDeliveryStore : IDeliveryStore
         var claimed = new List<ClaimedDelivery>();
         while (reader.Read())
         {
-            claimed.Add(new ClaimedDelivery(
-                reader.GetInt64(0),
-                reader.GetString(1),
-                reader.GetString(2),
-                reader.GetString(3),
-                reader.GetString(4),
-                reader.GetInt64(5),
-                reader.GetInt32(6),
-                reader.GetInt32(7),
-                reader.GetInt64(8),
-                (byte[])reader.GetValue(9)));
+            claimed.Add(StoredRows.Claimed(reader));
         }
 
         return claimed;

@@ -236,26 +236,7 @@ internal sealed class SqliteEventLog : IEventLog
         command.Parameters.AddWithValue("$source", sourceId);
         command.Parameters.AddWithValue("$from", from?.Position ?? long.MaxValue);
         using var reader = command.ExecuteReader();
-        var newest = new List<byte[]>(Math.Min(limit, 1024));
-        var bytes = 0L;
-        while (reader.Read())
-        {
-            var seq = reader.GetInt64(0);
-            var messages = LogMessages.Split((byte[])reader.GetValue(1));
-            var start = from is { } f && f.Position == seq ? Math.Min(f.Index, messages.Count - 1) : messages.Count - 1;
-            for (var i = start; i >= 0; i--)
-            {
-                if (newest.Count == limit || (newest.Count > 0 && bytes + messages[i].Length > maxBytes))
-                {
-                    return new EventPage(newest, new EventPosition(seq, i));
-                }
-
-                newest.Add(messages[i]);
-                bytes += messages[i].Length;
-            }
-        }
-
-        return new EventPage(newest, null);
+        return EventPages.Newest(reader, limit, from, maxBytes);
     }
 
     public void ProbeCommit(long now)

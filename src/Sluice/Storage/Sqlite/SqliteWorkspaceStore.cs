@@ -33,13 +33,7 @@ internal sealed class SqliteWorkspaceStore(SqliteDatabase database) : IWorkspace
         var sources = new List<StoredSource>();
         while (reader.Read())
         {
-            sources.Add(new StoredSource(reader.GetString(0), reader.GetString(1), reader.GetString(2))
-            {
-                ManagedBy = reader.GetString(3),
-                PreviousWriteKey = reader.IsDBNull(4) ? null : reader.GetString(4),
-                PreviousValidUntil = reader.IsDBNull(5) ? null : reader.GetInt64(5),
-                AllowedOrigins = reader.IsDBNull(6) ? null : System.Text.Json.JsonSerializer.Deserialize<List<string>>(reader.GetString(6)),
-            });
+            sources.Add(StoredRows.Source(reader));
         }
 
         return sources;
