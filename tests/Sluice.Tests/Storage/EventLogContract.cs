@@ -101,6 +101,23 @@ public abstract class EventLogContract : IDisposable
     }
 
     [Fact]
+    public void A_messageId_stored_through_one_node_is_a_duplicate_on_another()
+    {
+        using var first = _backend.Open();
+        using var second = _backend.Open();
+        var once = Event("twice-sent", "ada", first.EventLog.PartitionCount);
+        var again = Event("twice-sent", "ada", second.EventLog.PartitionCount);
+
+        first.EventLog.Append([new EventBatch("web", [once], 1_000)], 1_000, 0);
+        second.EventLog.Append([new EventBatch("web", [again], 2_000)], 2_000, 0);
+        Settle(first.EventLog, 1);
+
+        Assert.False(once.IsDuplicate);
+        Assert.True(again.IsDuplicate);
+        Assert.Single(MessageIds(second.EventLog.ReadFrom(0, 100, null)));
+    }
+
+    [Fact]
     public void An_empty_log_has_its_head_at_zero_and_every_partition_empty()
     {
         using var store = _backend.Open();
