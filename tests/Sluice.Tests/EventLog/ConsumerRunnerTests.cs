@@ -87,11 +87,15 @@ public sealed class ConsumerRunnerTests : IAsyncLifetime
     }
 
     [Fact]
-    public void A_node_whose_renewals_stopped_commits_nothing_once_its_lease_can_no_longer_be_trusted()
+    public async Task A_node_whose_renewals_stopped_commits_nothing_once_its_lease_can_no_longer_be_trusted()
     {
         Append(0, 10);
         var consumer = new OutputConsumer(_database, "late");
-        var runner = Runner(consumer, _node);
+        // A node whose renewal loop does not run in this test's time: its renewals stopped. (The fixture's
+        // node renews every 5 s of the fake clock, on a thread of its own, which would race this step.)
+        var stalled = Ownership(new EventLogOptions { RenewEvery = TimeSpan.FromHours(1) });
+        await stalled.StartAsync(CancellationToken.None);
+        var runner = Runner(consumer, stalled);
 
         // 13 s after the claim: past the 15 s lease less the 3 s margin, with no renewal in between.
         _time.SetUtcNow(_time.GetUtcNow() + TimeSpan.FromSeconds(13));
@@ -99,9 +103,10 @@ public sealed class ConsumerRunnerTests : IAsyncLifetime
 
         Assert.Equal(0, read);
         Assert.Empty(OutputConsumer.Output(_database, "late"));
-        _node.RenewAndClaim();
+        stalled.RenewAndClaim();
         runner.RunAvailable();
         Assert.Equal(10, OutputConsumer.Output(_database, "late").Count);
+        await stalled.StopAsync(CancellationToken.None);
     }
 
     [Fact]
