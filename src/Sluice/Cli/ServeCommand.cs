@@ -49,7 +49,7 @@ internal static class ServeCommand
                 return 2;
             }
 
-            if (storeText == "sqlite" && postgresText is not null && parse.GetValue(postgres) is not null)
+            if (storeText == "sqlite" && parse.GetValue(postgres) is not null)
             {
                 await Console.Error.WriteLineAsync("sluice: --postgres is used with --store postgres (or SLUICE_STORE=postgres); without it the embedded store is used.");
                 return 2;

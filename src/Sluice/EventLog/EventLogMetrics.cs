@@ -11,50 +11,55 @@ namespace Sluice.EventLog;
 internal sealed class EventLogMetrics : IHostedService
 {
     private readonly HashSet<(string Consumer, string Partition)> _reported = [];
+    private readonly SluiceMetrics _metrics;
+    private readonly PartitionOwnership _ownership;
+    private readonly IEventLog _log;
+    private readonly IConsumerCursors _cursors;
+    private readonly IPartitionLeases _leases;
+    private readonly List<string> _consumers;
+    private readonly EventLogOptions _options;
+    private readonly TimeProvider _time;
 
     public EventLogMetrics(SluiceMetrics metrics, PartitionOwnership ownership, IEventLog log, IConsumerCursors cursors, IPartitionLeases leases, IEnumerable<IEventLogConsumer> consumers, EventLogOptions options, TimeProvider time)
     {
-        var names = consumers.Select(c => c.Name).Distinct().ToList();
+        (_metrics, _ownership, _log, _cursors, _leases, _options, _time) = (metrics, ownership, log, cursors, leases, options, time);
+        _consumers = consumers.Select(c => c.Name).Distinct().ToList();
         metrics.Registry.AddBeforeCollectCallback(() =>
         {
             lock (_reported)
             {
-                Collect(metrics, ownership, log, cursors, leases, names, options, time);
+                Collect();
             }
         });
     }
 
-    private void Collect(SluiceMetrics metrics, PartitionOwnership ownership, IEventLog log, IConsumerCursors cursors, IPartitionLeases leases, List<string> names, EventLogOptions options, TimeProvider time)
+    private void Collect()
     {
+        var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        var held = _ownership.Held;
+        _metrics.PartitionsHeld.Set(held.Count);
+        _metrics.ClusterNodes.Set(_leases.ReadNodes(now - (long)_options.LeaseDuration.TotalMilliseconds).Count);
+        var reported = new HashSet<(string, string)>();
+        foreach (var name in _consumers)
         {
-            var now = time.GetUtcNow().ToUnixTimeMilliseconds();
-            var held = ownership.Held;
-            metrics.PartitionsHeld.Set(held.Count);
-            metrics.ClusterNodes.Set(leases.ReadNodes(now - (long)options.LeaseDuration.TotalMilliseconds).Count);
-            var reported = new HashSet<(string, string)>();
-            foreach (var name in names)
+            var stored = _cursors.Read(name);
+            var lag = ConsumerLag.Seconds(_log, held.ToDictionary(l => l.Partition, l => stored.GetValueOrDefault(l.Partition)), now);
+            foreach (var (partition, seconds) in lag)
             {
-                var stored = cursors.Read(name);
-                var mine = held.ToDictionary(l => l.Partition, l => stored.GetValueOrDefault(l.Partition));
-                var first = log.FirstUnreadReceivedAt(mine);
-                foreach (var partition in mine.Keys)
-                {
-                    var label = partition.ToString(CultureInfo.InvariantCulture);
-                    var lag = first.TryGetValue(partition, out var receivedAt) ? Math.Max(0, now - receivedAt) / 1000.0 : 0;
-                    metrics.ConsumerLagSeconds.WithLabels(name, label).Set(lag);
-                    reported.Add((name, label));
-                }
+                var label = partition.ToString(CultureInfo.InvariantCulture);
+                _metrics.ConsumerLagSeconds.WithLabels(name, label).Set(seconds);
+                reported.Add((name, label));
             }
-
-            // A partition handed over is the other node's to report.
-            foreach (var (consumer, partition) in _reported.Except(reported))
-            {
-                metrics.ConsumerLagSeconds.RemoveLabelled(consumer, partition);
-            }
-
-            _reported.Clear();
-            _reported.UnionWith(reported);
         }
+
+        // A partition handed over is the other node's to report.
+        foreach (var (consumer, partition) in _reported.Except(reported))
+        {
+            _metrics.ConsumerLagSeconds.RemoveLabelled(consumer, partition);
+        }
+
+        _reported.Clear();
+        _reported.UnionWith(reported);
     }
 
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;

@@ -17,11 +17,7 @@ internal static class ClusterEndpoints
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         var nodes = leases.ReadNodes(now - (long)options.LeaseDuration.TotalMilliseconds);
         var held = leases.ReadLeases();
-        var lag = consumers.Select(c => c.Name).Distinct().ToDictionary(name => name, name =>
-        {
-            var first = log.FirstUnreadReceivedAt(cursors.Read(name));
-            return held.ToDictionary(l => l.Partition, l => first.TryGetValue(l.Partition, out var at) ? Math.Max(0, now - at) / 1000.0 : 0);
-        });
+        var lag = consumers.Select(c => c.Name).Distinct().ToDictionary(name => name, name => ConsumerLag.Seconds(log, cursors.Read(name), now));
         bool Live(LeaseState lease) => lease.Owner is not null && lease.Until >= now;
         return Results.Json(new
         {
@@ -35,7 +31,7 @@ internal static class ClusterEndpoints
                 startedAt = IsoTimestamp.Format(n.StartedAt),
                 lastSeenAt = IsoTimestamp.Format(n.SeenAt),
                 partitions = held.Count(l => l.Owner == n.Owner && Live(l)),
-                lagSeconds = lag.ToDictionary(c => c.Key, c => held.Where(l => l.Owner == n.Owner && Live(l)).Select(l => c.Value[l.Partition]).DefaultIfEmpty(0).Max()),
+                lagSeconds = lag.ToDictionary(c => c.Key, c => held.Where(l => l.Owner == n.Owner && Live(l)).Select(l => c.Value.GetValueOrDefault(l.Partition)).DefaultIfEmpty(0).Max()),
             }),
             partitions = held.Select(l => new
             {
@@ -43,7 +39,7 @@ internal static class ClusterEndpoints
                 owner = Live(l) ? l.Owner : null,
                 epoch = l.Epoch,
                 leaseUntil = l.Owner is null ? null : IsoTimestamp.Format(l.Until),
-                lagSeconds = lag.ToDictionary(c => c.Key, c => c.Value[l.Partition]),
+                lagSeconds = lag.ToDictionary(c => c.Key, c => c.Value.GetValueOrDefault(l.Partition)),
             }),
         });
     }

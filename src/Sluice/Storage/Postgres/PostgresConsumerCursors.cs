@@ -8,15 +8,16 @@ internal sealed class PostgresConsumerCursors(PostgresDatabase database) : ICons
 {
     public void Register(string consumer, ConsumerStart start)
     {
-        var head = start == ConsumerStart.Now ? new PostgresEventLog(database).Head() : 0;
         using var connection = database.Open();
-        using var command = new NpgsqlCommand("""
+        // "Now" is the log's head as a reader sees it (IEventLog.Head), read in the same statement.
+        using var command = new NpgsqlCommand($"""
             INSERT INTO consumer_cursors (consumer, partition, position)
-            SELECT $1, partition, $2 FROM partition_leases
+            SELECT $1, partition, CASE WHEN $2 THEN (SELECT COALESCE(MAX(position), 0) FROM event_log WHERE position < {PostgresEventLog.ReadableBound}) ELSE 0 END
+            FROM partition_leases
             ON CONFLICT (consumer, partition) DO NOTHING
             """, connection);
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = consumer });
-        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = head });
+        command.Parameters.Add(new NpgsqlParameter<bool> { TypedValue = start == ConsumerStart.Now });
         command.ExecuteNonQuery();
     }
 

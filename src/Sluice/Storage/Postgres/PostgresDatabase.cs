@@ -39,7 +39,6 @@ internal sealed class PostgresDatabase : IDisposable
         builder.MaxAutoPrepare = Math.Max(builder.MaxAutoPrepare, 64);
         builder.AutoPrepareMinUsages = 2;
         builder.ApplicationName ??= "sluice";
-        Description = $"{builder.Host}:{builder.Port}/{builder.Database ?? builder.Username}";
         DataSource = NpgsqlDataSource.Create(builder);
         // Commits whose loss in a crash of PostgreSQL itself only means work done again: don't wait for their WAL flush.
         builder.Options = $"{builder.Options} -c synchronous_commit=off".Trim();
@@ -52,9 +51,6 @@ internal sealed class PostgresDatabase : IDisposable
     public const int DefaultMaxPoolSize = 20;
 
     public NpgsqlDataSource DataSource { get; }
-
-    /// <summary>Where the store is, without credentials: for logs and <c>sluice status</c>.</summary>
-    public string Description { get; }
 
     /// <summary>
     /// Connections whose commits don't wait for the WAL to reach the disk (<c>synchronous_commit=off</c>): a
@@ -82,17 +78,14 @@ internal sealed class PostgresDatabase : IDisposable
 
         using (var connection = Open())
         {
-            CreateDays(connection, table, day, day);
+            CreateDay(connection, table, day);
         }
 
         _days[(table, day)] = true;
     }
 
-    /// <summary>
-    /// Creates the partitions of <paramref name="table"/> for days <paramref name="first"/> to <paramref name="last"/>
-    /// that don't exist, under the schema lock (two nodes creating the same day would collide).
-    /// </summary>
-    public static void CreateDays(NpgsqlConnection connection, DayTable table, int first, int last)
+    /// <summary>Creates the day's partition of <paramref name="table"/> if it does not exist, under the schema lock (two nodes creating the same day would collide).</summary>
+    private static void CreateDay(NpgsqlConnection connection, DayTable table, int day)
     {
         using var transaction = connection.BeginTransaction();
         using (var lockSchema = new NpgsqlCommand($"SELECT pg_advisory_xact_lock({PostgresSchema.SchemaLock})", connection, transaction))
@@ -100,13 +93,12 @@ internal sealed class PostgresDatabase : IDisposable
             lockSchema.ExecuteNonQuery();
         }
 
-        for (var day = first; day <= last; day++)
+        var (from, to) = table.Bounds(day);
+        using (var create = new NpgsqlCommand(
+            $"CREATE TABLE IF NOT EXISTS {table.PartitionName(day)} PARTITION OF {table.Name} FOR VALUES FROM ({from.ToString(CultureInfo.InvariantCulture)}) TO ({to.ToString(CultureInfo.InvariantCulture)}) {table.StorageParameters}",
+            connection,
+            transaction))
         {
-            var (from, to) = table.Bounds(day);
-            using var create = new NpgsqlCommand(
-                $"CREATE TABLE IF NOT EXISTS {table.PartitionName(day)} PARTITION OF {table.Name} FOR VALUES FROM ({from.ToString(CultureInfo.InvariantCulture)}) TO ({to.ToString(CultureInfo.InvariantCulture)}) {table.StorageParameters}",
-                connection,
-                transaction);
             create.ExecuteNonQuery();
         }
 
@@ -130,8 +122,6 @@ internal sealed record DayTable(string Name, bool ByMilliseconds, string Storage
 
     /// <summary>Room left on each page, so that a claim (lease and claimer, no indexed column) is a HOT update: no index entry written.</summary>
     public static readonly DayTable Deliveries = new("deliveries", ByMilliseconds: false, "WITH (fillfactor = 70, autovacuum_vacuum_scale_factor = 0.05)");
-
-    public static IReadOnlyList<DayTable> All { get; } = [EventLog, MessageIds, Deliveries];
 
     public string PartitionName(int day) => $"{Name}_{DateOnly.FromDayNumber(DateOnly.FromDateTime(DateTime.UnixEpoch).DayNumber + day):yyyyMMdd}";
 

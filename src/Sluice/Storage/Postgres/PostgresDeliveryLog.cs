@@ -93,12 +93,9 @@ internal sealed partial class PostgresDeliveryStore
         database.EnsureDay(DayTable.Deliveries, before);
         using var connection = database.Open();
         using var transaction = connection.BeginTransaction();
-        using (var tryLock = new NpgsqlCommand($"SELECT pg_try_advisory_xact_lock({PostgresSchema.SchemaLock})", connection, transaction))
+        if (!PostgresRetention.TryLockSchema(connection, transaction))
         {
-            if (tryLock.ExecuteScalar() is not true)
-            {
-                return 0;
-            }
+            return 0;
         }
 
         var days = PostgresRetention.Days(connection, transaction, DayTable.Deliveries)

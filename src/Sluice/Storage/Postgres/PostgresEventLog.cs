@@ -1,4 +1,3 @@
-using System.Buffers;
 using Npgsql;
 using NpgsqlTypes;
 using Sluice.EventLog;
@@ -21,8 +20,8 @@ internal sealed class PostgresEventLog : IEventLog
     /// <summary>Transaction ids above this no longer fit a position: years of 10,000 write transactions a second.</summary>
     private const long MaxTransactionId = (1L << (63 - IndexBits)) - 1;
 
-    /// <summary>Below every position a transaction that is still running could write.</summary>
-    private const string ReadableBound = "(pg_snapshot_xmin(pg_current_snapshot())::text::bigint << 20)";
+    /// <summary>Below every position a transaction that is still running could write (<see cref="IndexBits"/> is the shift).</summary>
+    internal const string ReadableBound = "(pg_snapshot_xmin(pg_current_snapshot())::text::bigint << 20)";
 
     /// <summary>As on SQLite: rows below .NET's large object threshold, reads of about 2 MB.</summary>
     private const int MaxRowBytes = 64 * 1024;
@@ -32,7 +31,6 @@ internal sealed class PostgresEventLog : IEventLog
     private const string Columns = "position, partition, source_id, received_at, messages";
 
     private readonly PostgresDatabase _database;
-    private readonly ArrayBufferWriter<byte> _array = new(64 * 1024);
     private readonly Dictionary<(string Source, int Partition), PendingRow> _open = [];
     private readonly List<PendingRow> _rows = [];
     private readonly List<string> _dedupeSources = [];
@@ -333,22 +331,13 @@ internal sealed class PostgresEventLog : IEventLog
         using var importer = connection.BeginBinaryImport("COPY event_log (position, partition, source_id, received_at, message_count, messages) FROM STDIN (FORMAT BINARY)");
         foreach (var row in _rows)
         {
-            var messages = row.Messages;
-            _array.ResetWrittenCount();
-            for (var i = 0; i < messages.Count; i++)
-            {
-                Append(i == 0 ? (byte)'[' : (byte)',');
-                _array.Write(messages[i]);
-            }
-
-            Append((byte)']');
             importer.StartRow();
             importer.Write(position++, NpgsqlDbType.Bigint);
             importer.Write((short)row.Partition, NpgsqlDbType.Smallint);
             importer.Write(row.Source, NpgsqlDbType.Text);
             importer.Write(row.ReceivedAt, NpgsqlDbType.Bigint);
-            importer.Write(messages.Count, NpgsqlDbType.Integer);
-            importer.Write(_array.WrittenMemory, NpgsqlDbType.Bytea);
+            importer.Write(row.Messages.Count, NpgsqlDbType.Integer);
+            importer.Write(JsonArrayOf(row), NpgsqlDbType.Bytea);
         }
 
         importer.Complete();
@@ -466,12 +455,9 @@ internal sealed class PostgresEventLog : IEventLog
         var before = PostgresDatabase.DayOf(olderThan);
         using var connection = _database.Open();
         using var transaction = connection.BeginTransaction();
-        using (var tryLock = new NpgsqlCommand($"SELECT pg_try_advisory_xact_lock({PostgresSchema.SchemaLock})", connection, transaction))
+        if (!PostgresRetention.TryLockSchema(connection, transaction))
         {
-            if (tryLock.ExecuteScalar() is not true)
-            {
-                return 0;
-            }
+            return 0;
         }
 
         var slowest = new Dictionary<int, long>();
@@ -519,12 +505,6 @@ internal sealed class PostgresEventLog : IEventLog
 
     public void Dispose()
     {
-    }
-
-    private void Append(byte value)
-    {
-        _array.GetSpan(1)[0] = value;
-        _array.Advance(1);
     }
 
     private sealed class PendingRow(string source, int partition, long receivedAt)

@@ -14,12 +14,9 @@ internal static class PostgresRetention
     {
         using var connection = database.Open();
         using var transaction = connection.BeginTransaction();
-        using (var tryLock = new NpgsqlCommand($"SELECT pg_try_advisory_xact_lock({PostgresSchema.SchemaLock})", connection, transaction))
+        if (!TryLockSchema(connection, transaction))
         {
-            if (tryLock.ExecuteScalar() is not true)
-            {
-                return 0;
-            }
+            return 0;
         }
 
         var dropped = 0L;
@@ -35,6 +32,13 @@ internal static class PostgresRetention
 
         transaction.Commit();
         return dropped;
+    }
+
+    /// <summary>Takes the schema lock for the transaction if no other node holds it: false means another node is at it, so skip.</summary>
+    public static bool TryLockSchema(NpgsqlConnection connection, NpgsqlTransaction transaction)
+    {
+        using var tryLock = new NpgsqlCommand($"SELECT pg_try_advisory_xact_lock({PostgresSchema.SchemaLock})", connection, transaction);
+        return tryLock.ExecuteScalar() is true;
     }
 
     /// <summary>The partitions of <paramref name="table"/> with the planner's row count (-1 before the first ANALYZE).</summary>

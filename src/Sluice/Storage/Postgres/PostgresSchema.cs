@@ -217,9 +217,4 @@ internal static class PostgresSchema
 
 /// <summary>The store was migrated by a newer Sluice: this one would misread it, so it does not start.</summary>
 internal sealed class StoreSchemaTooNewException(int found, int known)
-    : Exception($"the PostgreSQL store's schema is version {found}, and this Sluice knows versions up to {known}: run a Sluice at least as new as the one that migrated it (a rolling upgrade never goes back)")
-{
-    public int Found { get; } = found;
-
-    public int Known { get; } = known;
-}
+    : Exception($"the PostgreSQL store's schema is version {found}, and this Sluice knows versions up to {known}: run a Sluice at least as new as the one that migrated it (a rolling upgrade never goes back)");
