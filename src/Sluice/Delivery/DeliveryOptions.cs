@@ -33,6 +33,13 @@ internal sealed record DeliveryOptions
     /// </summary>
     public TimeSpan Lease { get; init; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>
+    /// How long the router may spend sending what it has just routed before recording it (see
+    /// <see cref="Dispatcher.SendRoutedAsync"/>); what cannot start within it is recorded for the claims.
+    /// Default 500 ms. Zero: every delivery is recorded first and claimed.
+    /// </summary>
+    public TimeSpan SendWhenRoutedFor { get; init; } = TimeSpan.FromMilliseconds(500);
+
     /// <summary>Characters of the service's answer kept in the delivery log. Default 1,000.</summary>
     public int MaxResponseLength { get; init; } = 1_000;
 

@@ -60,7 +60,7 @@ internal sealed partial class Dispatcher(
         // One transaction records the whole claim: a commit per delivery would cap sending at the disk's flush rate.
         // A job carries its validated payload, so sending reads nothing else.
         var down = new DownInClaim();
-        var outcomes = (await Task.WhenAll(DeliveryUnits.Of(claimed, table).Select(unit => SendAsync(unit, down, leaseUntil, cancellation)))).SelectMany(o => o).ToList();
+        var outcomes = (await Task.WhenAll(DeliveryUnits.Of(claimed, table).Select(unit => SendAsync(unit, down, leaseUntil, GiveBack, cancellation)))).SelectMany(o => o).ToList();
         var recorded = time.GetUtcNow().ToUnixTimeMilliseconds();
         var destinationOf = claimed.ToDictionary(c => c.Id, c => c.DestinationId);
         var attempted = ReleaseLongQueues(outcomes.Where(o => o.Result is not null).Select(o => (o.Id, o.Result!)).ToList(), destinationOf, down);
@@ -87,6 +87,70 @@ internal sealed partial class Dispatcher(
         }
 
         return claimed.Count;
+    }
+
+    /// <summary>
+    /// Sends what the router has just routed, before anything of it is written: a delivery made now is
+    /// written once, with its outcome, where a claimed one is written pending, claimed and written again
+    /// (on PostgreSQL, three versions of its row). Only deliveries that may go at once take this way:
+    /// not an ordered destination's (an earlier one of the user may wait in the store), not a rate-limited
+    /// one's (its pace would hold the router), not a held or probed one's (the probe decides). They, and
+    /// any not sent within <see cref="DeliveryOptions.SendWhenRoutedFor"/>, are returned pending for the
+    /// claim loops. The router's commit records the outcomes with its cursors: a crash or a lost lease
+    /// before it sends them again, at-least-once as for a claim.
+    /// </summary>
+    /// <returns>The deliveries, each sent one with its <see cref="NewDelivery.FirstAttempt"/>, status and reason.</returns>
+    public async Task<IReadOnlyList<NewDelivery>> SendRoutedAsync(IReadOnlyList<NewDelivery> routed)
+    {
+        if (options.SendWhenRoutedFor <= TimeSpan.Zero)
+        {
+            return routed;
+        }
+
+        var holds = _holds.Read();
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        List<ClaimedDelivery>? sendable = null;
+        for (var i = 0; i < routed.Count; i++)
+        {
+            var delivery = routed[i];
+            if (delivery is { Status: DeliveryStatus.Pending, Mapping: { } mapping, Action: { } action, Payload: { } payload }
+                && table.Find(delivery.DestinationId) is { Ordered: false } destination && destination.RateLimit is null or <= 0
+                && !holds.ContainsKey(delivery.DestinationId))
+            {
+                // Its index in what was routed stands for the id it does not have yet.
+                (sendable ??= []).Add(new ClaimedDelivery(i, delivery.DestinationId, mapping, action, delivery.MessageId, delivery.LogPosition, delivery.MessageIndex, 0, now, payload));
+            }
+        }
+
+        if (sendable is null)
+        {
+            return routed;
+        }
+
+        // A job may start until the budget is spent; one that would start later waits in the store for a claim.
+        var startBy = now + (long)(options.SendWhenRoutedFor + options.RequestTimeout).TotalMilliseconds;
+        var down = new DownInClaim();
+        var outcomes = (await Task.WhenAll(DeliveryUnits.Of(sendable, table).Select(unit => SendAsync(unit, down, startBy, _ => { }, CancellationToken.None))))
+            .SelectMany(o => o)
+            .Where(o => o.Result is not null)
+            .ToDictionary(o => o.Id, o => o.Result!);
+        foreach (var (id, result) in outcomes)
+        {
+            metrics.Deliveries.WithLabels(routed[(int)id].DestinationId, result.Status.Name()).Inc();
+        }
+
+        var recorded = time.GetUtcNow().ToUnixTimeMilliseconds();
+        foreach (var destination in _holds.Record(sendable, outcomes.ToDictionary(o => o.Key, o => o.Value.Status), holds, recorded))
+        {
+            if (store.ResumeRetries(destination, recorded) > 0)
+            {
+                _wake.Set();
+            }
+        }
+
+        return [.. routed.Select((delivery, i) => outcomes.TryGetValue(i, out var result)
+            ? delivery with { Status = result.Status, Reason = result.Reason, FirstAttempt = result }
+            : delivery)];
     }
 
     /// <summary>
@@ -220,7 +284,7 @@ internal sealed partial class Dispatcher(
     /// Each job's result, or null for a job not sent: its destination looked down earlier in the claim,
     /// or the claim's lease would end before the request could (it is given back; another claim sends it).
     /// </returns>
-    private async Task<IReadOnlyList<(long Id, AttemptResult? Result)>> SendAsync(IReadOnlyList<DeliveryJob> unit, DownInClaim down, long leaseUntil, CancellationToken cancellation)
+    private async Task<IReadOnlyList<(long Id, AttemptResult? Result)>> SendAsync(IReadOnlyList<DeliveryJob> unit, DownInClaim down, long leaseUntil, Action<IReadOnlyList<DeliveryJob>> giveBack, CancellationToken cancellation)
     {
         var destinationId = unit[0].Delivery.DestinationId;
         var gate = _concurrency.GetOrAdd(destinationId, _ => new SemaphoreSlim(options.MaxConcurrencyPerDestination));
@@ -230,7 +294,7 @@ internal sealed partial class Dispatcher(
         }
         catch (OperationCanceledException)
         {
-            Release(unit);
+            giveBack(unit);
             throw;
         }
 
@@ -261,7 +325,7 @@ internal sealed partial class Dispatcher(
         catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
         {
             // Shutting down mid-send: give the jobs back; they may have reached the service, hence at-least-once.
-            Release(unit);
+            giveBack(unit);
             throw;
         }
         finally
@@ -270,7 +334,7 @@ internal sealed partial class Dispatcher(
         }
     }
 
-    private void Release(IReadOnlyList<DeliveryJob> unit) => store.Release([.. unit.Select(job => job.Delivery.Id)]);
+    private void GiveBack(IReadOnlyList<DeliveryJob> unit) => store.Release([.. unit.Select(job => job.Delivery.Id)]);
 
     /// <summary>True when a request that starts after <paramref name="wait"/> ends, timeout included, before the lease does.</summary>
     private bool LeaseCovers(long leaseUntil, TimeSpan wait) =>

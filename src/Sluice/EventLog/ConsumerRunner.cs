@@ -93,6 +93,12 @@ internal sealed partial class ConsumerRunner(
     /// <summary>One read and one hand-over; returns the rows read (0: nothing more now).</summary>
     internal int RunStep()
     {
+        using var underWay = ownership.StepUnderWay();
+        return Step();
+    }
+
+    private int Step()
+    {
         if (!_registered)
         {
             cursors.Register(consumer.Name, consumer.Start);

@@ -17,6 +17,10 @@ internal sealed partial class PartitionOwnership(
     private volatile Holding _holding = new([], 0);
     private readonly Lock _lock = new();
 
+    // Consumers' steps read; a hand-over writes. A step may send deliveries before its commit records
+    // them (the router does), so a partition given up under a step would be sent again by its next owner.
+    private readonly ReaderWriterLockSlim _steps = new(LockRecursionPolicy.NoRecursion);
+
     /// <summary>This node's name in lease rows: its node name and an id of this life, so a restarted node is a new owner.</summary>
     public string Owner { get; } = $"{options.NodeName}#{Guid.NewGuid():N}";
 
@@ -36,6 +40,39 @@ internal sealed partial class PartitionOwnership(
         leases.Retire(options.NodeName, Owner);
         Claim(takeOver: options.TakeOverAtStart);
         return base.StartAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Marks a consumer's step under way until disposed: partitions are handed over (to a node that
+    /// joined, or at shutdown) between steps, not under one.
+    /// </summary>
+    public IDisposable StepUnderWay()
+    {
+        _steps.EnterReadLock();
+        return new StepExit(_steps);
+    }
+
+    /// <summary>
+    /// Waits for the steps under way to end, up to half a lease (a step that outlasts it is refused at its
+    /// commit by the epoch, as before). Not from a step itself: that one is ending.
+    /// </summary>
+    private void AwaitSteps()
+    {
+        if (!_steps.IsReadLockHeld && _steps.TryEnterWriteLock(options.LeaseDuration / 2))
+        {
+            _steps.ExitWriteLock();
+        }
+    }
+
+    public override void Dispose()
+    {
+        base.Dispose();
+        _steps.Dispose();
+    }
+
+    private sealed class StepExit(ReaderWriterLockSlim steps) : IDisposable
+    {
+        public void Dispose() => steps.ExitReadLock();
     }
 
     /// <summary>A consumer's commit was refused for this partition: stop using it until a claim gets it again.</summary>
@@ -113,6 +150,7 @@ internal sealed partial class PartitionOwnership(
         await base.StopAsync(cancellationToken);
         var held = _holding.Leases;
         _holding = new Holding([], 0);
+        AwaitSteps();
         try
         {
             leases.Release(Owner, held);
@@ -127,44 +165,52 @@ internal sealed partial class PartitionOwnership(
 
     /// <summary>
     /// Claims free partitions up to this node's share, or gives back what it holds beyond it (a node
-    /// joined): the surplus leaves <see cref="Held"/> first, so no new step starts on it, and is then
-    /// released for the others to claim. A step already under way is refused at its commit by the epoch.
+    /// joined): the surplus leaves <see cref="Held"/> first, so no new step starts on it, and is released
+    /// for the others to claim once the steps under way have ended.
     /// </summary>
     private void Claim(bool takeOver)
     {
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         var until = now + (long)options.LeaseDuration.TotalMilliseconds;
         var alive = Math.Max(1, leases.Heartbeat(Owner, now, now - (long)options.LeaseDuration.TotalMilliseconds));
+        List<PartitionLease> surplus;
         lock (_lock)
         {
             Share = (log.PartitionCount + alive - 1) / alive;
             var held = _holding.Leases;
-            if (held.Count > Share)
+            if (held.Count <= Share)
             {
-                var surplus = held.OrderByDescending(l => l.Partition).Take(held.Count - Share).ToList();
-                _holding = _holding with { Leases = [.. held.Except(surplus)] };
-                leases.Release(Owner, surplus);
-                LogHandedOver(surplus.Count, alive);
+                ClaimUpToShare(held, now, until, takeOver);
                 return;
             }
 
-            var want = Share - held.Count;
-            if (want <= 0)
-            {
-                return;
-            }
-
-            var claimed = leases.Claim(Owner, want, now, until, takeOver);
-            if (claimed.Count == 0)
-            {
-                return;
-            }
-
-            var all = held.Where(h => claimed.All(c => c.Partition != h.Partition)).Concat(claimed).OrderBy(l => l.Partition).ToList();
-            // A claim renews nothing: the trust window is the older of the held leases' and the new ones'.
-            var trusted = held.Count == 0 ? until - (long)options.TrustMargin.TotalMilliseconds : Math.Min(_holding.TrustedUntil, until - (long)options.TrustMargin.TotalMilliseconds);
-            _holding = new Holding(all, trusted);
+            surplus = [.. held.OrderByDescending(l => l.Partition).Take(held.Count - Share)];
+            _holding = _holding with { Leases = [.. held.Except(surplus)] };
         }
+
+        AwaitSteps();
+        leases.Release(Owner, surplus);
+        LogHandedOver(surplus.Count, alive);
+    }
+
+    private void ClaimUpToShare(IReadOnlyList<PartitionLease> held, long now, long until, bool takeOver)
+    {
+        var want = Share - held.Count;
+        if (want <= 0)
+        {
+            return;
+        }
+
+        var claimed = leases.Claim(Owner, want, now, until, takeOver);
+        if (claimed.Count == 0)
+        {
+            return;
+        }
+
+        var all = held.Where(h => claimed.All(c => c.Partition != h.Partition)).Concat(claimed).OrderBy(l => l.Partition).ToList();
+        // A claim renews nothing: the trust window is the older of the held leases' and the new ones'.
+        var trusted = held.Count == 0 ? until - (long)options.TrustMargin.TotalMilliseconds : Math.Min(_holding.TrustedUntil, until - (long)options.TrustMargin.TotalMilliseconds);
+        _holding = new Holding(all, trusted);
     }
 
     private static readonly TimeSpan HungryEvery = TimeSpan.FromSeconds(1);

@@ -6,8 +6,10 @@ namespace Sluice.Routing;
 
 /// <summary>
 /// The first consumer of the event log: records, for every message, what <see cref="RoutingDecisions"/>
-/// decides for each destination its source feeds. Decisions and the cursors commit together, so a
-/// crash routes rows again rather than losing them, and never records them twice.
+/// decides for each destination its source feeds. Deliveries that may go at once are sent first and
+/// recorded with their outcome (<see cref="Delivery.Dispatcher.SendRoutedAsync"/>). Decisions and the
+/// cursors commit together, so a crash routes rows again rather than losing them, and never records
+/// them twice (what it had sent is sent again: at-least-once).
 /// </summary>
 internal sealed class Router(
     IDeliveryStore store,
@@ -15,6 +17,7 @@ internal sealed class Router(
     RoutingDecisions decisions,
     DeliveriesWaiting waiting,
     Workspace.WorkspaceChanges workspace,
+    Delivery.Dispatcher dispatcher,
     TimeProvider time,
     SluiceMetrics metrics) : IEventLogConsumer
 {
@@ -57,7 +60,13 @@ internal sealed class Router(
             metrics.Deliveries.WithLabels(final.DestinationId, final.Status.Name()).Inc();
         }
 
-        store.RecordRouted(deliveries, advances, time.GetUtcNow().ToUnixTimeMilliseconds());
-        waiting.Notify();
+        // Sent before recorded where they can go at once, so that their rows are written once; the
+        // runner's loop is this consumer's own, and waits for the answers.
+        var recorded = dispatcher.SendRoutedAsync(deliveries).GetAwaiter().GetResult();
+        store.RecordRouted(recorded, advances, time.GetUtcNow().ToUnixTimeMilliseconds());
+        if (recorded.Any(d => d.Status is DeliveryStatus.Pending or DeliveryStatus.Retrying))
+        {
+            waiting.Notify();
+        }
     }
 }

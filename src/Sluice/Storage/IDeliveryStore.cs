@@ -36,6 +36,12 @@ internal sealed record NewDelivery(
 {
     /// <summary>For an ordered destination: whose deliveries wait for one another (null: not ordered).</summary>
     public string? UserKey { get; init; }
+
+    /// <summary>
+    /// The attempt already made, when the dispatcher sent it as it was routed: it is recorded with this
+    /// outcome and one attempt (its status is the outcome's), rather than recorded pending and sent later.
+    /// </summary>
+    public AttemptResult? FirstAttempt { get; init; }
 }
 
 /// <summary>The node claiming (its name in the store's node list), and since when a node must have beaten to count as alive.</summary>

@@ -6,9 +6,10 @@ using Sluice.Storage;
 namespace Sluice.EventLog;
 
 /// <summary>
-/// Two nodes on one PostgreSQL store, each with its own clock: node A is paused in the middle of a step
-/// (after reading, before committing) until its lease has run out and node B has claimed the partitions
-/// and consumed the same rows; then A resumes. The store must refuse A's commit.
+/// Two nodes on one PostgreSQL store, node A paused in the middle of a step (after reading, before
+/// committing). Past its lease, node B claims the partitions and consumes the same rows, and the store
+/// must refuse A's commit when it resumes. Within its lease, A gives B its share only once the step has
+/// committed: a step may have sent what it commits (the router does), and B would send it again.
 /// </summary>
 public sealed class StaleEpochTests : IDisposable
 {
@@ -47,6 +48,44 @@ public sealed class StaleEpochTests : IDisposable
         Assert.True(routedByB > 0);
         Assert.Equal(0, rowsA);
         Assert.IsType<LeaseLostException>(paused.Refused);
+        var recorded = b.Deliveries.List("hook", null, 1000).Select(d => d.MessageId).ToList();
+        Assert.Equal(Enumerable.Range(0, 20).Select(i => $"m{i}").Order(), recorded.Order());
+    }
+
+    [Fact]
+    public async Task A_node_hands_partitions_to_a_joining_node_only_once_its_step_under_way_has_committed()
+    {
+        using var a = _backend.Open();
+        using var b = _backend.Open();
+        var options = new EventLogOptions { TakeOverAtStart = false };
+        var clock = new FakeTimeProvider(Start);
+        var nodeA = new PartitionOwnership(a.Leases, a.EventLog, options, clock, NullLogger<PartitionOwnership>.Instance);
+        var nodeB = new PartitionOwnership(b.Leases, b.EventLog, options, clock, NullLogger<PartitionOwnership>.Instance);
+        nodeA.RenewAndClaim();
+        a.EventLog.Append([new EventBatch("web", [.. Enumerable.Range(0, 20).Select(i => Event($"m{i}", $"user-{i % 4}", a.EventLog.PartitionCount))], Start.ToUnixTimeMilliseconds())], Start.ToUnixTimeMilliseconds(), 0);
+        EventLogContractSettle(a);
+
+        var paused = new RoutingConsumer(a.Deliveries, pauseOnFirstStep: true);
+        var stepA = Task.Run(Runner(paused, a, nodeA, clock).RunStep);
+        Assert.True(paused.Reading.Wait(TimeSpan.FromSeconds(30)), "node A never got to its commit");
+
+        // B beats, so A's share falls to half; A's renewal gives up the other half, once its step is over.
+        nodeB.RenewAndClaim();
+        var handOver = Task.Run(nodeA.RenewAndClaim);
+        var handedUnderStep = await Task.WhenAny(handOver, Task.Delay(TimeSpan.FromSeconds(1))) == handOver;
+        nodeB.RenewAndClaim();
+        var heldByBUnderStep = nodeB.Held.Count;
+        paused.Resume.Set();
+        var rowsA = await stepA;
+        await handOver;
+        nodeB.RenewAndClaim();
+        Runner(new RoutingConsumer(b.Deliveries, pauseOnFirstStep: false), b, nodeB, clock).RunAvailable();
+
+        Assert.False(handedUnderStep, "A handed its partitions over under a step");
+        Assert.Equal(0, heldByBUnderStep);
+        Assert.Null(paused.Refused);
+        Assert.True(rowsA > 0);
+        Assert.Equal(a.EventLog.PartitionCount / 2, nodeB.Held.Count);
         var recorded = b.Deliveries.List("hook", null, 1000).Select(d => d.MessageId).ToList();
         Assert.Equal(Enumerable.Range(0, 20).Select(i => $"m{i}").Order(), recorded.Order());
     }

@@ -25,7 +25,8 @@ internal sealed partial class PostgresDeliveryStore(PostgresDatabase database) :
         if (deliveries.Count > 0)
         {
             using var importer = connection.BeginBinaryImport("""
-                COPY deliveries (day, destination_id, mapping, action, message_id, log_position, message_index, status, reason, payload, user_key, next_attempt_at, created_at, updated_at)
+                COPY deliveries (day, destination_id, mapping, action, message_id, log_position, message_index, status, reason, payload, user_key,
+                    attempts, http_status, response, next_attempt_at, created_at, updated_at)
                 FROM STDIN (FORMAT BINARY)
                 """);
             foreach (var delivery in deliveries)
@@ -50,7 +51,19 @@ internal sealed partial class PostgresDeliveryStore(PostgresDatabase database) :
                 }
 
                 WriteOrNull(importer, delivery.UserKey);
-                importer.Write(now, NpgsqlDbType.Bigint);
+                var attempt = delivery.FirstAttempt;
+                importer.Write(attempt is null ? 0 : 1, NpgsqlDbType.Integer);
+                if (attempt?.HttpStatus is { } httpStatus)
+                {
+                    importer.Write(httpStatus, NpgsqlDbType.Integer);
+                }
+                else
+                {
+                    importer.WriteNull();
+                }
+
+                WriteOrNull(importer, attempt?.Response);
+                importer.Write(attempt?.NextAttemptAt ?? now, NpgsqlDbType.Bigint);
                 importer.Write(now, NpgsqlDbType.Bigint);
                 importer.Write(now, NpgsqlDbType.Bigint);
             }

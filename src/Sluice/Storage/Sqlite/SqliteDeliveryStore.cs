@@ -30,8 +30,10 @@ internal sealed partial class SqliteDeliveryStore : IDeliveryStore
         {
             insert.Transaction = transaction;
             insert.CommandText = """
-                INSERT INTO deliveries (destination_id, mapping, action, message_id, log_position, message_index, status, reason, payload, user_key, next_attempt_at, created_at, updated_at)
-                VALUES ($destination, $mapping, $action, $message, $seq, $index, $status, $reason, $payload, $user, $now, $now, $now)
+                INSERT INTO deliveries (destination_id, mapping, action, message_id, log_position, message_index, status, reason, payload, user_key,
+                    attempts, http_status, response, next_attempt_at, created_at, updated_at)
+                VALUES ($destination, $mapping, $action, $message, $seq, $index, $status, $reason, $payload, $user,
+                    $attempts, $http, $response, COALESCE($next, $now), $now, $now)
                 """;
             var destination = insert.Parameters.Add("$destination", SqliteType.Text);
             var mapping = insert.Parameters.Add("$mapping", SqliteType.Text);
@@ -43,6 +45,10 @@ internal sealed partial class SqliteDeliveryStore : IDeliveryStore
             var reason = insert.Parameters.Add("$reason", SqliteType.Text);
             var payload = insert.Parameters.Add("$payload", SqliteType.Blob);
             var user = insert.Parameters.Add("$user", SqliteType.Text);
+            var attempts = insert.Parameters.Add("$attempts", SqliteType.Integer);
+            var http = insert.Parameters.Add("$http", SqliteType.Integer);
+            var response = insert.Parameters.Add("$response", SqliteType.Text);
+            var next = insert.Parameters.Add("$next", SqliteType.Integer);
             insert.Parameters.AddWithValue("$now", now);
             foreach (var delivery in deliveries)
             {
@@ -56,6 +62,11 @@ internal sealed partial class SqliteDeliveryStore : IDeliveryStore
                 reason.Value = (object?)delivery.Reason ?? DBNull.Value;
                 payload.Value = (object?)delivery.Payload ?? DBNull.Value;
                 user.Value = (object?)delivery.UserKey ?? DBNull.Value;
+                var attempt = delivery.FirstAttempt;
+                attempts.Value = attempt is null ? 0 : 1;
+                http.Value = (object?)attempt?.HttpStatus ?? DBNull.Value;
+                response.Value = (object?)attempt?.Response ?? DBNull.Value;
+                next.Value = (object?)attempt?.NextAttemptAt ?? DBNull.Value;
                 insert.ExecuteNonQuery();
             }
         }

@@ -1,0 +1,116 @@
+using System.Text;
+using Microsoft.Extensions.Time.Testing;
+using Sluice.Infrastructure;
+using Sluice.Storage;
+
+namespace Sluice.Delivery;
+
+/// <summary>
+/// What the router has just routed is sent before it is recorded when it can go at once, and recorded
+/// once with its outcome; what must wait (an ordered, a rate-limited or a held destination's) is not
+/// sent and is recorded pending for the claims.
+/// </summary>
+public sealed class SendWhenRoutedTests : IAsyncLifetime
+{
+    private readonly FakeTimeProvider _time = new(DateTimeOffset.Parse("2026-12-05T00:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
+    private RecordingServer _receiver = null!;
+    private InProcessServer _sluice = null!;
+
+    public async Task InitializeAsync()
+    {
+        _receiver = await RecordingServer.StartAsync();
+        _sluice = await StartAsync(new DeliveryOptions { Random = () => 0.999 });
+    }
+
+    /// <summary>Four destinations of one source; only "plain" takes the events the end-to-end test posts.</summary>
+    private Task<InProcessServer> StartAsync(DeliveryOptions delivery) => InProcessServer.StartAsync(
+        o => o with { Delivery = delivery },
+        workspaceYaml: $$$"""
+            sources:
+              - {id: web, writeKey: {{{InProcessServer.WriteKey}}}}
+            destinations:
+              - {id: plain, type: webhook, sources: [web], mappings: [{name: All, action: send, trigger: 'type = "track"', mapping: {url: '{{{_receiver.BaseUrl}}}/plain', method: POST}}]}
+              - {id: ordered, type: webhook, ordered: true, sources: [web], mappings: [{name: All, action: send, trigger: 'event = "Other"', mapping: {url: '{{{_receiver.BaseUrl}}}/ordered', method: POST}}]}
+              - {id: paced, type: webhook, rateLimit: 5, sources: [web], mappings: [{name: All, action: send, trigger: 'event = "Other"', mapping: {url: '{{{_receiver.BaseUrl}}}/paced', method: POST}}]}
+              - {id: held, type: webhook, sources: [web], mappings: [{name: All, action: send, trigger: 'event = "Other"', mapping: {url: '{{{_receiver.BaseUrl}}}/held', method: POST}}]}
+            """,
+        time: _time);
+
+    public async Task DisposeAsync()
+    {
+        await _sluice.DisposeAsync();
+        await _receiver.DisposeAsync();
+    }
+
+    private Dispatcher Dispatcher => (Dispatcher)_sluice.Services.GetService(typeof(Dispatcher))!;
+
+    /// <summary>A delivery as the router makes it: the webhook action's mapped fields.</summary>
+    private NewDelivery RoutedTo(string destination, string messageId, int index) =>
+        new(destination, "All", "send", messageId, 1, index, DeliveryStatus.Pending, null,
+            Encoding.UTF8.GetBytes($$$"""{"url":"{{{_receiver.BaseUrl}}}/{{{destination}}}","method":"POST","data":{"id":"{{{messageId}}}"}}"""));
+
+    [Fact]
+    public async Task Deliveries_that_may_go_at_once_are_sent_and_come_back_with_their_outcome_and_the_others_come_back_pending_unsent()
+    {
+        var state = (IDestinationState)_sluice.Services.GetService(typeof(IDestinationState))!;
+        state.Hold("held", _ => _time.GetUtcNow().ToUnixTimeMilliseconds() + 60_000);
+
+        var outcome = await Dispatcher.SendRoutedAsync(
+        [
+            RoutedTo("plain", "m-1", 0),
+            RoutedTo("ordered", "m-1", 1),
+            RoutedTo("paced", "m-1", 2),
+            RoutedTo("held", "m-1", 3),
+            RoutedTo("plain", "m-2", 4) with { Status = DeliveryStatus.Filtered, Reason = "filtered out", Payload = null },
+        ]);
+
+        var plain = outcome[0];
+        Assert.Equal((DeliveryStatus.Delivered, 200), (plain.Status, plain.FirstAttempt?.HttpStatus));
+        Assert.All(outcome.Skip(1).Take(3), d => Assert.Equal((DeliveryStatus.Pending, (AttemptResult?)null), (d.Status, d.FirstAttempt)));
+        Assert.Equal((DeliveryStatus.Filtered, (AttemptResult?)null), (outcome[4].Status, outcome[4].FirstAttempt));
+        var request = Assert.Single(_receiver.Received);
+        Assert.Equal(("/plain", """{"id":"m-1"}"""), (request.Path, request.Body));
+    }
+
+    [Fact]
+    public async Task A_retryable_first_answer_comes_back_retrying_with_its_backoff_and_holds_the_destination_for_the_next_routed()
+    {
+        _receiver.AnswerNext(new ScriptedAnswer(503, "busy"));
+
+        var first = Assert.Single(await Dispatcher.SendRoutedAsync([RoutedTo("plain", "m-1", 0)]));
+        var next = Assert.Single(await Dispatcher.SendRoutedAsync([RoutedTo("plain", "m-2", 0)]));
+
+        Assert.Equal(DeliveryStatus.Retrying, first.Status);
+        Assert.Equal(503, first.FirstAttempt?.HttpStatus);
+        Assert.Equal(_time.GetUtcNow().ToUnixTimeMilliseconds() + 999, first.FirstAttempt?.NextAttemptAt);
+        Assert.Equal((DeliveryStatus.Pending, (AttemptResult?)null), (next.Status, next.FirstAttempt));
+        Assert.Single(_receiver.Received);
+    }
+
+    [Fact]
+    public async Task A_tracked_event_is_recorded_delivered_with_one_attempt_and_a_failed_first_attempt_is_retried_by_the_claims()
+    {
+        _receiver.AnswerNext(new ScriptedAnswer(500, "down"));
+        await _sluice.PostAsync("/v1/track", """{"userId":"u","event":"E","messageId":"m-1"}""");
+        var retrying = await DeliveryLog.WaitForAsync(_sluice.Admin, "plain", "m-1", d => (int?)d["attempts"] == 1);
+        _time.Advance(TimeSpan.FromMilliseconds(999));
+        Dispatcher.Notify();
+        var delivered = await DeliveryLog.WaitForAsync(_sluice.Admin, "plain", "m-1", DeliveryLog.Status("delivered"));
+
+        Assert.Equal(("retrying", 500, "down"), ((string?)retrying["status"], (int?)retrying["httpStatus"], (string?)retrying["response"]));
+        Assert.Equal(2, (int?)delivered["attempts"]);
+        Assert.Equal(2, _receiver.Received.Count(r => r.Path == "/plain"));
+    }
+
+    [Fact]
+    public async Task With_no_time_to_send_when_routed_everything_comes_back_pending_unsent()
+    {
+        await using var sluice = await StartAsync(new DeliveryOptions { SendWhenRoutedFor = TimeSpan.Zero });
+        var dispatcher = (Dispatcher)sluice.Services.GetService(typeof(Dispatcher))!;
+
+        var outcome = Assert.Single(await dispatcher.SendRoutedAsync([RoutedTo("plain", "m-1", 0)]));
+
+        Assert.Equal((DeliveryStatus.Pending, (AttemptResult?)null), (outcome.Status, outcome.FirstAttempt));
+        Assert.Empty(_receiver.Received);
+    }
+}
