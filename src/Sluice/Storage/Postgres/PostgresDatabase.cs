@@ -39,7 +39,13 @@ internal sealed class PostgresDatabase : IDisposable
         builder.MaxAutoPrepare = Math.Max(builder.MaxAutoPrepare, 64);
         builder.AutoPrepareMinUsages = 2;
         builder.ApplicationName ??= "sluice";
+        // Nothing of a session outlives its use (no SET, no temporary tables, no session locks or LISTEN on
+        // pooled connections: those take a connection of their own), so the seven statements Npgsql would
+        // prepend to the next use of a pooled connection to reset it are work for nothing on every commit.
+        builder.NoResetOnClose = true;
         DataSource = NpgsqlDataSource.Create(builder);
+        var ownSession = new NpgsqlConnectionStringBuilder(builder.ConnectionString) { Pooling = false };
+        SessionDataSource = NpgsqlDataSource.Create(ownSession);
         // Commits whose loss in a crash of PostgreSQL itself only means work done again: don't wait for their WAL flush.
         builder.Options = $"{builder.Options} -c synchronous_commit=off".Trim();
         builder.MaxPoolSize = Math.Max(1, builder.MaxPoolSize / 2);
@@ -60,6 +66,12 @@ internal sealed class PostgresDatabase : IDisposable
     /// acknowledges events, or for configuration.
     /// </summary>
     public NpgsqlDataSource RelaxedDataSource { get; }
+
+    /// <summary>
+    /// Connections never pooled, for a session that holds something until it ends (a session advisory lock,
+    /// LISTEN): closing one ends the session, so nothing it held can pass to another use.
+    /// </summary>
+    public NpgsqlDataSource SessionDataSource { get; }
 
     public NpgsqlConnection Open() => DataSource.OpenConnection();
 
@@ -109,6 +121,7 @@ internal sealed class PostgresDatabase : IDisposable
     {
         DataSource.Dispose();
         RelaxedDataSource.Dispose();
+        SessionDataSource.Dispose();
     }
 }
 

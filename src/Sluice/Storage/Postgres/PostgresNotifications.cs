@@ -24,7 +24,7 @@ internal sealed partial class PostgresNotifications(
         {
             try
             {
-                await using var connection = await database.DataSource.OpenConnectionAsync(stoppingToken);
+                await using var connection = await database.SessionDataSource.OpenConnectionAsync(stoppingToken);
                 connection.Notification += (_, notification) =>
                 {
                     if (notification.Channel == WorkspaceChannel)

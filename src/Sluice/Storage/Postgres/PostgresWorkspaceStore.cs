@@ -6,10 +6,10 @@ namespace Sluice.Storage.Postgres;
 /// <summary>Sources, admin tokens, API destinations and credential checks on PostgreSQL; triggers move the workspace version.</summary>
 internal sealed class PostgresWorkspaceStore(PostgresDatabase database) : IWorkspaceStore
 {
-    /// <summary>A session advisory lock on a connection of its own: released on dispose, or by PostgreSQL if the node dies holding it.</summary>
+    /// <summary>A session advisory lock on a session of its own: released on dispose (the session ends), or by PostgreSQL if the node dies holding it.</summary>
     public IDisposable HoldStartupLock()
     {
-        var connection = database.Open();
+        var connection = database.SessionDataSource.OpenConnection();
         using var take = new NpgsqlCommand($"SELECT pg_advisory_lock({PostgresSchema.StartupLock})", connection);
         take.ExecuteNonQuery();
         return new StartupLock(connection);
@@ -17,15 +17,7 @@ internal sealed class PostgresWorkspaceStore(PostgresDatabase database) : IWorks
 
     private sealed class StartupLock(NpgsqlConnection connection) : IDisposable
     {
-        public void Dispose()
-        {
-            using (var release = new NpgsqlCommand($"SELECT pg_advisory_unlock({PostgresSchema.StartupLock})", connection))
-            {
-                release.ExecuteNonQuery();
-            }
-
-            connection.Dispose();
-        }
+        public void Dispose() => connection.Dispose();
     }
 
     public long ReadVersion() => Scalar<long>("SELECT version FROM workspace_version");
