@@ -23,14 +23,12 @@ public sealed class StaleEpochTests : IDisposable
     {
         using var a = _backend.Open();
         using var b = _backend.Open();
-        var options = new EventLogOptions { TakeOverAtStart = false };
         var clockA = new FakeTimeProvider(Start);
         var clockB = new FakeTimeProvider(Start);
-        var nodeA = new PartitionOwnership(a.Leases, a.EventLog, options, clockA, NullLogger<PartitionOwnership>.Instance);
-        var nodeB = new PartitionOwnership(b.Leases, b.EventLog, options, clockB, NullLogger<PartitionOwnership>.Instance);
+        var nodeA = Node(a, clockA);
+        var nodeB = Node(b, clockB);
         nodeA.RenewAndClaim();
-        a.EventLog.Append([new EventBatch("web", [.. Enumerable.Range(0, 20).Select(i => Event($"m{i}", $"user-{i % 4}", a.EventLog.PartitionCount))], Start.ToUnixTimeMilliseconds())], Start.ToUnixTimeMilliseconds(), 0);
-        EventLogContractSettle(a);
+        AppendTwentyEvents(a);
 
         var paused = new RoutingConsumer(a.Deliveries, pauseOnFirstStep: true);
         var runnerA = Runner(paused, a, nodeA, clockA);
@@ -38,7 +36,7 @@ public sealed class StaleEpochTests : IDisposable
         Assert.True(paused.Reading.Wait(TimeSpan.FromSeconds(30)), "node A never got to its commit");
 
         // Past A's lease on B's clock: B sees A dead, takes every partition and routes the same rows.
-        clockB.Advance(options.LeaseDuration + TimeSpan.FromSeconds(1));
+        clockB.Advance(new EventLogOptions().LeaseDuration + TimeSpan.FromSeconds(1));
         nodeB.RenewAndClaim();
         var routedByB = Runner(new RoutingConsumer(b.Deliveries, pauseOnFirstStep: false), b, nodeB, clockB).RunAvailable();
         paused.Resume.Set();
@@ -57,13 +55,11 @@ public sealed class StaleEpochTests : IDisposable
     {
         using var a = _backend.Open();
         using var b = _backend.Open();
-        var options = new EventLogOptions { TakeOverAtStart = false };
         var clock = new FakeTimeProvider(Start);
-        var nodeA = new PartitionOwnership(a.Leases, a.EventLog, options, clock, NullLogger<PartitionOwnership>.Instance);
-        var nodeB = new PartitionOwnership(b.Leases, b.EventLog, options, clock, NullLogger<PartitionOwnership>.Instance);
+        var nodeA = Node(a, clock);
+        var nodeB = Node(b, clock);
         nodeA.RenewAndClaim();
-        a.EventLog.Append([new EventBatch("web", [.. Enumerable.Range(0, 20).Select(i => Event($"m{i}", $"user-{i % 4}", a.EventLog.PartitionCount))], Start.ToUnixTimeMilliseconds())], Start.ToUnixTimeMilliseconds(), 0);
-        EventLogContractSettle(a);
+        AppendTwentyEvents(a);
 
         var paused = new RoutingConsumer(a.Deliveries, pauseOnFirstStep: true);
         var stepA = Task.Run(Runner(paused, a, nodeA, clock).RunStep);
@@ -90,7 +86,15 @@ public sealed class StaleEpochTests : IDisposable
         Assert.Equal(Enumerable.Range(0, 20).Select(i => $"m{i}").Order(), recorded.Order());
     }
 
-    private static void EventLogContractSettle(StoreHandle store) => Storage.EventLogContract.Settle(store.EventLog, 20);
+    private static PartitionOwnership Node(StoreHandle store, TimeProvider clock) =>
+        new(store.Leases, store.EventLog, new EventLogOptions { TakeOverAtStart = false }, clock, NullLogger<PartitionOwnership>.Instance);
+
+    /// <summary>Events m0 … m19 of four users, readable once appended.</summary>
+    private static void AppendTwentyEvents(StoreHandle store)
+    {
+        store.EventLog.Append([new EventBatch("web", [.. Enumerable.Range(0, 20).Select(i => Event($"m{i}", $"user-{i % 4}", store.EventLog.PartitionCount))], Start.ToUnixTimeMilliseconds())], Start.ToUnixTimeMilliseconds(), 0);
+        Storage.EventLogContract.Settle(store.EventLog, 20);
+    }
 
     private static PendingEvent Event(string messageId, string user, int partitions) =>
         new(messageId, checkDuplicate: true, "track", Encoding.UTF8.GetBytes($$"""{"messageId":"{{messageId}}","userId":"{{user}}","type":"track","event":"E"}"""), EventPartitions.Of("web", user, partitions));
