@@ -26,7 +26,9 @@ internal static class SluiceServer
     {
         Validator.ValidateObject(options.Ingest, new ValidationContext(options.Ingest), validateAllProperties: true);
         var workspace = options.ConfigFile is { } file ? WorkspaceFileLoader.Load(file, catalog: options.Destinations) : null;
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        // No reloading of appsettings.json (Sluice has none): its watcher covers the working directory and
+        // everything under it, the data directory too by default, and woke on every write of the store.
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = ["--hostBuilder:reloadConfigOnChange=false"] });
         builder.WebHost.UseUrls(options.Urls);
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
         builder.Logging.ClearProviders();
