@@ -100,7 +100,9 @@ internal sealed partial class Dispatcher(
     /// before it sends them again, at-least-once as for a claim.
     /// </summary>
     /// <returns>The deliveries, each sent one with its <see cref="NewDelivery.FirstAttempt"/>, status and reason.</returns>
-    public async Task<IReadOnlyList<NewDelivery>> SendRoutedAsync(IReadOnlyList<NewDelivery> routed)
+    /// <param name="routed">What the router decided for a step's events.</param>
+    /// <param name="beforeSending">Called once there is something to send, before anything is: the router confirms its leases there.</param>
+    public async Task<IReadOnlyList<NewDelivery>> SendRoutedAsync(IReadOnlyList<NewDelivery> routed, Action beforeSending)
     {
         if (options.SendWhenRoutedFor <= TimeSpan.Zero)
         {
@@ -126,6 +128,8 @@ internal sealed partial class Dispatcher(
         {
             return routed;
         }
+
+        beforeSending();
 
         // A job may start until the budget is spent; one that would start later waits in the store for a claim.
         var startBy = now + (long)(options.SendWhenRoutedFor + options.RequestTimeout).TotalMilliseconds;

@@ -49,9 +49,15 @@ internal sealed partial class ConsumerRunner(
         }
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    /// <summary>
+    /// The loop runs on a thread of its own: a step blocks on the store, and the router's on the answers
+    /// to what it sends, which would otherwise hold a pool thread that those answers' continuations need.
+    /// </summary>
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        Task.Factory.StartNew(() => Loop(stoppingToken), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+    private void Loop(CancellationToken stoppingToken)
     {
-        await Task.Yield();
         var lookAgain = 0;
         while (!stoppingToken.IsCancellationRequested)
         {
@@ -73,11 +79,11 @@ internal sealed partial class ConsumerRunner(
                     // moment after it returns: PostgreSQL's once every older transaction has ended): look
                     // again soon rather than at the next poll.
                     lookAgain--;
-                    await Task.Delay(LookAgainAfter, stoppingToken);
+                    stoppingToken.WaitHandle.WaitOne(LookAgainAfter);
                     continue;
                 }
 
-                lookAgain = await _wake.WaitAsync(IdlePoll, stoppingToken) && !log.ReadableOnCommit ? LookAgainTimes : 0;
+                lookAgain = _wake.Wait(IdlePoll, stoppingToken) && !log.ReadableOnCommit ? LookAgainTimes : 0;
             }
             catch (OperationCanceledException)
             {

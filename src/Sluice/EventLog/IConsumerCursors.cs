@@ -37,6 +37,13 @@ internal interface IConsumerCursors
 
     /// <summary>Moves cursors in one transaction, each only while its lease is held; throws <see cref="LeaseLostException"/> (and moves none) otherwise.</summary>
     void Commit(IReadOnlyList<CursorAdvance> advances);
+
+    /// <summary>
+    /// Throws <see cref="LeaseLostException"/> when a lease these advances are made under is no longer held.
+    /// For a consumer that acts outside the store before its commit (the router sends deliveries): a node
+    /// replaced without knowing it yet finds out before acting, not only at its commit.
+    /// </summary>
+    void ConfirmHeld(IReadOnlyList<CursorAdvance> advances);
 }
 
 /// <summary>

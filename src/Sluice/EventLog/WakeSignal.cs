@@ -27,4 +27,7 @@ internal sealed class WakeSignal
 
     /// <summary>Waits for a wake-up or for <paramref name="timeout"/> (real time) to pass; true when woken.</summary>
     public Task<bool> WaitAsync(TimeSpan timeout, CancellationToken cancellation) => _semaphore.WaitAsync(timeout, cancellation);
+
+    /// <summary>The same, blocking: for a loop on a thread of its own.</summary>
+    public bool Wait(TimeSpan timeout, CancellationToken cancellation) => _semaphore.Wait(timeout, cancellation);
 }

@@ -18,6 +18,7 @@ internal sealed class Router(
     DeliveriesWaiting waiting,
     Workspace.WorkspaceChanges workspace,
     Delivery.Dispatcher dispatcher,
+    IConsumerCursors cursors,
     TimeProvider time,
     SluiceMetrics metrics) : IEventLogConsumer
 {
@@ -61,8 +62,9 @@ internal sealed class Router(
         }
 
         // Sent before recorded where they can go at once, so that their rows are written once; the
-        // runner's loop is this consumer's own, and waits for the answers.
-        var recorded = dispatcher.SendRoutedAsync(deliveries).GetAwaiter().GetResult();
+        // runner's loop is this consumer's own, and waits for the answers. A node whose partitions were
+        // taken over (it has not heard yet) learns it before sending, not at its commit after.
+        var recorded = dispatcher.SendRoutedAsync(deliveries, () => cursors.ConfirmHeld(advances)).GetAwaiter().GetResult();
         store.RecordRouted(recorded, advances, time.GetUtcNow().ToUnixTimeMilliseconds());
         if (recorded.Any(d => d.Status is DeliveryStatus.Pending or DeliveryStatus.Retrying))
         {

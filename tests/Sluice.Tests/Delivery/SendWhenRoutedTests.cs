@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.Json.Nodes;
 using Microsoft.Extensions.Time.Testing;
 using Sluice.Infrastructure;
 using Sluice.Storage;
@@ -44,6 +45,10 @@ public sealed class SendWhenRoutedTests : IAsyncLifetime
 
     private Dispatcher Dispatcher => (Dispatcher)_sluice.Services.GetService(typeof(Dispatcher))!;
 
+    private static void NothingToConfirm()
+    {
+    }
+
     /// <summary>A delivery as the router makes it: the webhook action's mapped fields.</summary>
     private NewDelivery RoutedTo(string destination, string messageId, int index) =>
         new(destination, "All", "send", messageId, 1, index, DeliveryStatus.Pending, null,
@@ -52,8 +57,10 @@ public sealed class SendWhenRoutedTests : IAsyncLifetime
     [Fact]
     public async Task Deliveries_that_may_go_at_once_are_sent_and_come_back_with_their_outcome_and_the_others_come_back_pending_unsent()
     {
-        var state = (IDestinationState)_sluice.Services.GetService(typeof(IDestinationState))!;
-        state.Hold("held", _ => _time.GetUtcNow().ToUnixTimeMilliseconds() + 60_000);
+        // "held" answers 503 once: the dispatcher holds it, as it would after any retryable failure.
+        _receiver.AnswerNext(new ScriptedAnswer(503));
+        await Dispatcher.SendRoutedAsync([RoutedTo("held", "m-0", 0)], NothingToConfirm);
+        var confirmed = 0;
 
         var outcome = await Dispatcher.SendRoutedAsync(
         [
@@ -62,14 +69,27 @@ public sealed class SendWhenRoutedTests : IAsyncLifetime
             RoutedTo("paced", "m-1", 2),
             RoutedTo("held", "m-1", 3),
             RoutedTo("plain", "m-2", 4) with { Status = DeliveryStatus.Filtered, Reason = "filtered out", Payload = null },
-        ]);
+        ], () => confirmed++);
 
         var plain = outcome[0];
         Assert.Equal((DeliveryStatus.Delivered, 200), (plain.Status, plain.FirstAttempt?.HttpStatus));
         Assert.All(outcome.Skip(1).Take(3), d => Assert.Equal((DeliveryStatus.Pending, (AttemptResult?)null), (d.Status, d.FirstAttempt)));
         Assert.Equal((DeliveryStatus.Filtered, (AttemptResult?)null), (outcome[4].Status, outcome[4].FirstAttempt));
-        var request = Assert.Single(_receiver.Received);
-        Assert.Equal(("/plain", """{"id":"m-1"}"""), (request.Path, request.Body));
+        Assert.Equal(1, confirmed);
+        Assert.Equal([("/held", "m-0"), ("/plain", "m-1")], _receiver.Received.Select(r => (r.Path, (string)JsonNode.Parse(r.Body)!["id"]!)));
+    }
+
+    [Fact]
+    public async Task Nothing_is_sent_when_the_router_finds_its_lease_gone_and_nothing_is_confirmed_when_nothing_would_be_sent()
+    {
+        var confirmed = 0;
+
+        var refused = await Assert.ThrowsAsync<EventLog.LeaseLostException>(() => Dispatcher.SendRoutedAsync([RoutedTo("plain", "m-1", 0)], () => throw new EventLog.LeaseLostException(7)));
+        await Dispatcher.SendRoutedAsync([RoutedTo("ordered", "m-2", 0)], () => confirmed++);
+
+        Assert.Equal(7, refused.Partition);
+        Assert.Equal(0, confirmed);
+        Assert.Empty(_receiver.Received);
     }
 
     [Fact]
@@ -77,8 +97,8 @@ public sealed class SendWhenRoutedTests : IAsyncLifetime
     {
         _receiver.AnswerNext(new ScriptedAnswer(503, "busy"));
 
-        var first = Assert.Single(await Dispatcher.SendRoutedAsync([RoutedTo("plain", "m-1", 0)]));
-        var next = Assert.Single(await Dispatcher.SendRoutedAsync([RoutedTo("plain", "m-2", 0)]));
+        var first = Assert.Single(await Dispatcher.SendRoutedAsync([RoutedTo("plain", "m-1", 0)], NothingToConfirm));
+        var next = Assert.Single(await Dispatcher.SendRoutedAsync([RoutedTo("plain", "m-2", 0)], NothingToConfirm));
 
         Assert.Equal(DeliveryStatus.Retrying, first.Status);
         Assert.Equal(503, first.FirstAttempt?.HttpStatus);
@@ -108,7 +128,7 @@ public sealed class SendWhenRoutedTests : IAsyncLifetime
         await using var sluice = await StartAsync(new DeliveryOptions { SendWhenRoutedFor = TimeSpan.Zero });
         var dispatcher = (Dispatcher)sluice.Services.GetService(typeof(Dispatcher))!;
 
-        var outcome = Assert.Single(await dispatcher.SendRoutedAsync([RoutedTo("plain", "m-1", 0)]));
+        var outcome = Assert.Single(await dispatcher.SendRoutedAsync([RoutedTo("plain", "m-1", 0)], NothingToConfirm));
 
         Assert.Equal((DeliveryStatus.Pending, (AttemptResult?)null), (outcome.Status, outcome.FirstAttempt));
         Assert.Empty(_receiver.Received);

@@ -52,6 +52,23 @@ internal sealed class PostgresConsumerCursors(PostgresDatabase database) : ICons
     /// new owner's claim. Throws <see cref="LeaseLostException"/>; the caller's transaction is then
     /// rolled back with its output.
     /// </summary>
+    public void ConfirmHeld(IReadOnlyList<CursorAdvance> advances)
+    {
+        using var connection = database.Open();
+        using var held = new NpgsqlCommand("""
+            SELECT a.partition FROM unnest($1::smallint[], $2::text[], $3::bigint[]) AS a (partition, owner, epoch)
+            WHERE NOT EXISTS (SELECT 1 FROM partition_leases l WHERE l.partition = a.partition AND l.owner = a.owner AND l.epoch = a.epoch)
+            LIMIT 1
+            """, connection);
+        held.Parameters.Add(new NpgsqlParameter<short[]> { TypedValue = [.. advances.Select(a => (short)a.Partition)] });
+        held.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. advances.Select(a => a.Owner)] });
+        held.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = [.. advances.Select(a => a.Epoch)] });
+        if (held.ExecuteScalar() is short lost)
+        {
+            throw new LeaseLostException(lost);
+        }
+    }
+
     public static void Advance(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<CursorAdvance> advances)
     {
         if (advances.Count == 0)

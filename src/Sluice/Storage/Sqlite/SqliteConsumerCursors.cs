@@ -51,6 +51,24 @@ internal sealed class SqliteConsumerCursors(SqliteDatabase database) : IConsumer
     /// the move cannot be separated by another node's claim. Throws <see cref="LeaseLostException"/>;
     /// the caller's transaction is then rolled back with its output.
     /// </summary>
+    public void ConfirmHeld(IReadOnlyList<CursorAdvance> advances)
+    {
+        using var connection = database.Open();
+        using var held = connection.CreateCommand();
+        held.CommandText = "SELECT 1 FROM partition_leases WHERE partition = $partition AND owner = $owner AND epoch = $epoch";
+        var partition = held.Parameters.Add("$partition", SqliteType.Integer);
+        var owner = held.Parameters.Add("$owner", SqliteType.Text);
+        var epoch = held.Parameters.Add("$epoch", SqliteType.Integer);
+        foreach (var advance in advances)
+        {
+            (partition.Value, owner.Value, epoch.Value) = (advance.Partition, advance.Owner, advance.Epoch);
+            if (held.ExecuteScalar() is null)
+            {
+                throw new LeaseLostException(advance.Partition);
+            }
+        }
+    }
+
     public static void Advance(SqliteConnection connection, SqliteTransaction transaction, IReadOnlyList<CursorAdvance> advances)
     {
         if (advances.Count == 0)
