@@ -1,0 +1,26 @@
+namespace Sluice.Profiles.Identity;
+
+/// <summary>An external id: a lowercase type (<c>user_id</c>, <c>email</c>, <c>ios.id</c> …) and a value as read from a message.</summary>
+internal readonly record struct Identifier(string Type, string Value)
+{
+    public override string ToString() => $"{Type}:{Value}";
+}
+
+/// <summary>Why an identifier of an event was not added to a profile (Segment's Profiles Insights names them the same way).</summary>
+internal enum DropReason
+{
+    /// <summary>Adding it would give the profile more values of its type than the type's limit.</summary>
+    ValueLimitExceeded,
+
+    /// <summary>Adding it would give the profile more values of its type added within the type's window than the limit.</summary>
+    ValueTimeLimitExceeded,
+
+    /// <summary>The merge it asks for would take the profile past its merge cap.</summary>
+    ProfileMergeLimitExceeded,
+
+    /// <summary>The profile would hold more identifiers than its cap.</summary>
+    MappingLimitExceeded,
+}
+
+/// <summary>An identifier of an event that was left out, and the rule that left it out.</summary>
+internal sealed record DroppedIdentifier(Identifier Identifier, DropReason Reason);

@@ -1,0 +1,112 @@
+using System.Text;
+using System.Text.Json;
+
+namespace Sluice.Profiles.Identity;
+
+/// <summary>
+/// Reads a message's identifiers where Segment reads them: <c>userId</c>, <c>anonymousId</c>, <c>email</c>
+/// from <c>traits</c> or <c>context.traits</c>, <c>groupId</c>, the device's ids by device type,
+/// <c>context.externalIds</c>, and the configured custom keys. Blocked values and repeats are left out;
+/// emails are trimmed and lowercased (Segment doesn't say whether it folds values; other values are kept
+/// as sent). In the order of that list, which is the order "listed in the event" for ties.
+/// </summary>
+internal static class IdentifierExtraction
+{
+    public static IReadOnlyList<Identifier> From(JsonElement message, IdentitySettings settings)
+    {
+        var found = new List<Identifier>();
+        void Add(string type, string? value)
+        {
+            if (string.IsNullOrEmpty(value) || settings.IsBlocked(value))
+            {
+                return;
+            }
+
+            var identifier = new Identifier(type, value);
+            if (!found.Contains(identifier))
+            {
+                found.Add(identifier);
+            }
+        }
+
+        Add("user_id", Text(message, "userId"));
+        Add("email", (Text(message, "traits", "email") ?? Text(message, "context", "traits", "email"))?.Trim().ToLowerInvariant());
+        Add("anonymous_id", Text(message, "anonymousId"));
+        Add("group_id", Text(message, "groupId"));
+        var device = Text(message, "context", "device", "type")?.ToLowerInvariant();
+        if (device is "android" or "ios")
+        {
+            Add($"{device}.id", Text(message, "context", "device", "id"));
+            if (Member(message, "context", "device", "adTrackingEnabled") is { ValueKind: JsonValueKind.True })
+            {
+                Add($"{device}.idfa", Text(message, "context", "device", "advertisingId"));
+            }
+
+            Add($"{device}.push_token", Text(message, "context", "device", "token"));
+        }
+
+        Add("ga_client_id", Text(message, "context", "integrations", "Google Analytics", "clientId"));
+        if (Member(message, "context", "externalIds") is { ValueKind: JsonValueKind.Array } externalIds)
+        {
+            foreach (var external in externalIds.EnumerateArray())
+            {
+                // All four fields are required, as Segment requires them; only lowercase types are taken.
+                if (Text(external, "type") is { } type && type == type.ToLowerInvariant() && Text(external, "collection") is "users" or "accounts"
+                    && Text(external, "encoding") is not null)
+                {
+                    Add(type, Text(external, "id"));
+                }
+            }
+        }
+
+        foreach (var key in settings.CustomKeys)
+        {
+            var camel = CamelCase(key);
+            Add(key, Text(message, "traits", key) ?? Text(message, "traits", camel) ?? Text(message, "context", "traits", key)
+                ?? Text(message, "context", "traits", camel) ?? Text(message, "properties", key) ?? Text(message, "properties", camel));
+        }
+
+        return found;
+    }
+
+    /// <summary>A string, or a number as written (ids are often numeric); null for anything else.</summary>
+    private static string? Text(JsonElement element, params string[] path) => Member(element, path) switch
+    {
+        { ValueKind: JsonValueKind.String } value => value.GetString(),
+        { ValueKind: JsonValueKind.Number } value => value.GetRawText(),
+        _ => null,
+    };
+
+    private static JsonElement? Member(JsonElement element, params string[] path)
+    {
+        foreach (var name in path)
+        {
+            if (element.ValueKind != JsonValueKind.Object || !element.TryGetProperty(name, out element))
+            {
+                return null;
+            }
+        }
+
+        return element;
+    }
+
+    /// <summary><c>app_id</c> → <c>appId</c>.</summary>
+    private static string CamelCase(string snake)
+    {
+        var camel = new StringBuilder(snake.Length);
+        var upper = false;
+        foreach (var c in snake)
+        {
+            if (c == '_')
+            {
+                upper = camel.Length > 0;
+                continue;
+            }
+
+            camel.Append(upper ? char.ToUpperInvariant(c) : c);
+            upper = false;
+        }
+
+        return camel.ToString();
+    }
+}
