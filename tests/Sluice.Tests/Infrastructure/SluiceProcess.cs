@@ -195,6 +195,11 @@ internal sealed class SluiceProcess : IAsyncDisposable
             catch (TaskCanceledException)
             {
             }
+            catch (System.Net.Sockets.SocketException)
+            {
+                // A connection made while the server starts listening can fail outside HttpRequestException
+                // ("Transport endpoint is not connected" from the socket's address): not up yet, like the others.
+            }
 
             await Task.Delay(50);
         }

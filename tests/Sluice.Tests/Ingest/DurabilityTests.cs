@@ -46,7 +46,7 @@ public sealed class DurabilityTests
                             }
                         }
                     }
-                    catch (HttpRequestException)
+                    catch (Exception exception) when (exception is HttpRequestException or System.Net.Sockets.SocketException)
                     {
                         return; // the server is gone: unacknowledged, so nothing is promised
                     }
