@@ -84,7 +84,8 @@ internal sealed class IdentityResolver(IIdentityGraph graph, IdentitySettings se
             return DropReason.MappingLimitExceeded;
         }
 
-        foreach (var type in result.Select(m => m.Identifier.Type).Distinct())
+        // Of several broken types, the reason names the highest in priority, whatever order the graph gives.
+        foreach (var type in result.Select(m => m.Identifier.Type).Distinct().OrderBy(t => settings.RuleOf(t).Priority).ThenBy(t => t, StringComparer.Ordinal))
         {
             var rule = settings.RuleOf(type);
             var since = rule.Window is { } window ? at - (long)window.TotalMilliseconds : long.MinValue;

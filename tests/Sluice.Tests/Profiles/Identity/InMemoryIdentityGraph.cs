@@ -5,6 +5,7 @@ internal sealed class InMemoryIdentityGraph : IIdentityGraph
 {
     private readonly Dictionary<string, ProfileIdentity> _profiles = new(StringComparer.Ordinal);
     private readonly Dictionary<Identifier, string> _owners = [];
+    private int _made;
 
     public IReadOnlyList<ProfileIdentity> Owners(IReadOnlyCollection<Identifier> identifiers) =>
         [.. identifiers.Where(_owners.ContainsKey).Select(i => _owners[i]).Distinct(StringComparer.Ordinal).Select(id => _profiles[id])];
@@ -17,7 +18,7 @@ internal sealed class InMemoryIdentityGraph : IIdentityGraph
             return null;
         }
 
-        var root = resolution.Root ?? new ProfileIdentity($"profile-{_profiles.Count + 1}", at, 0, []);
+        var root = resolution.Root ?? new ProfileIdentity($"profile-{++_made}", at, 0, []);
         var mappings = root.Identifiers
             .Concat(resolution.Merged.SelectMany(m => m.Identifiers))
             .Concat(resolution.Added.Select(i => new IdentifierMapping(i, at)))
@@ -39,4 +40,6 @@ internal sealed class InMemoryIdentityGraph : IIdentityGraph
     public ProfileIdentity? ProfileOf(Identifier identifier) => _owners.TryGetValue(identifier, out var id) ? _profiles[id] : null;
 
     public int ProfileCount => _profiles.Count;
+
+    public IEnumerable<ProfileIdentity> Profiles => _profiles.Values;
 }
