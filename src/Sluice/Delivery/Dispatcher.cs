@@ -99,9 +99,9 @@ internal sealed partial class Dispatcher(
     /// claim loops. The router's commit records the outcomes with its cursors: a crash or a lost lease
     /// before it sends them again, at-least-once as for a claim.
     /// </summary>
-    /// <returns>The deliveries, each sent one with its <see cref="NewDelivery.FirstAttempt"/>, status and reason.</returns>
     /// <param name="routed">What the router decided for a step's events.</param>
     /// <param name="beforeSending">Called once there is something to send, before anything is: the router confirms its leases there.</param>
+    /// <returns>The deliveries, each sent one with its <see cref="NewDelivery.FirstAttempt"/>, status and reason.</returns>
     public async Task<IReadOnlyList<NewDelivery>> SendRoutedAsync(IReadOnlyList<NewDelivery> routed, Action beforeSending)
     {
         if (options.SendWhenRoutedFor <= TimeSpan.Zero)
