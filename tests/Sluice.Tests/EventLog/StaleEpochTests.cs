@@ -86,6 +86,38 @@ public sealed class StaleEpochTests : IDisposable
         Assert.Equal(Enumerable.Range(0, 20).Select(i => $"m{i}").Order(), recorded.Order());
     }
 
+    [Fact]
+    public async Task A_node_stopping_gives_its_partitions_up_only_once_its_step_under_way_has_committed()
+    {
+        using var a = _backend.Open();
+        using var b = _backend.Open();
+        var clock = new FakeTimeProvider(Start);
+        var nodeA = Node(a, clock);
+        var nodeB = Node(b, clock);
+        nodeA.RenewAndClaim();
+        AppendTwentyEvents(a);
+
+        var paused = new RoutingConsumer(a.Deliveries, pauseOnFirstStep: true);
+        var stepA = Task.Run(Runner(paused, a, nodeA, clock).RunStep);
+        Assert.True(paused.Reading.Wait(TimeSpan.FromSeconds(30)), "node A never got to its commit");
+        var stopping = Task.Run(() => nodeA.StopAsync(CancellationToken.None));
+        var stoppedUnderStep = await Task.WhenAny(stopping, Task.Delay(TimeSpan.FromSeconds(1))) == stopping;
+        nodeB.RenewAndClaim();
+        var heldByBUnderStep = nodeB.Held.Count;
+        paused.Resume.Set();
+        await stepA;
+        await stopping;
+        nodeB.RenewAndClaim();
+        Runner(new RoutingConsumer(b.Deliveries, pauseOnFirstStep: false), b, nodeB, clock).RunAvailable();
+
+        Assert.False(stoppedUnderStep, "A gave its partitions up under a step");
+        Assert.Equal(0, heldByBUnderStep);
+        Assert.Null(paused.Refused);
+        Assert.Equal(a.EventLog.PartitionCount, nodeB.Held.Count);
+        var recorded = b.Deliveries.List("hook", null, 1000).Select(d => d.MessageId).ToList();
+        Assert.Equal(Enumerable.Range(0, 20).Select(i => $"m{i}").Order(), recorded.Order());
+    }
+
     private static PartitionOwnership Node(StoreHandle store, TimeProvider clock) =>
         new(store.Leases, store.EventLog, new EventLogOptions { TakeOverAtStart = false }, clock, NullLogger<PartitionOwnership>.Instance);
 
