@@ -53,17 +53,8 @@ public sealed class StaleEpochTests : IDisposable
     [Fact]
     public async Task A_node_hands_partitions_to_a_joining_node_only_once_its_step_under_way_has_committed()
     {
-        using var a = _backend.Open();
-        using var b = _backend.Open();
-        var clock = new FakeTimeProvider(Start);
-        var nodeA = Node(a, clock);
-        var nodeB = Node(b, clock);
-        nodeA.RenewAndClaim();
-        AppendTwentyEvents(a);
-
-        var paused = new RoutingConsumer(a.Deliveries, pauseOnFirstStep: true);
-        var stepA = Task.Run(Runner(paused, a, nodeA, clock).RunStep);
-        Assert.True(paused.Reading.Wait(TimeSpan.FromSeconds(30)), "node A never got to its commit");
+        using var nodes = new PausedNodes(_backend);
+        var (a, b, nodeA, nodeB, clock, paused, stepA) = nodes;
 
         // B beats, so A's share falls to half; A's renewal gives up the other half, once its step is over.
         nodeB.RenewAndClaim();
@@ -74,32 +65,21 @@ public sealed class StaleEpochTests : IDisposable
         paused.Resume.Set();
         var rowsA = await stepA;
         await handOver;
-        nodeB.RenewAndClaim();
-        Runner(new RoutingConsumer(b.Deliveries, pauseOnFirstStep: false), b, nodeB, clock).RunAvailable();
+        RouteTheRest(b, nodeB, clock);
 
         Assert.False(handedUnderStep, "A handed its partitions over under a step");
         Assert.Equal(0, heldByBUnderStep);
         Assert.Null(paused.Refused);
         Assert.True(rowsA > 0);
         Assert.Equal(a.EventLog.PartitionCount / 2, nodeB.Held.Count);
-        var recorded = b.Deliveries.List("hook", null, 1000).Select(d => d.MessageId).ToList();
-        Assert.Equal(Enumerable.Range(0, 20).Select(i => $"m{i}").Order(), recorded.Order());
+        AssertEachRecordedOnce(b);
     }
 
     [Fact]
     public async Task A_node_stopping_gives_its_partitions_up_only_once_its_step_under_way_has_committed()
     {
-        using var a = _backend.Open();
-        using var b = _backend.Open();
-        var clock = new FakeTimeProvider(Start);
-        var nodeA = Node(a, clock);
-        var nodeB = Node(b, clock);
-        nodeA.RenewAndClaim();
-        AppendTwentyEvents(a);
-
-        var paused = new RoutingConsumer(a.Deliveries, pauseOnFirstStep: true);
-        var stepA = Task.Run(Runner(paused, a, nodeA, clock).RunStep);
-        Assert.True(paused.Reading.Wait(TimeSpan.FromSeconds(30)), "node A never got to its commit");
+        using var nodes = new PausedNodes(_backend);
+        var (a, b, nodeA, nodeB, clock, paused, stepA) = nodes;
         var stopping = Task.Run(() => nodeA.StopAsync(CancellationToken.None));
         var stoppedUnderStep = await Task.WhenAny(stopping, Task.Delay(TimeSpan.FromSeconds(1))) == stopping;
         nodeB.RenewAndClaim();
@@ -107,16 +87,72 @@ public sealed class StaleEpochTests : IDisposable
         paused.Resume.Set();
         await stepA;
         await stopping;
-        nodeB.RenewAndClaim();
-        Runner(new RoutingConsumer(b.Deliveries, pauseOnFirstStep: false), b, nodeB, clock).RunAvailable();
+        RouteTheRest(b, nodeB, clock);
 
         Assert.False(stoppedUnderStep, "A gave its partitions up under a step");
         Assert.Equal(0, heldByBUnderStep);
         Assert.Null(paused.Refused);
         Assert.Equal(a.EventLog.PartitionCount, nodeB.Held.Count);
-        var recorded = b.Deliveries.List("hook", null, 1000).Select(d => d.MessageId).ToList();
-        Assert.Equal(Enumerable.Range(0, 20).Select(i => $"m{i}").Order(), recorded.Order());
+        AssertEachRecordedOnce(b);
     }
+
+    /// <summary>Nodes A and B on one clock: A holds every partition and twenty events, and its first step waits to commit.</summary>
+    private sealed class PausedNodes : IDisposable
+    {
+        public PausedNodes(PostgresBackend backend)
+        {
+            A = backend.Open();
+            B = backend.Open();
+            NodeA = Node(A, Clock);
+            NodeB = Node(B, Clock);
+            NodeA.RenewAndClaim();
+            AppendTwentyEvents(A);
+            (Paused, StepA) = PauseAStep(A, NodeA, Clock);
+        }
+
+        public StoreHandle A { get; }
+
+        public StoreHandle B { get; }
+
+        public PartitionOwnership NodeA { get; }
+
+        public PartitionOwnership NodeB { get; }
+
+        public FakeTimeProvider Clock { get; } = new(Start);
+
+        public RoutingConsumer Paused { get; }
+
+        public Task<int> StepA { get; }
+
+        public void Deconstruct(out StoreHandle a, out StoreHandle b, out PartitionOwnership nodeA, out PartitionOwnership nodeB, out FakeTimeProvider clock, out RoutingConsumer paused, out Task<int> stepA) =>
+            (a, b, nodeA, nodeB, clock, paused, stepA) = (A, B, NodeA, NodeB, Clock, Paused, StepA);
+
+        public void Dispose()
+        {
+            Paused.Resume.Set();
+            A.Dispose();
+            B.Dispose();
+        }
+    }
+
+    /// <summary>Starts a step of the node and returns once it has read and waits to commit.</summary>
+    private static (RoutingConsumer Paused, Task<int> Step) PauseAStep(StoreHandle store, PartitionOwnership node, TimeProvider clock)
+    {
+        var paused = new RoutingConsumer(store.Deliveries, pauseOnFirstStep: true);
+        var step = Task.Run(Runner(paused, store, node, clock).RunStep);
+        Assert.True(paused.Reading.Wait(TimeSpan.FromSeconds(30)), "the node never got to its commit");
+        return (paused, step);
+    }
+
+    /// <summary>The other node takes what it may now and routes what was not routed.</summary>
+    private static void RouteTheRest(StoreHandle store, PartitionOwnership node, TimeProvider clock)
+    {
+        node.RenewAndClaim();
+        Runner(new RoutingConsumer(store.Deliveries, pauseOnFirstStep: false), store, node, clock).RunAvailable();
+    }
+
+    private static void AssertEachRecordedOnce(StoreHandle store) =>
+        Assert.Equal(Enumerable.Range(0, 20).Select(i => $"m{i}").Order(), store.Deliveries.List("hook", null, 1000).Select(d => d.MessageId).Order());
 
     private static PartitionOwnership Node(StoreHandle store, TimeProvider clock) =>
         new(store.Leases, store.EventLog, new EventLogOptions { TakeOverAtStart = false }, clock, NullLogger<PartitionOwnership>.Instance);
