@@ -25,4 +25,31 @@ internal sealed class AdminConnection(string hostDescription, string tokenDescri
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", bearer);
         return (client, baseUrl);
     }
+
+    /// <summary>The answer's body, or null (having said why on stderr) when the server can't be reached or refuses the request.</summary>
+    public static async Task<string?> ReadAnswerAsync(string baseUrl, Func<Task<HttpResponseMessage>> send, CancellationToken cancellation)
+    {
+        HttpResponseMessage response;
+        try
+        {
+            response = await send();
+        }
+        catch (HttpRequestException exception)
+        {
+            await Console.Error.WriteLineAsync($"sluice: cannot reach {baseUrl}: {exception.Message}");
+            return null;
+        }
+
+        using (response)
+        {
+            var answer = await response.Content.ReadAsStringAsync(cancellation);
+            if (response.IsSuccessStatusCode)
+            {
+                return answer;
+            }
+
+            await Console.Error.WriteLineAsync($"sluice: {(int)response.StatusCode} {answer}");
+            return null;
+        }
+    }
 }

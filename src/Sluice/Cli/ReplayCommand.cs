@@ -42,26 +42,13 @@ internal static class ReplayCommand
                 body["until"] = u;
             }
 
-            HttpResponseMessage response;
-            JsonNode? before;
-            try
+            if (await AdminConnection.ReadAnswerAsync(baseUrl, () => client.GetAsync($"/api/v1/destinations/{id}/stats", cancellation), cancellation) is not { } counts
+                || await AdminConnection.ReadAnswerAsync(baseUrl, () => client.PostAsJsonAsync($"/api/v1/destinations/{id}/replay", body, cancellation), cancellation) is not { } answer)
             {
-                before = JsonNode.Parse(await client.GetStringAsync($"/api/v1/destinations/{id}/stats", cancellation));
-                response = await client.PostAsJsonAsync($"/api/v1/destinations/{id}/replay", body, cancellation);
-            }
-            catch (HttpRequestException exception)
-            {
-                await Console.Error.WriteLineAsync($"sluice: cannot reach {baseUrl}: {exception.Message}");
                 return 1;
             }
 
-            var answer = await response.Content.ReadAsStringAsync(cancellation);
-            if (!response.IsSuccessStatusCode)
-            {
-                await Console.Error.WriteLineAsync($"sluice: {(int)response.StatusCode} {answer}");
-                return 1;
-            }
-
+            var before = JsonNode.Parse(counts);
             var requeued = (int?)JsonNode.Parse(answer)?["requeued"] ?? 0;
             Console.WriteLine($"requeued {requeued}");
             if (requeued == 0)

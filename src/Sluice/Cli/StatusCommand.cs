@@ -24,21 +24,8 @@ internal static class StatusCommand
             }
 
             using var client = connected;
-            HttpResponseMessage response;
-            try
+            if (await AdminConnection.ReadAnswerAsync(baseUrl, () => client.GetAsync("/api/v1/cluster", cancellation), cancellation) is not { } answer)
             {
-                response = await client.GetAsync("/api/v1/cluster", cancellation);
-            }
-            catch (HttpRequestException exception)
-            {
-                await Console.Error.WriteLineAsync($"sluice: cannot reach {baseUrl}: {exception.Message}");
-                return 1;
-            }
-
-            var answer = await response.Content.ReadAsStringAsync(cancellation);
-            if (!response.IsSuccessStatusCode)
-            {
-                await Console.Error.WriteLineAsync($"sluice: {(int)response.StatusCode} {answer}");
                 return 1;
             }
 

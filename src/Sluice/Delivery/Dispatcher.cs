@@ -78,14 +78,7 @@ internal sealed partial class Dispatcher(
             store.Release([.. outcomes.Where(o => o.Result is null).Select(o => o.Id)]);
         }
 
-        foreach (var destination in _holds.Record(claimed, attempted.ToDictionary(o => o.Id, o => o.Item2.Status), holds, recorded))
-        {
-            if (store.ResumeRetries(destination, recorded) > 0)
-            {
-                _wake.Set();
-            }
-        }
-
+        RecordHolds(claimed, attempted.ToDictionary(o => o.Id, o => o.Item2.Status), holds, recorded);
         return claimed.Count;
     }
 
@@ -143,18 +136,22 @@ internal sealed partial class Dispatcher(
             metrics.Deliveries.WithLabels(routed[(int)id].DestinationId, result.Status.Name()).Inc();
         }
 
-        var recorded = time.GetUtcNow().ToUnixTimeMilliseconds();
-        foreach (var destination in _holds.Record(sendable, outcomes.ToDictionary(o => o.Key, o => o.Value.Status), holds, recorded))
+        RecordHolds(sendable, outcomes.ToDictionary(o => o.Key, o => o.Value.Status), holds, time.GetUtcNow().ToUnixTimeMilliseconds());
+        return [.. routed.Select((delivery, i) => outcomes.TryGetValue(i, out var result)
+            ? delivery with { Status = result.Status, Reason = result.Reason, FirstAttempt = result }
+            : delivery)];
+    }
+
+    /// <summary>Updates the holds with attempts' outcomes; a destination whose outage ended has its retries made due at once.</summary>
+    private void RecordHolds(IReadOnlyList<ClaimedDelivery> attempted, IReadOnlyDictionary<long, DeliveryStatus> statuses, IReadOnlyDictionary<string, DestinationHold> holds, long now)
+    {
+        foreach (var destination in _holds.Record(attempted, statuses, holds, now))
         {
-            if (store.ResumeRetries(destination, recorded) > 0)
+            if (store.ResumeRetries(destination, now) > 0)
             {
                 _wake.Set();
             }
         }
-
-        return [.. routed.Select((delivery, i) => outcomes.TryGetValue(i, out var result)
-            ? delivery with { Status = result.Status, Reason = result.Reason, FirstAttempt = result }
-            : delivery)];
     }
 
     /// <summary>
