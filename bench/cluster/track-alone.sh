@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Ingest alone: single-event /v1/track requests (wrk, 2 threads, 32 connections) to one node with no
+# destination, its data folder in the default place (./sluice-data under the working directory), on
+# the embedded store and on a throwaway PostgreSQL. Prints requests/s and, per request, CPU µs of
+# Sluice and of PostgreSQL and Sluice's context switches. See bench/README.md.
+#
+#   bench/cluster/track-alone.sh
+#
+# Environment:
+#   SECONDS_EACH=8            length of each wrk run
+#   STORES="sqlite postgres"  in this order
+#   SLUICE=DIR                a published sluice to run instead of this build (another commit's, to compare)
+set -euo pipefail
+BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO="$(cd "$BENCH_DIR/../.." && pwd)"
+SECONDS_EACH="${SECONDS_EACH:-8}"
+STORES="${STORES:-sqlite postgres}"
+die() { echo "track-alone.sh: $*" >&2; exit 1; }
+command -v wrk >/dev/null || die "wrk is missing: apt-get install wrk"
+PGBIN="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
+
+if [[ -z "${SLUICE:-}" ]]; then
+    dotnet publish "$REPO/src/Sluice/Sluice.csproj" -c Release -o "$REPO/bench/.build/sluice" --nologo -v quiet >/dev/null
+    SLUICE="$REPO/bench/.build/sluice"
+fi
+
+TMP="$(mktemp -d "${TMPDIR:-/tmp}/sluice-track-alone.XXXXXX")"
+chmod 755 "$TMP"
+AS=()
+if [[ "$(id -u)" == 0 ]]; then chown postgres "$TMP"; AS=(runuser -u postgres --); fi
+PGDATA="$TMP/pg"
+cleanup() {
+    [[ -n "${NODE:-}" ]] && kill "$NODE" 2>/dev/null || true
+    [[ -d "$PGDATA" ]] && "${AS[@]}" "$PGBIN/pg_ctl" -D "$PGDATA" -m fast stop >/dev/null 2>&1 || true
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+cat >"$TMP/workspace.yaml" <<'EOF'
+sources:
+  - {id: alone, writeKey: wk_alone}
+EOF
+cat >"$TMP/track.lua" <<'EOF'
+local threads = 0
+setup = function(thread) threads = threads + 1; thread:set("tid", threads) end
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Basic d2tfYWxvbmU6"
+counter = 0
+request = function()
+  counter = counter + 1
+  local body = '{"type":"track","event":"Page Viewed","userId":"user-' .. (counter % 5000) .. '","messageId":"' .. os.time() .. '-' .. tid .. '-' .. counter .. '","properties":{"n":' .. counter .. '}}'
+  return wrk.format(nil, "/v1/track", nil, body)
+end
+EOF
+
+ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+switches() { cat /proc/"$1"/task/*/status 2>/dev/null | awk '/^(voluntary|nonvoluntary)_ctxt_switches/ { s += $2 } END { print s + 0 }'; }
+postgres_ticks() { local t=0; for p in $(pgrep -u postgres -f "$PGDATA" 2>/dev/null; pgrep -P "$(head -n 1 "$PGDATA/postmaster.pid" 2>/dev/null || echo 0)" 2>/dev/null); do t=$((t + $(ticks "$p" 2>/dev/null || echo 0))); done; echo "$t"; }
+HZ="$(getconf CLK_TCK)"
+
+echo "| store | requests/s | Sluice CPU µs/request | PostgreSQL CPU µs/request | Sluice context switches/request |"
+echo "| --- | --- | --- | --- | --- |"
+for store in $STORES; do
+    args=(serve --urls http://127.0.0.1:18090 --config "$TMP/workspace.yaml")
+    if [[ "$store" == postgres ]]; then
+        [[ -x "$PGBIN/initdb" ]] || die "PostgreSQL's server binaries are missing: apt-get install postgresql"
+        if [[ ! -d "$PGDATA" ]]; then
+            "${AS[@]}" "$PGBIN/initdb" -D "$PGDATA" -A trust -U sluice -E UTF8 >/dev/null
+            "${AS[@]}" "$PGBIN/pg_ctl" -D "$PGDATA" -l "$TMP/pg.log" -w start -o "-p 55490 -k $PGDATA -c listen_addresses=''" >/dev/null
+        fi
+        args+=(--store postgres --postgres "Host=$PGDATA;Port=55490;Username=sluice;Database=postgres")
+    fi
+
+    # The working directory holds the data folder, as for `sluice serve` run without --data.
+    mkdir -p "$TMP/run-$store"
+    (cd "$TMP/run-$store" && exec "$SLUICE/sluice" "${args[@]}") >"$TMP/$store.log" 2>&1 &
+    NODE=$!
+    for _ in $(seq 100); do curl -sf http://127.0.0.1:18090/health >/dev/null && break; sleep 0.2; done
+    sluice0=$(ticks "$NODE"); pg0=$([[ "$store" == postgres ]] && postgres_ticks || echo 0); switches0=$(switches "$NODE")
+    rate=$(wrk -t2 -c32 -d"${SECONDS_EACH}s" -s "$TMP/track.lua" http://127.0.0.1:18090 | awk '/Requests\/sec/ { print $2 }')
+    sluice1=$(ticks "$NODE"); pg1=$([[ "$store" == postgres ]] && postgres_ticks || echo 0); switches1=$(switches "$NODE")
+    kill "$NODE"; wait "$NODE" 2>/dev/null || true; NODE=
+    requests=$(awk -v r="$rate" -v s="$SECONDS_EACH" 'BEGIN { print r * s }')
+    awk -v store="$store" -v r="$rate" -v n="$requests" -v s="$((sluice1 - sluice0))" -v p="$((pg1 - pg0))" -v c="$((switches1 - switches0))" -v hz="$HZ" \
+        'BEGIN { printf "| %s | %.0f | %.0f | %s | %.1f |\n", store, r, s * 1e6 / hz / n, (store == "postgres" ? sprintf("%.0f", p * 1e6 / hz / n) : "—"), c / n }'
+done
