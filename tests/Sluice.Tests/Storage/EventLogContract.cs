@@ -101,6 +101,28 @@ public abstract class EventLogContract : IDisposable
     }
 
     [Fact]
+    public void A_messageId_accepted_the_day_before_is_a_duplicate_while_the_window_reaches_it()
+    {
+        const long Day = 86_400_000;
+        using var store = _backend.Open();
+        var log = store.EventLog;
+        var lateYesterday = Event("late", "ada", log.PartitionCount);
+        var earlyYesterday = Event("early", "ada", log.PartitionCount);
+        log.Append([new EventBatch("web", [earlyYesterday], 500)], 500, 0);
+        log.Append([new EventBatch("web", [lateYesterday], Day - 1_000)], Day - 1_000, 0);
+
+        // The next day, with a window that reaches back to 1 s after the first day began.
+        var lateAgain = Event("late", "ada", log.PartitionCount);
+        var earlyAgain = Event("early", "ada", log.PartitionCount);
+        log.Append([new EventBatch("web", [lateAgain, earlyAgain], Day + 1_000)], Day + 1_000, 1_000);
+
+        Assert.True(lateAgain.IsDuplicate);
+        Assert.False(earlyAgain.IsDuplicate);
+        Settle(log, 3);
+        Assert.Equal(["early", "late", "early"], MessageIds(log.ReadFrom(0, 100, null)));
+    }
+
+    [Fact]
     public void A_messageId_stored_through_one_node_is_a_duplicate_on_another()
     {
         using var first = _backend.Open();

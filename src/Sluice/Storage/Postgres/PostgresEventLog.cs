@@ -30,6 +30,9 @@ internal sealed class PostgresEventLog : IEventLog
 
     private const string Columns = "position, partition, source_id, received_at, messages";
 
+    /// <summary>The error <c>require_fresh</c> raises (schema version 3): a messageId of the group was seen before.</summary>
+    private const string DuplicateInGroup = "SL001";
+
     private readonly PostgresDatabase _database;
     private readonly Dictionary<(string Source, int Partition), PendingRow> _open = [];
     private readonly List<PendingRow> _rows = [];
@@ -73,8 +76,8 @@ internal sealed class PostgresEventLog : IEventLog
     }
 
     /// <summary>
-    /// The common case, no duplicate: the messageIds and the rows (built as if every event were new) go in
-    /// one round trip and the commit in another. Returns null, having written nothing, when a messageId
+    /// The common case, no duplicate: the messageIds, the rows (built as if every event were new) and the
+    /// commit in one round trip. Returns null, having written nothing, when a messageId
     /// turns out to be a duplicate (or is twice in the group): the step-by-step path then decides.
     /// </summary>
     private bool? TryAppendInOneTrip(NpgsqlConnection connection, IReadOnlyList<EventBatch> group, long now, long dedupeSince)
@@ -97,42 +100,23 @@ internal sealed class PostgresEventLog : IEventLog
                 return null;
             }
 
-            using var transaction = connection.BeginTransaction();
-            using var batch = new NpgsqlBatch(connection, transaction);
-            if (_dedupeIds.Count > 0)
-            {
-                batch.BatchCommands.Add(RememberCommand(now, dedupeSince));
-            }
-
-            if (_rows.Count > 0)
-            {
-                batch.BatchCommands.Add(InsertRowsCommand());
-            }
-
-            if (batch.BatchCommands.Count == 0)
+            if (_rows.Count == 0 && _dedupeIds.Count == 0)
             {
                 return false;
             }
 
-            var inserted = 0;
-            using (var reader = batch.ExecuteReader())
+            // No explicit transaction: the statement is its own, committed when PostgreSQL answers it, so the
+            // group costs one round trip. A duplicate makes it fail, and so write nothing.
+            using var command = AppendFreshCommand(connection, now, dedupeSince);
+            try
             {
-                if (_dedupeIds.Count > 0)
-                {
-                    while (reader.Read())
-                    {
-                        inserted++;
-                    }
-                }
+                command.ExecuteNonQuery();
             }
-
-            if (inserted != _dedupeIds.Count)
+            catch (PostgresException exception) when (exception.SqlState == DuplicateInGroup)
             {
-                transaction.Rollback();
                 return null;
             }
 
-            transaction.Commit();
             return _rows.Count > 0;
         }
         finally
@@ -191,19 +175,29 @@ internal sealed class PostgresEventLog : IEventLog
         }
     }
 
-    /// <summary>The rows as arrays, positioned by this transaction's id on the server (no round trip to learn it).</summary>
-    private NpgsqlBatchCommand InsertRowsCommand()
+    /// <summary>
+    /// The group in one statement: the messageIds remembered, the rows (built as if every event were new)
+    /// inserted, positioned by this transaction's id on the server (no round trip to learn it). Fails with
+    /// <see cref="DuplicateInGroup"/> when fewer messageIds went in than the group has: one was seen before.
+    /// </summary>
+    private NpgsqlCommand AppendFreshCommand(NpgsqlConnection connection, long now, long dedupeSince)
     {
-        var command = new NpgsqlBatchCommand("""
-            INSERT INTO event_log (position, partition, source_id, received_at, message_count, messages)
-            SELECT (pg_current_xact_id()::text::bigint << 20) + r.n - 1, r.partition, r.source_id, r.received_at, r.message_count, r.messages
-            FROM unnest($1::smallint[], $2::text[], $3::bigint[], $4::integer[], $5::bytea[]) WITH ORDINALITY AS r (partition, source_id, received_at, message_count, messages, n)
-            """);
+        var command = new NpgsqlCommand($"""
+            WITH remembered AS ({RememberSql(now, dedupeSince)}),
+            logged AS (
+                INSERT INTO event_log (position, partition, source_id, received_at, message_count, messages)
+                SELECT (pg_current_xact_id()::text::bigint << 20) + r.n - 1, r.partition, r.source_id, r.received_at, r.message_count, r.messages
+                FROM unnest($6::smallint[], $7::text[], $8::bigint[], $9::integer[], $10::bytea[]) WITH ORDINALITY AS r (partition, source_id, received_at, message_count, messages, n)
+            )
+            SELECT require_fresh((SELECT count(*) FROM remembered)::integer, $11)
+            """, connection);
+        AddRememberParameters(command.Parameters, now, dedupeSince);
         command.Parameters.Add(new NpgsqlParameter<short[]> { TypedValue = [.. _rows.Select(r => (short)r.Partition)] });
         command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. _rows.Select(r => r.Source)] });
         command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = [.. _rows.Select(r => r.ReceivedAt)] });
         command.Parameters.Add(new NpgsqlParameter<int[]> { TypedValue = [.. _rows.Select(r => r.Messages.Count)] });
         command.Parameters.Add(new NpgsqlParameter<byte[][]> { TypedValue = [.. _rows.Select(JsonArrayOf)] });
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = _dedupeIds.Count });
         return command;
     }
 
@@ -289,24 +283,36 @@ internal sealed class PostgresEventLog : IEventLog
     /// <summary>Inserts the collected messageIds into today's window, but those seen in its earlier days; returns those inserted.</summary>
     private NpgsqlBatchCommand RememberCommand(long now, long dedupeSince)
     {
-        var command = new NpgsqlBatchCommand("""
-            INSERT INTO message_ids (day, source_id, message_id, accepted_at)
-            SELECT $1, i.source_id, i.message_id, $2
-            FROM unnest($3::text[], $4::text[]) AS i (source_id, message_id)
-            WHERE NOT EXISTS (
-                SELECT 1 FROM message_ids m
-                WHERE m.source_id = i.source_id AND m.message_id = i.message_id AND m.day >= $5 AND m.day < $1 AND m.accepted_at >= $6)
-            ORDER BY i.source_id, i.message_id
-            ON CONFLICT DO NOTHING
-            RETURNING source_id, message_id
-            """);
-        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = PostgresDatabase.DayOf(now) });
-        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = now });
-        command.Parameters.Add(new NpgsqlParameter<List<string>> { TypedValue = _dedupeSources, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
-        command.Parameters.Add(new NpgsqlParameter<List<string>> { TypedValue = _dedupeIds, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
-        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = PostgresDatabase.DayOf(dedupeSince) });
-        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = dedupeSince });
+        var command = new NpgsqlBatchCommand(RememberSql(now, dedupeSince));
+        AddRememberParameters(command.Parameters, now, dedupeSince);
         return command;
+    }
+
+    /// <summary>
+    /// The days the window reaches before today are written into the text, not passed as parameters: a
+    /// cached plan then holds only those days' tables. With parameters, a plan made while today's table
+    /// was still empty (no statistics yet) scanned today's table whole for every messageId.
+    /// </summary>
+    private static string RememberSql(long now, long dedupeSince) => $"""
+        INSERT INTO message_ids (day, source_id, message_id, accepted_at)
+        SELECT $1, i.source_id, i.message_id, $2
+        FROM unnest($3::text[], $4::text[]) AS i (source_id, message_id)
+        WHERE NOT EXISTS (
+            SELECT 1 FROM message_ids m
+            WHERE m.source_id = i.source_id AND m.message_id = i.message_id
+                AND m.day >= {PostgresDatabase.DayOf(dedupeSince)} AND m.day < {PostgresDatabase.DayOf(now)} AND m.accepted_at >= $5)
+        ORDER BY i.source_id, i.message_id
+        ON CONFLICT DO NOTHING
+        RETURNING source_id, message_id
+        """;
+
+    private void AddRememberParameters(NpgsqlParameterCollection parameters, long now, long dedupeSince)
+    {
+        parameters.Add(new NpgsqlParameter<int> { TypedValue = PostgresDatabase.DayOf(now) });
+        parameters.Add(new NpgsqlParameter<long> { TypedValue = now });
+        parameters.Add(new NpgsqlParameter<List<string>> { TypedValue = _dedupeSources, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        parameters.Add(new NpgsqlParameter<List<string>> { TypedValue = _dedupeIds, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        parameters.Add(new NpgsqlParameter<long> { TypedValue = dedupeSince });
     }
 
     private void WriteRows(NpgsqlConnection connection, NpgsqlTransaction transaction)

@@ -172,6 +172,18 @@ internal static class PostgresSchema
         CREATE INDEX deliveries_ordered ON deliveries (destination_id, user_key, log_position, message_index, id)
             WHERE user_key IS NOT NULL AND status IN ('pending', 'retrying');
         """,
+        """
+        -- A group commit is one statement (PostgresEventLog): it remembers the group's messageIds and
+        -- writes its rows, then fails through this when a messageId was seen before, so that nothing of
+        -- it is kept and the node writes the group again without the duplicates.
+        CREATE FUNCTION require_fresh(inserted integer, expected integer) RETURNS integer LANGUAGE plpgsql AS $$
+        BEGIN
+            IF inserted <> expected THEN
+                RAISE EXCEPTION 'a messageId of the group was seen before' USING ERRCODE = 'SL001';
+            END IF;
+            RETURN inserted;
+        END $$;
+        """,
     ];
 
     /// <summary>The newest version this build knows.</summary>
