@@ -174,8 +174,9 @@ internal static class PostgresSchema
         """,
         """
         -- A group commit is one statement (PostgresEventLog): it remembers the group's messageIds and
-        -- writes its rows, then fails through this when a messageId was seen before, so that nothing of
-        -- it is kept and the node writes the group again without the duplicates.
+        -- writes its rows, and fails when a messageId was seen before (today's by the unique key, the
+        -- window's earlier days' through this), so that nothing of it is kept and the node writes the
+        -- group again without the duplicates.
         CREATE FUNCTION require_fresh(inserted integer, expected integer) RETURNS integer LANGUAGE plpgsql AS $$
         BEGIN
             IF inserted <> expected THEN
