@@ -12,6 +12,7 @@
 #   RATE=1000            events/s in each latency phase
 #   SECONDS_AT_RATE=15   length of each latency phase
 #   TRACK_SECONDS=15     length of each /v1/track phase
+#   WARM_SECONDS=20      before the measures, this long of /v1/batch and then of /v1/track (the JIT's tiers)
 #   CONFIGS="sqlite:1 postgres:1 postgres:3 sqlite:1"   store:nodes[:folder of another published sluice], run in this order
 set -euo pipefail
 BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -20,6 +21,7 @@ EVENTS="${EVENTS:-100000}"
 RATE="${RATE:-1000}"
 SECONDS_AT_RATE="${SECONDS_AT_RATE:-15}"
 TRACK_SECONDS="${TRACK_SECONDS:-15}"
+WARM_SECONDS="${WARM_SECONDS:-20}"
 CONFIGS="${CONFIGS:-sqlite:1 postgres:1 postgres:3 sqlite:1}"
 RESULTS_DIR="$REPO/bench/results"
 mkdir -p "$RESULTS_DIR"
@@ -50,7 +52,7 @@ results=()
 n=0
 for config in $CONFIGS; do
     IFS=: read -r store nodes build <<<"$config"; n=$((n + 1))
-    args=(--sluice "${build:-$REPO/bench/.build/sluice}/sluice" --events "$EVENTS" --rate "$RATE" --seconds "$SECONDS_AT_RATE" --track-seconds "$TRACK_SECONDS" --nodes "$nodes")
+    args=(--sluice "${build:-$REPO/bench/.build/sluice}/sluice" --events "$EVENTS" --rate "$RATE" --seconds "$SECONDS_AT_RATE" --track-seconds "$TRACK_SECONDS" --warm-seconds "$WARM_SECONDS" --nodes "$nodes")
     if [[ "$store" == postgres ]]; then
         psql -h "$PGDATA" -p "$PGPORT" -U sluice -d postgres -qc "CREATE DATABASE bench_$n" >/dev/null
         args+=(--postgres "Host=$PGDATA;Port=$PGPORT;Username=sluice;Database=bench_$n" --postgres-pid "$POSTMASTER")
@@ -66,7 +68,7 @@ all="$(printf '%s\n' "${results[@]}" | jq -s '.')"
     echo
     echo "- machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(free -g | awk '/Mem:/ {print $2}') GiB; PostgreSQL $("$PGBIN/postgres" --version | awk '{print $3}') on the same machine (fsync and synchronous_commit on)"
     echo "- commit: $(git -C "$REPO" rev-parse --short HEAD)"
-    echo "- command: EVENTS=$EVENTS RATE=$RATE SECONDS_AT_RATE=$SECONDS_AT_RATE TRACK_SECONDS=$TRACK_SECONDS CONFIGS=\"$CONFIGS\" bench/cluster/run.sh"
+    echo "- command: EVENTS=$EVENTS RATE=$RATE SECONDS_AT_RATE=$SECONDS_AT_RATE TRACK_SECONDS=$TRACK_SECONDS WARM_SECONDS=$WARM_SECONDS CONFIGS=\"$CONFIGS\" bench/cluster/run.sh"
     echo
     echo "| build | store | nodes | track req/s | batch ingest ev/s | deliveries/s | drain/s | p50 ms | p99 ms | CPU µs/event (Sluice + PostgreSQL) | Sluice CPU µs/event | WAL bytes/event |"
     echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"

@@ -7,13 +7,15 @@
 #   bench/cluster/track-alone.sh
 #
 # Environment:
-#   SECONDS_EACH=8            length of each wrk run
+#   SECONDS_EACH=8            length of each measured wrk run
+#   WARM_SECONDS=20           an unmeasured wrk run before it: tiered compilation reaches its last tier
 #   STORES="sqlite postgres"  in this order
 #   SLUICE=DIR                a published sluice to run instead of this build (another commit's, to compare)
 set -euo pipefail
 BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(cd "$BENCH_DIR/../.." && pwd)"
 SECONDS_EACH="${SECONDS_EACH:-8}"
+WARM_SECONDS="${WARM_SECONDS:-20}"
 STORES="${STORES:-sqlite postgres}"
 die() { echo "track-alone.sh: $*" >&2; exit 1; }
 command -v wrk >/dev/null || die "wrk is missing: apt-get install wrk"
@@ -77,6 +79,7 @@ for store in $STORES; do
     (cd "$TMP/run-$store" && exec "$SLUICE/sluice" "${args[@]}") >"$TMP/$store.log" 2>&1 &
     NODE=$!
     for _ in $(seq 100); do curl -sf http://127.0.0.1:18090/health >/dev/null && break; sleep 0.2; done
+    [[ "$WARM_SECONDS" -gt 0 ]] && wrk -t2 -c32 -d"${WARM_SECONDS}s" -s "$TMP/track.lua" http://127.0.0.1:18090 >/dev/null
     sluice0=$(ticks "$NODE"); pg0=$([[ "$store" == postgres ]] && postgres_ticks || echo 0); switches0=$(switches "$NODE")
     rate=$(wrk -t2 -c32 -d"${SECONDS_EACH}s" -s "$TMP/track.lua" http://127.0.0.1:18090 | awk '/Requests\/sec/ { print $2 }')
     sluice1=$(ticks "$NODE"); pg1=$([[ "$store" == postgres ]] && postgres_ticks || echo 0); switches1=$(switches "$NODE")

@@ -14,7 +14,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 // requests go round-robin to them; --postgres-pid is the postmaster, whose backends' CPU is counted
 // with the nodes' for the per-event cost, and the WAL written is read from the server.
 //
-//   Sluice.Bench.Delivery --sluice PATH [--events 200000] [--rate 2000] [--seconds 30] [--track-seconds 15]
+//   Sluice.Bench.Delivery --sluice PATH [--events 200000] [--rate 2000] [--seconds 30] [--track-seconds 15] [--warm-seconds 20]
 //                         [--postgres CONN --postgres-pid PID] [--nodes N] [--progress]
 var options = Options.Parse(args);
 var clock = Stopwatch.StartNew();
@@ -87,13 +87,24 @@ try
         });
     }
 
-    Console.Error.WriteLine("warm-up: 20,000 events");
-    await sender.SendAsync(20_000, concurrency: 4);
-    await sink.WaitForAsync(20_000, TimeSpan.FromMinutes(2));
+    // Both request paths run until the JIT has compiled them fully (tiered compilation takes 20-30 s
+    // under load here), so that what follows measures the steady state of a node that has been up a while.
+    Console.Error.WriteLine($"warm-up: {options.WarmSeconds} s of /v1/batch, then of /v1/track");
+    var warmed = 0;
+    var warmUntil = clock.Elapsed + TimeSpan.FromSeconds(options.WarmSeconds);
+    do
+    {
+        await sender.SendAsync(4_000, concurrency: 4);
+        warmed += 4_000;
+    }
+    while (clock.Elapsed < warmUntil);
+
+    warmed += await sender.TrackAsync(TimeSpan.FromSeconds(options.WarmSeconds), concurrency: 32);
+    await sink.WaitForAsync(warmed, TimeSpan.FromMinutes(5));
 
     Console.Error.WriteLine($"track: {options.TrackSeconds} s of /v1/track, one event per request");
     var trackRequests = await sender.TrackAsync(TimeSpan.FromSeconds(options.TrackSeconds), concurrency: 32);
-    await sink.WaitForAsync(20_000 + trackRequests, TimeSpan.FromMinutes(5));
+    await sink.WaitForAsync(warmed + trackRequests, TimeSpan.FromMinutes(5));
 
     Console.Error.WriteLine($"throughput: {options.Events:N0} events as fast as they go in");
     var before = sink.Count;
@@ -119,6 +130,7 @@ try
     {
         store = options.Postgres is null ? "sqlite" : "postgres",
         nodes = options.Nodes,
+        warmSeconds = options.WarmSeconds,
         trackSeconds = options.TrackSeconds,
         trackRequestsPerSecond = Math.Round(trackRequests / (double)options.TrackSeconds),
         events = options.Events,
@@ -203,7 +215,7 @@ static long PeakRssMiB(int pid)
     }
 }
 
-internal sealed record Options(string Sluice, int Events, int Rate, int Seconds, bool Progress, int TrackSeconds, int Nodes, string? Postgres, int? PostgresPid)
+internal sealed record Options(string Sluice, int Events, int Rate, int Seconds, bool Progress, int TrackSeconds, int WarmSeconds, int Nodes, string? Postgres, int? PostgresPid)
 {
     public static Options Parse(string[] args)
     {
@@ -215,6 +227,7 @@ internal sealed record Options(string Sluice, int Events, int Rate, int Seconds,
             int.Parse(Value("--seconds") ?? "30", System.Globalization.CultureInfo.InvariantCulture),
             args.Contains("--progress"),
             int.Parse(Value("--track-seconds") ?? "15", System.Globalization.CultureInfo.InvariantCulture),
+            int.Parse(Value("--warm-seconds") ?? "20", System.Globalization.CultureInfo.InvariantCulture),
             int.Parse(Value("--nodes") ?? "1", System.Globalization.CultureInfo.InvariantCulture),
             Value("--postgres"),
             Value("--postgres-pid") is { } pid ? int.Parse(pid, System.Globalization.CultureInfo.InvariantCulture) : null);
