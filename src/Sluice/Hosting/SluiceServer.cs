@@ -9,6 +9,7 @@ using Sluice.EventLog;
 using Sluice.Routing;
 using Sluice.Ingest;
 using Sluice.Observability;
+using Sluice.Profiles;
 using Sluice.Storage;
 using Sluice.Storage.Postgres;
 using Sluice.Storage.Sqlite;
@@ -91,6 +92,7 @@ internal static class SluiceServer
         services.AddIngest(options.Ingest);
         services.AddTrackingApi(options.TrustedProxies);
         services.AddRouting(workspace);
+        services.AddProfiles(workspace?.Identity);
         services.AddDelivery(options.Delivery);
         services.AddLiveDebugger();
         services.AddAdminApi();

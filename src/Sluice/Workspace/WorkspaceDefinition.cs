@@ -9,6 +9,9 @@ internal sealed record WorkspaceDefinition(IReadOnlyList<SourceDefinition> Sourc
 
     /// <summary>Things the file does that work but deserve a look (FQL that Segment reads differently), each with file:line:column.</summary>
     public IReadOnlyList<string> Warnings { get; init; } = [];
+
+    /// <summary>The <c>identity:</c> section: profiles are built when it is there (null: not).</summary>
+    public Profiles.Identity.IdentitySettings? Identity { get; init; }
 }
 
 /// <summary>What the workspace file declares (null without one): the Admin API marks those resources as managed by it.</summary>

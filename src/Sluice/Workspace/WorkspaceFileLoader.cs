@@ -92,7 +92,7 @@ internal sealed partial class WorkspaceFileLoader
             return WorkspaceDefinition.Empty;
         }
 
-        _yaml.CheckKeys(top, "(top level)", "sources", "destinations");
+        _yaml.CheckKeys(top, "(top level)", "sources", "destinations", "identity");
         var sources = new List<SourceDefinition>();
         var sourceIds = new HashSet<string>(StringComparer.Ordinal);
         var writeKeys = new HashSet<string>(StringComparer.Ordinal);
@@ -133,7 +133,8 @@ internal sealed partial class WorkspaceFileLoader
             destinations.Add(destination);
         }
 
-        return new WorkspaceDefinition(sources, destinations) { Warnings = _yaml.Warnings };
+        var identity = IdentitySection.Read(_yaml, top);
+        return new WorkspaceDefinition(sources, destinations) { Warnings = _yaml.Warnings, Identity = identity };
     }
 
     private SourceDefinition? ReadSource(YamlNode node, string path)

@@ -137,6 +137,22 @@ internal sealed partial class YamlFields(string file, Func<string, string?> envi
         return null;
     }
 
+    public int? Integer(YamlMappingNode map, string path, string key, int min, int max)
+    {
+        if (String(map, path, key, required: false) is not { } text)
+        {
+            return null;
+        }
+
+        if (int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var value) && value >= min && value <= max)
+        {
+            return value;
+        }
+
+        Problem(map[key], $"{path}.{key}", $"must be a whole number from {min} to {max}");
+        return null;
+    }
+
     public string Substitute(YamlScalarNode scalar, string path) =>
         EnvironmentReference().Replace(scalar.Value!, match =>
         {

@@ -139,6 +139,44 @@ public sealed class WorkspaceFileLoaderTests
     }
 
     [Fact]
+    public void Profiles_are_off_without_an_identity_section_and_an_empty_one_takes_Segments_defaults()
+    {
+        Assert.Null(WorkspaceFileLoader.Parse("sources: [{id: web}]\n", "w.yaml").Identity);
+        var defaults = WorkspaceFileLoader.Parse("sources: [{id: web}]\nidentity: {}\n", "w.yaml").Identity;
+
+        Assert.NotNull(defaults);
+        Assert.Equal(new Profiles.Identity.IdentifierRule(1, null, 1), defaults.RuleOf("user_id"));
+        Assert.Equal(100, defaults.MaxMerges);
+        Assert.False(defaults.AliasMerges);
+    }
+
+    [Fact]
+    public void The_identity_section_changes_only_what_it_names()
+    {
+        var settings = WorkspaceFileLoader.Parse("""
+            identity:
+              rules:
+                anonymous_id: {limit: 3, window: 7d}
+                app_id: {limit: 1, priority: 3}
+              customKeys: [app_id]
+              blockedValues: ["unknown"]
+              maxMerges: 5
+              aliasMerges: true
+            """, "w.yaml").Identity!;
+
+        var anonymous = settings.RuleOf("anonymous_id");
+        Assert.Equal(new Profiles.Identity.IdentifierRule(3, TimeSpan.FromDays(7), new Profiles.Identity.IdentitySettings().RuleOf("anonymous_id").Priority), anonymous);
+        Assert.Equal(new Profiles.Identity.IdentifierRule(1, null, 3), settings.RuleOf("app_id"));
+        Assert.Equal(["app_id"], settings.CustomKeys);
+        Assert.True(settings.IsBlocked("unknown"));
+        Assert.False(settings.IsBlocked("anonymous"));
+        Assert.True(settings.IsBlocked("0000"));
+        Assert.Equal(5, settings.MaxMerges);
+        Assert.Equal(1_000, settings.MaxIdentifiers);
+        Assert.True(settings.AliasMerges);
+    }
+
+    [Fact]
     public void A_source_without_a_name_is_named_by_its_id_and_a_missing_write_key_is_left_to_generate()
     {
         var source = Assert.Single(WorkspaceFileLoader.Parse("sources:\n  - id: app\n", "w.yaml").Sources);
@@ -179,6 +217,12 @@ public sealed class WorkspaceFileLoaderTests
     [InlineData("sources:\n  - id: web\n    writeKey: ${NOT_SET_ANYWHERE}\n", "w.yaml:3:15: sources[0].writeKey: environment variable NOT_SET_ANYWHERE is not set")]
     [InlineData("sources: [{id: web}\n", "w.yaml:2:1: not valid YAML")]
     [InlineData("surces: []\n", "w.yaml:1:1: (top level): unknown key 'surces'")]
+    [InlineData("identity:\n  rules:\n    anonymous_id: {limit: 0}\n", "w.yaml:3:27: identity.rules.anonymous_id.limit: must be a whole number from 1 to 1000")]
+    [InlineData("identity:\n  rules:\n    Anonymous_ID: {limit: 2}\n", "w.yaml:3:5: identity.rules: 'Anonymous_ID' is not an identifier type")]
+    [InlineData("identity:\n  rules:\n    email: {limit: 2, windows: 7d}\n", "identity.rules.email: unknown key 'windows'")]
+    [InlineData("identity:\n  blockedPatterns: ['(']\n", "w.yaml:2:21: identity.blockedPatterns[0]: not a regular expression")]
+    [InlineData("identity:\n  aliasMerges: sometimes\n", "identity.aliasMerges: must be true or false")]
+    [InlineData("identity:\n  maxMerges: -1\n", "identity.maxMerges: must be a whole number from 0 to 100000")]
     public void A_bad_file_names_the_file_line_and_problem(string yaml, string expected)
     {
         var exception = Assert.Throws<WorkspaceFileException>(() => WorkspaceFileLoader.Parse(yaml, "w.yaml", _ => null, strict: true));

@@ -185,6 +185,65 @@ internal static class PostgresSchema
             RETURN inserted;
         END $$;
         """,
+        """
+        -- Profiles (Profiles/ProfileStore), as on SQLite. graph_version counts the profiles consumer's
+        -- commits; its steps take the profiles lock (pg_advisory_xact_lock), so one node at a time changes
+        -- the graph, and a node's cache of it is good while the version is the one it wrote last.
+        CREATE TABLE profiles (
+            id text PRIMARY KEY,
+            created_at bigint NOT NULL,
+            merges integer NOT NULL,
+            merged_into text,
+            updated_at bigint NOT NULL
+        );
+        CREATE TABLE profile_identifiers (
+            type text NOT NULL,
+            value text NOT NULL,
+            profile_id text NOT NULL,
+            added_at bigint NOT NULL,
+            source_id text NOT NULL,
+            message_id text NOT NULL,
+            PRIMARY KEY (type, value)
+        );
+        CREATE INDEX profile_identifiers_by_profile ON profile_identifiers (profile_id);
+        CREATE TABLE profile_traits (
+            profile_id text NOT NULL,
+            key text NOT NULL,
+            value text,
+            timestamp bigint NOT NULL,
+            received_at bigint NOT NULL,
+            message_id text NOT NULL,
+            source_id text NOT NULL,
+            PRIMARY KEY (profile_id, key)
+        );
+        CREATE TABLE profile_events (
+            profile_id text NOT NULL,
+            log_position bigint NOT NULL,
+            message_index integer NOT NULL,
+            PRIMARY KEY (profile_id, log_position, message_index)
+        );
+        CREATE TABLE profile_log (
+            id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            kind text NOT NULL,
+            profile_id text,
+            other_profile_id text,
+            identifier_type text,
+            identifier_value text,
+            reason text,
+            source_id text NOT NULL,
+            message_id text NOT NULL,
+            log_position bigint NOT NULL,
+            message_index integer NOT NULL,
+            at bigint NOT NULL
+        );
+        CREATE INDEX profile_log_by_profile ON profile_log (profile_id, id);
+        CREATE INDEX profile_log_by_other ON profile_log (other_profile_id, id) WHERE other_profile_id IS NOT NULL;
+        CREATE TABLE profile_graph (
+            id integer PRIMARY KEY CHECK (id = 1),
+            version bigint NOT NULL
+        );
+        INSERT INTO profile_graph (id, version) VALUES (1, 0);
+        """,
     ];
 
     /// <summary>The newest version this build knows.</summary>

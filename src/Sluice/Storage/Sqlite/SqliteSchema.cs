@@ -194,6 +194,66 @@ internal static class SqliteSchema
         CREATE INDEX deliveries_ordered ON deliveries (destination_id, user_key, log_position, message_index, id)
             WHERE user_key IS NOT NULL AND status IN ('pending', 'retrying');
         """,
+        """
+        -- Profiles (Profiles/ProfileStore): the identity graph, written by the profiles consumer with its
+        -- cursors. A merged profile keeps its row, pointing at the profile it went into; its identifiers
+        -- and traits move there. graph_version counts the consumer's commits: a node's cache of the graph
+        -- is good while the version is the one it wrote last.
+        CREATE TABLE profiles (
+            id TEXT PRIMARY KEY,
+            created_at INTEGER NOT NULL,
+            merges INTEGER NOT NULL,
+            merged_into TEXT,
+            updated_at INTEGER NOT NULL
+        );
+        CREATE TABLE profile_identifiers (
+            type TEXT NOT NULL,
+            value TEXT NOT NULL,
+            profile_id TEXT NOT NULL,
+            added_at INTEGER NOT NULL,
+            source_id TEXT NOT NULL,
+            message_id TEXT NOT NULL,
+            PRIMARY KEY (type, value)
+        ) WITHOUT ROWID;
+        CREATE INDEX profile_identifiers_by_profile ON profile_identifiers (profile_id);
+        CREATE TABLE profile_traits (
+            profile_id TEXT NOT NULL,
+            key TEXT NOT NULL,
+            value TEXT,
+            timestamp INTEGER NOT NULL,
+            received_at INTEGER NOT NULL,
+            message_id TEXT NOT NULL,
+            source_id TEXT NOT NULL,
+            PRIMARY KEY (profile_id, key)
+        ) WITHOUT ROWID;
+        CREATE TABLE profile_events (
+            profile_id TEXT NOT NULL,
+            log_position INTEGER NOT NULL,
+            message_index INTEGER NOT NULL,
+            PRIMARY KEY (profile_id, log_position, message_index)
+        ) WITHOUT ROWID;
+        CREATE TABLE profile_log (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL,
+            profile_id TEXT,
+            other_profile_id TEXT,
+            identifier_type TEXT,
+            identifier_value TEXT,
+            reason TEXT,
+            source_id TEXT NOT NULL,
+            message_id TEXT NOT NULL,
+            log_position INTEGER NOT NULL,
+            message_index INTEGER NOT NULL,
+            at INTEGER NOT NULL
+        );
+        CREATE INDEX profile_log_by_profile ON profile_log (profile_id, id);
+        CREATE INDEX profile_log_by_other ON profile_log (other_profile_id, id) WHERE other_profile_id IS NOT NULL;
+        CREATE TABLE profile_graph (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            version INTEGER NOT NULL
+        );
+        INSERT INTO profile_graph (id, version) VALUES (1, 0);
+        """,
     ];
 
     /// <summary>Applies the migrations not applied yet, up to <paramref name="upTo"/> of them (tests build older stores with it).</summary>

@@ -11,7 +11,7 @@ namespace Sluice.Profiles.Identity;
 /// </summary>
 public sealed class IdentityCorpusTests
 {
-    private static readonly IdentitySettings Settings = new IdentitySettings { MaxMerges = 3 }
+    internal static readonly IdentitySettings Settings = new IdentitySettings { MaxMerges = 3 }
         .WithRule("anonymous_id", new IdentifierRule(3, TimeSpan.FromDays(7), 6));
 
     [Fact]
@@ -44,11 +44,11 @@ public sealed class IdentityCorpusTests
         Assert.All([DropReason.ValueLimitExceeded, DropReason.ValueTimeLimitExceeded, DropReason.ProfileMergeLimitExceeded], reason => Assert.True(dropped.GetValueOrDefault(reason) > 0, $"no identifier was dropped for {reason}"));
     }
 
-    private static List<string> Canonical(IEnumerable<HashSet<Identifier>> profiles) =>
+    internal static List<string> Canonical(IEnumerable<HashSet<Identifier>> profiles) =>
         [.. profiles.Select(p => string.Join(" ", p.Select(i => i.ToString()).Order(StringComparer.Ordinal))).Order(StringComparer.Ordinal)];
 
     /// <summary>Events two minutes apart (four weeks in all) from 2,500 people, some on one another's devices.</summary>
-    private static IEnumerable<(long At, string Message)> Corpus(int count, int seed)
+    internal static IEnumerable<(long At, string Message)> Corpus(int count, int seed)
     {
         var random = new Random(seed);
         const int People = 2_500;

@@ -1,14 +1,18 @@
 namespace Sluice.Profiles.Identity;
 
-/// <summary>The identity graph in a dictionary, applying each resolution as a store would: for the resolver's tests.</summary>
+/// <summary>
+/// The consumer's <see cref="ProfileGraph"/> over an empty store, never committed, with profile ids of its
+/// own: the whole graph lives in the graph's memory. For the resolver's tests.
+/// </summary>
 internal sealed class InMemoryIdentityGraph : IIdentityGraph
 {
-    private readonly Dictionary<string, ProfileIdentity> _profiles = new(StringComparer.Ordinal);
-    private readonly Dictionary<Identifier, string> _owners = [];
+    private readonly ProfileGraph _graph = new();
+    private readonly HashSet<string> _ids = new(StringComparer.Ordinal);
     private int _made;
 
-    public IReadOnlyList<ProfileIdentity> Owners(IReadOnlyCollection<Identifier> identifiers) =>
-        [.. identifiers.Where(_owners.ContainsKey).Select(i => _owners[i]).Distinct(StringComparer.Ordinal).Select(id => _profiles[id])];
+    public InMemoryIdentityGraph() => _graph.Begin(new EmptyStore());
+
+    public IReadOnlyList<ProfileIdentity> Owners(IReadOnlyCollection<Identifier> identifiers) => _graph.Owners(identifiers);
 
     /// <summary>Applies a resolution; returns the profile the event belongs to (null: none).</summary>
     public string? Apply(Resolution resolution, long at)
@@ -18,28 +22,25 @@ internal sealed class InMemoryIdentityGraph : IIdentityGraph
             return null;
         }
 
-        var root = resolution.Root ?? new ProfileIdentity($"profile-{++_made}", at, 0, []);
-        var mappings = root.Identifiers
-            .Concat(resolution.Merged.SelectMany(m => m.Identifiers))
-            .Concat(resolution.Added.Select(i => new IdentifierMapping(i, at)))
-            .ToList();
-        foreach (var merged in resolution.Merged)
-        {
-            _profiles.Remove(merged.Id);
-        }
-
-        _profiles[root.Id] = root with { Merges = root.Merges + resolution.Merged.Sum(m => m.Merges + 1), Identifiers = mappings };
-        foreach (var mapping in mappings)
-        {
-            _owners[mapping.Identifier] = root.Id;
-        }
-
-        return root.Id;
+        var rootId = resolution.Root?.Id ?? $"profile-{++_made}";
+        _graph.Apply(resolution, rootId, at);
+        _ids.ExceptWith(resolution.Merged.Select(m => m.Id));
+        _ids.Add(rootId);
+        return rootId;
     }
 
-    public ProfileIdentity? ProfileOf(Identifier identifier) => _owners.TryGetValue(identifier, out var id) ? _profiles[id] : null;
+    public ProfileIdentity? ProfileOf(Identifier identifier) => _graph.Owners([identifier]).SingleOrDefault();
 
-    public int ProfileCount => _profiles.Count;
+    public int ProfileCount => _ids.Count;
 
-    public IEnumerable<ProfileIdentity> Profiles => _profiles.Values;
+    public IEnumerable<ProfileIdentity> Profiles => _ids.Select(id => _graph.Known(id)!);
+
+    private sealed class EmptyStore : IProfileGraphReader
+    {
+        public long Version => 0;
+
+        public string? OwnerOf(Identifier identifier) => null;
+
+        public ProfileIdentity Read(string profileId) => throw new InvalidOperationException($"{profileId} is not in an empty store");
+    }
 }

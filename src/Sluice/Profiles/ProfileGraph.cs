@@ -1,0 +1,101 @@
+using Sluice.Profiles.Identity;
+
+namespace Sluice.Profiles;
+
+/// <summary>
+/// The identity graph as the profiles consumer reads it: the store through <see cref="IProfileGraphReader"/>,
+/// with what earlier reads and this node's own steps learned kept in memory. That memory is good only
+/// while the store's graph version is the one this node committed last: a step that finds another
+/// version (another node changed the graph) starts from the store again. A failed step forgets it all.
+/// </summary>
+internal sealed class ProfileGraph : IIdentityGraph
+{
+    /// <summary>Identifiers known (with or without a profile) beyond which the memory is dropped after a step.</summary>
+    private const int MaxRemembered = 500_000;
+
+    private readonly Dictionary<Identifier, string?> _owners = [];
+    private readonly Dictionary<string, ProfileIdentity> _profiles = new(StringComparer.Ordinal);
+    private IProfileGraphReader? _reader;
+    private long _version = -1;
+
+    /// <summary>Starts a step on the store's graph as <paramref name="reader"/> sees it.</summary>
+    public void Begin(IProfileGraphReader reader)
+    {
+        if (reader.Version != _version)
+        {
+            Forget();
+        }
+
+        _reader = reader;
+    }
+
+    /// <summary>The step committed as <paramref name="version"/>: what it learned holds for that version.</summary>
+    public void Committed(long version)
+    {
+        _reader = null;
+        _version = version;
+        if (_owners.Count > MaxRemembered)
+        {
+            Forget();
+        }
+    }
+
+    /// <summary>The step did not commit: nothing learned during it can be trusted.</summary>
+    public void Forget()
+    {
+        _owners.Clear();
+        _profiles.Clear();
+        _version = -1;
+        _reader = null;
+    }
+
+    public IReadOnlyList<ProfileIdentity> Owners(IReadOnlyCollection<Identifier> identifiers)
+    {
+        var reader = _reader ?? throw new InvalidOperationException("the graph is read only during a step");
+        var owners = new List<ProfileIdentity>(identifiers.Count);
+        foreach (var identifier in identifiers)
+        {
+            if (!_owners.TryGetValue(identifier, out var owner))
+            {
+                _owners[identifier] = owner = reader.OwnerOf(identifier);
+            }
+
+            if (owner is null || owners.Exists(o => o.Id == owner))
+            {
+                continue;
+            }
+
+            if (!_profiles.TryGetValue(owner, out var profile))
+            {
+                _profiles[owner] = profile = reader.Read(owner);
+            }
+
+            owners.Add(profile);
+        }
+
+        return owners;
+    }
+
+    /// <summary>A profile as this graph last read or made it (null: not read this step, or merged away).</summary>
+    public ProfileIdentity? Known(string profileId) => _profiles.GetValueOrDefault(profileId);
+
+    /// <summary>What <paramref name="resolution"/> does, as the store will have it once the step commits.</summary>
+    public void Apply(Resolution resolution, string rootId, long at)
+    {
+        var root = resolution.Root ?? new ProfileIdentity(rootId, at, 0, []);
+        var mappings = root.Identifiers
+            .Concat(resolution.Merged.SelectMany(m => m.Identifiers))
+            .Concat(resolution.Added.Select(i => new IdentifierMapping(i, at)))
+            .ToList();
+        foreach (var merged in resolution.Merged)
+        {
+            _profiles.Remove(merged.Id);
+        }
+
+        _profiles[rootId] = root with { Merges = root.Merges + resolution.Merged.Sum(m => m.Merges + 1), Identifiers = mappings };
+        foreach (var mapping in mappings)
+        {
+            _owners[mapping.Identifier] = rootId;
+        }
+    }
+}

@@ -1,0 +1,108 @@
+using Npgsql;
+using Sluice.EventLog;
+using Sluice.Profiles;
+using Sluice.Profiles.Identity;
+
+namespace Sluice.Storage.Postgres;
+
+/// <summary>
+/// Profiles on PostgreSQL. A step holds the profiles lock (transaction-scoped) from its first read to its
+/// commit, so the nodes' steps change the graph one at a time: two events of one person read by two
+/// nodes (their partitions differ) are resolved one after the other, the second seeing the first.
+/// </summary>
+internal sealed class PostgresProfileStore(PostgresDatabase database) : IProfileStore
+{
+    /// <summary>The advisory lock the profiles consumer's steps take.</summary>
+    public const long ProfilesLock = 0x51_1C_E0_03;
+
+    public long RunStep(Func<IProfileGraphReader, IReadOnlyList<ProfileChange>> resolve, IReadOnlyList<CursorAdvance> advances)
+    {
+        using var connection = database.Open();
+        using var transaction = connection.BeginTransaction();
+        Command(connection, transaction, $"SELECT pg_advisory_xact_lock({ProfilesLock})").ExecuteNonQuery();
+        var changes = resolve(new GraphReader(connection, transaction));
+        foreach (var change in changes)
+        {
+            foreach (var (sql, values) in ProfileSql.Of(change))
+            {
+                using var command = Command(connection, transaction, sql, values);
+                command.ExecuteNonQuery();
+            }
+        }
+
+        PostgresConsumerCursors.Advance(connection, transaction, advances);
+        using var next = Command(connection, transaction, ProfileSql.NextVersion);
+        var version = (long)next.ExecuteScalar()!;
+        transaction.Commit();
+        return version;
+    }
+
+    public string? ProfileOf(Identifier identifier)
+    {
+        using var connection = database.Open();
+        using var command = Command(connection, null, ProfileSql.OwnerOf, identifier.Type, identifier.Value);
+        return command.ExecuteScalar() as string;
+    }
+
+    public IReadOnlyList<Identifier> IdentifiersOf(string profileId)
+    {
+        using var connection = database.Open();
+        using var command = Command(connection, null, ProfileSql.IdentifiersOf, profileId);
+        using var rows = command.ExecuteReader();
+        return ProfileSql.ReadIdentifiers(rows);
+    }
+
+    public IReadOnlyDictionary<string, string> TraitsOf(string profileId)
+    {
+        using var connection = database.Open();
+        using var command = Command(connection, null, ProfileSql.TraitsOf, profileId);
+        using var rows = command.ExecuteReader();
+        return ProfileSql.ReadTraits(rows);
+    }
+
+    private static NpgsqlCommand Command(NpgsqlConnection connection, NpgsqlTransaction? transaction, string sql, params object?[] values)
+    {
+        var command = new NpgsqlCommand(sql, connection, transaction);
+        foreach (var value in values)
+        {
+            command.Parameters.Add(value switch
+            {
+                null => new NpgsqlParameter<string?> { TypedValue = null },
+                string text => new NpgsqlParameter<string> { TypedValue = text },
+                long number => new NpgsqlParameter<long> { TypedValue = number },
+                int number => new NpgsqlParameter<int> { TypedValue = number },
+                _ => throw new ArgumentOutOfRangeException(nameof(values), value.GetType().Name, "not a column type of the profile tables"),
+            });
+        }
+
+        return command;
+    }
+
+    private sealed class GraphReader : IProfileGraphReader
+    {
+        private readonly NpgsqlConnection _connection;
+        private readonly NpgsqlTransaction _transaction;
+
+        public GraphReader(NpgsqlConnection connection, NpgsqlTransaction transaction)
+        {
+            (_connection, _transaction) = (connection, transaction);
+            using var version = Command(connection, transaction, ProfileSql.ReadVersion);
+            Version = (long)version.ExecuteScalar()!;
+        }
+
+        public long Version { get; }
+
+        public string? OwnerOf(Identifier identifier)
+        {
+            using var command = Command(_connection, _transaction, ProfileSql.OwnerOf, identifier.Type, identifier.Value);
+            return command.ExecuteScalar() as string;
+        }
+
+        public ProfileIdentity Read(string profileId)
+        {
+            using var command = Command(_connection, _transaction, ProfileSql.ReadProfile, profileId);
+            using var rows = command.ExecuteReader();
+            return ProfileSql.ReadIdentity(rows, profileId);
+        }
+    }
+}

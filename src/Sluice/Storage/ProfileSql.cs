@@ -1,0 +1,140 @@
+using System.Data.Common;
+using System.Text.Json;
+using Sluice.Profiles;
+using Sluice.Profiles.Identity;
+
+namespace Sluice.Storage;
+
+/// <summary>
+/// The statements that apply a <see cref="ProfileChange"/>, the same on SQLite and PostgreSQL (numbered
+/// parameters <c>$1</c>…, row-value comparisons, upserts and RETURNING read alike on both).
+/// </summary>
+internal static class ProfileSql
+{
+    public const string NextVersion = "UPDATE profile_graph SET version = version + 1 RETURNING version";
+
+    public const string ReadVersion = "SELECT version FROM profile_graph";
+
+    public const string OwnerOf = "SELECT profile_id FROM profile_identifiers WHERE type = $1 AND value = $2";
+
+    public const string IdentifiersOf = "SELECT type, value FROM profile_identifiers WHERE profile_id = $1 ORDER BY added_at, type, value";
+
+    public const string TraitsOf = "SELECT key, value FROM profile_traits WHERE profile_id = $1 AND value IS NOT NULL ORDER BY key";
+
+    /// <summary>A profile and its identifiers, one row each (a profile with none gives one row of nulls after the first two).</summary>
+    public const string ReadProfile = """
+        SELECT p.created_at, p.merges, i.type, i.value, i.added_at
+        FROM profiles p LEFT JOIN profile_identifiers i ON i.profile_id = p.id
+        WHERE p.id = $1
+        """;
+
+    /// <summary>Reads <see cref="ReadProfile"/>'s rows.</summary>
+    public static ProfileIdentity ReadIdentity(DbDataReader rows, string profileId)
+    {
+        long? createdAt = null;
+        var merges = 0;
+        var mappings = new List<IdentifierMapping>();
+        while (rows.Read())
+        {
+            (createdAt, merges) = (rows.GetInt64(0), rows.GetInt32(1));
+            if (!rows.IsDBNull(2))
+            {
+                mappings.Add(new IdentifierMapping(new Identifier(rows.GetString(2), rows.GetString(3)), rows.GetInt64(4)));
+            }
+        }
+
+        return createdAt is { } created
+            ? new ProfileIdentity(profileId, created, merges, mappings)
+            : throw new InvalidOperationException($"profile {profileId} is not in the store");
+    }
+
+    /// <summary>Reads <see cref="IdentifiersOf"/>'s rows.</summary>
+    public static IReadOnlyList<Identifier> ReadIdentifiers(DbDataReader rows)
+    {
+        var identifiers = new List<Identifier>();
+        while (rows.Read())
+        {
+            identifiers.Add(new Identifier(rows.GetString(0), rows.GetString(1)));
+        }
+
+        return identifiers;
+    }
+
+    /// <summary>Reads <see cref="TraitsOf"/>'s rows.</summary>
+    public static IReadOnlyDictionary<string, string> ReadTraits(DbDataReader rows)
+    {
+        var traits = new Dictionary<string, string>(StringComparer.Ordinal);
+        while (rows.Read())
+        {
+            traits[rows.GetString(0)] = rows.GetString(1);
+        }
+
+        return traits;
+    }
+
+    // A later (timestamp, log time, messageId) wins, whatever order the events come in. "WHERE true":
+    // SQLite needs a WHERE between INSERT … SELECT and ON CONFLICT to parse the upsert.
+    private const string UpsertTrait = """
+        ON CONFLICT (profile_id, key) DO UPDATE SET value = excluded.value, timestamp = excluded.timestamp,
+            received_at = excluded.received_at, message_id = excluded.message_id, source_id = excluded.source_id
+        WHERE (excluded.timestamp, excluded.received_at, excluded.message_id) > (profile_traits.timestamp, profile_traits.received_at, profile_traits.message_id)
+        """;
+
+    public static IEnumerable<(string Sql, object?[] Values)> Of(ProfileChange change)
+    {
+        var e = change.Event;
+        switch (change)
+        {
+            case ProfileCreated created:
+                yield return ("INSERT INTO profiles (id, created_at, merges, merged_into, updated_at) VALUES ($1, $2, 0, NULL, $2)", [created.ProfileId, e.ReceivedAt]);
+                break;
+            case IdentifierAdded added:
+                yield return ("INSERT INTO profile_identifiers (type, value, profile_id, added_at, source_id, message_id) VALUES ($1, $2, $3, $4, $5, $6)",
+                    [added.Identifier.Type, added.Identifier.Value, added.ProfileId, e.ReceivedAt, e.SourceId, e.MessageId]);
+                yield return Touch(added.ProfileId, e.ReceivedAt);
+                break;
+            case ProfilesMerged merged:
+                yield return ("UPDATE profile_identifiers SET profile_id = $1 WHERE profile_id = $2", [merged.Into, merged.Merged]);
+                yield return ($"""
+                    INSERT INTO profile_traits (profile_id, key, value, timestamp, received_at, message_id, source_id)
+                    SELECT $1, key, value, timestamp, received_at, message_id, source_id FROM profile_traits WHERE profile_id = $2 AND true
+                    {UpsertTrait}
+                    """, [merged.Into, merged.Merged]);
+                yield return ("DELETE FROM profile_traits WHERE profile_id = $1", [merged.Merged]);
+                // Profiles merged into the merged one point at the survivor too: any old id is one hop from it.
+                yield return ("UPDATE profiles SET merged_into = $1, updated_at = $3 WHERE id = $2 OR merged_into = $2", [merged.Into, merged.Merged, e.ReceivedAt]);
+                yield return ("UPDATE profiles SET merges = $2 WHERE id = $1", [merged.Into, merged.MergesAfter]);
+                yield return Touch(merged.Into, e.ReceivedAt);
+                yield return Log("merge", merged.Into, merged.Merged, merged.Linked[0], JsonSerializer.Serialize(merged.EventIdentifiers.Select(i => i.ToString())), e);
+                break;
+            case IdentifierDropped dropped:
+                yield return Log("drop", dropped.ProfileId, null, dropped.Dropped.Identifier, dropped.Dropped.Reason.ToString(), e);
+                break;
+            case EventAttached attached:
+                yield return ("INSERT INTO profile_events (profile_id, log_position, message_index) VALUES ($1, $2, $3)", [attached.ProfileId, e.Position, e.Index]);
+                break;
+            case TraitsSet traits:
+                foreach (var (key, value) in traits.Traits)
+                {
+                    yield return ($"""
+                        INSERT INTO profile_traits (profile_id, key, value, timestamp, received_at, message_id, source_id) VALUES ($1, $2, $3, $4, $5, $6, $7)
+                        {UpsertTrait}
+                        """, [traits.ProfileId, key, value, traits.Timestamp, e.ReceivedAt, e.MessageId, e.SourceId]);
+                }
+
+                yield return Touch(traits.ProfileId, e.ReceivedAt);
+                break;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(change), change.GetType().Name, "not a profile change");
+        }
+    }
+
+    private static (string, object?[]) Touch(string profileId, long at) =>
+        ("UPDATE profiles SET updated_at = CASE WHEN updated_at < $2 THEN $2 ELSE updated_at END WHERE id = $1", [profileId, at]);
+
+    private static (string, object?[]) Log(string kind, string? profileId, string? otherProfileId, Identifier identifier, string? reason, EventReference e) =>
+        ("""
+            INSERT INTO profile_log (kind, profile_id, other_profile_id, identifier_type, identifier_value, reason, source_id, message_id, log_position, message_index, at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+            """, [kind, profileId, otherProfileId, identifier.Type, identifier.Value, reason, e.SourceId, e.MessageId, e.Position, e.Index, e.ReceivedAt]);
+}

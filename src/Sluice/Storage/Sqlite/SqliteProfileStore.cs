@@ -1,0 +1,156 @@
+using Microsoft.Data.Sqlite;
+using Sluice.EventLog;
+using Sluice.Profiles;
+using Sluice.Profiles.Identity;
+
+namespace Sluice.Storage.Sqlite;
+
+/// <summary>
+/// Profiles on SQLite. A step reads the graph before it takes the write lock (one process owns an
+/// SQLite store, and only its profiles consumer writes the graph, so nothing changes it meanwhile) and
+/// holds the lock only to write: ingest's group commits wait for the writes, not for the resolving.
+/// </summary>
+internal sealed class SqliteProfileStore(SqliteDatabase database) : IProfileStore
+{
+    public long RunStep(Func<IProfileGraphReader, IReadOnlyList<ProfileChange>> resolve, IReadOnlyList<CursorAdvance> advances)
+    {
+        using var connection = database.Open();
+        IReadOnlyList<ProfileChange> changes;
+        using (var reader = new GraphReader(connection))
+        {
+            changes = resolve(reader);
+        }
+
+        using var transaction = connection.BeginTransaction();
+        var commands = new Dictionary<string, SqliteCommand>();
+        try
+        {
+            foreach (var change in changes)
+            {
+                foreach (var (sql, values) in ProfileSql.Of(change))
+                {
+                    Run(connection, transaction, commands, sql, values);
+                }
+            }
+
+            SqliteConsumerCursors.Advance(connection, transaction, advances);
+            using var next = connection.CreateCommand();
+            next.Transaction = transaction;
+            next.CommandText = ProfileSql.NextVersion;
+            var version = (long)next.ExecuteScalar()!;
+            transaction.Commit();
+            return version;
+        }
+        finally
+        {
+            foreach (var command in commands.Values)
+            {
+                command.Dispose();
+            }
+        }
+    }
+
+    public string? ProfileOf(Identifier identifier)
+    {
+        using var connection = database.Open();
+        using var command = Query(connection, ProfileSql.OwnerOf, identifier.Type, identifier.Value);
+        return command.ExecuteScalar() as string;
+    }
+
+    public IReadOnlyList<Identifier> IdentifiersOf(string profileId)
+    {
+        using var connection = database.Open();
+        using var command = Query(connection, ProfileSql.IdentifiersOf, profileId);
+        using var rows = command.ExecuteReader();
+        return ProfileSql.ReadIdentifiers(rows);
+    }
+
+    public IReadOnlyDictionary<string, string> TraitsOf(string profileId)
+    {
+        using var connection = database.Open();
+        using var command = Query(connection, ProfileSql.TraitsOf, profileId);
+        using var rows = command.ExecuteReader();
+        return ProfileSql.ReadTraits(rows);
+    }
+
+    private static SqliteCommand Query(SqliteConnection connection, string sql, params string[] values)
+    {
+        var command = connection.CreateCommand();
+        command.CommandText = sql;
+        for (var i = 0; i < values.Length; i++)
+        {
+            command.Parameters.AddWithValue($"${i + 1}", values[i]);
+        }
+
+        return command;
+    }
+
+    /// <summary>Runs a statement, prepared once per step (a step runs the same few statements many times).</summary>
+    private static void Run(SqliteConnection connection, SqliteTransaction transaction, Dictionary<string, SqliteCommand> commands, string sql, object?[] values)
+    {
+        if (!commands.TryGetValue(sql, out var command))
+        {
+            command = connection.CreateCommand();
+            command.Transaction = transaction;
+            command.CommandText = sql;
+            for (var i = 1; i <= values.Length; i++)
+            {
+                command.Parameters.Add(new SqliteParameter($"${i}", null));
+            }
+
+            commands[sql] = command;
+        }
+
+        for (var i = 0; i < values.Length; i++)
+        {
+            command.Parameters[i].Value = values[i] ?? DBNull.Value;
+        }
+
+        command.ExecuteNonQuery();
+    }
+
+    private sealed class GraphReader : IProfileGraphReader, IDisposable
+    {
+        private readonly SqliteCommand _owner;
+        private readonly SqliteCommand _profile;
+
+        public GraphReader(SqliteConnection connection)
+        {
+            using (var version = connection.CreateCommand())
+            {
+                version.CommandText = ProfileSql.ReadVersion;
+                Version = (long)version.ExecuteScalar()!;
+            }
+
+            _owner = connection.CreateCommand();
+            _owner.CommandText = ProfileSql.OwnerOf;
+            _owner.Parameters.Add("$1", SqliteType.Text);
+            _owner.Parameters.Add("$2", SqliteType.Text);
+            _profile = connection.CreateCommand();
+            _profile.CommandText = ProfileSql.ReadProfile;
+            _profile.Parameters.Add("$1", SqliteType.Text);
+        }
+
+        public long Version { get; }
+
+        public string? OwnerOf(Identifier identifier)
+        {
+            _owner.Parameters[0].Value = identifier.Type;
+            _owner.Parameters[1].Value = identifier.Value;
+            return _owner.ExecuteScalar() as string;
+        }
+
+        public ProfileIdentity Read(string profileId)
+        {
+            _profile.Parameters[0].Value = profileId;
+            using var rows = _profile.ExecuteReader();
+            return ProfileSql.ReadIdentity(rows, profileId);
+        }
+
+        public void Dispose()
+        {
+            _owner.Dispose();
+            _profile.Dispose();
+        }
+    }
+}

@@ -1,0 +1,154 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Sluice.EventLog;
+using Sluice.Profiles.Identity;
+using Sluice.Storage;
+
+namespace Sluice.Profiles;
+
+/// <summary>
+/// The profiles consumer on each backend: events appended to the real log, read back and consumed in steps
+/// as the runner does, give the profiles that a recomputation from scratch gives, in the log's order.
+/// </summary>
+public abstract class ProfilesConsumerContract : IDisposable
+{
+    private const string Node = "node-a";
+    private readonly StoreBackend _backend;
+
+    private protected ProfilesConsumerContract(StoreBackend backend) => _backend = backend;
+
+    public void Dispose() => _backend.Dispose();
+
+    [Fact]
+    public void Twenty_thousand_events_through_the_log_and_the_store_give_the_profiles_a_recomputation_in_log_order_gives()
+    {
+        using var store = _backend.Open();
+        var corpus = IdentityCorpusTests.Corpus(20_000, seed: 14).ToList();
+        // Groups of 40, as group commits: a group's rows go by partition, so the log's order is not the corpus's.
+        for (var first = 0; first < corpus.Count; first += 40)
+        {
+            var group = corpus.Skip(first).Take(40).Select((e, i) => Pending(e.Message, $"m{first + i}", store.EventLog.PartitionCount)).ToList();
+            store.EventLog.Append([new EventBatch("web", group, corpus[first].At)], corpus[first].At, 0);
+        }
+
+        _appended = corpus.Count;
+
+        var consumed = Consume(store, new ProfilesConsumer(store.Profiles, IdentityCorpusTests.Settings));
+
+        Assert.Equal(corpus.Count, consumed.Count);
+        var (reference, _) = BruteForceIdentity.Compute(consumed, IdentityCorpusTests.Settings);
+        var stored = reference.SelectMany(p => p).Select(i => store.Profiles.ProfileOf(i) ?? throw new InvalidOperationException($"{i} has no profile"))
+            .Distinct().Select(id => store.Profiles.IdentifiersOf(id).ToHashSet()).ToList();
+        Assert.Equal(IdentityCorpusTests.Canonical(reference), IdentityCorpusTests.Canonical(stored));
+        var kept = reference.SelectMany(p => p).ToHashSet();
+        Assert.All(consumed.SelectMany(e => e.Ids).Where(i => !kept.Contains(i)).Distinct(), dropped => Assert.Null(store.Profiles.ProfileOf(dropped)));
+    }
+
+    [Fact]
+    public void A_trait_keeps_the_value_of_the_latest_timestamp_whatever_order_the_events_come_in()
+    {
+        using var store = _backend.Open();
+        Append(store, 1_000, """{"type":"identify","userId":"ada","timestamp":"2026-11-02T00:00:00Z","traits":{"plan":"pro","city":"Paris"}}""");
+        Append(store, 2_000, """{"type":"identify","userId":"ada","timestamp":"2026-11-01T00:00:00Z","traits":{"plan":"free","age":36}}""");
+        Append(store, 3_000, """{"type":"identify","userId":"ada","timestamp":"2026-11-03T00:00:00Z","traits":{"city":null}}""");
+
+        Consume(store, new ProfilesConsumer(store.Profiles, new IdentitySettings()));
+
+        var ada = store.Profiles.ProfileOf(new Identifier("user_id", "ada"))!;
+        Assert.Equal(new Dictionary<string, string> { ["age"] = "36", ["plan"] = "\"pro\"" }, store.Profiles.TraitsOf(ada));
+    }
+
+    [Fact]
+    public void Two_profiles_merge_into_the_older_which_takes_the_other_ones_identifiers_and_traits()
+    {
+        using var store = _backend.Open();
+        Append(store, 1_000, """{"type":"identify","anonymousId":"phone","traits":{"plan":"free"}}""");
+        Append(store, 2_000, """{"type":"identify","userId":"ada","timestamp":"2026-11-02T00:00:00Z","traits":{"name":"Ada"}}""");
+        Append(store, 3_000, """{"type":"track","userId":"ada","anonymousId":"phone","event":"Signed In"}""");
+
+        Consume(store, new ProfilesConsumer(store.Profiles, new IdentitySettings()));
+
+        var phone = store.Profiles.ProfileOf(new Identifier("anonymous_id", "phone"))!;
+        Assert.Equal(phone, store.Profiles.ProfileOf(new Identifier("user_id", "ada")));
+        Assert.Equal([new Identifier("anonymous_id", "phone"), new Identifier("user_id", "ada")], store.Profiles.IdentifiersOf(phone));
+        Assert.Equal(new Dictionary<string, string> { ["name"] = "\"Ada\"", ["plan"] = "\"free\"" }, store.Profiles.TraitsOf(phone));
+    }
+
+    [Fact]
+    public void Alias_merges_nothing_unless_the_settings_say_so()
+    {
+        using var segmentLike = _backend.Open();
+        const string Alias = """{"type":"alias","userId":"ada","previousId":"phone","anonymousId":"phone"}""";
+        Append(segmentLike, 1_000, """{"type":"track","anonymousId":"phone","event":"Opened"}""");
+        Append(segmentLike, 2_000, """{"type":"track","userId":"ada","event":"Opened"}""");
+        Append(segmentLike, 3_000, Alias);
+        Consume(segmentLike, new ProfilesConsumer(segmentLike.Profiles, new IdentitySettings()));
+        Assert.NotEqual(segmentLike.Profiles.ProfileOf(new Identifier("anonymous_id", "phone")), segmentLike.Profiles.ProfileOf(new Identifier("user_id", "ada")));
+
+        var merging = new ProfilesConsumer(segmentLike.Profiles, new IdentitySettings { AliasMerges = true });
+        Append(segmentLike, 4_000, Alias.Replace("}", ""","messageId":"again"}""", StringComparison.Ordinal));
+        Consume(segmentLike, merging);
+        Assert.Equal(segmentLike.Profiles.ProfileOf(new Identifier("anonymous_id", "phone")), segmentLike.Profiles.ProfileOf(new Identifier("user_id", "ada")));
+    }
+
+    /// <summary>Messages appended to this test's log (each test has a store of its own).</summary>
+    private int _appended;
+
+    private void Append(StoreHandle store, long at, string message)
+    {
+        var id = $"e{++_appended}";
+        var node = JsonNode.Parse(message)!.AsObject();
+        node["messageId"] ??= id;
+        store.EventLog.Append([new EventBatch("web", [Pending(node.ToJsonString(), (string)node["messageId"]!, store.EventLog.PartitionCount)], at)], at, 0);
+    }
+
+    private static PendingEvent Pending(string message, string messageId, int partitions)
+    {
+        var node = JsonNode.Parse(message)!.AsObject();
+        node["messageId"] = messageId;
+        var user = (string?)node["userId"] ?? (string?)node["anonymousId"] ?? messageId;
+        return new PendingEvent(messageId, checkDuplicate: true, (string)node["type"]!, Encoding.UTF8.GetBytes(node.ToJsonString()), EventPartitions.Of("web", user, partitions));
+    }
+
+    /// <summary>Reads the log after the consumer's cursors, up to 300 rows a step, as the runner does; returns each message's log time and identifiers, in the order consumed.</summary>
+    private List<(long At, IReadOnlyList<Identifier> Ids)> Consume(StoreHandle store, ProfilesConsumer consumer)
+    {
+        store.Cursors.Register(consumer.Name, consumer.Start);
+        var epochs = store.Leases.Claim(Node, 1_000, now: 0, until: long.MaxValue / 2, takeOver: false).ToDictionary(l => l.Partition, l => l.Epoch);
+        foreach (var (partition, epoch) in store.Leases.ReadLeases().Where(l => l.Owner == Node).Select(l => (l.Partition, l.Epoch)))
+        {
+            epochs[partition] = epoch;
+        }
+
+        var consumed = new List<(long, IReadOnlyList<Identifier>)>();
+        EventLogContract.Settle(store.EventLog, _appended);
+        var after = store.Cursors.Read(consumer.Name).Values.DefaultIfEmpty(0).Min();
+        for (var rows = store.EventLog.ReadFrom(after, 300, null); rows.Count > 0; rows = store.EventLog.ReadFrom(rows[^1].Position, 300, null))
+        {
+            var cursors = store.Cursors.Read(consumer.Name);
+            var fresh = rows.Where(r => r.Position > cursors.GetValueOrDefault(r.Partition)).ToList();
+            if (fresh.Count == 0)
+            {
+                continue;
+            }
+
+            var advances = fresh.GroupBy(r => r.Partition).Select(g => new CursorAdvance(consumer.Name, g.Key, g.Max(r => r.Position), Node, epochs[g.Key])).ToList();
+            consumer.Consume(fresh, advances);
+            foreach (var row in fresh)
+            {
+                foreach (var message in LogMessages.Split(row.Messages))
+                {
+                    using var document = JsonDocument.Parse(message);
+                    consumed.Add((row.ReceivedAt, IdentifierExtraction.From(document.RootElement, IdentityCorpusTests.Settings)));
+                }
+            }
+        }
+
+        return consumed;
+    }
+}
+
+public sealed class SqliteProfilesConsumerContract() : ProfilesConsumerContract(new SqliteBackend());
+
+public sealed class PostgresProfilesConsumerContract() : ProfilesConsumerContract(new PostgresBackend());
