@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
-# Ingest alone: single-event /v1/track requests (wrk, 2 threads, 32 connections) to one node with no
+# Ingest alone: single-event /v1/track requests (wrk, 2 threads, 32 connections), then /v1/batch
+# requests of 100 events (4 connections, as bench/delivery sends them), to one node with no
 # destination, its data folder in the default place (./sluice-data under the working directory), on
-# the embedded store and on a throwaway PostgreSQL. Prints requests/s and, per request, CPU µs of
-# Sluice and of PostgreSQL and Sluice's context switches. See bench/README.md.
+# the embedded store and on a throwaway PostgreSQL. Prints events/s and, per event, CPU µs of Sluice
+# and of PostgreSQL and Sluice's context switches. See bench/README.md.
 #
-#   bench/cluster/track-alone.sh
+#   bench/cluster/ingest-alone.sh
 #
 # Environment:
 #   SECONDS_EACH=8            length of each measured wrk run
-#   WARM_SECONDS=20           an unmeasured wrk run before it: tiered compilation reaches its last tier
+#   WARM_SECONDS=20           an unmeasured wrk run before each: tiered compilation reaches its last tier
 #   STORES="sqlite postgres"  in this order
 #   SLUICE=DIR                a published sluice to run instead of this build (another commit's, to compare)
 set -euo pipefail
@@ -17,7 +18,7 @@ REPO="$(cd "$BENCH_DIR/../.." && pwd)"
 SECONDS_EACH="${SECONDS_EACH:-8}"
 WARM_SECONDS="${WARM_SECONDS:-20}"
 STORES="${STORES:-sqlite postgres}"
-die() { echo "track-alone.sh: $*" >&2; exit 1; }
+die() { echo "ingest-alone.sh: $*" >&2; exit 1; }
 command -v wrk >/dev/null || die "wrk is missing: apt-get install wrk"
 PGBIN="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
 
@@ -26,7 +27,7 @@ if [[ -z "${SLUICE:-}" ]]; then
     SLUICE="$REPO/bench/.build/sluice"
 fi
 
-TMP="$(mktemp -d "${TMPDIR:-/tmp}/sluice-track-alone.XXXXXX")"
+TMP="$(mktemp -d "${TMPDIR:-/tmp}/sluice-ingest-alone.XXXXXX")"
 chmod 755 "$TMP"
 AS=()
 if [[ "$(id -u)" == 0 ]]; then chown postgres "$TMP"; AS=(runuser -u postgres --); fi
@@ -56,13 +57,30 @@ request = function()
 end
 EOF
 
+cat >"$TMP/batch.lua" <<'EOF'
+local threads = 0
+setup = function(thread) threads = threads + 1; thread:set("tid", threads) end
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Basic d2tfYWxvbmU6"
+counter = 0
+request = function()
+  local parts = {}
+  for i = 1, 100 do
+    counter = counter + 1
+    parts[i] = '{"type":"track","event":"Order Completed","userId":"user-' .. (counter % 5000) .. '","messageId":"b' .. os.time() .. '-' .. tid .. '-' .. counter .. '","properties":{"t0":1.5,"order_id":"o-' .. counter .. '","total":42.5,"currency":"EUR"},"context":{"library":{"name":"bench","version":"1"}}}'
+  end
+  return wrk.format(nil, "/v1/batch", nil, '{"batch":[' .. table.concat(parts, ",") .. ']}')
+end
+EOF
+
 ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 switches() { cat /proc/"$1"/task/*/status 2>/dev/null | awk '/^(voluntary|nonvoluntary)_ctxt_switches/ { s += $2 } END { print s + 0 }'; }
 postgres_ticks() { local t=0; for p in $(pgrep -u postgres -f "$PGDATA" 2>/dev/null; pgrep -P "$(head -n 1 "$PGDATA/postmaster.pid" 2>/dev/null || echo 0)" 2>/dev/null); do t=$((t + $(ticks "$p" 2>/dev/null || echo 0))); done; echo "$t"; }
 HZ="$(getconf CLK_TCK)"
 
-echo "| store | requests/s | Sluice CPU µs/request | PostgreSQL CPU µs/request | Sluice context switches/request |"
-echo "| --- | --- | --- | --- | --- |"
+echo "| store | requests | events/s | Sluice CPU µs/event | PostgreSQL CPU µs/event | Sluice context switches/event |"
+echo "| --- | --- | --- | --- | --- | --- |"
 for store in $STORES; do
     args=(serve --urls http://127.0.0.1:18090 --config "$TMP/workspace.yaml")
     if [[ "$store" == postgres ]]; then
@@ -79,12 +97,15 @@ for store in $STORES; do
     (cd "$TMP/run-$store" && exec "$SLUICE/sluice" "${args[@]}") >"$TMP/$store.log" 2>&1 &
     NODE=$!
     for _ in $(seq 100); do curl -sf http://127.0.0.1:18090/health >/dev/null && break; sleep 0.2; done
-    [[ "$WARM_SECONDS" -gt 0 ]] && wrk -t2 -c32 -d"${WARM_SECONDS}s" -s "$TMP/track.lua" http://127.0.0.1:18090 >/dev/null
-    sluice0=$(ticks "$NODE"); pg0=$([[ "$store" == postgres ]] && postgres_ticks || echo 0); switches0=$(switches "$NODE")
-    rate=$(wrk -t2 -c32 -d"${SECONDS_EACH}s" -s "$TMP/track.lua" http://127.0.0.1:18090 | awk '/Requests\/sec/ { print $2 }')
-    sluice1=$(ticks "$NODE"); pg1=$([[ "$store" == postgres ]] && postgres_ticks || echo 0); switches1=$(switches "$NODE")
+    for kind in track batch; do
+        if [[ "$kind" == track ]]; then connections=32; per=1; else connections=4; per=100; fi
+        [[ "$WARM_SECONDS" -gt 0 ]] && wrk -t2 -c"$connections" -d"${WARM_SECONDS}s" -s "$TMP/$kind.lua" http://127.0.0.1:18090 >/dev/null
+        sluice0=$(ticks "$NODE"); pg0=$([[ "$store" == postgres ]] && postgres_ticks || echo 0); switches0=$(switches "$NODE")
+        rate=$(wrk -t2 -c"$connections" -d"${SECONDS_EACH}s" -s "$TMP/$kind.lua" http://127.0.0.1:18090 | awk '/Requests\/sec/ { print $2 }')
+        sluice1=$(ticks "$NODE"); pg1=$([[ "$store" == postgres ]] && postgres_ticks || echo 0); switches1=$(switches "$NODE")
+        events=$(awk -v r="$rate" -v s="$SECONDS_EACH" -v per="$per" 'BEGIN { print r * s * per }')
+        awk -v store="$store" -v kind="$kind" -v r="$rate" -v per="$per" -v n="$events" -v s="$((sluice1 - sluice0))" -v p="$((pg1 - pg0))" -v c="$((switches1 - switches0))" -v hz="$HZ" \
+            'BEGIN { printf "| %s | %s | %.0f | %.1f | %s | %.2f |\n", store, kind, r * per, s * 1e6 / hz / n, (store == "postgres" ? sprintf("%.1f", p * 1e6 / hz / n) : "—"), c / n }'
+    done
     kill "$NODE"; wait "$NODE" 2>/dev/null || true; NODE=
-    requests=$(awk -v r="$rate" -v s="$SECONDS_EACH" 'BEGIN { print r * s }')
-    awk -v store="$store" -v r="$rate" -v n="$requests" -v s="$((sluice1 - sluice0))" -v p="$((pg1 - pg0))" -v c="$((switches1 - switches0))" -v hz="$HZ" \
-        'BEGIN { printf "| %s | %.0f | %.0f | %s | %.1f |\n", store, r, s * 1e6 / hz / n, (store == "postgres" ? sprintf("%.0f", p * 1e6 / hz / n) : "—"), c / n }'
 done
