@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using Sluice.EventLog;
 using Sluice.Profiles.Identity;
+using Sluice.Workspace;
 
 namespace Sluice.Profiles;
 

@@ -1,5 +1,4 @@
 using System.Text.RegularExpressions;
-using Sluice.Profiles.Identity;
 using YamlDotNet.RepresentationModel;
 
 namespace Sluice.Workspace;

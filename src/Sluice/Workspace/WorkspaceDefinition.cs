@@ -11,7 +11,7 @@ internal sealed record WorkspaceDefinition(IReadOnlyList<SourceDefinition> Sourc
     public IReadOnlyList<string> Warnings { get; init; } = [];
 
     /// <summary>The <c>identity:</c> section: profiles are built when it is there (null: not).</summary>
-    public Profiles.Identity.IdentitySettings? Identity { get; init; }
+    public IdentitySettings? Identity { get; init; }
 }
 
 /// <summary>What the workspace file declares (null without one): the Admin API marks those resources as managed by it.</summary>

@@ -23,6 +23,7 @@ public sealed partial class LayeringTests
         ["Routing"] = ["Workspace", "EventLog", "Storage", "Observability"],
         ["Delivery"] = ["Routing", "Workspace", "Storage", "EventLog", "Observability"],
         ["Debugger"] = ["EventLog", "Workspace", "Storage", "Observability"],
+        ["Profiles"] = ["EventLog", "Workspace", "Storage", "Observability"],
     };
 
     [Fact]

@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using Sluice.EventLog;
 using Sluice.Profiles.Identity;
 using Sluice.Storage;
+using Sluice.Workspace;
 
 namespace Sluice.Profiles;
 

@@ -6,6 +6,7 @@ using Microsoft.Data.Sqlite;
 using Sluice.EventLog;
 using Sluice.Infrastructure;
 using Sluice.Profiles.Identity;
+using Sluice.Profiles.Store;
 using Sluice.Storage.Sqlite;
 
 namespace Sluice.Profiles;

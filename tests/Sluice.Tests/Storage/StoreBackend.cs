@@ -30,7 +30,7 @@ internal sealed class SqliteBackend : StoreBackend
     public override StoreHandle Open()
     {
         var database = new SqliteDatabase(_directory, SqliteDurability.Normal);
-        return new StoreHandle(new SqliteEventLog(database), new SqliteConsumerCursors(database), new SqlitePartitionLeases(database), new SqliteDeliveryStore(database), new SqliteDestinationState(database), new SqliteWorkspaceStore(database), new SqliteProfileStore(database));
+        return new StoreHandle(new SqliteEventLog(database), new SqliteConsumerCursors(database), new SqlitePartitionLeases(database), new SqliteDeliveryStore(database), new SqliteDestinationState(database), new SqliteWorkspaceStore(database), new Profiles.Store.SqliteProfileStore(database));
     }
 
     public override void Dispose()
@@ -52,7 +52,7 @@ internal sealed class PostgresBackend : StoreBackend
             _opened.Add(database);
         }
 
-        return new StoreHandle(new PostgresEventLog(database), new PostgresConsumerCursors(database), new PostgresPartitionLeases(database), new PostgresDeliveryStore(database), new PostgresDestinationState(database), new PostgresWorkspaceStore(database), new PostgresProfileStore(database));
+        return new StoreHandle(new PostgresEventLog(database), new PostgresConsumerCursors(database), new PostgresPartitionLeases(database), new PostgresDeliveryStore(database), new PostgresDestinationState(database), new PostgresWorkspaceStore(database), new Profiles.Store.PostgresProfileStore(database));
     }
 
     public override void Dispose()

@@ -145,7 +145,7 @@ public sealed class WorkspaceFileLoaderTests
         var defaults = WorkspaceFileLoader.Parse("sources: [{id: web}]\nidentity: {}\n", "w.yaml").Identity;
 
         Assert.NotNull(defaults);
-        Assert.Equal(new Profiles.Identity.IdentifierRule(1, null, 1), defaults.RuleOf("user_id"));
+        Assert.Equal(new IdentifierRule(1, null, 1), defaults.RuleOf("user_id"));
         Assert.Equal(100, defaults.MaxMerges);
         Assert.False(defaults.AliasMerges);
     }
@@ -165,8 +165,8 @@ public sealed class WorkspaceFileLoaderTests
             """, "w.yaml").Identity!;
 
         var anonymous = settings.RuleOf("anonymous_id");
-        Assert.Equal(new Profiles.Identity.IdentifierRule(3, TimeSpan.FromDays(7), new Profiles.Identity.IdentitySettings().RuleOf("anonymous_id").Priority), anonymous);
-        Assert.Equal(new Profiles.Identity.IdentifierRule(1, null, 3), settings.RuleOf("app_id"));
+        Assert.Equal(new IdentifierRule(3, TimeSpan.FromDays(7), new IdentitySettings().RuleOf("anonymous_id").Priority), anonymous);
+        Assert.Equal(new IdentifierRule(1, null, 3), settings.RuleOf("app_id"));
         Assert.Equal(["app_id"], settings.CustomKeys);
         Assert.True(settings.IsBlocked("unknown"));
         Assert.False(settings.IsBlocked("anonymous"));

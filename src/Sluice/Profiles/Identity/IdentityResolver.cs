@@ -1,3 +1,4 @@
+using Sluice.Workspace;
 namespace Sluice.Profiles.Identity;
 
 /// <summary>A profile as identity resolution sees it: when it was made, the merges it took part in, its identifiers.</summary>

@@ -16,7 +16,6 @@ internal static class PostgresServices
         services.TryAddSingleton<IPartitionLeases>(new PostgresPartitionLeases(database));
         services.TryAddSingleton<IDeliveryStore>(new PostgresDeliveryStore(database));
         services.TryAddSingleton<IDestinationState>(new PostgresDestinationState(database));
-        services.TryAddSingleton<Profiles.IProfileStore>(new PostgresProfileStore(database));
         services.TryAddSingleton<StoreNotifications>();
         services.AddHostedService<PostgresNotifications>();
         return services;

@@ -15,7 +15,6 @@ internal static class SqliteServices
         services.TryAddSingleton<IPartitionLeases>(new SqlitePartitionLeases(database));
         services.TryAddSingleton<IDeliveryStore>(_ => new SqliteDeliveryStore(database));
         services.TryAddSingleton<IDestinationState>(new SqliteDestinationState(database));
-        services.TryAddSingleton<Profiles.IProfileStore>(new SqliteProfileStore(database));
         services.TryAddSingleton<StoreNotifications>();
         return services;
     }

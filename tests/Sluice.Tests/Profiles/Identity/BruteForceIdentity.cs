@@ -1,3 +1,4 @@
+using Sluice.Workspace;
 namespace Sluice.Profiles.Identity;
 
 /// <summary>

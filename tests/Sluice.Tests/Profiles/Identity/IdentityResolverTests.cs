@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Sluice.Workspace;
 
 namespace Sluice.Profiles.Identity;
 

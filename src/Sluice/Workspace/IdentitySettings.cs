@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
 
-namespace Sluice.Profiles.Identity;
+namespace Sluice.Workspace;
 
 /// <summary>
 /// One identifier type's rule: at most <paramref name="Limit"/> values on a profile, counting only values

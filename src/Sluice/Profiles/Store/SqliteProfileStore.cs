@@ -1,9 +1,9 @@
 using Microsoft.Data.Sqlite;
 using Sluice.EventLog;
-using Sluice.Profiles;
 using Sluice.Profiles.Identity;
+using Sluice.Storage.Sqlite;
 
-namespace Sluice.Storage.Sqlite;
+namespace Sluice.Profiles.Store;
 
 /// <summary>
 /// Profiles on SQLite. A step reads the graph before it takes the write lock (one process owns an

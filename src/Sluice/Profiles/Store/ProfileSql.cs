@@ -1,9 +1,8 @@
 using System.Data.Common;
 using System.Text.Json;
-using Sluice.Profiles;
 using Sluice.Profiles.Identity;
 
-namespace Sluice.Storage;
+namespace Sluice.Profiles.Store;
 
 /// <summary>
 /// The statements that apply a <see cref="ProfileChange"/>, the same on SQLite and PostgreSQL (numbered

@@ -1,9 +1,9 @@
 using Npgsql;
 using Sluice.EventLog;
-using Sluice.Profiles;
 using Sluice.Profiles.Identity;
+using Sluice.Storage.Postgres;
 
-namespace Sluice.Storage.Postgres;
+namespace Sluice.Profiles.Store;
 
 /// <summary>
 /// Profiles on PostgreSQL. A step holds the profiles lock (transaction-scoped) from its first read to its
