@@ -39,6 +39,7 @@ internal static class AdminEndpoints
         Mappings.MappingTestEndpoint.Map(write);
         LiveEventsEndpoint.Map(read);
         Cluster.ClusterEndpoints.Map(read);
+        Profiles.ProfileApi.MapProfileApi(endpoints);
         return endpoints;
     }
 

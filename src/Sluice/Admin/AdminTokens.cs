@@ -23,6 +23,15 @@ internal sealed class AdminTokens(IWorkspaceStore store)
     /// <summary>Revokes a token; it stops working at once.</summary>
     public bool Revoke(string id) => store.RevokeAdminToken(id) is not null;
 
+    /// <summary>
+    /// The token an Authorization header carries: a bearer token, or HTTP Basic's user name (Segment's
+    /// Profile API clients send theirs so); null when it carries none.
+    /// </summary>
+    public static string? FromAuthorization(string header) =>
+        header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header[7..].Trim()
+        : Tracking.WriteKeys.TryReadBasic(header, out var user) ? user
+        : null;
+
     /// <summary>The role (scope) of a presented token, or null when it is not valid.</summary>
     public string? Authenticate(string token)
     {

@@ -30,9 +30,28 @@ internal interface IProfileStore
     /// <summary>The profile (not merged into another) that has the identifier, or null.</summary>
     string? ProfileOf(Identifier identifier);
 
-    /// <summary>A profile's identifiers, in the order they were added.</summary>
-    IReadOnlyList<Identifier> IdentifiersOf(string profileId);
+    /// <summary>The profile a profile id names now: itself, or the profile it was merged into; null when there is none.</summary>
+    string? Survivor(string profileId);
 
-    /// <summary>A profile's traits: each key's JSON text (removed traits are left out).</summary>
-    IReadOnlyDictionary<string, string> TraitsOf(string profileId);
+    /// <summary>A profile's identifiers, in the order they were added, with where each was first seen.</summary>
+    IReadOnlyList<StoredIdentifier> ExternalIdsOf(string profileId);
+
+    /// <summary>A profile's traits by key (removed traits are left out), with the event each value came from.</summary>
+    IReadOnlyList<StoredTrait> TraitRecordsOf(string profileId);
+
+    /// <summary>When a profile was made and last changed, and the first event it was seen in; null when it is not a profile now.</summary>
+    ProfileMetadata? MetadataOf(string profileId);
+
+    IReadOnlyList<Identifier> IdentifiersOf(string profileId) => [.. ExternalIdsOf(profileId).Select(e => e.Identifier)];
+
+    IReadOnlyDictionary<string, string> TraitsOf(string profileId) => TraitRecordsOf(profileId).ToDictionary(t => t.Key, t => t.Json, StringComparer.Ordinal);
 }
+
+/// <summary>An identifier on a profile: the source and message it was first seen in, and when (log time, Unix ms).</summary>
+internal sealed record StoredIdentifier(Identifier Identifier, string SourceId, long AddedAt, string MessageId);
+
+/// <summary>A trait's JSON value, the source it came from, the event's timestamp and log time (Unix ms).</summary>
+internal sealed record StoredTrait(string Key, string Json, string SourceId, long Timestamp, long ReceivedAt);
+
+/// <summary>A profile's times (Unix ms) and the first event it was seen in.</summary>
+internal sealed record ProfileMetadata(long CreatedAt, long UpdatedAt, string? FirstMessageId, string? FirstSourceId);

@@ -81,7 +81,7 @@ public sealed class ProfilesCrashTests
         Assert.True(killedBehind > 0, "every kill came after the profiles had caught up: the test proved nothing");
 
         var database = new SqliteDatabase(workspace.DataDirectory, SqliteDurability.Full);
-        var store = new SqliteProfileStore(database);
+        IProfileStore store = new SqliteProfileStore(database);
         var logged = ReadLog(new SqliteEventLog(database));
         Assert.Equal(corpus.Count, logged.Count);
         var (reference, _) = BruteForceIdentity.Compute(logged, IdentityCorpusTests.Settings);

@@ -37,27 +37,22 @@ internal sealed class PostgresProfileStore(PostgresDatabase database) : IProfile
         return version;
     }
 
-    public string? ProfileOf(Identifier identifier)
-    {
-        using var connection = database.Open();
-        using var command = Command(connection, null, ProfileSql.OwnerOf, identifier.Type, identifier.Value);
-        return command.ExecuteScalar() as string;
-    }
+    public string? ProfileOf(Identifier identifier) => Query(ProfileSql.OwnerOf, ProfileSql.ReadText, identifier.Type, identifier.Value);
 
-    public IReadOnlyList<Identifier> IdentifiersOf(string profileId)
-    {
-        using var connection = database.Open();
-        using var command = Command(connection, null, ProfileSql.IdentifiersOf, profileId);
-        using var rows = command.ExecuteReader();
-        return ProfileSql.ReadIdentifiers(rows);
-    }
+    public string? Survivor(string profileId) => Query(ProfileSql.Survivor, ProfileSql.ReadText, profileId);
 
-    public IReadOnlyDictionary<string, string> TraitsOf(string profileId)
+    public IReadOnlyList<StoredIdentifier> ExternalIdsOf(string profileId) => Query(ProfileSql.ExternalIdsOf, ProfileSql.ReadExternalIds, profileId);
+
+    public IReadOnlyList<StoredTrait> TraitRecordsOf(string profileId) => Query(ProfileSql.TraitRecordsOf, ProfileSql.ReadTraitRecords, profileId);
+
+    public ProfileMetadata? MetadataOf(string profileId) => Query(ProfileSql.MetadataOf, ProfileSql.ReadMetadata, profileId);
+
+    private T Query<T>(string sql, Func<NpgsqlDataReader, T> read, params string[] values)
     {
         using var connection = database.Open();
-        using var command = Command(connection, null, ProfileSql.TraitsOf, profileId);
+        using var command = Command(connection, null, sql, values);
         using var rows = command.ExecuteReader();
-        return ProfileSql.ReadTraits(rows);
+        return read(rows);
     }
 
     private static NpgsqlCommand Command(NpgsqlConnection connection, NpgsqlTransaction? transaction, string sql, params object?[] values)

@@ -16,9 +16,19 @@ internal static class ProfileSql
 
     public const string OwnerOf = "SELECT profile_id FROM profile_identifiers WHERE type = $1 AND value = $2";
 
-    public const string IdentifiersOf = "SELECT type, value FROM profile_identifiers WHERE profile_id = $1 ORDER BY added_at, type, value";
+    public const string Survivor = "SELECT COALESCE(merged_into, id) FROM profiles WHERE id = $1";
 
-    public const string TraitsOf = "SELECT key, value FROM profile_traits WHERE profile_id = $1 AND value IS NOT NULL ORDER BY key";
+    public const string ExternalIdsOf = "SELECT type, value, source_id, added_at, message_id FROM profile_identifiers WHERE profile_id = $1 ORDER BY added_at, type, value";
+
+    public const string TraitRecordsOf = "SELECT key, value, source_id, timestamp, received_at FROM profile_traits WHERE profile_id = $1 AND value IS NOT NULL ORDER BY key";
+
+    public const string MetadataOf = """
+        SELECT p.created_at, p.updated_at, first.message_id, first.source_id
+        FROM profiles p LEFT JOIN (
+            SELECT message_id, source_id FROM profile_identifiers WHERE profile_id = $1 ORDER BY added_at, type, value LIMIT 1
+        ) first ON true
+        WHERE p.id = $1 AND p.merged_into IS NULL
+        """;
 
     /// <summary>A profile and its identifiers, one row each (a profile with none gives one row of nulls after the first two).</summary>
     public const string ReadProfile = """
@@ -47,29 +57,32 @@ internal static class ProfileSql
             : throw new InvalidOperationException($"profile {profileId} is not in the store");
     }
 
-    /// <summary>Reads <see cref="IdentifiersOf"/>'s rows.</summary>
-    public static IReadOnlyList<Identifier> ReadIdentifiers(DbDataReader rows)
+    public static IReadOnlyList<StoredIdentifier> ReadExternalIds(DbDataReader rows)
     {
-        var identifiers = new List<Identifier>();
+        var identifiers = new List<StoredIdentifier>();
         while (rows.Read())
         {
-            identifiers.Add(new Identifier(rows.GetString(0), rows.GetString(1)));
+            identifiers.Add(new StoredIdentifier(new Identifier(rows.GetString(0), rows.GetString(1)), rows.GetString(2), rows.GetInt64(3), rows.GetString(4)));
         }
 
         return identifiers;
     }
 
-    /// <summary>Reads <see cref="TraitsOf"/>'s rows.</summary>
-    public static IReadOnlyDictionary<string, string> ReadTraits(DbDataReader rows)
+    public static IReadOnlyList<StoredTrait> ReadTraitRecords(DbDataReader rows)
     {
-        var traits = new Dictionary<string, string>(StringComparer.Ordinal);
+        var traits = new List<StoredTrait>();
         while (rows.Read())
         {
-            traits[rows.GetString(0)] = rows.GetString(1);
+            traits.Add(new StoredTrait(rows.GetString(0), rows.GetString(1), rows.GetString(2), rows.GetInt64(3), rows.GetInt64(4)));
         }
 
         return traits;
     }
+
+    public static ProfileMetadata? ReadMetadata(DbDataReader rows) =>
+        rows.Read() ? new ProfileMetadata(rows.GetInt64(0), rows.GetInt64(1), rows.IsDBNull(2) ? null : rows.GetString(2), rows.IsDBNull(3) ? null : rows.GetString(3)) : null;
+
+    public static string? ReadText(DbDataReader rows) => rows.Read() && !rows.IsDBNull(0) ? rows.GetString(0) : null;
 
     // A later (timestamp, log time, messageId) wins, whatever order the events come in. "WHERE true":
     // SQLite needs a WHERE between INSERT … SELECT and ON CONFLICT to parse the upsert.

@@ -50,39 +50,28 @@ internal sealed class SqliteProfileStore(SqliteDatabase database) : IProfileStor
         }
     }
 
-    public string? ProfileOf(Identifier identifier)
+    public string? ProfileOf(Identifier identifier) => Query(ProfileSql.OwnerOf, ProfileSql.ReadText, identifier.Type, identifier.Value);
+
+    public string? Survivor(string profileId) => Query(ProfileSql.Survivor, ProfileSql.ReadText, profileId);
+
+    public IReadOnlyList<StoredIdentifier> ExternalIdsOf(string profileId) => Query(ProfileSql.ExternalIdsOf, ProfileSql.ReadExternalIds, profileId);
+
+    public IReadOnlyList<StoredTrait> TraitRecordsOf(string profileId) => Query(ProfileSql.TraitRecordsOf, ProfileSql.ReadTraitRecords, profileId);
+
+    public ProfileMetadata? MetadataOf(string profileId) => Query(ProfileSql.MetadataOf, ProfileSql.ReadMetadata, profileId);
+
+    private T Query<T>(string sql, Func<SqliteDataReader, T> read, params string[] values)
     {
         using var connection = database.Open();
-        using var command = Query(connection, ProfileSql.OwnerOf, identifier.Type, identifier.Value);
-        return command.ExecuteScalar() as string;
-    }
-
-    public IReadOnlyList<Identifier> IdentifiersOf(string profileId)
-    {
-        using var connection = database.Open();
-        using var command = Query(connection, ProfileSql.IdentifiersOf, profileId);
-        using var rows = command.ExecuteReader();
-        return ProfileSql.ReadIdentifiers(rows);
-    }
-
-    public IReadOnlyDictionary<string, string> TraitsOf(string profileId)
-    {
-        using var connection = database.Open();
-        using var command = Query(connection, ProfileSql.TraitsOf, profileId);
-        using var rows = command.ExecuteReader();
-        return ProfileSql.ReadTraits(rows);
-    }
-
-    private static SqliteCommand Query(SqliteConnection connection, string sql, params string[] values)
-    {
-        var command = connection.CreateCommand();
+        using var command = connection.CreateCommand();
         command.CommandText = sql;
         for (var i = 0; i < values.Length; i++)
         {
             command.Parameters.AddWithValue($"${i + 1}", values[i]);
         }
 
-        return command;
+        using var rows = command.ExecuteReader();
+        return read(rows);
     }
 
     /// <summary>Runs a statement, prepared once per step (a step runs the same few statements many times).</summary>

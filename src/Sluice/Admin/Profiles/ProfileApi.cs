@@ -1,0 +1,173 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Sluice.Profiles;
+using Sluice.Profiles.Identity;
+
+namespace Sluice.Admin.Profiles;
+
+/// <summary>
+/// The Profile API's read side, shaped like Segment's (<c>/v1/spaces/{space}/collections/users/profiles/{id}/…</c>,
+/// so that code written for profiles.segment.com works with the host changed): a profile named by
+/// <c>type:value</c> or by its id; <c>include</c>, <c>limit</c>, <c>verbose</c>; errors as
+/// <c>{"error":{"code","message"}}</c>. Authenticated by an admin token with read permission, sent as
+/// Segment's clients send theirs (HTTP Basic, the token as user name) or as a bearer token.
+/// </summary>
+internal static class ProfileApi
+{
+    private const int DefaultLimit = 10;
+    private const int MaxLimit = 200;
+
+    public static IEndpointRouteBuilder MapProfileApi(this IEndpointRouteBuilder endpoints)
+    {
+        var profile = endpoints.MapGroup("/v1/spaces/{space}/collections/users/profiles/{id}").AddEndpointFilter(RequireToken);
+        profile.MapGet("/traits", Traits);
+        profile.MapGet("/external_ids", ExternalIds);
+        profile.MapGet("/metadata", Metadata);
+        return endpoints;
+    }
+
+    private static IResult Traits(string id, HttpContext http, IProfileStore store)
+    {
+        if (Find(id, store) is not { } profileId)
+        {
+            return NotFound();
+        }
+
+        if (Limit(http) is not { } limit)
+        {
+            return InvalidLimit();
+        }
+
+        var include = Include(http);
+        var verbose = Verbose(http);
+        var traits = new JsonObject();
+        foreach (var trait in store.TraitRecordsOf(profileId).Where(t => include is null || include.Contains(t.Key)).Take(limit))
+        {
+            var value = JsonNode.Parse(trait.Json);
+            traits[trait.Key] = verbose
+                ? new JsonObject { ["value"] = value, ["source_id"] = trait.SourceId, ["updated_at"] = Iso(trait.ReceivedAt) }
+                : value;
+        }
+
+        return Results.Json(new JsonObject { ["traits"] = traits, ["cursor"] = Cursor(http, limit) });
+    }
+
+    private static IResult ExternalIds(string id, HttpContext http, IProfileStore store)
+    {
+        if (Find(id, store) is not { } profileId)
+        {
+            return NotFound();
+        }
+
+        if (Limit(http) is not { } limit)
+        {
+            return InvalidLimit();
+        }
+
+        var include = Include(http);
+        var data = new JsonArray();
+        foreach (var external in store.ExternalIdsOf(profileId).Where(e => include is null || include.Contains(e.Identifier.Type)).Take(limit))
+        {
+            data.Add(new JsonObject
+            {
+                ["source_id"] = external.SourceId,
+                ["collection"] = "users",
+                ["id"] = external.Identifier.Value,
+                ["type"] = external.Identifier.Type,
+                ["created_at"] = Iso(external.AddedAt),
+                ["encoding"] = "none",
+                ["first_message_id"] = external.MessageId,
+            });
+        }
+
+        return Results.Json(new JsonObject { ["data"] = data, ["cursor"] = Cursor(http, limit) });
+    }
+
+    private static IResult Metadata(string id, IProfileStore store)
+    {
+        if (Find(id, store) is not { } profileId || store.MetadataOf(profileId) is not { } metadata)
+        {
+            return NotFound();
+        }
+
+        return Results.Json(new JsonObject
+        {
+            ["metadata"] = new JsonObject
+            {
+                ["id"] = profileId,
+                ["created_at"] = Iso(metadata.CreatedAt),
+                ["updated_at"] = Iso(metadata.UpdatedAt),
+                ["expires_at"] = null,
+                ["first_message_id"] = metadata.FirstMessageId,
+                ["first_source_id"] = metadata.FirstSourceId,
+            },
+        });
+    }
+
+    /// <summary>A profile by <c>type:value</c>, or by its id (a merged profile's id answers for the profile it went into).</summary>
+    private static string? Find(string id, IProfileStore store)
+    {
+        var colon = id.IndexOf(':', StringComparison.Ordinal);
+        return colon > 0
+            ? store.ProfileOf(new Identifier(id[..colon], id[(colon + 1)..]))
+            : store.Survivor(id);
+    }
+
+    private static HashSet<string>? Include(HttpContext http) =>
+        http.Request.Query["include"].ToString() is { Length: > 0 } list
+            ? [.. list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)]
+            : null;
+
+    private static bool Verbose(HttpContext http) => string.Equals(http.Request.Query["verbose"], "true", StringComparison.OrdinalIgnoreCase);
+
+    private static int? Limit(HttpContext http)
+    {
+        var text = http.Request.Query["limit"].ToString();
+        if (text.Length == 0)
+        {
+            return DefaultLimit;
+        }
+
+        return int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var limit) && limit is >= 1 and <= MaxLimit ? limit : null;
+    }
+
+    /// <summary>Everything a profile has fits one page up to the limit; the shape is Segment's, <c>has_more</c> is false.</summary>
+    private static JsonObject Cursor(HttpContext http, int limit) => new()
+    {
+        ["url"] = http.Request.Path + http.Request.QueryString,
+        ["has_more"] = false,
+        ["next"] = "",
+        ["limit"] = limit,
+    };
+
+    private static string Iso(long unixMilliseconds) =>
+        DateTimeOffset.FromUnixTimeMilliseconds(unixMilliseconds).ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture);
+
+    private static IResult NotFound() => Error(StatusCodes.Status404NotFound, "not_found", "Profile was not found.");
+
+    private static IResult InvalidLimit() => Error(StatusCodes.Status400BadRequest, "validation_error", $"limit must be a whole number from 1 to {MaxLimit}");
+
+    private static IResult Error(int status, string code, string message) =>
+        Results.Json(new JsonObject { ["error"] = new JsonObject { ["code"] = code, ["message"] = message } }, statusCode: status);
+
+    private static async ValueTask<object?> RequireToken(EndpointFilterInvocationContext invocation, EndpointFilterDelegate next)
+    {
+        var http = invocation.HttpContext;
+        http.Response.Headers.CacheControl = "no-store";
+        var role = AdminTokens.FromAuthorization(http.Request.Headers.Authorization.ToString()) is { } token
+            ? http.RequestServices.GetRequiredService<AdminTokens>().Authenticate(token)
+            : null;
+        if (role is null)
+        {
+            http.Response.Headers.WWWAuthenticate = "Basic realm=\"sluice\"";
+            return Error(StatusCodes.Status401Unauthorized, "authentication_error", "an admin token is required: HTTP Basic with the token as user name, or Authorization: Bearer <token>");
+        }
+
+        if (!Roles.Allows(role, Permission.Read))
+        {
+            return Error(StatusCodes.Status403Forbidden, "authentication_error", $"this token's role ({Roles.Normalize(role)}) lacks the permission 'read'");
+        }
+
+        return await next(invocation);
+    }
+}
