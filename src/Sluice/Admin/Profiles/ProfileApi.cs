@@ -26,19 +26,8 @@ internal static class ProfileApi
         return endpoints;
     }
 
-    private static IResult Traits(string id, HttpContext http, IProfileStore store)
+    private static IResult Traits(string id, HttpContext http, IProfileStore store) => Listing(id, http, store, (profileId, limit, include) =>
     {
-        if (Find(id, store) is not { } profileId)
-        {
-            return NotFound();
-        }
-
-        if (Limit(http) is not { } limit)
-        {
-            return InvalidLimit();
-        }
-
-        var include = Include(http);
         var verbose = Verbose(http);
         var traits = new JsonObject();
         foreach (var trait in store.TraitRecordsOf(profileId).Where(t => include is null || include.Contains(t.Key)).Take(limit))
@@ -49,22 +38,11 @@ internal static class ProfileApi
                 : value;
         }
 
-        return Results.Json(new JsonObject { ["traits"] = traits, ["cursor"] = Cursor(http, limit) });
-    }
+        return new JsonObject { ["traits"] = traits, ["cursor"] = Cursor(http, limit) };
+    });
 
-    private static IResult ExternalIds(string id, HttpContext http, IProfileStore store)
+    private static IResult ExternalIds(string id, HttpContext http, IProfileStore store) => Listing(id, http, store, (profileId, limit, include) =>
     {
-        if (Find(id, store) is not { } profileId)
-        {
-            return NotFound();
-        }
-
-        if (Limit(http) is not { } limit)
-        {
-            return InvalidLimit();
-        }
-
-        var include = Include(http);
         var data = new JsonArray();
         foreach (var external in store.ExternalIdsOf(profileId).Where(e => include is null || include.Contains(e.Identifier.Type)).Take(limit))
         {
@@ -80,7 +58,18 @@ internal static class ProfileApi
             });
         }
 
-        return Results.Json(new JsonObject { ["data"] = data, ["cursor"] = Cursor(http, limit) });
+        return new JsonObject { ["data"] = data, ["cursor"] = Cursor(http, limit) };
+    });
+
+    /// <summary>A list route: the profile found, the limit and <c>include</c> read, or the error that stops it.</summary>
+    private static IResult Listing(string id, HttpContext http, IProfileStore store, Func<string, int, HashSet<string>?, JsonObject> answer)
+    {
+        if (Find(id, store) is not { } profileId)
+        {
+            return NotFound();
+        }
+
+        return Limit(http) is { } limit ? Results.Json(answer(profileId, limit, Include(http))) : InvalidLimit();
     }
 
     private static IResult Metadata(string id, IProfileStore store)
