@@ -42,6 +42,12 @@ internal interface IProfileStore
     /// <summary>When a profile was made and last changed, and the first event it was seen in; null when it is not a profile now.</summary>
     ProfileMetadata? MetadataOf(string profileId);
 
+    /// <summary>
+    /// Where in the log a profile's events are (its own and those of the profiles merged into it), newest
+    /// first or oldest first, after <paramref name="after"/> in that order.
+    /// </summary>
+    IReadOnlyList<EventPosition> EventsOf(string profileId, int limit, EventPosition? after, bool newestFirst);
+
     IReadOnlyList<Identifier> IdentifiersOf(string profileId) => [.. ExternalIdsOf(profileId).Select(e => e.Identifier)];
 
     IReadOnlyDictionary<string, string> TraitsOf(string profileId) => TraitRecordsOf(profileId).ToDictionary(t => t.Key, t => t.Json, StringComparer.Ordinal);

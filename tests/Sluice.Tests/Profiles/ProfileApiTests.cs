@@ -93,6 +93,25 @@ public sealed class ProfileApiTests : IAsyncLifetime
         Assert.Equal("Ada", (string)ada["traits"]!["name"]!);
     }
 
+    [Fact]
+    public async Task Events_of_both_merged_profiles_come_newest_first_a_page_at_a_time()
+    {
+        var first = await GetAsync($"{Base}/user_id:ada/events?limit=2");
+        Assert.Equal(["m3", "m2"], first["data"]!.AsArray().Select(e => (string)e!["message_id"]!));
+        Assert.True((bool)first["cursor"]!["has_more"]!);
+        var signedIn = first["data"]![0]!;
+        Assert.Equal("Signed In", (string)signedIn["event"]!);
+        Assert.Equal(InProcessServer.SourceId, (string)signedIn["source_id"]!);
+        Assert.Equal(["anonymous_id:phone", "user_id:ada"], signedIn["external_ids"]!.AsArray().Select(i => $"{i!["type"]}:{i["id"]}").Order(StringComparer.Ordinal));
+
+        var second = await GetAsync($"{Base}/user_id:ada/events?limit=2&next={first["cursor"]!["next"]}");
+        Assert.Equal(["m1"], second["data"]!.AsArray().Select(e => (string)e!["message_id"]!));
+        Assert.False((bool)second["cursor"]!["has_more"]!);
+
+        var oldest = await GetAsync($"{Base}/anonymous_id:phone/events?sort=asc&include=Signed%20In");
+        Assert.Equal(["m3"], oldest["data"]!.AsArray().Select(e => (string)e!["message_id"]!));
+    }
+
     [Theory]
     [InlineData("user_id:nobody", HttpStatusCode.NotFound, "not_found", "Profile was not found.")]
     [InlineData("prf_nothing", HttpStatusCode.NotFound, "not_found", "Profile was not found.")]

@@ -1,7 +1,10 @@
 using System.Globalization;
+using System.Text.Json;
 using System.Text.Json.Nodes;
+using Sluice.EventLog;
 using Sluice.Profiles;
 using Sluice.Profiles.Identity;
+using Sluice.Workspace;
 
 namespace Sluice.Admin.Profiles;
 
@@ -23,6 +26,7 @@ internal static class ProfileApi
         profile.MapGet("/traits", Traits);
         profile.MapGet("/external_ids", ExternalIds);
         profile.MapGet("/metadata", Metadata);
+        profile.MapGet("/events", Events);
         return endpoints;
     }
 
@@ -71,6 +75,97 @@ internal static class ProfileApi
 
         return Limit(http) is { } limit ? Results.Json(answer(profileId, limit, Include(http))) : InvalidLimit();
     }
+
+    /// <summary>
+    /// The profile's events, read from the log by the references the profile keeps: newest first unless
+    /// <c>sort=asc</c>, <c>limit</c> at a time, <c>next</c> from the previous page; <c>include</c> and
+    /// <c>exclude</c> filter event names within the page. An event the log no longer keeps is left out.
+    /// </summary>
+    private static IResult Events(string id, HttpContext http, IProfileStore store, IEventLog log)
+    {
+        if (Find(id, store) is not { } profileId)
+        {
+            return NotFound();
+        }
+
+        if (Limit(http) is not { } limit)
+        {
+            return InvalidLimit();
+        }
+
+        var sort = http.Request.Query["sort"].ToString();
+        if (sort is not ("" or "asc" or "desc"))
+        {
+            return Error(StatusCodes.Status400BadRequest, "validation_error", "sort must be asc or desc");
+        }
+
+        EventPosition? after = null;
+        if (http.Request.Query["next"].ToString() is { Length: > 0 } next)
+        {
+            if (!EventPosition.TryParse(next, out var from))
+            {
+                return Error(StatusCodes.Status400BadRequest, "validation_error", "next must be the cursor's next of a previous page");
+            }
+
+            after = from;
+        }
+
+        var settings = http.RequestServices.GetService<IdentitySettings>() ?? new IdentitySettings();
+        var include = Include(http);
+        var exclude = http.Request.Query["exclude"].ToString().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal);
+        var positions = store.EventsOf(profileId, limit, after, newestFirst: sort != "asc");
+        var data = new JsonArray();
+        foreach (var at in positions)
+        {
+            if (log.ReadFrom(at.Position - 1, 1, null) is not [var row] || row.Position != at.Position || LogMessages.Split(row.Messages) is not { } messages || at.Index >= messages.Count)
+            {
+                continue;
+            }
+
+            using var document = JsonDocument.Parse(messages[at.Index]);
+            var message = document.RootElement;
+            var name = message.TryGetProperty("event", out var eventName) && eventName.ValueKind == JsonValueKind.String ? eventName.GetString() : null;
+            if ((include is not null && (name is null || !include.Contains(name))) || (name is not null && exclude.Contains(name)))
+            {
+                continue;
+            }
+
+            data.Add(new JsonObject
+            {
+                ["external_ids"] = new JsonArray([.. IdentifierExtraction.From(message, settings).Select(i => (JsonNode)new JsonObject
+                {
+                    ["collection"] = "users",
+                    ["type"] = i.Type,
+                    ["id"] = i.Value,
+                    ["encoding"] = "none",
+                })]),
+                ["context"] = Member(message, "context"),
+                ["type"] = Member(message, "type"),
+                ["message_id"] = Member(message, "messageId"),
+                ["source_id"] = row.SourceId,
+                ["timestamp"] = Member(message, "timestamp"),
+                ["properties"] = Member(message, "properties"),
+                ["event"] = name,
+                ["related"] = new JsonObject { ["users"] = profileId },
+            });
+        }
+
+        var more = positions.Count == limit;
+        return Results.Json(new JsonObject
+        {
+            ["data"] = data,
+            ["cursor"] = new JsonObject
+            {
+                ["url"] = http.Request.Path + http.Request.QueryString,
+                ["has_more"] = more,
+                ["next"] = more ? positions[^1].ToString() : "",
+                ["limit"] = limit,
+            },
+        });
+    }
+
+    private static JsonNode? Member(JsonElement message, string name) =>
+        message.TryGetProperty(name, out var value) ? JsonNode.Parse(value.GetRawText()) : null;
 
     private static IResult Metadata(string id, IProfileStore store)
     {

@@ -47,7 +47,10 @@ internal sealed class PostgresProfileStore(PostgresDatabase database) : IProfile
 
     public ProfileMetadata? MetadataOf(string profileId) => Query(ProfileSql.MetadataOf, ProfileSql.ReadMetadata, profileId);
 
-    private T Query<T>(string sql, Func<NpgsqlDataReader, T> read, params string[] values)
+    public IReadOnlyList<EventPosition> EventsOf(string profileId, int limit, EventPosition? after, bool newestFirst) =>
+        Query(newestFirst ? ProfileSql.EventsNewestFirst : ProfileSql.EventsOldestFirst, ProfileSql.ReadEventPositions, ProfileSql.EventsArguments(profileId, limit, after, newestFirst));
+
+    private T Query<T>(string sql, Func<NpgsqlDataReader, T> read, params object[] values)
     {
         using var connection = database.Open();
         using var command = Command(connection, null, sql, values);

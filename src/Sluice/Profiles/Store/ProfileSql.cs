@@ -1,5 +1,6 @@
 using System.Data.Common;
 using System.Text.Json;
+using Sluice.EventLog;
 using Sluice.Profiles.Identity;
 
 namespace Sluice.Profiles.Store;
@@ -21,6 +22,19 @@ internal static class ProfileSql
     public const string ExternalIdsOf = "SELECT type, value, source_id, added_at, message_id FROM profile_identifiers WHERE profile_id = $1 ORDER BY added_at, type, value";
 
     public const string TraitRecordsOf = "SELECT key, value, source_id, timestamp, received_at FROM profile_traits WHERE profile_id = $1 AND value IS NOT NULL ORDER BY key";
+
+    /// <summary>A profile's events after a place, newest first (<see cref="EventsOldestFirst"/>: oldest first); $2, $3: the place; $4: how many.</summary>
+    public const string EventsNewestFirst = """
+        SELECT log_position, message_index FROM profile_events
+        WHERE profile_id IN (SELECT id FROM profiles WHERE id = $1 OR merged_into = $1) AND (log_position, message_index) < ($2, $3)
+        ORDER BY log_position DESC, message_index DESC LIMIT $4
+        """;
+
+    public const string EventsOldestFirst = """
+        SELECT log_position, message_index FROM profile_events
+        WHERE profile_id IN (SELECT id FROM profiles WHERE id = $1 OR merged_into = $1) AND (log_position, message_index) > ($2, $3)
+        ORDER BY log_position, message_index LIMIT $4
+        """;
 
     public const string MetadataOf = """
         SELECT p.created_at, p.updated_at, first.message_id, first.source_id
@@ -81,6 +95,23 @@ internal static class ProfileSql
 
     public static ProfileMetadata? ReadMetadata(DbDataReader rows) =>
         rows.Read() ? new ProfileMetadata(rows.GetInt64(0), rows.GetInt64(1), rows.IsDBNull(2) ? null : rows.GetString(2), rows.IsDBNull(3) ? null : rows.GetString(3)) : null;
+
+    public static IReadOnlyList<EventPosition> ReadEventPositions(DbDataReader rows)
+    {
+        var positions = new List<EventPosition>();
+        while (rows.Read())
+        {
+            positions.Add(new EventPosition(rows.GetInt64(0), rows.GetInt32(1)));
+        }
+
+        return positions;
+    }
+
+    /// <summary>The parameters of <see cref="EventsNewestFirst"/> and <see cref="EventsOldestFirst"/>.</summary>
+    public static object[] EventsArguments(string profileId, int limit, EventPosition? after, bool newestFirst) =>
+        after is { } from ? [profileId, from.Position, from.Index, limit]
+        : newestFirst ? [profileId, long.MaxValue, int.MaxValue, limit]
+        : [profileId, -1L, -1, limit];
 
     public static string? ReadText(DbDataReader rows) => rows.Read() && !rows.IsDBNull(0) ? rows.GetString(0) : null;
 
