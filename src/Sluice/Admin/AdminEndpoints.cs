@@ -40,6 +40,7 @@ internal static class AdminEndpoints
         LiveEventsEndpoint.Map(read);
         Cluster.ClusterEndpoints.Map(read);
         Profiles.ProfileApi.MapProfileApi(endpoints);
+        Profiles.ProfileSearchEndpoint.Map(read);
         return endpoints;
     }
 

@@ -48,6 +48,9 @@ internal interface IProfileStore
     /// </summary>
     IReadOnlyList<EventPosition> EventsOf(string profileId, int limit, EventPosition? after, bool newestFirst);
 
+    /// <summary>Profiles with an identifier whose value is <paramref name="text"/> (of any type), or a trait whose value is it (as a string or as written), by id.</summary>
+    IReadOnlyList<string> Search(string text, int limit);
+
     IReadOnlyList<Identifier> IdentifiersOf(string profileId) => [.. ExternalIdsOf(profileId).Select(e => e.Identifier)];
 
     IReadOnlyDictionary<string, string> TraitsOf(string profileId) => TraitRecordsOf(profileId).ToDictionary(t => t.Key, t => t.Json, StringComparer.Ordinal);

@@ -125,12 +125,12 @@ internal sealed class ProfilesConsumer(IProfileStore store, IdentitySettings set
     private List<Identifier> AliasIdentifiers(JsonElement message)
     {
         var identifiers = new List<Identifier>();
-        if (Text(message, "userId") is { } userId && !settings.IsBlocked(userId))
+        if (Text(message, "userId") is { } userId && IdentifierExtraction.Usable(userId, settings))
         {
             identifiers.Add(new Identifier("user_id", userId));
         }
 
-        if (Text(message, "previousId") is { } previousId && !settings.IsBlocked(previousId))
+        if (Text(message, "previousId") is { } previousId && IdentifierExtraction.Usable(previousId, settings))
         {
             var asUser = new Identifier("user_id", previousId);
             var previous = _graph.Owners([asUser]).Count > 0 ? asUser : new Identifier("anonymous_id", previousId);

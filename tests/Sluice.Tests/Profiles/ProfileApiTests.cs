@@ -113,6 +113,30 @@ public sealed class ProfileApiTests : IAsyncLifetime
     }
 
     [Theory]
+    [InlineData("ada")]
+    [InlineData("ada@example.com")]
+    [InlineData("phone")]
+    [InlineData("Ada")]
+    public async Task The_Admin_API_finds_a_profile_by_any_identifiers_value_or_a_traits_value(string text)
+    {
+        var answer = JsonNode.Parse(await _server.Admin.GetStringAsync($"/api/v1/profiles?q={Uri.EscapeDataString(text)}"))!;
+
+        var profile = Assert.Single(answer["profiles"]!.AsArray())!;
+        Assert.Equal(3, profile["identifiers"]!.AsArray().Count);
+        Assert.Equal("free", (string)profile["traits"]!["plan"]!);
+    }
+
+    [Fact]
+    public async Task A_search_for_nothing_known_finds_nothing_and_one_without_q_says_what_it_needs()
+    {
+        Assert.Empty(JsonNode.Parse(await _server.Admin.GetStringAsync("/api/v1/profiles?q=nobody"))!["profiles"]!.AsArray());
+
+        using var response = await _server.Admin.GetAsync("/api/v1/profiles");
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("q is required", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData("user_id:nobody", HttpStatusCode.NotFound, "not_found", "Profile was not found.")]
     [InlineData("prf_nothing", HttpStatusCode.NotFound, "not_found", "Profile was not found.")]
     public async Task An_unknown_profile_answers_Segments_404(string id, HttpStatusCode status, string code, string message)

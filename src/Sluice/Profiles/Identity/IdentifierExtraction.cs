@@ -13,12 +13,22 @@ namespace Sluice.Profiles.Identity;
 /// </summary>
 internal static class IdentifierExtraction
 {
+    /// <summary>The longest value read as an identifier.</summary>
+    public const int MaxLength = 512;
+
+    /// <summary>
+    /// Whether a value can be an identifier: not empty, not blocked, and at most <see cref="MaxLength"/>
+    /// long (no real id is longer, and a key must fit an index entry).
+    /// </summary>
+    public static bool Usable([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] string? value, IdentitySettings settings) =>
+        !string.IsNullOrEmpty(value) && value.Length <= MaxLength && !settings.IsBlocked(value);
+
     public static IReadOnlyList<Identifier> From(JsonElement message, IdentitySettings settings)
     {
         var found = new List<Identifier>();
         void Add(string type, string? value)
         {
-            if (string.IsNullOrEmpty(value) || settings.IsBlocked(value))
+            if (!Usable(value, settings))
             {
                 return;
             }

@@ -36,6 +36,25 @@ internal static class ProfileSql
         ORDER BY log_position, message_index LIMIT $4
         """;
 
+    /// <summary>$1: the text as written, $2: as a JSON string, $3: how many. Traits are found through their first 200 characters' index.</summary>
+    public const string Search = """
+        SELECT profile_id FROM profile_identifiers WHERE value = $1
+        UNION
+        SELECT profile_id FROM profile_traits WHERE substr(value, 1, 200) IN (substr($1, 1, 200), substr($2, 1, 200)) AND value IN ($1, $2)
+        ORDER BY 1 LIMIT $3
+        """;
+
+    public static IReadOnlyList<string> ReadTexts(DbDataReader rows)
+    {
+        var texts = new List<string>();
+        while (rows.Read())
+        {
+            texts.Add(rows.GetString(0));
+        }
+
+        return texts;
+    }
+
     public const string MetadataOf = """
         SELECT p.created_at, p.updated_at, first.message_id, first.source_id
         FROM profiles p LEFT JOIN (

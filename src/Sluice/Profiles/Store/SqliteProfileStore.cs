@@ -60,6 +60,9 @@ internal sealed class SqliteProfileStore(SqliteDatabase database) : IProfileStor
 
     public ProfileMetadata? MetadataOf(string profileId) => Query(ProfileSql.MetadataOf, ProfileSql.ReadMetadata, profileId);
 
+    public IReadOnlyList<string> Search(string text, int limit) =>
+        Query(ProfileSql.Search, ProfileSql.ReadTexts, text, System.Text.Json.JsonSerializer.Serialize(text), limit);
+
     public IReadOnlyList<EventPosition> EventsOf(string profileId, int limit, EventPosition? after, bool newestFirst) =>
         Query(newestFirst ? ProfileSql.EventsNewestFirst : ProfileSql.EventsOldestFirst, ProfileSql.ReadEventPositions, ProfileSql.EventsArguments(profileId, limit, after, newestFirst));
 

@@ -206,6 +206,9 @@ internal static class PostgresSchema
             PRIMARY KEY (type, value)
         );
         CREATE INDEX profile_identifiers_by_profile ON profile_identifiers (profile_id);
+        -- Search by any identifier's value, whatever its type, and by a trait's value (its first 200
+        -- characters: a long trait would not fit a B-tree entry).
+        CREATE INDEX profile_identifiers_by_value ON profile_identifiers (value);
         CREATE TABLE profile_traits (
             profile_id text NOT NULL,
             key text NOT NULL,
@@ -216,6 +219,7 @@ internal static class PostgresSchema
             source_id text NOT NULL,
             PRIMARY KEY (profile_id, key)
         );
+        CREATE INDEX profile_traits_by_value ON profile_traits (substr(value, 1, 200));
         CREATE TABLE profile_events (
             profile_id text NOT NULL,
             log_position bigint NOT NULL,

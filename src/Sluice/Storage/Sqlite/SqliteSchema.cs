@@ -216,6 +216,9 @@ internal static class SqliteSchema
             PRIMARY KEY (type, value)
         ) WITHOUT ROWID;
         CREATE INDEX profile_identifiers_by_profile ON profile_identifiers (profile_id);
+        -- Search by any identifier's value, whatever its type, and by a trait's value (its first 200
+        -- characters: a long trait would not fit a B-tree entry).
+        CREATE INDEX profile_identifiers_by_value ON profile_identifiers (value);
         CREATE TABLE profile_traits (
             profile_id TEXT NOT NULL,
             key TEXT NOT NULL,
@@ -226,6 +229,7 @@ internal static class SqliteSchema
             source_id TEXT NOT NULL,
             PRIMARY KEY (profile_id, key)
         ) WITHOUT ROWID;
+        CREATE INDEX profile_traits_by_value ON profile_traits (substr(value, 1, 200));
         CREATE TABLE profile_events (
             profile_id TEXT NOT NULL,
             log_position INTEGER NOT NULL,

@@ -133,6 +133,14 @@ public sealed class IdentityResolverTests
     }
 
     [Fact]
+    public void A_value_longer_than_512_characters_is_not_an_identifier()
+    {
+        using var message = JsonDocument.Parse($$"""{"type":"track","userId":"{{new string('u', 513)}}","anonymousId":"{{new string('a', 512)}}"}""");
+
+        Assert.Equal([AnonymousId(new string('a', 512))], IdentifierExtraction.From(message.RootElement, new IdentitySettings()));
+    }
+
+    [Fact]
     public void A_custom_key_is_read_from_traits_or_properties_in_either_spelling()
     {
         using var fromTraits = JsonDocument.Parse("""{"type":"identify","userId":"u","traits":{"appId":"app-7"}}""");
