@@ -21,13 +21,10 @@ internal sealed class PostgresProfileStore(PostgresDatabase database) : IProfile
         using var transaction = connection.BeginTransaction();
         Command(connection, transaction, $"SELECT pg_advisory_xact_lock({ProfilesLock})").ExecuteNonQuery();
         var changes = resolve(new GraphReader(connection, transaction));
-        foreach (var change in changes)
+        foreach (var (sql, values) in ProfileSql.Of(changes))
         {
-            foreach (var (sql, values) in ProfileSql.Of(change))
-            {
-                using var command = Command(connection, transaction, sql, values);
-                command.ExecuteNonQuery();
-            }
+            using var command = Command(connection, transaction, sql, values);
+            command.ExecuteNonQuery();
         }
 
         PostgresConsumerCursors.Advance(connection, transaction, advances);

@@ -142,7 +142,10 @@ internal static class ProfileSql
         WHERE (excluded.timestamp, excluded.received_at, excluded.message_id) > (profile_traits.timestamp, profile_traits.received_at, profile_traits.message_id)
         """;
 
-    public static IEnumerable<(string Sql, object?[] Values)> Of(ProfileChange change)
+    /// <summary>The statements that apply a step's changes, in order, then bring the profiles' update times forward.</summary>
+    public static IEnumerable<(string Sql, object?[] Values)> Of(IReadOnlyList<ProfileChange> changes) => changes.SelectMany(Of).Concat(Touches(changes));
+
+    private static IEnumerable<(string Sql, object?[] Values)> Of(ProfileChange change)
     {
         var e = change.Event;
         switch (change)
@@ -153,7 +156,6 @@ internal static class ProfileSql
             case IdentifierAdded added:
                 yield return ("INSERT INTO profile_identifiers (type, value, profile_id, added_at, source_id, message_id) VALUES ($1, $2, $3, $4, $5, $6)",
                     [added.Identifier.Type, added.Identifier.Value, added.ProfileId, e.ReceivedAt, e.SourceId, e.MessageId]);
-                yield return Touch(added.ProfileId, e.ReceivedAt);
                 break;
             case ProfilesMerged merged:
                 yield return ("UPDATE profile_identifiers SET profile_id = $1 WHERE profile_id = $2", [merged.Into, merged.Merged]);
@@ -166,7 +168,6 @@ internal static class ProfileSql
                 // Profiles merged into the merged one point at the survivor too: any old id is one hop from it.
                 yield return ("UPDATE profiles SET merged_into = $1, updated_at = $3 WHERE id = $2 OR merged_into = $2", [merged.Into, merged.Merged, e.ReceivedAt]);
                 yield return ("UPDATE profiles SET merges = $2 WHERE id = $1", [merged.Into, merged.MergesAfter]);
-                yield return Touch(merged.Into, e.ReceivedAt);
                 yield return Log("merge", merged.Into, merged.Merged, merged.Linked[0], JsonSerializer.Serialize(merged.EventIdentifiers.Select(i => i.ToString())), e);
                 break;
             case IdentifierDropped dropped:
@@ -184,15 +185,36 @@ internal static class ProfileSql
                         """, [traits.ProfileId, key, value, traits.Timestamp, e.ReceivedAt, e.MessageId, e.SourceId]);
                 }
 
-                yield return Touch(traits.ProfileId, e.ReceivedAt);
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(change), change.GetType().Name, "not a profile change");
         }
     }
 
-    private static (string, object?[]) Touch(string profileId, long at) =>
-        ("UPDATE profiles SET updated_at = CASE WHEN updated_at < $2 THEN $2 ELSE updated_at END WHERE id = $1", [profileId, at]);
+    /// <summary>
+    /// After a step's changes: each profile they added identifiers or traits to, or merged into, is
+    /// updated as of the latest event that did so (one statement per profile, not per change).
+    /// </summary>
+    private static IEnumerable<(string Sql, object?[] Values)> Touches(IReadOnlyList<ProfileChange> changes)
+    {
+        var latest = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var change in changes)
+        {
+            var profile = change switch
+            {
+                IdentifierAdded added => added.ProfileId,
+                TraitsSet traits => traits.ProfileId,
+                ProfilesMerged merged => merged.Into,
+                _ => null,
+            };
+            if (profile is not null)
+            {
+                latest[profile] = Math.Max(latest.GetValueOrDefault(profile, long.MinValue), change.Event.ReceivedAt);
+            }
+        }
+
+        return latest.Select(p => ("UPDATE profiles SET updated_at = CASE WHEN updated_at < $2 THEN $2 ELSE updated_at END WHERE id = $1", new object?[] { p.Key, p.Value }));
+    }
 
     private static (string, object?[]) Log(string kind, string? profileId, string? otherProfileId, Identifier identifier, string? reason, EventReference e) =>
         ("""

@@ -25,12 +25,9 @@ internal sealed class SqliteProfileStore(SqliteDatabase database) : IProfileStor
         var commands = new Dictionary<string, SqliteCommand>();
         try
         {
-            foreach (var change in changes)
+            foreach (var (sql, values) in ProfileSql.Of(changes))
             {
-                foreach (var (sql, values) in ProfileSql.Of(change))
-                {
-                    Run(connection, transaction, commands, sql, values);
-                }
+                Run(connection, transaction, commands, sql, values);
             }
 
             SqliteConsumerCursors.Advance(connection, transaction, advances);
