@@ -15,7 +15,9 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 // with the nodes' for the per-event cost, and the WAL written is read from the server.
 //
 //   Sluice.Bench.Delivery --sluice PATH [--events 200000] [--rate 2000] [--seconds 30] [--track-seconds 15] [--warm-seconds 20]
-//                         [--postgres CONN --postgres-pid PID] [--nodes N] [--progress]
+//                         [--postgres CONN --postgres-pid PID] [--nodes N] [--progress] [--profiles]
+//
+// With --profiles the workspace has `identity: {}`: profiles are built beside routing and delivery.
 var options = Options.Parse(args);
 var clock = Stopwatch.StartNew();
 var sink = await Sink.StartAsync(clock);
@@ -39,6 +41,7 @@ await File.WriteAllTextAsync(config, $$"""
               data:
                 id: {'@path': '$.messageId'}
                 t0: {'@path': '$.properties.t0'}
+    {{(options.Profiles ? "identity: {}" : "")}}
     """);
 const string AdminToken = "sl_owner_bench-delivery";
 var nodes = new List<Process>();
@@ -130,6 +133,7 @@ try
     {
         store = options.Postgres is null ? "sqlite" : "postgres",
         nodes = options.Nodes,
+        profiles = options.Profiles,
         warmSeconds = options.WarmSeconds,
         trackSeconds = options.TrackSeconds,
         trackRequestsPerSecond = Math.Round(trackRequests / (double)options.TrackSeconds),
@@ -215,7 +219,7 @@ static long PeakRssMiB(int pid)
     }
 }
 
-internal sealed record Options(string Sluice, int Events, int Rate, int Seconds, bool Progress, int TrackSeconds, int WarmSeconds, int Nodes, string? Postgres, int? PostgresPid)
+internal sealed record Options(string Sluice, int Events, int Rate, int Seconds, bool Progress, int TrackSeconds, int WarmSeconds, int Nodes, string? Postgres, int? PostgresPid, bool Profiles)
 {
     public static Options Parse(string[] args)
     {
@@ -230,7 +234,8 @@ internal sealed record Options(string Sluice, int Events, int Rate, int Seconds,
             int.Parse(Value("--warm-seconds") ?? "20", System.Globalization.CultureInfo.InvariantCulture),
             int.Parse(Value("--nodes") ?? "1", System.Globalization.CultureInfo.InvariantCulture),
             Value("--postgres"),
-            Value("--postgres-pid") is { } pid ? int.Parse(pid, System.Globalization.CultureInfo.InvariantCulture) : null);
+            Value("--postgres-pid") is { } pid ? int.Parse(pid, System.Globalization.CultureInfo.InvariantCulture) : null,
+            args.Contains("--profiles"));
     }
 }
 
