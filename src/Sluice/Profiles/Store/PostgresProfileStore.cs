@@ -1,3 +1,4 @@
+using System.Data.Common;
 using Npgsql;
 using Sluice.EventLog;
 using Sluice.Profiles.Identity;
@@ -10,16 +11,20 @@ namespace Sluice.Profiles.Store;
 /// commit, so the nodes' steps change the graph one at a time: two events of one person read by two
 /// nodes (their partitions differ) are resolved one after the other, the second seeing the first.
 /// </summary>
-internal sealed class PostgresProfileStore(PostgresDatabase database) : IProfileStore
+internal sealed class PostgresProfileStore(PostgresDatabase database) : ProfileStoreReads
 {
     /// <summary>The advisory lock the profiles consumer's steps take.</summary>
     public const long ProfilesLock = 0x51_1C_E0_03;
 
-    public long RunStep(Func<IProfileGraphReader, IReadOnlyList<ProfileChange>> resolve, IReadOnlyList<CursorAdvance> advances)
+    public override long RunStep(Func<IProfileGraphReader, IReadOnlyList<ProfileChange>> resolve, IReadOnlyList<CursorAdvance> advances)
     {
         using var connection = database.Open();
         using var transaction = connection.BeginTransaction();
-        Command(connection, transaction, $"SELECT pg_advisory_xact_lock({ProfilesLock})").ExecuteNonQuery();
+        using (var lockGraph = Command(connection, transaction, $"SELECT pg_advisory_xact_lock({ProfilesLock})"))
+        {
+            lockGraph.ExecuteNonQuery();
+        }
+
         var changes = resolve(new GraphReader(connection, transaction));
         foreach (var (sql, values) in ProfileSql.Of(changes))
         {
@@ -34,23 +39,7 @@ internal sealed class PostgresProfileStore(PostgresDatabase database) : IProfile
         return version;
     }
 
-    public string? ProfileOf(Identifier identifier) => Query(ProfileSql.OwnerOf, ProfileSql.ReadText, identifier.Type, identifier.Value);
-
-    public string? Survivor(string profileId) => Query(ProfileSql.Survivor, ProfileSql.ReadText, profileId);
-
-    public IReadOnlyList<StoredIdentifier> ExternalIdsOf(string profileId) => Query(ProfileSql.ExternalIdsOf, ProfileSql.ReadExternalIds, profileId);
-
-    public IReadOnlyList<StoredTrait> TraitRecordsOf(string profileId) => Query(ProfileSql.TraitRecordsOf, ProfileSql.ReadTraitRecords, profileId);
-
-    public ProfileMetadata? MetadataOf(string profileId) => Query(ProfileSql.MetadataOf, ProfileSql.ReadMetadata, profileId);
-
-    public IReadOnlyList<string> Search(string text, int limit) =>
-        Query(ProfileSql.Search, ProfileSql.ReadTexts, text, System.Text.Json.JsonSerializer.Serialize(text), limit);
-
-    public IReadOnlyList<EventPosition> EventsOf(string profileId, int limit, EventPosition? after, bool newestFirst) =>
-        Query(newestFirst ? ProfileSql.EventsNewestFirst : ProfileSql.EventsOldestFirst, ProfileSql.ReadEventPositions, ProfileSql.EventsArguments(profileId, limit, after, newestFirst));
-
-    private T Query<T>(string sql, Func<NpgsqlDataReader, T> read, params object[] values)
+    protected override T Query<T>(string sql, Func<DbDataReader, T> read, params object[] values)
     {
         using var connection = database.Open();
         using var command = Command(connection, null, sql, values);

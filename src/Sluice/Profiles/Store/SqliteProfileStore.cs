@@ -1,3 +1,4 @@
+using System.Data.Common;
 using Microsoft.Data.Sqlite;
 using Sluice.EventLog;
 using Sluice.Profiles.Identity;
@@ -10,9 +11,9 @@ namespace Sluice.Profiles.Store;
 /// SQLite store, and only its profiles consumer writes the graph, so nothing changes it meanwhile) and
 /// holds the lock only to write: ingest's group commits wait for the writes, not for the resolving.
 /// </summary>
-internal sealed class SqliteProfileStore(SqliteDatabase database) : IProfileStore
+internal sealed class SqliteProfileStore(SqliteDatabase database) : ProfileStoreReads
 {
-    public long RunStep(Func<IProfileGraphReader, IReadOnlyList<ProfileChange>> resolve, IReadOnlyList<CursorAdvance> advances)
+    public override long RunStep(Func<IProfileGraphReader, IReadOnlyList<ProfileChange>> resolve, IReadOnlyList<CursorAdvance> advances)
     {
         using var connection = database.Open();
         IReadOnlyList<ProfileChange> changes;
@@ -47,23 +48,7 @@ internal sealed class SqliteProfileStore(SqliteDatabase database) : IProfileStor
         }
     }
 
-    public string? ProfileOf(Identifier identifier) => Query(ProfileSql.OwnerOf, ProfileSql.ReadText, identifier.Type, identifier.Value);
-
-    public string? Survivor(string profileId) => Query(ProfileSql.Survivor, ProfileSql.ReadText, profileId);
-
-    public IReadOnlyList<StoredIdentifier> ExternalIdsOf(string profileId) => Query(ProfileSql.ExternalIdsOf, ProfileSql.ReadExternalIds, profileId);
-
-    public IReadOnlyList<StoredTrait> TraitRecordsOf(string profileId) => Query(ProfileSql.TraitRecordsOf, ProfileSql.ReadTraitRecords, profileId);
-
-    public ProfileMetadata? MetadataOf(string profileId) => Query(ProfileSql.MetadataOf, ProfileSql.ReadMetadata, profileId);
-
-    public IReadOnlyList<string> Search(string text, int limit) =>
-        Query(ProfileSql.Search, ProfileSql.ReadTexts, text, System.Text.Json.JsonSerializer.Serialize(text), limit);
-
-    public IReadOnlyList<EventPosition> EventsOf(string profileId, int limit, EventPosition? after, bool newestFirst) =>
-        Query(newestFirst ? ProfileSql.EventsNewestFirst : ProfileSql.EventsOldestFirst, ProfileSql.ReadEventPositions, ProfileSql.EventsArguments(profileId, limit, after, newestFirst));
-
-    private T Query<T>(string sql, Func<SqliteDataReader, T> read, params object[] values)
+    protected override T Query<T>(string sql, Func<DbDataReader, T> read, params object[] values)
     {
         using var connection = database.Open();
         using var command = connection.CreateCommand();
