@@ -20,6 +20,9 @@ internal static class AdminEndpoints
     /// <summary>Where the request's role is kept for the endpoint (secrets are masked for read-only tokens).</summary>
     public const string RoleKey = "sluice.role";
 
+    /// <summary>Who the request's token is (<see cref="AdminTokens.Actor"/>), for what logs who did a thing.</summary>
+    public const string ActorKey = "sluice.actor";
+
     public static IEndpointRouteBuilder MapAdminApi(this IEndpointRouteBuilder endpoints)
     {
         var api = endpoints.MapGroup("/api/v1").AddEndpointFilter(RequireToken);
@@ -40,7 +43,7 @@ internal static class AdminEndpoints
         LiveEventsEndpoint.Map(read);
         Cluster.ClusterEndpoints.Map(read);
         Profiles.ProfileApi.MapProfileApi(endpoints);
-        Profiles.ProfileSearchEndpoint.Map(read);
+        Profiles.ProfileExplorerEndpoints.Map(read, write);
         return endpoints;
     }
 
@@ -51,7 +54,7 @@ internal static class AdminEndpoints
         http.Response.Headers.CacheControl = "no-store";
         var header = http.Request.Headers.Authorization.ToString();
         var tokens = http.RequestServices.GetRequiredService<AdminTokens>();
-        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) || tokens.Authenticate(header[7..].Trim()) is not { } role)
+        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) || tokens.Authenticate(header[7..].Trim()) is not { Role: var role } token)
         {
             http.Response.Headers.WWWAuthenticate = "Bearer";
             return AdminResults.Error(StatusCodes.Status401Unauthorized, "unauthorized", "an admin token is required: Authorization: Bearer <token>");
@@ -65,6 +68,7 @@ internal static class AdminEndpoints
         }
 
         http.Items[RoleKey] = Roles.Normalize(role);
+        http.Items[ActorKey] = AdminTokens.Actor(token);
         if (await AdminRequestBody.CheckAsync(http) is { } refused)
         {
             return refused;

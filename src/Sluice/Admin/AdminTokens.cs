@@ -32,14 +32,17 @@ internal sealed class AdminTokens(IWorkspaceStore store)
         : Tracking.WriteKeys.TryReadBasic(header, out var user) ? user
         : null;
 
-    /// <summary>The role (scope) of a presented token, or null when it is not valid.</summary>
-    public string? Authenticate(string token)
+    /// <summary>A presented token as stored (its role, its id and name), or null when it is not valid.</summary>
+    public StoredAdminToken? Authenticate(string token)
     {
         if (token.Length is 0 or > 512)
         {
             return null;
         }
 
-        return store.FindAdminTokenScope(AdminTokenValues.Hash(token));
+        return store.FindAdminToken(AdminTokenValues.Hash(token));
     }
+
+    /// <summary>Who a token is, as logs of what it did name it: its name and id.</summary>
+    public static string Actor(StoredAdminToken token) => $"{token.Name} ({token.Id})";
 }

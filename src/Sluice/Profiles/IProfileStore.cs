@@ -14,6 +14,18 @@ internal interface IProfileGraphReader
 
     /// <summary>A profile that has not been merged into another, with its identifiers.</summary>
     ProfileIdentity Read(string profileId);
+
+    /// <summary>Identifiers unmerges blocked: never an identifier again.</summary>
+    IReadOnlySet<Identifier> Blocked();
+
+    /// <summary>A profile not merged into another, and every profile merged into it.</summary>
+    IReadOnlyList<string> MembersOf(string profileId);
+
+    /// <summary>Where the events that belong to one profile (not to those merged into it) are in the log.</summary>
+    IReadOnlyList<EventPosition> EventsOf(string profileId);
+
+    /// <summary>The events whose resolution left the identifier out by a rule (not undone since).</summary>
+    IReadOnlyList<EventPosition> DropsOf(Identifier identifier);
 }
 
 /// <summary>Where profiles live: the identity graph, traits, the profiles' events (as log references) and the log of merges and drops.</summary>
@@ -51,6 +63,21 @@ internal interface IProfileStore
     /// <summary>Profiles with an identifier whose value is <paramref name="text"/> (of any type), or a trait whose value is it (as a string or as written), by id.</summary>
     IReadOnlyList<string> Search(string text, int limit);
 
+    /// <summary>The merges, drops and unmerges of a profile and of those merged into it, newest first.</summary>
+    IReadOnlyList<ProfileLogEntry> LogOf(string profileId, int limit);
+
+    /// <summary>Identifiers unmerges blocked, newest first.</summary>
+    IReadOnlyList<BlockedIdentifier> BlockedIdentifiers(int limit);
+
+    /// <summary>The profile (not merged into another) a text names: a profile id, old ones included, or one of its identifiers as <c>type:value</c>.</summary>
+    string? Find(string idOrIdentifier)
+    {
+        var colon = idOrIdentifier.IndexOf(':', StringComparison.Ordinal);
+        return colon > 0
+            ? ProfileOf(new Identifier(idOrIdentifier[..colon], idOrIdentifier[(colon + 1)..]))
+            : Survivor(idOrIdentifier);
+    }
+
     IReadOnlyList<Identifier> IdentifiersOf(string profileId) => [.. ExternalIdsOf(profileId).Select(e => e.Identifier)];
 
     IReadOnlyDictionary<string, string> TraitsOf(string profileId) => TraitRecordsOf(profileId).ToDictionary(t => t.Key, t => t.Json, StringComparer.Ordinal);
@@ -64,3 +91,17 @@ internal sealed record StoredTrait(string Key, string Json, string SourceId, lon
 
 /// <summary>A profile's times (Unix ms) and the first event it was seen in.</summary>
 internal sealed record ProfileMetadata(long CreatedAt, long UpdatedAt, string? FirstMessageId, string? FirstSourceId);
+
+/// <summary>
+/// An entry of the profile log: a <c>merge</c> (<see cref="OtherProfileId"/> went into <see cref="ProfileId"/>;
+/// <see cref="Identifier"/> linked them, <see cref="Reason"/> lists the event's identifiers as JSON), a
+/// <c>drop</c> (<see cref="Identifier"/> left out, <see cref="Reason"/> names the rule) or an <c>unmerge</c>
+/// (<see cref="Identifier"/> blocked by <see cref="Actor"/>, <see cref="Reason"/> their note). Merges and
+/// drops an unmerge recomputed are <see cref="UndoneBy"/> its id.
+/// </summary>
+internal sealed record ProfileLogEntry(
+    long Id, string Kind, string? ProfileId, string? OtherProfileId, Identifier? Identifier, string? Reason,
+    string SourceId, string MessageId, EventPosition Event, long At, long? UndoneBy, string? Actor);
+
+/// <summary>An identifier an unmerge blocked: on which profile, when (Unix ms), by whom and why.</summary>
+internal sealed record BlockedIdentifier(Identifier Identifier, string? ProfileId, long At, string Actor, string? Note);

@@ -1,3 +1,4 @@
+using Sluice.EventLog;
 using Sluice.Profiles.Identity;
 
 namespace Sluice.Profiles;
@@ -5,30 +6,49 @@ namespace Sluice.Profiles;
 /// <summary>The message a change comes from: its source, messageId and place in the log, and when the log took it (Unix ms).</summary>
 internal sealed record EventReference(string SourceId, string MessageId, long Position, int Index, long ReceivedAt);
 
-/// <summary>One change the profiles consumer makes to the graph; a store applies a step's changes in order, in one transaction with its cursors.</summary>
-internal abstract record ProfileChange(EventReference Event);
+/// <summary>One change to the graph; a store applies a step's changes in order, in one transaction with its cursors.</summary>
+internal abstract record ProfileChange;
 
-/// <summary>A profile made by <see cref="ProfileChange.Event"/> (its creation time is that event's log time).</summary>
-internal sealed record ProfileCreated(string ProfileId, EventReference Event) : ProfileChange(Event);
+/// <summary>A change an event makes, as the profiles consumer resolves it.</summary>
+internal abstract record EventChange(EventReference Event) : ProfileChange;
+
+/// <summary>A profile made by <see cref="EventChange.Event"/> (its creation time is that event's log time).</summary>
+internal sealed record ProfileCreated(string ProfileId, EventReference Event) : EventChange(Event);
 
 /// <summary>An identifier first seen on <see cref="ProfileId"/>, added at the event's log time.</summary>
-internal sealed record IdentifierAdded(string ProfileId, Identifier Identifier, EventReference Event) : ProfileChange(Event);
+internal sealed record IdentifierAdded(string ProfileId, Identifier Identifier, EventReference Event) : EventChange(Event);
 
 /// <summary>
 /// <see cref="Merged"/> goes into <see cref="Into"/>: its identifiers and traits move there, and <see cref="Into"/>
 /// now counts <see cref="MergesAfter"/> merges. <see cref="Linked"/> are the event's identifiers that were on
 /// <see cref="Merged"/>: with the event's others, they are why the two are one person.
 /// </summary>
-internal sealed record ProfilesMerged(string Into, string Merged, int MergesAfter, IReadOnlyList<Identifier> Linked, IReadOnlyList<Identifier> EventIdentifiers, EventReference Event) : ProfileChange(Event);
+internal sealed record ProfilesMerged(string Into, string Merged, int MergesAfter, IReadOnlyList<Identifier> Linked, IReadOnlyList<Identifier> EventIdentifiers, EventReference Event) : EventChange(Event);
 
 /// <summary>An identifier of the event left out by a rule (<see cref="ProfileId"/>: the profile the event went to, if any).</summary>
-internal sealed record IdentifierDropped(string? ProfileId, DroppedIdentifier Dropped, EventReference Event) : ProfileChange(Event);
+internal sealed record IdentifierDropped(string? ProfileId, DroppedIdentifier Dropped, EventReference Event) : EventChange(Event);
 
 /// <summary>The event belongs to the profile (stored as a reference to the log).</summary>
-internal sealed record EventAttached(string ProfileId, EventReference Event) : ProfileChange(Event);
+internal sealed record EventAttached(string ProfileId, EventReference Event) : EventChange(Event);
 
 /// <summary>
 /// Traits an identify call set: each top-level key's JSON text (null removes the trait). A key takes the
 /// value whose (<see cref="Timestamp"/>, log time, messageId) is the latest, whatever order events come in.
 /// </summary>
-internal sealed record TraitsSet(string ProfileId, IReadOnlyList<KeyValuePair<string, string?>> Traits, long Timestamp, EventReference Event) : ProfileChange(Event);
+internal sealed record TraitsSet(string ProfileId, IReadOnlyList<KeyValuePair<string, string?>> Traits, long Timestamp, EventReference Event) : EventChange(Event);
+
+/// <summary>
+/// An unmerge (<see cref="Unmerge.ProfileUnmerge"/>): <see cref="Blocked"/> is no longer an identifier, and the
+/// profiles <see cref="Survivors"/> (with <see cref="Members"/>, every profile merged into them) are taken
+/// apart, to be made again by the changes that follow from <see cref="Events"/>. Their merges and drops
+/// are marked undone by this unmerge, and the unmerge is logged with who asked and why.
+/// </summary>
+internal sealed record ProfilesRecomputed(
+    Identifier Blocked,
+    string ProfileId,
+    IReadOnlyList<string> Survivors,
+    IReadOnlyList<string> Members,
+    IReadOnlyList<EventPosition> Events,
+    string Actor,
+    string? Note,
+    long At) : ProfileChange;

@@ -17,6 +17,7 @@ internal sealed class ProfileGraph : IIdentityGraph
     private readonly Dictionary<string, ProfileIdentity> _profiles = new(StringComparer.Ordinal);
     private IProfileGraphReader? _reader;
     private long _version = -1;
+    private IReadOnlySet<Identifier> _blocked = new HashSet<Identifier>();
 
     /// <summary>Starts a step on the store's graph as <paramref name="reader"/> sees it.</summary>
     public void Begin(IProfileGraphReader reader)
@@ -24,10 +25,14 @@ internal sealed class ProfileGraph : IIdentityGraph
         if (reader.Version != _version)
         {
             Forget();
+            _blocked = reader.Blocked();
         }
 
         _reader = reader;
     }
+
+    /// <summary>Identifiers unmerges blocked, as of the step's graph version.</summary>
+    public IReadOnlySet<Identifier> Blocked => _blocked;
 
     /// <summary>The step committed as <paramref name="version"/>: what it learned holds for that version.</summary>
     public void Committed(long version)

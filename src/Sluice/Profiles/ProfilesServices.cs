@@ -21,6 +21,7 @@ internal static class ProfilesServices
 
         services.AddSingleton(settings);
         services.AddEventLogConsumer<ProfilesConsumer>();
+        services.AddSingleton<Unmerge.ProfileUnmerge>();
         return services;
     }
 }

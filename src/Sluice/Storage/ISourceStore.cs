@@ -64,8 +64,8 @@ internal interface IWorkspaceStore
     /// <summary>Makes this the only token that came from the SLUICE_ADMIN_TOKEN variable (ids starting with <c>env-</c>).</summary>
     void ReplaceEnvironmentAdminToken(string id, byte[] tokenHash, string scope, string name, long createdAt);
 
-    /// <summary>The scope of the token with this hash, or null when there is none.</summary>
-    string? FindAdminTokenScope(byte[] tokenHash);
+    /// <summary>The token with this hash (its role is its stored scope), or null when there is none.</summary>
+    StoredAdminToken? FindAdminToken(byte[] tokenHash);
 
     IReadOnlyList<StoredAdminToken> ListAdminTokens();
 

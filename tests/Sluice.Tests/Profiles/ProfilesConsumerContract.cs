@@ -26,14 +26,7 @@ public abstract class ProfilesConsumerContract : IDisposable
     {
         using var store = _backend.Open();
         var corpus = IdentityCorpusTests.Corpus(20_000, seed: 14).ToList();
-        // Groups of 40, as group commits: a group's rows go by partition, so the log's order is not the corpus's.
-        for (var first = 0; first < corpus.Count; first += 40)
-        {
-            var group = corpus.Skip(first).Take(40).Select((e, i) => Pending(e.Message, $"m{first + i}", store.EventLog.PartitionCount)).ToList();
-            store.EventLog.Append([new EventBatch("web", group, corpus[first].At)], corpus[first].At, 0);
-        }
-
-        _appended = corpus.Count;
+        AppendCorpus(store, corpus, 0, corpus.Count);
 
         var consumed = Consume(store, new ProfilesConsumer(store.Profiles, IdentityCorpusTests.Settings));
 
@@ -45,6 +38,63 @@ public abstract class ProfilesConsumerContract : IDisposable
         var kept = reference.SelectMany(p => p).ToHashSet();
         Assert.All(consumed.SelectMany(e => e.Ids).Where(i => !kept.Contains(i)).Distinct(), dropped => Assert.Null(store.Profiles.ProfileOf(dropped)));
     }
+
+    [Fact]
+    public void An_unmerge_gives_the_profiles_a_recomputation_with_the_identifier_blocked_gives_and_later_events_leave_it_out()
+    {
+        using var store = _backend.Open();
+        var settings = IdentityCorpusTests.Settings;
+        var consumer = new ProfilesConsumer(store.Profiles, settings);
+        var corpus = IdentityCorpusTests.Corpus(20_000, seed: 15).ToList();
+        AppendCorpus(store, corpus, 0, 15_000);
+        // A kiosk: one device on which several people sign in, each also on a device of their own.
+        for (var person = 0; person < 4; person++)
+        {
+            var at = corpus[14_999].At + (person * 1_000);
+            Append(store, at + 1, $$$"""{"type":"identify","anonymousId":"own-{{{person}}}","traits":{"email":"k{{{person}}}@example.com"}}""");
+            Append(store, at + 2, $$$"""{"type":"identify","anonymousId":"kiosk","traits":{"email":"k{{{person}}}@example.com"}}""");
+        }
+
+        var consumed = Consume(store, consumer);
+        var kiosk = new Identifier("anonymous_id", "kiosk");
+        Assert.Equal(store.Profiles.ProfileOf(new Identifier("email", "k0@example.com")), store.Profiles.ProfileOf(new Identifier("email", "k1@example.com")));
+
+        // The kiosk, the team email many people typed, and an identifier of the largest profile.
+        var unmerge = new Unmerge.ProfileUnmerge(store.Profiles, store.EventLog, settings, TimeProvider.System);
+        var (before, _) = BruteForceIdentity.Compute(consumed, settings);
+        List<Identifier> chosen = [kiosk, new("email", "team@example.com"), before.OrderByDescending(p => p.Count).First(p => !p.Contains(kiosk)).OrderBy(i => i.ToString(), StringComparer.Ordinal).First()];
+        var blocked = new HashSet<Identifier>();
+        foreach (var identifier in chosen)
+        {
+            var profile = store.Profiles.ProfileOf(identifier);
+            Assert.NotNull(profile);
+            var done = unmerge.Unmerge(profile, identifier, "test", "shared");
+            blocked.Add(identifier);
+            Assert.Equal(0, done.MissingEvents);
+            Assert.Equal(Canonical(Blocking(consumed, blocked), settings), StoredProfiles(store, Blocking(consumed, blocked)));
+        }
+
+        Assert.NotEqual(store.Profiles.ProfileOf(new Identifier("email", "k0@example.com")), store.Profiles.ProfileOf(new Identifier("email", "k1@example.com")));
+
+        // Events after the unmerges: the consumer leaves the blocked identifiers out, as the reference does.
+        AppendCorpus(store, corpus, 15_000, corpus.Count);
+        consumed.AddRange(Consume(store, consumer));
+        Assert.Equal(corpus.Count + 8, consumed.Count);
+        Assert.Equal(Canonical(Blocking(consumed, blocked), settings), StoredProfiles(store, Blocking(consumed, blocked)));
+        Assert.All(blocked, identifier => Assert.Null(store.Profiles.ProfileOf(identifier)));
+        Assert.Equal(blocked.Select(i => i.ToString()).Order(StringComparer.Ordinal), store.Profiles.BlockedIdentifiers(10).Select(b => b.Identifier.ToString()).Order(StringComparer.Ordinal));
+    }
+
+    private static List<(long At, IReadOnlyList<Identifier> Ids)> Blocking(List<(long At, IReadOnlyList<Identifier> Ids)> events, HashSet<Identifier> blocked) =>
+        [.. events.Select(e => (e.At, (IReadOnlyList<Identifier>)[.. e.Ids.Where(i => !blocked.Contains(i))]))];
+
+    private static List<string> Canonical(List<(long At, IReadOnlyList<Identifier> Ids)> events, IdentitySettings settings) =>
+        IdentityCorpusTests.Canonical(BruteForceIdentity.Compute(events, settings).Profiles);
+
+    /// <summary>The stored profiles that hold the identifiers of <paramref name="events"/>, each as its identifiers, canonical.</summary>
+    private static List<string> StoredProfiles(StoreHandle store, List<(long At, IReadOnlyList<Identifier> Ids)> events) =>
+        IdentityCorpusTests.Canonical(events.SelectMany(e => e.Ids).Distinct().Select(store.Profiles.ProfileOf).OfType<string>().Distinct()
+            .Select(id => store.Profiles.IdentifiersOf(id).ToHashSet()));
 
     [Fact]
     public void A_trait_keeps_the_value_of_the_latest_timestamp_whatever_order_the_events_come_in()
@@ -91,6 +141,18 @@ public abstract class ProfilesConsumerContract : IDisposable
         Append(segmentLike, 4_000, Alias.Replace("}", ""","messageId":"again"}""", StringComparison.Ordinal));
         Consume(segmentLike, merging);
         Assert.Equal(segmentLike.Profiles.ProfileOf(new Identifier("anonymous_id", "phone")), segmentLike.Profiles.ProfileOf(new Identifier("user_id", "ada")));
+    }
+
+    /// <summary>Appends corpus[from..to] in groups of 40, as group commits: a group's rows go by partition, so the log's order is not the corpus's.</summary>
+    private void AppendCorpus(StoreHandle store, List<(long At, string Message)> corpus, int from, int to)
+    {
+        for (var first = from; first < to; first += 40)
+        {
+            var group = corpus.Skip(first).Take(Math.Min(40, to - first)).Select((e, i) => Pending(e.Message, $"m{first + i}", store.EventLog.PartitionCount)).ToList();
+            store.EventLog.Append([new EventBatch("web", group, corpus[first].At)], corpus[first].At, 0);
+        }
+
+        _appended += to - from;
     }
 
     /// <summary>Messages appended to this test's log (each test has a store of its own).</summary>

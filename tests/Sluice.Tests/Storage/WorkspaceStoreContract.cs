@@ -34,10 +34,10 @@ public abstract class WorkspaceStoreContract : IDisposable
         store.Workspace.AddAdminToken("tok_1", hash, "workspace-member", "ci", 10);
 
         Assert.True(store.Workspace.HasAdminTokens());
-        Assert.Equal("workspace-member", store.Workspace.FindAdminTokenScope(hash));
+        Assert.Equal("workspace-member", store.Workspace.FindAdminToken(hash)?.Role);
         Assert.Equal("ci", Assert.Single(store.Workspace.ListAdminTokens()).Name);
         Assert.Equal(hash, store.Workspace.RevokeAdminToken("tok_1"));
-        Assert.Null(store.Workspace.FindAdminTokenScope(hash));
+        Assert.Null(store.Workspace.FindAdminToken(hash)?.Role);
         Assert.Null(store.Workspace.RevokeAdminToken("tok_1"));
     }
 
@@ -48,8 +48,8 @@ public abstract class WorkspaceStoreContract : IDisposable
         store.Workspace.ReplaceEnvironmentAdminToken("env-a", [1], "owner", "SLUICE_ADMIN_TOKEN", 1);
         store.Workspace.ReplaceEnvironmentAdminToken("env-b", [2], "owner", "SLUICE_ADMIN_TOKEN", 2);
 
-        Assert.Null(store.Workspace.FindAdminTokenScope([1]));
-        Assert.Equal("owner", store.Workspace.FindAdminTokenScope([2]));
+        Assert.Null(store.Workspace.FindAdminToken([1])?.Role);
+        Assert.Equal("owner", store.Workspace.FindAdminToken([2])?.Role);
     }
 
     [Fact]

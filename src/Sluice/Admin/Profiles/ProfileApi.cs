@@ -68,7 +68,7 @@ internal static class ProfileApi
     /// <summary>A list route: the profile found, the limit and <c>include</c> read, or the error that stops it.</summary>
     private static IResult Listing(string id, HttpContext http, IProfileStore store, Func<string, int, HashSet<string>?, JsonObject> answer)
     {
-        if (Find(id, store) is not { } profileId)
+        if (store.Find(id) is not { } profileId)
         {
             return NotFound();
         }
@@ -83,7 +83,7 @@ internal static class ProfileApi
     /// </summary>
     private static IResult Events(string id, HttpContext http, IProfileStore store, IEventLog log)
     {
-        if (Find(id, store) is not { } profileId)
+        if (store.Find(id) is not { } profileId)
         {
             return NotFound();
         }
@@ -169,7 +169,7 @@ internal static class ProfileApi
 
     private static IResult Metadata(string id, IProfileStore store)
     {
-        if (Find(id, store) is not { } profileId || store.MetadataOf(profileId) is not { } metadata)
+        if (store.Find(id) is not { } profileId || store.MetadataOf(profileId) is not { } metadata)
         {
             return NotFound();
         }
@@ -189,14 +189,6 @@ internal static class ProfileApi
     }
 
     /// <summary>A profile by <c>type:value</c>, or by its id (a merged profile's id answers for the profile it went into).</summary>
-    private static string? Find(string id, IProfileStore store)
-    {
-        var colon = id.IndexOf(':', StringComparison.Ordinal);
-        return colon > 0
-            ? store.ProfileOf(new Identifier(id[..colon], id[(colon + 1)..]))
-            : store.Survivor(id);
-    }
-
     private static HashSet<string>? Include(HttpContext http) =>
         http.Request.Query["include"].ToString() is { Length: > 0 } list
             ? [.. list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)]
@@ -224,7 +216,7 @@ internal static class ProfileApi
         ["limit"] = limit,
     };
 
-    private static string Iso(long unixMilliseconds) =>
+    public static string Iso(long unixMilliseconds) =>
         DateTimeOffset.FromUnixTimeMilliseconds(unixMilliseconds).ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture);
 
     private static IResult NotFound() => Error(StatusCodes.Status404NotFound, "not_found", "Profile was not found.");
@@ -239,7 +231,7 @@ internal static class ProfileApi
         var http = invocation.HttpContext;
         http.Response.Headers.CacheControl = "no-store";
         var role = AdminTokens.FromAuthorization(http.Request.Headers.Authorization.ToString()) is { } token
-            ? http.RequestServices.GetRequiredService<AdminTokens>().Authenticate(token)
+            ? http.RequestServices.GetRequiredService<AdminTokens>().Authenticate(token)?.Role
             : null;
         if (role is null)
         {

@@ -65,7 +65,7 @@ internal sealed class PostgresProfileStore(PostgresDatabase database) : ProfileS
         return command;
     }
 
-    private sealed class GraphReader : IProfileGraphReader
+    private sealed class GraphReader : StoredGraphReader
     {
         private readonly NpgsqlConnection _connection;
         private readonly NpgsqlTransaction _transaction;
@@ -77,19 +77,13 @@ internal sealed class PostgresProfileStore(PostgresDatabase database) : ProfileS
             Version = (long)version.ExecuteScalar()!;
         }
 
-        public long Version { get; }
+        public override long Version { get; }
 
-        public string? OwnerOf(Identifier identifier)
+        protected override T Query<T>(string sql, Func<DbDataReader, T> read, params object[] values)
         {
-            using var command = Command(_connection, _transaction, ProfileSql.OwnerOf, identifier.Type, identifier.Value);
-            return command.ExecuteScalar() as string;
-        }
-
-        public ProfileIdentity Read(string profileId)
-        {
-            using var command = Command(_connection, _transaction, ProfileSql.ReadProfile, profileId);
+            using var command = Command(_connection, _transaction, sql, values);
             using var rows = command.ExecuteReader();
-            return ProfileSql.ReadIdentity(rows, profileId);
+            return read(rows);
         }
     }
 }

@@ -17,6 +17,26 @@ internal static class ProfileSql
 
     public const string OwnerOf = "SELECT profile_id FROM profile_identifiers WHERE type = $1 AND value = $2";
 
+    public const string Blocked = "SELECT type, value FROM profile_blocked";
+
+    public const string MembersOf = "SELECT id FROM profiles WHERE id = $1 OR merged_into = $1";
+
+    public const string EventsOfOne = "SELECT log_position, message_index FROM profile_events WHERE profile_id = $1";
+
+    public const string DropsOf = "SELECT log_position, message_index FROM profile_log WHERE identifier_type = $1 AND identifier_value = $2 AND kind = 'drop' AND undone_by IS NULL";
+
+    /// <summary>
+    /// The log of a profile and of those merged into it: merges, drops and unmerges, newest first; $2: how
+    /// many. Undone entries stay, marked by the unmerge that undid them.
+    /// </summary>
+    public const string LogOf = """
+        SELECT id, kind, profile_id, other_profile_id, identifier_type, identifier_value, reason, source_id, message_id, log_position, message_index, at, undone_by, actor
+        FROM profile_log WHERE profile_id IN (SELECT id FROM profiles WHERE id = $1 OR merged_into = $1) OR (kind = 'unmerge' AND profile_id = $1)
+        ORDER BY id DESC LIMIT $2
+        """;
+
+    public const string BlockedList = "SELECT type, value, profile_id, at, actor, note FROM profile_blocked ORDER BY at DESC, type, value LIMIT $1";
+
     public const string Survivor = "SELECT COALESCE(merged_into, id) FROM profiles WHERE id = $1";
 
     public const string ExternalIdsOf = "SELECT type, value, source_id, added_at, message_id FROM profile_identifiers WHERE profile_id = $1 ORDER BY added_at, type, value";
@@ -132,6 +152,43 @@ internal static class ProfileSql
         : newestFirst ? [profileId, long.MaxValue, int.MaxValue, limit]
         : [profileId, -1L, -1, limit];
 
+    public static IReadOnlySet<Identifier> ReadIdentifiers(DbDataReader rows)
+    {
+        var identifiers = new HashSet<Identifier>();
+        while (rows.Read())
+        {
+            identifiers.Add(new Identifier(rows.GetString(0), rows.GetString(1)));
+        }
+
+        return identifiers;
+    }
+
+    public static IReadOnlyList<ProfileLogEntry> ReadLog(DbDataReader rows)
+    {
+        var entries = new List<ProfileLogEntry>();
+        while (rows.Read())
+        {
+            string? Text(int i) => rows.IsDBNull(i) ? null : rows.GetString(i);
+            var identifier = Text(4) is { } type ? new Identifier(type, rows.GetString(5)) : (Identifier?)null;
+            entries.Add(new ProfileLogEntry(
+                rows.GetInt64(0), rows.GetString(1), Text(2), Text(3), identifier, Text(6), rows.GetString(7), rows.GetString(8),
+                new EventPosition(rows.GetInt64(9), rows.GetInt32(10)), rows.GetInt64(11), rows.IsDBNull(12) ? null : rows.GetInt64(12), Text(13)));
+        }
+
+        return entries;
+    }
+
+    public static IReadOnlyList<BlockedIdentifier> ReadBlocked(DbDataReader rows)
+    {
+        var blocked = new List<BlockedIdentifier>();
+        while (rows.Read())
+        {
+            blocked.Add(new BlockedIdentifier(new Identifier(rows.GetString(0), rows.GetString(1)), rows.IsDBNull(2) ? null : rows.GetString(2), rows.GetInt64(3), rows.GetString(4), rows.IsDBNull(5) ? null : rows.GetString(5)));
+        }
+
+        return blocked;
+    }
+
     public static string? ReadText(DbDataReader rows) => rows.Read() && !rows.IsDBNull(0) ? rows.GetString(0) : null;
 
     // A later (timestamp, log time, messageId) wins, whatever order the events come in. "WHERE true":
@@ -145,7 +202,51 @@ internal static class ProfileSql
     /// <summary>The statements that apply a step's changes, in order, then bring the profiles' update times forward.</summary>
     public static IEnumerable<(string Sql, object?[] Values)> Of(IReadOnlyList<ProfileChange> changes) => changes.SelectMany(Of).Concat(Touches(changes));
 
-    private static IEnumerable<(string Sql, object?[] Values)> Of(ProfileChange change)
+    private static IEnumerable<(string Sql, object?[] Values)> Of(ProfileChange change) => change switch
+    {
+        EventChange eventChange => Of(eventChange),
+        ProfilesRecomputed recomputed => Of(recomputed),
+        _ => throw new ArgumentOutOfRangeException(nameof(change), change.GetType().Name, "not a profile change"),
+    };
+
+    /// <summary>
+    /// Takes the recomputed profiles apart: their identifiers, traits, event references and rows go (the
+    /// changes after it make them again); the unmerge is logged, and the merges and drops of their events
+    /// are marked undone by it (the newest unmerge row: the step holds the profiles lock).
+    /// </summary>
+    private static IEnumerable<(string Sql, object?[] Values)> Of(ProfilesRecomputed recomputed)
+    {
+        var blocked = recomputed.Blocked;
+        yield return ("""
+            INSERT INTO profile_blocked (type, value, profile_id, at, actor, note) VALUES ($1, $2, $3, $4, $5, $6)
+            ON CONFLICT (type, value) DO NOTHING
+            """, [blocked.Type, blocked.Value, recomputed.ProfileId, recomputed.At, recomputed.Actor, recomputed.Note]);
+        yield return ("""
+            INSERT INTO profile_log (kind, profile_id, other_profile_id, identifier_type, identifier_value, reason, source_id, message_id, log_position, message_index, at, actor)
+            VALUES ('unmerge', $1, NULL, $2, $3, $4, '', '', 0, 0, $5, $6)
+            """, [recomputed.ProfileId, blocked.Type, blocked.Value, recomputed.Note, recomputed.At, recomputed.Actor]);
+        foreach (var e in recomputed.Events)
+        {
+            yield return ("""
+                UPDATE profile_log SET undone_by = (SELECT max(id) FROM profile_log WHERE kind = 'unmerge')
+                WHERE log_position = $1 AND message_index = $2 AND kind <> 'unmerge' AND undone_by IS NULL
+                """, [e.Position, e.Index]);
+        }
+
+        foreach (var survivor in recomputed.Survivors)
+        {
+            yield return ("DELETE FROM profile_identifiers WHERE profile_id = $1", [survivor]);
+            yield return ("DELETE FROM profile_traits WHERE profile_id = $1", [survivor]);
+        }
+
+        foreach (var member in recomputed.Members)
+        {
+            yield return ("DELETE FROM profile_events WHERE profile_id = $1", [member]);
+            yield return ("DELETE FROM profiles WHERE id = $1", [member]);
+        }
+    }
+
+    private static IEnumerable<(string Sql, object?[] Values)> Of(EventChange change)
     {
         var e = change.Event;
         switch (change)
@@ -198,7 +299,7 @@ internal static class ProfileSql
     private static IEnumerable<(string Sql, object?[] Values)> Touches(IReadOnlyList<ProfileChange> changes)
     {
         var latest = new Dictionary<string, long>(StringComparer.Ordinal);
-        foreach (var change in changes)
+        foreach (var change in changes.OfType<EventChange>())
         {
             var profile = change switch
             {

@@ -28,6 +28,10 @@ internal abstract class ProfileStoreReads : IProfileStore
     public IReadOnlyList<EventPosition> EventsOf(string profileId, int limit, EventPosition? after, bool newestFirst) =>
         Query(newestFirst ? ProfileSql.EventsNewestFirst : ProfileSql.EventsOldestFirst, ProfileSql.ReadEventPositions, ProfileSql.EventsArguments(profileId, limit, after, newestFirst));
 
+    public IReadOnlyList<ProfileLogEntry> LogOf(string profileId, int limit) => Query(ProfileSql.LogOf, ProfileSql.ReadLog, profileId, limit);
+
+    public IReadOnlyList<BlockedIdentifier> BlockedIdentifiers(int limit) => Query(ProfileSql.BlockedList, ProfileSql.ReadBlocked, limit);
+
     /// <summary>Runs <paramref name="sql"/> with <paramref name="values"/> as <c>$1</c>… and reads its rows.</summary>
     protected abstract T Query<T>(string sql, Func<DbDataReader, T> read, params object[] values);
 }

@@ -8,12 +8,23 @@ namespace Sluice.Profiles.Store;
 
 /// <summary>
 /// Profiles on SQLite. A step reads the graph before it takes the write lock (one process owns an
-/// SQLite store, and only its profiles consumer writes the graph, so nothing changes it meanwhile) and
+/// SQLite store, and its steps, the consumer's and an unmerge's, run one at a time, so nothing changes it meanwhile) and
 /// holds the lock only to write: ingest's group commits wait for the writes, not for the resolving.
 /// </summary>
 internal sealed class SqliteProfileStore(SqliteDatabase database) : ProfileStoreReads
 {
+    /// <summary>Held through a step: the consumer's steps and an unmerge's read the graph, then write it, one at a time.</summary>
+    private readonly Lock _steps = new();
+
     public override long RunStep(Func<IProfileGraphReader, IReadOnlyList<ProfileChange>> resolve, IReadOnlyList<CursorAdvance> advances)
+    {
+        lock (_steps)
+        {
+            return Step(resolve, advances);
+        }
+    }
+
+    private long Step(Func<IProfileGraphReader, IReadOnlyList<ProfileChange>> resolve, IReadOnlyList<CursorAdvance> advances)
     {
         using var connection = database.Open();
         IReadOnlyList<ProfileChange> changes;
@@ -51,6 +62,11 @@ internal sealed class SqliteProfileStore(SqliteDatabase database) : ProfileStore
     protected override T Query<T>(string sql, Func<DbDataReader, T> read, params object[] values)
     {
         using var connection = database.Open();
+        return Query(connection, sql, read, values);
+    }
+
+    private static T Query<T>(SqliteConnection connection, string sql, Func<DbDataReader, T> read, object[] values)
+    {
         using var command = connection.CreateCommand();
         command.CommandText = sql;
         for (var i = 0; i < values.Length; i++)
@@ -86,13 +102,15 @@ internal sealed class SqliteProfileStore(SqliteDatabase database) : ProfileStore
         command.ExecuteNonQuery();
     }
 
-    private sealed class GraphReader : IProfileGraphReader, IDisposable
+    private sealed class GraphReader : StoredGraphReader, IDisposable
     {
+        private readonly SqliteConnection _connection;
         private readonly SqliteCommand _owner;
         private readonly SqliteCommand _profile;
 
         public GraphReader(SqliteConnection connection)
         {
+            _connection = connection;
             using (var version = connection.CreateCommand())
             {
                 version.CommandText = ProfileSql.ReadVersion;
@@ -108,21 +126,23 @@ internal sealed class SqliteProfileStore(SqliteDatabase database) : ProfileStore
             _profile.Parameters.Add("$1", SqliteType.Text);
         }
 
-        public long Version { get; }
+        public override long Version { get; }
 
-        public string? OwnerOf(Identifier identifier)
+        public override string? OwnerOf(Identifier identifier)
         {
             _owner.Parameters[0].Value = identifier.Type;
             _owner.Parameters[1].Value = identifier.Value;
             return _owner.ExecuteScalar() as string;
         }
 
-        public ProfileIdentity Read(string profileId)
+        public override ProfileIdentity Read(string profileId)
         {
             _profile.Parameters[0].Value = profileId;
             using var rows = _profile.ExecuteReader();
             return ProfileSql.ReadIdentity(rows, profileId);
         }
+
+        protected override T Query<T>(string sql, Func<DbDataReader, T> read, params object[] values) => SqliteProfileStore.Query(_connection, sql, read, values);
 
         public void Dispose()
         {

@@ -248,6 +248,26 @@ internal static class PostgresSchema
         );
         INSERT INTO profile_graph (id, version) VALUES (1, 0);
         """,
+        """
+        -- Unmerge (Profiles/Unmerge): identifiers an unmerge blocked, never used again; each merge or
+        -- drop an unmerge recomputed is marked undone by the unmerge's own log row. The unmerge finds
+        -- its events by profile (profiles merged into one, their events) and by identifier (the events
+        -- that dropped it).
+        CREATE TABLE profile_blocked (
+            type text NOT NULL,
+            value text NOT NULL,
+            profile_id text,
+            at bigint NOT NULL,
+            actor text NOT NULL,
+            note text,
+            PRIMARY KEY (type, value)
+        );
+        ALTER TABLE profile_log ADD COLUMN undone_by bigint;
+        ALTER TABLE profile_log ADD COLUMN actor text;
+        CREATE INDEX profile_log_by_event ON profile_log (log_position, message_index);
+        CREATE INDEX profile_log_drops_by_identifier ON profile_log (identifier_type, identifier_value) WHERE kind = 'drop';
+        CREATE INDEX profiles_by_merged_into ON profiles (merged_into) WHERE merged_into IS NOT NULL;
+        """,
     ];
 
     /// <summary>The newest version this build knows.</summary>

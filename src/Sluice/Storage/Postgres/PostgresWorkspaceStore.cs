@@ -104,12 +104,13 @@ internal sealed class PostgresWorkspaceStore(PostgresDatabase database) : IWorks
         transaction.Commit();
     }
 
-    public string? FindAdminTokenScope(byte[] tokenHash)
+    public StoredAdminToken? FindAdminToken(byte[] tokenHash)
     {
         using var connection = database.Open();
-        using var command = new NpgsqlCommand("SELECT scope FROM admin_tokens WHERE token_hash = $1", connection);
+        using var command = new NpgsqlCommand("SELECT id, name, scope, created_at FROM admin_tokens WHERE token_hash = $1", connection);
         command.Parameters.Add(new NpgsqlParameter<byte[]> { TypedValue = tokenHash });
-        return command.ExecuteScalar() as string;
+        using var reader = command.ExecuteReader();
+        return reader.Read() ? new StoredAdminToken(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetInt64(3)) : null;
     }
 
     public IReadOnlyList<StoredAdminToken> ListAdminTokens()

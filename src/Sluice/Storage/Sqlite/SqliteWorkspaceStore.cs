@@ -141,13 +141,14 @@ internal sealed class SqliteWorkspaceStore(SqliteDatabase database) : IWorkspace
         transaction.Commit();
     }
 
-    public string? FindAdminTokenScope(byte[] tokenHash)
+    public StoredAdminToken? FindAdminToken(byte[] tokenHash)
     {
         using var connection = database.Open();
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT scope FROM admin_tokens WHERE token_hash = $hash";
+        command.CommandText = "SELECT id, name, scope, created_at FROM admin_tokens WHERE token_hash = $hash";
         command.Parameters.AddWithValue("$hash", tokenHash);
-        return command.ExecuteScalar() as string;
+        using var reader = command.ExecuteReader();
+        return reader.Read() ? new StoredAdminToken(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetInt64(3)) : null;
     }
 
     public AuthenticationCheck? ReadAuthenticationCheck(string destinationId)

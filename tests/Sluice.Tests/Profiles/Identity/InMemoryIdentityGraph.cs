@@ -1,3 +1,5 @@
+using Sluice.EventLog;
+
 namespace Sluice.Profiles.Identity;
 
 /// <summary>
@@ -42,5 +44,13 @@ internal sealed class InMemoryIdentityGraph : IIdentityGraph
         public string? OwnerOf(Identifier identifier) => null;
 
         public ProfileIdentity Read(string profileId) => throw new InvalidOperationException($"{profileId} is not in an empty store");
+
+        public IReadOnlySet<Identifier> Blocked() => new HashSet<Identifier>();
+
+        public IReadOnlyList<string> MembersOf(string profileId) => [];
+
+        public IReadOnlyList<EventPosition> EventsOf(string profileId) => [];
+
+        public IReadOnlyList<EventPosition> DropsOf(Identifier identifier) => [];
     }
 }

@@ -1,0 +1,29 @@
+using System.Data.Common;
+using Sluice.EventLog;
+using Sluice.Profiles.Identity;
+
+namespace Sluice.Profiles.Store;
+
+/// <summary>
+/// A step's reads of the stored graph, the same on both stores: a store says how to run a statement in
+/// the step's connection (and transaction), and may run the hot two (owner, profile) its own faster way.
+/// </summary>
+internal abstract class StoredGraphReader : IProfileGraphReader
+{
+    public abstract long Version { get; }
+
+    public virtual string? OwnerOf(Identifier identifier) => Query(ProfileSql.OwnerOf, ProfileSql.ReadText, identifier.Type, identifier.Value);
+
+    public virtual ProfileIdentity Read(string profileId) => Query(ProfileSql.ReadProfile, rows => ProfileSql.ReadIdentity(rows, profileId), profileId);
+
+    public IReadOnlySet<Identifier> Blocked() => Query(ProfileSql.Blocked, ProfileSql.ReadIdentifiers);
+
+    public IReadOnlyList<string> MembersOf(string profileId) => Query(ProfileSql.MembersOf, ProfileSql.ReadTexts, profileId);
+
+    public IReadOnlyList<EventPosition> EventsOf(string profileId) => Query(ProfileSql.EventsOfOne, ProfileSql.ReadEventPositions, profileId);
+
+    public IReadOnlyList<EventPosition> DropsOf(Identifier identifier) => Query(ProfileSql.DropsOf, ProfileSql.ReadEventPositions, identifier.Type, identifier.Value);
+
+    /// <summary>Runs <paramref name="sql"/> with <paramref name="values"/> as <c>$1</c>… in the step, and reads its rows.</summary>
+    protected abstract T Query<T>(string sql, Func<DbDataReader, T> read, params object[] values);
+}
