@@ -377,4 +377,58 @@ public sealed class WebAppBrowserTests : IAsyncLifetime
         await page.WaitForSelectorAsync("h1:text('Destinations')");
         Assert.Equal(System.Net.HttpStatusCode.NotFound, (await _sluice.Admin.GetAsync("/api/v1/destinations/fullstory")).StatusCode);
     }
+
+    [Fact]
+    public async Task A_profile_is_found_by_email_shows_why_two_people_merged_and_a_split_unmerges_them()
+    {
+        await using var sluice = await InProcessServer.StartAsync(workspaceYaml: $$"""
+            sources:
+              - {id: web, name: Website, writeKey: {{InProcessServer.WriteKey}} }
+            identity: {}
+            """);
+        // A tablet at a shop counter: Ada signs in on it, then Bob; each also has a phone of their own.
+        await sluice.PostAsync("/v1/identify", """{"anonymousId":"ada-phone","messageId":"ui-p1","traits":{"email":"ada@example.com","name":"Ada"}}""");
+        await sluice.PostAsync("/v1/identify", """{"anonymousId":"bob-phone","messageId":"ui-p2","traits":{"email":"bob@example.com","name":"Bob"}}""");
+        await sluice.PostAsync("/v1/identify", """{"anonymousId":"tablet","messageId":"ui-p3","traits":{"email":"ada@example.com"}}""");
+        await sluice.PostAsync("/v1/identify", """{"anonymousId":"tablet","messageId":"ui-p4","traits":{"email":"bob@example.com"}}""");
+        await sluice.PostAsync("/v1/track", """{"anonymousId":"tablet","event":"Checked Out","messageId":"ui-p5"}""");
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        // The consumer takes events in log order: once the last is on the profile, all are.
+        while (!(await (await sluice.Admin.GetAsync("/v1/spaces/default/collections/users/profiles/anonymous_id:tablet/events")).Content.ReadAsStringAsync()).Contains("ui-p5", StringComparison.Ordinal))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the profiles were not built within 30 s");
+            await Task.Delay(100);
+        }
+
+        var page = await SignedInAsync(sluice: sluice);
+        await page.ClickAsync("nav >> text=Profiles");
+        await page.FillAsync("#profile-query", "ada@example.com");
+        await page.ClickAsync("#search-profiles");
+        await page.ClickAsync("#profile-results a");
+        await page.WaitForSelectorAsync("#profile-log li[data-kind=merge]");
+        var merge = await page.TextContentAsync("#profile-log li[data-kind=merge]");
+        Assert.Contains("ui-p4", merge, StringComparison.Ordinal);
+        Assert.Contains("email:bob@example.com", merge, StringComparison.Ordinal);
+        Assert.Contains("anonymous_id:tablet", merge, StringComparison.Ordinal);
+        Assert.True(await page.IsVisibleAsync("#timeline li:has-text('Checked Out')"));
+        Assert.Equal(5, await page.Locator("#identifiers tr:has(td)").CountAsync());
+        await page.ScreenshotAsync(new() { Path = Path.Combine(Screenshots, "profile-merged.png"), FullPage = true });
+
+        page.Dialog += (_, dialog) => dialog.AcceptAsync();
+        await page.ClickAsync("#profile-log li[data-kind=merge] button:text('Split')");
+        Assert.Equal("anonymous_id:tablet", await page.InputValueAsync("#unmerge-identifier"));
+        await page.ClickAsync("#unmerge-submit");
+        await page.WaitForSelectorAsync("[role=status]:has-text('anonymous_id:tablet taken off and blocked')");
+        await page.WaitForSelectorAsync("#profile-log li[data-kind=unmerge]");
+        Assert.Equal(2, await page.Locator("#identifiers tr:has(td)").CountAsync());
+        Assert.Equal(0, await page.Locator("#identifiers code:text('tablet')").CountAsync());
+        Assert.True(await page.IsVisibleAsync("#profile-log li.undone[data-kind=merge]"));
+        await page.ScreenshotAsync(new() { Path = Path.Combine(Screenshots, "profile-unmerged.png"), FullPage = true });
+
+        await page.ClickAsync("nav >> text=Profiles");
+        await page.FillAsync("#profile-query", "bob@example.com");
+        await page.ClickAsync("#search-profiles");
+        await page.WaitForSelectorAsync("#profile-results tr:has(td)");
+        Assert.DoesNotContain("ada", await page.TextContentAsync("#profile-results"), StringComparison.Ordinal);
+    }
 }

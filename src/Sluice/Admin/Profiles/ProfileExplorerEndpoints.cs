@@ -70,17 +70,17 @@ internal static class ProfileExplorerEndpoints
             {
                 ["type"] = external.Identifier.Type,
                 ["value"] = external.Identifier.Value,
-                ["source_id"] = external.SourceId,
-                ["added_at"] = ProfileApi.Iso(external.AddedAt),
-                ["first_message_id"] = external.MessageId,
+                ["sourceId"] = external.SourceId,
+                ["addedAt"] = ProfileApi.Iso(external.AddedAt),
+                ["firstMessageId"] = external.MessageId,
             });
         }
 
         return Results.Json(new JsonObject
         {
             ["id"] = profileId,
-            ["created_at"] = ProfileApi.Iso(metadata.CreatedAt),
-            ["updated_at"] = ProfileApi.Iso(metadata.UpdatedAt),
+            ["createdAt"] = ProfileApi.Iso(metadata.CreatedAt),
+            ["updatedAt"] = ProfileApi.Iso(metadata.UpdatedAt),
             ["identifiers"] = identifiers,
             ["traits"] = Traits(store, profileId),
             ["log"] = new JsonArray([.. store.LogOf(profileId, LogLimit).Select(Entry)]),
@@ -139,7 +139,7 @@ internal static class ProfileExplorerEndpoints
                     ["identifiers"] = new JsonArray([.. store.ExternalIdsOf(p).Select(e => (JsonNode)Identifier(e.Identifier))]),
                 })]),
                 ["events"] = done.Events,
-                ["events_missing"] = done.MissingEvents,
+                ["eventsMissing"] = done.MissingEvents,
             });
         }
         catch (UnmergeRefusedException refused)
@@ -154,7 +154,7 @@ internal static class ProfileExplorerEndpoints
         {
             ["type"] = b.Identifier.Type,
             ["value"] = b.Identifier.Value,
-            ["profile_id"] = b.ProfileId,
+            ["profileId"] = b.ProfileId,
             ["at"] = ProfileApi.Iso(b.At),
             ["actor"] = b.Actor,
             ["note"] = b.Note,
@@ -167,16 +167,16 @@ internal static class ProfileExplorerEndpoints
         {
             ["id"] = entry.Id,
             ["kind"] = entry.Kind,
-            ["profile_id"] = entry.ProfileId,
+            ["profileId"] = entry.ProfileId,
             ["identifier"] = entry.Identifier is { } identifier ? Identifier(identifier) : null,
             ["at"] = ProfileApi.Iso(entry.At),
-            ["undone_by"] = entry.UndoneBy,
+            ["undoneBy"] = entry.UndoneBy,
         };
         switch (entry.Kind)
         {
             case "merge":
-                json["merged_profile_id"] = entry.OtherProfileId;
-                json["event_identifiers"] = entry.Reason is { } listed ? JsonNode.Parse(listed) : null;
+                json["mergedProfileId"] = entry.OtherProfileId;
+                json["eventIdentifiers"] = entry.Reason is { } listed ? JsonNode.Parse(listed) : null;
                 break;
             case "drop":
                 json["rule"] = entry.Reason;
@@ -189,8 +189,8 @@ internal static class ProfileExplorerEndpoints
 
         if (entry.Kind != "unmerge")
         {
-            json["source_id"] = entry.SourceId;
-            json["message_id"] = entry.MessageId;
+            json["sourceId"] = entry.SourceId;
+            json["messageId"] = entry.MessageId;
             json["event"] = entry.Event.ToString();
         }
 

@@ -28,8 +28,8 @@ class ApiError extends Error {
   }
 }
 
-async function api(path, { method = 'GET', body, signOutOnRefusal = true } = {}) {
-  const response = await fetch(`/api/v1${path}`, {
+async function api(path, { method = 'GET', body, signOutOnRefusal = true, prefix = '/api/v1' } = {}) {
+  const response = await fetch(`${prefix}${path}`, {
     method,
     headers: { Authorization: `Bearer ${sessionStorage.getItem(tokenKey)}`, ...(body ? { 'Content-Type': 'application/json' } : {}) },
     body: body ? JSON.stringify(body) : undefined,
@@ -724,6 +724,107 @@ async function sourcePage(id) {
   }
 }
 
+// ---- profiles ---------------------------------------------------------------------------------
+
+function identifierText(i) {
+  return `${i.type}:${i.value}`;
+}
+
+function traitText(value) {
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+async function profilesPage(query = '') {
+  const input = h('input', { id: 'profile-query', type: 'search', value: query, required: true, placeholder: 'ada@example.com, a userId, an anonymousId, a trait value', 'aria-label': 'Identifier or trait value' });
+  const form = h('form', { class: 'row', role: 'search', onsubmit: (event) => { event.preventDefault(); location.hash = `#/profiles?q=${encodeURIComponent(input.value.trim())}`; } },
+    input, h('button', { type: 'submit', id: 'search-profiles', text: 'Find' }));
+  const results = h('div', { id: 'profile-results' });
+  show('Profiles', takeFlash(), h('p', { class: 'muted', text: 'Find a person by any of their identifiers (email, userId, anonymousId, device id) or by a trait\'s value.' }), form, results);
+  if (!query) { input.focus(); return; }
+  const { profiles } = await api(`/profiles?q=${encodeURIComponent(query)}`);
+  if (profiles.length === 0) { results.replaceChildren(h('p', { class: 'muted', id: 'no-profiles', text: `No profile has an identifier or a trait of exactly “${query}”.` })); return; }
+  results.replaceChildren(h('table', {}, h('tr', {}, h('th', { text: 'Profile' }), h('th', { text: 'Identifiers' }), h('th', { text: 'Traits' })),
+    profiles.map((p) => h('tr', {},
+      h('td', {}, h('a', { href: `#/profiles/${encodeURIComponent(p.id)}`, text: p.traits.name ? traitText(p.traits.name) : p.id })),
+      h('td', {}, p.identifiers.map((i, n) => [n ? ', ' : '', h('code', { text: identifierText(i) })])),
+      h('td', { class: 'muted', text: Object.entries(p.traits).slice(0, 4).map(([k, v]) => `${k}: ${traitText(v)}`).join(' · ') })))));
+}
+
+// A merge, a drop or an unmerge of the profile's log, in words: what happened, and why.
+function logEntry(entry, onSplit) {
+  const event = entry.messageId ? [' by event ', h('code', { text: entry.messageId }), ` from ${entry.sourceId}`] : [];
+  let what;
+  if (entry.kind === 'merge') {
+    const linked = identifierText(entry.identifier);
+    const others = (entry.eventIdentifiers ?? []).filter((i) => i !== linked);
+    what = [h('strong', { text: 'Merged' }), ' profile ', h('code', { text: entry.mergedProfileId }), ...event, ': the event carried ', h('code', { text: linked }),
+      ', which was that profile\'s', others.length ? [', with ', others.map((i, n) => [n ? ', ' : '', h('code', { text: i })])] : '', '.'];
+  } else if (entry.kind === 'drop') {
+    what = [h('strong', { text: 'Left out' }), ' ', h('code', { text: identifierText(entry.identifier) }), ...event, `: ${entry.rule}.`];
+  } else {
+    what = [h('strong', { text: 'Unmerged' }), ' ', h('code', { text: identifierText(entry.identifier) }), ` (blocked from then on) by ${entry.actor}`, entry.note ? `: “${entry.note}”` : '', '.'];
+  }
+  return h('li', { class: entry.undoneBy ? 'undone' : null, 'data-kind': entry.kind },
+    h('span', { class: 'muted', text: `${formatTime(entry.at)} · ` }), what,
+    entry.undoneBy ? h('span', { class: 'badge', text: `undone by unmerge #${entry.undoneBy}` }) : null,
+    entry.kind === 'merge' && !entry.undoneBy && onSplit ? [' ', h('button', { type: 'button', class: 'secondary', 'aria-label': `Split the merge of ${entry.mergedProfileId}`, onclick: () => onSplit(entry) }, 'Split')] : null);
+}
+
+async function profilePage(id) {
+  const profile = await api(`/profiles/${encodeURIComponent(id)}`);
+  const { data: events } = await api(`/v1/spaces/default/collections/users/profiles/${encodeURIComponent(profile.id)}/events?limit=25`, { prefix: '' });
+  const title = profile.traits.name ? traitText(profile.traits.name) : profile.id;
+
+  // Unmerge: one of the profile's identifiers, and why.
+  const choice = h('select', { id: 'unmerge-identifier' }, profile.identifiers.map((i) => h('option', { value: identifierText(i), text: identifierText(i) })));
+  const note = h('input', { id: 'unmerge-note', maxlength: 500, placeholder: 'Why (kept in the log)' });
+  const outcome = h('div', { id: 'unmerge-outcome' });
+  const unmergeForm = h('form', {
+    id: 'unmerge',
+    class: 'card',
+    onsubmit: async (event) => {
+      event.preventDefault();
+      if (!confirm(`Take ${choice.value} off this profile? It is blocked from now on, and the profiles it shaped are recomputed from their events.`)) return;
+      try {
+        const done = await api(`/profiles/${encodeURIComponent(profile.id)}/unmerge`, { method: 'POST', body: { identifier: choice.value, note: note.value } });
+        flash(`${choice.value} taken off and blocked: ${plural(done.events, 'event')} resolved again into ${plural(done.profiles.length, 'profile')}.${done.eventsMissing ? ` ${plural(done.eventsMissing, 'event')} the log no longer keeps could not be.` : ''}`);
+        const next = done.profiles.find((p) => p.identifiers.some((i) => profile.identifiers.some((o) => identifierText(o) === identifierText(i)))) ?? done.profiles[0];
+        if (next && next.id !== profile.id) location.hash = `#/profiles/${encodeURIComponent(next.id)}`; else await profilePage(next?.id ?? profile.id);
+      } catch (failure) { outcome.replaceChildren(problem(failure)); }
+    },
+  }, h('h2', { text: 'Unmerge' }),
+  h('p', { class: 'muted', text: 'Takes an identifier off this profile for good (a shared device, a team email) and recomputes, from their events, every profile it shaped, as if it had never been sent.' }),
+  h('label', { for: 'unmerge-identifier', text: 'Identifier' }), choice, h('label', { for: 'unmerge-note', text: 'Note' }), note,
+  h('div', { class: 'row actions' }, h('button', { type: 'submit', id: 'unmerge-submit', class: 'danger', text: 'Unmerge' })), outcome);
+  // Splitting a merge blocks one identifier its event carried: the one listed last is the least specific
+  // (a device or an anonymousId comes after an email and a userId), usually the one two people shared.
+  const onSplit = canWrite() ? (entry) => {
+    const onProfile = (entry.eventIdentifiers ?? []).filter((i) => [...choice.options].some((o) => o.value === i));
+    choice.value = onProfile.at(-1) ?? identifierText(entry.identifier);
+    note.value = `split the merge of ${entry.mergedProfileId} (event ${entry.messageId})`;
+    unmergeForm.scrollIntoView();
+    choice.focus();
+  } : null;
+
+  show(title, takeFlash(),
+    h('p', { class: 'muted', id: 'profile-id' }, h('code', { text: profile.id }), ` · first seen ${formatTime(profile.createdAt)} · updated ${formatTime(profile.updatedAt)}`),
+    h('h2', { text: 'Identifiers' }),
+    h('table', { id: 'identifiers' }, h('tr', {}, h('th', { text: 'Type' }), h('th', { text: 'Value' }), h('th', { text: 'First seen' }), h('th', { text: 'First event' })),
+      profile.identifiers.map((i) => h('tr', {}, h('td', { text: i.type }), h('td', {}, h('code', { text: i.value })), h('td', { text: formatTime(i.addedAt) }), h('td', {}, h('code', { text: i.firstMessageId }), ` from ${i.sourceId}`)))),
+    h('h2', { text: 'Traits' }),
+    Object.keys(profile.traits).length === 0 ? h('p', { class: 'muted', text: 'No identify call has set a trait yet.' })
+      : h('table', { id: 'traits' }, Object.entries(profile.traits).map(([k, v]) => h('tr', {}, h('th', { text: k }), h('td', { text: traitText(v) })))),
+    h('h2', { text: 'Why these are one person' }),
+    profile.log.length === 0 ? h('p', { class: 'muted', text: 'No merge, drop or unmerge: every identifier came with the events of this profile alone.' })
+      : h('ol', { id: 'profile-log', class: 'log' }, profile.log.map((e) => logEntry(e, onSplit))),
+    h('h2', { text: 'Recent events' }),
+    events.length === 0 ? h('p', { class: 'muted', text: 'No event the log still keeps.' })
+      : h('ol', { id: 'timeline', class: 'timeline' }, events.map((e) => h('li', {},
+        h('span', { class: 'muted', text: `${formatTime(e.timestamp)} · ` }), h('strong', { text: e.type }), ' ', e.event ?? '', ' ',
+        h('span', { class: 'muted' }, h('code', { text: e.message_id }), ` from ${e.source_id}`)))),
+    canWrite() ? unmergeForm : null);
+}
+
 // ---- tokens -----------------------------------------------------------------------------------
 
 async function tokensPage() {
@@ -768,6 +869,9 @@ const routes = [
   [/^#\/sources$/, sourcesPage],
   [/^#\/sources\/([^/]+)$/, sourcePage],
   [/^#\/tokens$/, tokensPage],
+  [/^#\/profiles$/, () => profilesPage('')],
+  [/^#\/profiles\?q=(.*)$/, profilesPage],
+  [/^#\/profiles\/([^/?]+)$/, profilePage],
 ];
 
 async function route() {

@@ -38,13 +38,13 @@ public sealed class ProfileExplorerTests : IAsyncLifetime
         var profile = (await ProfileAsync("anonymous_id:tablet"))!;
 
         var merge = Assert.Single(profile["log"]!.AsArray(), e => (string)e!["kind"]! == "merge")!;
-        Assert.Equal("m4", (string)merge["message_id"]!);
-        Assert.Equal(InProcessServer.SourceId, (string)merge["source_id"]!);
-        Assert.Equal((string)profile["id"]!, (string)merge["profile_id"]!);
+        Assert.Equal("m4", (string)merge["messageId"]!);
+        Assert.Equal(InProcessServer.SourceId, (string)merge["sourceId"]!);
+        Assert.Equal((string)profile["id"]!, (string)merge["profileId"]!);
         // m4 carried the tablet (on Ada's profile by then) and Bob's email (on Bob's): the merged one is Bob's, linked by his email.
         Assert.Equal(JsonNode.Parse("""{"type":"email","value":"bob@example.com"}"""), merge["identifier"], JsonNode.DeepEquals);
-        Assert.Equal(JsonNode.Parse("""["email:bob@example.com","anonymous_id:tablet"]"""), merge["event_identifiers"], JsonNode.DeepEquals);
-        Assert.Null(merge["undone_by"]);
+        Assert.Equal(JsonNode.Parse("""["email:bob@example.com","anonymous_id:tablet"]"""), merge["eventIdentifiers"], JsonNode.DeepEquals);
+        Assert.Null(merge["undoneBy"]);
         Assert.Equal("pro", (string)profile["traits"]!["plan"]!);
     }
 
@@ -71,7 +71,7 @@ public sealed class ProfileExplorerTests : IAsyncLifetime
         Assert.Equal("shop counter tablet", (string)unmerge["note"]!);
         Assert.Contains("(", (string)unmerge["actor"]!, StringComparison.Ordinal);
         var undone = Assert.Single(ada["log"]!.AsArray(), e => (string)e!["kind"]! == "merge")!;
-        Assert.Equal((long)unmerge["id"]!, (long)undone["undone_by"]!);
+        Assert.Equal((long)unmerge["id"]!, (long)undone["undoneBy"]!);
         Assert.Null(await ProfileAsync("anonymous_id:tablet"));
 
         // Carol on the tablet later: her profile does not take it, and nobody is merged through it.
