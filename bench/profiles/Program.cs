@@ -38,7 +38,7 @@ static double Run(int count, int seed)
         }
 
         var cursors = new SqliteConsumerCursors(database);
-        var consumer = new ProfilesConsumer(new SqliteProfileStore(database), new IdentitySettings());
+        var consumer = new ProfilesConsumer(new SqliteProfileStore(database), new IdentitySettingsSource(new IdentitySettings(), managedByFile: true));
         cursors.Register(consumer.Name, consumer.Start);
         var leases = new SqlitePartitionLeases(database).Claim("bench", 1_000, 0, long.MaxValue / 2, takeOver: true).ToDictionary(l => l.Partition, l => l.Epoch);
         var clock = new Stopwatch();

@@ -44,6 +44,7 @@ internal static class AdminEndpoints
         Cluster.ClusterEndpoints.Map(read);
         Profiles.ProfileApi.MapProfileApi(endpoints);
         Profiles.ProfileExplorerEndpoints.Map(read, write);
+        Profiles.IdentitySettingsEndpoints.Map(read, write);
         return endpoints;
     }
 

@@ -92,7 +92,7 @@ internal static class SluiceServer
         services.AddIngest(options.Ingest);
         services.AddTrackingApi(options.TrustedProxies);
         services.AddRouting(workspace);
-        services.AddProfiles(workspace?.Identity);
+        services.AddProfiles(workspace);
         services.AddDelivery(options.Delivery);
         services.AddLiveDebugger();
         services.AddAdminApi();

@@ -18,6 +18,12 @@ internal interface IProfileGraphReader
     /// <summary>Identifiers unmerges blocked: never an identifier again.</summary>
     IReadOnlySet<Identifier> Blocked();
 
+    /// <summary>The identity settings saved through the Admin API, or null.</summary>
+    StoredIdentitySettings? StoredSettings();
+
+    /// <summary>Every identifier and the profile that has it (what a preview of other settings compares with).</summary>
+    IReadOnlyList<IdentifierOwner> AllOwners();
+
     /// <summary>A profile not merged into another, and every profile merged into it.</summary>
     IReadOnlyList<string> MembersOf(string profileId);
 
@@ -69,6 +75,12 @@ internal interface IProfileStore
     /// <summary>Identifiers unmerges blocked, newest first.</summary>
     IReadOnlyList<BlockedIdentifier> BlockedIdentifiers(int limit);
 
+    /// <summary>The identity settings saved through the Admin API, or null.</summary>
+    StoredIdentitySettings? StoredSettings();
+
+    /// <summary>Every identifier and the profile that has it.</summary>
+    IReadOnlyList<IdentifierOwner> AllOwners();
+
     /// <summary>The profile (not merged into another) a text names: a profile id, old ones included, or one of its identifiers as <c>type:value</c>.</summary>
     string? Find(string idOrIdentifier)
     {
@@ -105,3 +117,9 @@ internal sealed record ProfileLogEntry(
 
 /// <summary>An identifier an unmerge blocked: on which profile, when (Unix ms), by whom and why.</summary>
 internal sealed record BlockedIdentifier(Identifier Identifier, string? ProfileId, long At, string Actor, string? Note);
+
+/// <summary>Identity settings saved through the Admin API: their JSON (the <c>identity:</c> section's shape), when (Unix ms) and by whom.</summary>
+internal sealed record StoredIdentitySettings(string Json, long UpdatedAt, string Actor);
+
+/// <summary>An identifier and the profile (not merged into another) that has it.</summary>
+internal sealed record IdentifierOwner(Identifier Identifier, string ProfileId);

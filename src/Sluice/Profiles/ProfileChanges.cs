@@ -37,18 +37,30 @@ internal sealed record EventAttached(string ProfileId, EventReference Event) : E
 /// </summary>
 internal sealed record TraitsSet(string ProfileId, IReadOnlyList<KeyValuePair<string, string?>> Traits, long Timestamp, EventReference Event) : EventChange(Event);
 
+/// <summary>Identity settings saved through the Admin API (<see cref="IdentitySettingsSource"/>): every node resolves with them from the step after.</summary>
+internal sealed record SettingsSaved(string Json, string Actor, long At) : ProfileChange;
+
 /// <summary>
-/// An unmerge (<see cref="Unmerge.ProfileUnmerge"/>): <see cref="Blocked"/> is no longer an identifier, and the
-/// profiles <see cref="Survivors"/> (with <see cref="Members"/>, every profile merged into them) are taken
-/// apart, to be made again by the changes that follow from <see cref="Events"/>. Their merges and drops
-/// are marked undone by this unmerge, and the unmerge is logged with who asked and why.
+/// A recomputation (<see cref="Recompute.ProfileRecomputation"/>) by an unmerge, which blocks
+/// <see cref="Blocked"/> for good, or by a change of the identity settings: the profiles <see cref="Survivors"/>
+/// (with <see cref="Members"/>, every profile merged into them) are taken apart, to be made again by the
+/// changes that follow from <see cref="Events"/>. Their merges and drops are marked undone by this
+/// recomputation, which is logged (<see cref="Kind"/>) with who asked and why.
 /// </summary>
 internal sealed record ProfilesRecomputed(
-    Identifier Blocked,
-    string ProfileId,
+    string Kind,
+    Identifier? Blocked,
+    string? ProfileId,
     IReadOnlyList<string> Survivors,
     IReadOnlyList<string> Members,
     IReadOnlyList<EventPosition> Events,
     string Actor,
     string? Note,
-    long At) : ProfileChange;
+    long At) : ProfileChange
+{
+    /// <summary>The log's kind for an unmerge.</summary>
+    public const string Unmerge = "unmerge";
+
+    /// <summary>The log's kind for a change of the identity settings.</summary>
+    public const string Settings = "settings";
+}

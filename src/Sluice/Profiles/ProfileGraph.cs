@@ -18,6 +18,7 @@ internal sealed class ProfileGraph : IIdentityGraph
     private IProfileGraphReader? _reader;
     private long _version = -1;
     private IReadOnlySet<Identifier> _blocked = new HashSet<Identifier>();
+    private StoredIdentitySettings? _settings;
 
     /// <summary>Starts a step on the store's graph as <paramref name="reader"/> sees it.</summary>
     public void Begin(IProfileGraphReader reader)
@@ -26,10 +27,14 @@ internal sealed class ProfileGraph : IIdentityGraph
         {
             Forget();
             _blocked = reader.Blocked();
+            _settings = reader.StoredSettings();
         }
 
         _reader = reader;
     }
+
+    /// <summary>The identity settings saved through the Admin API, as of the step's graph version.</summary>
+    public StoredIdentitySettings? StoredSettings => _settings;
 
     /// <summary>Identifiers unmerges blocked, as of the step's graph version.</summary>
     public IReadOnlySet<Identifier> Blocked => _blocked;
@@ -81,6 +86,9 @@ internal sealed class ProfileGraph : IIdentityGraph
         return owners;
     }
 
+    /// <summary>The profiles this graph has read or made: over <see cref="NoStoredGraph"/>, every profile of the graph.</summary>
+    public IEnumerable<ProfileIdentity> Profiles => _profiles.Values;
+
     /// <summary>A profile as this graph last read or made it (null: not read this step, or merged away).</summary>
     public ProfileIdentity? Known(string profileId) => _profiles.GetValueOrDefault(profileId);
 
@@ -103,4 +111,26 @@ internal sealed class ProfileGraph : IIdentityGraph
             _owners[mapping.Identifier] = rootId;
         }
     }
+}
+
+/// <summary>An empty stored graph, for a <see cref="ProfileGraph"/> that lives in memory alone (a preview), with identifiers blocked.</summary>
+internal sealed class NoStoredGraph(IReadOnlySet<Identifier> blocked) : IProfileGraphReader
+{
+    public long Version => 0;
+
+    public string? OwnerOf(Identifier identifier) => null;
+
+    public ProfileIdentity Read(string profileId) => throw new InvalidOperationException($"{profileId} is not in an empty graph");
+
+    public IReadOnlySet<Identifier> Blocked() => blocked;
+
+    public StoredIdentitySettings? StoredSettings() => null;
+
+    public IReadOnlyList<IdentifierOwner> AllOwners() => [];
+
+    public IReadOnlyList<EventLog.EventPosition> EventsOf(string profileId) => [];
+
+    public IReadOnlyList<string> MembersOf(string profileId) => [];
+
+    public IReadOnlyList<EventLog.EventPosition> DropsOf(Identifier identifier) => [];
 }

@@ -10,11 +10,14 @@ namespace Sluice.Profiles;
 /// place on its profile, an identify call's traits) is stored with the cursors, in one transaction per
 /// step. Messages are taken in log order, so a graph rebuilt from the log is the same.
 /// </summary>
-internal sealed class ProfilesConsumer(IProfileStore store, IdentitySettings settings) : IEventLogConsumer
+internal sealed class ProfilesConsumer(IProfileStore store, IdentitySettingsSource settings) : IEventLogConsumer
 {
     private readonly ProfileGraph _graph = new();
 
-    public string Name => "profiles";
+    /// <summary>The name the consumer's cursors are stored under.</summary>
+    public const string ConsumerName = "profiles";
+
+    public string Name => ConsumerName;
 
     /// <summary>Profiles are built from the whole history the log keeps, as a rebuild would build them.</summary>
     public ConsumerStart Start => ConsumerStart.Beginning;
@@ -36,7 +39,7 @@ internal sealed class ProfilesConsumer(IProfileStore store, IdentitySettings set
     private List<ProfileChange> Resolve(IProfileGraphReader reader, IReadOnlyList<LogRow> rows)
     {
         _graph.Begin(reader);
-        var resolution = new EventResolution(_graph, settings);
+        var resolution = new EventResolution(_graph, settings.Effective(_graph.StoredSettings));
         var changes = new List<ProfileChange>();
         foreach (var row in rows)
         {

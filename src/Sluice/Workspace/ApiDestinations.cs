@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.DataProtection;
 using Sluice.Observability;
 using Sluice.Storage;
@@ -252,21 +251,11 @@ internal sealed partial class ApiDestinations
 
     private static DestinationProblem ToProblem(string problem)
     {
-        var match = ProblemPattern().Match(problem);
-        if (!match.Success)
-        {
-            return new DestinationProblem("", problem);
-        }
-
-        var path = match.Groups["path"].Value;
-        path = path.StartsWith("destinations[0].", StringComparison.Ordinal) ? path["destinations[0].".Length..] : path == "destinations[0]" ? "" : path;
-        return new DestinationProblem(path, match.Groups["message"].Value);
+        var (field, message) = LoaderProblems.Split(problem, "destinations[0]");
+        return new DestinationProblem(field, message);
     }
 
     private void Publish() => _inForce.Replace([.. _declared.File?.Destinations ?? [], .. _entries.Values.OrderBy(e => e.CreatedAt).Select(e => e.Instance)]);
-
-    [GeneratedRegex(@"^[^:]*:\d+:\d+: (?<path>[^:]*): (?<message>.*)$", RegexOptions.Singleline)]
-    private static partial Regex ProblemPattern();
 
     [LoggerMessage(EventId = EventIds.ApiDestinationShadowed, Level = LogLevel.Warning, Message = "Destination {DestinationId}, made through the Admin API, is now declared in the workspace file too: the file's is used")]
     private static partial void LogShadowed(ILogger logger, string destinationId);

@@ -35,4 +35,14 @@ internal static class DurationText
         duration = TimeSpan.FromSeconds(s);
         return true;
     }
+
+    /// <summary>The duration in the largest unit that writes it whole (<c>7d</c>, <c>36h</c>, <c>90s</c>): what <see cref="TryParse"/> reads back.</summary>
+    public static string Format(TimeSpan duration)
+    {
+        var seconds = (long)duration.TotalSeconds;
+        return seconds % 86_400 == 0 ? $"{seconds / 86_400}d"
+            : seconds % 3_600 == 0 ? $"{seconds / 3_600}h"
+            : seconds % 60 == 0 ? $"{seconds / 60}m"
+            : $"{seconds}s";
+    }
 }

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using YamlDotNet.RepresentationModel;
 
@@ -90,6 +91,58 @@ internal static partial class IdentitySection
             MaxMerges = yaml.Integer(map, "identity", "maxMerges", 0, 100_000) ?? settings.MaxMerges,
             MaxIdentifiers = yaml.Integer(map, "identity", "maxIdentifiers", 1, 100_000) ?? settings.MaxIdentifiers,
             AliasMerges = yaml.Boolean(map, "identity", "aliasMerges") ?? settings.AliasMerges,
+        };
+    }
+
+    /// <summary>Whether the section is there with at least one key.</summary>
+    public static bool SetsAnything(YamlMappingNode top) =>
+        top.Children.TryGetValue(new YamlScalarNode("identity"), out var node) && node is YamlMappingNode { Children.Count: > 0 };
+
+    /// <summary>
+    /// Settings sent to the Admin API in this section's shape, read by the workspace file's loader (so the API
+    /// takes exactly what the file does); null with the problems, each with its field, when they are not valid.
+    /// </summary>
+    public static (IdentitySettings? Settings, IReadOnlyList<(string Field, string Message)> Problems) FromJson(JsonObject section)
+    {
+        try
+        {
+            var document = new JsonObject { ["identity"] = section.DeepClone() };
+            var parsed = WorkspaceFileLoader.Parse(document.ToJsonString(), "request", name => "${" + name + "}", strict: true);
+            return (parsed.Identity ?? new IdentitySettings(), []);
+        }
+        catch (WorkspaceFileException refused)
+        {
+            return (null, [.. refused.Problems.Select(p => LoaderProblems.Split(p, "identity"))]);
+        }
+    }
+
+    /// <summary>
+    /// The settings in this section's shape (what <see cref="Read"/> reads back to the same settings), every
+    /// value written out: how the Admin API shows them and the store keeps them.
+    /// </summary>
+    public static JsonObject Write(IdentitySettings settings)
+    {
+        var rules = new JsonObject();
+        foreach (var (type, rule) in settings.Rules.OrderBy(r => r.Value.Priority).ThenBy(r => r.Key, StringComparer.Ordinal))
+        {
+            var written = new JsonObject { ["limit"] = rule.Limit, ["priority"] = rule.Priority };
+            if (rule.Window is { } window)
+            {
+                written["window"] = DurationText.Format(window);
+            }
+
+            rules[type] = written;
+        }
+
+        return new JsonObject
+        {
+            ["rules"] = rules,
+            ["customKeys"] = new JsonArray([.. settings.CustomKeys.Select(k => (JsonNode)k)]),
+            ["blockedValues"] = new JsonArray([.. settings.BlockedValues.Select(v => (JsonNode)v)]),
+            ["blockedPatterns"] = new JsonArray([.. settings.BlockedPatterns.Select(p => (JsonNode)p.ToString())]),
+            ["maxMerges"] = settings.MaxMerges,
+            ["maxIdentifiers"] = settings.MaxIdentifiers,
+            ["aliasMerges"] = settings.AliasMerges,
         };
     }
 

@@ -12,6 +12,12 @@ internal sealed record WorkspaceDefinition(IReadOnlyList<SourceDefinition> Sourc
 
     /// <summary>The <c>identity:</c> section: profiles are built when it is there (null: not).</summary>
     public IdentitySettings? Identity { get; init; }
+
+    /// <summary>
+    /// Whether the <c>identity:</c> section sets anything: then the file manages the settings (the Admin API
+    /// shows them and refuses changes); an empty section leaves them to the Admin API and the web app.
+    /// </summary>
+    public bool IdentitySetInFile { get; init; }
 }
 
 /// <summary>What the workspace file declares (null without one): the Admin API marks those resources as managed by it.</summary>

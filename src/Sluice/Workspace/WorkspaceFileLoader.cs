@@ -134,7 +134,7 @@ internal sealed partial class WorkspaceFileLoader
         }
 
         var identity = IdentitySection.Read(_yaml, top);
-        return new WorkspaceDefinition(sources, destinations) { Warnings = _yaml.Warnings, Identity = identity };
+        return new WorkspaceDefinition(sources, destinations) { Warnings = _yaml.Warnings, Identity = identity, IdentitySetInFile = IdentitySection.SetsAnything(top) };
     }
 
     private SourceDefinition? ReadSource(YamlNode node, string path)

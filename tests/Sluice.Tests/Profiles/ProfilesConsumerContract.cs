@@ -28,7 +28,7 @@ public abstract class ProfilesConsumerContract : IDisposable
         var corpus = IdentityCorpusTests.Corpus(20_000, seed: 14).ToList();
         AppendCorpus(store, corpus, 0, corpus.Count);
 
-        var consumed = Consume(store, new ProfilesConsumer(store.Profiles, IdentityCorpusTests.Settings));
+        var consumed = Consume(store, new ProfilesConsumer(store.Profiles, new IdentitySettingsSource(IdentityCorpusTests.Settings, managedByFile: true)));
 
         Assert.Equal(corpus.Count, consumed.Count);
         var (reference, _) = BruteForceIdentity.Compute(consumed, IdentityCorpusTests.Settings);
@@ -44,7 +44,7 @@ public abstract class ProfilesConsumerContract : IDisposable
     {
         using var store = _backend.Open();
         var settings = IdentityCorpusTests.Settings;
-        var consumer = new ProfilesConsumer(store.Profiles, settings);
+        var consumer = new ProfilesConsumer(store.Profiles, new IdentitySettingsSource(settings, managedByFile: true));
         var corpus = IdentityCorpusTests.Corpus(20_000, seed: 15).ToList();
         AppendCorpus(store, corpus, 0, 15_000);
         // A kiosk: one device on which several people sign in, each also on a device of their own.
@@ -60,7 +60,7 @@ public abstract class ProfilesConsumerContract : IDisposable
         Assert.Equal(store.Profiles.ProfileOf(new Identifier("email", "k0@example.com")), store.Profiles.ProfileOf(new Identifier("email", "k1@example.com")));
 
         // The kiosk, the team email many people typed, and an identifier of the largest profile.
-        var unmerge = new Unmerge.ProfileUnmerge(store.Profiles, store.EventLog, settings, TimeProvider.System);
+        var unmerge = new Recompute.ProfileUnmerge(store.Profiles, store.EventLog, new IdentitySettingsSource(settings, managedByFile: true), TimeProvider.System);
         var (before, _) = BruteForceIdentity.Compute(consumed, settings);
         List<Identifier> chosen = [kiosk, new("email", "team@example.com"), before.OrderByDescending(p => p.Count).First(p => !p.Contains(kiosk)).OrderBy(i => i.ToString(), StringComparer.Ordinal).First()];
         var blocked = new HashSet<Identifier>();
@@ -85,6 +85,42 @@ public abstract class ProfilesConsumerContract : IDisposable
         Assert.Equal(blocked.Select(i => i.ToString()).Order(StringComparer.Ordinal), store.Profiles.BlockedIdentifiers(10).Select(b => b.Identifier.ToString()).Order(StringComparer.Ordinal));
     }
 
+    [Fact]
+    public void Saved_settings_recompute_the_profiles_they_change_to_what_a_recomputation_with_them_gives()
+    {
+        using var store = _backend.Open();
+        var before = IdentityCorpusTests.Settings;
+        var source = new IdentitySettingsSource(before, managedByFile: false);
+        var consumer = new ProfilesConsumer(store.Profiles, source);
+        var corpus = IdentityCorpusTests.Corpus(20_000, seed: 16).ToList();
+        AppendCorpus(store, corpus, 0, 15_000);
+        var consumed = Consume(store, consumer);
+        var change = new Recompute.IdentitySettingsChange(store.Profiles, store.EventLog, store.Cursors, source, TimeProvider.System);
+
+        // The settings in force, previewed: the replay gives the stored graph exactly.
+        var same = change.Preview(before);
+        Assert.Equal((0, 0, 0, consumed.Count), (same.Changed, same.MergeCount, same.SplitCount, same.Events));
+
+        // Fewer devices a week, more merges allowed, and the team email blocked: some profiles merge, some split.
+        var after = (before with { MaxMerges = 6, BlockedValues = [.. before.BlockedValues, "team@example.com"] })
+            .WithRule("anonymous_id", new IdentifierRule(2, TimeSpan.FromDays(7), 6));
+        var preview = change.Preview(after);
+        Assert.True(preview.MergeCount > 0 && preview.SplitCount > 0, $"the preview shows {preview.MergeCount} merges and {preview.SplitCount} splits");
+        var recomputed = change.Save(after, "test", recompute: true)!;
+        Assert.Equal(preview.Changed, recomputed.Changed);
+        Assert.Equal(Canonical(Under(after, consumed), after), StoredProfiles(store, Under(after, consumed)));
+        Assert.Equal(0, change.Preview(after).Changed);
+
+        // Later events are resolved with the saved settings, by a consumer that reads them from the store.
+        AppendCorpus(store, corpus, 15_000, corpus.Count);
+        consumed.AddRange(Consume(store, consumer));
+        Assert.Equal(Canonical(Under(after, consumed), after), StoredProfiles(store, Under(after, consumed)));
+    }
+
+    /// <summary>The events' identifiers as <paramref name="settings"/> read them: the corpus differs only in blocked values.</summary>
+    private static List<(long At, IReadOnlyList<Identifier> Ids)> Under(IdentitySettings settings, List<(long At, IReadOnlyList<Identifier> Ids)> events) =>
+        [.. events.Select(e => (e.At, (IReadOnlyList<Identifier>)[.. e.Ids.Where(i => !settings.IsBlocked(i.Value))]))];
+
     private static List<(long At, IReadOnlyList<Identifier> Ids)> Blocking(List<(long At, IReadOnlyList<Identifier> Ids)> events, HashSet<Identifier> blocked) =>
         [.. events.Select(e => (e.At, (IReadOnlyList<Identifier>)[.. e.Ids.Where(i => !blocked.Contains(i))]))];
 
@@ -104,7 +140,7 @@ public abstract class ProfilesConsumerContract : IDisposable
         Append(store, 2_000, """{"type":"identify","userId":"ada","timestamp":"2026-11-01T00:00:00Z","traits":{"plan":"free","age":36}}""");
         Append(store, 3_000, """{"type":"identify","userId":"ada","timestamp":"2026-11-03T00:00:00Z","traits":{"city":null}}""");
 
-        Consume(store, new ProfilesConsumer(store.Profiles, new IdentitySettings()));
+        Consume(store, new ProfilesConsumer(store.Profiles, new IdentitySettingsSource(new IdentitySettings(), managedByFile: true)));
 
         var ada = store.Profiles.ProfileOf(new Identifier("user_id", "ada"))!;
         Assert.Equal(new Dictionary<string, string> { ["age"] = "36", ["plan"] = "\"pro\"" }, store.Profiles.TraitsOf(ada));
@@ -118,7 +154,7 @@ public abstract class ProfilesConsumerContract : IDisposable
         Append(store, 2_000, """{"type":"identify","userId":"ada","timestamp":"2026-11-02T00:00:00Z","traits":{"name":"Ada"}}""");
         Append(store, 3_000, """{"type":"track","userId":"ada","anonymousId":"phone","event":"Signed In"}""");
 
-        Consume(store, new ProfilesConsumer(store.Profiles, new IdentitySettings()));
+        Consume(store, new ProfilesConsumer(store.Profiles, new IdentitySettingsSource(new IdentitySettings(), managedByFile: true)));
 
         var phone = store.Profiles.ProfileOf(new Identifier("anonymous_id", "phone"))!;
         Assert.Equal(phone, store.Profiles.ProfileOf(new Identifier("user_id", "ada")));
@@ -134,10 +170,10 @@ public abstract class ProfilesConsumerContract : IDisposable
         Append(segmentLike, 1_000, """{"type":"track","anonymousId":"phone","event":"Opened"}""");
         Append(segmentLike, 2_000, """{"type":"track","userId":"ada","event":"Opened"}""");
         Append(segmentLike, 3_000, Alias);
-        Consume(segmentLike, new ProfilesConsumer(segmentLike.Profiles, new IdentitySettings()));
+        Consume(segmentLike, new ProfilesConsumer(segmentLike.Profiles, new IdentitySettingsSource(new IdentitySettings(), managedByFile: true)));
         Assert.NotEqual(segmentLike.Profiles.ProfileOf(new Identifier("anonymous_id", "phone")), segmentLike.Profiles.ProfileOf(new Identifier("user_id", "ada")));
 
-        var merging = new ProfilesConsumer(segmentLike.Profiles, new IdentitySettings { AliasMerges = true });
+        var merging = new ProfilesConsumer(segmentLike.Profiles, new IdentitySettingsSource(new IdentitySettings { AliasMerges = true }, managedByFile: true));
         Append(segmentLike, 4_000, Alias.Replace("}", ""","messageId":"again"}""", StringComparison.Ordinal));
         Consume(segmentLike, merging);
         Assert.Equal(segmentLike.Profiles.ProfileOf(new Identifier("anonymous_id", "phone")), segmentLike.Profiles.ProfileOf(new Identifier("user_id", "ada")));

@@ -110,7 +110,7 @@ internal static class ProfileApi
             after = from;
         }
 
-        var settings = http.RequestServices.GetService<IdentitySettings>() ?? new IdentitySettings();
+        var settings = http.RequestServices.GetService<IdentitySettingsSource>()?.Effective(store.StoredSettings()) ?? new IdentitySettings();
         var include = Include(http);
         var exclude = http.Request.Query["exclude"].ToString().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal);
         var positions = store.EventsOf(profileId, limit, after, newestFirst: sort != "asc");

@@ -3,7 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Sluice.Profiles;
 using Sluice.Profiles.Identity;
-using Sluice.Profiles.Unmerge;
+using Sluice.Profiles.Recompute;
 
 namespace Sluice.Admin.Profiles;
 
@@ -142,7 +142,7 @@ internal static class ProfileExplorerEndpoints
                 ["eventsMissing"] = done.MissingEvents,
             });
         }
-        catch (UnmergeRefusedException refused)
+        catch (RecomputationRefusedException refused)
         {
             return AdminResults.Error(StatusCodes.Status409Conflict, refused.Code, refused.Message);
         }

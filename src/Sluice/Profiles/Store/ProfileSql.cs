@@ -19,6 +19,10 @@ internal static class ProfileSql
 
     public const string Blocked = "SELECT type, value FROM profile_blocked";
 
+    public const string AllOwners = "SELECT type, value, profile_id FROM profile_identifiers";
+
+    public const string StoredSettings = "SELECT settings, updated_at, actor FROM profile_settings";
+
     public const string MembersOf = "SELECT id FROM profiles WHERE id = $1 OR merged_into = $1";
 
     public const string EventsOfOne = "SELECT log_position, message_index FROM profile_events WHERE profile_id = $1";
@@ -163,6 +167,20 @@ internal static class ProfileSql
         return identifiers;
     }
 
+    public static IReadOnlyList<IdentifierOwner> ReadOwners(DbDataReader rows)
+    {
+        var owners = new List<IdentifierOwner>();
+        while (rows.Read())
+        {
+            owners.Add(new IdentifierOwner(new Identifier(rows.GetString(0), rows.GetString(1)), rows.GetString(2)));
+        }
+
+        return owners;
+    }
+
+    public static StoredIdentitySettings? ReadSettings(DbDataReader rows) =>
+        rows.Read() ? new StoredIdentitySettings(rows.GetString(0), rows.GetInt64(1), rows.GetString(2)) : null;
+
     public static IReadOnlyList<ProfileLogEntry> ReadLog(DbDataReader rows)
     {
         var entries = new List<ProfileLogEntry>();
@@ -206,6 +224,10 @@ internal static class ProfileSql
     {
         EventChange eventChange => Of(eventChange),
         ProfilesRecomputed recomputed => Of(recomputed),
+        SettingsSaved saved => [("""
+            INSERT INTO profile_settings (id, settings, updated_at, actor) VALUES (1, $1, $2, $3)
+            ON CONFLICT (id) DO UPDATE SET settings = excluded.settings, updated_at = excluded.updated_at, actor = excluded.actor
+            """, [saved.Json, saved.At, saved.Actor])],
         _ => throw new ArgumentOutOfRangeException(nameof(change), change.GetType().Name, "not a profile change"),
     };
 
@@ -216,20 +238,23 @@ internal static class ProfileSql
     /// </summary>
     private static IEnumerable<(string Sql, object?[] Values)> Of(ProfilesRecomputed recomputed)
     {
-        var blocked = recomputed.Blocked;
-        yield return ("""
-            INSERT INTO profile_blocked (type, value, profile_id, at, actor, note) VALUES ($1, $2, $3, $4, $5, $6)
-            ON CONFLICT (type, value) DO NOTHING
-            """, [blocked.Type, blocked.Value, recomputed.ProfileId, recomputed.At, recomputed.Actor, recomputed.Note]);
+        if (recomputed.Blocked is { } blocked)
+        {
+            yield return ("""
+                INSERT INTO profile_blocked (type, value, profile_id, at, actor, note) VALUES ($1, $2, $3, $4, $5, $6)
+                ON CONFLICT (type, value) DO NOTHING
+                """, [blocked.Type, blocked.Value, recomputed.ProfileId, recomputed.At, recomputed.Actor, recomputed.Note]);
+        }
+
         yield return ("""
             INSERT INTO profile_log (kind, profile_id, other_profile_id, identifier_type, identifier_value, reason, source_id, message_id, log_position, message_index, at, actor)
-            VALUES ('unmerge', $1, NULL, $2, $3, $4, '', '', 0, 0, $5, $6)
-            """, [recomputed.ProfileId, blocked.Type, blocked.Value, recomputed.Note, recomputed.At, recomputed.Actor]);
+            VALUES ($1, $2, NULL, $3, $4, $5, '', '', 0, 0, $6, $7)
+            """, [recomputed.Kind, recomputed.ProfileId, recomputed.Blocked?.Type, recomputed.Blocked?.Value, recomputed.Note, recomputed.At, recomputed.Actor]);
         foreach (var e in recomputed.Events)
         {
             yield return ("""
-                UPDATE profile_log SET undone_by = (SELECT max(id) FROM profile_log WHERE kind = 'unmerge')
-                WHERE log_position = $1 AND message_index = $2 AND kind <> 'unmerge' AND undone_by IS NULL
+                UPDATE profile_log SET undone_by = (SELECT max(id) FROM profile_log WHERE kind IN ('unmerge', 'settings'))
+                WHERE log_position = $1 AND message_index = $2 AND kind IN ('merge', 'drop') AND undone_by IS NULL
                 """, [e.Position, e.Index]);
         }
 

@@ -30,6 +30,10 @@ internal abstract class ProfileStoreReads : IProfileStore
 
     public IReadOnlyList<ProfileLogEntry> LogOf(string profileId, int limit) => Query(ProfileSql.LogOf, ProfileSql.ReadLog, profileId, limit);
 
+    public IReadOnlyList<IdentifierOwner> AllOwners() => Query(ProfileSql.AllOwners, ProfileSql.ReadOwners);
+
+    public StoredIdentitySettings? StoredSettings() => Query(ProfileSql.StoredSettings, ProfileSql.ReadSettings);
+
     public IReadOnlyList<BlockedIdentifier> BlockedIdentifiers(int limit) => Query(ProfileSql.BlockedList, ProfileSql.ReadBlocked, limit);
 
     /// <summary>Runs <paramref name="sql"/> with <paramref name="values"/> as <c>$1</c>… and reads its rows.</summary>

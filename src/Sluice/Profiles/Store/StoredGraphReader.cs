@@ -18,6 +18,10 @@ internal abstract class StoredGraphReader : IProfileGraphReader
 
     public IReadOnlySet<Identifier> Blocked() => Query(ProfileSql.Blocked, ProfileSql.ReadIdentifiers);
 
+    public IReadOnlyList<IdentifierOwner> AllOwners() => Query(ProfileSql.AllOwners, ProfileSql.ReadOwners);
+
+    public StoredIdentitySettings? StoredSettings() => Query(ProfileSql.StoredSettings, ProfileSql.ReadSettings);
+
     public IReadOnlyList<string> MembersOf(string profileId) => Query(ProfileSql.MembersOf, ProfileSql.ReadTexts, profileId);
 
     public IReadOnlyList<EventPosition> EventsOf(string profileId) => Query(ProfileSql.EventsOfOne, ProfileSql.ReadEventPositions, profileId);

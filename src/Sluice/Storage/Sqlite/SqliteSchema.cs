@@ -259,10 +259,10 @@ internal static class SqliteSchema
         INSERT INTO profile_graph (id, version) VALUES (1, 0);
         """,
         """
-        -- Unmerge (Profiles/Unmerge): identifiers an unmerge blocked, never used again; each merge or
-        -- drop an unmerge recomputed is marked undone by the unmerge's own log row. The unmerge finds
-        -- its events by profile (profiles merged into one, their events) and by identifier (the events
-        -- that dropped it).
+        -- Recomputation (Profiles/Recompute), by an unmerge or a change of the identity settings:
+        -- identifiers an unmerge blocked, never used again; each merge or drop recomputed is marked undone
+        -- by the recomputation's own log row. It finds its events by profile (profiles merged into one,
+        -- their events) and by identifier (the events that dropped it).
         CREATE TABLE profile_blocked (
             type TEXT NOT NULL,
             value TEXT NOT NULL,
@@ -277,6 +277,13 @@ internal static class SqliteSchema
         CREATE INDEX profile_log_by_event ON profile_log (log_position, message_index);
         CREATE INDEX profile_log_drops_by_identifier ON profile_log (identifier_type, identifier_value) WHERE kind = 'drop';
         CREATE INDEX profiles_by_merged_into ON profiles (merged_into) WHERE merged_into IS NOT NULL;
+        -- Identity settings saved through the Admin API (an empty identity: section in the file leaves them to it).
+        CREATE TABLE profile_settings (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            settings TEXT NOT NULL,
+            updated_at INTEGER NOT NULL,
+            actor TEXT NOT NULL
+        );
         """,
     ];
 

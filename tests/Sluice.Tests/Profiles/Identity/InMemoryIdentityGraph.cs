@@ -1,5 +1,3 @@
-using Sluice.EventLog;
-
 namespace Sluice.Profiles.Identity;
 
 /// <summary>
@@ -12,7 +10,7 @@ internal sealed class InMemoryIdentityGraph : IIdentityGraph
     private readonly HashSet<string> _ids = new(StringComparer.Ordinal);
     private int _made;
 
-    public InMemoryIdentityGraph() => _graph.Begin(new EmptyStore());
+    public InMemoryIdentityGraph() => _graph.Begin(new NoStoredGraph(new HashSet<Identifier>()));
 
     public IReadOnlyList<ProfileIdentity> Owners(IReadOnlyCollection<Identifier> identifiers) => _graph.Owners(identifiers);
 
@@ -36,21 +34,4 @@ internal sealed class InMemoryIdentityGraph : IIdentityGraph
     public int ProfileCount => _ids.Count;
 
     public IEnumerable<ProfileIdentity> Profiles => _ids.Select(id => _graph.Known(id)!);
-
-    private sealed class EmptyStore : IProfileGraphReader
-    {
-        public long Version => 0;
-
-        public string? OwnerOf(Identifier identifier) => null;
-
-        public ProfileIdentity Read(string profileId) => throw new InvalidOperationException($"{profileId} is not in an empty store");
-
-        public IReadOnlySet<Identifier> Blocked() => new HashSet<Identifier>();
-
-        public IReadOnlyList<string> MembersOf(string profileId) => [];
-
-        public IReadOnlyList<EventPosition> EventsOf(string profileId) => [];
-
-        public IReadOnlyList<EventPosition> DropsOf(Identifier identifier) => [];
-    }
 }

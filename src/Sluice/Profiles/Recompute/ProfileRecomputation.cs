@@ -1,0 +1,188 @@
+using System.Text.Json;
+using Sluice.EventLog;
+using Sluice.Profiles.Identity;
+using Sluice.Workspace;
+
+namespace Sluice.Profiles.Recompute;
+
+/// <summary>
+/// Recomputes part of the graph from the stored events, inside one step of the store (the profiles lock
+/// held): what an unmerge and a change of the identity settings do to the profiles they may change.
+/// <para>
+/// Which events: those of the starting profiles (and of every profile merged into them), plus any given;
+/// then, repeatedly, those of every profile owning an identifier of these events, and the events that
+/// dropped such an identifier. Nothing outside that set ever saw one of its identifiers, so recomputing
+/// the whole log would leave every other profile as it is: recomputing the set gives what a fresh
+/// computation gives. The set's profiles are taken apart and its events resolved again, in log order.
+/// </para>
+/// </summary>
+internal sealed class ProfileRecomputation(IEventLog log)
+{
+    /// <summary>Events a recomputation takes at most: past it, it is refused rather than hold the profiles lock for long.</summary>
+    public const int MaxEvents = 200_000;
+
+    /// <summary>
+    /// The changes that recompute, with <paramref name="settings"/> and <paramref name="blocked"/> also left out,
+    /// the profiles <paramref name="profiles"/> and the events <paramref name="events"/> can reach. The first
+    /// change is <paramref name="takeApart"/>'s, given the profiles and events found.
+    /// </summary>
+    public Recomputed Plan(
+        IProfileGraphReader reader,
+        IEnumerable<string> profiles,
+        IEnumerable<EventPosition> events,
+        IdentitySettings settings,
+        Identifier? blocked,
+        Func<IReadOnlyList<string>, IReadOnlyList<string>, IReadOnlyList<EventPosition>, ProfileChange> takeApart)
+    {
+        var messages = new Messages(log);
+        var survivors = new List<string>();
+        var members = new List<string>();
+        var seen = new HashSet<Identifier>();
+        var found = new SortedSet<EventPosition>(Comparer<EventPosition>.Create((a, b) => (a.Position, a.Index).CompareTo((b.Position, b.Index))));
+        var pending = new Queue<EventPosition>();
+        void Found(EventPosition e)
+        {
+            if (found.Add(e))
+            {
+                pending.Enqueue(e);
+            }
+        }
+
+        void Survivor(string profile)
+        {
+            if (!survivors.Contains(profile))
+            {
+                survivors.Add(profile);
+            }
+        }
+
+        foreach (var profile in profiles)
+        {
+            Survivor(profile);
+        }
+
+        foreach (var e in events)
+        {
+            Found(e);
+        }
+
+        for (var next = 0; next < survivors.Count || pending.Count > 0;)
+        {
+            if (found.Count > MaxEvents)
+            {
+                throw new RecomputationRefusedException("too_many_events", $"this would recompute more than {MaxEvents:N0} events of the profiles it changes");
+            }
+
+            if (pending.Count == 0)
+            {
+                foreach (var member in reader.MembersOf(survivors[next++]))
+                {
+                    members.Add(member);
+                    reader.EventsOf(member).ToList().ForEach(Found);
+                }
+
+                continue;
+            }
+
+            using var message = messages.At(pending.Dequeue());
+            if (message is null)
+            {
+                continue;
+            }
+
+            foreach (var candidate in EventResolution.Candidates(message.Root, settings).Where(seen.Add))
+            {
+                if (reader.OwnerOf(candidate) is { } owner)
+                {
+                    Survivor(owner);
+                }
+
+                reader.DropsOf(candidate).ToList().ForEach(Found);
+            }
+        }
+
+        var changes = new List<ProfileChange> { takeApart(survivors, members, [.. found]) };
+        var graph = new ProfileGraph();
+        graph.Begin(new WithoutProfiles(reader, [.. survivors], blocked));
+        var resolution = new EventResolution(graph, settings);
+        var missing = 0;
+        foreach (var position in found)
+        {
+            using var message = messages.At(position);
+            if (message is null)
+            {
+                missing++;
+                continue;
+            }
+
+            var e = new EventReference(message.SourceId, EventResolution.MessageIdOf(message.Root), position.Position, position.Index, message.ReceivedAt);
+            resolution.Resolve(message.Root, e, changes);
+        }
+
+        var made = changes.OfType<ProfileCreated>().Select(c => c.ProfileId).Except(changes.OfType<ProfilesMerged>().Select(m => m.Merged)).ToList();
+        return new Recomputed(changes, made, found.Count, missing);
+    }
+
+    /// <summary>The stored graph with the profiles being recomputed left out, and perhaps one more identifier blocked.</summary>
+    private sealed class WithoutProfiles(IProfileGraphReader reader, HashSet<string> hidden, Identifier? blocked) : IProfileGraphReader
+    {
+        public long Version => reader.Version;
+
+        public string? OwnerOf(Identifier identifier) => reader.OwnerOf(identifier) is { } owner && !hidden.Contains(owner) ? owner : null;
+
+        public ProfileIdentity Read(string profileId) => reader.Read(profileId);
+
+        public IReadOnlySet<Identifier> Blocked() => blocked is { } one ? new HashSet<Identifier>(reader.Blocked()) { one } : reader.Blocked();
+
+        public StoredIdentitySettings? StoredSettings() => reader.StoredSettings();
+
+        public IReadOnlyList<IdentifierOwner> AllOwners() => reader.AllOwners();
+
+        public IReadOnlyList<string> MembersOf(string profileId) => reader.MembersOf(profileId);
+
+        public IReadOnlyList<EventPosition> EventsOf(string profileId) => reader.EventsOf(profileId);
+
+        public IReadOnlyList<EventPosition> DropsOf(Identifier identifier) => reader.DropsOf(identifier);
+    }
+}
+
+/// <summary>A recomputation's changes, the profiles it makes (by id, those that stand), how many events it resolved again and how many of them the log no longer kept.</summary>
+internal sealed record Recomputed(IReadOnlyList<ProfileChange> Changes, IReadOnlyList<string> Profiles, int Events, int MissingEvents);
+
+/// <summary>A recomputation (an unmerge, a settings change) that was not made, with a code and a message for the one who asked.</summary>
+internal sealed class RecomputationRefusedException(string code, string message) : Exception(message)
+{
+    public string Code { get; } = code;
+}
+
+/// <summary>
+/// The messages at places in the log, read one row at a time (the row last read is kept: a row's events
+/// are usually asked for together). Null for a place the log no longer keeps.
+/// </summary>
+internal sealed class Messages(IEventLog log)
+{
+    private LogRow? _row;
+    private List<byte[]> _messages = [];
+
+    public StoredMessage? At(EventPosition at)
+    {
+        if (_row?.Position != at.Position)
+        {
+            (_row, _messages) = log.ReadFrom(at.Position - 1, 1, null) is [var read] && read.Position == at.Position
+                ? (read, LogMessages.Split(read.Messages))
+                : (null, []);
+        }
+
+        return _row is { } row && at.Index < _messages.Count
+            ? new StoredMessage(row.SourceId, row.ReceivedAt, JsonDocument.Parse(_messages[at.Index]))
+            : null;
+    }
+}
+
+/// <summary>A stored message, parsed, with its row's source and log time.</summary>
+internal sealed record StoredMessage(string SourceId, long ReceivedAt, JsonDocument Document) : IDisposable
+{
+    public JsonElement Root => Document.RootElement;
+
+    public void Dispose() => Document.Dispose();
+}
