@@ -381,24 +381,7 @@ public sealed class WebAppBrowserTests : IAsyncLifetime
     [Fact]
     public async Task A_profile_is_found_by_email_shows_why_two_people_merged_and_a_split_unmerges_them()
     {
-        await using var sluice = await InProcessServer.StartAsync(workspaceYaml: $$"""
-            sources:
-              - {id: web, name: Website, writeKey: {{InProcessServer.WriteKey}} }
-            identity: {}
-            """);
-        // A tablet at a shop counter: Ada signs in on it, then Bob; each also has a phone of their own.
-        await sluice.PostAsync("/v1/identify", """{"anonymousId":"ada-phone","messageId":"ui-p1","traits":{"email":"ada@example.com","name":"Ada"}}""");
-        await sluice.PostAsync("/v1/identify", """{"anonymousId":"bob-phone","messageId":"ui-p2","traits":{"email":"bob@example.com","name":"Bob"}}""");
-        await sluice.PostAsync("/v1/identify", """{"anonymousId":"tablet","messageId":"ui-p3","traits":{"email":"ada@example.com"}}""");
-        await sluice.PostAsync("/v1/identify", """{"anonymousId":"tablet","messageId":"ui-p4","traits":{"email":"bob@example.com"}}""");
-        await sluice.PostAsync("/v1/track", """{"anonymousId":"tablet","event":"Checked Out","messageId":"ui-p5"}""");
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        // The consumer takes events in log order: once the last is on the profile, all are.
-        while (!(await (await sluice.Admin.GetAsync("/v1/spaces/default/collections/users/profiles/anonymous_id:tablet/events")).Content.ReadAsStringAsync()).Contains("ui-p5", StringComparison.Ordinal))
-        {
-            Assert.True(DateTime.UtcNow < deadline, "the profiles were not built within 30 s");
-            await Task.Delay(100);
-        }
+        await using var sluice = await TabletAsync();
 
         var page = await SignedInAsync(sluice: sluice);
         await page.ClickAsync("nav >> text=Profiles");
@@ -430,5 +413,60 @@ public sealed class WebAppBrowserTests : IAsyncLifetime
         await page.ClickAsync("#search-profiles");
         await page.WaitForSelectorAsync("#profile-results tr:has(td)");
         Assert.DoesNotContain("ada", await page.TextContentAsync("#profile-results"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_blocked_value_is_previewed_then_saved_on_the_identity_page_and_splits_the_profile_it_merged()
+    {
+        await using var sluice = await TabletAsync();
+        var page = await SignedInAsync(sluice: sluice);
+        await page.ClickAsync("nav >> text=Identity");
+        await page.WaitForSelectorAsync("#identity-managed:has-text('defaults')");
+        await page.FillAsync("#blocked-values", (await page.InputValueAsync("#blocked-values")) + "\ntablet");
+        await page.ClickAsync("#preview-identity");
+        await page.WaitForSelectorAsync("#identity-preview:has-text('1 split')");
+        Assert.Contains("Nothing is saved yet", await page.TextContentAsync("#identity-preview"), StringComparison.Ordinal);
+        await page.ScreenshotAsync(new() { Path = Path.Combine(Screenshots, "identity-preview.png"), FullPage = true });
+
+        await page.FillAsync("#rule-email-window", "soon");
+        await page.ClickAsync("#save-identity");
+        await page.WaitForSelectorAsync("[data-field='rules.email']:has-text('must be a duration')");
+        await page.FillAsync("#rule-email-window", "");
+        await page.ClickAsync("#save-identity");
+        await page.WaitForSelectorAsync("[role=status]:has-text('Identity settings saved; 1 profile recomputed.')");
+        Assert.Contains("tablet", await page.InputValueAsync("#blocked-values"), StringComparison.Ordinal);
+
+        await page.ClickAsync("nav >> text=Profiles");
+        await page.FillAsync("#profile-query", "bob@example.com");
+        await page.ClickAsync("#search-profiles");
+        await page.WaitForSelectorAsync("#profile-results tr:has(td)");
+        Assert.DoesNotContain("ada", await page.TextContentAsync("#profile-results"), StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// A server with profiles on, and a tablet at a shop counter: Ada signs in on it, then Bob, each also on
+    /// a phone of their own, and the tablet checks out; returned once the profiles hold it all.
+    /// </summary>
+    private static async Task<InProcessServer> TabletAsync()
+    {
+        var sluice = await InProcessServer.StartAsync(workspaceYaml: $$"""
+            sources:
+              - {id: web, name: Website, writeKey: {{InProcessServer.WriteKey}} }
+            identity: {}
+            """);
+        await sluice.PostAsync("/v1/identify", """{"anonymousId":"ada-phone","messageId":"ui-p1","traits":{"email":"ada@example.com","name":"Ada"}}""");
+        await sluice.PostAsync("/v1/identify", """{"anonymousId":"bob-phone","messageId":"ui-p2","traits":{"email":"bob@example.com","name":"Bob"}}""");
+        await sluice.PostAsync("/v1/identify", """{"anonymousId":"tablet","messageId":"ui-p3","traits":{"email":"ada@example.com"}}""");
+        await sluice.PostAsync("/v1/identify", """{"anonymousId":"tablet","messageId":"ui-p4","traits":{"email":"bob@example.com"}}""");
+        await sluice.PostAsync("/v1/track", """{"anonymousId":"tablet","event":"Checked Out","messageId":"ui-p5"}""");
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        // The consumer takes events in log order: once the last is on the profile, all are.
+        while (!(await (await sluice.Admin.GetAsync("/v1/spaces/default/collections/users/profiles/anonymous_id:tablet/events")).Content.ReadAsStringAsync()).Contains("ui-p5", StringComparison.Ordinal))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the profiles were not built within 30 s");
+            await Task.Delay(100);
+        }
+
+        return sluice;
     }
 }

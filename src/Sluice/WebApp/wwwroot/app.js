@@ -761,12 +761,14 @@ function logEntry(entry, onSplit) {
       ', which was that profile\'s', others.length ? [', with ', others.map((i, n) => [n ? ', ' : '', h('code', { text: i })])] : '', '.'];
   } else if (entry.kind === 'drop') {
     what = [h('strong', { text: 'Left out' }), ' ', h('code', { text: identifierText(entry.identifier) }), ...event, `: ${entry.rule}.`];
+  } else if (entry.kind === 'settings') {
+    what = [h('strong', { text: 'Recomputed' }), ` after ${entry.actor} changed the identity settings.`];
   } else {
     what = [h('strong', { text: 'Unmerged' }), ' ', h('code', { text: identifierText(entry.identifier) }), ` (blocked from then on) by ${entry.actor}`, entry.note ? `: “${entry.note}”` : '', '.'];
   }
   return h('li', { class: entry.undoneBy ? 'undone' : null, 'data-kind': entry.kind },
     h('span', { class: 'muted', text: `${formatTime(entry.at)} · ` }), what,
-    entry.undoneBy ? h('span', { class: 'badge', text: `undone by unmerge #${entry.undoneBy}` }) : null,
+    entry.undoneBy ? h('span', { class: 'badge', text: `undone by #${entry.undoneBy}` }) : null,
     entry.kind === 'merge' && !entry.undoneBy && onSplit ? [' ', h('button', { type: 'button', class: 'secondary', 'aria-label': `Split the merge of ${entry.mergedProfileId}`, onclick: () => onSplit(entry) }, 'Split')] : null);
 }
 
@@ -825,6 +827,95 @@ async function profilePage(id) {
     canWrite() ? unmergeForm : null);
 }
 
+// ---- identity settings ------------------------------------------------------------------------
+
+function previewSummary(p, saved) {
+  const lines = [
+    h('p', {}, h('strong', { text: saved ? 'Saved. ' : 'Nothing is saved yet. ' }),
+      `Over the ${plural(p.events, 'event')} taken so far, these settings ${saved ? 'made' : 'would make'} ${plural(p.profilesAfter, 'profile')} of the ${number(p.profilesNow)} there ${saved ? 'were' : 'are'}: `,
+      `${plural(p.changed, 'profile')} change, ${plural(p.merges.count, 'merge')}, ${plural(p.splits.count, 'split')}, ${plural(p.identifiersLost, 'identifier')} no longer used, ${plural(p.identifiersGained, 'new identifier')}.`),
+  ];
+  if (p.merges.examples.length) lines.push(h('p', { text: 'Profiles that would be one:' }), h('ul', {}, p.merges.examples.map((m) => h('li', {}, m.profiles.map((id, n) => [n ? ' + ' : '', h('a', { href: `#/profiles/${encodeURIComponent(id)}` }, h('code', { text: id }))]), ` → ${m.identifiers.join(', ')}`))));
+  if (p.splits.examples.length) lines.push(h('p', { text: 'Profiles that would fall apart:' }), h('ul', {}, p.splits.examples.map((s) => h('li', {}, h('a', { href: `#/profiles/${encodeURIComponent(s.profile)}` }, h('code', { text: s.profile })), ` → ${s.parts.map((part) => `[${part.join(', ')}]`).join(' ')}`))));
+  return h('div', { class: 'notice info', role: 'status', id: 'identity-preview' }, lines);
+}
+
+async function identityPage() {
+  const identity = await api('/identity');
+  if (!identity.enabled) {
+    show('Identity', h('p', { text: 'Identity resolution is off. Add an identity: section to the workspace file to build profiles: an empty one (identity: {}) leaves its settings to this page.' }));
+    return;
+  }
+  const { blocked } = await api('/identity/blocked');
+  // Members and owners may try changes (Preview); only settings the file leaves to this page are saved here.
+  const editable = canWrite();
+  const savable = editable && identity.managedBy === 'api';
+  const settings = identity.settings;
+  const input = (id, value, attributes = {}) => h('input', { id, value: value ?? '', disabled: !editable, ...attributes });
+  const ruleRows = Object.entries(settings.rules).map(([type, rule]) => ({
+    type,
+    limit: input(`rule-${type}-limit`, rule.limit, { type: 'number', min: 1, max: 1000, 'aria-label': `${type} limit` }),
+    window: input(`rule-${type}-window`, rule.window, { placeholder: 'ever', 'aria-label': `${type} window` }),
+    priority: input(`rule-${type}-priority`, rule.priority, { type: 'number', min: 1, max: 1000, 'aria-label': `${type} priority` }),
+  }));
+  const lines = (id, values) => h('textarea', { id, rows: 4, disabled: !editable, text: values.join('\n') });
+  const blockedValues = lines('blocked-values', settings.blockedValues);
+  const blockedPatterns = lines('blocked-patterns', settings.blockedPatterns);
+  const customKeys = lines('custom-keys', settings.customKeys);
+  const maxMerges = input('max-merges', settings.maxMerges, { type: 'number', min: 0 });
+  const maxIdentifiers = input('max-identifiers', settings.maxIdentifiers, { type: 'number', min: 1 });
+  const aliasMerges = h('input', { id: 'alias-merges', type: 'checkbox', checked: settings.aliasMerges, disabled: !editable });
+  const recompute = h('input', { id: 'recompute', type: 'checkbox', checked: true });
+  const outcome = h('div', { id: 'identity-outcome' });
+  const split = (textarea) => textarea.value.split('\n').map((v) => v.trim()).filter((v) => v.length > 0);
+  const current = () => ({
+    rules: Object.fromEntries(ruleRows.map((r) => [r.type, { limit: Number(r.limit.value), priority: Number(r.priority.value), ...(r.window.value.trim() ? { window: r.window.value.trim() } : {}) }])),
+    customKeys: split(customKeys),
+    blockedValues: split(blockedValues),
+    blockedPatterns: split(blockedPatterns),
+    maxMerges: Number(maxMerges.value),
+    maxIdentifiers: Number(maxIdentifiers.value),
+    aliasMerges: aliasMerges.checked,
+  });
+  const form = h('form', {
+    id: 'identity-settings',
+    onsubmit: async (event) => {
+      event.preventDefault();
+      const saving = event.submitter?.id === 'save-identity';
+      try {
+        if (!saving) { outcome.replaceChildren(previewSummary(await api('/identity/preview', { method: 'POST', body: { settings: current() } }), false)); return; }
+        const saved = await api('/identity', { method: 'PUT', body: { settings: current(), recompute: recompute.checked } });
+        flash(saved.recomputed ? `Identity settings saved; ${plural(saved.recomputed.changed, 'profile')} recomputed.` : 'Identity settings saved; they apply to new events.');
+        await identityPage();
+      } catch (failure) { showProblems(form, failure, outcome); }
+    },
+  },
+  h('h2', { text: 'Rules by identifier type' }),
+  h('p', { class: 'muted', text: 'A profile keeps at most limit values of a type (within the window, when there is one). When an event would break a rule, its identifier of the lowest priority (the highest number) is left out.' }),
+  h('table', { id: 'identity-rules' }, h('tr', {}, h('th', { text: 'Type' }), h('th', { text: 'Limit' }), h('th', { text: 'Window' }), h('th', { text: 'Priority' })),
+    ruleRows.map((r) => h('tr', {}, h('td', {}, h('code', { text: r.type }), h('p', { class: 'field-error', role: 'alert', 'data-field': `rules.${r.type}` })), h('td', {}, r.limit), h('td', {}, r.window), h('td', {}, r.priority)))),
+  h('p', { class: 'field-error', role: 'alert', 'data-field': 'rules' }),
+  field('Values never used as identifiers (one per line)', 'blocked-values', blockedValues, 'blockedValues'),
+  field('Patterns never used as identifiers (regular expressions, one per line)', 'blocked-patterns', blockedPatterns, 'blockedPatterns'),
+  field('Custom keys read as identifiers (one per line)', 'custom-keys', customKeys, 'customKeys', 'Looked for in traits, context.traits and properties, as app_id or appId.'),
+  field('Merges a profile may take part in', 'max-merges', maxMerges, 'maxMerges'),
+  field('Identifiers a profile may hold', 'max-identifiers', maxIdentifiers, 'maxIdentifiers'),
+  h('label', { class: 'row', for: 'alias-merges' }, aliasMerges, 'An alias call merges its two ids (Segment\'s does not)'),
+  savable ? h('label', { class: 'row', for: 'recompute' }, recompute, 'Recompute the profiles the new settings change (otherwise they apply to new events only)') : null,
+  editable ? h('div', { class: 'row actions' }, h('button', { type: 'submit', id: 'preview-identity', class: 'secondary', text: 'Preview' }),
+    savable ? h('button', { type: 'submit', id: 'save-identity', text: 'Save' }) : null) : null,
+  outcome);
+  show('Identity', takeFlash(),
+    h('p', { class: 'muted', id: 'identity-managed' }, identity.managedBy === 'workspace-file'
+      ? 'The workspace file\'s identity: section sets these: change them there. Preview shows what a change would do.'
+      : identity.updatedBy ? `Last saved by ${identity.updatedBy}, ${formatTime(identity.updatedAt)}.` : 'Segment\'s defaults, until saved here.'),
+    form,
+    h('h2', { text: 'Identifiers taken off by unmerges' }),
+    blocked.length === 0 ? h('p', { class: 'muted', text: 'None.' })
+      : h('table', { id: 'blocked-identifiers' }, h('tr', {}, h('th', { text: 'Identifier' }), h('th', { text: 'Taken off' }), h('th', { text: 'By' }), h('th', { text: 'Why' })),
+        blocked.map((b) => h('tr', {}, h('td', {}, h('code', { text: `${b.type}:${b.value}` })), h('td', { text: formatTime(b.at) }), h('td', { text: b.actor }), h('td', { text: b.note ?? '' })))));
+}
+
 // ---- tokens -----------------------------------------------------------------------------------
 
 async function tokensPage() {
@@ -872,6 +963,7 @@ const routes = [
   [/^#\/profiles$/, () => profilesPage('')],
   [/^#\/profiles\?q=(.*)$/, profilesPage],
   [/^#\/profiles\/([^/?]+)$/, profilePage],
+  [/^#\/identity$/, identityPage],
 ];
 
 async function route() {
