@@ -60,15 +60,7 @@ internal static class IdentitySettingsEndpoints
             return AdminResults.Error(StatusCodes.Status409Conflict, "identity_off", "identity resolution is off: add an identity: section to the workspace file (an empty one leaves the settings to the Admin API)");
         }
 
-        JsonObject? body;
-        try
-        {
-            body = await JsonSerializer.DeserializeAsync<JsonObject>(http.Request.Body, cancellationToken: http.RequestAborted);
-        }
-        catch (JsonException)
-        {
-            body = null;
-        }
+        var body = await Destinations.DestinationEndpoints.ReadObjectAsync(http);
 
         if (body?["settings"] is not JsonObject section)
         {

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Sluice.Profiles;
 using Sluice.Profiles.Identity;
@@ -98,15 +97,7 @@ internal static class ProfileExplorerEndpoints
             return AdminResults.Error(StatusCodes.Status409Conflict, "identity_off", "identity resolution is off: the workspace file has no identity: section");
         }
 
-        JsonObject? body;
-        try
-        {
-            body = await JsonSerializer.DeserializeAsync<JsonObject>(http.Request.Body, cancellationToken: http.RequestAborted);
-        }
-        catch (JsonException)
-        {
-            body = null;
-        }
+        var body = await Destinations.DestinationEndpoints.ReadObjectAsync(http);
 
         var text = body?["identifier"] is JsonValue identifierValue && identifierValue.TryGetValue<string>(out var given) ? given : "";
         var colon = text.IndexOf(':', StringComparison.Ordinal);
