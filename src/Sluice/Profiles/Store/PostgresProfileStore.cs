@@ -26,10 +26,20 @@ internal sealed class PostgresProfileStore(PostgresDatabase database) : ProfileS
         }
 
         var changes = resolve(new GraphReader(connection, transaction));
-        foreach (var (sql, values) in ProfileSql.Of(changes))
+        // A step's statements go in one round trip, many rows to a statement.
+        using (var batch = new NpgsqlBatch(connection, transaction))
         {
-            using var command = Command(connection, transaction, sql, values);
-            command.ExecuteNonQuery();
+            foreach (var (sql, values) in ProfileWrites.Of(changes, rowsPerStatement: 500))
+            {
+                var command = new NpgsqlBatchCommand(sql);
+                Bind(command.Parameters, values);
+                batch.BatchCommands.Add(command);
+            }
+
+            if (batch.BatchCommands.Count > 0)
+            {
+                batch.ExecuteNonQuery();
+            }
         }
 
         PostgresConsumerCursors.Advance(connection, transaction, advances);
@@ -50,9 +60,15 @@ internal sealed class PostgresProfileStore(PostgresDatabase database) : ProfileS
     private static NpgsqlCommand Command(NpgsqlConnection connection, NpgsqlTransaction? transaction, string sql, params object?[] values)
     {
         var command = new NpgsqlCommand(sql, connection, transaction);
+        Bind(command.Parameters, values);
+        return command;
+    }
+
+    private static void Bind(NpgsqlParameterCollection parameters, object?[] values)
+    {
         foreach (var value in values)
         {
-            command.Parameters.Add(value switch
+            parameters.Add(value switch
             {
                 null => new NpgsqlParameter<string?> { TypedValue = null },
                 string text => new NpgsqlParameter<string> { TypedValue = text },
@@ -61,8 +77,6 @@ internal sealed class PostgresProfileStore(PostgresDatabase database) : ProfileS
                 _ => throw new ArgumentOutOfRangeException(nameof(values), value.GetType().Name, "not a column type of the profile tables"),
             });
         }
-
-        return command;
     }
 
     private sealed class GraphReader : StoredGraphReader

@@ -37,7 +37,7 @@ internal sealed class SqliteProfileStore(SqliteDatabase database) : ProfileStore
         var commands = new Dictionary<string, SqliteCommand>();
         try
         {
-            foreach (var (sql, values) in ProfileSql.Of(changes))
+            foreach (var (sql, values) in ProfileWrites.Of(changes, rowsPerStatement: 1))
             {
                 Run(connection, transaction, commands, sql, values);
             }
