@@ -15,6 +15,12 @@ internal interface IProfileGraphReader
     /// <summary>A profile that has not been merged into another, with its identifiers.</summary>
     ProfileIdentity Read(string profileId);
 
+    /// <summary>The owners of those of <paramref name="identifiers"/> that have one, in few statements: a step's reads at once.</summary>
+    IReadOnlyDictionary<Identifier, string> OwnersOf(IReadOnlyList<Identifier> identifiers);
+
+    /// <summary>Profiles not merged into another, with their identifiers, in few statements.</summary>
+    IReadOnlyList<ProfileIdentity> Read(IReadOnlyList<string> profileIds);
+
     /// <summary>Identifiers unmerges blocked: never an identifier again.</summary>
     IReadOnlySet<Identifier> Blocked();
 

@@ -86,6 +86,31 @@ internal sealed class ProfileGraph : IIdentityGraph
         return owners;
     }
 
+    /// <summary>
+    /// Reads, in a few statements, the owners of <paramref name="identifiers"/> and their profiles that this
+    /// graph does not know yet: a step's events then resolve without a read each.
+    /// </summary>
+    public void Prefetch(IEnumerable<Identifier> identifiers)
+    {
+        var reader = _reader ?? throw new InvalidOperationException("the graph is read only during a step");
+        var unknown = identifiers.Where(i => !_owners.ContainsKey(i)).Distinct().ToList();
+        if (unknown.Count == 0)
+        {
+            return;
+        }
+
+        var owners = reader.OwnersOf(unknown);
+        foreach (var identifier in unknown)
+        {
+            _owners[identifier] = owners.GetValueOrDefault(identifier);
+        }
+
+        foreach (var profile in reader.Read([.. owners.Values.Distinct(StringComparer.Ordinal).Where(p => !_profiles.ContainsKey(p))]))
+        {
+            _profiles[profile.Id] = profile;
+        }
+    }
+
     /// <summary>The profiles this graph has read or made: over <see cref="NoStoredGraph"/>, every profile of the graph.</summary>
     public IEnumerable<ProfileIdentity> Profiles => _profiles.Values;
 
@@ -121,6 +146,10 @@ internal sealed class NoStoredGraph(IReadOnlySet<Identifier> blocked) : IProfile
     public string? OwnerOf(Identifier identifier) => null;
 
     public ProfileIdentity Read(string profileId) => throw new InvalidOperationException($"{profileId} is not in an empty graph");
+
+    public IReadOnlyDictionary<Identifier, string> OwnersOf(IReadOnlyList<Identifier> identifiers) => new Dictionary<Identifier, string>();
+
+    public IReadOnlyList<ProfileIdentity> Read(IReadOnlyList<string> profileIds) => [];
 
     public IReadOnlySet<Identifier> Blocked() => blocked;
 

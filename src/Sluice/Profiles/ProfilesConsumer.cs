@@ -10,7 +10,7 @@ namespace Sluice.Profiles;
 /// place on its profile, an identify call's traits) is stored with the cursors, in one transaction per
 /// step. Messages are taken in log order, so a graph rebuilt from the log is the same.
 /// </summary>
-internal sealed class ProfilesConsumer(IProfileStore store, IdentitySettingsSource settings) : IEventLogConsumer
+internal sealed class ProfilesConsumer(IProfileStore store, IdentitySettingsSource settingsSource) : IEventLogConsumer
 {
     private readonly ProfileGraph _graph = new();
 
@@ -39,19 +39,34 @@ internal sealed class ProfilesConsumer(IProfileStore store, IdentitySettingsSour
     private List<ProfileChange> Resolve(IProfileGraphReader reader, IReadOnlyList<LogRow> rows)
     {
         _graph.Begin(reader);
-        var resolution = new EventResolution(_graph, settings.Effective(_graph.StoredSettings));
-        var changes = new List<ProfileChange>();
-        foreach (var row in rows)
+        var settings = settingsSource.Effective(_graph.StoredSettings);
+        var messages = new List<(JsonDocument Document, EventReference Event)>();
+        try
         {
-            var index = 0;
-            foreach (var message in LogMessages.Split(row.Messages))
+            foreach (var row in rows)
             {
-                using var document = JsonDocument.Parse(message);
-                var e = new EventReference(row.SourceId, EventResolution.MessageIdOf(document.RootElement), row.Position, index++, row.ReceivedAt);
+                var index = 0;
+                foreach (var message in LogMessages.Split(row.Messages))
+                {
+                    var document = JsonDocument.Parse(message);
+                    messages.Add((document, new EventReference(row.SourceId, EventResolution.MessageIdOf(document.RootElement), row.Position, index++, row.ReceivedAt)));
+                }
+            }
+
+            // One read for the step's identifiers, not one per event.
+            _graph.Prefetch(messages.SelectMany(m => EventResolution.Candidates(m.Document.RootElement, settings)));
+            var resolution = new EventResolution(_graph, settings);
+            var changes = new List<ProfileChange>();
+            foreach (var (document, e) in messages)
+            {
                 resolution.Resolve(document.RootElement, e, changes);
             }
-        }
 
-        return changes;
+            return changes;
+        }
+        finally
+        {
+            messages.ForEach(m => m.Document.Dispose());
+        }
     }
 }

@@ -132,6 +132,11 @@ internal sealed class ProfileRecomputation(IEventLog log)
 
         public ProfileIdentity Read(string profileId) => reader.Read(profileId);
 
+        public IReadOnlyDictionary<Identifier, string> OwnersOf(IReadOnlyList<Identifier> identifiers) =>
+            reader.OwnersOf(identifiers).Where(o => !hidden.Contains(o.Value)).ToDictionary();
+
+        public IReadOnlyList<ProfileIdentity> Read(IReadOnlyList<string> profileIds) => reader.Read(profileIds);
+
         public IReadOnlySet<Identifier> Blocked() => blocked is { } one ? new HashSet<Identifier>(reader.Blocked()) { one } : reader.Blocked();
 
         public StoredIdentitySettings? StoredSettings() => reader.StoredSettings();

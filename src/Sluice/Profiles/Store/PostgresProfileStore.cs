@@ -93,6 +93,9 @@ internal sealed class PostgresProfileStore(PostgresDatabase database) : ProfileS
 
         public override long Version { get; }
 
+        /// <summary>A round trip is what a statement costs here.</summary>
+        protected override int BatchSize => 1_000;
+
         protected override T Query<T>(string sql, Func<DbDataReader, T> read, params object[] values)
         {
             using var command = Command(_connection, _transaction, sql, values);

@@ -93,6 +93,38 @@ internal static class ProfileSql
         WHERE p.id = $1
         """;
 
+    /// <summary>The owners of identifiers, given as <c>$1, $2</c> (type, value), <c>$3, $4</c>… for <paramref name="count"/> of them.</summary>
+    public static string OwnersOf(int count) =>
+        "WITH wanted(type, value) AS (VALUES " + string.Join(", ", Enumerable.Range(0, count).Select(i => $"(${(2 * i) + 1}, ${(2 * i) + 2})"))
+        + ") SELECT i.type, i.value, i.profile_id FROM wanted JOIN profile_identifiers i ON i.type = wanted.type AND i.value = wanted.value";
+
+    /// <summary>Profiles and their identifiers, one row each (as <see cref="ReadProfile"/>, with the id first), for ids <c>$1</c>… (<paramref name="count"/> of them).</summary>
+    public static string ReadProfiles(int count) => $"""
+        SELECT p.id, p.created_at, p.merges, i.type, i.value, i.added_at
+        FROM profiles p LEFT JOIN profile_identifiers i ON i.profile_id = p.id
+        WHERE p.id IN ({string.Join(", ", Enumerable.Range(1, count).Select(n => $"${n}"))})
+        """;
+
+    public static IReadOnlyList<ProfileIdentity> ReadIdentities(DbDataReader rows)
+    {
+        var profiles = new Dictionary<string, ProfileIdentity>(StringComparer.Ordinal);
+        while (rows.Read())
+        {
+            var id = rows.GetString(0);
+            if (!profiles.TryGetValue(id, out var profile))
+            {
+                profiles[id] = profile = new ProfileIdentity(id, rows.GetInt64(1), rows.GetInt32(2), new List<IdentifierMapping>());
+            }
+
+            if (!rows.IsDBNull(3))
+            {
+                ((List<IdentifierMapping>)profile.Identifiers).Add(new IdentifierMapping(new Identifier(rows.GetString(3), rows.GetString(4)), rows.GetInt64(5)));
+            }
+        }
+
+        return [.. profiles.Values];
+    }
+
     /// <summary>Reads <see cref="ReadProfile"/>'s rows.</summary>
     public static ProfileIdentity ReadIdentity(DbDataReader rows, string profileId)
     {

@@ -16,6 +16,31 @@ internal abstract class StoredGraphReader : IProfileGraphReader
 
     public virtual ProfileIdentity Read(string profileId) => Query(ProfileSql.ReadProfile, rows => ProfileSql.ReadIdentity(rows, profileId), profileId);
 
+    /// <summary>Identifiers or profiles read by one statement at most (SQLite binds parameters by name, a lookup that grows with their number).</summary>
+    protected virtual int BatchSize => 100;
+
+    public IReadOnlyDictionary<Identifier, string> OwnersOf(IReadOnlyList<Identifier> identifiers)
+    {
+        var owners = new Dictionary<Identifier, string>();
+        foreach (var chunk in identifiers.Chunk(BatchSize))
+        {
+            Query(ProfileSql.OwnersOf(chunk.Length), rows =>
+            {
+                while (rows.Read())
+                {
+                    owners[new Identifier(rows.GetString(0), rows.GetString(1))] = rows.GetString(2);
+                }
+
+                return owners;
+            }, [.. chunk.SelectMany(i => new object[] { i.Type, i.Value })]);
+        }
+
+        return owners;
+    }
+
+    public IReadOnlyList<ProfileIdentity> Read(IReadOnlyList<string> profileIds) =>
+        [.. profileIds.Chunk(BatchSize).SelectMany(chunk => Query(ProfileSql.ReadProfiles(chunk.Length), ProfileSql.ReadIdentities, [.. chunk]))];
+
     public IReadOnlySet<Identifier> Blocked() => Query(ProfileSql.Blocked, ProfileSql.ReadIdentifiers);
 
     public IReadOnlyList<IdentifierOwner> AllOwners() => Query(ProfileSql.AllOwners, ProfileSql.ReadOwners);
