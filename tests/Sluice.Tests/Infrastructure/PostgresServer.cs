@@ -63,6 +63,16 @@ internal static class PostgresServer
         Run(Path.Combine(bin, "initdb"), ["-D", data, "-A", "trust", "-U", "sluice", "--no-sync", "-E", "UTF8"], asUser);
         // Durability settings stay as shipped except fsync: tests kill Sluice, never the machine.
         Run(Path.Combine(bin, "pg_ctl"), ["-D", data, "-o", $"-p {port} -k {data} -c listen_addresses='' -c fsync=off -c max_connections=1000", "-l", Path.Combine(directory, "log"), "-w", "start"], asUser);
+        // The test host is killed at the end of a run, its exit handlers unrun, and its run folder (this
+        // cluster's data with it) is swept: a watchdog, orphaned at once (the shell that starts it exits) so
+        // that it is no child of the host, stops the server by its process id once this process is gone.
+        var postmaster = int.Parse(File.ReadLines(Path.Combine(data, "postmaster.pid")).First(), System.Globalization.CultureInfo.InvariantCulture);
+        var watchdog = $"while kill -0 {Environment.ProcessId} 2>/dev/null; do sleep 2; done; kill -QUIT {postmaster}";
+        using (var detach = Process.Start(new ProcessStartInfo("setsid", ["sh", "-c", $"({watchdog}) >/dev/null 2>&1 </dev/null &"]) { RedirectStandardOutput = true, RedirectStandardError = true }))
+        {
+            detach?.WaitForExit();
+        }
+
         AppDomain.CurrentDomain.ProcessExit += (_, _) =>
         {
             try
