@@ -112,6 +112,20 @@ public sealed class ProfileApiTests : IAsyncLifetime
         Assert.Equal(["m3"], oldest["data"]!.AsArray().Select(e => (string)e!["message_id"]!));
     }
 
+    [Fact]
+    public async Task Start_and_end_keep_the_events_whose_timestamp_is_between_them()
+    {
+        var between = await GetAsync($"{Base}/user_id:ada/events?start=2026-11-01T12:00:00Z&end=2026-11-03T00:00:00Z");
+        Assert.Equal(["m2"], between["data"]!.AsArray().Select(e => (string)e!["message_id"]!));
+
+        var from = await GetAsync($"{Base}/user_id:ada/events?start=2026-11-02T00:00:00Z");
+        Assert.Equal(["m3", "m2"], from["data"]!.AsArray().Select(e => (string)e!["message_id"]!));
+
+        using var wrong = await _profiles.GetAsync($"{Base}/user_id:ada/events?end=yesterday");
+        Assert.Equal(HttpStatusCode.BadRequest, wrong.StatusCode);
+        Assert.Contains("end must be a time", await wrong.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("ada")]
     [InlineData("ada@example.com")]

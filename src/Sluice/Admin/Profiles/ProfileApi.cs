@@ -79,7 +79,8 @@ internal static class ProfileApi
     /// <summary>
     /// The profile's events, read from the log by the references the profile keeps: newest first unless
     /// <c>sort=asc</c>, <c>limit</c> at a time, <c>next</c> from the previous page; <c>include</c> and
-    /// <c>exclude</c> filter event names within the page. An event the log no longer keeps is left out.
+    /// <c>exclude</c> filter event names, and <c>start</c> and <c>end</c> the events' timestamps, within the
+    /// page. An event the log no longer keeps is left out.
     /// </summary>
     private static IResult Events(string id, HttpContext http, IProfileStore store, IEventLog log)
     {
@@ -110,6 +111,20 @@ internal static class ProfileApi
             after = from;
         }
 
+        DateTimeOffset? start = null, end = null;
+        foreach (var (name, set) in new (string, Action<DateTimeOffset>)[] { ("start", at => start = at), ("end", at => end = at) })
+        {
+            if (http.Request.Query[name].ToString() is { Length: > 0 } text)
+            {
+                if (!DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at))
+                {
+                    return Error(StatusCodes.Status400BadRequest, "validation_error", $"{name} must be a time in ISO 8601 (2026-12-01T00:00:00Z)");
+                }
+
+                set(at);
+            }
+        }
+
         var settings = http.RequestServices.GetService<IdentitySettingsSource>()?.Effective(store.StoredSettings()) ?? new IdentitySettings();
         var include = Include(http);
         var exclude = http.Request.Query["exclude"].ToString().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal);
@@ -125,7 +140,7 @@ internal static class ProfileApi
             using var document = JsonDocument.Parse(messages[at.Index]);
             var message = document.RootElement;
             var name = message.TryGetProperty("event", out var eventName) && eventName.ValueKind == JsonValueKind.String ? eventName.GetString() : null;
-            if ((include is not null && (name is null || !include.Contains(name))) || (name is not null && exclude.Contains(name)))
+            if ((include is not null && (name is null || !include.Contains(name))) || (name is not null && exclude.Contains(name)) || !Within(message, start, end))
             {
                 continue;
             }
@@ -162,6 +177,19 @@ internal static class ProfileApi
                 ["limit"] = limit,
             },
         });
+    }
+
+    /// <summary>Whether the event's <c>timestamp</c> is at or after <paramref name="start"/> and before <paramref name="end"/> (an event without one is outside any bound).</summary>
+    private static bool Within(JsonElement message, DateTimeOffset? start, DateTimeOffset? end)
+    {
+        if (start is null && end is null)
+        {
+            return true;
+        }
+
+        return message.TryGetProperty("timestamp", out var timestamp) && timestamp.ValueKind == JsonValueKind.String
+            && DateTimeOffset.TryParse(timestamp.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at)
+            && (start is null || at >= start) && (end is null || at < end);
     }
 
     private static JsonNode? Member(JsonElement message, string name) =>
