@@ -15,6 +15,7 @@ internal sealed partial class ConsumerRunner(
     PartitionOwnership ownership,
     LogAppended appended,
     EventLogOptions options,
+    ForegroundBacklog backlog,
     TimeProvider time,
     ILogger<ConsumerRunner> logger) : BackgroundService
 {
@@ -64,7 +65,7 @@ internal sealed partial class ConsumerRunner(
             var consumed = 0;
             try
             {
-                consumed = RunAvailable();
+                consumed = consumer.Yields ? RunGivingWay(stoppingToken) : RunAvailable();
             }
             catch (Exception exception) when (exception is not OperationCanceledException)
             {
@@ -91,6 +92,36 @@ internal sealed partial class ConsumerRunner(
             }
         }
     }
+
+    /// <summary>Consumes what is readable, a step at a time, each after the foreground consumers have caught up (or <see cref="EventLogOptions.MaxYield"/> has passed).</summary>
+    private int RunGivingWay(CancellationToken stoppingToken)
+    {
+        var total = 0;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            var waited = System.Diagnostics.Stopwatch.StartNew();
+            while (backlog.AnyBehind && waited.Elapsed < options.MaxYield && !stoppingToken.WaitHandle.WaitOne(YieldPoll))
+            {
+            }
+
+            int rows;
+            lock (_step)
+            {
+                rows = RunStep();
+            }
+
+            if (rows == 0)
+            {
+                break;
+            }
+
+            total += rows;
+        }
+
+        return total;
+    }
+
+    private static readonly TimeSpan YieldPoll = TimeSpan.FromMilliseconds(20);
 
     private static readonly TimeSpan LookAgainAfter = TimeSpan.FromMilliseconds(5);
 
@@ -124,6 +155,11 @@ internal sealed partial class ConsumerRunner(
         }
 
         var rows = log.ReadFrom(_scan, options.RowsPerRead, _partitions);
+        if (!consumer.Yields)
+        {
+            backlog.Report(consumer.Name, rows.Count >= options.RowsPerRead);
+        }
+
         if (rows.Count == 0)
         {
             SaveWhenDue(_scan);

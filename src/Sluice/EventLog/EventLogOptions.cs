@@ -42,6 +42,9 @@ internal sealed record EventLogOptions
     /// <summary>Rows read per consumer step.</summary>
     public int RowsPerRead { get; init; } = 200;
 
+    /// <summary>How long a yielding consumer waits at most for the others to catch up before it takes a step anyway.</summary>
+    public TimeSpan MaxYield { get; init; } = TimeSpan.FromSeconds(10);
+
     /// <summary>How often a consumer's cursors are saved when it had no output to commit them with.</summary>
     public TimeSpan CursorSaveInterval { get; init; } = TimeSpan.FromSeconds(5);
 }

@@ -14,6 +14,7 @@ internal static class EventLogServices
     {
         services.TryAddSingleton(new EventLogOptions());
         services.TryAddSingleton<LogAppended>();
+        services.TryAddSingleton<ForegroundBacklog>();
         services.TryAddSingleton<PartitionOwnership>();
         services.AddHostedService(sp => sp.GetRequiredService<PartitionOwnership>());
         services.TryAddSingleton<LogRetention>();

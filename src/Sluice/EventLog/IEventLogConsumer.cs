@@ -14,6 +14,12 @@ internal interface IEventLogConsumer
     ConsumerStart Start { get; }
 
     /// <summary>
+    /// Whether it gives way to the node's other consumers while they are behind (<see cref="ForegroundBacklog"/>):
+    /// for work nobody waits on as they wait on a delivery.
+    /// </summary>
+    bool Yields => false;
+
+    /// <summary>
     /// Handles rows, in log order, each after this consumer's cursor in its partition. The consumer
     /// writes its output and applies <paramref name="advances"/> in one transaction of its store
     /// (the store checks each advance's lease and throws <see cref="LeaseLostException"/>, writing

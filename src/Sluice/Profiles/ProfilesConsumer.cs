@@ -22,6 +22,9 @@ internal sealed class ProfilesConsumer(IProfileStore store, IdentitySettingsSour
     /// <summary>Profiles are built from the whole history the log keeps, as a rebuild would build them.</summary>
     public ConsumerStart Start => ConsumerStart.Beginning;
 
+    /// <summary>Deliveries first: during a burst, profiles are resolved once the router has caught up.</summary>
+    public bool Yields => true;
+
     public void Consume(IReadOnlyList<LogRow> rows, IReadOnlyList<CursorAdvance> advances)
     {
         try

@@ -14,6 +14,7 @@ public sealed class ConsumerRunnerTests : IAsyncLifetime
     private SqliteDatabase _database = null!;
     private SqliteEventLog _log = null!;
     private PartitionOwnership _node = null!;
+    private readonly ForegroundBacklog _backlog = new();
 
     public async Task InitializeAsync()
     {
@@ -131,6 +132,55 @@ public sealed class ConsumerRunnerTests : IAsyncLifetime
         Assert.Contains(before.Values, position => position < _log.Head());
     }
 
+    [Fact]
+    public async Task A_yielding_consumer_waits_for_the_router_to_catch_up_then_reads_everything()
+    {
+        Append(0, 300);
+        var order = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var options = new EventLogOptions { RowsPerRead = 20, MaxYield = TimeSpan.FromMinutes(5) };
+        // A router slow enough that a consumer not giving way would step in between.
+        var router = Runner(new RecordingConsumer("router", yields: false, order, pause: TimeSpan.FromMilliseconds(20)), _node, options);
+        var profiles = new RecordingConsumer("profiles", yields: true, order, pause: TimeSpan.Zero);
+        var profilesRunner = Runner(profiles, _node, options);
+
+        // The router has read a full page: more is waiting, so it is behind.
+        router.RunStep();
+        Assert.True(_backlog.AnyBehind);
+        await profilesRunner.StartAsync(CancellationToken.None);
+        await router.StartAsync(CancellationToken.None);
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (profiles.Seen < 300)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"the yielding consumer read {profiles.Seen} of 300 messages in 30 s");
+            await Task.Delay(20);
+        }
+
+        await profilesRunner.StopAsync(CancellationToken.None);
+        await router.StopAsync(CancellationToken.None);
+        var steps = order.ToList();
+        Assert.False(_backlog.AnyBehind);
+        Assert.True(steps.IndexOf("profiles") > steps.LastIndexOf("router"), $"profiles stepped before the router caught up: {string.Join(" ", steps)}");
+    }
+
+    /// <summary>Counts what it reads and says, in a queue shared with another, when it took a step (which lasts <paramref name="pause"/>); commits nothing.</summary>
+    private sealed class RecordingConsumer(string name, bool yields, System.Collections.Concurrent.ConcurrentQueue<string> order, TimeSpan pause) : IEventLogConsumer
+    {
+        public string Name => name;
+
+        public ConsumerStart Start => ConsumerStart.Beginning;
+
+        public bool Yields => yields;
+
+        public int Seen { get; private set; }
+
+        public void Consume(IReadOnlyList<LogRow> rows, IReadOnlyList<CursorAdvance> advances)
+        {
+            order.Enqueue(name);
+            Thread.Sleep(pause);
+            Seen += EventLogContract.MessageIds(rows).Count();
+        }
+    }
+
     /// <summary>Reads everything and commits nothing, as the router does for sources without destinations.</summary>
     private sealed class QuietConsumer : IEventLogConsumer
     {
@@ -167,5 +217,5 @@ public sealed class ConsumerRunnerTests : IAsyncLifetime
         new(new SqlitePartitionLeases(_database), _log, options, _time, NullLogger<PartitionOwnership>.Instance);
 
     private ConsumerRunner Runner(IEventLogConsumer consumer, PartitionOwnership node, EventLogOptions? options = null) =>
-        new(consumer, _log, new SqliteConsumerCursors(_database), node, new LogAppended(), options ?? new EventLogOptions(), _time, NullLogger<ConsumerRunner>.Instance);
+        new(consumer, _log, new SqliteConsumerCursors(_database), node, new LogAppended(), options ?? new EventLogOptions(), _backlog, _time, NullLogger<ConsumerRunner>.Instance);
 }

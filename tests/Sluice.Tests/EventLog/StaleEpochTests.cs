@@ -168,7 +168,7 @@ public sealed class StaleEpochTests : IDisposable
         new(messageId, checkDuplicate: true, "track", Encoding.UTF8.GetBytes($$"""{"messageId":"{{messageId}}","userId":"{{user}}","type":"track","event":"E"}"""), EventPartitions.Of("web", user, partitions));
 
     private static ConsumerRunner Runner(IEventLogConsumer consumer, StoreHandle store, PartitionOwnership node, TimeProvider time) =>
-        new(consumer, store.EventLog, store.Cursors, node, new LogAppended(), new EventLogOptions(), time, NullLogger<ConsumerRunner>.Instance);
+        new(consumer, store.EventLog, store.Cursors, node, new LogAppended(), new EventLogOptions(), new ForegroundBacklog(), time, NullLogger<ConsumerRunner>.Instance);
 
     /// <summary>Records a delivery per message with its cursor advances, as the router does; the first step can wait to be let go.</summary>
     private sealed class RoutingConsumer(IDeliveryStore deliveries, bool pauseOnFirstStep) : IEventLogConsumer
