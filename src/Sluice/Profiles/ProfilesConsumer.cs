@@ -25,7 +25,33 @@ internal sealed class ProfilesConsumer(IProfileStore store, IdentitySettingsSour
     /// <summary>Deliveries first: during a burst, profiles are resolved once the router has caught up.</summary>
     public bool Yields => true;
 
+    /// <summary>
+    /// Messages' bytes a transaction takes at most: catching up on a backlog, the rows handed over are
+    /// committed in parts (each with its partitions' cursors), so the store's writer is never held long
+    /// and ingest commits in between (on SQLite, one writer at a time).
+    /// </summary>
+    public const int MaxBytesPerCommit = 256 * 1024;
+
     public void Consume(IReadOnlyList<LogRow> rows, IReadOnlyList<CursorAdvance> advances)
+    {
+        var first = 0;
+        while (first < rows.Count)
+        {
+            var count = 0;
+            for (long bytes = 0; first + count < rows.Count && (count == 0 || bytes + rows[first + count].Messages.Length <= MaxBytesPerCommit); count++)
+            {
+                bytes += rows[first + count].Messages.Length;
+            }
+
+            var part = rows.Skip(first).Take(count).ToList();
+            first += count;
+            // A part's cursors go as far as its own rows: the next part's rows are after them in each partition.
+            var reached = part.GroupBy(r => r.Partition).ToDictionary(g => g.Key, g => g.Max(r => r.Position));
+            Commit(part, first == rows.Count ? advances : [.. advances.Where(a => reached.ContainsKey(a.Partition)).Select(a => a with { Position = reached[a.Partition] })]);
+        }
+    }
+
+    private void Commit(IReadOnlyList<LogRow> rows, IReadOnlyList<CursorAdvance> advances)
     {
         try
         {
