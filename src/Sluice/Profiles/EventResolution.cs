@@ -37,20 +37,23 @@ internal sealed class EventResolution(ProfileGraph graph, IdentitySettings setti
             identifiers = IdentifierExtraction.From(message, settings);
         }
 
+        List<DroppedIdentifier> blocked = [];
         if (graph.Blocked.Count > 0)
         {
+            blocked = [.. identifiers.Where(graph.Blocked.Contains).Select(i => new DroppedIdentifier(i, DropReason.IdentifierBlocked))];
             identifiers = [.. identifiers.Where(i => !graph.Blocked.Contains(i))];
         }
 
         if (identifiers.Count == 0)
         {
+            changes.AddRange(blocked.Select(d => new IdentifierDropped(null, d, e)));
             return;
         }
 
         var resolution = _resolver.Resolve(identifiers, e.ReceivedAt);
         if (resolution.Unresolved)
         {
-            changes.AddRange(resolution.Dropped.Select(d => new IdentifierDropped(null, d, e)));
+            changes.AddRange(blocked.Concat(resolution.Dropped).Select(d => new IdentifierDropped(null, d, e)));
             return;
         }
 
@@ -69,7 +72,7 @@ internal sealed class EventResolution(ProfileGraph graph, IdentitySettings setti
         }
 
         changes.AddRange(resolution.Added.Select(i => new IdentifierAdded(rootId, i, e)));
-        changes.AddRange(resolution.Dropped.Select(d => new IdentifierDropped(rootId, d, e)));
+        changes.AddRange(blocked.Concat(resolution.Dropped).Select(d => new IdentifierDropped(rootId, d, e)));
         changes.Add(new EventAttached(rootId, e));
         if (type == "identify" && message.TryGetProperty("traits", out var traits) && traits.ValueKind == JsonValueKind.Object)
         {

@@ -44,12 +44,14 @@ internal sealed record SettingsSaved(string Json, string Actor, long At) : Profi
 /// A recomputation (<see cref="Recompute.ProfileRecomputation"/>) by an unmerge, which blocks
 /// <see cref="Blocked"/> for good, or by a change of the identity settings: the profiles <see cref="Survivors"/>
 /// (with <see cref="Members"/>, every profile merged into them) are taken apart, to be made again by the
-/// changes that follow from <see cref="Events"/>. Their merges and drops are marked undone by this
+/// changes that follow from <see cref="Events"/>. Or by lifting a block: <see cref="Unblocked"/> is an
+/// identifier again. Their merges and drops are marked undone by this
 /// recomputation, which is logged (<see cref="Kind"/>) with who asked and why.
 /// </summary>
 internal sealed record ProfilesRecomputed(
     string Kind,
     Identifier? Blocked,
+    Identifier? Unblocked,
     string? ProfileId,
     IReadOnlyList<string> Survivors,
     IReadOnlyList<string> Members,
@@ -63,4 +65,7 @@ internal sealed record ProfilesRecomputed(
 
     /// <summary>The log's kind for a change of the identity settings.</summary>
     public const string Settings = "settings";
+
+    /// <summary>The log's kind for lifting an unmerge's block.</summary>
+    public const string Unblock = "unblock";
 }

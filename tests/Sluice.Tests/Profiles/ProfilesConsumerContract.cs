@@ -83,6 +83,14 @@ public abstract class ProfilesConsumerContract : IDisposable
         Assert.Equal(Canonical(Blocking(consumed, blocked), settings), StoredProfiles(store, Blocking(consumed, blocked)));
         Assert.All(blocked, identifier => Assert.Null(store.Profiles.ProfileOf(identifier)));
         Assert.Equal(blocked.Select(i => i.ToString()).Order(StringComparer.Ordinal), store.Profiles.BlockedIdentifiers(10).Select(b => b.Identifier.ToString()).Order(StringComparer.Ordinal));
+
+        // Lifting the kiosk's block gives what a recomputation without that block gives, events after the unmerge included.
+        var lifted = unmerge.Unblock(kiosk, "test", "not shared after all");
+        blocked.Remove(kiosk);
+        Assert.Equal(0, lifted.MissingEvents);
+        Assert.Equal(Canonical(Blocking(consumed, blocked), settings), StoredProfiles(store, Blocking(consumed, blocked)));
+        Assert.Equal(store.Profiles.ProfileOf(new Identifier("email", "k0@example.com")), store.Profiles.ProfileOf(kiosk));
+        Assert.Throws<Recompute.RecomputationRefusedException>(() => unmerge.Unblock(kiosk, "test", null));
     }
 
     [Fact]

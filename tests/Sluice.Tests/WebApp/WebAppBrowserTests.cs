@@ -379,7 +379,7 @@ public sealed class WebAppBrowserTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_profile_is_found_by_email_shows_why_two_people_merged_and_a_split_unmerges_them()
+    public async Task A_profile_is_found_by_email_shows_why_two_people_merged_a_split_unmerges_them_and_an_unblock_takes_it_back()
     {
         await using var sluice = await TabletAsync();
 
@@ -413,6 +413,16 @@ public sealed class WebAppBrowserTests : IAsyncLifetime
         await page.ClickAsync("#search-profiles");
         await page.WaitForSelectorAsync("#profile-results tr:has(td)");
         Assert.DoesNotContain("ada", await page.TextContentAsync("#profile-results"), StringComparison.Ordinal);
+
+        // Taken back: unblocked on the Identity page, the tablet links the two again.
+        await page.ClickAsync("nav >> text=Identity");
+        await page.ClickAsync("button[aria-label='Unblock anonymous_id:tablet']");
+        await page.WaitForSelectorAsync("[role=status]:has-text('anonymous_id:tablet unblocked')");
+        await page.ClickAsync("nav >> text=Profiles");
+        await page.FillAsync("#profile-query", "bob@example.com");
+        await page.ClickAsync("#search-profiles");
+        await page.WaitForSelectorAsync("#profile-results tr:has(td)");
+        Assert.Contains("ada@example.com", await page.TextContentAsync("#profile-results"), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -23,6 +23,7 @@ internal static class ProfileExplorerEndpoints
         read.MapGet("/profiles/{id}", Profile);
         write.MapPost("/profiles/{id}/unmerge", Unmerge);
         read.MapGet("/identity/blocked", Blocked);
+        write.MapDelete("/identity/blocked/{identifier}", Unblock);
     }
 
     private static IResult Search(HttpContext http, IProfileStore store)
@@ -136,6 +137,37 @@ internal static class ProfileExplorerEndpoints
         catch (RecomputationRefusedException refused)
         {
             return AdminResults.Error(StatusCodes.Status409Conflict, refused.Code, refused.Message);
+        }
+    }
+
+    /// <summary>Lifts an unmerge's block (<see cref="ProfileUnmerge.Unblock"/>): <c>DELETE /api/v1/identity/blocked/{type:value}</c>.</summary>
+    private static IResult Unblock(string identifier, HttpContext http)
+    {
+        if (http.RequestServices.GetService<ProfileUnmerge>() is not { } unmerge)
+        {
+            return AdminResults.Error(StatusCodes.Status409Conflict, "identity_off", "identity resolution is off: the workspace file has no identity: section");
+        }
+
+        var colon = identifier.IndexOf(':', StringComparison.Ordinal);
+        if (colon <= 0 || colon == identifier.Length - 1)
+        {
+            return AdminResults.Error(StatusCodes.Status400BadRequest, "invalid_identifier", "the identifier goes in the path as type:value (email:ada@example.com, escaped)");
+        }
+
+        try
+        {
+            var done = unmerge.Unblock(new Identifier(identifier[..colon], identifier[(colon + 1)..]), http.Items[AdminEndpoints.ActorKey] as string ?? "", null);
+            return Results.Json(new JsonObject
+            {
+                ["unblocked"] = Identifier(done.Unblocked),
+                ["profiles"] = new JsonArray([.. done.Profiles.Select(p => (JsonNode)p)]),
+                ["events"] = done.Events,
+                ["eventsMissing"] = done.MissingEvents,
+            });
+        }
+        catch (RecomputationRefusedException refused)
+        {
+            return AdminResults.Error(refused.Code == "not_blocked" ? StatusCodes.Status404NotFound : StatusCodes.Status409Conflict, refused.Code, refused.Message);
         }
     }
 

@@ -20,6 +20,9 @@ internal enum DropReason
 
     /// <summary>The profile would hold more identifiers than its cap.</summary>
     MappingLimitExceeded,
+
+    /// <summary>An unmerge blocked it: recorded so that lifting the block finds the events that carried it.</summary>
+    IdentifierBlocked,
 }
 
 /// <summary>An identifier of an event that was left out, and the rule that left it out.</summary>

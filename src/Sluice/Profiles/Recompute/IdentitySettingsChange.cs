@@ -38,8 +38,8 @@ internal sealed class IdentitySettingsChange(IProfileStore store, IEventLog log,
             if (preview.ChangedProfiles.Count > 0 || preview.EventsToRecompute.Count > 0)
             {
                 var recomputed = new ProfileRecomputation(log).Plan(
-                    reader, preview.ChangedProfiles, preview.EventsToRecompute, settings, null,
-                    (survivors, members, events) => new ProfilesRecomputed(ProfilesRecomputed.Settings, null, null, survivors, members, events, actor, "identity settings changed", at));
+                    reader, preview.ChangedProfiles, preview.EventsToRecompute, settings, null, null,
+                    (survivors, members, events) => new ProfilesRecomputed(ProfilesRecomputed.Settings, null, null, null, survivors, members, events, actor, "identity settings changed", at));
                 changes.AddRange(recomputed.Changes);
             }
 

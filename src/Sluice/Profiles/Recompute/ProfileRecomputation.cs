@@ -22,7 +22,7 @@ internal sealed class ProfileRecomputation(IEventLog log)
     public const int MaxEvents = 200_000;
 
     /// <summary>
-    /// The changes that recompute, with <paramref name="settings"/> and <paramref name="blocked"/> also left out,
+    /// The changes that recompute, with <paramref name="settings"/>, <paramref name="blocked"/> also left out and <paramref name="unblocked"/> taken again,
     /// the profiles <paramref name="profiles"/> and the events <paramref name="events"/> can reach. The first
     /// change is <paramref name="takeApart"/>'s, given the profiles and events found.
     /// </summary>
@@ -32,6 +32,7 @@ internal sealed class ProfileRecomputation(IEventLog log)
         IEnumerable<EventPosition> events,
         IdentitySettings settings,
         Identifier? blocked,
+        Identifier? unblocked,
         Func<IReadOnlyList<string>, IReadOnlyList<string>, IReadOnlyList<EventPosition>, ProfileChange> takeApart)
     {
         var messages = new Messages(log);
@@ -103,7 +104,7 @@ internal sealed class ProfileRecomputation(IEventLog log)
 
         var changes = new List<ProfileChange> { takeApart(survivors, members, [.. found]) };
         var graph = new ProfileGraph();
-        graph.Begin(new WithoutProfiles(reader, [.. survivors], blocked));
+        graph.Begin(new WithoutProfiles(reader, [.. survivors], blocked, unblocked));
         var resolution = new EventResolution(graph, settings);
         var missing = 0;
         foreach (var position in found)
@@ -123,8 +124,8 @@ internal sealed class ProfileRecomputation(IEventLog log)
         return new Recomputed(changes, made, found.Count, missing);
     }
 
-    /// <summary>The stored graph with the profiles being recomputed left out, and perhaps one more identifier blocked.</summary>
-    private sealed class WithoutProfiles(IProfileGraphReader reader, HashSet<string> hidden, Identifier? blocked) : IProfileGraphReader
+    /// <summary>The stored graph with the profiles being recomputed left out, and perhaps one identifier more or less blocked.</summary>
+    private sealed class WithoutProfiles(IProfileGraphReader reader, HashSet<string> hidden, Identifier? blocked, Identifier? unblocked) : IProfileGraphReader
     {
         public long Version => reader.Version;
 
@@ -137,7 +138,21 @@ internal sealed class ProfileRecomputation(IEventLog log)
 
         public IReadOnlyList<ProfileIdentity> Read(IReadOnlyList<string> profileIds) => reader.Read(profileIds);
 
-        public IReadOnlySet<Identifier> Blocked() => blocked is { } one ? new HashSet<Identifier>(reader.Blocked()) { one } : reader.Blocked();
+        public IReadOnlySet<Identifier> Blocked()
+        {
+            var all = new HashSet<Identifier>(reader.Blocked());
+            if (blocked is { } one)
+            {
+                all.Add(one);
+            }
+
+            if (unblocked is { } lifted)
+            {
+                all.Remove(lifted);
+            }
+
+            return all;
+        }
 
         public StoredIdentitySettings? StoredSettings() => reader.StoredSettings();
 

@@ -23,14 +23,45 @@ internal sealed class ProfileUnmerge(IProfileStore store, IEventLog log, Identit
 
             var at = time.GetUtcNow().ToUnixTimeMilliseconds();
             var recomputed = new ProfileRecomputation(log).Plan(
-                reader, [profileId], [], settings.Effective(reader.StoredSettings()), identifier,
-                (survivors, members, events) => new ProfilesRecomputed(ProfilesRecomputed.Unmerge, identifier, profileId, survivors, members, events, actor, note, at));
+                reader, [profileId], [], settings.Effective(reader.StoredSettings()), identifier, null,
+                (survivors, members, events) => new ProfilesRecomputed(ProfilesRecomputed.Unmerge, identifier, null, profileId, survivors, members, events, actor, note, at));
             result = new UnmergeResult(identifier, recomputed.Profiles, recomputed.Events, recomputed.MissingEvents);
             return recomputed.Changes;
         }, []);
         return result!;
     }
+
+    /// <summary>
+    /// Lifts an unmerge's block: the identifier is one again, and the profiles of the events that carried
+    /// it since it was blocked (each logged it as left out) are recomputed with it, as if it had never been
+    /// blocked.
+    /// </summary>
+    public UnblockResult Unblock(Identifier identifier, string actor, string? note)
+    {
+        UnblockResult? result = null;
+        store.RunStep(reader =>
+        {
+            if (!reader.Blocked().Contains(identifier))
+            {
+                throw new RecomputationRefusedException("not_blocked", $"{identifier} is not blocked: only an identifier an unmerge took off can be unblocked");
+            }
+
+            var at = time.GetUtcNow().ToUnixTimeMilliseconds();
+            var recomputed = new ProfileRecomputation(log).Plan(
+                reader, [], reader.DropsOf(identifier), settings.Effective(reader.StoredSettings()), null, identifier,
+                (survivors, members, events) => new ProfilesRecomputed(ProfilesRecomputed.Unblock, null, identifier, null, survivors, members, events, actor, note, at));
+            result = new UnblockResult(identifier, recomputed.Profiles, recomputed.Events, recomputed.MissingEvents);
+            return recomputed.Changes;
+        }, []);
+        return result!;
+    }
 }
+
+/// <summary>
+/// What lifting a block did: the identifier an identifier again, the profiles the events that carried it
+/// make now, how many events were resolved again and how many of them the log no longer kept.
+/// </summary>
+internal sealed record UnblockResult(Identifier Unblocked, IReadOnlyList<string> Profiles, int Events, int MissingEvents);
 
 /// <summary>
 /// What an unmerge did: the identifier now blocked, the profiles recomputed from the events (by id, those

@@ -186,14 +186,20 @@ internal static class ProfileWrites
                 """, [blocked.Type, blocked.Value, recomputed.ProfileId, recomputed.At, recomputed.Actor, recomputed.Note]);
         }
 
+        if (recomputed.Unblocked is { } unblocked)
+        {
+            yield return ("DELETE FROM profile_blocked WHERE type = $1 AND value = $2", [unblocked.Type, unblocked.Value]);
+        }
+
+        var named = recomputed.Blocked ?? recomputed.Unblocked;
         yield return ("""
             INSERT INTO profile_log (kind, profile_id, other_profile_id, identifier_type, identifier_value, reason, source_id, message_id, log_position, message_index, at, actor)
             VALUES ($1, $2, NULL, $3, $4, $5, '', '', 0, 0, $6, $7)
-            """, [recomputed.Kind, recomputed.ProfileId, recomputed.Blocked?.Type, recomputed.Blocked?.Value, recomputed.Note, recomputed.At, recomputed.Actor]);
+            """, [recomputed.Kind, recomputed.ProfileId, named?.Type, named?.Value, recomputed.Note, recomputed.At, recomputed.Actor]);
         foreach (var e in recomputed.Events)
         {
             yield return ("""
-                UPDATE profile_log SET undone_by = (SELECT max(id) FROM profile_log WHERE kind IN ('unmerge', 'settings'))
+                UPDATE profile_log SET undone_by = (SELECT max(id) FROM profile_log WHERE kind IN ('unmerge', 'settings', 'unblock'))
                 WHERE log_position = $1 AND message_index = $2 AND kind IN ('merge', 'drop') AND undone_by IS NULL
                 """, [e.Position, e.Index]);
         }

@@ -763,6 +763,8 @@ function logEntry(entry, onSplit) {
     what = [h('strong', { text: 'Left out' }), ' ', h('code', { text: identifierText(entry.identifier) }), ...event, `: ${entry.rule}.`];
   } else if (entry.kind === 'settings') {
     what = [h('strong', { text: 'Recomputed' }), ` after ${entry.actor} changed the identity settings.`];
+  } else if (entry.kind === 'unblock') {
+    what = [h('strong', { text: 'Unblocked' }), ' ', h('code', { text: identifierText(entry.identifier) }), ` by ${entry.actor}.`];
   } else {
     what = [h('strong', { text: 'Unmerged' }), ' ', h('code', { text: identifierText(entry.identifier) }), ` (blocked from then on) by ${entry.actor}`, entry.note ? `: “${entry.note}”` : '', '.'];
   }
@@ -913,7 +915,18 @@ async function identityPage() {
     h('h2', { text: 'Identifiers taken off by unmerges' }),
     blocked.length === 0 ? h('p', { class: 'muted', text: 'None.' })
       : h('table', { id: 'blocked-identifiers' }, h('tr', {}, h('th', { text: 'Identifier' }), h('th', { text: 'Taken off' }), h('th', { text: 'By' }), h('th', { text: 'Why' })),
-        blocked.map((b) => h('tr', {}, h('td', {}, h('code', { text: `${b.type}:${b.value}` })), h('td', { text: formatTime(b.at) }), h('td', { text: b.actor }), h('td', { text: b.note ?? '' })))));
+        blocked.map((b) => h('tr', {}, h('td', {}, h('code', { text: `${b.type}:${b.value}` })), h('td', { text: formatTime(b.at) }), h('td', { text: b.actor }), h('td', { text: b.note ?? '' }),
+          canWrite() ? h('td', {}, h('button', {
+            type: 'button', class: 'secondary', 'aria-label': `Unblock ${b.type}:${b.value}`,
+            onclick: async (event) => {
+              if (!confirm(`Make ${b.type}:${b.value} an identifier again? The events that carried it are resolved again with it, and the profiles it links merge again.`)) return;
+              try {
+                const done = await api(`/identity/blocked/${encodeURIComponent(`${b.type}:${b.value}`)}`, { method: 'DELETE' });
+                flash(`${b.type}:${b.value} unblocked: ${plural(done.events, 'event')} resolved again.`);
+                await identityPage();
+              } catch (failure) { event.target.closest('td').append(problem(failure)); }
+            },
+          }, 'Unblock')) : null))));
 }
 
 // ---- tokens -----------------------------------------------------------------------------------

@@ -80,6 +80,15 @@ public sealed class ProfileExplorerTests : IAsyncLifetime
         Assert.Equal(["user_id"], (await ProfileAsync("user_id:carol"))!["identifiers"]!.AsArray().Select(i => (string)i!["type"]!));
         var blocked = JsonNode.Parse(await _server.Admin.GetStringAsync("/api/v1/identity/blocked"))!["blocked"]!.AsArray();
         Assert.Equal("tablet", (string)Assert.Single(blocked)!["value"]!);
+
+        // Unblocked: the tablet links Ada, Bob and Carol again, as if it had never been blocked.
+        using var unblocked = await _server.Admin.DeleteAsync("/api/v1/identity/blocked/anonymous_id%3Atablet");
+        Assert.Equal(HttpStatusCode.OK, unblocked.StatusCode);
+        Assert.Equal((string)(await ProfileAsync("email:ada@example.com"))!["id"]!, (string)(await ProfileAsync("anonymous_id:tablet"))!["id"]!);
+        Assert.Equal((string)(await ProfileAsync("email:bob@example.com"))!["id"]!, (string)(await ProfileAsync("anonymous_id:tablet"))!["id"]!);
+        Assert.Empty(JsonNode.Parse(await _server.Admin.GetStringAsync("/api/v1/identity/blocked"))!["blocked"]!.AsArray());
+        using var again = await _server.Admin.DeleteAsync("/api/v1/identity/blocked/anonymous_id%3Atablet");
+        Assert.Equal(HttpStatusCode.NotFound, again.StatusCode);
     }
 
     [Fact]
