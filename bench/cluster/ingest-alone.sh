@@ -43,13 +43,18 @@ cat >"$TMP/workspace.yaml" <<'EOF'
 sources:
   - {id: alone, writeKey: wk_alone}
 EOF
-cat >"$TMP/track.lua" <<'EOF'
+# Both scripts: a thread number for messageIds, and the source's write key.
+lua_header() {
+    cat <<'EOF'
 local threads = 0
 setup = function(thread) threads = threads + 1; thread:set("tid", threads) end
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Basic d2tfYWxvbmU6"
 counter = 0
+EOF
+}
+{ lua_header; cat <<'EOF'; } >"$TMP/track.lua"
 request = function()
   counter = counter + 1
   local body = '{"type":"track","event":"Page Viewed","userId":"user-' .. (counter % 5000) .. '","messageId":"' .. os.time() .. '-' .. tid .. '-' .. counter .. '","properties":{"n":' .. counter .. '}}'
@@ -57,13 +62,7 @@ request = function()
 end
 EOF
 
-cat >"$TMP/batch.lua" <<'EOF'
-local threads = 0
-setup = function(thread) threads = threads + 1; thread:set("tid", threads) end
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["Authorization"] = "Basic d2tfYWxvbmU6"
-counter = 0
+{ lua_header; cat <<'EOF'; } >"$TMP/batch.lua"
 request = function()
   local parts = {}
   for i = 1, 100 do

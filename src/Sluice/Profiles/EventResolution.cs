@@ -18,7 +18,8 @@ internal sealed class EventResolution(ProfileGraph graph, IdentitySettings setti
     /// <summary>A profile's id, made from the place in the log of the event that made it: a rebuild makes the same ids, and their order is the log's.</summary>
     public static string ProfileIdOf(long position, int index) => $"prf_{position:x16}{index:x8}";
 
-    public void Resolve(JsonElement message, EventReference e, List<ProfileChange> changes)
+    /// <param name="candidates">The message's <see cref="Candidates"/>, when the caller has read them already: an alias's are read again, against the graph.</param>
+    public void Resolve(JsonElement message, EventReference e, List<ProfileChange> changes, IReadOnlyList<Identifier>? candidates = null)
     {
         var type = Text(message, "type");
         IReadOnlyList<Identifier> identifiers;
@@ -34,7 +35,7 @@ internal sealed class EventResolution(ProfileGraph graph, IdentitySettings setti
         }
         else
         {
-            identifiers = IdentifierExtraction.From(message, settings);
+            identifiers = candidates ?? IdentifierExtraction.From(message, settings);
         }
 
         List<DroppedIdentifier> blocked = [];

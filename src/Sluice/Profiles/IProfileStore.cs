@@ -88,13 +88,10 @@ internal interface IProfileStore
     IReadOnlyList<IdentifierOwner> AllOwners();
 
     /// <summary>The profile (not merged into another) a text names: a profile id, old ones included, or one of its identifiers as <c>type:value</c>.</summary>
-    string? Find(string idOrIdentifier)
-    {
-        var colon = idOrIdentifier.IndexOf(':', StringComparison.Ordinal);
-        return colon > 0
-            ? ProfileOf(new Identifier(idOrIdentifier[..colon], idOrIdentifier[(colon + 1)..]))
+    string? Find(string idOrIdentifier) =>
+        idOrIdentifier.Contains(':', StringComparison.Ordinal)
+            ? Identifier.TryParse(idOrIdentifier, out var identifier) ? ProfileOf(identifier) : null
             : Survivor(idOrIdentifier);
-    }
 
     IReadOnlyList<Identifier> IdentifiersOf(string profileId) => [.. ExternalIdsOf(profileId).Select(e => e.Identifier)];
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Sluice.EventLog;
+using Sluice.Profiles.Identity;
 using Sluice.Workspace;
 
 namespace Sluice.Profiles;
@@ -69,7 +70,7 @@ internal sealed class ProfilesConsumer(IProfileStore store, IdentitySettingsSour
     {
         _graph.Begin(reader);
         var settings = settingsSource.Effective(_graph.StoredSettings);
-        var messages = new List<(JsonDocument Document, EventReference Event)>();
+        var messages = new List<(JsonDocument Document, EventReference Event, IReadOnlyList<Identifier> Candidates)>();
         try
         {
             foreach (var row in rows)
@@ -78,17 +79,18 @@ internal sealed class ProfilesConsumer(IProfileStore store, IdentitySettingsSour
                 foreach (var message in LogMessages.Split(row.Messages))
                 {
                     var document = JsonDocument.Parse(message);
-                    messages.Add((document, new EventReference(row.SourceId, EventResolution.MessageIdOf(document.RootElement), row.Position, index++, row.ReceivedAt)));
+                    var e = new EventReference(row.SourceId, EventResolution.MessageIdOf(document.RootElement), row.Position, index++, row.ReceivedAt);
+                    messages.Add((document, e, EventResolution.Candidates(document.RootElement, settings)));
                 }
             }
 
             // One read for the step's identifiers, not one per event.
-            _graph.Prefetch(messages.SelectMany(m => EventResolution.Candidates(m.Document.RootElement, settings)));
+            _graph.Prefetch(messages.SelectMany(m => m.Candidates));
             var resolution = new EventResolution(_graph, settings);
             var changes = new List<ProfileChange>();
-            foreach (var (document, e) in messages)
+            foreach (var (document, e, candidates) in messages)
             {
-                resolution.Resolve(document.RootElement, e, changes);
+                resolution.Resolve(document.RootElement, e, changes, candidates);
             }
 
             return changes;

@@ -57,7 +57,7 @@ internal static class IdentitySettingsEndpoints
     {
         if (http.RequestServices.GetService<IdentitySettingsChange>() is not { } change)
         {
-            return AdminResults.Error(StatusCodes.Status409Conflict, "identity_off", "identity resolution is off: add an identity: section to the workspace file (an empty one leaves the settings to the Admin API)");
+            return IdentityOff();
         }
 
         var body = await Destinations.DestinationEndpoints.ReadObjectAsync(http);
@@ -75,9 +75,7 @@ internal static class IdentitySettingsEndpoints
         var (settings, problems) = IdentitySection.FromJson(section);
         if (settings is null)
         {
-            return Results.Json(
-                new { error = new { code = "invalid_settings", message = string.Join("; ", problems.Select(p => p.Field.Length == 0 ? p.Message : $"{p.Field}: {p.Message}")), problems = problems.Select(p => new { field = p.Field, message = p.Message }) } },
-                statusCode: StatusCodes.Status400BadRequest);
+            return Destinations.DestinationEndpoints.Invalid([.. problems.Select(p => new DestinationProblem(p.Field, p.Message))], "invalid_settings");
         }
 
         try
@@ -89,6 +87,10 @@ internal static class IdentitySettingsEndpoints
             return AdminResults.Error(StatusCodes.Status409Conflict, refused.Code, refused.Message);
         }
     }
+
+    /// <summary>The answer of a profiles route when the workspace file has no <c>identity:</c> section.</summary>
+    public static IResult IdentityOff() => AdminResults.Error(
+        StatusCodes.Status409Conflict, "identity_off", "identity resolution is off: add an identity: section to the workspace file (an empty one leaves the settings to the Admin API)");
 
     private static JsonObject Describe(PreviewResult preview) => new()
     {

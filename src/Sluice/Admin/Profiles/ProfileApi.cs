@@ -130,15 +130,16 @@ internal static class ProfileApi
         var exclude = http.Request.Query["exclude"].ToString().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal);
         var positions = store.EventsOf(profileId, limit, after, newestFirst: sort != "asc");
         var data = new JsonArray();
+        var messages = new Messages(log);
         foreach (var at in positions)
         {
-            if (log.ReadFrom(at.Position - 1, 1, null) is not [var row] || row.Position != at.Position || LogMessages.Split(row.Messages) is not { } messages || at.Index >= messages.Count)
+            using var stored = messages.At(at);
+            if (stored is null)
             {
                 continue;
             }
 
-            using var document = JsonDocument.Parse(messages[at.Index]);
-            var message = document.RootElement;
+            var message = stored.Root;
             var name = message.TryGetProperty("event", out var eventName) && eventName.ValueKind == JsonValueKind.String ? eventName.GetString() : null;
             if ((include is not null && (name is null || !include.Contains(name))) || (name is not null && exclude.Contains(name)) || !Within(message, start, end))
             {
@@ -157,7 +158,7 @@ internal static class ProfileApi
                 ["context"] = Member(message, "context"),
                 ["type"] = Member(message, "type"),
                 ["message_id"] = Member(message, "messageId"),
-                ["source_id"] = row.SourceId,
+                ["source_id"] = stored.SourceId,
                 ["timestamp"] = Member(message, "timestamp"),
                 ["properties"] = Member(message, "properties"),
                 ["event"] = name,

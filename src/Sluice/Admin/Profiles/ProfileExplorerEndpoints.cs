@@ -95,14 +95,13 @@ internal static class ProfileExplorerEndpoints
     {
         if (http.RequestServices.GetService<ProfileUnmerge>() is not { } unmerge)
         {
-            return AdminResults.Error(StatusCodes.Status409Conflict, "identity_off", "identity resolution is off: the workspace file has no identity: section");
+            return IdentitySettingsEndpoints.IdentityOff();
         }
 
         var body = await Destinations.DestinationEndpoints.ReadObjectAsync(http);
 
         var text = body?["identifier"] is JsonValue identifierValue && identifierValue.TryGetValue<string>(out var given) ? given : "";
-        var colon = text.IndexOf(':', StringComparison.Ordinal);
-        if (colon <= 0 || colon == text.Length - 1)
+        if (!Sluice.Profiles.Identity.Identifier.TryParse(text, out var identifier))
         {
             return AdminResults.Error(StatusCodes.Status400BadRequest, "invalid_identifier", "identifier is required: the identifier to take off the profile, as type:value (email:ada@example.com)");
         }
@@ -120,7 +119,6 @@ internal static class ProfileExplorerEndpoints
 
         try
         {
-            var identifier = new Identifier(text[..colon], text[(colon + 1)..]);
             var done = unmerge.Unmerge(profileId, identifier, http.Items[AdminEndpoints.ActorKey] as string ?? "", string.IsNullOrWhiteSpace(note) ? null : note.Trim());
             return Results.Json(new JsonObject
             {
@@ -145,18 +143,17 @@ internal static class ProfileExplorerEndpoints
     {
         if (http.RequestServices.GetService<ProfileUnmerge>() is not { } unmerge)
         {
-            return AdminResults.Error(StatusCodes.Status409Conflict, "identity_off", "identity resolution is off: the workspace file has no identity: section");
+            return IdentitySettingsEndpoints.IdentityOff();
         }
 
-        var colon = identifier.IndexOf(':', StringComparison.Ordinal);
-        if (colon <= 0 || colon == identifier.Length - 1)
+        if (!Sluice.Profiles.Identity.Identifier.TryParse(identifier, out var parsed))
         {
             return AdminResults.Error(StatusCodes.Status400BadRequest, "invalid_identifier", "the identifier goes in the path as type:value (email:ada@example.com, escaped)");
         }
 
         try
         {
-            var done = unmerge.Unblock(new Identifier(identifier[..colon], identifier[(colon + 1)..]), http.Items[AdminEndpoints.ActorKey] as string ?? "", null);
+            var done = unmerge.Unblock(parsed, http.Items[AdminEndpoints.ActorKey] as string ?? "", null);
             return Results.Json(new JsonObject
             {
                 ["unblocked"] = Identifier(done.Unblocked),

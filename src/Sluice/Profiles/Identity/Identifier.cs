@@ -4,6 +4,14 @@ namespace Sluice.Profiles.Identity;
 internal readonly record struct Identifier(string Type, string Value)
 {
     public override string ToString() => $"{Type}:{Value}";
+
+    /// <summary>Reads <c>type:value</c> (split at the first colon; neither part empty), as <see cref="ToString"/> writes it.</summary>
+    public static bool TryParse(string text, out Identifier identifier)
+    {
+        var colon = text.IndexOf(':', StringComparison.Ordinal);
+        identifier = colon > 0 && colon < text.Length - 1 ? new Identifier(text[..colon], text[(colon + 1)..]) : default;
+        return colon > 0 && colon < text.Length - 1;
+    }
 }
 
 /// <summary>Why an identifier of an event was not added to a profile (Segment's Profiles Insights names them the same way).</summary>

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Sluice.EventLog;
 using Sluice.Profiles.Identity;
 using Sluice.Workspace;
@@ -173,36 +172,4 @@ internal sealed record Recomputed(IReadOnlyList<ProfileChange> Changes, IReadOnl
 internal sealed class RecomputationRefusedException(string code, string message) : Exception(message)
 {
     public string Code { get; } = code;
-}
-
-/// <summary>
-/// The messages at places in the log, read one row at a time (the row last read is kept: a row's events
-/// are usually asked for together). Null for a place the log no longer keeps.
-/// </summary>
-internal sealed class Messages(IEventLog log)
-{
-    private LogRow? _row;
-    private List<byte[]> _messages = [];
-
-    public StoredMessage? At(EventPosition at)
-    {
-        if (_row?.Position != at.Position)
-        {
-            (_row, _messages) = log.ReadFrom(at.Position - 1, 1, null) is [var read] && read.Position == at.Position
-                ? (read, LogMessages.Split(read.Messages))
-                : (null, []);
-        }
-
-        return _row is { } row && at.Index < _messages.Count
-            ? new StoredMessage(row.SourceId, row.ReceivedAt, JsonDocument.Parse(_messages[at.Index]))
-            : null;
-    }
-}
-
-/// <summary>A stored message, parsed, with its row's source and log time.</summary>
-internal sealed record StoredMessage(string SourceId, long ReceivedAt, JsonDocument Document) : IDisposable
-{
-    public JsonElement Root => Document.RootElement;
-
-    public void Dispose() => Document.Dispose();
 }

@@ -86,19 +86,12 @@ internal static class ProfileSql
         WHERE p.id = $1 AND p.merged_into IS NULL
         """;
 
-    /// <summary>A profile and its identifiers, one row each (a profile with none gives one row of nulls after the first two).</summary>
-    public const string ReadProfile = """
-        SELECT p.created_at, p.merges, i.type, i.value, i.added_at
-        FROM profiles p LEFT JOIN profile_identifiers i ON i.profile_id = p.id
-        WHERE p.id = $1
-        """;
-
     /// <summary>The owners of identifiers, given as <c>$1, $2</c> (type, value), <c>$3, $4</c>… for <paramref name="count"/> of them.</summary>
     public static string OwnersOf(int count) =>
         "WITH wanted(type, value) AS (VALUES " + string.Join(", ", Enumerable.Range(0, count).Select(i => $"(${(2 * i) + 1}, ${(2 * i) + 2})"))
         + ") SELECT i.type, i.value, i.profile_id FROM wanted JOIN profile_identifiers i ON i.type = wanted.type AND i.value = wanted.value";
 
-    /// <summary>Profiles and their identifiers, one row each (as <see cref="ReadProfile"/>, with the id first), for ids <c>$1</c>… (<paramref name="count"/> of them).</summary>
+    /// <summary>Profiles and their identifiers, one row each (a profile with none gives one row of nulls after the first three), for ids <c>$1</c>… (<paramref name="count"/> of them).</summary>
     public static string ReadProfiles(int count) => $"""
         SELECT p.id, p.created_at, p.merges, i.type, i.value, i.added_at
         FROM profiles p LEFT JOIN profile_identifiers i ON i.profile_id = p.id
@@ -123,26 +116,6 @@ internal static class ProfileSql
         }
 
         return [.. profiles.Values];
-    }
-
-    /// <summary>Reads <see cref="ReadProfile"/>'s rows.</summary>
-    public static ProfileIdentity ReadIdentity(DbDataReader rows, string profileId)
-    {
-        long? createdAt = null;
-        var merges = 0;
-        var mappings = new List<IdentifierMapping>();
-        while (rows.Read())
-        {
-            (createdAt, merges) = (rows.GetInt64(0), rows.GetInt32(1));
-            if (!rows.IsDBNull(2))
-            {
-                mappings.Add(new IdentifierMapping(new Identifier(rows.GetString(2), rows.GetString(3)), rows.GetInt64(4)));
-            }
-        }
-
-        return createdAt is { } created
-            ? new ProfileIdentity(profileId, created, merges, mappings)
-            : throw new InvalidOperationException($"profile {profileId} is not in the store");
     }
 
     public static IReadOnlyList<StoredIdentifier> ReadExternalIds(DbDataReader rows)

@@ -1,7 +1,6 @@
 using System.Data.Common;
 using Microsoft.Data.Sqlite;
 using Sluice.EventLog;
-using Sluice.Profiles.Identity;
 using Sluice.Storage.Sqlite;
 
 namespace Sluice.Profiles.Store;
@@ -34,10 +33,7 @@ internal sealed class SqliteProfileStore(SqliteDatabase database) : ProfileStore
         // store's own setting again.
         SqliteDatabase.Execute(connection, "PRAGMA synchronous=NORMAL");
         IReadOnlyList<ProfileChange> changes;
-        using (var reader = new GraphReader(connection))
-        {
-            changes = resolve(reader);
-        }
+        changes = resolve(new GraphReader(connection));
 
         using var transaction = connection.BeginTransaction();
         var commands = new Dictionary<string, SqliteCommand>();
@@ -108,52 +104,18 @@ internal sealed class SqliteProfileStore(SqliteDatabase database) : ProfileStore
         command.ExecuteNonQuery();
     }
 
-    private sealed class GraphReader : StoredGraphReader, IDisposable
+    private sealed class GraphReader : StoredGraphReader
     {
         private readonly SqliteConnection _connection;
-        private readonly SqliteCommand _owner;
-        private readonly SqliteCommand _profile;
 
         public GraphReader(SqliteConnection connection)
         {
             _connection = connection;
-            using (var version = connection.CreateCommand())
-            {
-                version.CommandText = ProfileSql.ReadVersion;
-                Version = (long)version.ExecuteScalar()!;
-            }
-
-            _owner = connection.CreateCommand();
-            _owner.CommandText = ProfileSql.OwnerOf;
-            _owner.Parameters.Add("$1", SqliteType.Text);
-            _owner.Parameters.Add("$2", SqliteType.Text);
-            _profile = connection.CreateCommand();
-            _profile.CommandText = ProfileSql.ReadProfile;
-            _profile.Parameters.Add("$1", SqliteType.Text);
+            Version = Query(ProfileSql.ReadVersion, rows => rows.Read() ? rows.GetInt64(0) : 0);
         }
 
         public override long Version { get; }
 
-        public override string? OwnerOf(Identifier identifier)
-        {
-            _owner.Parameters[0].Value = identifier.Type;
-            _owner.Parameters[1].Value = identifier.Value;
-            return _owner.ExecuteScalar() as string;
-        }
-
-        public override ProfileIdentity Read(string profileId)
-        {
-            _profile.Parameters[0].Value = profileId;
-            using var rows = _profile.ExecuteReader();
-            return ProfileSql.ReadIdentity(rows, profileId);
-        }
-
         protected override T Query<T>(string sql, Func<DbDataReader, T> read, params object[] values) => SqliteProfileStore.Query(_connection, sql, read, values);
-
-        public void Dispose()
-        {
-            _owner.Dispose();
-            _profile.Dispose();
-        }
     }
 }

@@ -6,15 +6,17 @@ namespace Sluice.Profiles.Store;
 
 /// <summary>
 /// A step's reads of the stored graph, the same on both stores: a store says how to run a statement in
-/// the step's connection (and transaction), and may run the hot two (owner, profile) its own faster way.
+/// the step's connection (and transaction). A step's many reads go through <see cref="OwnersOf"/> and
+/// <see cref="Read(IReadOnlyList{string})"/> (<see cref="ProfileGraph.Prefetch"/>); the single ones are rare.
 /// </summary>
 internal abstract class StoredGraphReader : IProfileGraphReader
 {
     public abstract long Version { get; }
 
-    public virtual string? OwnerOf(Identifier identifier) => Query(ProfileSql.OwnerOf, ProfileSql.ReadText, identifier.Type, identifier.Value);
+    public string? OwnerOf(Identifier identifier) => Query(ProfileSql.OwnerOf, ProfileSql.ReadText, identifier.Type, identifier.Value);
 
-    public virtual ProfileIdentity Read(string profileId) => Query(ProfileSql.ReadProfile, rows => ProfileSql.ReadIdentity(rows, profileId), profileId);
+    public ProfileIdentity Read(string profileId) =>
+        Read([profileId]) is [var profile] ? profile : throw new InvalidOperationException($"profile {profileId} is not in the store");
 
     /// <summary>Identifiers or profiles read by one statement at most (SQLite binds parameters by name, a lookup that grows with their number).</summary>
     protected virtual int BatchSize => 100;
