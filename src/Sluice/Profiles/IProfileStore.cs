@@ -38,6 +38,15 @@ internal interface IProfileGraphReader
 
     /// <summary>The events whose resolution left the identifier out by a rule (not undone since).</summary>
     IReadOnlyList<EventPosition> DropsOf(Identifier identifier);
+
+    /// <summary>Engage's stored state (JSON) of those profiles that have one.</summary>
+    IReadOnlyDictionary<string, string> EngageStates(IReadOnlyList<string> profileIds);
+
+    /// <summary>The traits of those profiles, with what decides which value wins.</summary>
+    IReadOnlyDictionary<string, IReadOnlyDictionary<string, Engage.Computation.TraitValue>> TraitValues(IReadOnlyList<string> profileIds);
+
+    /// <summary>Profiles whose Engage values may change with time by <paramref name="now"/> (Unix ms), soonest first.</summary>
+    IReadOnlyList<string> EngageDue(long now, int limit);
 }
 
 /// <summary>Where profiles live: the identity graph, traits, the profiles' events (as log references) and the log of merges and drops.</summary>
@@ -47,9 +56,11 @@ internal interface IProfileStore
     /// One step of the profiles consumer: <paramref name="resolve"/> reads the graph and returns the changes
     /// its events make, which are applied in order, in one transaction with <paramref name="advances"/>
     /// (fenced by their leases) and a new graph version, returned. No other step changes the graph
-    /// between the reads and the commit, on this node or another.
+    /// between the reads and the commit, on this node or another. A step that does not change the graph
+    /// (<paramref name="changesGraph"/> false: Engage's sweep) keeps its version, so the nodes' memory of
+    /// the graph stays good; it returns the version as it found it.
     /// </summary>
-    long RunStep(Func<IProfileGraphReader, IReadOnlyList<ProfileChange>> resolve, IReadOnlyList<CursorAdvance> advances);
+    long RunStep(Func<IProfileGraphReader, IReadOnlyList<ProfileChange>> resolve, IReadOnlyList<CursorAdvance> advances, bool changesGraph = true);
 
     /// <summary>The profile (not merged into another) that has the identifier, or null.</summary>
     string? ProfileOf(Identifier identifier);
@@ -87,6 +98,18 @@ internal interface IProfileStore
     /// <summary>Every identifier and the profile that has it.</summary>
     IReadOnlyList<IdentifierOwner> AllOwners();
 
+    /// <summary>The soonest instant (Unix ms) at which time alone may change a profile's Engage values, or null.</summary>
+    long? NextEngageDue();
+
+    /// <summary>A profile's computed traits and audience memberships by key, as JSON.</summary>
+    IReadOnlyDictionary<string, string> EngageValuesOf(string profileId);
+
+    /// <summary>The profiles that have a value of a computed trait or an audience (<c>false</c>: left it), by profile id.</summary>
+    IReadOnlyList<EngageValueRow> EngageValues(string key, int limit);
+
+    /// <summary>The changes of computed traits and memberships after <paramref name="afterId"/>, in order.</summary>
+    IReadOnlyList<EngageChangeRow> EngageChanges(long afterId, int limit);
+
     /// <summary>The profile (not merged into another) a text names: a profile id, old ones included, or one of its identifiers as <c>type:value</c>.</summary>
     string? Find(string idOrIdentifier) =>
         idOrIdentifier.Contains(':', StringComparison.Ordinal)
@@ -123,6 +146,12 @@ internal sealed record BlockedIdentifier(Identifier Identifier, string? ProfileI
 
 /// <summary>Identity settings saved through the Admin API: their JSON (the <c>identity:</c> section's shape), when (Unix ms) and by whom.</summary>
 internal sealed record StoredIdentitySettings(string Json, long UpdatedAt, string Actor);
+
+/// <summary>A profile's value of a computed trait or an audience (JSON), and when it last changed (Unix ms).</summary>
+internal sealed record EngageValueRow(string Key, string ProfileId, string Json, long ChangedAt);
+
+/// <summary>A change of a profile's value of a computed trait or an audience (<see cref="Previous"/>: null when it had none), in the order they were made.</summary>
+internal sealed record EngageChangeRow(long Id, string Key, string ProfileId, string Json, string? Previous, long At);
 
 /// <summary>An identifier and the profile (not merged into another) that has it.</summary>
 internal sealed record IdentifierOwner(Identifier Identifier, string ProfileId);

@@ -114,6 +114,13 @@ internal sealed class ProfileGraph : IIdentityGraph
     /// <summary>The profiles this graph has read or made: over <see cref="NoStoredGraph"/>, every profile of the graph.</summary>
     public IEnumerable<ProfileIdentity> Profiles => _profiles.Values;
 
+    /// <summary>The owner this graph knows of an identifier (null: none, or not read).</summary>
+    public string? KnownOwner(Identifier identifier) => _owners.GetValueOrDefault(identifier);
+
+    /// <summary>The types of a profile's identifiers as this graph knows it (null: not read this step, or merged away).</summary>
+    public IReadOnlySet<string>? IdentifierTypesOf(string profileId) =>
+        Known(profileId) is { } profile ? profile.Identifiers.Select(i => i.Identifier.Type).ToHashSet(StringComparer.Ordinal) : null;
+
     /// <summary>A profile as this graph last read or made it (null: not read this step, or merged away).</summary>
     public ProfileIdentity? Known(string profileId) => _profiles.GetValueOrDefault(profileId);
 
@@ -162,4 +169,11 @@ internal sealed class NoStoredGraph(IReadOnlySet<Identifier> blocked) : IProfile
     public IReadOnlyList<string> MembersOf(string profileId) => [];
 
     public IReadOnlyList<EventLog.EventPosition> DropsOf(Identifier identifier) => [];
+
+    public IReadOnlyDictionary<string, string> EngageStates(IReadOnlyList<string> profileIds) => new Dictionary<string, string>();
+
+    public IReadOnlyDictionary<string, IReadOnlyDictionary<string, Engage.Computation.TraitValue>> TraitValues(IReadOnlyList<string> profileIds) =>
+        new Dictionary<string, IReadOnlyDictionary<string, Engage.Computation.TraitValue>>();
+
+    public IReadOnlyList<string> EngageDue(long now, int limit) => [];
 }

@@ -20,6 +20,14 @@ internal static class ProfilesServices
         }
 
         services.AddSingleton(new IdentitySettingsSource(settings, workspace.IdentitySetInFile));
+        services.AddSingleton(sp => workspace.Engage is { Any: true } engage
+            ? new Engage.Engagement(engage, sp.GetRequiredService<TimeProvider>())
+            : Engage.Engagement.Off);
+        if (workspace.Engage is { Any: true })
+        {
+            services.AddHostedService<Engage.Computation.EngageSweeper>();
+        }
+
         services.AddEventLogConsumer<ProfilesConsumer>();
         services.AddSingleton<Recompute.ProfileUnmerge>();
         services.AddSingleton<Recompute.IdentitySettingsChange>();

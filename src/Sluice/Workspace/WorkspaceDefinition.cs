@@ -18,6 +18,9 @@ internal sealed record WorkspaceDefinition(IReadOnlyList<SourceDefinition> Sourc
     /// shows them and refuses changes); an empty section leaves them to the Admin API and the web app.
     /// </summary>
     public bool IdentitySetInFile { get; init; }
+
+    /// <summary>The <c>engage:</c> section: computed traits and audiences (null: none).</summary>
+    public Engage.Definitions.EngageDefinitions? Engage { get; init; }
 }
 
 /// <summary>What the workspace file declares (null without one): the Admin API marks those resources as managed by it.</summary>

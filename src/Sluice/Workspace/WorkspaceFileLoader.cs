@@ -92,7 +92,7 @@ internal sealed partial class WorkspaceFileLoader
             return WorkspaceDefinition.Empty;
         }
 
-        _yaml.CheckKeys(top, "(top level)", "sources", "destinations", "identity");
+        _yaml.CheckKeys(top, "(top level)", "sources", "destinations", "identity", "engage");
         var sources = new List<SourceDefinition>();
         var sourceIds = new HashSet<string>(StringComparer.Ordinal);
         var writeKeys = new HashSet<string>(StringComparer.Ordinal);
@@ -134,7 +134,14 @@ internal sealed partial class WorkspaceFileLoader
         }
 
         var identity = IdentitySection.Read(_yaml, top);
-        return new WorkspaceDefinition(sources, destinations) { Warnings = _yaml.Warnings, Identity = identity, IdentitySetInFile = IdentitySection.SetsAnything(top) };
+        var engage = Engage.Definitions.EngageSection.Read(_yaml, top, profilesOn: identity is not null);
+        return new WorkspaceDefinition(sources, destinations)
+        {
+            Warnings = _yaml.Warnings,
+            Identity = identity,
+            IdentitySetInFile = IdentitySection.SetsAnything(top),
+            Engage = engage,
+        };
     }
 
     private SourceDefinition? ReadSource(YamlNode node, string path)

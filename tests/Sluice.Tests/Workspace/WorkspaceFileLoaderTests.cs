@@ -151,6 +151,30 @@ public sealed class WorkspaceFileLoaderTests
     }
 
     [Fact]
+    public void The_engage_section_defines_computed_traits_and_audiences_keyed_by_their_names_in_snake_case()
+    {
+        const string yaml = """
+            identity: {}
+            engage:
+              computedTraits:
+                - name: Orders in 30 days
+                  query: event('Order Completed').within(30 days).count()
+              audiences:
+                - name: Big Spenders
+                  key: big_spenders_v2
+                  query: trait('orders_in_30_days') >= 3
+                  includeAnonymous: true
+            """;
+
+        var engage = WorkspaceFileLoader.Parse(yaml, "w.yaml").Engage!;
+
+        Assert.Equal("orders_in_30_days", Assert.Single(engage.Traits).Key);
+        var audience = Assert.Single(engage.Audiences);
+        Assert.Equal(("big_spenders_v2", "Big Spenders", true), (audience.Key, audience.Name, audience.IncludeAnonymous));
+        Assert.Null(WorkspaceFileLoader.Parse("identity: {}\n", "w.yaml").Engage);
+    }
+
+    [Fact]
     public void The_identity_section_changes_only_what_it_names()
     {
         var settings = WorkspaceFileLoader.Parse("""
@@ -223,6 +247,11 @@ public sealed class WorkspaceFileLoaderTests
     [InlineData("identity:\n  blockedPatterns: ['(']\n", "w.yaml:2:21: identity.blockedPatterns[0]: not a regular expression")]
     [InlineData("identity:\n  aliasMerges: sometimes\n", "identity.aliasMerges: must be true or false")]
     [InlineData("identity:\n  maxMerges: -1\n", "identity.maxMerges: must be a whole number from 0 to 100000")]
+    [InlineData("engage:\n  audiences: [{name: Buyers, query: \"event('Order Completed').count() >= 1\"}]\n", "w.yaml:2:3: engage: computed traits and audiences are computed on profiles: add an identity: section")]
+    [InlineData("identity: {}\nengage:\n  audiences:\n    - name: Buyers\n      query: event('Order Completed').count() >=\n", "w.yaml:5:14: engage.audiences[0].query: position 35: expected a value")]
+    [InlineData("identity: {}\nengage:\n  computedTraits:\n    - {name: Orders, key: Orders, query: \"event('X').count()\"}\n", "engage.computedTraits[0].key: 'Orders' is not a key")]
+    [InlineData("identity: {}\nengage:\n  computedTraits: [{name: Orders, query: \"event('X').count()\"}]\n  audiences: [{name: orders, query: \"event('X').count() >= 1\"}]\n", "engage.audiences[0].key: the key 'orders' is already engage.computedTraits[0]'s")]
+    [InlineData("identity: {}\nengage:\n  audiences: [{name: A, query: \"trait('b') = true\"}, {name: B, query: \"trait('a') = true\"}]\n", "engage: a: would create a cycle: a → b → a")]
     public void A_bad_file_names_the_file_line_and_problem(string yaml, string expected)
     {
         var exception = Assert.Throws<WorkspaceFileException>(() => WorkspaceFileLoader.Parse(yaml, "w.yaml", _ => null, strict: true));

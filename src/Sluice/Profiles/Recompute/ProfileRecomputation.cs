@@ -32,7 +32,8 @@ internal sealed class ProfileRecomputation(IEventLog log)
         IdentitySettings settings,
         Identifier? blocked,
         Identifier? unblocked,
-        Func<IReadOnlyList<string>, IReadOnlyList<string>, IReadOnlyList<EventPosition>, ProfileChange> takeApart)
+        Func<IReadOnlyList<string>, IReadOnlyList<string>, IReadOnlyList<EventPosition>, ProfileChange> takeApart,
+        Engage.Computation.EngageStep? engage = null)
     {
         var messages = new Messages(log);
         var survivors = new List<string>();
@@ -102,6 +103,7 @@ internal sealed class ProfileRecomputation(IEventLog log)
         }
 
         var changes = new List<ProfileChange> { takeApart(survivors, members, [.. found]) };
+        engage?.Observe(changes, 0, default);
         var graph = new ProfileGraph();
         graph.Begin(new WithoutProfiles(reader, [.. survivors], blocked, unblocked));
         var resolution = new EventResolution(graph, settings);
@@ -116,7 +118,14 @@ internal sealed class ProfileRecomputation(IEventLog log)
             }
 
             var e = new EventReference(message.SourceId, EventResolution.MessageIdOf(message.Root), position.Position, position.Index, message.ReceivedAt);
+            var before = changes.Count;
             resolution.Resolve(message.Root, e, changes);
+            engage?.Observe(changes, before, message.Root);
+        }
+
+        if (engage is not null)
+        {
+            changes.AddRange(engage.Finish(graph.IdentifierTypesOf));
         }
 
         var made = changes.OfType<ProfileCreated>().Select(c => c.ProfileId).Except(changes.OfType<ProfilesMerged>().Select(m => m.Merged)).ToList();
@@ -162,6 +171,12 @@ internal sealed class ProfileRecomputation(IEventLog log)
         public IReadOnlyList<EventPosition> EventsOf(string profileId) => reader.EventsOf(profileId);
 
         public IReadOnlyList<EventPosition> DropsOf(Identifier identifier) => reader.DropsOf(identifier);
+
+        public IReadOnlyDictionary<string, string> EngageStates(IReadOnlyList<string> profileIds) => reader.EngageStates(profileIds);
+
+        public IReadOnlyDictionary<string, IReadOnlyDictionary<string, Engage.Computation.TraitValue>> TraitValues(IReadOnlyList<string> profileIds) => reader.TraitValues(profileIds);
+
+        public IReadOnlyList<string> EngageDue(long now, int limit) => reader.EngageDue(now, limit);
     }
 }
 

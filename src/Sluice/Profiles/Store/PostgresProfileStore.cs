@@ -16,7 +16,7 @@ internal sealed class PostgresProfileStore(PostgresDatabase database) : ProfileS
     /// <summary>The advisory lock the profiles consumer's steps take.</summary>
     public const long ProfilesLock = 0x51_1C_E0_03;
 
-    public override long RunStep(Func<IProfileGraphReader, IReadOnlyList<ProfileChange>> resolve, IReadOnlyList<CursorAdvance> advances)
+    public override long RunStep(Func<IProfileGraphReader, IReadOnlyList<ProfileChange>> resolve, IReadOnlyList<CursorAdvance> advances, bool changesGraph = true)
     {
         using var connection = database.Open();
         using var transaction = connection.BeginTransaction();
@@ -43,7 +43,7 @@ internal sealed class PostgresProfileStore(PostgresDatabase database) : ProfileS
         }
 
         PostgresConsumerCursors.Advance(connection, transaction, advances);
-        using var next = Command(connection, transaction, ProfileSql.NextVersion);
+        using var next = Command(connection, transaction, changesGraph ? ProfileSql.NextVersion : ProfileSql.ReadVersion);
         var version = (long)next.ExecuteScalar()!;
         transaction.Commit();
         return version;

@@ -91,6 +91,18 @@ internal static class ProfileSql
         "WITH wanted(type, value) AS (VALUES " + string.Join(", ", Enumerable.Range(0, count).Select(i => $"(${(2 * i) + 1}, ${(2 * i) + 2})"))
         + ") SELECT i.type, i.value, i.profile_id FROM wanted JOIN profile_identifiers i ON i.type = wanted.type AND i.value = wanted.value";
 
+    private static string Ids(int count) => string.Join(", ", Enumerable.Range(1, count).Select(n => $"${n}"));
+
+    /// <summary>Engage's state of profiles <c>$1</c>… (<paramref name="count"/> of them).</summary>
+    public static string EngageStates(int count) => $"SELECT profile_id, state FROM engage_state WHERE profile_id IN ({Ids(count)})";
+
+    /// <summary>Traits of profiles <c>$1</c>… with what decides which value wins.</summary>
+    public static string TraitValues(int count) =>
+        $"SELECT profile_id, key, value, timestamp, received_at, message_id FROM profile_traits WHERE profile_id IN ({Ids(count)})";
+
+    /// <summary>Profiles whose Engage values may change with time by <c>$1</c> (Unix ms), soonest first, <c>$2</c> at most.</summary>
+    public const string EngageDue = "SELECT profile_id FROM engage_state WHERE due_at <= $1 ORDER BY due_at LIMIT $2";
+
     /// <summary>Profiles and their identifiers, one row each (a profile with none gives one row of nulls after the first three), for ids <c>$1</c>… (<paramref name="count"/> of them).</summary>
     public static string ReadProfiles(int count) => $"""
         SELECT p.id, p.created_at, p.merges, i.type, i.value, i.added_at

@@ -10,7 +10,7 @@ namespace Sluice.Profiles.Store;
 /// </summary>
 internal abstract class ProfileStoreReads : IProfileStore
 {
-    public abstract long RunStep(Func<IProfileGraphReader, IReadOnlyList<ProfileChange>> resolve, IReadOnlyList<CursorAdvance> advances);
+    public abstract long RunStep(Func<IProfileGraphReader, IReadOnlyList<ProfileChange>> resolve, IReadOnlyList<CursorAdvance> advances, bool changesGraph = true);
 
     public string? ProfileOf(Identifier identifier) => Query(ProfileSql.OwnerOf, ProfileSql.ReadText, identifier.Type, identifier.Value);
 
@@ -35,6 +35,44 @@ internal abstract class ProfileStoreReads : IProfileStore
     public StoredIdentitySettings? StoredSettings() => Query(ProfileSql.StoredSettings, ProfileSql.ReadSettings);
 
     public IReadOnlyList<BlockedIdentifier> BlockedIdentifiers(int limit) => Query(ProfileSql.BlockedList, ProfileSql.ReadBlocked, limit);
+
+    public long? NextEngageDue() => Query("SELECT min(due_at) FROM engage_state", rows => rows.Read() && !rows.IsDBNull(0) ? rows.GetInt64(0) : (long?)null);
+
+    public IReadOnlyDictionary<string, string> EngageValuesOf(string profileId) =>
+        Query("SELECT key, value FROM engage_values WHERE profile_id = $1", rows =>
+        {
+            var values = new Dictionary<string, string>(StringComparer.Ordinal);
+            while (rows.Read())
+            {
+                values[rows.GetString(0)] = rows.GetString(1);
+            }
+
+            return values;
+        }, profileId);
+
+    public IReadOnlyList<EngageValueRow> EngageValues(string key, int limit) =>
+        Query("SELECT profile_id, value, changed_at FROM engage_values WHERE key = $1 ORDER BY profile_id LIMIT $2", rows =>
+        {
+            var values = new List<EngageValueRow>();
+            while (rows.Read())
+            {
+                values.Add(new EngageValueRow(key, rows.GetString(0), rows.GetString(1), rows.GetInt64(2)));
+            }
+
+            return values;
+        }, key, limit);
+
+    public IReadOnlyList<EngageChangeRow> EngageChanges(long afterId, int limit) =>
+        Query("SELECT id, key, profile_id, value, previous, at FROM engage_changes WHERE id > $1 ORDER BY id LIMIT $2", rows =>
+        {
+            var changes = new List<EngageChangeRow>();
+            while (rows.Read())
+            {
+                changes.Add(new EngageChangeRow(rows.GetInt64(0), rows.GetString(1), rows.GetString(2), rows.GetString(3), rows.IsDBNull(4) ? null : rows.GetString(4), rows.GetInt64(5)));
+            }
+
+            return changes;
+        }, afterId, limit);
 
     /// <summary>Runs <paramref name="sql"/> with <paramref name="values"/> as <c>$1</c>… and reads its rows.</summary>
     protected abstract T Query<T>(string sql, Func<DbDataReader, T> read, params object[] values);

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using Sluice.Engage.Computation;
 using Sluice.Profiles.Identity;
 
 namespace Sluice.Profiles.Store;
@@ -15,6 +16,12 @@ namespace Sluice.Profiles.Store;
 /// </summary>
 internal static class ProfileWrites
 {
+    /// <summary>
+    /// A profile with nothing due, as its parameter: NULL in the column (a typed null, which a multi-row
+    /// VALUES on PostgreSQL needs, would take a parameter of its own type).
+    /// </summary>
+    private const long NoDueTime = -1;
+
     /// <summary>Parameters in one statement at most (SQLite allows 32,766, PostgreSQL 65,535).</summary>
     private const int MaxParameters = 2_000;
 
@@ -57,6 +64,9 @@ internal static class ProfileWrites
         private readonly List<object?[]> _events = [];
         private readonly List<object?[]> _drops = [];
         private readonly Dictionary<(string Profile, string Key), Trait> _traits = [];
+        private readonly List<object?[]> _engageStates = [];
+        private readonly List<object?[]> _engageValues = [];
+        private readonly List<object?[]> _engageChanges = [];
 
         public bool Take(ProfileChange change)
         {
@@ -86,6 +96,16 @@ internal static class ProfileWrites
                     }
 
                     return true;
+                case EngageStateSaved saved:
+                    _engageStates.Add([saved.ProfileId, saved.Json, saved.DueAt ?? NoDueTime]);
+                    return true;
+                case EngageValueChanged changed:
+                    _engageValues.Add([changed.Key, changed.ProfileId, changed.Json, changed.At]);
+                    _engageChanges.Add([changed.Key, changed.ProfileId, changed.Json, changed.Previous, changed.At]);
+                    return true;
+                case EngageValueKept kept:
+                    _engageValues.Add([kept.Key, kept.ProfileId, kept.Json, kept.At]);
+                    return true;
                 default:
                     return false;
             }
@@ -101,12 +121,20 @@ internal static class ProfileWrites
                     "INSERT INTO profile_traits (profile_id, key, value, timestamp, received_at, message_id, source_id) VALUES ", 7, Parameters(7),
                     [.. _traits.Select(t => new object?[] { t.Key.Profile, t.Key.Key, t.Value.Json, t.Value.Timestamp, t.Value.ReceivedAt, t.Value.MessageId, t.Value.SourceId })],
                     "\n" + UpsertTrait, rowsPerStatement))
+                .Concat(Insert("INSERT INTO engage_state (profile_id, state, due_at) VALUES ", 3, at => $"(${at + 1}, ${at + 2}, NULLIF(${at + 3}, {NoDueTime}))", _engageStates,
+                    "\nON CONFLICT (profile_id) DO UPDATE SET state = excluded.state, due_at = excluded.due_at", rowsPerStatement))
+                .Concat(Insert("INSERT INTO engage_values (key, profile_id, value, changed_at) VALUES ", 4, Parameters(4), _engageValues,
+                    "\nON CONFLICT (key, profile_id) DO UPDATE SET value = excluded.value, changed_at = excluded.changed_at", rowsPerStatement))
+                .Concat(Insert("INSERT INTO engage_changes (key, profile_id, value, previous, at) VALUES ", 5, Parameters(5), _engageChanges, "", rowsPerStatement))
                 .ToList();
             _profiles.Clear();
             _identifiers.Clear();
             _events.Clear();
             _drops.Clear();
             _traits.Clear();
+            _engageStates.Clear();
+            _engageValues.Clear();
+            _engageChanges.Clear();
             return statements;
         }
     }
@@ -147,6 +175,9 @@ internal static class ProfileWrites
     {
         ProfilesMerged merged => Merge(merged),
         ProfilesRecomputed recomputed => TakeApart(recomputed),
+        EngageProfileRemoved removed => [
+            ("DELETE FROM engage_state WHERE profile_id = $1", [removed.ProfileId]),
+            ("DELETE FROM engage_values WHERE profile_id = $1", [removed.ProfileId])],
         SettingsSaved saved => [("""
             INSERT INTO profile_settings (id, settings, updated_at, actor) VALUES (1, $1, $2, $3)
             ON CONFLICT (id) DO UPDATE SET settings = excluded.settings, updated_at = excluded.updated_at, actor = excluded.actor

@@ -15,15 +15,15 @@ internal sealed class SqliteProfileStore(SqliteDatabase database) : ProfileStore
     /// <summary>Held through a step: the consumer's steps and an unmerge's read the graph, then write it, one at a time.</summary>
     private readonly Lock _steps = new();
 
-    public override long RunStep(Func<IProfileGraphReader, IReadOnlyList<ProfileChange>> resolve, IReadOnlyList<CursorAdvance> advances)
+    public override long RunStep(Func<IProfileGraphReader, IReadOnlyList<ProfileChange>> resolve, IReadOnlyList<CursorAdvance> advances, bool changesGraph = true)
     {
         lock (_steps)
         {
-            return Step(resolve, advances);
+            return Step(resolve, advances, changesGraph);
         }
     }
 
-    private long Step(Func<IProfileGraphReader, IReadOnlyList<ProfileChange>> resolve, IReadOnlyList<CursorAdvance> advances)
+    private long Step(Func<IProfileGraphReader, IReadOnlyList<ProfileChange>> resolve, IReadOnlyList<CursorAdvance> advances, bool changesGraph)
     {
         using var connection = database.Open();
         // Profiles are made from the log, and a step's cursors commit with what it made: a step lost to a
@@ -33,7 +33,8 @@ internal sealed class SqliteProfileStore(SqliteDatabase database) : ProfileStore
         // store's own setting again.
         SqliteDatabase.Execute(connection, "PRAGMA synchronous=NORMAL");
         IReadOnlyList<ProfileChange> changes;
-        changes = resolve(new GraphReader(connection));
+        var reader = new GraphReader(connection);
+        changes = resolve(reader);
 
         using var transaction = connection.BeginTransaction();
         var commands = new Dictionary<string, SqliteCommand>();
@@ -47,7 +48,7 @@ internal sealed class SqliteProfileStore(SqliteDatabase database) : ProfileStore
             SqliteConsumerCursors.Advance(connection, transaction, advances);
             using var next = connection.CreateCommand();
             next.Transaction = transaction;
-            next.CommandText = ProfileSql.NextVersion;
+            next.CommandText = changesGraph ? ProfileSql.NextVersion : ProfileSql.ReadVersion;
             var version = (long)next.ExecuteScalar()!;
             transaction.Commit();
             return version;

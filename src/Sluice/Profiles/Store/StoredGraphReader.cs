@@ -1,4 +1,5 @@
 using System.Data.Common;
+using Sluice.Engage.Computation;
 using Sluice.EventLog;
 using Sluice.Profiles.Identity;
 
@@ -54,6 +55,51 @@ internal abstract class StoredGraphReader : IProfileGraphReader
     public IReadOnlyList<EventPosition> EventsOf(string profileId) => Query(ProfileSql.EventsOfOne, ProfileSql.ReadEventPositions, profileId);
 
     public IReadOnlyList<EventPosition> DropsOf(Identifier identifier) => Query(ProfileSql.DropsOf, ProfileSql.ReadEventPositions, identifier.Type, identifier.Value);
+
+    public IReadOnlyDictionary<string, string> EngageStates(IReadOnlyList<string> profileIds)
+    {
+        var states = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var chunk in profileIds.Chunk(BatchSize))
+        {
+            Query(ProfileSql.EngageStates(chunk.Length), rows =>
+            {
+                while (rows.Read())
+                {
+                    states[rows.GetString(0)] = rows.GetString(1);
+                }
+
+                return states;
+            }, [.. chunk]);
+        }
+
+        return states;
+    }
+
+    public IReadOnlyDictionary<string, IReadOnlyDictionary<string, TraitValue>> TraitValues(IReadOnlyList<string> profileIds)
+    {
+        var traits = new Dictionary<string, Dictionary<string, TraitValue>>(StringComparer.Ordinal);
+        foreach (var chunk in profileIds.Chunk(BatchSize))
+        {
+            Query(ProfileSql.TraitValues(chunk.Length), rows =>
+            {
+                while (rows.Read())
+                {
+                    if (!traits.TryGetValue(rows.GetString(0), out var of))
+                    {
+                        traits[rows.GetString(0)] = of = new Dictionary<string, TraitValue>(StringComparer.Ordinal);
+                    }
+
+                    of[rows.GetString(1)] = new TraitValue(rows.IsDBNull(2) ? null : rows.GetString(2), rows.GetInt64(3), rows.GetInt64(4), rows.GetString(5));
+                }
+
+                return traits;
+            }, [.. chunk]);
+        }
+
+        return traits.ToDictionary(t => t.Key, t => (IReadOnlyDictionary<string, TraitValue>)t.Value, StringComparer.Ordinal);
+    }
+
+    public IReadOnlyList<string> EngageDue(long now, int limit) => Query(ProfileSql.EngageDue, ProfileSql.ReadTexts, now, limit);
 
     /// <summary>Runs <paramref name="sql"/> with <paramref name="values"/> as <c>$1</c>… in the step, and reads its rows.</summary>
     protected abstract T Query<T>(string sql, Func<DbDataReader, T> read, params object[] values);

@@ -275,6 +275,37 @@ internal static class PostgresSchema
             actor text NOT NULL
         );
         """,
+        """
+        -- Engage (Engage/): a profile's computed traits and audiences. engage_state holds, per profile, the
+        -- state of each aggregate of events the definitions use and the values last computed, with the
+        -- instant at which time alone could change one (due_at, swept by EngageSweeper). engage_values is
+        -- the same values by definition, for sizes and lists; engage_changes every change of one, in order,
+        -- what syncs to destinations are made from.
+        CREATE TABLE engage_state (
+            profile_id text PRIMARY KEY,
+            state text NOT NULL,
+            due_at bigint
+        );
+        CREATE INDEX engage_state_due ON engage_state (due_at) WHERE due_at IS NOT NULL;
+        CREATE TABLE engage_values (
+            key text NOT NULL,
+            profile_id text NOT NULL,
+            value text NOT NULL,
+            changed_at bigint NOT NULL,
+            PRIMARY KEY (key, profile_id)
+        );
+        CREATE INDEX engage_values_by_profile ON engage_values (profile_id);
+        CREATE TABLE engage_changes (
+            id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            key text NOT NULL,
+            profile_id text NOT NULL,
+            value text NOT NULL,
+            previous text,
+            at bigint NOT NULL
+        );
+        CREATE INDEX engage_changes_by_key ON engage_changes (key, id);
+        CREATE INDEX engage_changes_by_profile ON engage_changes (profile_id, id);
+        """,
     ];
 
     /// <summary>The newest version this build knows.</summary>

@@ -285,6 +285,37 @@ internal static class SqliteSchema
             actor TEXT NOT NULL
         );
         """,
+        """
+        -- Engage (Engage/): a profile's computed traits and audiences. engage_state holds, per profile, the
+        -- state of each aggregate of events the definitions use and the values last computed, with the
+        -- instant at which time alone could change one (due_at, swept by EngageSweeper). engage_values is
+        -- the same values by definition, for sizes and lists; engage_changes every change of one, in order,
+        -- what syncs to destinations are made from.
+        CREATE TABLE engage_state (
+            profile_id TEXT PRIMARY KEY,
+            state TEXT NOT NULL,
+            due_at INTEGER
+        ) WITHOUT ROWID;
+        CREATE INDEX engage_state_due ON engage_state (due_at) WHERE due_at IS NOT NULL;
+        CREATE TABLE engage_values (
+            key TEXT NOT NULL,
+            profile_id TEXT NOT NULL,
+            value TEXT NOT NULL,
+            changed_at INTEGER NOT NULL,
+            PRIMARY KEY (key, profile_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX engage_values_by_profile ON engage_values (profile_id);
+        CREATE TABLE engage_changes (
+            id INTEGER PRIMARY KEY,
+            key TEXT NOT NULL,
+            profile_id TEXT NOT NULL,
+            value TEXT NOT NULL,
+            previous TEXT,
+            at INTEGER NOT NULL
+        );
+        CREATE INDEX engage_changes_by_key ON engage_changes (key, id);
+        CREATE INDEX engage_changes_by_profile ON engage_changes (profile_id, id);
+        """,
     ];
 
     /// <summary>Applies the migrations not applied yet, up to <paramref name="upTo"/> of them (tests build older stores with it).</summary>

@@ -1,0 +1,385 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Sluice.Engage.Definitions;
+
+namespace Sluice.Engage.Computation;
+
+/// <summary>
+/// One qualifying event as an aggregate keeps it: its <c>timestamp</c> (Unix ms), its place in the log (ties
+/// between equal timestamps go by it) and the property's JSON text (null for a count).
+/// </summary>
+internal readonly record struct Fact(long At, long Order, string? Value)
+{
+    public static long OrderOf(long position, int index) => (position << 20) | (uint)index;
+
+    public bool Before(Fact other) => At < other.At || (At == other.At && Order < other.Order);
+}
+
+/// <summary>
+/// What an aggregate keeps of a profile's events. Without a window, a summary that each event updates (a
+/// count, a sum, the first value…); with one, every qualifying event not yet past the window, so that the
+/// value can be taken at any instant and the instant it next changes is known. Two profiles' states
+/// merge into one when the profiles do.
+/// </summary>
+internal sealed class AggregateState
+{
+    /// <summary>Distinct values kept at most for mode and unique (Segment's limit): new ones past it are dropped.</summary>
+    public const int MaxDistinctValues = 10_000;
+
+    private readonly List<Fact> _facts = [];
+    private readonly Summary _summary = new();
+
+    /// <summary>Whether any event ever qualified: a count is then 0 rather than absent once its window empties.</summary>
+    public bool Qualified { get; private set; }
+
+    public void Add(EventAggregate aggregate, Fact fact)
+    {
+        Qualified = true;
+        if (aggregate.Window is null)
+        {
+            _summary.Add(aggregate, fact);
+            return;
+        }
+
+        var at = _facts.Count;
+        while (at > 0 && fact.Before(_facts[at - 1]))
+        {
+            at--;
+        }
+
+        _facts.Insert(at, fact);
+    }
+
+    public void Merge(EventAggregate aggregate, AggregateState other)
+    {
+        Qualified |= other.Qualified;
+        if (aggregate.Window is null)
+        {
+            _summary.Merge(aggregate, other._summary);
+            return;
+        }
+
+        _facts.AddRange(other._facts);
+        _facts.Sort((a, b) => a.Before(b) ? -1 : b.Before(a) ? 1 : 0);
+    }
+
+    /// <summary>Drops the events that have left the window for good at <paramref name="now"/> (Unix ms).</summary>
+    public void Prune(EventAggregate aggregate, long now)
+    {
+        if (aggregate.Window is { } window)
+        {
+            var gone = _facts.FindIndex(f => !Left(window, f, now));
+            _facts.RemoveRange(0, gone < 0 ? _facts.Count : gone);
+        }
+    }
+
+    /// <summary>The aggregate's value at <paramref name="now"/>: null when no event qualifies (a count: 0 once one has).</summary>
+    public JsonNode? Value(EventAggregate aggregate, long now)
+    {
+        if (aggregate.Window is not { } window)
+        {
+            return _summary.Value(aggregate, Qualified);
+        }
+
+        var summary = new Summary();
+        foreach (var fact in _facts)
+        {
+            if (In(window, fact, now))
+            {
+                summary.Add(aggregate, fact);
+            }
+        }
+
+        return summary.Value(aggregate, Qualified);
+    }
+
+    /// <summary>The next instant after <paramref name="now"/> at which an event enters or leaves the window (null: none).</summary>
+    public long? NextChange(EventAggregate aggregate, long now)
+    {
+        if (aggregate.Window is not { } window)
+        {
+            return null;
+        }
+
+        long? next = null;
+        foreach (var fact in _facts)
+        {
+            foreach (var edge in (ReadOnlySpan<long>)[fact.At + (long)window.Near.TotalMilliseconds, fact.At + (long)window.Far.TotalMilliseconds])
+            {
+                if (edge > now && (next is null || edge < next))
+                {
+                    next = edge;
+                }
+            }
+        }
+
+        return next;
+    }
+
+    /// <summary>
+    /// Whether the event counts at <paramref name="now"/>: <c>within(D)</c> takes a timestamp later than now − D
+    /// (one exactly D old has left); <c>between(A, B)</c> one later than now − B and at most now − A.
+    /// </summary>
+    public static bool In(EventWindow window, Fact fact, long now) =>
+        fact.At > now - (long)window.Far.TotalMilliseconds && (window.Near == TimeSpan.Zero || fact.At <= now - (long)window.Near.TotalMilliseconds);
+
+    private static bool Left(EventWindow window, Fact fact, long now) => fact.At <= now - (long)window.Far.TotalMilliseconds;
+
+    public void Write(Utf8JsonWriter writer)
+    {
+        writer.WriteStartObject();
+        if (Qualified)
+        {
+            writer.WriteBoolean("q", true);
+        }
+
+        if (_facts.Count > 0)
+        {
+            writer.WriteStartArray("f");
+            foreach (var fact in _facts)
+            {
+                WriteFact(writer, fact);
+            }
+
+            writer.WriteEndArray();
+        }
+
+        _summary.Write(writer);
+        writer.WriteEndObject();
+    }
+
+    public static AggregateState Read(JsonElement json)
+    {
+        var state = new AggregateState { Qualified = json.TryGetProperty("q", out var q) && q.GetBoolean() };
+        if (json.TryGetProperty("f", out var facts))
+        {
+            state._facts.AddRange(facts.EnumerateArray().Select(ReadFact));
+        }
+
+        state._summary.Read(json);
+        return state;
+    }
+
+    private static void WriteFact(Utf8JsonWriter writer, Fact fact)
+    {
+        writer.WriteStartArray();
+        writer.WriteNumberValue(fact.At);
+        writer.WriteNumberValue(fact.Order);
+        if (fact.Value is not null)
+        {
+            writer.WriteRawValue(fact.Value, skipInputValidation: true);
+        }
+
+        writer.WriteEndArray();
+    }
+
+    private static Fact ReadFact(JsonElement json) =>
+        new(json[0].GetInt64(), json[1].GetInt64(), json.GetArrayLength() > 2 ? json[2].GetRawText() : null);
+
+    /// <summary>The reduction of a run of facts, kept up as they come.</summary>
+    private sealed class Summary
+    {
+        private long _count;
+        private double _sum;
+        private long _numbers;
+        private Fact? _first;
+        private Fact? _last;
+        private string? _min;
+        private string? _max;
+        private Dictionary<string, long>? _values;
+
+        public void Add(EventAggregate aggregate, Fact fact)
+        {
+            _count++;
+            switch (aggregate.Reducer)
+            {
+                case Reducer.Sum or Reducer.Avg when Number(fact.Value) is { } number:
+                    _sum += number;
+                    _numbers++;
+                    break;
+                case Reducer.Min or Reducer.Max when Comparable(aggregate, fact.Value):
+                    if (_min is null || Compare(aggregate, fact.Value!, _min) < 0)
+                    {
+                        _min = fact.Value;
+                    }
+
+                    if (_max is null || Compare(aggregate, fact.Value!, _max) > 0)
+                    {
+                        _max = fact.Value;
+                    }
+
+                    break;
+                case Reducer.First or Reducer.Last:
+                    if (_first is not { } first || fact.Before(first))
+                    {
+                        _first = fact;
+                    }
+
+                    if (_last is not { } last || last.Before(fact))
+                    {
+                        _last = fact;
+                    }
+
+                    break;
+                case Reducer.Mode or Reducer.Unique or Reducer.UniqueCount:
+                    _values ??= new Dictionary<string, long>(StringComparer.Ordinal);
+                    if (_values.ContainsKey(fact.Value!) || _values.Count < MaxDistinctValues)
+                    {
+                        _values[fact.Value!] = _values.GetValueOrDefault(fact.Value!) + 1;
+                    }
+
+                    break;
+            }
+        }
+
+        public void Merge(EventAggregate aggregate, Summary other)
+        {
+            _count += other._count;
+            _sum += other._sum;
+            _numbers += other._numbers;
+            foreach (var fact in (ReadOnlySpan<Fact?>)[other._first, other._last])
+            {
+                if (fact is { } f)
+                {
+                    Add(aggregate with { Reducer = Reducer.First }, f);
+                    _count--;
+                }
+            }
+
+            foreach (var value in (ReadOnlySpan<string?>)[other._min, other._max])
+            {
+                if (value is not null && Comparable(aggregate, value))
+                {
+                    Add(aggregate with { Reducer = Reducer.Min }, new Fact(0, 0, value));
+                    _count--;
+                }
+            }
+
+            foreach (var (value, count) in other._values ?? [])
+            {
+                _values ??= new Dictionary<string, long>(StringComparer.Ordinal);
+                if (_values.ContainsKey(value) || _values.Count < MaxDistinctValues)
+                {
+                    _values[value] = _values.GetValueOrDefault(value) + count;
+                }
+            }
+        }
+
+        public JsonNode? Value(EventAggregate aggregate, bool qualified) => aggregate.Reducer switch
+        {
+            Reducer.Count => qualified ? JsonValue.Create(_count) : null,
+            Reducer.UniqueCount => qualified ? JsonValue.Create(_values?.Count ?? 0) : null,
+            Reducer.Sum => _numbers > 0 ? JsonValue.Create(_sum) : null,
+            Reducer.Avg => _numbers > 0 ? JsonValue.Create(_sum / _numbers) : null,
+            Reducer.Min => Parse(_min),
+            Reducer.Max => Parse(_max),
+            Reducer.First => Parse(_first?.Value),
+            Reducer.Last => Parse(_last?.Value),
+            // Ties go to the alphabetically first value (Segment's rule), as JSON text.
+            Reducer.Mode => _values?.Where(v => v.Value >= aggregate.MinFrequency)
+                .OrderByDescending(v => v.Value).ThenBy(v => v.Key, StringComparer.Ordinal)
+                .Select(v => Parse(v.Key)).FirstOrDefault(),
+            Reducer.Unique => _values is { Count: > 0 } values
+                ? new JsonArray([.. values.Keys.Order(StringComparer.Ordinal).Select(Parse)])
+                : null,
+            _ => null,
+        };
+
+        public void Write(Utf8JsonWriter writer)
+        {
+            if (_count > 0)
+            {
+                writer.WriteNumber("c", _count);
+            }
+
+            if (_numbers > 0)
+            {
+                writer.WriteNumber("s", _sum);
+                writer.WriteNumber("n", _numbers);
+            }
+
+            if (_first is { } first)
+            {
+                writer.WritePropertyName("fi");
+                WriteFact(writer, first);
+            }
+
+            if (_last is { } last)
+            {
+                writer.WritePropertyName("la");
+                WriteFact(writer, last);
+            }
+
+            foreach (var (name, value) in (ReadOnlySpan<(string, string?)>)[("mi", _min), ("ma", _max)])
+            {
+                if (value is not null)
+                {
+                    writer.WritePropertyName(name);
+                    writer.WriteRawValue(value, skipInputValidation: true);
+                }
+            }
+
+            if (_values is { Count: > 0 })
+            {
+                writer.WriteStartObject("v");
+                foreach (var (value, count) in _values)
+                {
+                    writer.WriteNumber(value, count);
+                }
+
+                writer.WriteEndObject();
+            }
+        }
+
+        public void Read(JsonElement json)
+        {
+            foreach (var property in json.EnumerateObject())
+            {
+                switch (property.Name)
+                {
+                    case "c":
+                        _count = property.Value.GetInt64();
+                        break;
+                    case "s":
+                        _sum = property.Value.GetDouble();
+                        break;
+                    case "n":
+                        _numbers = property.Value.GetInt64();
+                        break;
+                    case "fi":
+                        _first = ReadFact(property.Value);
+                        break;
+                    case "la":
+                        _last = ReadFact(property.Value);
+                        break;
+                    case "mi":
+                        _min = property.Value.GetRawText();
+                        break;
+                    case "ma":
+                        _max = property.Value.GetRawText();
+                        break;
+                    case "v":
+                        _values = property.Value.EnumerateObject().ToDictionary(v => v.Name, v => v.Value.GetInt64(), StringComparer.Ordinal);
+                        break;
+                }
+            }
+        }
+
+        private static bool Comparable(EventAggregate aggregate, string? value) =>
+            aggregate.AsText ? value is not null && value.StartsWith('"') : Number(value) is not null;
+
+        private static int Compare(EventAggregate aggregate, string a, string b) => aggregate.AsText
+            ? string.CompareOrdinal(JsonSerializer.Deserialize<string>(a), JsonSerializer.Deserialize<string>(b))
+            : Number(a)!.Value.CompareTo(Number(b)!.Value);
+    }
+
+    /// <summary>A number's value from its JSON text (null: not a number).</summary>
+    public static double? Number(string? json) =>
+        json is not null && json.Length > 0 && (char.IsAsciiDigit(json[0]) || json[0] == '-')
+        && double.TryParse(json, NumberStyles.Float, CultureInfo.InvariantCulture, out var number)
+            ? number
+            : null;
+
+    private static JsonNode? Parse(string? json) => json is null ? null : JsonNode.Parse(json);
+}

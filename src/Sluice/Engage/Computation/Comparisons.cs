@@ -1,0 +1,140 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Sluice.Engage.Definitions;
+
+namespace Sluice.Engage.Computation;
+
+/// <summary>
+/// What a comparison of the query language answers for a value (docs/engage.md, "Comparisons"). A missing
+/// value (null) satisfies only <c>absent()</c>: <c>!=</c>, <c>none_of</c> and <c>omits</c> are false on it, as
+/// Segment's <c>differs</c> is. Numbers compare as numbers (a numeric text too); a boolean equals
+/// <c>true</c>/<c>false</c> and the texts <c>'true'</c>/<c>'false'</c>; dates are ISO 8601 texts.
+/// </summary>
+internal static class Comparisons
+{
+    /// <param name="soonest">Told the instants (Unix ms) at which the answer could change with time alone.</param>
+    public static bool Holds(Comparison comparison, JsonNode? value, long now, Action<long?> soonest)
+    {
+        var arguments = comparison.Values;
+        switch (comparison.Operator)
+        {
+            case "exists":
+                return value is not null;
+            case "absent":
+                return value is null;
+        }
+
+        if (value is null)
+        {
+            return false;
+        }
+
+        switch (comparison.Operator)
+        {
+            case "=":
+                return Equal(value, arguments[0]);
+            case "!=":
+                return !Equal(value, arguments[0]);
+            case "one_of":
+                return arguments.Any(a => Equal(value, a));
+            case "none_of":
+                return !arguments.Any(a => Equal(value, a));
+            case "<" or "<=" or ">" or ">=":
+                if (Number(value) is not { } left || Number(arguments[0]) is not { } right)
+                {
+                    return false;
+                }
+
+                return comparison.Operator switch
+                {
+                    "<" => left < right,
+                    "<=" => left <= right,
+                    ">" => left > right,
+                    _ => left >= right,
+                };
+            case "contains":
+                return arguments.Any(a => Text(a) is { } part && Text(value)!.Contains(part, StringComparison.Ordinal));
+            case "omits":
+                return Text(arguments[0]) is { } omitted && !Text(value)!.Contains(omitted, StringComparison.Ordinal);
+            case "starts_with":
+                return Text(arguments[0]) is { } prefix && Text(value)!.StartsWith(prefix, StringComparison.Ordinal);
+            case "ends_with":
+                return Text(arguments[0]) is { } suffix && Text(value)!.EndsWith(suffix, StringComparison.Ordinal);
+        }
+
+        if (EngageQueryParser.DateOf(value) is not { } date)
+        {
+            return false;
+        }
+
+        var at = date.ToUnixTimeMilliseconds();
+        switch (comparison.Operator)
+        {
+            case "before_date":
+                return at < EngageQueryParser.DateOf(arguments[0])!.Value.ToUnixTimeMilliseconds();
+            case "after_date":
+                return at > EngageQueryParser.DateOf(arguments[0])!.Value.ToUnixTimeMilliseconds();
+        }
+
+        var period = (long)comparison.Period!.Value.TotalMilliseconds;
+        // Each window is inclusive at both ends: the answer changes at its first instant and just after its last.
+        switch (comparison.Operator)
+        {
+            case "within_last":
+                soonest(at);
+                soonest(at + period + 1);
+                return at >= now - period && at <= now;
+            case "within_next":
+                soonest(at - period);
+                soonest(at + 1);
+                return at >= now && at <= now + period;
+            case "before_last":
+                soonest(at + period);
+                return at <= now - period;
+            case "after_next":
+                soonest(at - period + 1);
+                return at >= now + period;
+            default:
+                return false;
+        }
+    }
+
+    private static bool Equal(JsonNode value, JsonNode? argument)
+    {
+        if (argument is null)
+        {
+            return false;
+        }
+
+        if (Number(value) is { } left && Number(argument) is { } right && (IsNumber(value) || IsNumber(argument)))
+        {
+            return left == right;
+        }
+
+        return value.GetValueKind() is JsonValueKind.Array or JsonValueKind.Object
+            ? JsonNode.DeepEquals(value, argument)
+            : Text(value) == Text(argument);
+    }
+
+    private static bool IsNumber(JsonNode node) => node.GetValueKind() == JsonValueKind.Number;
+
+    private static double? Number(JsonNode? node) => node?.GetValueKind() switch
+    {
+        // A value made from a long does not read as a double: its JSON text does.
+        JsonValueKind.Number => double.Parse(node.ToJsonString(), CultureInfo.InvariantCulture),
+        JsonValueKind.String when double.TryParse(node.GetValue<string>(), NumberStyles.Float, CultureInfo.InvariantCulture, out var parsed) => parsed,
+        _ => null,
+    };
+
+    /// <summary>A value as text: a string as it is, <c>true</c>/<c>false</c>, a number in invariant form, an array or object as JSON.</summary>
+    private static string? Text(JsonNode? node) => node?.GetValueKind() switch
+    {
+        null => null,
+        JsonValueKind.String => node.GetValue<string>(),
+        JsonValueKind.True => "true",
+        JsonValueKind.False => "false",
+        JsonValueKind.Number => double.Parse(node.ToJsonString(), CultureInfo.InvariantCulture).ToString(CultureInfo.InvariantCulture),
+        _ => node.ToJsonString(),
+    };
+}

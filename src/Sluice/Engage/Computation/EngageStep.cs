@@ -1,0 +1,275 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Sluice.Engage.Definitions;
+using Sluice.Profiles;
+
+namespace Sluice.Engage.Computation;
+
+/// <summary>A profile's Engage state, saved with the step: its aggregates' states and its values, and when to evaluate it again (Unix ms; null: when an event comes).</summary>
+internal sealed record EngageStateSaved(string ProfileId, string Json, long? DueAt) : ProfileChange;
+
+/// <summary>A profile's Engage state and values go: it was merged into another, or is being recomputed.</summary>
+internal sealed record EngageProfileRemoved(string ProfileId) : ProfileChange;
+
+/// <summary>
+/// A computed trait's value or an audience's membership changed for a profile (<see cref="Json"/>: the
+/// new value's JSON, <c>null</c> for "no value any more"; <see cref="Previous"/> null when it had none):
+/// what syncs to destinations are made from.
+/// </summary>
+internal sealed record EngageValueChanged(string Key, string ProfileId, string Json, string? Previous, long At) : ProfileChange;
+
+/// <summary>A value that did not change, written again for a profile whose values a recomputation removed first.</summary>
+internal sealed record EngageValueKept(string Key, string ProfileId, string Json, long At) : ProfileChange;
+
+/// <summary>A trait as the profile store keeps it, with what decides which value wins (the store's rule).</summary>
+internal sealed record TraitValue(string? Json, long Timestamp, long ReceivedAt, string MessageId)
+{
+    public bool Beats(TraitValue other) =>
+        (Timestamp, ReceivedAt).CompareTo((other.Timestamp, other.ReceivedAt)) is var order && (order > 0 || (order == 0 && string.CompareOrdinal(MessageId, other.MessageId) > 0));
+}
+
+/// <summary>
+/// Engage's part of one profiles step, run after identity resolution inside the same transaction: each
+/// event attached to a profile goes into the aggregates it qualifies for; merges merge the profiles' states;
+/// a recomputation starts its profiles' states again (its events are replayed into them). At the end,
+/// every profile touched is evaluated at the step's instant, and what changed is saved with the graph and
+/// the cursors: a crash loses both or neither.
+/// </summary>
+internal sealed class EngageStep(ProfileEvaluator evaluator, IProfileGraphReader reader, long now)
+{
+    private readonly Dictionary<string, Working> _profiles = new(StringComparer.Ordinal);
+    private readonly List<string> _removed = [];
+    private readonly bool _needsTraits = evaluator.Definitions.Audiences
+        .SelectMany(a => EngageDefinitions.TraitConditions(a.Condition))
+        .Any(t => !evaluator.Definitions.Defines(t.Key));
+
+    /// <summary>Reads the stored state of these profiles (and their traits, if an audience looks at traits) in a few statements.</summary>
+    public void Prefetch(IEnumerable<string> profileIds)
+    {
+        var ids = profileIds.Where(id => !_profiles.ContainsKey(id)).Distinct(StringComparer.Ordinal).ToList();
+        if (ids.Count == 0)
+        {
+            return;
+        }
+
+        var states = reader.EngageStates(ids);
+        var traits = _needsTraits ? reader.TraitValues(ids) : null;
+        foreach (var id in ids)
+        {
+            _profiles[id] = Working.Read(states.GetValueOrDefault(id), traits?.GetValueOrDefault(id));
+        }
+    }
+
+    /// <summary>Takes the changes from <paramref name="from"/> on, the ones <paramref name="message"/> made (default: a change with no message).</summary>
+    public void Observe(IReadOnlyList<ProfileChange> changes, int from, JsonElement message)
+    {
+        for (var i = from; i < changes.Count; i++)
+        {
+            switch (changes[i])
+            {
+                case ProfilesRecomputed recomputed:
+                    foreach (var id in recomputed.Survivors.Concat(recomputed.Members))
+                    {
+                        // Its values stay as they were before, to tell what the recomputation changes.
+                        var values = Get(id).Values;
+                        _profiles[id] = new Working(new(StringComparer.Ordinal), values, [], Dirty: true);
+                        _removed.Add(id);
+                    }
+
+                    break;
+                case ProfileCreated created:
+                    // A recomputation makes its profiles again, often under the same ids: their values before it stay to compare with.
+                    var before = _profiles.GetValueOrDefault(created.ProfileId)?.Values ?? new(StringComparer.Ordinal);
+                    _profiles[created.ProfileId] = new Working(new(StringComparer.Ordinal), before, [], Dirty: true);
+                    break;
+                case ProfilesMerged merged:
+                    var into = Get(merged.Into);
+                    var gone = Get(merged.Merged);
+                    foreach (var aggregate in evaluator.Definitions.Aggregates)
+                    {
+                        if (gone.States.TryGetValue(aggregate.Key, out var state))
+                        {
+                            if (into.States.TryGetValue(aggregate.Key, out var held))
+                            {
+                                held.Merge(aggregate.Aggregate, state);
+                            }
+                            else
+                            {
+                                into.States[aggregate.Key] = state;
+                            }
+                        }
+                    }
+
+                    foreach (var (key, trait) in gone.Traits)
+                    {
+                        into.Set(key, trait);
+                    }
+
+                    _profiles[merged.Merged] = gone with { Dirty = false };
+                    _removed.Add(merged.Merged);
+                    _profiles[merged.Into] = into with { Dirty = true };
+                    break;
+                case EventAttached attached when message.ValueKind == JsonValueKind.Object:
+                    var profile = Get(attached.ProfileId);
+                    if (evaluator.Take(profile.States, message, Fact.OrderOf(attached.Event.Position, attached.Event.Index), attached.Event.ReceivedAt))
+                    {
+                        _profiles[attached.ProfileId] = profile with { Dirty = true };
+                    }
+
+                    break;
+                case IdentifierAdded added:
+                    _profiles[added.ProfileId] = Get(added.ProfileId) with { Dirty = true };
+                    break;
+                case TraitsSet set when _needsTraits:
+                    var holder = Get(set.ProfileId);
+                    foreach (var (key, json) in set.Traits)
+                    {
+                        holder.Set(key, new TraitValue(json, set.Timestamp, set.Event.ReceivedAt, set.Event.MessageId));
+                    }
+
+                    _profiles[set.ProfileId] = holder with { Dirty = true };
+                    break;
+            }
+        }
+    }
+
+    /// <summary>Marks profiles to be evaluated at the step's instant though no event came (their due time passed).</summary>
+    public void Touch(IEnumerable<string> profileIds)
+    {
+        foreach (var id in profileIds)
+        {
+            _profiles[id] = Get(id) with { Dirty = true };
+        }
+    }
+
+    /// <summary>
+    /// The changes that save what the step did: states and values of profiles merged away or recomputed go,
+    /// then each profile touched is evaluated (<paramref name="identifierTypesOf"/>: its identifiers' types,
+    /// null when it is no profile now) and saved, with a change per value that moved.
+    /// </summary>
+    public IEnumerable<ProfileChange> Finish(Func<string, IReadOnlySet<string>?> identifierTypesOf)
+    {
+        var removed = _removed.ToHashSet(StringComparer.Ordinal);
+        foreach (var id in removed)
+        {
+            yield return new EngageProfileRemoved(id);
+        }
+
+        foreach (var (id, profile) in _profiles)
+        {
+            if (!profile.Dirty || identifierTypesOf(id) is not { } types)
+            {
+                continue;
+            }
+
+            foreach (var aggregate in evaluator.Definitions.Aggregates)
+            {
+                if (profile.States.TryGetValue(aggregate.Key, out var state))
+                {
+                    state.Prune(aggregate.Aggregate, now);
+                }
+            }
+
+            var (values, next) = evaluator.Evaluate(profile.States, key => profile.Traits.TryGetValue(key, out var t) && t.Json is { } json ? JsonNode.Parse(json) : null, types, now);
+            var saved = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var (key, value) in values)
+            {
+                var previous = profile.Values.GetValueOrDefault(key);
+                var json = value?.ToJsonString() ?? "null";
+                // A value a profile never had is not a change: a non-member, a trait that never had a value.
+                if (previous is null && json is "null" or "false")
+                {
+                    continue;
+                }
+
+                saved[key] = json;
+                if (previous != json)
+                {
+                    yield return new EngageValueChanged(key, id, json, previous, now);
+                }
+                else if (removed.Contains(id))
+                {
+                    yield return new EngageValueKept(key, id, json, now);
+                }
+            }
+
+            yield return new EngageStateSaved(id, Write(profile.States, saved), next);
+        }
+    }
+
+    private Working Get(string profileId)
+    {
+        if (!_profiles.TryGetValue(profileId, out var profile))
+        {
+            Prefetch([profileId]);
+            profile = _profiles[profileId];
+        }
+
+        return profile;
+    }
+
+    private string Write(Dictionary<string, AggregateState> states, Dictionary<string, string> values)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WriteStartObject("a");
+            foreach (var aggregate in evaluator.Definitions.Aggregates)
+            {
+                if (states.TryGetValue(aggregate.Key, out var state))
+                {
+                    writer.WritePropertyName(aggregate.Key);
+                    state.Write(writer);
+                }
+            }
+
+            writer.WriteEndObject();
+            writer.WriteStartObject("v");
+            foreach (var (key, json) in values)
+            {
+                writer.WritePropertyName(key);
+                writer.WriteRawValue(json, skipInputValidation: true);
+            }
+
+            writer.WriteEndObject();
+            writer.WriteEndObject();
+        }
+
+        return Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
+    }
+
+    /// <summary>A profile as the step holds it: its aggregates' states, its values as stored, its traits (when audiences read them).</summary>
+    private sealed record Working(Dictionary<string, AggregateState> States, Dictionary<string, string> Values, Dictionary<string, TraitValue> Traits, bool Dirty)
+    {
+        public void Set(string key, TraitValue trait)
+        {
+            if (!Traits.TryGetValue(key, out var held) || trait.Beats(held))
+            {
+                Traits[key] = trait;
+            }
+        }
+
+        public static Working Read(string? json, IReadOnlyDictionary<string, TraitValue>? traits)
+        {
+            var states = new Dictionary<string, AggregateState>(StringComparer.Ordinal);
+            var values = new Dictionary<string, string>(StringComparer.Ordinal);
+            if (json is not null)
+            {
+                using var document = JsonDocument.Parse(json);
+                foreach (var state in document.RootElement.GetProperty("a").EnumerateObject())
+                {
+                    states[state.Name] = AggregateState.Read(state.Value);
+                }
+
+                foreach (var value in document.RootElement.GetProperty("v").EnumerateObject())
+                {
+                    values[value.Name] = value.Value.GetRawText();
+                }
+            }
+
+            return new Working(states, values, traits is null ? [] : new Dictionary<string, TraitValue>(traits, StringComparer.Ordinal), Dirty: false);
+        }
+    }
+}

@@ -1,0 +1,168 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Sluice.Engage.Definitions;
+
+namespace Sluice.Engage.Computation;
+
+/// <summary>
+/// Computes every definition for one profile at an instant: computed traits from their aggregates,
+/// audiences from their conditions (each after the audiences it refers to), and the next instant at which
+/// one of them could change with time alone (an event entering or leaving a window, a date trait reaching a
+/// <c>within_last</c> edge): the profile is evaluated again then, whether or not an event comes.
+/// </summary>
+internal sealed class ProfileEvaluator(EngageDefinitions definitions)
+{
+    /// <summary>Identifier types that make a profile known (Segment's rule); <c>anonymous_id</c> too when a definition includes anonymous users.</summary>
+    public static readonly IReadOnlySet<string> KnownTypes = new HashSet<string>(StringComparer.Ordinal) { "user_id", "email", "android.idfa", "ios.idfa" };
+
+    public EngageDefinitions Definitions => definitions;
+
+    /// <summary>The event's name as aggregates see it: a track's <c>event</c>, "Page Viewed" for a page call, "Screen Viewed" for a screen call.</summary>
+    public static string? EventNameOf(JsonElement message) => Text(message, "type") switch
+    {
+        "track" => Text(message, "event"),
+        "page" => "Page Viewed",
+        "screen" => "Screen Viewed",
+        _ => null,
+    };
+
+    /// <summary>Adds the message to the states of the aggregates it qualifies for; whether any took it.</summary>
+    public bool Take(Dictionary<string, AggregateState> states, JsonElement message, long order, long receivedAt)
+    {
+        if (EventNameOf(message) is not { } name || !definitions.EventNames.Contains(name))
+        {
+            return false;
+        }
+
+        var at = TimestampOf(message) ?? receivedAt;
+        var took = false;
+        foreach (var aggregate in definitions.Aggregates)
+        {
+            if (aggregate.Aggregate.Event != name || (aggregate.Where is { } where && !where.Matches(message)))
+            {
+                continue;
+            }
+
+            string? value = null;
+            if (aggregate.Aggregate.Property is { } property)
+            {
+                if (PropertyOf(message, property) is not { } found || found.ValueKind == JsonValueKind.Null)
+                {
+                    continue;
+                }
+
+                value = found.GetRawText();
+            }
+
+            if (!states.TryGetValue(aggregate.Key, out var state))
+            {
+                states[aggregate.Key] = state = new AggregateState();
+            }
+
+            state.Add(aggregate.Aggregate, new Fact(at, order, value));
+            took = true;
+        }
+
+        return took;
+    }
+
+    /// <summary>
+    /// The value of every definition at <paramref name="now"/> (Unix ms), by key: a computed trait's value
+    /// (null: none), an audience's membership; and when to evaluate again (null: only when an event comes).
+    /// </summary>
+    public (Dictionary<string, JsonNode?> Values, long? Next) Evaluate(
+        IReadOnlyDictionary<string, AggregateState> states,
+        Func<string, JsonNode?> trait,
+        IReadOnlySet<string> identifierTypes,
+        long now)
+    {
+        var values = new Dictionary<string, JsonNode?>(StringComparer.Ordinal);
+        long? next = null;
+        void Soonest(long? at)
+        {
+            if (at is { } a && a > now && (next is null || a < next))
+            {
+                next = a;
+            }
+        }
+
+        foreach (var aggregate in definitions.Aggregates)
+        {
+            if (states.TryGetValue(aggregate.Key, out var state))
+            {
+                Soonest(state.NextChange(aggregate.Aggregate, now));
+            }
+        }
+
+        foreach (var computed in definitions.Traits)
+        {
+            values[computed.Key] = Eligible(identifierTypes, computed.IncludeAnonymous) && states.TryGetValue(computed.Aggregate.Key, out var state)
+                ? state.Value(computed.Aggregate, now)
+                : null;
+        }
+
+        JsonNode? ValueOf(string key) => values.TryGetValue(key, out var value) ? value?.DeepClone() : trait(key);
+        foreach (var audience in definitions.Audiences)
+        {
+            var member = Eligible(identifierTypes, audience.IncludeAnonymous) && Holds(audience.Condition, states, ValueOf, now, Soonest);
+            values[audience.Key] = JsonValue.Create(member);
+        }
+
+        return (values, next);
+    }
+
+    public static bool Eligible(IReadOnlySet<string> identifierTypes, bool includeAnonymous) =>
+        identifierTypes.Any(KnownTypes.Contains) || (includeAnonymous && identifierTypes.Contains("anonymous_id"));
+
+    private static bool Holds(EngageCondition condition, IReadOnlyDictionary<string, AggregateState> states, Func<string, JsonNode?> valueOf, long now, Action<long?> soonest) => condition switch
+    {
+        AllOf all => Holds(all.Left, states, valueOf, now, soonest) & Holds(all.Right, states, valueOf, now, soonest),
+        AnyOf any => Holds(any.Left, states, valueOf, now, soonest) | Holds(any.Right, states, valueOf, now, soonest),
+        NoneOf none => !Holds(none.Inner, states, valueOf, now, soonest),
+        EventCondition e => Comparisons.Holds(
+            e.Comparison,
+            states.TryGetValue(e.Aggregate.Key, out var state) ? state.Value(e.Aggregate, now) ?? Empty(e.Aggregate) : Empty(e.Aggregate),
+            now,
+            soonest),
+        TraitCondition t => Comparisons.Holds(t.Comparison, valueOf(t.Key), now, soonest),
+        _ => false,
+    };
+
+    /// <summary>An aggregate over no events: a count is 0 (so <c>count() = 0</c> holds for a profile that never did it), anything else has no value.</summary>
+    private static JsonNode? Empty(EventAggregate aggregate) => aggregate.Counts ? JsonValue.Create(0) : null;
+
+    /// <summary>The value at a property path (<c>a.b</c>) of the message's properties; a page's or screen's <c>name</c> is also <c>page_name</c> / <c>screen_name</c>.</summary>
+    public static JsonElement? PropertyOf(JsonElement message, string path)
+    {
+        if (message.TryGetProperty("properties", out var properties) && At(properties, path) is { } found)
+        {
+            return found;
+        }
+
+        return (path, Text(message, "type")) is ("page_name", "page") or ("screen_name", "screen") && message.TryGetProperty("name", out var name)
+            ? name
+            : null;
+    }
+
+    private static JsonElement? At(JsonElement value, string path)
+    {
+        foreach (var part in path.Split('.'))
+        {
+            if (value.ValueKind != JsonValueKind.Object || !value.TryGetProperty(part, out value))
+            {
+                return null;
+            }
+        }
+
+        return value;
+    }
+
+    public static long? TimestampOf(JsonElement message) =>
+        Text(message, "timestamp") is { } text && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at)
+            ? at.ToUnixTimeMilliseconds()
+            : null;
+
+    private static string? Text(JsonElement message, string name) =>
+        message.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+}

@@ -1,0 +1,139 @@
+using System.Text.RegularExpressions;
+using Sluice.Actions.Fql;
+
+namespace Sluice.Engage.Definitions;
+
+/// <summary>A computed trait: its key is the trait's name on profiles and in what destinations receive.</summary>
+internal sealed record ComputedTraitDefinition(string Key, string Name, string Query, EventAggregate Aggregate, bool IncludeAnonymous);
+
+/// <summary>An audience: a profile is a member while <see cref="Condition"/> is true.</summary>
+internal sealed record AudienceDefinition(string Key, string Name, string Query, EngageCondition Condition, bool IncludeAnonymous);
+
+/// <summary>An aggregate with its <c>where</c> compiled, ready to take events.</summary>
+internal sealed record CompiledAggregate(EventAggregate Aggregate, FqlExpression? Where)
+{
+    public string Key { get; } = Aggregate.Key;
+}
+
+/// <summary>
+/// The workspace's computed traits and audiences, checked and put in the order they are computed: computed
+/// traits, then audiences, each after the audiences it refers to (a cycle is refused). Every aggregate the
+/// definitions use appears once in <see cref="Aggregates"/>, shared by the definitions that use it.
+/// </summary>
+internal sealed partial class EngageDefinitions
+{
+    public static readonly EngageDefinitions None = new([], []);
+
+    public EngageDefinitions(IReadOnlyList<ComputedTraitDefinition> traits, IReadOnlyList<AudienceDefinition> audiences)
+    {
+        Traits = traits;
+        var keys = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var key in traits.Select(t => t.Key).Concat(audiences.Select(a => a.Key)))
+        {
+            if (!keys.Add(key))
+            {
+                throw new EngageDefinitionException(key, "the key is used twice: computed traits and audiences share one set of keys");
+            }
+        }
+
+        Audiences = Order(audiences);
+        var aggregates = new Dictionary<string, CompiledAggregate>(StringComparer.Ordinal);
+        foreach (var aggregate in traits.Select(t => t.Aggregate).Concat(audiences.SelectMany(a => EventConditions(a.Condition).Select(c => c.Aggregate))))
+        {
+            aggregates.TryAdd(aggregate.Key, new CompiledAggregate(aggregate, aggregate.Where is { } where ? FqlExpression.Compile(where) : null));
+        }
+
+        Aggregates = [.. aggregates.Values];
+        EventNames = aggregates.Values.Select(a => a.Aggregate.Event).ToHashSet(StringComparer.Ordinal);
+    }
+
+    public IReadOnlyList<ComputedTraitDefinition> Traits { get; }
+
+    /// <summary>Audiences, each after those its conditions refer to.</summary>
+    public IReadOnlyList<AudienceDefinition> Audiences { get; }
+
+    public IReadOnlyList<CompiledAggregate> Aggregates { get; }
+
+    /// <summary>The events some aggregate takes: any other event leaves every state as it is.</summary>
+    public IReadOnlySet<string> EventNames { get; }
+
+    public bool Any => Traits.Count > 0 || Audiences.Count > 0;
+
+    /// <summary>Whether a key names a computed trait or an audience.</summary>
+    public bool Defines(string key) => Traits.Any(t => t.Key == key) || Audiences.Any(a => a.Key == key);
+
+    /// <summary>Keys are snake_case: lowercase letters, digits and '_', starting with a letter (what destinations receive as the trait's name).</summary>
+    public static bool IsKey(string key) => KeyPattern().IsMatch(key);
+
+    /// <summary>A name as a key: Segment's snake_case (<c>Big Spenders</c> is <c>big_spenders</c>).</summary>
+    public static string KeyOf(string name) => NotKey().Replace(name.Trim().ToLowerInvariant(), "_").Trim('_');
+
+    public static IEnumerable<EventCondition> EventConditions(EngageCondition condition) => condition switch
+    {
+        EventCondition e => [e],
+        AllOf all => EventConditions(all.Left).Concat(EventConditions(all.Right)),
+        AnyOf any => EventConditions(any.Left).Concat(EventConditions(any.Right)),
+        NoneOf none => EventConditions(none.Inner),
+        _ => [],
+    };
+
+    public static IEnumerable<TraitCondition> TraitConditions(EngageCondition condition) => condition switch
+    {
+        TraitCondition t => [t],
+        AllOf all => TraitConditions(all.Left).Concat(TraitConditions(all.Right)),
+        AnyOf any => TraitConditions(any.Left).Concat(TraitConditions(any.Right)),
+        NoneOf none => TraitConditions(none.Inner),
+        _ => [],
+    };
+
+    private static List<AudienceDefinition> Order(IReadOnlyList<AudienceDefinition> audiences)
+    {
+        var byKey = audiences.ToDictionary(a => a.Key, StringComparer.Ordinal);
+        var ordered = new List<AudienceDefinition>();
+        var state = new Dictionary<string, bool>(StringComparer.Ordinal);
+        foreach (var audience in audiences)
+        {
+            Visit(audience, []);
+        }
+
+        return ordered;
+
+        void Visit(AudienceDefinition audience, List<string> path)
+        {
+            if (state.TryGetValue(audience.Key, out var done))
+            {
+                if (!done)
+                {
+                    throw new EngageDefinitionException(audience.Key, $"would create a cycle: {string.Join(" → ", path.SkipWhile(k => k != audience.Key).Append(audience.Key))}");
+                }
+
+                return;
+            }
+
+            state[audience.Key] = false;
+            path.Add(audience.Key);
+            foreach (var reference in TraitConditions(audience.Condition).Select(t => t.Key).Where(byKey.ContainsKey))
+            {
+                Visit(byKey[reference], path);
+            }
+
+            path.RemoveAt(path.Count - 1);
+            state[audience.Key] = true;
+            ordered.Add(audience);
+        }
+    }
+
+    [GeneratedRegex("^[a-z][a-z0-9_]{0,99}$")]
+    private static partial Regex KeyPattern();
+
+    [GeneratedRegex("[^a-z0-9]+")]
+    private static partial Regex NotKey();
+}
+
+/// <summary>A definition refused as a whole (its key, and why).</summary>
+internal sealed class EngageDefinitionException(string key, string reason) : Exception($"{key}: {reason}")
+{
+    public string Key { get; } = key;
+
+    public string Reason { get; } = reason;
+}

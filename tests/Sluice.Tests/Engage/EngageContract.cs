@@ -1,0 +1,290 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+using Sluice.Engage.Computation;
+using Sluice.Engage.Definitions;
+using Sluice.EventLog;
+using Sluice.Profiles;
+using Sluice.Profiles.Identity;
+using Sluice.Storage;
+using Sluice.Workspace;
+
+namespace Sluice.Engage;
+
+/// <summary>
+/// Computed traits and audiences on each backend, against <see cref="BruteForceEngage"/>: sixty simulated
+/// days of events (anonymous visits merged into users later, late and out-of-order timestamps, windows that
+/// open and close between events) go through the log and the profiles consumer; twice a day the clock
+/// stops, due profiles are swept, and every stored value equals a recomputation from all events.
+/// </summary>
+public abstract class EngageContract : IDisposable
+{
+    private const string Node = "node-a";
+    private static readonly DateTimeOffset Start = DateTimeOffset.Parse("2026-09-01T00:00:00Z", CultureInfo.InvariantCulture);
+    private readonly StoreBackend _backend;
+    private int _appended;
+
+    private protected EngageContract(StoreBackend backend) => _backend = backend;
+
+    public void Dispose() => _backend.Dispose();
+
+    internal static EngageDefinitions Definitions() => new(
+        [
+            Trait("orders_7d", "event('Order Completed').within(7 days).count()"),
+            Trait("spend_total", "event('Order Completed').sum(property('total'))"),
+            Trait("avg_order_30d", "event('Order Completed').within(30 days).avg(property('total'))"),
+            Trait("smallest_order", "event('Order Completed').min(property('total'))"),
+            Trait("largest_order_14d", "event('Order Completed').within(14 days).max(property('total'))"),
+            Trait("favourite_category", "event('Product Viewed').within(14 days).mode(property('category'), 2)"),
+            Trait("first_category", "event('Product Viewed').first(property('category'))"),
+            Trait("last_order_category_10d", "event('Order Completed').within(10 days).last(property('category'))"),
+            Trait("categories_30d", "event('Product Viewed').within(30 days).unique(property('category'))"),
+            Trait("category_count", "event('Product Viewed').unique(property('category')).count()", anonymous: true),
+        ],
+        [
+            Audience("frequent_buyers", "event('Order Completed').within(7 days).count() >= 2"),
+            Audience("lapsed_pro", "NOT event('Order Completed').within(20 days).count() >= 1 AND trait('plan') = 'pro'"),
+            Audience("big_shoe_fans", "event('Order Completed').where(property('total') > 100 AND property('category') = 'shoes').within(30 days).count() >= 1 OR trait('spend_total') >= 1500"),
+            Audience("returning_viewers", "event('Product Viewed').between(2 days, 9 days).count() >= 3 AND trait('frequent_buyers') = true"),
+            Audience("page_regulars", "event('Page Viewed').within(3 days).count() >= 2", anonymous: true),
+        ]);
+
+    [Fact]
+    public void Sixty_days_of_events_give_at_every_instant_checked_the_values_a_recomputation_from_all_events_gives()
+    {
+        using var store = _backend.Open();
+        var run = new Run(this, store, Definitions());
+
+        run.Days(60);
+
+        // The corpus exercises every definition: each value moved many times, and each audience both took in and let go.
+        var changes = store.Profiles.EngageChanges(0, 1_000_000);
+        Assert.All(run.Definitions.Traits, t => Assert.True(changes.Count(c => c.Key == t.Key) >= 20, $"{t.Key} changed {changes.Count(c => c.Key == t.Key)} times"));
+        Assert.All(run.Definitions.Audiences, a =>
+        {
+            Assert.True(changes.Count(c => c.Key == a.Key && c.Json == "true") >= 5, $"{a.Key}: {changes.Count(c => c.Key == a.Key && c.Json == "true")} entries");
+            Assert.True(changes.Count(c => c.Key == a.Key && c.Json == "false") >= 5, $"{a.Key}: {changes.Count(c => c.Key == a.Key && c.Json == "false")} exits");
+        });
+    }
+
+    [Fact]
+    public void After_an_unmerge_the_profiles_it_splits_have_the_values_their_own_events_give()
+    {
+        using var store = _backend.Open();
+        var run = new Run(this, store, Definitions());
+        run.Days(12);
+        // A person's second device, merged into their profile, with the most orders on it, is taken off again.
+        var device = store.Profiles.AllOwners().Select(o => o.Identifier).Where(i => i.Type == "anonymous_id" && i.Value.EndsWith("-1", StringComparison.Ordinal))
+            .MaxBy(i => run.Orders(i.Value))!;
+        var profile = store.Profiles.ProfileOf(device)!;
+        var before = store.Profiles.EngageValuesOf(profile)["spend_total"];
+
+        new Profiles.Recompute.ProfileUnmerge(store.Profiles, store.EventLog, new IdentitySettingsSource(new IdentitySettings(), managedByFile: true), run.Clock, run.Engagement)
+            .Unmerge(profile, device, "test", null);
+
+        Assert.Null(store.Profiles.ProfileOf(device));
+        run.Check();
+        var user = new Identifier("user_id", "u" + device.Value[1..device.Value.IndexOf('-', StringComparison.Ordinal)]);
+        Assert.NotEqual(before, store.Profiles.EngageValuesOf(store.Profiles.ProfileOf(user)!)["spend_total"]);
+        run.Days(4);
+    }
+
+    /// <summary>A simulation: the clock, the consumer and sweeper on it, the corpus's random numbers and what was consumed so far.</summary>
+    private sealed class Run
+    {
+        private readonly EngageContract _contract;
+        private readonly StoreHandle _store;
+        private readonly ProfilesConsumer _consumer;
+        private readonly EngageSweeper _sweeper;
+        private readonly Random _random = new(15);
+        private readonly List<(long Order, long ReceivedAt, string Json)> _consumed = [];
+        private int _halfDays;
+
+        public Run(EngageContract contract, StoreHandle store, EngageDefinitions definitions)
+        {
+            (_contract, _store, Definitions) = (contract, store, definitions);
+            Engagement = new Engagement(definitions, Clock);
+            _consumer = new ProfilesConsumer(store.Profiles, new IdentitySettingsSource(new IdentitySettings(), managedByFile: true), Engagement);
+            _sweeper = new EngageSweeper(store.Profiles, Engagement, Clock, NullLogger<EngageSweeper>.Instance);
+        }
+
+        public FakeTimeProvider Clock { get; } = new(Start);
+
+        public EngageDefinitions Definitions { get; }
+
+        public Engagement Engagement { get; }
+
+        /// <summary>Half-days of 70 events each, consumed ten at a time; each ends with a check at an instant between events, where only the sweep moves values.</summary>
+        public void Days(int days)
+        {
+            for (var end = _halfDays + (2 * days); _halfDays < end; _halfDays++)
+            {
+                var until = Start.AddHours(12 * (_halfDays + 1)).ToUnixTimeMilliseconds();
+                var from = Clock.GetUtcNow().ToUnixTimeMilliseconds();
+                var messages = Enumerable.Range(0, 70).Select(_ => from + _random.NextInt64(until - 3_600_000 - from)).Order().Select(at => (at, Message(_random, at))).ToList();
+                for (var first = 0; first < messages.Count; first += 10)
+                {
+                    var group = messages.Skip(first).Take(10).ToList();
+                    Clock.SetUtcNow(DateTimeOffset.FromUnixTimeMilliseconds(group[^1].at));
+                    _contract.Append(_store, group);
+                    _consumed.AddRange(_contract.Consume(_store, _consumer));
+                }
+
+                Clock.SetUtcNow(DateTimeOffset.FromUnixTimeMilliseconds(until - _random.NextInt64(3_600_000)));
+                Check();
+                Clock.SetUtcNow(DateTimeOffset.FromUnixTimeMilliseconds(until));
+            }
+        }
+
+        /// <summary>How many orders with a total were sent from a device signed out (they go with the device, not with a user id).</summary>
+        public int Orders(string device) => _consumed.Count(c => c.Json.Contains($"\"anonymousId\":\"{device}\"", StringComparison.Ordinal)
+            && c.Json.Contains("\"total\"", StringComparison.Ordinal) && !c.Json.Contains("\"userId\"", StringComparison.Ordinal));
+
+        public void Check()
+        {
+            while (_sweeper.SweepDue() == EngageSweeper.MaxPerSweep)
+            {
+            }
+
+            EngageContract.Check(_store, Definitions, _consumed, Clock.GetUtcNow().ToUnixTimeMilliseconds());
+        }
+    }
+
+    private static void Check(StoreHandle store, EngageDefinitions definitions, List<(long Order, long ReceivedAt, string Json)> consumed, long now)
+    {
+        var owners = store.Profiles.AllOwners();
+        var ownerOf = owners.ToDictionary(o => o.Identifier, o => o.ProfileId);
+        var types = owners.GroupBy(o => o.ProfileId).ToDictionary(g => g.Key, g => (IReadOnlySet<string>)g.Select(o => o.Identifier.Type).ToHashSet(StringComparer.Ordinal), StringComparer.Ordinal);
+        var events = new List<ReferenceEvent>();
+        foreach (var (order, receivedAt, json) in consumed)
+        {
+            var message = JsonDocument.Parse(json).RootElement;
+            var profile = IdentifierExtraction.From(message, new IdentitySettings()).Select(i => ownerOf.GetValueOrDefault(i)).FirstOrDefault(p => p is not null);
+            if (profile is null)
+            {
+                continue;
+            }
+
+            var type = message.GetProperty("type").GetString()!;
+            var name = type switch { "track" => message.GetProperty("event").GetString(), "page" => "Page Viewed", _ => null };
+            var at = DateTimeOffset.Parse(message.GetProperty("timestamp").GetString()!, CultureInfo.InvariantCulture).ToUnixTimeMilliseconds();
+            events.Add(new ReferenceEvent(order, at, receivedAt, message.GetProperty("messageId").GetString()!, type, name, message, profile));
+        }
+
+        var expected = BruteForceEngage.Compute(definitions, events, types, now);
+        foreach (var key in definitions.Traits.Select(t => t.Key).Concat(definitions.Audiences.Select(a => a.Key)))
+        {
+            var stored = store.Profiles.EngageValues(key, 1_000_000).Where(v => v.Json is not ("null" or "false")).ToDictionary(v => v.ProfileId, v => v.Json, StringComparer.Ordinal);
+            var wanted = expected.GetValueOrDefault(key) ?? [];
+            var wrong = wanted.Where(w => stored.GetValueOrDefault(w.Key) != w.Value).Select(w => $"{w.Key}: {stored.GetValueOrDefault(w.Key) ?? "(none)"} instead of {w.Value}")
+                .Concat(stored.Where(s => !wanted.ContainsKey(s.Key)).Select(s => $"{s.Key}: {s.Value} instead of no value"))
+                .Take(5).ToList();
+            Assert.True(wrong.Count == 0, $"{key} at {DateTimeOffset.FromUnixTimeMilliseconds(now):O}: {string.Join("; ", wrong)}");
+        }
+    }
+
+    /// <summary>
+    /// 200 people on one to three devices. A device is seen before its person signs in on it (anonymous
+    /// events, merged later); a fifth of the events carry a timestamp up to a day and a half before they
+    /// arrive; orders and product views carry a category, orders a total.
+    /// </summary>
+    private static JsonObject Message(Random random, long receivedAt)
+    {
+        var person = random.Next(200);
+        var device = $"d{person}-{random.Next(1 + (person % 3))}";
+        var late = random.NextDouble() < 0.2 ? random.NextInt64(36 * 3_600_000) : random.NextInt64(60_000);
+        var message = new JsonObject
+        {
+            ["anonymousId"] = device,
+            ["timestamp"] = DateTimeOffset.FromUnixTimeMilliseconds(receivedAt - late).ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture),
+        };
+        var signedIn = random.NextDouble() < 0.7;
+        if (signedIn)
+        {
+            message["userId"] = $"u{person}";
+        }
+
+        var category = new[] { "shoes", "shirts", "hats", "socks" }[random.Next(4)];
+        switch (random.Next(10))
+        {
+            case 0 or 1:
+                message["type"] = "identify";
+                message["traits"] = new JsonObject { ["email"] = $"p{person}@example.com", ["plan"] = random.Next(3) == 0 ? "pro" : "free" };
+                break;
+            case 2 or 3 or 4:
+                message["type"] = "track";
+                message["event"] = "Product Viewed";
+                message["properties"] = new JsonObject { ["category"] = category };
+                break;
+            case 5 or 6:
+                message["type"] = "track";
+                message["event"] = "Order Completed";
+                message["properties"] = new JsonObject { ["category"] = category, ["total"] = 5 + random.Next(196) };
+                break;
+            case 7:
+                message["type"] = "track";
+                message["event"] = "Order Completed";
+                message["properties"] = new JsonObject { ["category"] = category };
+                break;
+            default:
+                message["type"] = "page";
+                message["name"] = random.Next(2) == 0 ? "Pricing" : "Home";
+                break;
+        }
+
+        return message;
+    }
+
+    private void Append(StoreHandle store, List<(long At, JsonObject Message)> group)
+    {
+        var pending = group.Select(e =>
+        {
+            var id = $"m{++_appended}";
+            e.Message["messageId"] = id;
+            var user = (string?)e.Message["userId"] ?? (string)e.Message["anonymousId"]!;
+            return new PendingEvent(id, checkDuplicate: true, (string)e.Message["type"]!, Encoding.UTF8.GetBytes(e.Message.ToJsonString()), EventPartitions.Of("web", user, store.EventLog.PartitionCount));
+        }).ToList();
+        store.EventLog.Append([new EventBatch("web", pending, group[^1].At)], group[^1].At, 0);
+    }
+
+    /// <summary>Consumes what the log holds after the consumer's cursors, as the runner does; each message with its order in the log and log time.</summary>
+    private List<(long Order, long ReceivedAt, string Json)> Consume(StoreHandle store, ProfilesConsumer consumer)
+    {
+        store.Cursors.Register(consumer.Name, consumer.Start);
+        var epochs = store.Leases.Claim(Node, 1_000, now: 0, until: long.MaxValue / 2, takeOver: false).ToDictionary(l => l.Partition, l => l.Epoch);
+        foreach (var lease in store.Leases.ReadLeases().Where(l => l.Owner == Node))
+        {
+            epochs[lease.Partition] = lease.Epoch;
+        }
+
+        EventLogContract.Settle(store.EventLog, _appended);
+        var consumed = new List<(long, long, string)>();
+        var cursors = store.Cursors.Read(consumer.Name);
+        var rows = store.EventLog.ReadFrom(cursors.Values.DefaultIfEmpty(0).Min(), 10_000, null).Where(r => r.Position > cursors.GetValueOrDefault(r.Partition)).ToList();
+        if (rows.Count == 0)
+        {
+            return consumed;
+        }
+
+        consumer.Consume(rows, [.. rows.GroupBy(r => r.Partition).Select(g => new CursorAdvance(consumer.Name, g.Key, g.Max(r => r.Position), Node, epochs[g.Key]))]);
+        foreach (var row in rows)
+        {
+            consumed.AddRange(LogMessages.Split(row.Messages).Select((m, index) => (Fact.OrderOf(row.Position, index), row.ReceivedAt, Encoding.UTF8.GetString(m))));
+        }
+
+        return consumed;
+    }
+
+    private static ComputedTraitDefinition Trait(string key, string query, bool anonymous = false) =>
+        new(key, key, query, EngageQueryParser.ParseComputedTrait(query), anonymous);
+
+    private static AudienceDefinition Audience(string key, string query, bool anonymous = false) =>
+        new(key, key, query, EngageQueryParser.ParseAudience(query), anonymous);
+}
+
+public sealed class SqliteEngageContract() : EngageContract(new SqliteBackend());
+
+public sealed class PostgresEngageContract() : EngageContract(new PostgresBackend());
