@@ -110,6 +110,18 @@ internal interface IProfileStore
     /// <summary>The changes of computed traits and memberships after <paramref name="afterId"/>, in order.</summary>
     IReadOnlyList<EngageChangeRow> EngageChanges(long afterId, int limit);
 
+    /// <summary>The current values of a computed trait or audience (members; values other than null), with the highest change id they include.</summary>
+    EngageSnapshot EngageSnapshotOf(string key);
+
+    /// <summary>The changes of one computed trait or audience after <paramref name="afterId"/>, in order.</summary>
+    IReadOnlyList<EngageChangeRow> EngageChangesOf(string key, long afterId, int limit);
+
+    /// <summary>Each connection's sync: the last change sent, by connection (<c>key/destination</c>).</summary>
+    IReadOnlyDictionary<string, EngageSyncRow> EngageSyncs();
+
+    /// <summary>Records that a connection sent its changes up to <paramref name="lastChangeId"/> (never moving back), and how many messages.</summary>
+    void SaveEngageSync(string connection, long lastChangeId, long at, long messages);
+
     /// <summary>The profile (not merged into another) a text names: a profile id, old ones included, or one of its identifiers as <c>type:value</c>.</summary>
     string? Find(string idOrIdentifier) =>
         idOrIdentifier.Contains(':', StringComparison.Ordinal)
@@ -152,6 +164,12 @@ internal sealed record EngageValueRow(string Key, string ProfileId, string Json,
 
 /// <summary>A change of a profile's value of a computed trait or an audience (<see cref="Previous"/>: null when it had none), in the order they were made.</summary>
 internal sealed record EngageChangeRow(long Id, string Key, string ProfileId, string Json, string? Previous, long At);
+
+/// <summary>A definition's current values, and the last change they include.</summary>
+internal sealed record EngageSnapshot(long LastChangeId, IReadOnlyList<EngageValueRow> Values);
+
+/// <summary>A connection's sync: the last change sent, when it started and last sent (Unix ms), how many messages it has sent.</summary>
+internal sealed record EngageSyncRow(string Connection, long LastChangeId, long StartedAt, long SyncedAt, long Messages);
 
 /// <summary>An identifier and the profile (not merged into another) that has it.</summary>
 internal sealed record IdentifierOwner(Identifier Identifier, string ProfileId);

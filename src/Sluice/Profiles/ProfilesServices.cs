@@ -23,9 +23,13 @@ internal static class ProfilesServices
         services.AddSingleton(sp => workspace.Engage is { Any: true } engage
             ? new Engage.Engagement(engage, sp.GetRequiredService<TimeProvider>())
             : Engage.Engagement.Off);
-        if (workspace.Engage is { Any: true })
+        if (workspace.Engage is { Any: true } definitions)
         {
             services.AddHostedService<Engage.Computation.EngageSweeper>();
+            if (definitions.Connections.Any())
+            {
+                services.AddHostedService<Engage.Activation.EngageSync>();
+            }
         }
 
         services.AddEventLogConsumer<ProfilesConsumer>();

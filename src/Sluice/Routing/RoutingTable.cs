@@ -79,7 +79,14 @@ internal sealed class RoutingTable
         _snapshot = Build(inForce.Current);
     }
 
-    public IReadOnlyList<RoutedDestination> ForSource(string sourceId) => Current().BySource.GetValueOrDefault(sourceId) ?? [];
+    /// <summary>
+    /// The destinations a source's events go to. Engage's system source for a destination
+    /// (<see cref="Engage.Activation.EngageMessages.SourceOf"/>) feeds that destination alone.
+    /// </summary>
+    public IReadOnlyList<RoutedDestination> ForSource(string sourceId) =>
+        sourceId.StartsWith(Engage.Activation.EngageMessages.SourcePrefix, StringComparison.Ordinal)
+            ? Find(sourceId[Engage.Activation.EngageMessages.SourcePrefix.Length..]) is { } connected ? [connected] : []
+            : Current().BySource.GetValueOrDefault(sourceId) ?? [];
 
     public RoutedDestination? Find(string destinationId) => Current().ById.GetValueOrDefault(destinationId);
 

@@ -4,10 +4,35 @@ using Sluice.Actions.Fql;
 namespace Sluice.Engage.Definitions;
 
 /// <summary>A computed trait: its key is the trait's name on profiles and in what destinations receive.</summary>
-internal sealed record ComputedTraitDefinition(string Key, string Name, string Query, EventAggregate Aggregate, bool IncludeAnonymous);
+internal sealed record ComputedTraitDefinition(string Key, string Name, string Query, EventAggregate Aggregate, bool IncludeAnonymous)
+{
+    /// <summary>The destinations its values are sent to.</summary>
+    public IReadOnlyList<EngageConnection> Destinations { get; init; } = [];
+}
 
 /// <summary>An audience: a profile is a member while <see cref="Condition"/> is true.</summary>
-internal sealed record AudienceDefinition(string Key, string Name, string Query, EngageCondition Condition, bool IncludeAnonymous);
+internal sealed record AudienceDefinition(string Key, string Name, string Query, EngageCondition Condition, bool IncludeAnonymous)
+{
+    /// <summary>The destinations its entries and exits are sent to.</summary>
+    public IReadOnlyList<EngageConnection> Destinations { get; init; } = [];
+}
+
+/// <summary>
+/// A computed trait or audience connected to a destination instance, with Segment's settings for the
+/// connection: identify calls (on by default), track calls (off by default) and their event names.
+/// </summary>
+internal sealed record EngageConnection(string DestinationId)
+{
+    public bool SendIdentify { get; init; } = true;
+
+    public bool SendTrack { get; init; }
+
+    public string EnterEvent { get; init; } = "Audience Entered";
+
+    public string ExitEvent { get; init; } = "Audience Exited";
+
+    public string ComputeEvent { get; init; } = "Trait Computed";
+}
 
 /// <summary>An aggregate with its <c>where</c> compiled, ready to take events.</summary>
 internal sealed record CompiledAggregate(EventAggregate Aggregate, FqlExpression? Where)
@@ -58,6 +83,11 @@ internal sealed partial class EngageDefinitions
     public IReadOnlySet<string> EventNames { get; }
 
     public bool Any => Traits.Count > 0 || Audiences.Count > 0;
+
+    /// <summary>Every connection of a definition to a destination, with its definition's key and whether it is an audience.</summary>
+    public IEnumerable<(string Key, bool Audience, bool IncludeAnonymous, EngageConnection Connection)> Connections =>
+        Traits.SelectMany(t => t.Destinations.Select(c => (t.Key, false, t.IncludeAnonymous, c)))
+            .Concat(Audiences.SelectMany(a => a.Destinations.Select(c => (a.Key, true, a.IncludeAnonymous, c))));
 
     /// <summary>Whether a key names a computed trait or an audience.</summary>
     public bool Defines(string key) => Traits.Any(t => t.Key == key) || Audiences.Any(a => a.Key == key);

@@ -44,7 +44,7 @@ internal static class EngageSection
 
             try
             {
-                traits.Add(new ComputedTraitDefinition(key, name, query, EngageQueryParser.ParseComputedTrait(query), anonymous));
+                traits.Add(new ComputedTraitDefinition(key, name, query, EngageQueryParser.ParseComputedTrait(query), anonymous) { Destinations = Connections(yaml, (YamlMappingNode)item, path) });
             }
             catch (EngageQueryException invalid)
             {
@@ -62,7 +62,7 @@ internal static class EngageSection
 
             try
             {
-                audiences.Add(new AudienceDefinition(key, name, query, EngageQueryParser.ParseAudience(query), anonymous));
+                audiences.Add(new AudienceDefinition(key, name, query, EngageQueryParser.ParseAudience(query), anonymous) { Destinations = Connections(yaml, (YamlMappingNode)item, path) });
             }
             catch (EngageQueryException invalid)
             {
@@ -81,6 +81,57 @@ internal static class EngageSection
         }
     }
 
+    /// <summary><c>destinations:</c> destination ids, or mappings of an <c>id</c> and the connection's settings.</summary>
+    private static List<EngageConnection> Connections(YamlFields yaml, YamlMappingNode definition, string path)
+    {
+        var connections = new List<EngageConnection>();
+        foreach (var (node, at) in yaml.Items(definition, "destinations", path))
+        {
+            EngageConnection? connection = null;
+            if (node is YamlScalarNode && yaml.Scalar(node, at) is { } id)
+            {
+                connection = new EngageConnection(id);
+            }
+            else if (yaml.Mapping(node, at) is { } map)
+            {
+                yaml.CheckKeys(map, at, "id", "sendIdentify", "sendTrack", "enterEvent", "exitEvent", "computeEvent");
+                if (yaml.String(map, at, "id", required: true) is { } destination)
+                {
+                    var defaults = new EngageConnection(destination);
+                    connection = defaults with
+                    {
+                        SendIdentify = yaml.Boolean(map, at, "sendIdentify") ?? defaults.SendIdentify,
+                        SendTrack = yaml.Boolean(map, at, "sendTrack") ?? defaults.SendTrack,
+                        EnterEvent = yaml.String(map, at, "enterEvent", required: false) ?? defaults.EnterEvent,
+                        ExitEvent = yaml.String(map, at, "exitEvent", required: false) ?? defaults.ExitEvent,
+                        ComputeEvent = yaml.String(map, at, "computeEvent", required: false) ?? defaults.ComputeEvent,
+                    };
+                }
+            }
+
+            if (connection is null)
+            {
+                continue;
+            }
+
+            if (connections.Any(c => c.DestinationId == connection.DestinationId))
+            {
+                yaml.Problem(node, at, $"destination '{connection.DestinationId}' is connected twice");
+                continue;
+            }
+
+            if (!connection.SendIdentify && !connection.SendTrack)
+            {
+                yaml.Problem(node, at, "sendIdentify and sendTrack are both false: the connection would send nothing");
+                continue;
+            }
+
+            connections.Add(connection);
+        }
+
+        return connections;
+    }
+
     private static (string Key, string Name, string Query, bool IncludeAnonymous, YamlNode QueryNode)? Common(YamlFields yaml, YamlNode item, string path, Dictionary<string, string> keys)
     {
         if (yaml.Mapping(item, path) is not { } map)
@@ -88,7 +139,7 @@ internal static class EngageSection
             return null;
         }
 
-        yaml.CheckKeys(map, path, "key", "name", "query", "includeAnonymous");
+        yaml.CheckKeys(map, path, "key", "name", "query", "includeAnonymous", "destinations");
         var name = yaml.String(map, path, "name", required: true);
         var query = yaml.String(map, path, "query", required: true);
         var key = yaml.String(map, path, "key", required: false) ?? (name is null ? null : EngageDefinitions.KeyOf(name));

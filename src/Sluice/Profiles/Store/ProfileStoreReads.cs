@@ -63,16 +63,64 @@ internal abstract class ProfileStoreReads : IProfileStore
         }, key, limit);
 
     public IReadOnlyList<EngageChangeRow> EngageChanges(long afterId, int limit) =>
-        Query("SELECT id, key, profile_id, value, previous, at FROM engage_changes WHERE id > $1 ORDER BY id LIMIT $2", rows =>
+        Query("SELECT id, key, profile_id, value, previous, at FROM engage_changes WHERE id > $1 ORDER BY id LIMIT $2", ReadChanges, afterId, limit);
+
+    // engage_changes rows are written only by profiles steps, which hold the profiles lock to their commit: ids
+    // become visible in order, so "after the highest id seen" never passes over one still to commit.
+    public EngageSnapshot EngageSnapshotOf(string key) =>
+        Query("""
+            SELECT m.id, v.profile_id, v.value FROM (SELECT coalesce(max(id), 0) AS id FROM engage_changes) m
+            LEFT JOIN engage_values v ON v.key = $1 AND v.value NOT IN ('null', 'false')
+            ORDER BY v.profile_id
+            """, rows =>
         {
-            var changes = new List<EngageChangeRow>();
+            long last = 0;
+            var values = new List<EngageValueRow>();
             while (rows.Read())
             {
-                changes.Add(new EngageChangeRow(rows.GetInt64(0), rows.GetString(1), rows.GetString(2), rows.GetString(3), rows.IsDBNull(4) ? null : rows.GetString(4), rows.GetInt64(5)));
+                last = rows.GetInt64(0);
+                if (!rows.IsDBNull(1))
+                {
+                    values.Add(new EngageValueRow(key, rows.GetString(1), rows.GetString(2), 0));
+                }
             }
 
-            return changes;
-        }, afterId, limit);
+            return new EngageSnapshot(last, values);
+        }, key);
+
+    public IReadOnlyList<EngageChangeRow> EngageChangesOf(string key, long afterId, int limit) =>
+        Query("SELECT id, key, profile_id, value, previous, at FROM engage_changes WHERE key = $1 AND id > $2 ORDER BY id LIMIT $3", ReadChanges, key, afterId, limit);
+
+    public IReadOnlyDictionary<string, EngageSyncRow> EngageSyncs() =>
+        Query("SELECT connection, last_change_id, started_at, synced_at, messages FROM engage_syncs", rows =>
+        {
+            var syncs = new Dictionary<string, EngageSyncRow>(StringComparer.Ordinal);
+            while (rows.Read())
+            {
+                syncs[rows.GetString(0)] = new EngageSyncRow(rows.GetString(0), rows.GetInt64(1), rows.GetInt64(2), rows.GetInt64(3), rows.GetInt64(4));
+            }
+
+            return syncs;
+        });
+
+    public void SaveEngageSync(string connection, long lastChangeId, long at, long messages) =>
+        Query("""
+            INSERT INTO engage_syncs (connection, last_change_id, started_at, synced_at, messages) VALUES ($1, $2, $3, $3, $4)
+            ON CONFLICT (connection) DO UPDATE SET
+                last_change_id = CASE WHEN engage_syncs.last_change_id > excluded.last_change_id THEN engage_syncs.last_change_id ELSE excluded.last_change_id END,
+                synced_at = excluded.synced_at, messages = engage_syncs.messages + excluded.messages
+            """, rows => rows.RecordsAffected, connection, lastChangeId, at, messages);
+
+    private static List<EngageChangeRow> ReadChanges(DbDataReader rows)
+    {
+        var changes = new List<EngageChangeRow>();
+        while (rows.Read())
+        {
+            changes.Add(new EngageChangeRow(rows.GetInt64(0), rows.GetString(1), rows.GetString(2), rows.GetString(3), rows.IsDBNull(4) ? null : rows.GetString(4), rows.GetInt64(5)));
+        }
+
+        return changes;
+    }
 
     /// <summary>Runs <paramref name="sql"/> with <paramref name="values"/> as <c>$1</c>… and reads its rows.</summary>
     protected abstract T Query<T>(string sql, Func<DbDataReader, T> read, params object[] values);

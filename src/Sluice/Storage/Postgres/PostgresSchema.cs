@@ -306,6 +306,18 @@ internal static class PostgresSchema
         CREATE INDEX engage_changes_by_key ON engage_changes (key, id);
         CREATE INDEX engage_changes_by_profile ON engage_changes (profile_id, id);
         """,
+        """
+        -- Engage's syncs (Engage/Activation): per connection of a computed trait or audience to a
+        -- destination ("key/destination"), the last change sent; a connection without a row has not
+        -- sent its first sync (every current value) yet.
+        CREATE TABLE engage_syncs (
+            connection text PRIMARY KEY,
+            last_change_id bigint NOT NULL,
+            started_at bigint NOT NULL,
+            synced_at bigint NOT NULL,
+            messages bigint NOT NULL
+        );
+        """,
     ];
 
     /// <summary>The newest version this build knows.</summary>

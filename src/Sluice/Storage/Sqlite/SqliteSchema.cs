@@ -316,6 +316,18 @@ internal static class SqliteSchema
         CREATE INDEX engage_changes_by_key ON engage_changes (key, id);
         CREATE INDEX engage_changes_by_profile ON engage_changes (profile_id, id);
         """,
+        """
+        -- Engage's syncs (Engage/Activation): per connection of a computed trait or audience to a
+        -- destination ("key/destination"), the last change sent; a connection without a row has not
+        -- sent its first sync (every current value) yet.
+        CREATE TABLE engage_syncs (
+            connection TEXT PRIMARY KEY,
+            last_change_id INTEGER NOT NULL,
+            started_at INTEGER NOT NULL,
+            synced_at INTEGER NOT NULL,
+            messages INTEGER NOT NULL
+        );
+        """,
     ];
 
     /// <summary>Applies the migrations not applied yet, up to <paramref name="upTo"/> of them (tests build older stores with it).</summary>

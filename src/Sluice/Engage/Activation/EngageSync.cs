@@ -1,0 +1,127 @@
+using Sluice.EventLog;
+using Sluice.Ingest;
+using Sluice.Profiles;
+using Sluice.Routing;
+
+namespace Sluice.Engage.Activation;
+
+/// <summary>
+/// Sends computed traits and audience memberships to the destinations they are connected to. A
+/// connection's first sync sends every current value (each member of an audience); from then on, each
+/// change, in order (engage_changes after the connection's last one). The messages enter the event log as
+/// events of the connection's system source (<see cref="EngageMessages.SourceOf"/>), so the router
+/// delivers them like any event: the destination's filters, mappings and presets apply, and what is not
+/// delivered says why in the delivery log. Messages are stored before the connection's progress: a crash
+/// in between sends the same messages (same messageIds) again, and the log's de-duplication keeps one.
+/// </summary>
+internal sealed partial class EngageSync(
+    IProfileStore store,
+    Engagement engagement,
+    IngestWriter writer,
+    RoutingTable routing,
+    TimeProvider time,
+    ILogger<EngageSync> logger) : BackgroundService
+{
+    /// <summary>Changes a connection sends in one go at most.</summary>
+    public const int ChangesPerBatch = 500;
+
+    /// <summary>How often the store is asked for changes to send.</summary>
+    public static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
+
+    /// <summary>Sends what each connection has not sent yet; how many messages.</summary>
+    public async Task<int> SyncAsync(CancellationToken cancellation)
+    {
+        var sent = 0;
+        var syncs = store.EngageSyncs();
+        foreach (var (key, audience, _, connection) in engagement.Definitions.Connections)
+        {
+            if (routing.Find(connection.DestinationId) is not { } destination)
+            {
+                continue;
+            }
+
+            var name = $"{key}/{connection.DestinationId}";
+            var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+            if (!syncs.TryGetValue(name, out var sync))
+            {
+                var snapshot = store.EngageSnapshotOf(key);
+                var first = snapshot.Values.SelectMany(v => Messages(key, audience, connection, destination, v.ProfileId, v.Json, $"first:{v.ProfileId}:{v.Json}", now)).ToList();
+                await AppendAsync(connection.DestinationId, first, cancellation);
+                store.SaveEngageSync(name, snapshot.LastChangeId, now, first.Count);
+                sent += first.Count;
+                continue;
+            }
+
+            for (var changes = store.EngageChangesOf(key, sync.LastChangeId, ChangesPerBatch); changes.Count > 0; changes = store.EngageChangesOf(key, changes[^1].Id, ChangesPerBatch))
+            {
+                var messages = changes
+                    .Where(c => !audience || c.Json == "true" || c.Previous == "true")
+                    .SelectMany(c => Messages(key, audience, connection, destination, c.ProfileId, c.Json, $"change:{c.Id}", c.At))
+                    .ToList();
+                await AppendAsync(connection.DestinationId, messages, cancellation);
+                store.SaveEngageSync(name, changes[^1].Id, time.GetUtcNow().ToUnixTimeMilliseconds(), messages.Count);
+                sent += messages.Count;
+                if (changes.Count < ChangesPerBatch)
+                {
+                    break;
+                }
+            }
+        }
+
+        return sent;
+    }
+
+    private IEnumerable<EngageMessage> Messages(string key, bool audience, Definitions.EngageConnection connection, RoutedDestination destination, string profileId, string json, string reason, long at)
+    {
+        // A profile merged into another since has no identifiers of its own: the one it went into carries its values.
+        var identifiers = store.ExternalIdsOf(profileId);
+        return identifiers.Count == 0 ? [] : EngageMessages.For(key, audience, connection, destination.Definition.Name, identifiers, profileId, json, reason, at);
+    }
+
+    private async Task AppendAsync(string destinationId, List<EngageMessage> messages, CancellationToken cancellation)
+    {
+        var source = EngageMessages.SourceOf(destinationId);
+        foreach (var chunk in messages.Chunk(500))
+        {
+            var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+            var pending = chunk.Select(m => new PendingEvent(m.MessageId, checkDuplicate: true, m.Type, m.Json, EventPartitions.Of(source, m.UserKey, writer.PartitionCount))).ToList();
+            var batch = new EventBatch(source, pending, now);
+            var bytes = pending.Sum(p => (long)p.Body.Length);
+            Task? stored;
+            // A full queue (ingest at its limit) is waited out: the changes stay where they are until then.
+            while ((stored = writer.TryEnqueue(batch, bytes)) is null)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(100), time, cancellation);
+            }
+
+            await stored;
+        }
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await SyncAsync(stoppingToken);
+            }
+            catch (Exception failed) when (failed is not OperationCanceledException)
+            {
+                LogSyncFailed(logger, failed);
+            }
+
+            try
+            {
+                await Task.Delay(Interval, time, stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Engage: sending computed traits and audiences to destinations failed; the next round tries again")]
+    private static partial void LogSyncFailed(ILogger logger, Exception exception);
+}

@@ -1,0 +1,154 @@
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json.Nodes;
+using Sluice.Infrastructure;
+
+namespace Sluice.Engage.Activation;
+
+/// <summary>
+/// Audiences and computed traits connected to Stories and Stitch Data, on a running <c>sluice serve</c>
+/// with the two services' stand-ins: members arrive as identify calls in the shapes the destinations'
+/// docs give, changes only for the users whose membership or value changed, a connection added later
+/// first receives exactly the current members, and Stories refuses an anonymous member with the reason.
+/// </summary>
+public sealed class EngageSyncTests
+{
+    private const string WriteKey = "wk_engage";
+
+    private static string Workspace(string storiesUrl, string stitchUrl, bool storiesConnected) => $$"""
+        sources:
+          - {id: web, writeKey: {{WriteKey}}}
+        destinations:
+          - id: stories
+            type: stories
+            sources: []
+            settings: {apiKey: st-token, baseUrl: '{{storiesUrl}}'}
+          - id: stitch
+            type: stitch-data
+            sources: []
+            settings: {endpoint: '{{stitchUrl}}/hook', apiKey: stitch-key}
+        identity: {}
+        engage:
+          computedTraits:
+            - name: Order count
+              query: event('Order Completed').count()
+              destinations: [stitch]
+          audiences:
+            - name: Pro users
+              query: trait('plan') = 'pro'
+              destinations: [{id: stitch, sendTrack: true}{{(storiesConnected ? ", stories" : "")}}]
+            - name: Anonymous buyers
+              query: event('Order Completed').count() >= 1 AND NOT trait('email').exists()
+              includeAnonymous: true
+              destinations: [stories]
+        """;
+
+    [Fact]
+    public async Task Members_arrive_as_identify_calls_then_only_changes_and_a_new_connection_first_gets_exactly_the_members()
+    {
+        await using var stories = await RecordingServer.StartAsync();
+        await using var stitch = await RecordingServer.StartAsync();
+        var workspace = await TestWorkspace.CreateAsync(Workspace(stories.BaseUrl, stitch.BaseUrl, storiesConnected: false));
+        await using (var server = await workspace.StartAsync())
+        {
+            await PostAsync(server, """
+                {"type":"identify","userId":"ada","anonymousId":"a-ada","traits":{"email":"ada@example.com","plan":"pro"}},
+                {"type":"identify","userId":"bob","traits":{"plan":"pro"}},
+                {"type":"identify","userId":"cy","traits":{"plan":"free"}},
+                {"type":"track","userId":"ada","event":"Order Completed","properties":{"total":30}}
+                """);
+            var adaIn = await WaitForAsync(stitch, r => Identify(r, "ada", "pro_users") is not null);
+            Assert.Equal(true, (bool?)adaIn["traits"]!["pro_users"]);
+            Assert.Equal("ada@example.com", (string?)adaIn["traits"]!["email"]);
+            Assert.Equal("a-ada", (string?)adaIn["anonymousId"]);
+            Assert.Equal(
+                """{"computation_class":"audience","computation_id":"aud_pro_users","computation_key":"pro_users","namespace":"spa_sluice","space_id":"spa_sluice"}""",
+                adaIn["context"]!["personas"]!.ToJsonString());
+            Assert.Equal("""{"All":false,"Stitch Data":true}""", adaIn["integrations"]!.ToJsonString());
+            Assert.StartsWith("personas_", (string?)adaIn["messageId"], StringComparison.Ordinal);
+            var entered = await WaitForAsync(stitch, r => Body(r) is { } b && (string?)b["type"] == "track" && (string?)b["userId"] == "ada");
+            Assert.Equal("Audience Entered", (string?)entered["event"]);
+            Assert.Equal("""{"audience_key":"pro_users","pro_users":true}""", entered["properties"]!.ToJsonString());
+            Assert.Equal("ada@example.com", (string?)entered["context"]!["traits"]!["email"]);
+            var count = await WaitForAsync(stitch, r => Identify(r, "ada", "order_count") is not null);
+            Assert.Equal(1, (int?)count["traits"]!["order_count"]);
+            await WaitForAsync(stitch, r => Identify(r, "bob", "pro_users") is not null);
+
+            // Bob leaves, Cy joins: only they get messages, once each.
+            var before = stitch.Received.Count;
+            await PostAsync(server, """
+                {"type":"identify","userId":"bob","traits":{"plan":"free"}},
+                {"type":"identify","userId":"cy","traits":{"plan":"pro"}}
+                """);
+            var bobOut = await WaitForAsync(stitch, r => Identify(r, "bob", "pro_users") is { } t && (bool?)t["pro_users"] == false);
+            await WaitForAsync(stitch, r => Identify(r, "cy", "pro_users") is not null);
+            await WaitForAsync(stitch, r => Body(r) is { } b && (string?)b["event"] == "Audience Exited" && (string?)b["userId"] == "bob");
+            await Task.Delay(1_500);
+            var later = stitch.Received.Skip(before).Select(Body).OfType<JsonNode>().ToList();
+            Assert.Equal(["bob:identify", "bob:track", "cy:identify", "cy:track"], later.Select(b => $"{b["userId"]}:{b["type"]}").Order());
+            Assert.Null(bobOut["traits"]!["email"]);
+        }
+
+        // Stories connected to Pro users now: its first sync is exactly the members, Ada and Cy.
+        await workspace.RewriteAsync(Workspace(stories.BaseUrl, stitch.BaseUrl, storiesConnected: true));
+        await using (var server = await workspace.StartAsync())
+        {
+            await WaitForAsync(stories, r => r.Path == "/v1/users" && (string?)Body(r)?["user_id"] == "cy");
+            await WaitForAsync(stories, r => r.Path == "/v1/users" && (string?)Body(r)?["user_id"] == "ada");
+            await Task.Delay(1_500);
+            var users = stories.Received.Where(r => r.Path == "/v1/users").Select(r => Body(r)!).ToList();
+            Assert.Equal(["ada", "cy"], users.Select(u => (string)u["user_id"]!).Order());
+            Assert.Equal("""{"user_id":"ada","email":"ada@example.com","attributes":{"pro_users":true}}""", users.Single(u => (string?)u["user_id"] == "ada").ToJsonString());
+            var timeline = stories.Received.Where(r => r.Path == "/v1/events").Select(r => Body(r)!).Single(e => (string?)e["user_id"] == "cy");
+            Assert.Equal("""{"user_id":"cy","name":"Identify","data":{"traits":{"pro_users":true}}}""", timeline.ToJsonString());
+
+            // An anonymous buyer is a member of an audience connected to Stories, which takes only identified users.
+            await PostAsync(server, """{"type":"track","anonymousId":"anon-1","event":"Order Completed","properties":{"total":5}}""");
+            var refused = await WaitForSkippedAsync(server);
+            Assert.Equal("Stories does not support anonymous users: the call has no userId", (string?)refused["reason"]);
+        }
+    }
+
+    private static async Task<JsonObject> WaitForSkippedAsync(SluiceProcess server)
+    {
+        for (var i = 0; i < 400; i++)
+        {
+            if ((await DeliveryLog.ReadAsync(server.Admin, "stories")).FirstOrDefault(d => (string?)d["status"] == "skipped") is { } skipped)
+            {
+                return skipped;
+            }
+
+            await Task.Delay(50);
+        }
+
+        throw new TimeoutException("no skipped delivery to stories");
+    }
+
+    private static JsonNode? Body(RecordedRequest request) => request.Body.Length > 0 ? JsonNode.Parse(request.Body) : null;
+
+    private static JsonNode? Identify(RecordedRequest request, string userId, string key) =>
+        Body(request) is { } body && (string?)body["type"] == "identify" && (string?)body["userId"] == userId && body["traits"]?[key] is not null ? body["traits"] : null;
+
+    private static async Task<JsonNode> WaitForAsync(RecordingServer server, Func<RecordedRequest, bool> wanted)
+    {
+        for (var i = 0; i < 400; i++)
+        {
+            if (server.Received.FirstOrDefault(wanted) is { } found)
+            {
+                return Body(found)!;
+            }
+
+            await Task.Delay(50);
+        }
+
+        throw new TimeoutException($"the stand-in did not receive the request; it received {server.Received.Count}: {string.Join(" | ", server.Received.Take(10).Select(r => r.Body))}");
+    }
+
+    private static async Task PostAsync(SluiceProcess server, string items)
+    {
+        using var client = new HttpClient { BaseAddress = new Uri(server.BaseUrl) };
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(WriteKey + ":")));
+        using var response = await client.PostAsync("/v1/batch", new StringContent($$"""{"batch":[{{items}}]}""", Encoding.UTF8, "application/json"));
+        response.EnsureSuccessStatusCode();
+    }
+}
