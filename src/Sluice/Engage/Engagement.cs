@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Text.Json;
 using Sluice.Engage.Computation;
 using Sluice.Engage.Definitions;
 using Sluice.Profiles;
@@ -6,8 +8,10 @@ namespace Sluice.Engage;
 
 /// <summary>
 /// The workspace's computed traits and audiences as the profiles steps compute them: each step of the
-/// profiles consumer (and each recomputation, and each sweep of due profiles) begins an
-/// <see cref="EngageStep"/> at the clock's instant, unless nothing is defined.
+/// profiles consumer (and each recomputation, sweep and backfill step) begins an <see cref="EngageStep"/> at
+/// the clock's instant, unless nothing is defined. An aggregate of events the definitions use for the first
+/// time is registered by the step that first sees it, with the profiles consumer's cursors then: the events
+/// up to them are the backfill's to compute (<see cref="EngageBackfill"/>), the later ones the consumer's.
 /// </summary>
 internal sealed class Engagement(EngageDefinitions definitions, TimeProvider time)
 {
@@ -21,5 +25,75 @@ internal sealed class Engagement(EngageDefinitions definitions, TimeProvider tim
     public long Now => time.GetUtcNow().ToUnixTimeMilliseconds();
 
     /// <summary>A step's part of the computation, or null when no computed trait or audience is defined.</summary>
-    public EngageStep? Begin(IProfileGraphReader reader) => definitions.Any ? new EngageStep(_evaluator, reader, Now) : null;
+    public EngageStep? Begin(IProfileGraphReader reader)
+    {
+        if (!definitions.Any)
+        {
+            return null;
+        }
+
+        var known = reader.EngageAggregates();
+        var missing = definitions.Aggregates.Where(a => !known.ContainsKey(a.Key)).ToList();
+        List<ProfileChange> registrations = [];
+        if (missing.Count > 0)
+        {
+            var cursors = reader.CursorsOf(ProfilesConsumer.ConsumerName);
+            var start = JsonSerializer.Serialize(cursors.ToDictionary(c => c.Key.ToString(CultureInfo.InvariantCulture), c => c.Value));
+            // Nothing resolved yet: there is no past to compute.
+            var done = cursors.Values.All(p => p == 0) ? Now : (long?)null;
+            registrations = [.. missing.Select(a => new EngageAggregateRegistered(a.Key, start, Now, done))];
+        }
+
+        return new EngageStep(_evaluator, reader, Now, registrations);
+    }
+
+    /// <summary>
+    /// A recomputation's part (an unmerge, a change of identity settings): refused while a definition is
+    /// computed over past events, which would take the recomputed events a second time.
+    /// </summary>
+    public static EngageStep? BeginRecomputation(Engagement? engagement, IProfileGraphReader reader)
+    {
+        if (engagement?.Begin(reader) is not { } step)
+        {
+            return null;
+        }
+
+        var aggregates = reader.EngageAggregates();
+        if (engagement.Definitions.Aggregates.Any(a => aggregates.GetValueOrDefault(a.Key)?.DoneAt is null))
+        {
+            throw new Profiles.Recompute.RecomputationRefusedException(
+                "engage_backfilling",
+                "computed traits or audiences are being computed over past events: recomputing profiles now would count those events twice; try again when they are done (GET /api/v1/engage shows their progress)");
+        }
+
+        return step;
+    }
+
+    /// <summary>
+    /// The definitions not computed over the past yet: those with an aggregate whose backfill has not
+    /// finished (or not begun), and those that refer to one of them.
+    /// </summary>
+    public IReadOnlySet<string> Backfilling(IReadOnlyDictionary<string, Profiles.EngageAggregateRow> aggregates)
+    {
+        var pending = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var trait in definitions.Traits)
+        {
+            if (aggregates.GetValueOrDefault(trait.Aggregate.Key)?.DoneAt is null)
+            {
+                pending.Add(trait.Key);
+            }
+        }
+
+        // Audiences come after those they refer to.
+        foreach (var audience in definitions.Audiences)
+        {
+            if (EngageDefinitions.EventConditions(audience.Condition).Any(c => aggregates.GetValueOrDefault(c.Aggregate.Key)?.DoneAt is null)
+                || EngageDefinitions.TraitConditions(audience.Condition).Any(t => pending.Contains(t.Key)))
+            {
+                pending.Add(audience.Key);
+            }
+        }
+
+        return pending;
+    }
 }

@@ -47,6 +47,15 @@ internal interface IProfileGraphReader
 
     /// <summary>Profiles whose Engage values may change with time by <paramref name="now"/> (Unix ms), soonest first.</summary>
     IReadOnlyList<string> EngageDue(long now, int limit);
+
+    /// <summary>The aggregates Engage has computed or is computing, by key.</summary>
+    IReadOnlyDictionary<string, EngageAggregateRow> EngageAggregates();
+
+    /// <summary>A consumer's cursors, by partition.</summary>
+    IReadOnlyDictionary<int, long> CursorsOf(string consumer);
+
+    /// <summary>The identifiers an event's resolution left out by a rule (not undone since).</summary>
+    IReadOnlySet<Identifier> DroppedAt(EventPosition e);
 }
 
 /// <summary>Where profiles live: the identity graph, traits, the profiles' events (as log references) and the log of merges and drops.</summary>
@@ -116,6 +125,9 @@ internal interface IProfileStore
     /// <summary>The changes of one computed trait or audience after <paramref name="afterId"/>, in order.</summary>
     IReadOnlyList<EngageChangeRow> EngageChangesOf(string key, long afterId, int limit);
 
+    /// <summary>The aggregates Engage has computed or is computing, by key.</summary>
+    IReadOnlyDictionary<string, EngageAggregateRow> EngageAggregates();
+
     /// <summary>Each connection's sync: the last change sent, by connection (<c>key/destination</c>).</summary>
     IReadOnlyDictionary<string, EngageSyncRow> EngageSyncs();
 
@@ -164,6 +176,13 @@ internal sealed record EngageValueRow(string Key, string ProfileId, string Json,
 
 /// <summary>A change of a profile's value of a computed trait or an audience (<see cref="Previous"/>: null when it had none), in the order they were made.</summary>
 internal sealed record EngageChangeRow(long Id, string Key, string ProfileId, string Json, string? Previous, long At);
+
+/// <summary>
+/// An aggregate of events Engage computes: the profiles consumer's cursors when it was first used (JSON,
+/// partition to position: the backfill computes the events up to them), how far the backfill has read the
+/// log, and when it was done (null: still reading).
+/// </summary>
+internal sealed record EngageAggregateRow(string Key, string Start, long Progress, long RegisteredAt, long? DoneAt);
 
 /// <summary>A definition's current values, and the last change they include.</summary>
 internal sealed record EngageSnapshot(long LastChangeId, IReadOnlyList<EngageValueRow> Values);

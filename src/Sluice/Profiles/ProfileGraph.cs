@@ -176,4 +176,10 @@ internal sealed class NoStoredGraph(IReadOnlySet<Identifier> blocked) : IProfile
         new Dictionary<string, IReadOnlyDictionary<string, Engage.Computation.TraitValue>>();
 
     public IReadOnlyList<string> EngageDue(long now, int limit) => [];
+
+    public IReadOnlyDictionary<string, EngageAggregateRow> EngageAggregates() => new Dictionary<string, EngageAggregateRow>();
+
+    public IReadOnlyDictionary<int, long> CursorsOf(string consumer) => new Dictionary<int, long>();
+
+    public IReadOnlySet<Identifier> DroppedAt(EventLog.EventPosition e) => new HashSet<Identifier>();
 }

@@ -26,6 +26,7 @@ internal static class ProfilesServices
         if (workspace.Engage is { Any: true } definitions)
         {
             services.AddHostedService<Engage.Computation.EngageSweeper>();
+            services.AddHostedService<Engage.Computation.EngageBackfill>();
             if (definitions.Connections.Any())
             {
                 services.AddHostedService<Engage.Activation.EngageSync>();

@@ -92,33 +92,68 @@ public abstract class EngageContract : IDisposable
         run.Days(4);
     }
 
+    [Fact]
+    public void A_definition_added_later_is_computed_over_the_events_before_it_and_those_after_by_the_consumer()
+    {
+        using var store = _backend.Open();
+        var all = Definitions();
+        var run = new Run(this, store, new EngageDefinitions([.. all.Traits.Take(2)], [all.Audiences[0]]));
+        run.Days(15);
+
+        // The rest is added while some partitions are further read than others: what is left of the others
+        // and a day of events are computed into it as they come, then the past is read.
+        run.Send(40, partitions: p => p % 2 == 0);
+        run.Use(all);
+        run.Days(1, check: false);
+        var backfill = new EngageBackfill(store.Profiles, store.EventLog, run.Engagement, new IdentitySettingsSource(new IdentitySettings(), managedByFile: true), NullLogger<EngageBackfill>.Instance);
+        Assert.Equal(all.Audiences.Skip(1).Select(a => a.Key).Concat(all.Traits.Skip(2).Select(t => t.Key)).Order(), run.Engagement.Backfilling(store.Profiles.EngageAggregates()).Order());
+        var steps = 0;
+        while (backfill.Step())
+        {
+            steps++;
+        }
+
+        Assert.True(steps > 3, $"the backfill took {steps} steps");
+        Assert.Empty(run.Engagement.Backfilling(store.Profiles.EngageAggregates()));
+        run.Check();
+        run.Days(5);
+    }
+
     /// <summary>A simulation: the clock, the consumer and sweeper on it, the corpus's random numbers and what was consumed so far.</summary>
     private sealed class Run
     {
         private readonly EngageContract _contract;
         private readonly StoreHandle _store;
-        private readonly ProfilesConsumer _consumer;
-        private readonly EngageSweeper _sweeper;
+        private ProfilesConsumer _consumer;
+        private EngageSweeper _sweeper;
         private readonly Random _random = new(15);
         private readonly List<(long Order, long ReceivedAt, string Json)> _consumed = [];
         private int _halfDays;
 
         public Run(EngageContract contract, StoreHandle store, EngageDefinitions definitions)
         {
-            (_contract, _store, Definitions) = (contract, store, definitions);
-            Engagement = new Engagement(definitions, Clock);
-            _consumer = new ProfilesConsumer(store.Profiles, new IdentitySettingsSource(new IdentitySettings(), managedByFile: true), Engagement);
-            _sweeper = new EngageSweeper(store.Profiles, Engagement, Clock, NullLogger<EngageSweeper>.Instance);
+            (_contract, _store) = (contract, store);
+            Use(definitions);
         }
 
         public FakeTimeProvider Clock { get; } = new(Start);
 
-        public EngageDefinitions Definitions { get; }
+        public EngageDefinitions Definitions { get; private set; } = EngageDefinitions.None;
 
-        public Engagement Engagement { get; }
+        public Engagement Engagement { get; private set; } = Engagement.Off;
+
+        /// <summary>Computes <paramref name="definitions"/> from now on, as a node started with them would.</summary>
+        [System.Diagnostics.CodeAnalysis.MemberNotNull(nameof(_consumer), nameof(_sweeper))]
+        public void Use(EngageDefinitions definitions)
+        {
+            Definitions = definitions;
+            Engagement = new Engagement(definitions, Clock);
+            _consumer = new ProfilesConsumer(_store.Profiles, new IdentitySettingsSource(new IdentitySettings(), managedByFile: true), Engagement);
+            _sweeper = new EngageSweeper(_store.Profiles, Engagement, Clock, NullLogger<EngageSweeper>.Instance);
+        }
 
         /// <summary>Half-days of 70 events each, consumed ten at a time; each ends with a check at an instant between events, where only the sweep moves values.</summary>
-        public void Days(int days)
+        public void Days(int days, bool check = true)
         {
             for (var end = _halfDays + (2 * days); _halfDays < end; _halfDays++)
             {
@@ -134,9 +169,21 @@ public abstract class EngageContract : IDisposable
                 }
 
                 Clock.SetUtcNow(DateTimeOffset.FromUnixTimeMilliseconds(until - _random.NextInt64(3_600_000)));
-                Check();
+                if (check)
+                {
+                    Check();
+                }
                 Clock.SetUtcNow(DateTimeOffset.FromUnixTimeMilliseconds(until));
             }
+        }
+
+        /// <summary>Sends <paramref name="count"/> events now and consumes those of the partitions <paramref name="partitions"/> takes.</summary>
+        public void Send(int count, Func<int, bool> partitions)
+        {
+            var at = Clock.GetUtcNow().ToUnixTimeMilliseconds();
+            _contract.Append(_store, [.. Enumerable.Range(0, count).Select(i => (at + i, Message(_random, at + i)))]);
+            Clock.SetUtcNow(DateTimeOffset.FromUnixTimeMilliseconds(at + count));
+            _consumed.AddRange(_contract.Consume(_store, _consumer, r => partitions(r.Partition)));
         }
 
         /// <summary>How many orders with a total were sent from a device signed out (they go with the device, not with a user id).</summary>
@@ -251,7 +298,7 @@ public abstract class EngageContract : IDisposable
     }
 
     /// <summary>Consumes what the log holds after the consumer's cursors, as the runner does; each message with its order in the log and log time.</summary>
-    private List<(long Order, long ReceivedAt, string Json)> Consume(StoreHandle store, ProfilesConsumer consumer)
+    private List<(long Order, long ReceivedAt, string Json)> Consume(StoreHandle store, ProfilesConsumer consumer, Func<LogRow, bool>? which = null)
     {
         store.Cursors.Register(consumer.Name, consumer.Start);
         var epochs = store.Leases.Claim(Node, 1_000, now: 0, until: long.MaxValue / 2, takeOver: false).ToDictionary(l => l.Partition, l => l.Epoch);
@@ -263,7 +310,8 @@ public abstract class EngageContract : IDisposable
         EventLogContract.Settle(store.EventLog, _appended);
         var consumed = new List<(long, long, string)>();
         var cursors = store.Cursors.Read(consumer.Name);
-        var rows = store.EventLog.ReadFrom(cursors.Values.DefaultIfEmpty(0).Min(), 10_000, null).Where(r => r.Position > cursors.GetValueOrDefault(r.Partition)).ToList();
+        var rows = store.EventLog.ReadFrom(cursors.Values.DefaultIfEmpty(0).Min(), 10_000, null)
+            .Where(r => r.Position > cursors.GetValueOrDefault(r.Partition) && (which?.Invoke(r) ?? true)).ToList();
         if (rows.Count == 0)
         {
             return consumed;

@@ -33,9 +33,11 @@ internal sealed partial class EngageSync(
     {
         var sent = 0;
         var syncs = store.EngageSyncs();
+        var backfilling = engagement.Backfilling(store.EngageAggregates());
         foreach (var (key, audience, _, connection) in engagement.Definitions.Connections)
         {
-            if (routing.Find(connection.DestinationId) is not { } destination)
+            // Not computed over the past yet: its values would come and go as the past is read.
+            if (backfilling.Contains(key) || routing.Find(connection.DestinationId) is not { } destination)
             {
                 continue;
             }
@@ -54,8 +56,7 @@ internal sealed partial class EngageSync(
 
             for (var changes = store.EngageChangesOf(key, sync.LastChangeId, ChangesPerBatch); changes.Count > 0; changes = store.EngageChangesOf(key, changes[^1].Id, ChangesPerBatch))
             {
-                var messages = changes
-                    .Where(c => !audience || c.Json == "true" || c.Previous == "true")
+                var messages = NetChanges(changes, audience)
                     .SelectMany(c => Messages(key, audience, connection, destination, c.ProfileId, c.Json, $"change:{c.Id}", c.At))
                     .ToList();
                 await AppendAsync(connection.DestinationId, messages, cancellation);
@@ -70,6 +71,18 @@ internal sealed partial class EngageSync(
 
         return sent;
     }
+
+    /// <summary>
+    /// Each profile's last change of the batch, when it leaves the value other than it was before the first:
+    /// a user who entered and left again in between gets nothing. An audience sends an exit only to a user
+    /// who was sent its entry (who was a member).
+    /// </summary>
+    private static IEnumerable<EngageChangeRow> NetChanges(IReadOnlyList<EngageChangeRow> changes, bool audience) =>
+        changes.GroupBy(c => c.ProfileId, StringComparer.Ordinal)
+            .Select(g => (Before: g.First().Previous, Last: g.Last()))
+            .Where(c => c.Before != c.Last.Json && (!audience || c.Last.Json == "true" || c.Before == "true"))
+            .Select(c => c.Last)
+            .OrderBy(c => c.Id);
 
     private IEnumerable<EngageMessage> Messages(string key, bool audience, Definitions.EngageConnection connection, RoutedDestination destination, string profileId, string json, string reason, long at)
     {

@@ -22,6 +22,15 @@ internal sealed record EngageValueChanged(string Key, string ProfileId, string J
 /// <summary>A value that did not change, written again for a profile whose values a recomputation removed first.</summary>
 internal sealed record EngageValueKept(string Key, string ProfileId, string Json, long At) : ProfileChange;
 
+/// <summary>
+/// An aggregate first used: the events up to <see cref="Start"/> (the profiles consumer's cursors, JSON)
+/// are for the backfill to compute (none: <see cref="DoneAt"/> is set), the later ones the consumer takes.
+/// </summary>
+internal sealed record EngageAggregateRegistered(string Key, string Start, long RegisteredAt, long? DoneAt) : ProfileChange;
+
+/// <summary>The backfill of an aggregate has read the log up to <see cref="Progress"/>; <see cref="DoneAt"/> once it has all.</summary>
+internal sealed record EngageBackfillProgressed(string Key, long Progress, long? DoneAt) : ProfileChange;
+
 /// <summary>A trait as the profile store keeps it, with what decides which value wins (the store's rule).</summary>
 internal sealed record TraitValue(string? Json, long Timestamp, long ReceivedAt, string MessageId)
 {
@@ -36,7 +45,7 @@ internal sealed record TraitValue(string? Json, long Timestamp, long ReceivedAt,
 /// every profile touched is evaluated at the step's instant, and what changed is saved with the graph and
 /// the cursors: a crash loses both or neither.
 /// </summary>
-internal sealed class EngageStep(ProfileEvaluator evaluator, IProfileGraphReader reader, long now)
+internal sealed class EngageStep(ProfileEvaluator evaluator, IProfileGraphReader reader, long now, IReadOnlyList<ProfileChange> registrations)
 {
     private readonly Dictionary<string, Working> _profiles = new(StringComparer.Ordinal);
     private readonly List<string> _removed = [];
@@ -134,6 +143,19 @@ internal sealed class EngageStep(ProfileEvaluator evaluator, IProfileGraphReader
         }
     }
 
+    /// <summary>
+    /// The backfill's part: a stored event of a profile, computed into the aggregates <paramref name="aggregates"/>
+    /// alone (the others have it already).
+    /// </summary>
+    public void Backfill(string profileId, JsonElement message, long order, long receivedAt, IReadOnlySet<string> aggregates)
+    {
+        var profile = Get(profileId);
+        if (evaluator.Take(profile.States, message, order, receivedAt, aggregates))
+        {
+            _profiles[profileId] = profile with { Dirty = true };
+        }
+    }
+
     /// <summary>Marks profiles to be evaluated at the step's instant though no event came (their due time passed).</summary>
     public void Touch(IEnumerable<string> profileIds)
     {
@@ -150,6 +172,11 @@ internal sealed class EngageStep(ProfileEvaluator evaluator, IProfileGraphReader
     /// </summary>
     public IEnumerable<ProfileChange> Finish(Func<string, IReadOnlySet<string>?> identifierTypesOf)
     {
+        foreach (var registration in registrations)
+        {
+            yield return registration;
+        }
+
         var removed = _removed.ToHashSet(StringComparer.Ordinal);
         foreach (var id in removed)
         {

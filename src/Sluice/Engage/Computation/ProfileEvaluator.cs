@@ -27,8 +27,8 @@ internal sealed class ProfileEvaluator(EngageDefinitions definitions)
         _ => null,
     };
 
-    /// <summary>Adds the message to the states of the aggregates it qualifies for; whether any took it.</summary>
-    public bool Take(Dictionary<string, AggregateState> states, JsonElement message, long order, long receivedAt)
+    /// <summary>Adds the message to the states of the aggregates it qualifies for (of <paramref name="only"/>, when given); whether any took it.</summary>
+    public bool Take(Dictionary<string, AggregateState> states, JsonElement message, long order, long receivedAt, IReadOnlySet<string>? only = null)
     {
         if (EventNameOf(message) is not { } name || !definitions.EventNames.Contains(name))
         {
@@ -39,7 +39,7 @@ internal sealed class ProfileEvaluator(EngageDefinitions definitions)
         var took = false;
         foreach (var aggregate in definitions.Aggregates)
         {
-            if (aggregate.Aggregate.Event != name || (aggregate.Where is { } where && !where.Matches(message)))
+            if (aggregate.Aggregate.Event != name || (only is not null && !only.Contains(aggregate.Key)) || (aggregate.Where is { } where && !where.Matches(message)))
             {
                 continue;
             }

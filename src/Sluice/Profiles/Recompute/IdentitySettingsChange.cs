@@ -39,7 +39,7 @@ internal sealed class IdentitySettingsChange(IProfileStore store, IEventLog log,
             {
                 var recomputed = new ProfileRecomputation(log).Plan(
                     reader, preview.ChangedProfiles, preview.EventsToRecompute, settings, null, null,
-                    (survivors, members, events) => new ProfilesRecomputed(ProfilesRecomputed.Settings, null, null, null, survivors, members, events, actor, "identity settings changed", at), engagement?.Begin(reader));
+                    (survivors, members, events) => new ProfilesRecomputed(ProfilesRecomputed.Settings, null, null, null, survivors, members, events, actor, "identity settings changed", at), Engage.Engagement.BeginRecomputation(engagement, reader));
                 changes.AddRange(recomputed.Changes);
             }
 

@@ -177,6 +177,12 @@ internal sealed class ProfileRecomputation(IEventLog log)
         public IReadOnlyDictionary<string, IReadOnlyDictionary<string, Engage.Computation.TraitValue>> TraitValues(IReadOnlyList<string> profileIds) => reader.TraitValues(profileIds);
 
         public IReadOnlyList<string> EngageDue(long now, int limit) => reader.EngageDue(now, limit);
+
+        public IReadOnlyDictionary<string, EngageAggregateRow> EngageAggregates() => reader.EngageAggregates();
+
+        public IReadOnlyDictionary<int, long> CursorsOf(string consumer) => reader.CursorsOf(consumer);
+
+        public IReadOnlySet<Identifier> DroppedAt(EventPosition e) => reader.DroppedAt(e);
     }
 }
 

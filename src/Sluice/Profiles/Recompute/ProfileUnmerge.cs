@@ -24,7 +24,7 @@ internal sealed class ProfileUnmerge(IProfileStore store, IEventLog log, Identit
             var at = time.GetUtcNow().ToUnixTimeMilliseconds();
             var recomputed = new ProfileRecomputation(log).Plan(
                 reader, [profileId], [], settings.Effective(reader.StoredSettings()), identifier, null,
-                (survivors, members, events) => new ProfilesRecomputed(ProfilesRecomputed.Unmerge, identifier, null, profileId, survivors, members, events, actor, note, at), engagement?.Begin(reader));
+                (survivors, members, events) => new ProfilesRecomputed(ProfilesRecomputed.Unmerge, identifier, null, profileId, survivors, members, events, actor, note, at), Engage.Engagement.BeginRecomputation(engagement, reader));
             result = new UnmergeResult(identifier, recomputed.Profiles, recomputed.Events, recomputed.MissingEvents);
             return recomputed.Changes;
         }, []);
@@ -49,7 +49,7 @@ internal sealed class ProfileUnmerge(IProfileStore store, IEventLog log, Identit
             var at = time.GetUtcNow().ToUnixTimeMilliseconds();
             var recomputed = new ProfileRecomputation(log).Plan(
                 reader, [], reader.DropsOf(identifier), settings.Effective(reader.StoredSettings()), null, identifier,
-                (survivors, members, events) => new ProfilesRecomputed(ProfilesRecomputed.Unblock, null, identifier, null, survivors, members, events, actor, note, at), engagement?.Begin(reader));
+                (survivors, members, events) => new ProfilesRecomputed(ProfilesRecomputed.Unblock, null, identifier, null, survivors, members, events, actor, note, at), Engage.Engagement.BeginRecomputation(engagement, reader));
             result = new UnblockResult(identifier, recomputed.Profiles, recomputed.Events, recomputed.MissingEvents);
             return recomputed.Changes;
         }, []);

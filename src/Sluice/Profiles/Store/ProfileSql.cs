@@ -100,6 +100,26 @@ internal static class ProfileSql
     public static string TraitValues(int count) =>
         $"SELECT profile_id, key, value, timestamp, received_at, message_id FROM profile_traits WHERE profile_id IN ({Ids(count)})";
 
+    public const string EngageAggregates = "SELECT key, start, progress, registered_at, done_at FROM engage_aggregates";
+
+    public static IReadOnlyDictionary<string, EngageAggregateRow> ReadEngageAggregates(DbDataReader rows)
+    {
+        var aggregates = new Dictionary<string, EngageAggregateRow>(StringComparer.Ordinal);
+        while (rows.Read())
+        {
+            aggregates[rows.GetString(0)] = new EngageAggregateRow(rows.GetString(0), rows.GetString(1), rows.GetInt64(2), rows.GetInt64(3), rows.IsDBNull(4) ? null : rows.GetInt64(4));
+        }
+
+        return aggregates;
+    }
+
+    public const string CursorsOf = "SELECT partition, position FROM consumer_cursors WHERE consumer = $1";
+
+    public const string DroppedAt = """
+        SELECT identifier_type, identifier_value FROM profile_log
+        WHERE log_position = $1 AND message_index = $2 AND kind = 'drop' AND undone_by IS NULL
+        """;
+
     /// <summary>Profiles whose Engage values may change with time by <c>$1</c> (Unix ms), soonest first, <c>$2</c> at most.</summary>
     public const string EngageDue = "SELECT profile_id FROM engage_state WHERE due_at <= $1 ORDER BY due_at LIMIT $2";
 

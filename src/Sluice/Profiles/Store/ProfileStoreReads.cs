@@ -91,6 +91,8 @@ internal abstract class ProfileStoreReads : IProfileStore
     public IReadOnlyList<EngageChangeRow> EngageChangesOf(string key, long afterId, int limit) =>
         Query("SELECT id, key, profile_id, value, previous, at FROM engage_changes WHERE key = $1 AND id > $2 ORDER BY id LIMIT $3", ReadChanges, key, afterId, limit);
 
+    public IReadOnlyDictionary<string, EngageAggregateRow> EngageAggregates() => Query(ProfileSql.EngageAggregates, ProfileSql.ReadEngageAggregates);
+
     public IReadOnlyDictionary<string, EngageSyncRow> EngageSyncs() =>
         Query("SELECT connection, last_change_id, started_at, synced_at, messages FROM engage_syncs", rows =>
         {

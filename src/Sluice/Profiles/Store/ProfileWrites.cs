@@ -17,8 +17,8 @@ namespace Sluice.Profiles.Store;
 internal static class ProfileWrites
 {
     /// <summary>
-    /// A profile with nothing due, as its parameter: NULL in the column (a typed null, which a multi-row
-    /// VALUES on PostgreSQL needs, would take a parameter of its own type).
+    /// No time (nothing due, not done), as a parameter: NULL in the column. A null parameter is sent as
+    /// text, which PostgreSQL does not put in a bigint column.
     /// </summary>
     private const long NoDueTime = -1;
 
@@ -175,6 +175,13 @@ internal static class ProfileWrites
     {
         ProfilesMerged merged => Merge(merged),
         ProfilesRecomputed recomputed => TakeApart(recomputed),
+        EngageAggregateRegistered registered => [("""
+            INSERT INTO engage_aggregates (key, start, progress, registered_at, done_at) VALUES ($1, $2, 0, $3, NULLIF($4, -1))
+            ON CONFLICT (key) DO NOTHING
+            """, [registered.Key, registered.Start, registered.RegisteredAt, registered.DoneAt ?? NoDueTime])],
+        EngageBackfillProgressed progressed => [(
+            "UPDATE engage_aggregates SET progress = $2, done_at = NULLIF($3, -1) WHERE key = $1",
+            [progressed.Key, progressed.Progress, progressed.DoneAt ?? NoDueTime])],
         EngageProfileRemoved removed => [
             ("DELETE FROM engage_state WHERE profile_id = $1", [removed.ProfileId]),
             ("DELETE FROM engage_values WHERE profile_id = $1", [removed.ProfileId])],

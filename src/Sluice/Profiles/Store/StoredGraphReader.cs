@@ -101,6 +101,21 @@ internal abstract class StoredGraphReader : IProfileGraphReader
 
     public IReadOnlyList<string> EngageDue(long now, int limit) => Query(ProfileSql.EngageDue, ProfileSql.ReadTexts, now, limit);
 
+    public IReadOnlyDictionary<string, EngageAggregateRow> EngageAggregates() => Query(ProfileSql.EngageAggregates, ProfileSql.ReadEngageAggregates);
+
+    public IReadOnlyDictionary<int, long> CursorsOf(string consumer) => Query(ProfileSql.CursorsOf, rows =>
+    {
+        var cursors = new Dictionary<int, long>();
+        while (rows.Read())
+        {
+            cursors[rows.GetInt32(0)] = rows.GetInt64(1);
+        }
+
+        return cursors;
+    }, consumer);
+
+    public IReadOnlySet<Identifier> DroppedAt(EventPosition e) => Query(ProfileSql.DroppedAt, ProfileSql.ReadIdentifiers, e.Position, e.Index);
+
     /// <summary>Runs <paramref name="sql"/> with <paramref name="values"/> as <c>$1</c>… in the step, and reads its rows.</summary>
     protected abstract T Query<T>(string sql, Func<DbDataReader, T> read, params object[] values);
 }

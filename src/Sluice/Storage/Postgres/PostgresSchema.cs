@@ -317,6 +317,16 @@ internal static class PostgresSchema
             synced_at bigint NOT NULL,
             messages bigint NOT NULL
         );
+        -- Each aggregate of events the definitions use, from when it was first used: the profiles consumer's
+        -- cursors then (start: the events up to them are computed into it by the backfill, those after by
+        -- the consumer), how far the backfill has read the log, and when it finished.
+        CREATE TABLE engage_aggregates (
+            key text PRIMARY KEY,
+            start text NOT NULL,
+            progress bigint NOT NULL,
+            registered_at bigint NOT NULL,
+            done_at bigint
+        );
         """,
     ];
 

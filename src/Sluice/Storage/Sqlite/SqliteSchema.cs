@@ -327,6 +327,16 @@ internal static class SqliteSchema
             synced_at INTEGER NOT NULL,
             messages INTEGER NOT NULL
         );
+        -- Each aggregate of events the definitions use, from when it was first used: the profiles consumer's
+        -- cursors then (start: the events up to them are computed into it by the backfill, those after by
+        -- the consumer), how far the backfill has read the log, and when it finished.
+        CREATE TABLE engage_aggregates (
+            key TEXT PRIMARY KEY,
+            start TEXT NOT NULL,
+            progress INTEGER NOT NULL,
+            registered_at INTEGER NOT NULL,
+            done_at INTEGER
+        );
         """,
     ];
 
