@@ -45,6 +45,7 @@ internal static class AdminEndpoints
         Profiles.ProfileApi.MapProfileApi(endpoints);
         Profiles.ProfileExplorerEndpoints.Map(read, write);
         Profiles.IdentitySettingsEndpoints.Map(read, write);
+        Engage.EngageEndpoints.Map(read, write);
         return endpoints;
     }
 

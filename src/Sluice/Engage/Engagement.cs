@@ -13,13 +13,25 @@ namespace Sluice.Engage;
 /// time is registered by the step that first sees it, with the profiles consumer's cursors then: the events
 /// up to them are the backfill's to compute (<see cref="EngageBackfill"/>), the later ones the consumer's.
 /// </summary>
-internal sealed class Engagement(EngageDefinitions definitions, TimeProvider time)
+internal sealed class Engagement(EngageDefinitionsSource source, TimeProvider time)
 {
     public static readonly Engagement Off = new(EngageDefinitions.None, TimeProvider.System);
 
-    private readonly ProfileEvaluator _evaluator = new(definitions);
+    private volatile ProfileEvaluator _evaluator = new(source.Last);
 
-    public EngageDefinitions Definitions => definitions;
+    /// <summary>Fixed definitions, none stored (tests, tools).</summary>
+    public Engagement(EngageDefinitions definitions, TimeProvider time)
+        : this(new EngageDefinitionsSource(definitions, readsStore: false), time)
+    {
+    }
+
+    /// <summary>The definitions as the last step (or <see cref="Current"/>) loaded them.</summary>
+    public EngageDefinitions Definitions => source.Last;
+
+    public EngageDefinitionsSource Source => source;
+
+    /// <summary>The definitions in force now, as the store has them.</summary>
+    public EngageDefinitions Current(IProfileStore store) => source.Current(store);
 
     /// <summary>The instant steps compute at, Unix ms.</summary>
     public long Now => time.GetUtcNow().ToUnixTimeMilliseconds();
@@ -27,9 +39,16 @@ internal sealed class Engagement(EngageDefinitions definitions, TimeProvider tim
     /// <summary>A step's part of the computation, or null when no computed trait or audience is defined.</summary>
     public EngageStep? Begin(IProfileGraphReader reader)
     {
+        var definitions = source.Current(reader);
         if (!definitions.Any)
         {
             return null;
+        }
+
+        var evaluator = _evaluator;
+        if (!ReferenceEquals(evaluator.Definitions, definitions))
+        {
+            _evaluator = evaluator = new ProfileEvaluator(definitions);
         }
 
         var known = reader.EngageAggregates();
@@ -44,7 +63,7 @@ internal sealed class Engagement(EngageDefinitions definitions, TimeProvider tim
             registrations = [.. missing.Select(a => new EngageAggregateRegistered(a.Key, start, Now, done))];
         }
 
-        return new EngageStep(_evaluator, reader, Now, registrations);
+        return new EngageStep(evaluator, reader, Now, registrations);
     }
 
     /// <summary>
@@ -73,12 +92,19 @@ internal sealed class Engagement(EngageDefinitions definitions, TimeProvider tim
     /// The definitions not computed over the past yet: those with an aggregate whose backfill has not
     /// finished (or not begun), and those that refer to one of them.
     /// </summary>
-    public IReadOnlySet<string> Backfilling(IReadOnlyDictionary<string, Profiles.EngageAggregateRow> aggregates)
+    /// <param name="evaluated">Each definition's fingerprint once every profile was evaluated with it: a definition
+    /// whose fingerprint is not there yet waits for the evaluation sweep too (null: ask about aggregates alone).</param>
+    public IReadOnlySet<string> Backfilling(
+        IReadOnlyDictionary<string, Profiles.EngageAggregateRow> aggregates,
+        EngageDefinitions? of = null,
+        IReadOnlyDictionary<string, string>? evaluated = null)
     {
+        var definitions = of ?? Definitions;
+        bool Swept(string key) => evaluated is null || evaluated.GetValueOrDefault(key) == definitions.Fingerprints[key];
         var pending = new HashSet<string>(StringComparer.Ordinal);
         foreach (var trait in definitions.Traits)
         {
-            if (aggregates.GetValueOrDefault(trait.Aggregate.Key)?.DoneAt is null)
+            if (aggregates.GetValueOrDefault(trait.Aggregate.Key)?.DoneAt is null || !Swept(trait.Key))
             {
                 pending.Add(trait.Key);
             }
@@ -88,7 +114,8 @@ internal sealed class Engagement(EngageDefinitions definitions, TimeProvider tim
         foreach (var audience in definitions.Audiences)
         {
             if (EngageDefinitions.EventConditions(audience.Condition).Any(c => aggregates.GetValueOrDefault(c.Aggregate.Key)?.DoneAt is null)
-                || EngageDefinitions.TraitConditions(audience.Condition).Any(t => pending.Contains(t.Key)))
+                || EngageDefinitions.TraitConditions(audience.Condition).Any(t => pending.Contains(t.Key))
+                || !Swept(audience.Key))
             {
                 pending.Add(audience.Key);
             }

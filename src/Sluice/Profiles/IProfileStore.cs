@@ -56,6 +56,18 @@ internal interface IProfileGraphReader
 
     /// <summary>The identifiers an event's resolution left out by a rule (not undone since).</summary>
     IReadOnlySet<Identifier> DroppedAt(EventPosition e);
+
+    /// <summary>Moves with every change of the computed traits and audiences made through the Admin API.</summary>
+    long EngageDefinitionsVersion();
+
+    /// <summary>The computed traits and audiences made through the Admin API.</summary>
+    IReadOnlyList<StoredEngageDefinition> StoredEngageDefinitions();
+
+    /// <summary>Profiles (not merged into another) after <paramref name="after"/> by id, at most <paramref name="limit"/>.</summary>
+    IReadOnlyList<string> ProfileIdsAfter(string after, int limit);
+
+    /// <summary>The evaluation sweep: the definitions' fingerprint it is for and the last profile it evaluated (null: none yet).</summary>
+    (string Fingerprint, string After)? EngageSweep();
 }
 
 /// <summary>Where profiles live: the identity graph, traits, the profiles' events (as log references) and the log of merges and drops.</summary>
@@ -113,8 +125,27 @@ internal interface IProfileStore
     /// <summary>A profile's computed traits and audience memberships by key, as JSON.</summary>
     IReadOnlyDictionary<string, string> EngageValuesOf(string profileId);
 
-    /// <summary>The profiles that have a value of a computed trait or an audience (<c>false</c>: left it), by profile id.</summary>
-    IReadOnlyList<EngageValueRow> EngageValues(string key, int limit);
+    /// <summary>The profiles that have a value of a computed trait or an audience (<c>false</c>: left it), by profile id, after <paramref name="after"/>.</summary>
+    IReadOnlyList<EngageValueRow> EngageValues(string key, int limit, string? after = null);
+
+    /// <summary>Per key: how many profiles have a value (an audience: are members), and when a value last changed (Unix ms).</summary>
+    IReadOnlyDictionary<string, EngageSize> EngageSizes();
+
+    /// <summary>A profile's Engage state (its aggregates and values, JSON), or null.</summary>
+    string? EngageStateOf(string profileId);
+
+    /// <summary>
+    /// Profiles (not merged into another) after <paramref name="after"/> by id, at most <paramref name="limit"/>,
+    /// each with its Engage state, its identifiers' types and (when <paramref name="withTraits"/>) its traits:
+    /// what a preview evaluates, read a range at a time.
+    /// </summary>
+    IReadOnlyList<ProfileForEngage> ProfilesForEngage(string after, int limit, bool withTraits);
+
+    /// <summary>How many profiles there are (not merged into another).</summary>
+    long ProfileCount();
+
+    /// <summary>Up to <paramref name="count"/> profiles (not merged into another), drawn at random.</summary>
+    IReadOnlyList<string> SampleProfiles(int count);
 
     /// <summary>The changes of computed traits and memberships after <paramref name="afterId"/>, in order.</summary>
     IReadOnlyList<EngageChangeRow> EngageChanges(long afterId, int limit);
@@ -127,6 +158,15 @@ internal interface IProfileStore
 
     /// <summary>The aggregates Engage has computed or is computing, by key.</summary>
     IReadOnlyDictionary<string, EngageAggregateRow> EngageAggregates();
+
+    /// <summary>Moves with every change of the computed traits and audiences made through the Admin API.</summary>
+    long EngageDefinitionsVersion();
+
+    /// <summary>The computed traits and audiences made through the Admin API.</summary>
+    IReadOnlyList<StoredEngageDefinition> StoredEngageDefinitions();
+
+    /// <summary>Each definition's fingerprint once every profile has been evaluated with it, by key.</summary>
+    IReadOnlyDictionary<string, string> EngageEvaluated();
 
     /// <summary>Each connection's sync: the last change sent, by connection (<c>key/destination</c>).</summary>
     IReadOnlyDictionary<string, EngageSyncRow> EngageSyncs();
@@ -183,6 +223,15 @@ internal sealed record EngageChangeRow(long Id, string Key, string ProfileId, st
 /// log, and when it was done (null: still reading).
 /// </summary>
 internal sealed record EngageAggregateRow(string Key, string Start, long Progress, long RegisteredAt, long? DoneAt);
+
+/// <summary>A computed trait (<see cref="Kind"/> <c>trait</c>) or audience made through the Admin API, its connections as JSON, when and by whom.</summary>
+internal sealed record StoredEngageDefinition(string Key, string Kind, string Name, string Query, bool IncludeAnonymous, string Destinations, long CreatedAt, long UpdatedAt, string Actor);
+
+/// <summary>How many profiles have a value of a definition (an audience: are members), and when one last changed (Unix ms).</summary>
+internal sealed record EngageSize(string Key, long Profiles, long? LastChangeAt);
+
+/// <summary>A profile as a preview of a definition evaluates it: its Engage state (JSON or null), its identifiers' types, its traits (JSON by key).</summary>
+internal sealed record ProfileForEngage(string Id, string? State, IReadOnlySet<string> Types, IReadOnlyDictionary<string, string> Traits);
 
 /// <summary>A definition's current values, and the last change they include.</summary>
 internal sealed record EngageSnapshot(long LastChangeId, IReadOnlyList<EngageValueRow> Values);

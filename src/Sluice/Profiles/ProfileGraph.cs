@@ -182,4 +182,12 @@ internal sealed class NoStoredGraph(IReadOnlySet<Identifier> blocked) : IProfile
     public IReadOnlyDictionary<int, long> CursorsOf(string consumer) => new Dictionary<int, long>();
 
     public IReadOnlySet<Identifier> DroppedAt(EventLog.EventPosition e) => new HashSet<Identifier>();
+
+    public long EngageDefinitionsVersion() => 0;
+
+    public IReadOnlyList<StoredEngageDefinition> StoredEngageDefinitions() => [];
+
+    public IReadOnlyList<string> ProfileIdsAfter(string after, int limit) => [];
+
+    public (string Fingerprint, string After)? EngageSweep() => null;
 }

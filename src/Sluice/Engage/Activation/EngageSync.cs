@@ -33,8 +33,9 @@ internal sealed partial class EngageSync(
     {
         var sent = 0;
         var syncs = store.EngageSyncs();
-        var backfilling = engagement.Backfilling(store.EngageAggregates());
-        foreach (var (key, audience, _, connection) in engagement.Definitions.Connections)
+        var definitions = engagement.Current(store);
+        var backfilling = engagement.Backfilling(store.EngageAggregates(), definitions, store.EngageEvaluated());
+        foreach (var (key, audience, _, connection) in definitions.Connections)
         {
             // Not computed over the past yet: its values would come and go as the past is read.
             if (backfilling.Contains(key) || routing.Find(connection.DestinationId) is not { } destination)

@@ -19,9 +19,22 @@ internal sealed partial class EngageBackfill(IProfileStore store, IEventLog log,
     /// <summary>Log rows one step reads at most.</summary>
     public const int RowsPerStep = 200;
 
+    /// <summary>Profiles one step of the evaluation sweep evaluates at most.</summary>
+    public const int ProfilesPerStep = 500;
+
     /// <summary>Computes one step; whether there is more to compute.</summary>
     public bool Step()
     {
+        // Asked outside a step: with every aggregate done and every profile evaluated, no step (and no lock) is taken.
+        var definitions = engagement.Current(store);
+        var known = store.EngageAggregates();
+        var evaluated = store.EngageEvaluated();
+        if (definitions.Aggregates.All(a => known.GetValueOrDefault(a.Key)?.DoneAt is not null)
+            && definitions.Fingerprints.All(f => evaluated.GetValueOrDefault(f.Key) == f.Value))
+        {
+            return false;
+        }
+
         var more = false;
         store.RunStep(reader =>
         {
@@ -34,7 +47,7 @@ internal sealed partial class EngageBackfill(IProfileStore store, IEventLog log,
             var pending = reader.EngageAggregates().Values.Where(a => a.DoneAt is null && used.ContainsKey(a.Key)).ToList();
             if (pending.Count == 0)
             {
-                return [.. engage.Finish(_ => null)];
+                return Sweep(reader, engage, out more);
             }
 
             var starts = pending.ToDictionary(a => a.Key, a => JsonSerializer.Deserialize<Dictionary<int, long>>(a.Start)!, StringComparer.Ordinal);
@@ -107,6 +120,32 @@ internal sealed partial class EngageBackfill(IProfileStore store, IEventLog log,
             }
         }, [], changesGraph: false);
         return more;
+    }
+
+    /// <summary>
+    /// A step of the evaluation sweep: the next profiles by id are evaluated with the definitions in force
+    /// (a new trait condition holds without any event); once every profile is, each definition's fingerprint
+    /// is stored, and a definition whose fingerprint is stored is synced.
+    /// </summary>
+    private List<ProfileChange> Sweep(IProfileGraphReader reader, EngageStep engage, out bool more)
+    {
+        var definitions = engagement.Definitions;
+        var sweep = reader.EngageSweep();
+        var after = sweep is { } s && s.Fingerprint == definitions.Fingerprint ? s.After : "";
+        var ids = reader.ProfileIdsAfter(after, ProfilesPerStep);
+        engage.Prefetch(ids);
+        engage.Touch(ids);
+        var types = reader.Read(ids).ToDictionary(
+            p => p.Id, p => (IReadOnlySet<string>)p.Identifiers.Select(i => i.Identifier.Type).ToHashSet(StringComparer.Ordinal), StringComparer.Ordinal);
+        List<ProfileChange> changes = [.. engage.Finish(types.GetValueOrDefault)];
+        more = ids.Count == ProfilesPerStep;
+        changes.Add(new EngageSweepProgressed(definitions.Fingerprint, more ? ids[^1] : ""));
+        if (!more)
+        {
+            changes.Add(new EngageDefinitionsEvaluated([.. definitions.Fingerprints]));
+        }
+
+        return changes;
     }
 
     /// <summary>

@@ -31,6 +31,18 @@ internal sealed record EngageAggregateRegistered(string Key, string Start, long 
 /// <summary>The backfill of an aggregate has read the log up to <see cref="Progress"/>; <see cref="DoneAt"/> once it has all.</summary>
 internal sealed record EngageBackfillProgressed(string Key, long Progress, long? DoneAt) : ProfileChange;
 
+/// <summary>A computed trait or audience made or changed through the Admin API: every node loads it at its next step.</summary>
+internal sealed record EngageDefinitionSaved(StoredEngageDefinition Definition) : ProfileChange;
+
+/// <summary>A computed trait or audience deleted through the Admin API: its values, changes and syncs go with it.</summary>
+internal sealed record EngageDefinitionDeleted(string Key) : ProfileChange;
+
+/// <summary>The evaluation sweep for the definitions of <see cref="Fingerprint"/> has evaluated every profile up to <see cref="After"/>.</summary>
+internal sealed record EngageSweepProgressed(string Fingerprint, string After) : ProfileChange;
+
+/// <summary>Every profile has been evaluated with these definitions (key, fingerprint).</summary>
+internal sealed record EngageDefinitionsEvaluated(IReadOnlyList<KeyValuePair<string, string>> Fingerprints) : ProfileChange;
+
 /// <summary>A trait as the profile store keeps it, with what decides which value wins (the store's rule).</summary>
 internal sealed record TraitValue(string? Json, long Timestamp, long ReceivedAt, string MessageId)
 {
@@ -223,6 +235,13 @@ internal sealed class EngageStep(ProfileEvaluator evaluator, IProfileGraphReader
 
             yield return new EngageStateSaved(id, Write(profile.States, saved), next);
         }
+    }
+
+    /// <summary>A stored state's aggregates and values (null or empty: none).</summary>
+    public static (IReadOnlyDictionary<string, AggregateState> States, IReadOnlyDictionary<string, string> Values) Read(string? json)
+    {
+        var working = Working.Read(json, null);
+        return (working.States, working.Values);
     }
 
     private Working Get(string profileId)

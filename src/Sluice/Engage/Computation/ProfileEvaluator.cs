@@ -112,6 +112,97 @@ internal sealed class ProfileEvaluator(EngageDefinitions definitions)
         return (values, next);
     }
 
+    /// <summary>
+    /// Why a profile has the value it has at <paramref name="now"/>: per definition, whether the profile
+    /// counts (its identifier types), its value, and for an audience each condition with the value it
+    /// compared and whether it held; when time alone changes one next.
+    /// </summary>
+    public JsonArray Explain(IReadOnlyDictionary<string, AggregateState> states, Func<string, JsonNode?> trait, IReadOnlySet<string> identifierTypes, long now)
+    {
+        var (values, _) = Evaluate(states, trait, identifierTypes, now);
+        JsonNode? ValueOf(string key) => values.TryGetValue(key, out var value) ? value?.DeepClone() : trait(key);
+        var explained = new JsonArray();
+        foreach (var computed in definitions.Traits)
+        {
+            var state = states.GetValueOrDefault(computed.Aggregate.Key);
+            explained.Add(new JsonObject
+            {
+                ["key"] = computed.Key,
+                ["kind"] = "trait",
+                ["eligible"] = Eligible(identifierTypes, computed.IncludeAnonymous),
+                ["value"] = values[computed.Key]?.DeepClone(),
+                ["aggregate"] = computed.Aggregate.Key,
+                ["changesAt"] = Iso(state?.NextChange(computed.Aggregate, now)),
+            });
+        }
+
+        foreach (var audience in definitions.Audiences)
+        {
+            explained.Add(new JsonObject
+            {
+                ["key"] = audience.Key,
+                ["kind"] = "audience",
+                ["eligible"] = Eligible(identifierTypes, audience.IncludeAnonymous),
+                ["value"] = values[audience.Key]?.DeepClone(),
+                ["condition"] = Node(audience.Condition, states, ValueOf, now),
+            });
+        }
+
+        return explained;
+    }
+
+    private static JsonObject Node(EngageCondition condition, IReadOnlyDictionary<string, AggregateState> states, Func<string, JsonNode?> valueOf, long now)
+    {
+        long? next = null;
+        void Soonest(long? at)
+        {
+            if (at is { } a && a > now && (next is null || a < next))
+            {
+                next = a;
+            }
+        }
+
+        var holds = Holds(condition, states, valueOf, now, Soonest);
+        var node = condition switch
+        {
+            AllOf all => new JsonObject { ["all"] = new JsonArray(Node(all.Left, states, valueOf, now), Node(all.Right, states, valueOf, now)) },
+            AnyOf any => new JsonObject { ["any"] = new JsonArray(Node(any.Left, states, valueOf, now), Node(any.Right, states, valueOf, now)) },
+            NoneOf none => new JsonObject { ["not"] = Node(none.Inner, states, valueOf, now) },
+            EventCondition e => new JsonObject
+            {
+                ["aggregate"] = e.Aggregate.Key,
+                ["value"] = (states.TryGetValue(e.Aggregate.Key, out var state) ? state.Value(e.Aggregate, now) : null) ?? Empty(e.Aggregate),
+                ["comparison"] = Text(e.Comparison),
+            },
+            TraitCondition t => new JsonObject { ["trait"] = t.Key, ["value"] = valueOf(t.Key), ["comparison"] = Text(t.Comparison) },
+            _ => new JsonObject(),
+        };
+        node["holds"] = holds;
+        if (condition is EventCondition or TraitCondition && next is not null)
+        {
+            node["changesAt"] = Iso(next);
+        }
+
+        return node;
+    }
+
+    /// <summary>A comparison as the query language writes it: <c>&gt;= 2</c>, <c>.one_of('a', 'b')</c>, <c>.within_last(7 days)</c>.</summary>
+    public static string Text(Comparison comparison)
+    {
+        static string Value(JsonNode? value) => value is JsonValue v && v.TryGetValue<string>(out var text) ? EventAggregate.Quote(text) : value?.ToJsonString() ?? "null";
+        var method = Comparison.Methods.FirstOrDefault(m => m.Value == comparison.Operator).Key ?? comparison.Operator;
+        return comparison.Operator switch
+        {
+            "=" or "!=" or "<" or "<=" or ">" or ">=" => $"{comparison.Operator} {Value(comparison.Values[0])}",
+            _ when comparison.Period is { } period => $".{method}({(period.TotalDays == Math.Floor(period.TotalDays)
+                ? period.TotalDays.ToString(CultureInfo.InvariantCulture) + " days"
+                : period.TotalHours.ToString(CultureInfo.InvariantCulture) + " hours")})",
+            _ => $".{method}({string.Join(", ", comparison.Values.Select(Value))})",
+        };
+    }
+
+    private static string? Iso(long? at) => at is { } ms ? DateTimeOffset.FromUnixTimeMilliseconds(ms).ToString("O", CultureInfo.InvariantCulture) : null;
+
     public static bool Eligible(IReadOnlySet<string> identifierTypes, bool includeAnonymous) =>
         identifierTypes.Any(KnownTypes.Contains) || (includeAnonymous && identifierTypes.Contains("anonymous_id"));
 

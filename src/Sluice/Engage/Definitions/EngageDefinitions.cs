@@ -69,10 +69,23 @@ internal sealed partial class EngageDefinitions
         }
 
         Aggregates = [.. aggregates.Values];
+        Fingerprints = traits.Select(t => (t.Key, Text: $"trait\n{t.Key}\n{t.Aggregate.Key}\n{t.IncludeAnonymous}"))
+            .Concat(audiences.Select(a => (a.Key, Text: $"audience\n{a.Key}\n{a.Query}\n{a.IncludeAnonymous}")))
+            .ToDictionary(d => d.Key, d => Hash(d.Text), StringComparer.Ordinal);
+        Fingerprint = Hash(string.Join("\n", Fingerprints.OrderBy(f => f.Key, StringComparer.Ordinal).Select(f => $"{f.Key}={f.Value}")));
         EventNames = aggregates.Values.Select(a => a.Aggregate.Event).ToHashSet(StringComparer.Ordinal);
     }
 
     public IReadOnlyList<ComputedTraitDefinition> Traits { get; }
+
+    /// <summary>
+    /// Each definition's fingerprint (what it computes: its query and who counts, not its name or
+    /// destinations): a definition whose fingerprint changes is evaluated again for every profile.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> Fingerprints { get; }
+
+    /// <summary>The fingerprint of all the definitions together.</summary>
+    public string Fingerprint { get; }
 
     /// <summary>Audiences, each after those its conditions refer to.</summary>
     public IReadOnlyList<AudienceDefinition> Audiences { get; }
@@ -152,6 +165,8 @@ internal sealed partial class EngageDefinitions
             ordered.Add(audience);
         }
     }
+
+    private static string Hash(string text) => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text)))[..16];
 
     [GeneratedRegex("^[a-z][a-z0-9_]{0,99}$")]
     private static partial Regex KeyPattern();

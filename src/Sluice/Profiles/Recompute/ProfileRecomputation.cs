@@ -183,6 +183,14 @@ internal sealed class ProfileRecomputation(IEventLog log)
         public IReadOnlyDictionary<int, long> CursorsOf(string consumer) => reader.CursorsOf(consumer);
 
         public IReadOnlySet<Identifier> DroppedAt(EventPosition e) => reader.DroppedAt(e);
+
+        public long EngageDefinitionsVersion() => reader.EngageDefinitionsVersion();
+
+        public IReadOnlyList<StoredEngageDefinition> StoredEngageDefinitions() => reader.StoredEngageDefinitions();
+
+        public IReadOnlyList<string> ProfileIdsAfter(string after, int limit) => reader.ProfileIdsAfter(after, limit);
+
+        public (string Fingerprint, string After)? EngageSweep() => reader.EngageSweep();
     }
 }
 

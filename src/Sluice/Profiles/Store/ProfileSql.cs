@@ -113,6 +113,44 @@ internal static class ProfileSql
         return aggregates;
     }
 
+    public const string EngageDefinitionsVersion = "SELECT version FROM engage_definitions_version";
+
+    public const string StoredEngageDefinitions =
+        "SELECT key, kind, name, query, include_anonymous, destinations, created_at, updated_at, actor FROM engage_definitions ORDER BY created_at, key";
+
+    public static long ReadLong(DbDataReader rows) => rows.Read() ? rows.GetInt64(0) : 0;
+
+    public static IReadOnlyList<StoredEngageDefinition> ReadEngageDefinitions(DbDataReader rows)
+    {
+        var definitions = new List<StoredEngageDefinition>();
+        while (rows.Read())
+        {
+            definitions.Add(new StoredEngageDefinition(
+                rows.GetString(0), rows.GetString(1), rows.GetString(2), rows.GetString(3), rows.GetInt64(4) != 0, rows.GetString(5), rows.GetInt64(6), rows.GetInt64(7), rows.GetString(8)));
+        }
+
+        return definitions;
+    }
+
+    public const string ProfileIdsAfter = "SELECT id FROM profiles WHERE merged_into IS NULL AND id > $1 ORDER BY id LIMIT $2";
+
+    public const string EngageSweep = "SELECT fingerprint, after FROM engage_sweep";
+
+    public static (string, string)? ReadSweep(DbDataReader rows) => rows.Read() ? (rows.GetString(0), rows.GetString(1)) : null;
+
+    public const string EngageEvaluated = "SELECT key, fingerprint FROM engage_evaluated";
+
+    public static IReadOnlyDictionary<string, string> ReadPairs(DbDataReader rows)
+    {
+        var pairs = new Dictionary<string, string>(StringComparer.Ordinal);
+        while (rows.Read())
+        {
+            pairs[rows.GetString(0)] = rows.GetString(1);
+        }
+
+        return pairs;
+    }
+
     public const string CursorsOf = "SELECT partition, position FROM consumer_cursors WHERE consumer = $1";
 
     public const string DroppedAt = """

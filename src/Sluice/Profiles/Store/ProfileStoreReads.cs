@@ -50,8 +50,8 @@ internal abstract class ProfileStoreReads : IProfileStore
             return values;
         }, profileId);
 
-    public IReadOnlyList<EngageValueRow> EngageValues(string key, int limit) =>
-        Query("SELECT profile_id, value, changed_at FROM engage_values WHERE key = $1 ORDER BY profile_id LIMIT $2", rows =>
+    public IReadOnlyList<EngageValueRow> EngageValues(string key, int limit, string? after = null) =>
+        Query("SELECT profile_id, value, changed_at FROM engage_values WHERE key = $1 AND profile_id > $3 ORDER BY profile_id LIMIT $2", rows =>
         {
             var values = new List<EngageValueRow>();
             while (rows.Read())
@@ -60,7 +60,87 @@ internal abstract class ProfileStoreReads : IProfileStore
             }
 
             return values;
-        }, key, limit);
+        }, key, limit, after ?? "");
+
+    public IReadOnlyDictionary<string, EngageSize> EngageSizes()
+    {
+        var sizes = Query("SELECT key, count(*) FROM engage_values WHERE value NOT IN ('null', 'false') GROUP BY key", rows =>
+        {
+            var found = new Dictionary<string, long>(StringComparer.Ordinal);
+            while (rows.Read())
+            {
+                found[rows.GetString(0)] = rows.GetInt64(1);
+            }
+
+            return found;
+        });
+        var changed = Query("SELECT key, max(at) FROM engage_changes GROUP BY key", rows =>
+        {
+            var found = new Dictionary<string, long>(StringComparer.Ordinal);
+            while (rows.Read())
+            {
+                found[rows.GetString(0)] = rows.GetInt64(1);
+            }
+
+            return found;
+        });
+        return sizes.Keys.Union(changed.Keys).ToDictionary(
+            k => k, k => new EngageSize(k, sizes.GetValueOrDefault(k), changed.TryGetValue(k, out var at) ? at : null), StringComparer.Ordinal);
+    }
+
+    public IReadOnlyList<ProfileForEngage> ProfilesForEngage(string after, int limit, bool withTraits)
+    {
+        var profiles = Query("""
+            SELECT p.id, s.state FROM profiles p LEFT JOIN engage_state s ON s.profile_id = p.id
+            WHERE p.merged_into IS NULL AND p.id > $1 ORDER BY p.id LIMIT $2
+            """, rows =>
+        {
+            var found = new List<(string Id, string? State)>();
+            while (rows.Read())
+            {
+                found.Add((rows.GetString(0), rows.IsDBNull(1) ? null : rows.GetString(1)));
+            }
+
+            return found;
+        }, after, limit);
+        if (profiles.Count == 0)
+        {
+            return [];
+        }
+
+        var (first, last) = (profiles[0].Id, profiles[^1].Id);
+        var types = Query("SELECT profile_id, type FROM profile_identifiers WHERE profile_id >= $1 AND profile_id <= $2", rows =>
+        {
+            var found = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
+            while (rows.Read())
+            {
+                (found.TryGetValue(rows.GetString(0), out var of) ? of : found[rows.GetString(0)] = new(StringComparer.Ordinal)).Add(rows.GetString(1));
+            }
+
+            return found;
+        }, first, last);
+        var traits = withTraits
+            ? Query("SELECT profile_id, key, value FROM profile_traits WHERE profile_id >= $1 AND profile_id <= $2 AND value IS NOT NULL", rows =>
+            {
+                var found = new Dictionary<string, Dictionary<string, string>>(StringComparer.Ordinal);
+                while (rows.Read())
+                {
+                    (found.TryGetValue(rows.GetString(0), out var of) ? of : found[rows.GetString(0)] = new(StringComparer.Ordinal))[rows.GetString(1)] = rows.GetString(2);
+                }
+
+                return found;
+            }, first, last)
+            : [];
+        return [.. profiles.Select(p => new ProfileForEngage(
+            p.Id, p.State, types.TryGetValue(p.Id, out var t) ? t : new HashSet<string>(), traits.TryGetValue(p.Id, out var v) ? v : new Dictionary<string, string>()))];
+    }
+
+    public long ProfileCount() => Query("SELECT count(*) FROM profiles WHERE merged_into IS NULL", ProfileSql.ReadLong);
+
+    public IReadOnlyList<string> SampleProfiles(int count) =>
+        Query("SELECT id FROM profiles WHERE merged_into IS NULL ORDER BY random() LIMIT $1", ProfileSql.ReadTexts, count);
+
+    public string? EngageStateOf(string profileId) => Query("SELECT state FROM engage_state WHERE profile_id = $1", ProfileSql.ReadText, profileId);
 
     public IReadOnlyList<EngageChangeRow> EngageChanges(long afterId, int limit) =>
         Query("SELECT id, key, profile_id, value, previous, at FROM engage_changes WHERE id > $1 ORDER BY id LIMIT $2", ReadChanges, afterId, limit);
@@ -92,6 +172,12 @@ internal abstract class ProfileStoreReads : IProfileStore
         Query("SELECT id, key, profile_id, value, previous, at FROM engage_changes WHERE key = $1 AND id > $2 ORDER BY id LIMIT $3", ReadChanges, key, afterId, limit);
 
     public IReadOnlyDictionary<string, EngageAggregateRow> EngageAggregates() => Query(ProfileSql.EngageAggregates, ProfileSql.ReadEngageAggregates);
+
+    public long EngageDefinitionsVersion() => Query(ProfileSql.EngageDefinitionsVersion, ProfileSql.ReadLong);
+
+    public IReadOnlyList<StoredEngageDefinition> StoredEngageDefinitions() => Query(ProfileSql.StoredEngageDefinitions, ProfileSql.ReadEngageDefinitions);
+
+    public IReadOnlyDictionary<string, string> EngageEvaluated() => Query(ProfileSql.EngageEvaluated, ProfileSql.ReadPairs);
 
     public IReadOnlyDictionary<string, EngageSyncRow> EngageSyncs() =>
         Query("SELECT connection, last_change_id, started_at, synced_at, messages FROM engage_syncs", rows =>

@@ -182,6 +182,30 @@ internal static class ProfileWrites
         EngageBackfillProgressed progressed => [(
             "UPDATE engage_aggregates SET progress = $2, done_at = NULLIF($3, -1) WHERE key = $1",
             [progressed.Key, progressed.Progress, progressed.DoneAt ?? NoDueTime])],
+        EngageDefinitionSaved saved => [
+            ("""
+            INSERT INTO engage_definitions (key, kind, name, query, include_anonymous, destinations, created_at, updated_at, actor)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8)
+            ON CONFLICT (key) DO UPDATE SET name = excluded.name, query = excluded.query, include_anonymous = excluded.include_anonymous,
+                destinations = excluded.destinations, updated_at = excluded.updated_at, actor = excluded.actor
+            """, [saved.Definition.Key, saved.Definition.Kind, saved.Definition.Name, saved.Definition.Query, saved.Definition.IncludeAnonymous ? 1L : 0L,
+                saved.Definition.Destinations, saved.Definition.UpdatedAt, saved.Definition.Actor]),
+            ("UPDATE engage_definitions_version SET version = version + 1", [])],
+        EngageSweepProgressed swept => [("""
+            INSERT INTO engage_sweep (id, fingerprint, after) VALUES (1, $1, $2)
+            ON CONFLICT (id) DO UPDATE SET fingerprint = excluded.fingerprint, after = excluded.after
+            """, [swept.Fingerprint, swept.After])],
+        EngageDefinitionsEvaluated evaluated => evaluated.Fingerprints.Select(f => ("""
+            INSERT INTO engage_evaluated (key, fingerprint) VALUES ($1, $2)
+            ON CONFLICT (key) DO UPDATE SET fingerprint = excluded.fingerprint
+            """, new object?[] { f.Key, f.Value })),
+        EngageDefinitionDeleted deleted => [
+            ("DELETE FROM engage_definitions WHERE key = $1", [deleted.Key]),
+            ("DELETE FROM engage_values WHERE key = $1", [deleted.Key]),
+            ("DELETE FROM engage_changes WHERE key = $1", [deleted.Key]),
+            ("DELETE FROM engage_syncs WHERE substr(connection, 1, length($1)) = $1", [deleted.Key + "/"]),
+            ("DELETE FROM engage_evaluated WHERE key = $1", [deleted.Key]),
+            ("UPDATE engage_definitions_version SET version = version + 1", [])],
         EngageProfileRemoved removed => [
             ("DELETE FROM engage_state WHERE profile_id = $1", [removed.ProfileId]),
             ("DELETE FROM engage_values WHERE profile_id = $1", [removed.ProfileId])],

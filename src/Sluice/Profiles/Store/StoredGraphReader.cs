@@ -103,6 +103,14 @@ internal abstract class StoredGraphReader : IProfileGraphReader
 
     public IReadOnlyDictionary<string, EngageAggregateRow> EngageAggregates() => Query(ProfileSql.EngageAggregates, ProfileSql.ReadEngageAggregates);
 
+    public long EngageDefinitionsVersion() => Query(ProfileSql.EngageDefinitionsVersion, ProfileSql.ReadLong);
+
+    public IReadOnlyList<StoredEngageDefinition> StoredEngageDefinitions() => Query(ProfileSql.StoredEngageDefinitions, ProfileSql.ReadEngageDefinitions);
+
+    public IReadOnlyList<string> ProfileIdsAfter(string after, int limit) => Query(ProfileSql.ProfileIdsAfter, ProfileSql.ReadTexts, after, limit);
+
+    public (string Fingerprint, string After)? EngageSweep() => Query(ProfileSql.EngageSweep, ProfileSql.ReadSweep);
+
     public IReadOnlyDictionary<int, long> CursorsOf(string consumer) => Query(ProfileSql.CursorsOf, rows =>
     {
         var cursors = new Dictionary<int, long>();

@@ -327,6 +327,36 @@ internal static class PostgresSchema
             registered_at bigint NOT NULL,
             done_at bigint
         );
+        -- Computed traits and audiences made through the Admin API and the web app (the workspace file's
+        -- are not stored); version moves with each change, so every node reloads them at its next step.
+        CREATE TABLE engage_definitions (
+            key text PRIMARY KEY,
+            kind text NOT NULL,
+            name text NOT NULL,
+            query text NOT NULL,
+            include_anonymous integer NOT NULL,
+            destinations text NOT NULL,
+            created_at bigint NOT NULL,
+            updated_at bigint NOT NULL,
+            actor text NOT NULL
+        );
+        CREATE TABLE engage_definitions_version (
+            id integer PRIMARY KEY CHECK (id = 1),
+            version bigint NOT NULL
+        );
+        INSERT INTO engage_definitions_version (id, version) VALUES (1, 0);
+        -- Every profile is evaluated again when the definitions change (a trait condition needs no events
+        -- to hold): the sweep's place (by profile id) and the definitions it is for; engage_evaluated holds
+        -- each definition's fingerprint once a sweep has evaluated every profile with it.
+        CREATE TABLE engage_sweep (
+            id integer PRIMARY KEY CHECK (id = 1),
+            fingerprint text NOT NULL,
+            after text NOT NULL
+        );
+        CREATE TABLE engage_evaluated (
+            key text PRIMARY KEY,
+            fingerprint text NOT NULL
+        );
         """,
     ];
 

@@ -337,6 +337,36 @@ internal static class SqliteSchema
             registered_at INTEGER NOT NULL,
             done_at INTEGER
         );
+        -- Computed traits and audiences made through the Admin API and the web app (the workspace file's
+        -- are not stored); version moves with each change, so every node reloads them at its next step.
+        CREATE TABLE engage_definitions (
+            key TEXT PRIMARY KEY,
+            kind TEXT NOT NULL,
+            name TEXT NOT NULL,
+            query TEXT NOT NULL,
+            include_anonymous INTEGER NOT NULL,
+            destinations TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL,
+            actor TEXT NOT NULL
+        );
+        CREATE TABLE engage_definitions_version (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            version INTEGER NOT NULL
+        );
+        INSERT INTO engage_definitions_version (id, version) VALUES (1, 0);
+        -- Every profile is evaluated again when the definitions change (a trait condition needs no events
+        -- to hold): the sweep's place (by profile id) and the definitions it is for; engage_evaluated holds
+        -- each definition's fingerprint once a sweep has evaluated every profile with it.
+        CREATE TABLE engage_sweep (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            fingerprint TEXT NOT NULL,
+            after TEXT NOT NULL
+        );
+        CREATE TABLE engage_evaluated (
+            key TEXT PRIMARY KEY,
+            fingerprint TEXT NOT NULL
+        );
         """,
     ];
 

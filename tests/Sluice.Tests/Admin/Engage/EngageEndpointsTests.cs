@@ -1,0 +1,143 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Sluice.Infrastructure;
+
+namespace Sluice.Admin.Engage;
+
+/// <summary>
+/// Computed traits and audiences over HTTP: made, previewed (exactly from stored state, or estimated from
+/// a sample when the past must be read), computed over the past, listed with size and status, explained
+/// per profile, changed and deleted; the file's are read-only and wrong ones are refused with the field.
+/// </summary>
+public sealed class EngageEndpointsTests
+{
+    [Fact]
+    public async Task An_audience_made_through_the_api_is_previewed_computed_over_the_past_listed_and_explained()
+    {
+        await using var server = await StartAsync("""
+            engage:
+              computedTraits:
+                - {name: Orders, query: "event('Order Completed').count()"}
+            """);
+        for (var i = 0; i < 3; i++)
+        {
+            await server.PostAsync("/v1/track", $$$"""{"userId":"ada","event":"Order Completed","messageId":"a{{{i}}}","properties":{"total":{{{40 + i}}}}}""");
+        }
+
+        await server.PostAsync("/v1/track", """{"userId":"bob","event":"Order Completed","messageId":"b0","properties":{"total":5}}""");
+        await server.PostAsync("/v1/identify", """{"userId":"cy","messageId":"c0","traits":{"plan":"pro"}}""");
+        await WaitAsync(server, "/api/v1/engage", list => (int?)list["computedTraits"]![0]!["size"] == 2);
+
+        // A threshold on a computed aggregate: exact, from the stored state.
+        var exact = await PostAsync(server, "/api/v1/engage/preview", """{"kind":"audience","query":"event('Order Completed').count() >= 2"}""");
+        Assert.Equal((1, false), ((int)exact["size"]!, (bool)exact["estimated"]!));
+        Assert.Equal(3, (int)exact["profiles"]!);
+        // A new aggregate: estimated from the events of a sample (here every profile).
+        var sampled = await PostAsync(server, "/api/v1/engage/preview", """{"kind":"audience","query":"event('Order Completed').where(property('total') > 10).count() >= 1 OR trait('plan') = 'pro'"}""");
+        Assert.Equal((2, true), ((int)sampled["size"]!, (bool)sampled["estimated"]!));
+
+        using var made = await server.Admin.PostAsJsonAsync("/api/v1/engage/audiences", JsonNode.Parse("""
+            {"name":"Big buyers","query":"event('Order Completed').where(property('total') > 10).count() >= 1 OR trait('plan') = 'pro'"}
+            """));
+        Assert.Equal(HttpStatusCode.Created, made.StatusCode);
+        var created = JsonNode.Parse(await made.Content.ReadAsStringAsync())!;
+        Assert.Equal(("big_buyers", "api"), ((string)created["key"]!, (string)created["managedBy"]!));
+        var live = await WaitAsync(server, "/api/v1/engage/big_buyers", one => (string?)one["status"] == "live" && (int?)one["size"] == 2);
+        Assert.Equal("Big buyers", (string)live["name"]!);
+
+        var members = await GetAsync(server, "/api/v1/engage/big_buyers/members");
+        Assert.Equal(2, members["members"]!.AsArray().Count);
+
+        var why = await GetAsync(server, "/api/v1/profiles/user_id:ada/engage");
+        var audience = why["definitions"]!.AsArray().Single(d => (string?)d!["key"] == "big_buyers")!;
+        Assert.True((bool)audience["value"]!);
+        var any = audience["condition"]!["any"]!.AsArray();
+        Assert.Equal((3, true), ((int)any[0]!["value"]!, (bool)any[0]!["holds"]!));
+        Assert.Equal(("plan", false), ((string)any[1]!["trait"]!, (bool)any[1]!["holds"]!));
+        Assert.Equal(">= 1", (string)any[0]!["comparison"]!);
+
+        // A change previewed against the stored members: Cy would leave.
+        var change = await PostAsync(server, "/api/v1/engage/preview", """{"kind":"audience","key":"big_buyers","query":"event('Order Completed').where(property('total') > 10).count() >= 1"}""");
+        Assert.Equal((0, 1), ((int)change["changes"]!["enter"]!, (int)change["changes"]!["leave"]!));
+
+        using var deleted = await server.Admin.DeleteAsync("/api/v1/engage/big_buyers");
+        Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        Assert.Empty((await GetAsync(server, "/api/v1/engage"))["audiences"]!.AsArray());
+    }
+
+    [Fact]
+    public async Task The_files_definitions_are_read_only_and_a_wrong_definition_is_refused_with_the_field()
+    {
+        await using var server = await StartAsync("""
+            engage:
+              audiences:
+                - {name: Buyers, query: "event('Order Completed').count() >= 1"}
+            """);
+
+        using var fileOne = await server.Admin.PutAsJsonAsync("/api/v1/engage/buyers", new { name = "Buyers", query = "event('Order Completed').count() >= 2" });
+        Assert.Equal(HttpStatusCode.Conflict, fileOne.StatusCode);
+        Assert.Equal("managed_by_file", (string)JsonNode.Parse(await fileOne.Content.ReadAsStringAsync())!["error"]!["code"]!);
+
+        using var wrong = await server.Admin.PostAsJsonAsync("/api/v1/engage/audiences", JsonNode.Parse("""
+            {"name":"Loop","key":"loop","query":"trait('loop') = true","destinations":["nowhere", 3]}
+            """));
+        var problems = JsonNode.Parse(await wrong.Content.ReadAsStringAsync())!["error"]!["problems"]!.AsArray();
+        Assert.Equal(HttpStatusCode.BadRequest, wrong.StatusCode);
+        Assert.Equal(["destinations[1]"], problems.Select(p => (string)p!["field"]!));
+
+        using var cycle = await server.Admin.PostAsJsonAsync("/api/v1/engage/audiences", new { name = "Loop", query = "trait('loop') = true", destinations = new[] { "nowhere" } });
+        var refused = JsonNode.Parse(await cycle.Content.ReadAsStringAsync())!["error"]!["problems"]!.AsArray();
+        Assert.Equal(["destinations[0]"], refused.Select(p => (string)p!["field"]!));
+
+        using var taken = await server.Admin.PostAsJsonAsync("/api/v1/engage/computed-traits", new { name = "Buyers", query = "event('X').count()" });
+        Assert.Equal(HttpStatusCode.Conflict, taken.StatusCode);
+
+        using var query = await server.Admin.PostAsJsonAsync("/api/v1/engage/audiences", new { name = "Odd", query = "event('X').count() >" });
+        var bad = JsonNode.Parse(await query.Content.ReadAsStringAsync())!["error"]!["problems"]![0]!;
+        Assert.Equal("query", (string)bad["field"]!);
+        Assert.Contains("position 20", (string)bad["message"]!, StringComparison.Ordinal);
+
+        using var readOnly = await (await server.ClientWithRoleAsync("read-only")).PostAsJsonAsync("/api/v1/engage/audiences", new { name = "A", query = "trait('a') = 1" });
+        Assert.Equal(HttpStatusCode.Forbidden, readOnly.StatusCode);
+    }
+
+    private static Task<InProcessServer> StartAsync(string engage) => InProcessServer.StartAsync(workspaceYaml: $$"""
+        sources:
+          - {id: {{InProcessServer.SourceId}}, writeKey: {{InProcessServer.WriteKey}}}
+        identity: {}
+        {{engage}}
+        """);
+
+    private static async Task<JsonNode> GetAsync(InProcessServer server, string path)
+    {
+        using var response = await server.Admin.GetAsync(path);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, $"{path}: {(int)response.StatusCode} {body}");
+        return JsonNode.Parse(body)!;
+    }
+
+    private static async Task<JsonNode> PostAsync(InProcessServer server, string path, string json)
+    {
+        using var response = await server.Admin.PostAsync(path, new StringContent(json, System.Text.Encoding.UTF8, "application/json"));
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, $"{path}: {(int)response.StatusCode} {body}");
+        return JsonNode.Parse(body)!;
+    }
+
+    private static async Task<JsonNode> WaitAsync(InProcessServer server, string path, Func<JsonNode, bool> done)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            var body = await GetAsync(server, path);
+            if (done(body))
+            {
+                return body;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"{path} did not become as expected within 30 s: {body.ToJsonString()}");
+            await Task.Delay(50);
+        }
+    }
+}
