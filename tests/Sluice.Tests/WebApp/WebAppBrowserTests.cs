@@ -453,6 +453,80 @@ public sealed class WebAppBrowserTests : IAsyncLifetime
         Assert.DoesNotContain("ada", await page.TextContentAsync("#profile-results"), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task An_audience_is_built_with_a_preview_connected_to_a_destination_and_its_members_arrive_there()
+    {
+        await using var receiver = await RecordingServer.StartAsync();
+        await using var sluice = await InProcessServer.StartAsync(workspaceYaml: $$$"""
+            sources:
+              - {id: web, name: Website, writeKey: {{{InProcessServer.WriteKey}}} }
+            destinations:
+              - id: hook
+                name: Member hook
+                type: webhook
+                sources: []
+                mappings:
+                  - name: Members
+                    action: send
+                    trigger: 'type = "identify"'
+                    mapping: {url: '{{{receiver.BaseUrl}}}/members', method: POST, data: {'@path': '$.'}}
+            identity: {}
+            """);
+        await sluice.PostAsync("/v1/track", """{"userId":"ada","event":"Order Completed","messageId":"ui-o1","properties":{"total":20}}""");
+        await sluice.PostAsync("/v1/track", """{"userId":"ada","event":"Order Completed","messageId":"ui-o2","properties":{"total":35}}""");
+        await sluice.PostAsync("/v1/track", """{"userId":"bob","event":"Order Completed","messageId":"ui-o3","properties":{"total":12}}""");
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!(await (await sluice.Admin.GetAsync("/v1/spaces/default/collections/users/profiles/user_id:bob/events")).Content.ReadAsStringAsync()).Contains("ui-o3", StringComparison.Ordinal))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the profiles were not built within 30 s");
+            await Task.Delay(100);
+        }
+
+        var page = await SignedInAsync(sluice: sluice);
+        await page.ClickAsync("nav >> text=Audiences");
+        await page.ClickAsync("#new-audience");
+        await page.FillAsync("#engage-name", "Frequent buyers");
+        await page.FillAsync("#engage-query", "event('Order Completed').count() >=");
+        await page.ClickAsync("#save-engage");
+        await page.WaitForSelectorAsync("[data-field='query']:has-text('expected a value')");
+        await page.FillAsync("#engage-query", "event('Order Completed').count() >= 2");
+        await page.ClickAsync("#preview-engage");
+        await page.WaitForSelectorAsync("#preview-size:has-text('1 member')");
+        Assert.Contains("of 2 profiles", await page.TextContentAsync("#engage-preview"), StringComparison.Ordinal);
+        await page.CheckAsync("#connect-hook");
+        await page.ScreenshotAsync(new() { Path = Path.Combine(Screenshots, "audience-builder.png"), FullPage = true });
+        await page.ClickAsync("#save-engage");
+
+        await page.WaitForSelectorAsync("[role=status]:has-text('Frequent buyers saved')");
+        await page.WaitForSelectorAsync("#engage-summary:has-text('frequent_buyers')");
+        for (var reloads = 0; await page.Locator("#engage-members tr:has(td)").CountAsync() == 0; reloads++)
+        {
+            Assert.True(reloads < 100, "no member appeared on the audience's page");
+            await Task.Delay(200);
+            await page.ReloadAsync();
+            await page.WaitForSelectorAsync("#engage-summary");
+        }
+
+        Assert.Equal(1, await page.Locator("#engage-members tr:has(td)").CountAsync());
+        for (var waits = 0; !receiver.Received.Any(r => r.Body.Contains("\"frequent_buyers\":true", StringComparison.Ordinal)); waits++)
+        {
+            Assert.True(waits < 150, "the member did not reach the destination");
+            await Task.Delay(100);
+        }
+
+        Assert.Contains("\"userId\":\"ada\"", receiver.Received.Single(r => r.Body.Contains("frequent_buyers", StringComparison.Ordinal)).Body, StringComparison.Ordinal);
+        await page.ReloadAsync();
+        await page.WaitForSelectorAsync("#engage-syncs td:has-text('hook')");
+        await page.ScreenshotAsync(new() { Path = Path.Combine(Screenshots, "audience-page.png"), FullPage = true });
+
+        // Why Ada is in: her count, against the threshold.
+        await page.ClickAsync("#engage-members a");
+        await page.WaitForSelectorAsync("#profile-engage li[data-key=frequent_buyers]");
+        var why = await page.TextContentAsync("#profile-engage li[data-key=frequent_buyers]");
+        Assert.Contains("member", why, StringComparison.Ordinal);
+        Assert.Contains("is 2, which is >= 2", why, StringComparison.Ordinal);
+    }
+
     /// <summary>
     /// A server with profiles on, and a tablet at a shop counter: Ada signs in on it, then Bob, each also on
     /// a phone of their own, and the tablet checks out; returned once the profiles hold it all.

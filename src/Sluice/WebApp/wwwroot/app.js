@@ -777,6 +777,7 @@ function logEntry(entry, onSplit) {
 async function profilePage(id) {
   const profile = await api(`/profiles/${encodeURIComponent(id)}`);
   const { data: events } = await api(`/v1/spaces/default/collections/users/profiles/${encodeURIComponent(profile.id)}/events?limit=25`, { prefix: '' });
+  const engaged = await engageSection(profile.id);
   const title = profile.traits.name ? traitText(profile.traits.name) : profile.id;
 
   // Unmerge: one of the profile's identifiers, and why.
@@ -818,6 +819,7 @@ async function profilePage(id) {
     h('h2', { text: 'Traits' }),
     Object.keys(profile.traits).length === 0 ? h('p', { class: 'muted', text: 'No identify call has set a trait yet.' })
       : h('table', { id: 'traits' }, Object.entries(profile.traits).map(([k, v]) => h('tr', {}, h('th', { text: k }), h('td', { text: traitText(v) })))),
+    engaged,
     h('h2', { text: 'Why these are one person' }),
     profile.log.length === 0 ? h('p', { class: 'muted', text: 'No merge, drop or unmerge: every identifier came with the events of this profile alone.' })
       : h('ol', { id: 'profile-log', class: 'log' }, profile.log.map((e) => logEntry(e, onSplit))),
@@ -827,6 +829,169 @@ async function profilePage(id) {
         h('span', { class: 'muted', text: `${formatTime(e.timestamp)} · ` }), h('strong', { text: e.type }), ' ', e.event ?? '', ' ',
         h('span', { class: 'muted' }, h('code', { text: e.message_id }), ` from ${e.source_id}`)))),
     canWrite() ? unmergeForm : null);
+}
+
+// ---- engage: computed traits and audiences ----------------------------------------------------
+
+function engageValue(value) {
+  return value === null || value === undefined ? '—' : typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+function statusBadge(d) {
+  return d.status === 'backfilling'
+    ? h('span', { class: 'badge warn', text: `computing the past${d.progress !== null && d.progress !== undefined ? ` ${Math.floor(d.progress * 100)}%` : ''}` })
+    : h('span', { class: 'badge', text: 'live' });
+}
+
+async function engagePage() {
+  const list = await api('/engage');
+  const table = (kind, items) => items.length === 0 ? h('p', { class: 'muted', text: kind === 'audience' ? 'No audience yet.' : 'No computed trait yet.' })
+    : h('table', { id: kind === 'audience' ? 'audiences' : 'computed-traits' }, h('tr', {}, h('th', { text: 'Name' }), h('th', { text: 'Key' }), h('th', { text: kind === 'audience' ? 'Members' : 'Profiles with a value' }), h('th', { text: 'Status' }), h('th', { text: 'Last change' }), h('th', { text: 'Destinations' })),
+      items.map((d) => h('tr', {},
+        h('td', {}, h('a', { href: `#/engage/${encodeURIComponent(d.key)}`, text: d.name })),
+        h('td', {}, h('code', { text: d.key })),
+        h('td', { class: 'size', text: number(d.size) }),
+        h('td', {}, statusBadge(d)),
+        h('td', { text: d.lastChangeAt ? formatTime(d.lastChangeAt) : '—' }),
+        h('td', { text: d.destinations.map((c) => c.id).join(', ') || '—' }))));
+  show('Audiences and computed traits', takeFlash(),
+    h('p', { class: 'muted', text: 'Computed on every event and at the instant a time window passes; sent to the destinations they are connected to as identify (and track) calls.' }),
+    canWrite() ? h('p', {}, h('a', { class: 'button', id: 'new-audience', href: '#/engage/new/audience', text: 'New audience' }), ' ', h('a', { class: 'button secondary', id: 'new-trait', href: '#/engage/new/trait', text: 'New computed trait' })) : null,
+    h('h2', { text: 'Audiences' }), table('audience', list.audiences),
+    h('h2', { text: 'Computed traits' }), table('trait', list.computedTraits));
+}
+
+function previewNotice(p) {
+  if (p.error) return h('div', { class: 'notice bad', role: 'alert', id: 'engage-preview', text: p.error });
+  const size = p.kind === 'audience' ? plural(p.size, 'member') : `${number(p.size)} profiles with a value`;
+  const lines = [h('p', {}, h('strong', { id: 'preview-size', text: `${p.estimated ? 'About ' : ''}${size}` }),
+    ` of ${plural(p.profiles, 'profile')}${p.estimated ? ` (estimated from the events of ${plural(p.sampled, 'profile')} drawn at random: saving computes it exactly)` : ''} · ${p.tookMs} ms`)];
+  if (p.changes) {
+    const enter = p.changes.enter ?? p.changes.change;
+    lines.push(h('p', { id: 'preview-changes', text: `Saving would ${p.kind === 'audience' ? `add ${plural(enter, 'member')} and remove ${plural(p.changes.leave, 'member')}` : `change the value of ${plural(enter, 'profile')} and remove it from ${plural(p.changes.leave, 'profile')}`}.` }));
+  }
+  if (p.examples.length) lines.push(h('p', {}, 'For example: ', p.examples.map((e, n) => [n ? ', ' : '', h('a', { href: `#/profiles/${encodeURIComponent(e.profile)}` }, h('code', { text: e.profile })), p.kind === 'trait' ? ` (${engageValue(e.value)})` : ''])));
+  return h('div', { class: 'notice info', role: 'status', id: 'engage-preview' }, lines);
+}
+
+async function engageEditPage(kind, key) {
+  const existing = key ? await api(`/engage/${encodeURIComponent(key)}`) : null;
+  if (existing) kind = existing.kind;
+  const { destinations } = await api('/destinations');
+  const editable = canWrite() && (!existing || existing.managedBy === 'api');
+  const name = h('input', { id: 'engage-name', required: true, value: existing?.name ?? '', disabled: !editable || !!existing });
+  const keyInput = h('input', { id: 'engage-key', value: existing?.key ?? '', placeholder: 'the name in snake_case', disabled: !editable || !!existing, pattern: '[a-z][a-z0-9_]*' });
+  const query = h('textarea', { id: 'engage-query', rows: 4, required: true, disabled: !editable, spellcheck: 'false',
+    placeholder: kind === 'audience' ? "event('Order Completed').within(30 days).count() >= 2 AND trait('plan') = 'pro'" : "event('Order Completed').within(30 days).sum(property('total'))",
+    text: existing?.query ?? '' });
+  const anonymous = h('input', { id: 'engage-anonymous', type: 'checkbox', checked: existing?.includeAnonymous ?? false, disabled: !editable });
+  const connected = new Map((existing?.destinations ?? []).map((c) => [c.id, c]));
+  const connections = destinations.map((d) => {
+    const c = connected.get(d.id);
+    const row = {
+      id: d.id,
+      on: h('input', { type: 'checkbox', id: `connect-${d.id}`, checked: !!c, disabled: !editable }),
+      identify: h('input', { type: 'checkbox', id: `identify-${d.id}`, checked: c ? c.sendIdentify : true, disabled: !editable, 'aria-label': `${d.id}: send identify calls` }),
+      track: h('input', { type: 'checkbox', id: `track-${d.id}`, checked: c ? c.sendTrack : false, disabled: !editable, 'aria-label': `${d.id}: send track calls` }),
+    };
+    return row;
+  });
+  const outcome = h('div', { id: 'engage-outcome' });
+  const body = () => ({
+    name: name.value.trim(),
+    ...(keyInput.value.trim() ? { key: keyInput.value.trim() } : {}),
+    query: query.value.trim(),
+    includeAnonymous: anonymous.checked,
+    destinations: connections.filter((c) => c.on.checked).map((c) => ({ id: c.id, sendIdentify: c.identify.checked, sendTrack: c.track.checked })),
+  });
+  const form = h('form', {
+    id: 'engage-form',
+    onsubmit: async (event) => {
+      event.preventDefault();
+      for (const slot of form.querySelectorAll('.field-error')) slot.textContent = '';
+      outcome.replaceChildren();
+      try {
+        if (event.submitter?.id === 'preview-engage') {
+          const previewBody = { kind, ...body(), ...(existing ? { key: existing.key } : {}) };
+          delete previewBody.destinations;
+          outcome.replaceChildren(previewNotice(await api('/engage/preview', { method: 'POST', body: previewBody })));
+          return;
+        }
+        const saved = existing
+          ? await api(`/engage/${encodeURIComponent(existing.key)}`, { method: 'PUT', body: { ...body(), name: existing.name } })
+          : await api(kind === 'audience' ? '/engage/audiences' : '/engage/computed-traits', { method: 'POST', body: body() });
+        flash(`${saved.name} saved: it is computed over the events the log holds, then kept up to date.`);
+        location.hash = `#/engage/${encodeURIComponent(saved.key)}`;
+      } catch (failure) { showProblems(form, failure, outcome); }
+    },
+  },
+  field('Name', 'engage-name', name, 'name'),
+  field('Key', 'engage-key', keyInput, 'key', 'What destinations receive as the trait\'s name. Fixed once saved.'),
+  field('Query', 'engage-query', query, 'query', kind === 'audience'
+    ? 'Segment\'s query language: conditions on events (event(…).where(…).within(N days).count() >= n) and traits (trait(\'plan\') = \'pro\'), with AND, OR, NOT.'
+    : 'One aggregate of events: event(…).count(), .sum(property(…)), .avg, .min, .max, .mode, .first, .last, .unique, .unique(…).count().'),
+  h('label', { class: 'row', for: 'engage-anonymous' }, anonymous, 'Include anonymous users (profiles with only an anonymousId)'),
+  h('h2', { text: 'Destinations' }),
+  destinations.length === 0 ? h('p', { class: 'muted', text: 'No destination in this workspace yet.' })
+    : h('table', { id: 'engage-connections' }, h('tr', {}, h('th', { text: 'Destination' }), h('th', { text: 'Identify' }), h('th', { text: 'Track' })),
+      connections.map((c) => h('tr', {}, h('td', {}, h('label', { class: 'row', for: `connect-${c.id}` }, c.on, c.id)), h('td', {}, c.identify), h('td', {}, c.track)))),
+  h('p', { class: 'field-error', role: 'alert', 'data-field': 'destinations' }),
+  editable ? h('div', { class: 'row actions' }, h('button', { type: 'submit', id: 'preview-engage', class: 'secondary', text: 'Preview' }), h('button', { type: 'submit', id: 'save-engage', text: 'Save' })) : null,
+  outcome);
+  show(existing ? `Edit ${existing.name}` : kind === 'audience' ? 'New audience' : 'New computed trait', takeFlash(),
+    existing?.managedBy === 'workspace-file' ? h('p', { class: 'notice info', text: 'The workspace file defines this one: change it there. Preview shows what a change would do.' }) : null,
+    form);
+}
+
+async function engageDefinitionPage(key) {
+  const d = await api(`/engage/${encodeURIComponent(key)}`);
+  const { members, next } = await api(`/engage/${encodeURIComponent(key)}/members?limit=50`);
+  show(d.name, takeFlash(),
+    h('p', { class: 'muted', id: 'engage-summary' }, h('code', { text: d.key }), ` · ${d.kind === 'audience' ? 'audience' : 'computed trait'} · `, statusBadge(d), ` · ${d.kind === 'audience' ? plural(d.size, 'member') : `${number(d.size)} profiles with a value`}`,
+      d.managedBy === 'workspace-file' ? ' · defined in the workspace file' : d.updatedBy ? ` · saved by ${d.updatedBy}, ${formatTime(d.updatedAt)}` : ''),
+    h('pre', { id: 'engage-query-text', text: d.query }),
+    canWrite() ? h('p', {}, h('a', { class: 'button secondary', href: `#/engage/${encodeURIComponent(key)}/edit`, text: d.managedBy === 'api' ? 'Edit' : 'Preview a change' }),
+      d.managedBy === 'api' ? [' ', h('button', { type: 'button', class: 'danger', id: 'delete-engage', onclick: async (e) => {
+        if (!confirm(`Delete ${d.name}? Its values and sync history go; destinations are not told.`)) return;
+        try { await api(`/engage/${encodeURIComponent(key)}`, { method: 'DELETE' }); flash(`${d.name} deleted.`); location.hash = '#/engage'; } catch (failure) { e.target.after(problem(failure)); }
+      } }, 'Delete')] : null) : null,
+    h('h2', { text: 'Syncs' }),
+    d.syncs.length === 0 ? h('p', { class: 'muted', text: 'Not connected to a destination.' })
+      : h('table', { id: 'engage-syncs' }, h('tr', {}, h('th', { text: 'Destination' }), h('th', { text: 'First sync' }), h('th', { text: 'Last sent' }), h('th', { text: 'Messages' }), h('th', { text: 'Changes waiting' })),
+        d.syncs.map((s) => h('tr', {}, h('td', {}, h('a', { href: `#/destinations/${encodeURIComponent(s.destination)}`, text: s.destination })),
+          h('td', { text: s.started ? formatTime(s.startedAt) : d.status === 'backfilling' ? 'after the past is computed' : 'about to start' }),
+          h('td', { text: s.syncedAt ? formatTime(s.syncedAt) : '—' }), h('td', { text: number(s.messages) }), h('td', { text: s.changesWaiting ?? '—' })))),
+    h('h2', { text: d.kind === 'audience' ? 'Members' : 'Values' }),
+    members.length === 0 ? h('p', { class: 'muted', id: 'no-members', text: d.kind === 'audience' ? 'No member yet.' : 'No profile has a value yet.' })
+      : h('table', { id: 'engage-members' }, h('tr', {}, h('th', { text: 'Profile' }), h('th', { text: d.kind === 'audience' ? 'Since' : 'Value' })),
+        members.map((m) => h('tr', {}, h('td', {}, h('a', { href: `#/profiles/${encodeURIComponent(m.profile)}` }, h('code', { text: m.profile }))), h('td', { text: d.kind === 'audience' ? formatTime(m.since) : engageValue(m.value) })))),
+    next ? h('p', { class: 'muted', text: 'The first 50 are shown.' }) : null,
+    h('h2', { text: 'Recent changes' }),
+    d.recentChanges.length === 0 ? h('p', { class: 'muted', text: 'None yet.' })
+      : h('ol', { class: 'log', id: 'engage-changes' }, d.recentChanges.map((c) => h('li', {}, h('span', { class: 'muted', text: `${formatTime(c.at)} · ` }),
+        h('a', { href: `#/profiles/${encodeURIComponent(c.profile)}` }, h('code', { text: c.profile })), ` ${engageValue(c.previous)} → ${engageValue(c.value)}`))));
+}
+
+// Why a profile is in or out of each audience, and what each computed trait holds.
+function whyNode(node) {
+  const mark = h('span', { class: node.holds ? 'badge good' : 'badge', text: node.holds ? 'true' : 'false' });
+  if (node.all || node.any) return h('li', {}, mark, ` ${node.all ? 'all of' : 'any of'}`, h('ul', {}, (node.all ?? node.any).map(whyNode)));
+  if (node.not) return h('li', {}, mark, ' not', h('ul', {}, whyNode(node.not)));
+  const subject = node.trait !== undefined ? h('code', { text: `trait('${node.trait}')` }) : h('code', { text: node.aggregate });
+  return h('li', {}, mark, ' ', subject, ` is ${engageValue(node.value)}, which ${node.holds ? 'is' : 'is not'} `, h('code', { text: node.comparison }),
+    node.changesAt ? h('span', { class: 'muted', text: ` · changes by itself at ${formatTime(node.changesAt)}` }) : null);
+}
+
+async function engageSection(profileId) {
+  let why;
+  try { why = await api(`/profiles/${encodeURIComponent(profileId)}/engage`); } catch { return null; }
+  if (why.definitions.length === 0) return null;
+  return [h('h2', { text: 'Audiences and computed traits' }),
+    h('ul', { id: 'profile-engage', class: 'why' }, why.definitions.map((d) => h('li', { 'data-key': d.key },
+      h('a', { href: `#/engage/${encodeURIComponent(d.key)}` }, h('strong', { text: d.key })), ': ',
+      d.kind === 'audience' ? (d.value ? 'member' : 'not a member') : engageValue(d.value),
+      d.eligible ? '' : h('span', { class: 'muted', text: ' (this profile does not count: it has no user_id, email or mobile ad id, and the definition leaves anonymous users out)' }),
+      d.condition ? h('ul', {}, whyNode(d.condition)) : d.changesAt ? h('span', { class: 'muted', text: ` · changes by itself at ${formatTime(d.changesAt)}` }) : null)))];
 }
 
 // ---- identity settings ------------------------------------------------------------------------
@@ -977,6 +1142,10 @@ const routes = [
   [/^#\/profiles\?q=(.*)$/, profilesPage],
   [/^#\/profiles\/([^/?]+)$/, profilePage],
   [/^#\/identity$/, identityPage],
+  [/^#\/engage$/, engagePage],
+  [/^#\/engage\/new\/(audience|trait)$/, (kind) => engageEditPage(kind, null)],
+  [/^#\/engage\/([^/]+)\/edit$/, (key) => engageEditPage(null, key)],
+  [/^#\/engage\/([^/]+)$/, engageDefinitionPage],
 ];
 
 async function route() {
