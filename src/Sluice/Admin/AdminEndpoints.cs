@@ -1,7 +1,7 @@
 using System.Text.Json;
+using Sluice.EventLog;
 using Sluice.Routing;
 using Sluice.Spec;
-using Sluice.EventLog;
 using Sluice.Storage;
 using Sluice.Storage.Sqlite;
 using Sluice.Workspace;

@@ -2,7 +2,9 @@ using System.Globalization;
 using System.Text.Json;
 using Sluice.Engage.Computation;
 using Sluice.Engage.Definitions;
+using Sluice.Engage.Store;
 using Sluice.Profiles;
+using Sluice.Workspace;
 
 namespace Sluice.Engage;
 
@@ -13,7 +15,7 @@ namespace Sluice.Engage;
 /// time is registered by the step that first sees it, with the profiles consumer's cursors then: the events
 /// up to them are the backfill's to compute (<see cref="EngageBackfill"/>), the later ones the consumer's.
 /// </summary>
-internal sealed class Engagement(EngageDefinitionsSource source, TimeProvider time)
+internal sealed class Engagement(EngageDefinitionsSource source, TimeProvider time) : IProfileStepPart
 {
     public static readonly Engagement Off = new(EngageDefinitions.None, TimeProvider.System);
 
@@ -35,6 +37,8 @@ internal sealed class Engagement(EngageDefinitionsSource source, TimeProvider ti
 
     /// <summary>The instant steps compute at, Unix ms.</summary>
     public long Now => time.GetUtcNow().ToUnixTimeMilliseconds();
+
+    IProfileStepObserver? IProfileStepPart.Begin(IProfileGraphReader reader, bool recomputation) => recomputation ? BeginRecomputation(reader) : Begin(reader);
 
     /// <summary>A step's part of the computation, or null when no computed trait or audience is defined.</summary>
     public EngageStep? Begin(IProfileGraphReader reader)
@@ -70,15 +74,15 @@ internal sealed class Engagement(EngageDefinitionsSource source, TimeProvider ti
     /// A recomputation's part (an unmerge, a change of identity settings): refused while a definition is
     /// computed over past events, which would take the recomputed events a second time.
     /// </summary>
-    public static EngageStep? BeginRecomputation(Engagement? engagement, IProfileGraphReader reader)
+    public EngageStep? BeginRecomputation(IProfileGraphReader reader)
     {
-        if (engagement?.Begin(reader) is not { } step)
+        if (Begin(reader) is not { } step)
         {
             return null;
         }
 
         var aggregates = reader.EngageAggregates();
-        if (engagement.Definitions.Aggregates.Any(a => aggregates.GetValueOrDefault(a.Key)?.DoneAt is null))
+        if (Definitions.Aggregates.Any(a => aggregates.GetValueOrDefault(a.Key)?.DoneAt is null))
         {
             throw new Profiles.Recompute.RecomputationRefusedException(
                 "engage_backfilling",
@@ -95,7 +99,7 @@ internal sealed class Engagement(EngageDefinitionsSource source, TimeProvider ti
     /// <param name="evaluated">Each definition's fingerprint once every profile was evaluated with it: a definition
     /// whose fingerprint is not there yet waits for the evaluation sweep too (null: ask about aggregates alone).</param>
     public IReadOnlySet<string> Backfilling(
-        IReadOnlyDictionary<string, Profiles.EngageAggregateRow> aggregates,
+        IReadOnlyDictionary<string, EngageAggregateRow> aggregates,
         EngageDefinitions? of = null,
         IReadOnlyDictionary<string, string>? evaluated = null)
     {

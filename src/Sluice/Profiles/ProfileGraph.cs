@@ -170,24 +170,6 @@ internal sealed class NoStoredGraph(IReadOnlySet<Identifier> blocked) : IProfile
 
     public IReadOnlyList<EventLog.EventPosition> DropsOf(Identifier identifier) => [];
 
-    public IReadOnlyDictionary<string, string> EngageStates(IReadOnlyList<string> profileIds) => new Dictionary<string, string>();
-
-    public IReadOnlyDictionary<string, IReadOnlyDictionary<string, Engage.Computation.TraitValue>> TraitValues(IReadOnlyList<string> profileIds) =>
-        new Dictionary<string, IReadOnlyDictionary<string, Engage.Computation.TraitValue>>();
-
-    public IReadOnlyList<string> EngageDue(long now, int limit) => [];
-
-    public IReadOnlyDictionary<string, EngageAggregateRow> EngageAggregates() => new Dictionary<string, EngageAggregateRow>();
-
-    public IReadOnlyDictionary<int, long> CursorsOf(string consumer) => new Dictionary<int, long>();
-
-    public IReadOnlySet<Identifier> DroppedAt(EventLog.EventPosition e) => new HashSet<Identifier>();
-
-    public long EngageDefinitionsVersion() => 0;
-
-    public IReadOnlyList<StoredEngageDefinition> StoredEngageDefinitions() => [];
-
-    public IReadOnlyList<string> ProfileIdsAfter(string after, int limit) => [];
-
-    public (string Fingerprint, string After)? EngageSweep() => null;
+    public T Query<T>(string sql, Func<System.Data.Common.DbDataReader, T> read, params object[] values) =>
+        throw new InvalidOperationException("an empty graph has no store to query");
 }

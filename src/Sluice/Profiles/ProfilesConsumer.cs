@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Sluice.Engage;
 using Sluice.EventLog;
 using Sluice.Profiles.Identity;
 using Sluice.Workspace;
@@ -12,7 +11,8 @@ namespace Sluice.Profiles;
 /// place on its profile, an identify call's traits) is stored with the cursors, in one transaction per
 /// step. Messages are taken in log order, so a graph rebuilt from the log is the same.
 /// </summary>
-internal sealed class ProfilesConsumer(IProfileStore store, IdentitySettingsSource settingsSource, Engagement? engagement = null) : IEventLogConsumer
+/// <param name="part">What a feature built on profiles adds to each step (Engage), if any.</param>
+internal sealed class ProfilesConsumer(IProfileStore store, IdentitySettingsSource settingsSource, IProfileStepPart? part = null) : IEventLogConsumer
 {
     private readonly ProfileGraph _graph = new();
 
@@ -87,20 +87,20 @@ internal sealed class ProfilesConsumer(IProfileStore store, IdentitySettingsSour
 
             // One read for the step's identifiers, not one per event.
             _graph.Prefetch(messages.SelectMany(m => m.Candidates));
-            var engage = engagement?.Begin(reader);
-            engage?.Prefetch(messages.SelectMany(m => m.Candidates).Select(_graph.KnownOwner).OfType<string>());
+            var observer = part?.Begin(reader, recomputation: false);
+            observer?.Prefetch(messages.SelectMany(m => m.Candidates).Select(_graph.KnownOwner).OfType<string>());
             var resolution = new EventResolution(_graph, settings);
             var changes = new List<ProfileChange>();
             foreach (var (document, e, candidates) in messages)
             {
                 var before = changes.Count;
                 resolution.Resolve(document.RootElement, e, changes, candidates);
-                engage?.Observe(changes, before, document.RootElement);
+                observer?.Observe(changes, before, document.RootElement);
             }
 
-            if (engage is not null)
+            if (observer is not null)
             {
-                changes.AddRange(engage.Finish(_graph.IdentifierTypesOf));
+                changes.AddRange(observer.Finish(_graph.IdentifierTypesOf));
             }
 
             return changes;

@@ -20,16 +20,6 @@ internal static class ProfilesServices
         }
 
         services.AddSingleton(new IdentitySettingsSource(settings, workspace.IdentitySetInFile));
-        // Computed traits and audiences: the file's, and those made through the Admin API, on every node.
-        services.AddSingleton(sp => new Engage.Engagement(
-            new Engage.Definitions.EngageDefinitionsSource(workspace.Engage ?? Engage.Definitions.EngageDefinitions.None, readsStore: true, sp.GetRequiredService<ILogger<Engage.Definitions.EngageDefinitionsSource>>()),
-            sp.GetRequiredService<TimeProvider>()));
-        services.AddSingleton<Engage.Definitions.EngageDefinitionsEditor>();
-        services.AddSingleton<Engage.Computation.EngagePreview>();
-        services.AddHostedService<Engage.Computation.EngageSweeper>();
-        services.AddHostedService<Engage.Computation.EngageBackfill>();
-        services.AddHostedService<Engage.Activation.EngageSync>();
-
         services.AddEventLogConsumer<ProfilesConsumer>();
         services.AddSingleton<Recompute.ProfileUnmerge>();
         services.AddSingleton<Recompute.IdentitySettingsChange>();

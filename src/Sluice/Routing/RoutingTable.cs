@@ -80,12 +80,17 @@ internal sealed class RoutingTable
     }
 
     /// <summary>
-    /// The destinations a source's events go to. Engage's system source for a destination
-    /// (<see cref="Engage.Activation.EngageMessages.SourceOf"/>) feeds that destination alone.
+    /// The prefix of a destination's own system source: events of <c>engage:&lt;destination id&gt;</c> go to
+    /// that destination alone (Engage's messages come from one, as Segment makes one source per
+    /// destination an audience is connected to). No source of the workspace can have the name: ids have
+    /// no colon.
     /// </summary>
+    public const string DestinationSourcePrefix = "engage:";
+
+    /// <summary>The destinations a source's events go to.</summary>
     public IReadOnlyList<RoutedDestination> ForSource(string sourceId) =>
-        sourceId.StartsWith(Engage.Activation.EngageMessages.SourcePrefix, StringComparison.Ordinal)
-            ? Find(sourceId[Engage.Activation.EngageMessages.SourcePrefix.Length..]) is { } connected ? [connected] : []
+        sourceId.StartsWith(DestinationSourcePrefix, StringComparison.Ordinal)
+            ? Find(sourceId[DestinationSourcePrefix.Length..]) is { } connected ? [connected] : []
             : Current().BySource.GetValueOrDefault(sourceId) ?? [];
 
     public RoutedDestination? Find(string destinationId) => Current().ById.GetValueOrDefault(destinationId);

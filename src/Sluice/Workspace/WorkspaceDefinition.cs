@@ -20,7 +20,7 @@ internal sealed record WorkspaceDefinition(IReadOnlyList<SourceDefinition> Sourc
     public bool IdentitySetInFile { get; init; }
 
     /// <summary>The <c>engage:</c> section: computed traits and audiences (null: none).</summary>
-    public Engage.Definitions.EngageDefinitions? Engage { get; init; }
+    public EngageDefinitions? Engage { get; init; }
 }
 
 /// <summary>What the workspace file declares (null without one): the Admin API marks those resources as managed by it.</summary>

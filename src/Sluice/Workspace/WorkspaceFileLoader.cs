@@ -134,7 +134,7 @@ internal sealed partial class WorkspaceFileLoader
         }
 
         var identity = IdentitySection.Read(_yaml, top);
-        var engage = Engage.Definitions.EngageSection.Read(_yaml, top, profilesOn: identity is not null);
+        var engage = EngageSection.Read(_yaml, top, profilesOn: identity is not null);
         return new WorkspaceDefinition(sources, destinations)
         {
             Warnings = _yaml.Warnings,

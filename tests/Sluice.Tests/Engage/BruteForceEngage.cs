@@ -2,7 +2,8 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Sluice.Actions.Fql;
-using Sluice.Engage.Definitions;
+using Sluice.Engage.Store;
+using Sluice.Workspace;
 
 namespace Sluice.Engage;
 

@@ -5,7 +5,7 @@ using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using Sluice.Engage.Computation;
-using Sluice.Engage.Definitions;
+using Sluice.Engage.Store;
 using Sluice.EventLog;
 using Sluice.Profiles;
 using Sluice.Profiles.Identity;

@@ -24,6 +24,7 @@ public sealed partial class LayeringTests
         ["Delivery"] = ["Routing", "Workspace", "Storage", "EventLog", "Observability"],
         ["Debugger"] = ["EventLog", "Workspace", "Storage", "Observability"],
         ["Profiles"] = ["EventLog", "Workspace", "Storage", "Observability"],
+        ["Engage"] = ["Profiles", "Routing", "Ingest", "EventLog", "Workspace", "Storage", "Observability"],
     };
 
     [Fact]

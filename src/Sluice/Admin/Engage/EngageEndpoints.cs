@@ -5,6 +5,7 @@ using Sluice.Admin.Profiles;
 using Sluice.Engage;
 using Sluice.Engage.Computation;
 using Sluice.Engage.Definitions;
+using Sluice.Engage.Store;
 using Sluice.Profiles;
 using Sluice.Workspace;
 

@@ -3,7 +3,9 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
 using Sluice.Engage.Definitions;
+using Sluice.Engage.Store;
 using Sluice.Profiles;
+using Sluice.Workspace;
 
 namespace Sluice.Engage.Activation;
 
@@ -22,7 +24,7 @@ internal sealed record EngageMessage(string MessageId, string Type, byte[] Json,
 internal static class EngageMessages
 {
     /// <summary>The source Engage's messages to a destination come from: one system source per connected destination, as in Segment.</summary>
-    public const string SourcePrefix = "engage:";
+    public const string SourcePrefix = Routing.RoutingTable.DestinationSourcePrefix;
 
     /// <summary>The space every computation is in (Sluice has one per workspace).</summary>
     public const string Space = "spa_sluice";

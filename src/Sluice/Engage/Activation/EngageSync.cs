@@ -1,7 +1,9 @@
+using Sluice.Engage.Store;
 using Sluice.EventLog;
 using Sluice.Ingest;
 using Sluice.Profiles;
 using Sluice.Routing;
+using Sluice.Workspace;
 
 namespace Sluice.Engage.Activation;
 
@@ -85,7 +87,7 @@ internal sealed partial class EngageSync(
             .Select(c => c.Last)
             .OrderBy(c => c.Id);
 
-    private IEnumerable<EngageMessage> Messages(string key, bool audience, Definitions.EngageConnection connection, RoutedDestination destination, string profileId, string json, string reason, long at)
+    private IEnumerable<EngageMessage> Messages(string key, bool audience, EngageConnection connection, RoutedDestination destination, string profileId, string json, string reason, long at)
     {
         // A profile merged into another since has no identifiers of its own: the one it went into carries its values.
         var identifiers = store.ExternalIdsOf(profileId);

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Sluice.Engage.Store;
 using Sluice.EventLog;
 using Sluice.Profiles;
 using Sluice.Profiles.Identity;

@@ -1,8 +1,10 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Sluice.Engage.Definitions;
+using Sluice.Engage.Store;
 using Sluice.EventLog;
 using Sluice.Profiles;
+using Sluice.Workspace;
 
 namespace Sluice.Engage.Computation;
 

@@ -2,46 +2,11 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Sluice.Engage.Definitions;
+using Sluice.Engage.Store;
 using Sluice.Profiles;
+using Sluice.Workspace;
 
 namespace Sluice.Engage.Computation;
-
-/// <summary>A profile's Engage state, saved with the step: its aggregates' states and its values, and when to evaluate it again (Unix ms; null: when an event comes).</summary>
-internal sealed record EngageStateSaved(string ProfileId, string Json, long? DueAt) : ProfileChange;
-
-/// <summary>A profile's Engage state and values go: it was merged into another, or is being recomputed.</summary>
-internal sealed record EngageProfileRemoved(string ProfileId) : ProfileChange;
-
-/// <summary>
-/// A computed trait's value or an audience's membership changed for a profile (<see cref="Json"/>: the
-/// new value's JSON, <c>null</c> for "no value any more"; <see cref="Previous"/> null when it had none):
-/// what syncs to destinations are made from.
-/// </summary>
-internal sealed record EngageValueChanged(string Key, string ProfileId, string Json, string? Previous, long At) : ProfileChange;
-
-/// <summary>A value that did not change, written again for a profile whose values a recomputation removed first.</summary>
-internal sealed record EngageValueKept(string Key, string ProfileId, string Json, long At) : ProfileChange;
-
-/// <summary>
-/// An aggregate first used: the events up to <see cref="Start"/> (the profiles consumer's cursors, JSON)
-/// are for the backfill to compute (none: <see cref="DoneAt"/> is set), the later ones the consumer takes.
-/// </summary>
-internal sealed record EngageAggregateRegistered(string Key, string Start, long RegisteredAt, long? DoneAt) : ProfileChange;
-
-/// <summary>The backfill of an aggregate has read the log up to <see cref="Progress"/>; <see cref="DoneAt"/> once it has all.</summary>
-internal sealed record EngageBackfillProgressed(string Key, long Progress, long? DoneAt) : ProfileChange;
-
-/// <summary>A computed trait or audience made or changed through the Admin API: every node loads it at its next step.</summary>
-internal sealed record EngageDefinitionSaved(StoredEngageDefinition Definition) : ProfileChange;
-
-/// <summary>A computed trait or audience deleted through the Admin API: its values, changes and syncs go with it.</summary>
-internal sealed record EngageDefinitionDeleted(string Key) : ProfileChange;
-
-/// <summary>The evaluation sweep for the definitions of <see cref="Fingerprint"/> has evaluated every profile up to <see cref="After"/>.</summary>
-internal sealed record EngageSweepProgressed(string Fingerprint, string After) : ProfileChange;
-
-/// <summary>Every profile has been evaluated with these definitions (key, fingerprint).</summary>
-internal sealed record EngageDefinitionsEvaluated(IReadOnlyList<KeyValuePair<string, string>> Fingerprints) : ProfileChange;
 
 /// <summary>A trait as the profile store keeps it, with what decides which value wins (the store's rule).</summary>
 internal sealed record TraitValue(string? Json, long Timestamp, long ReceivedAt, string MessageId)
@@ -57,7 +22,7 @@ internal sealed record TraitValue(string? Json, long Timestamp, long ReceivedAt,
 /// every profile touched is evaluated at the step's instant, and what changed is saved with the graph and
 /// the cursors: a crash loses both or neither.
 /// </summary>
-internal sealed class EngageStep(ProfileEvaluator evaluator, IProfileGraphReader reader, long now, IReadOnlyList<ProfileChange> registrations)
+internal sealed class EngageStep(ProfileEvaluator evaluator, IProfileGraphReader reader, long now, IReadOnlyList<ProfileChange> registrations) : IProfileStepObserver
 {
     private readonly Dictionary<string, Working> _profiles = new(StringComparer.Ordinal);
     private readonly List<string> _removed = [];

@@ -1,3 +1,4 @@
+using Sluice.Engage.Store;
 using Sluice.Profiles;
 
 namespace Sluice.Engage.Computation;

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Sluice.Engage.Definitions;
+using Sluice.Workspace;
 
 namespace Sluice.Engage.Computation;
 

@@ -1,6 +1,8 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Sluice.Engage.Store;
 using Sluice.Profiles;
+using Sluice.Workspace;
 
 namespace Sluice.Engage.Definitions;
 

@@ -1,6 +1,8 @@
 using Sluice.Engage.Computation;
+using Sluice.Engage.Store;
 using Sluice.Profiles;
 using Sluice.Routing;
+using Sluice.Workspace;
 
 namespace Sluice.Engage.Definitions;
 

@@ -1,4 +1,6 @@
+using Sluice.Engage.Store;
 using Sluice.Profiles;
+using Sluice.Workspace;
 
 namespace Sluice.Engage.Definitions;
 

@@ -11,7 +11,7 @@ namespace Sluice.Profiles.Recompute;
 /// recomputes them); events after it are resolved with them. Or saved for new events only, which is
 /// what Segment does.
 /// </summary>
-internal sealed class IdentitySettingsChange(IProfileStore store, IEventLog log, IConsumerCursors cursors, IdentitySettingsSource source, TimeProvider time, Engage.Engagement? engagement = null)
+internal sealed class IdentitySettingsChange(IProfileStore store, IEventLog log, IConsumerCursors cursors, IdentitySettingsSource source, TimeProvider time, IProfileStepPart? part = null)
 {
     public PreviewResult Preview(IdentitySettings settings) =>
         new IdentityPreview(log, cursors).Run(settings, store.BlockedIdentifiers(int.MaxValue).Select(b => b.Identifier).ToHashSet(), store.AllOwners());
@@ -39,7 +39,7 @@ internal sealed class IdentitySettingsChange(IProfileStore store, IEventLog log,
             {
                 var recomputed = new ProfileRecomputation(log).Plan(
                     reader, preview.ChangedProfiles, preview.EventsToRecompute, settings, null, null,
-                    (survivors, members, events) => new ProfilesRecomputed(ProfilesRecomputed.Settings, null, null, null, survivors, members, events, actor, "identity settings changed", at), Engage.Engagement.BeginRecomputation(engagement, reader));
+                    (survivors, members, events) => new ProfilesRecomputed(ProfilesRecomputed.Settings, null, null, null, survivors, members, events, actor, "identity settings changed", at), part?.Begin(reader, recomputation: true));
                 changes.AddRange(recomputed.Changes);
             }
 

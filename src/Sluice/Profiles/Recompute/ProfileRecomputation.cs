@@ -33,7 +33,7 @@ internal sealed class ProfileRecomputation(IEventLog log)
         Identifier? blocked,
         Identifier? unblocked,
         Func<IReadOnlyList<string>, IReadOnlyList<string>, IReadOnlyList<EventPosition>, ProfileChange> takeApart,
-        Engage.Computation.EngageStep? engage = null)
+        IProfileStepObserver? observer = null)
     {
         var messages = new Messages(log);
         var survivors = new List<string>();
@@ -103,7 +103,7 @@ internal sealed class ProfileRecomputation(IEventLog log)
         }
 
         var changes = new List<ProfileChange> { takeApart(survivors, members, [.. found]) };
-        engage?.Observe(changes, 0, default);
+        observer?.Observe(changes, 0, default);
         var graph = new ProfileGraph();
         graph.Begin(new WithoutProfiles(reader, [.. survivors], blocked, unblocked));
         var resolution = new EventResolution(graph, settings);
@@ -120,12 +120,12 @@ internal sealed class ProfileRecomputation(IEventLog log)
             var e = new EventReference(message.SourceId, EventResolution.MessageIdOf(message.Root), position.Position, position.Index, message.ReceivedAt);
             var before = changes.Count;
             resolution.Resolve(message.Root, e, changes);
-            engage?.Observe(changes, before, message.Root);
+            observer?.Observe(changes, before, message.Root);
         }
 
-        if (engage is not null)
+        if (observer is not null)
         {
-            changes.AddRange(engage.Finish(graph.IdentifierTypesOf));
+            changes.AddRange(observer.Finish(graph.IdentifierTypesOf));
         }
 
         var made = changes.OfType<ProfileCreated>().Select(c => c.ProfileId).Except(changes.OfType<ProfilesMerged>().Select(m => m.Merged)).ToList();
@@ -172,25 +172,7 @@ internal sealed class ProfileRecomputation(IEventLog log)
 
         public IReadOnlyList<EventPosition> DropsOf(Identifier identifier) => reader.DropsOf(identifier);
 
-        public IReadOnlyDictionary<string, string> EngageStates(IReadOnlyList<string> profileIds) => reader.EngageStates(profileIds);
-
-        public IReadOnlyDictionary<string, IReadOnlyDictionary<string, Engage.Computation.TraitValue>> TraitValues(IReadOnlyList<string> profileIds) => reader.TraitValues(profileIds);
-
-        public IReadOnlyList<string> EngageDue(long now, int limit) => reader.EngageDue(now, limit);
-
-        public IReadOnlyDictionary<string, EngageAggregateRow> EngageAggregates() => reader.EngageAggregates();
-
-        public IReadOnlyDictionary<int, long> CursorsOf(string consumer) => reader.CursorsOf(consumer);
-
-        public IReadOnlySet<Identifier> DroppedAt(EventPosition e) => reader.DroppedAt(e);
-
-        public long EngageDefinitionsVersion() => reader.EngageDefinitionsVersion();
-
-        public IReadOnlyList<StoredEngageDefinition> StoredEngageDefinitions() => reader.StoredEngageDefinitions();
-
-        public IReadOnlyList<string> ProfileIdsAfter(string after, int limit) => reader.ProfileIdsAfter(after, limit);
-
-        public (string Fingerprint, string After)? EngageSweep() => reader.EngageSweep();
+        public T Query<T>(string sql, Func<System.Data.Common.DbDataReader, T> read, params object[] values) => reader.Query(sql, read, values);
     }
 }
 

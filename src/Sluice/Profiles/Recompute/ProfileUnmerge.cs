@@ -9,7 +9,7 @@ namespace Sluice.Profiles.Recompute;
 /// (<see cref="ProfileRecomputation"/>). Splitting a merge is the same thing with one of the identifiers
 /// that linked the two. The consumer leaves the identifier out from then on.
 /// </summary>
-internal sealed class ProfileUnmerge(IProfileStore store, IEventLog log, IdentitySettingsSource settings, TimeProvider time, Engage.Engagement? engagement = null)
+internal sealed class ProfileUnmerge(IProfileStore store, IEventLog log, IdentitySettingsSource settings, TimeProvider time, IProfileStepPart? part = null)
 {
     public UnmergeResult Unmerge(string profileId, Identifier identifier, string actor, string? note)
     {
@@ -24,7 +24,7 @@ internal sealed class ProfileUnmerge(IProfileStore store, IEventLog log, Identit
             var at = time.GetUtcNow().ToUnixTimeMilliseconds();
             var recomputed = new ProfileRecomputation(log).Plan(
                 reader, [profileId], [], settings.Effective(reader.StoredSettings()), identifier, null,
-                (survivors, members, events) => new ProfilesRecomputed(ProfilesRecomputed.Unmerge, identifier, null, profileId, survivors, members, events, actor, note, at), Engage.Engagement.BeginRecomputation(engagement, reader));
+                (survivors, members, events) => new ProfilesRecomputed(ProfilesRecomputed.Unmerge, identifier, null, profileId, survivors, members, events, actor, note, at), part?.Begin(reader, recomputation: true));
             result = new UnmergeResult(identifier, recomputed.Profiles, recomputed.Events, recomputed.MissingEvents);
             return recomputed.Changes;
         }, []);
@@ -49,7 +49,7 @@ internal sealed class ProfileUnmerge(IProfileStore store, IEventLog log, Identit
             var at = time.GetUtcNow().ToUnixTimeMilliseconds();
             var recomputed = new ProfileRecomputation(log).Plan(
                 reader, [], reader.DropsOf(identifier), settings.Effective(reader.StoredSettings()), null, identifier,
-                (survivors, members, events) => new ProfilesRecomputed(ProfilesRecomputed.Unblock, null, identifier, null, survivors, members, events, actor, note, at), Engage.Engagement.BeginRecomputation(engagement, reader));
+                (survivors, members, events) => new ProfilesRecomputed(ProfilesRecomputed.Unblock, null, identifier, null, survivors, members, events, actor, note, at), part?.Begin(reader, recomputation: true));
             result = new UnblockResult(identifier, recomputed.Profiles, recomputed.Events, recomputed.MissingEvents);
             return recomputed.Changes;
         }, []);

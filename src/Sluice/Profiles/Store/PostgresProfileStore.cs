@@ -49,7 +49,7 @@ internal sealed class PostgresProfileStore(PostgresDatabase database) : ProfileS
         return version;
     }
 
-    protected override T Query<T>(string sql, Func<DbDataReader, T> read, params object[] values)
+    public override T Query<T>(string sql, Func<DbDataReader, T> read, params object[] values)
     {
         using var connection = database.Open();
         using var command = Command(connection, null, sql, values);
@@ -96,7 +96,7 @@ internal sealed class PostgresProfileStore(PostgresDatabase database) : ProfileS
         /// <summary>A round trip is what a statement costs here.</summary>
         protected override int BatchSize => 1_000;
 
-        protected override T Query<T>(string sql, Func<DbDataReader, T> read, params object[] values)
+        public override T Query<T>(string sql, Func<DbDataReader, T> read, params object[] values)
         {
             using var command = Command(_connection, _transaction, sql, values);
             using var rows = command.ExecuteReader();

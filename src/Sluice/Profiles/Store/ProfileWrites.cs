@@ -1,6 +1,5 @@
 using System.Text;
 using System.Text.Json;
-using Sluice.Engage.Computation;
 using Sluice.Profiles.Identity;
 
 namespace Sluice.Profiles.Store;
@@ -16,12 +15,6 @@ namespace Sluice.Profiles.Store;
 /// </summary>
 internal static class ProfileWrites
 {
-    /// <summary>
-    /// No time (nothing due, not done), as a parameter: NULL in the column. A null parameter is sent as
-    /// text, which PostgreSQL does not put in a bigint column.
-    /// </summary>
-    private const long NoDueTime = -1;
-
     /// <summary>Parameters in one statement at most (SQLite allows 32,766, PostgreSQL 65,535).</summary>
     private const int MaxParameters = 2_000;
 
@@ -64,9 +57,6 @@ internal static class ProfileWrites
         private readonly List<object?[]> _events = [];
         private readonly List<object?[]> _drops = [];
         private readonly Dictionary<(string Profile, string Key), Trait> _traits = [];
-        private readonly List<object?[]> _engageStates = [];
-        private readonly List<object?[]> _engageValues = [];
-        private readonly List<object?[]> _engageChanges = [];
 
         public bool Take(ProfileChange change)
         {
@@ -96,16 +86,6 @@ internal static class ProfileWrites
                     }
 
                     return true;
-                case EngageStateSaved saved:
-                    _engageStates.Add([saved.ProfileId, saved.Json, saved.DueAt ?? NoDueTime]);
-                    return true;
-                case EngageValueChanged changed:
-                    _engageValues.Add([changed.Key, changed.ProfileId, changed.Json, changed.At]);
-                    _engageChanges.Add([changed.Key, changed.ProfileId, changed.Json, changed.Previous, changed.At]);
-                    return true;
-                case EngageValueKept kept:
-                    _engageValues.Add([kept.Key, kept.ProfileId, kept.Json, kept.At]);
-                    return true;
                 default:
                     return false;
             }
@@ -121,20 +101,12 @@ internal static class ProfileWrites
                     "INSERT INTO profile_traits (profile_id, key, value, timestamp, received_at, message_id, source_id) VALUES ", 7, Parameters(7),
                     [.. _traits.Select(t => new object?[] { t.Key.Profile, t.Key.Key, t.Value.Json, t.Value.Timestamp, t.Value.ReceivedAt, t.Value.MessageId, t.Value.SourceId })],
                     "\n" + UpsertTrait, rowsPerStatement))
-                .Concat(Insert("INSERT INTO engage_state (profile_id, state, due_at) VALUES ", 3, at => $"(${at + 1}, ${at + 2}, NULLIF(${at + 3}, {NoDueTime}))", _engageStates,
-                    "\nON CONFLICT (profile_id) DO UPDATE SET state = excluded.state, due_at = excluded.due_at", rowsPerStatement))
-                .Concat(Insert("INSERT INTO engage_values (key, profile_id, value, changed_at) VALUES ", 4, Parameters(4), _engageValues,
-                    "\nON CONFLICT (key, profile_id) DO UPDATE SET value = excluded.value, changed_at = excluded.changed_at", rowsPerStatement))
-                .Concat(Insert("INSERT INTO engage_changes (key, profile_id, value, previous, at) VALUES ", 5, Parameters(5), _engageChanges, "", rowsPerStatement))
                 .ToList();
             _profiles.Clear();
             _identifiers.Clear();
             _events.Clear();
             _drops.Clear();
             _traits.Clear();
-            _engageStates.Clear();
-            _engageValues.Clear();
-            _engageChanges.Clear();
             return statements;
         }
     }
@@ -175,40 +147,7 @@ internal static class ProfileWrites
     {
         ProfilesMerged merged => Merge(merged),
         ProfilesRecomputed recomputed => TakeApart(recomputed),
-        EngageAggregateRegistered registered => [("""
-            INSERT INTO engage_aggregates (key, start, progress, registered_at, done_at) VALUES ($1, $2, 0, $3, NULLIF($4, -1))
-            ON CONFLICT (key) DO NOTHING
-            """, [registered.Key, registered.Start, registered.RegisteredAt, registered.DoneAt ?? NoDueTime])],
-        EngageBackfillProgressed progressed => [(
-            "UPDATE engage_aggregates SET progress = $2, done_at = NULLIF($3, -1) WHERE key = $1",
-            [progressed.Key, progressed.Progress, progressed.DoneAt ?? NoDueTime])],
-        EngageDefinitionSaved saved => [
-            ("""
-            INSERT INTO engage_definitions (key, kind, name, query, include_anonymous, destinations, created_at, updated_at, actor)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8)
-            ON CONFLICT (key) DO UPDATE SET name = excluded.name, query = excluded.query, include_anonymous = excluded.include_anonymous,
-                destinations = excluded.destinations, updated_at = excluded.updated_at, actor = excluded.actor
-            """, [saved.Definition.Key, saved.Definition.Kind, saved.Definition.Name, saved.Definition.Query, saved.Definition.IncludeAnonymous ? 1L : 0L,
-                saved.Definition.Destinations, saved.Definition.UpdatedAt, saved.Definition.Actor]),
-            ("UPDATE engage_definitions_version SET version = version + 1", [])],
-        EngageSweepProgressed swept => [("""
-            INSERT INTO engage_sweep (id, fingerprint, after) VALUES (1, $1, $2)
-            ON CONFLICT (id) DO UPDATE SET fingerprint = excluded.fingerprint, after = excluded.after
-            """, [swept.Fingerprint, swept.After])],
-        EngageDefinitionsEvaluated evaluated => evaluated.Fingerprints.Select(f => ("""
-            INSERT INTO engage_evaluated (key, fingerprint) VALUES ($1, $2)
-            ON CONFLICT (key) DO UPDATE SET fingerprint = excluded.fingerprint
-            """, new object?[] { f.Key, f.Value })),
-        EngageDefinitionDeleted deleted => [
-            ("DELETE FROM engage_definitions WHERE key = $1", [deleted.Key]),
-            ("DELETE FROM engage_values WHERE key = $1", [deleted.Key]),
-            ("DELETE FROM engage_changes WHERE key = $1", [deleted.Key]),
-            ("DELETE FROM engage_syncs WHERE substr(connection, 1, length($1)) = $1", [deleted.Key + "/"]),
-            ("DELETE FROM engage_evaluated WHERE key = $1", [deleted.Key]),
-            ("UPDATE engage_definitions_version SET version = version + 1", [])],
-        EngageProfileRemoved removed => [
-            ("DELETE FROM engage_state WHERE profile_id = $1", [removed.ProfileId]),
-            ("DELETE FROM engage_values WHERE profile_id = $1", [removed.ProfileId])],
+        WrittenChange written => written.Statements(),
         SettingsSaved saved => [("""
             INSERT INTO profile_settings (id, settings, updated_at, actor) VALUES (1, $1, $2, $3)
             ON CONFLICT (id) DO UPDATE SET settings = excluded.settings, updated_at = excluded.updated_at, actor = excluded.actor

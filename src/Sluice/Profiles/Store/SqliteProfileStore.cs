@@ -33,8 +33,7 @@ internal sealed class SqliteProfileStore(SqliteDatabase database) : ProfileStore
         // store's own setting again.
         SqliteDatabase.Execute(connection, "PRAGMA synchronous=NORMAL");
         IReadOnlyList<ProfileChange> changes;
-        var reader = new GraphReader(connection);
-        changes = resolve(reader);
+        changes = resolve(new GraphReader(connection));
 
         using var transaction = connection.BeginTransaction();
         var commands = new Dictionary<string, SqliteCommand>();
@@ -62,7 +61,7 @@ internal sealed class SqliteProfileStore(SqliteDatabase database) : ProfileStore
         }
     }
 
-    protected override T Query<T>(string sql, Func<DbDataReader, T> read, params object[] values)
+    public override T Query<T>(string sql, Func<DbDataReader, T> read, params object[] values)
     {
         using var connection = database.Open();
         return Query(connection, sql, read, values);
@@ -117,6 +116,6 @@ internal sealed class SqliteProfileStore(SqliteDatabase database) : ProfileStore
 
         public override long Version { get; }
 
-        protected override T Query<T>(string sql, Func<DbDataReader, T> read, params object[] values) => SqliteProfileStore.Query(_connection, sql, read, values);
+        public override T Query<T>(string sql, Func<DbDataReader, T> read, params object[] values) => SqliteProfileStore.Query(_connection, sql, read, values);
     }
 }

@@ -1,7 +1,7 @@
 using System.Text.RegularExpressions;
 using Sluice.Actions.Fql;
 
-namespace Sluice.Engage.Definitions;
+namespace Sluice.Workspace;
 
 /// <summary>A computed trait: its key is the trait's name on profiles and in what destinations receive.</summary>
 internal sealed record ComputedTraitDefinition(string Key, string Name, string Query, EventAggregate Aggregate, bool IncludeAnonymous)

@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Sluice.Actions.Fql;
 
-namespace Sluice.Engage.Definitions;
+namespace Sluice.Workspace;
 
 /// <summary>A query that does not parse: where (0-based character) and why.</summary>
 internal sealed class EngageQueryException(int position, string reason) : Exception($"position {position}: {reason}")

@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
 using Sluice.Engage.Computation;
 
-namespace Sluice.Engage.Definitions;
+namespace Sluice.Workspace;
 
 public sealed class EngageQueryParserTests
 {

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
 
-namespace Sluice.Engage.Definitions;
+namespace Sluice.Workspace;
 
 /// <summary>What an aggregate of events reduces them to (Segment's query language reducers).</summary>
 internal enum Reducer

@@ -1,7 +1,6 @@
-using Sluice.Workspace;
 using YamlDotNet.RepresentationModel;
 
-namespace Sluice.Engage.Definitions;
+namespace Sluice.Workspace;
 
 /// <summary>
 /// The workspace file's <c>engage:</c> section: computed traits and audiences, each a <c>name</c>, an

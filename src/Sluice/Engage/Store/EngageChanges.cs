@@ -1,0 +1,118 @@
+using Sluice.Profiles;
+
+namespace Sluice.Engage.Store;
+
+/// <summary>A profile's Engage state, saved with the step: its aggregates' states and its values, and when to evaluate it again (Unix ms; null: when an event comes).</summary>
+internal sealed record EngageStateSaved(string ProfileId, string Json, long? DueAt) : WrittenChange
+{
+    public override IEnumerable<(string Sql, object?[] Values)> Statements() => [("""
+        INSERT INTO engage_state (profile_id, state, due_at) VALUES ($1, $2, NULLIF($3, -1))
+        ON CONFLICT (profile_id) DO UPDATE SET state = excluded.state, due_at = excluded.due_at
+        """, [ProfileId, Json, DueAt ?? EngageChange.NoTime])];
+}
+
+/// <summary>A profile's Engage state and values go: it was merged into another, or is being recomputed.</summary>
+internal sealed record EngageProfileRemoved(string ProfileId) : WrittenChange
+{
+    public override IEnumerable<(string Sql, object?[] Values)> Statements() => [
+        ("DELETE FROM engage_state WHERE profile_id = $1", [ProfileId]),
+        ("DELETE FROM engage_values WHERE profile_id = $1", [ProfileId])];
+}
+
+/// <summary>
+/// A computed trait's value or an audience's membership changed for a profile (<see cref="Json"/>: the
+/// new value's JSON, <c>null</c> for "no value any more"; <see cref="Previous"/> null when it had none):
+/// what syncs to destinations are made from.
+/// </summary>
+internal sealed record EngageValueChanged(string Key, string ProfileId, string Json, string? Previous, long At) : WrittenChange
+{
+    public override IEnumerable<(string Sql, object?[] Values)> Statements() => [
+        (EngageChange.UpsertValue, [Key, ProfileId, Json, At]),
+        ("INSERT INTO engage_changes (key, profile_id, value, previous, at) VALUES ($1, $2, $3, $4, $5)", [Key, ProfileId, Json, Previous, At])];
+}
+
+/// <summary>A value that did not change, written again for a profile whose values a recomputation removed first.</summary>
+internal sealed record EngageValueKept(string Key, string ProfileId, string Json, long At) : WrittenChange
+{
+    public override IEnumerable<(string Sql, object?[] Values)> Statements() => [(EngageChange.UpsertValue, [Key, ProfileId, Json, At])];
+}
+
+/// <summary>
+/// An aggregate first used: the events up to <see cref="Start"/> (the profiles consumer's cursors, JSON)
+/// are for the backfill to compute (none: <see cref="DoneAt"/> is set), the later ones the consumer takes.
+/// </summary>
+internal sealed record EngageAggregateRegistered(string Key, string Start, long RegisteredAt, long? DoneAt) : WrittenChange
+{
+    public override IEnumerable<(string Sql, object?[] Values)> Statements() => [("""
+        INSERT INTO engage_aggregates (key, start, progress, registered_at, done_at) VALUES ($1, $2, 0, $3, NULLIF($4, -1))
+        ON CONFLICT (key) DO NOTHING
+        """, [Key, Start, RegisteredAt, DoneAt ?? EngageChange.NoTime])];
+}
+
+/// <summary>The backfill of an aggregate has read the log up to <see cref="Progress"/>; <see cref="DoneAt"/> once it has all.</summary>
+internal sealed record EngageBackfillProgressed(string Key, long Progress, long? DoneAt) : WrittenChange
+{
+    public override IEnumerable<(string Sql, object?[] Values)> Statements() =>
+        [("UPDATE engage_aggregates SET progress = $2, done_at = NULLIF($3, -1) WHERE key = $1", [Key, Progress, DoneAt ?? EngageChange.NoTime])];
+}
+
+/// <summary>A computed trait or audience made or changed through the Admin API: every node loads it at its next step.</summary>
+internal sealed record EngageDefinitionSaved(StoredEngageDefinition Definition) : WrittenChange
+{
+    public override IEnumerable<(string Sql, object?[] Values)> Statements() => [
+        ("""
+        INSERT INTO engage_definitions (key, kind, name, query, include_anonymous, destinations, created_at, updated_at, actor)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+        ON CONFLICT (key) DO UPDATE SET name = excluded.name, query = excluded.query, include_anonymous = excluded.include_anonymous,
+            destinations = excluded.destinations, updated_at = excluded.updated_at, actor = excluded.actor
+        """, [Definition.Key, Definition.Kind, Definition.Name, Definition.Query, Definition.IncludeAnonymous ? 1L : 0L,
+            Definition.Destinations, Definition.CreatedAt, Definition.UpdatedAt, Definition.Actor]),
+        (EngageChange.NextDefinitionsVersion, [])];
+}
+
+/// <summary>A computed trait or audience deleted through the Admin API: its values, changes and syncs go with it.</summary>
+internal sealed record EngageDefinitionDeleted(string Key) : WrittenChange
+{
+    public override IEnumerable<(string Sql, object?[] Values)> Statements() => [
+        ("DELETE FROM engage_definitions WHERE key = $1", [Key]),
+        ("DELETE FROM engage_values WHERE key = $1", [Key]),
+        ("DELETE FROM engage_changes WHERE key = $1", [Key]),
+        ("DELETE FROM engage_syncs WHERE substr(connection, 1, length($1)) = $1", [Key + "/"]),
+        ("DELETE FROM engage_evaluated WHERE key = $1", [Key]),
+        (EngageChange.NextDefinitionsVersion, [])];
+}
+
+/// <summary>The evaluation sweep for the definitions of <see cref="Fingerprint"/> has evaluated every profile up to <see cref="After"/>.</summary>
+internal sealed record EngageSweepProgressed(string Fingerprint, string After) : WrittenChange
+{
+    public override IEnumerable<(string Sql, object?[] Values)> Statements() => [("""
+        INSERT INTO engage_sweep (id, fingerprint, after) VALUES (1, $1, $2)
+        ON CONFLICT (id) DO UPDATE SET fingerprint = excluded.fingerprint, after = excluded.after
+        """, [Fingerprint, After])];
+}
+
+/// <summary>Every profile has been evaluated with these definitions (key, fingerprint).</summary>
+internal sealed record EngageDefinitionsEvaluated(IReadOnlyList<KeyValuePair<string, string>> Fingerprints) : WrittenChange
+{
+    public override IEnumerable<(string Sql, object?[] Values)> Statements() => Fingerprints.Select(f => ("""
+        INSERT INTO engage_evaluated (key, fingerprint) VALUES ($1, $2)
+        ON CONFLICT (key) DO UPDATE SET fingerprint = excluded.fingerprint
+        """, new object?[] { f.Key, f.Value }));
+}
+
+/// <summary>What Engage's changes share.</summary>
+internal static class EngageChange
+{
+    /// <summary>
+    /// No time (nothing due, not done), as a parameter: NULL in the column. A null parameter is sent as
+    /// text, which PostgreSQL does not put in a bigint column.
+    /// </summary>
+    public const long NoTime = -1;
+
+    public const string UpsertValue = """
+        INSERT INTO engage_values (key, profile_id, value, changed_at) VALUES ($1, $2, $3, $4)
+        ON CONFLICT (key, profile_id) DO UPDATE SET value = excluded.value, changed_at = excluded.changed_at
+        """;
+
+    public const string NextDefinitionsVersion = "UPDATE engage_definitions_version SET version = version + 1";
+}

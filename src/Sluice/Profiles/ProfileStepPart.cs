@@ -1,0 +1,46 @@
+using System.Data.Common;
+using System.Text.Json;
+
+namespace Sluice.Profiles;
+
+/// <summary>Reads of the profile store's database by another feature (Engage), one statement with <c>$1</c>… parameters.</summary>
+internal interface IProfileQueries
+{
+    /// <summary>Runs <paramref name="sql"/> with <paramref name="values"/> as <c>$1</c>…, and reads its rows.</summary>
+    T Query<T>(string sql, Func<DbDataReader, T> read, params object[] values);
+}
+
+/// <summary>
+/// A part of each profiles step that a feature built on profiles adds (Engage computes there): told of
+/// the changes identity resolution makes, event by event, it adds its own, which commit in the same
+/// transaction.
+/// </summary>
+internal interface IProfileStepPart
+{
+    /// <summary>
+    /// Its part of a step on <paramref name="reader"/>, or null when it has nothing to do.
+    /// <paramref name="recomputation"/>: the step recomputes profiles (an unmerge, a change of settings),
+    /// which the part may refuse by throwing <see cref="Recompute.RecomputationRefusedException"/>.
+    /// </summary>
+    IProfileStepObserver? Begin(IProfileGraphReader reader, bool recomputation);
+}
+
+/// <summary>A part's work in one step.</summary>
+internal interface IProfileStepObserver
+{
+    /// <summary>The profiles the step's events are likely to touch, to read at once.</summary>
+    void Prefetch(IEnumerable<string> profileIds);
+
+    /// <summary>The changes from <paramref name="from"/> on, made by <paramref name="message"/> (default: a change with no message).</summary>
+    void Observe(IReadOnlyList<ProfileChange> changes, int from, JsonElement message);
+
+    /// <summary>Its own changes, once the step's events are resolved (<paramref name="identifierTypesOf"/>: a profile's identifier types, null when it is no profile now).</summary>
+    IEnumerable<ProfileChange> Finish(Func<string, IReadOnlySet<string>?> identifierTypesOf);
+}
+
+/// <summary>A change another feature makes in a profiles step, which says itself how it is written.</summary>
+internal abstract record WrittenChange : ProfileChange
+{
+    /// <summary>Its statements, with <c>$1</c>… parameters (text, long, int or null).</summary>
+    public abstract IEnumerable<(string Sql, object?[] Values)> Statements();
+}
