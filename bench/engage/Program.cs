@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging.Abstractions;
 using Sluice.Engage;
 using Sluice.Engage.Computation;
+using Sluice.Engage.Definitions;
 using Sluice.Engage.Store;
 using Sluice.EventLog;
 using Sluice.Profiles;
@@ -22,7 +23,8 @@ var events = args.Length > 0 ? int.Parse(args[0], System.Globalization.CultureIn
 var stored = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 1_000_000;
 var without = new List<double>();
 var with = new List<double>();
-for (var round = 0; round < 3; round++)
+// EVENTS 0 measures the stored part alone.
+for (var round = 0; round < (events > 0 ? 3 : 0); round++)
 {
     without.Add(Consume(events, round, Definitions.None()).Rate);
     with.Add(Consume(events, round, Definitions.Full()).Rate);
@@ -30,12 +32,12 @@ for (var round = 0; round < 3; round++)
 }
 
 // The first round warms the JIT; the median of the others (of two: the mean).
-var plain = without.Skip(1).Average();
-var engaged = with.Skip(1).Average();
+var plain = without.Skip(1).DefaultIfEmpty(double.NaN).Average();
+var engaged = with.Skip(1).DefaultIfEmpty(double.NaN).Average();
 var cost = (1 / engaged) - (1 / plain);
 Console.WriteLine($"profiles consumer: {plain:0} events/s without Engage, {engaged:0} with it ({engaged / plain:0.00}); Engage's own cost {cost * 1e6:0.0} µs an event, {1 / cost:0} events/s on its own");
 
-var (store, database, log, directory) = Consume(stored, 7, Definitions.None(), keep: true);
+var (_, store, _, log, directory) = Consume(stored, 7, Definitions.None(), keep: true);
 try
 {
     var clock = Stopwatch.StartNew();

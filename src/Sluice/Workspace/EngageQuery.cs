@@ -43,9 +43,14 @@ internal sealed record EventWindow(TimeSpan Near, TimeSpan Far)
 /// <param name="AsText">min or max of the values as text (<c>min(property('x') as string)</c>), not as numbers.</param>
 internal sealed record EventAggregate(string Event, string? Where, EventWindow? Window, Reducer Reducer, string? Property, int MinFrequency, bool AsText = false)
 {
-    public string Key
+    // Made once per instance (a key is looked up for every event and evaluation), outside the record's
+    // fields, so that equality and `with` copies are the positional members' alone.
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<EventAggregate, string> Keys = [];
+
+    public string Key => Keys.GetValue(this, static aggregate => aggregate.Canonical());
+
+    private string Canonical()
     {
-        get
         {
             var text = new StringBuilder("event(").Append(Quote(Event)).Append(')');
             if (Where is not null)

@@ -68,6 +68,13 @@ public abstract class EngageContract : IDisposable
             Assert.True(changes.Count(c => c.Key == a.Key && c.Json == "true") >= 5, $"{a.Key}: {changes.Count(c => c.Key == a.Key && c.Json == "true")} entries");
             Assert.True(changes.Count(c => c.Key == a.Key && c.Json == "false") >= 5, $"{a.Key}: {changes.Count(c => c.Key == a.Key && c.Json == "false")} exits");
         });
+
+        // Sent changes are pruned to the newest, and only those that were sent.
+        var orders = changes.Where(c => c.Key == "orders_7d").ToList();
+        store.Profiles.PruneEngageChanges("orders_7d", sentBefore: orders[^5].Id, keep: 10);
+        Assert.Equal(orders.TakeLast(10).Select(c => c.Id), store.Profiles.EngageChangesOf("orders_7d", 0, 1_000_000).Select(c => c.Id));
+        store.Profiles.PruneEngageChanges("orders_7d", sentBefore: orders[^5].Id, keep: 2);
+        Assert.Equal(orders.TakeLast(5).Select(c => c.Id), store.Profiles.EngageChangesOf("orders_7d", 0, 1_000_000).Select(c => c.Id));
     }
 
     [Fact]

@@ -30,6 +30,11 @@ internal sealed partial class EngageSync(
     /// <summary>How often the store is asked for changes to send.</summary>
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
 
+    /// <summary>The changes of a definition kept once sent (its page's history): the older ones are deleted.</summary>
+    public const int ChangesKept = 1_000;
+
+    private long _nextPrune;
+
     /// <summary>Sends what each connection has not sent yet; how many messages.</summary>
     public async Task<int> SyncAsync(CancellationToken cancellation)
     {
@@ -72,7 +77,31 @@ internal sealed partial class EngageSync(
             }
         }
 
+        PruneWhenDue(definitions);
         return sent;
+    }
+
+    /// <summary>
+    /// Once a minute, each definition's changes that every connection has sent go, but for the newest
+    /// <see cref="ChangesKept"/>: the change log would otherwise grow with every value that moves.
+    /// </summary>
+    private void PruneWhenDue(EngageDefinitions definitions)
+    {
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        if (now < _nextPrune)
+        {
+            return;
+        }
+
+        _nextPrune = now + 60_000;
+        var syncs = store.EngageSyncs();
+        foreach (var key in definitions.Traits.Select(t => t.Key).Concat(definitions.Audiences.Select(a => a.Key)))
+        {
+            // A connection not started yet sends its first sync from the values, not from the changes.
+            var sent = definitions.Connections.Where(c => c.Key == key).Select(c => syncs.GetValueOrDefault($"{key}/{c.Connection.DestinationId}")?.LastChangeId)
+                .Where(id => id is not null).Select(id => id!.Value).DefaultIfEmpty(long.MaxValue).Min();
+            store.PruneEngageChanges(key, sent == long.MaxValue ? long.MaxValue : sent + 1, ChangesKept);
+        }
     }
 
     /// <summary>

@@ -120,11 +120,14 @@ internal static class Comparisons
 
     private static bool IsNumber(JsonNode node) => node.GetValueKind() == JsonValueKind.Number;
 
-    private static double? Number(JsonNode? node) => node?.GetValueKind() switch
+    // A value made from a long reads as a long, not a double; its JSON text always parses (the slow way).
+    private static double? Number(JsonNode? node) => node switch
     {
-        // A value made from a long does not read as a double: its JSON text does.
-        JsonValueKind.Number => double.Parse(node.ToJsonString(), CultureInfo.InvariantCulture),
-        JsonValueKind.String when double.TryParse(node.GetValue<string>(), NumberStyles.Float, CultureInfo.InvariantCulture, out var parsed) => parsed,
+        JsonValue v when v.TryGetValue<double>(out var d) => d,
+        JsonValue v when v.TryGetValue<long>(out var l) => l,
+        JsonValue v when v.TryGetValue<int>(out var i) => i,
+        JsonValue v when v.TryGetValue<string>(out var text) => double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var parsed) ? parsed : null,
+        JsonValue v when v.GetValueKind() == JsonValueKind.Number => double.Parse(v.ToJsonString(), CultureInfo.InvariantCulture),
         _ => null,
     };
 
@@ -135,7 +138,7 @@ internal static class Comparisons
         JsonValueKind.String => node.GetValue<string>(),
         JsonValueKind.True => "true",
         JsonValueKind.False => "false",
-        JsonValueKind.Number => double.Parse(node.ToJsonString(), CultureInfo.InvariantCulture).ToString(CultureInfo.InvariantCulture),
+        JsonValueKind.Number => Number(node)!.Value.ToString(CultureInfo.InvariantCulture),
         _ => node.ToJsonString(),
     };
 }

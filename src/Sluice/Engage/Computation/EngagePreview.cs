@@ -42,12 +42,27 @@ internal sealed class EngagePreview(IProfileStore store, IEventLog log, Engageme
             return new JsonObject { ["error"] = refused.Reason };
         }
 
-        var used = trait is not null ? [trait.Aggregate] : EngageDefinitions.EventConditions(audience!.Condition).Select(c => c.Aggregate).ToList();
+        // The draft and what it refers to, alone: each profile is read and evaluated for them only, and
+        // its own traits only when one of them has a condition on one.
+        var scope = new HashSet<string>(StringComparer.Ordinal) { input.Key };
+        for (var grew = true; grew;)
+        {
+            grew = false;
+            foreach (var referred in draft.Audiences.Where(a => scope.Contains(a.Key)).SelectMany(a => EngageDefinitions.TraitConditions(a.Condition)).Select(t => t.Key).ToList())
+            {
+                grew |= draft.Defines(referred) && scope.Add(referred);
+            }
+        }
+
+        var scoped = new EngageDefinitions([.. draft.Traits.Where(t => scope.Contains(t.Key))], [.. draft.Audiences.Where(a => scope.Contains(a.Key))]);
+        var needsTraits = scoped.Audiences.Any(a => EngageDefinitions.TraitConditions(a.Condition).Any(t => !scoped.Defines(t.Key)));
+        var wanted = scoped.Aggregates.Select(a => a.Key).ToHashSet(StringComparer.Ordinal);
+        var used = scoped.Aggregates.Select(a => a.Aggregate).ToList();
         var computed = store.EngageAggregates();
         var missing = used.Where(a => computed.GetValueOrDefault(a.Key)?.DoneAt is null).Select(a => a.Key).ToHashSet(StringComparer.Ordinal);
-        var evaluator = new ProfileEvaluator(draft);
+        var evaluator = new ProfileEvaluator(scoped);
         var now = engagement.Now;
-        var needsTraits = audience is not null;
+
         var existing = current.Defines(input.Key);
         var tally = new Tally();
         if (missing.Count == 0)
@@ -56,7 +71,7 @@ internal sealed class EngagePreview(IProfileStore store, IEventLog log, Engageme
             {
                 foreach (var profile in profiles)
                 {
-                    var (states, values) = EngageStep.Read(profile.State);
+                    var (states, values) = EngageStep.Read(profile.State, wanted);
                     tally.Add(profile.Id, Value(evaluator, input.Key, states, profile.Traits, profile.Types, now), values.GetValueOrDefault(input.Key));
                 }
             }

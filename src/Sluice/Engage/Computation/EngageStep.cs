@@ -180,7 +180,7 @@ internal sealed class EngageStep(ProfileEvaluator evaluator, IProfileGraphReader
             foreach (var (key, value) in values)
             {
                 var previous = profile.Values.GetValueOrDefault(key);
-                var json = value?.ToJsonString() ?? "null";
+                var json = ProfileEvaluator.Json(value);
                 // A value a profile never had is not a change: a non-member, a trait that never had a value.
                 if (previous is null && json is "null" or "false")
                 {
@@ -202,10 +202,10 @@ internal sealed class EngageStep(ProfileEvaluator evaluator, IProfileGraphReader
         }
     }
 
-    /// <summary>A stored state's aggregates and values (null or empty: none).</summary>
-    public static (IReadOnlyDictionary<string, AggregateState> States, IReadOnlyDictionary<string, string> Values) Read(string? json)
+    /// <summary>A stored state's aggregates (those of <paramref name="only"/>, when given) and values (null or empty: none).</summary>
+    public static (IReadOnlyDictionary<string, AggregateState> States, IReadOnlyDictionary<string, string> Values) Read(string? json, IReadOnlySet<string>? only = null)
     {
-        var working = Working.Read(json, null);
+        var working = Working.Read(json, null, only);
         return (working.States, working.Values);
     }
 
@@ -262,7 +262,7 @@ internal sealed class EngageStep(ProfileEvaluator evaluator, IProfileGraphReader
             }
         }
 
-        public static Working Read(string? json, IReadOnlyDictionary<string, TraitValue>? traits)
+        public static Working Read(string? json, IReadOnlyDictionary<string, TraitValue>? traits, IReadOnlySet<string>? only = null)
         {
             var states = new Dictionary<string, AggregateState>(StringComparer.Ordinal);
             var values = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -271,7 +271,10 @@ internal sealed class EngageStep(ProfileEvaluator evaluator, IProfileGraphReader
                 using var document = JsonDocument.Parse(json);
                 foreach (var state in document.RootElement.GetProperty("a").EnumerateObject())
                 {
-                    states[state.Name] = AggregateState.Read(state.Value);
+                    if (only is null || only.Contains(state.Name))
+                    {
+                        states[state.Name] = AggregateState.Read(state.Value);
+                    }
                 }
 
                 foreach (var value in document.RootElement.GetProperty("v").EnumerateObject())

@@ -96,17 +96,42 @@ internal sealed class ProfileEvaluator(EngageDefinitions definitions)
             }
         }
 
-        foreach (var computed in definitions.Traits)
+        // Each aggregate and trait is read once, however many definitions use it; comparisons only read the nodes.
+        var aggregates = new Dictionary<string, JsonNode?>(StringComparer.Ordinal);
+        JsonNode? AggregateValue(EventAggregate aggregate)
         {
-            values[computed.Key] = Eligible(identifierTypes, computed.IncludeAnonymous) && states.TryGetValue(computed.Aggregate.Key, out var state)
-                ? state.Value(computed.Aggregate, now)
-                : null;
+            if (!aggregates.TryGetValue(aggregate.Key, out var value))
+            {
+                aggregates[aggregate.Key] = value = states.TryGetValue(aggregate.Key, out var state) ? state.Value(aggregate, now) : null;
+            }
+
+            return value;
         }
 
-        JsonNode? ValueOf(string key) => values.TryGetValue(key, out var value) ? value?.DeepClone() : trait(key);
+        foreach (var computed in definitions.Traits)
+        {
+            values[computed.Key] = Eligible(identifierTypes, computed.IncludeAnonymous) ? AggregateValue(computed.Aggregate) : null;
+        }
+
+        var traits = new Dictionary<string, JsonNode?>(StringComparer.Ordinal);
+        JsonNode? ValueOf(string key)
+        {
+            if (values.TryGetValue(key, out var value))
+            {
+                return value;
+            }
+
+            if (!traits.TryGetValue(key, out var read))
+            {
+                traits[key] = read = trait(key);
+            }
+
+            return read;
+        }
+
         foreach (var audience in definitions.Audiences)
         {
-            var member = Eligible(identifierTypes, audience.IncludeAnonymous) && Holds(audience.Condition, states, ValueOf, now, Soonest);
+            var member = Eligible(identifierTypes, audience.IncludeAnonymous) && Holds(audience.Condition, AggregateValue, ValueOf, now, Soonest);
             values[audience.Key] = JsonValue.Create(member);
         }
 
@@ -163,7 +188,7 @@ internal sealed class ProfileEvaluator(EngageDefinitions definitions)
             }
         }
 
-        var holds = Holds(condition, states, valueOf, now, Soonest);
+        var holds = Holds(condition, a => states.TryGetValue(a.Key, out var s) ? s.Value(a, now) : null, valueOf, now, Soonest);
         var node = condition switch
         {
             AllOf all => new JsonObject { ["all"] = new JsonArray(Node(all.Left, states, valueOf, now), Node(all.Right, states, valueOf, now)) },
@@ -204,19 +229,25 @@ internal sealed class ProfileEvaluator(EngageDefinitions definitions)
 
     private static string? Iso(long? at) => at is { } ms ? DateTimeOffset.FromUnixTimeMilliseconds(ms).ToString("O", CultureInfo.InvariantCulture) : null;
 
+    /// <summary>A value's JSON text, without a writer for the common ones (a count, a membership): what is stored and compared.</summary>
+    public static string Json(JsonNode? value) => value switch
+    {
+        null => "null",
+        JsonValue v when v.TryGetValue<bool>(out var b) => b ? "true" : "false",
+        JsonValue v when v.TryGetValue<long>(out var l) => l.ToString(CultureInfo.InvariantCulture),
+        JsonValue v when v.TryGetValue<int>(out var i) => i.ToString(CultureInfo.InvariantCulture),
+        _ => value.ToJsonString(),
+    };
+
     public static bool Eligible(IReadOnlySet<string> identifierTypes, bool includeAnonymous) =>
         identifierTypes.Any(KnownTypes.Contains) || (includeAnonymous && identifierTypes.Contains("anonymous_id"));
 
-    private static bool Holds(EngageCondition condition, IReadOnlyDictionary<string, AggregateState> states, Func<string, JsonNode?> valueOf, long now, Action<long?> soonest) => condition switch
+    private static bool Holds(EngageCondition condition, Func<EventAggregate, JsonNode?> aggregateValue, Func<string, JsonNode?> valueOf, long now, Action<long?> soonest) => condition switch
     {
-        AllOf all => Holds(all.Left, states, valueOf, now, soonest) & Holds(all.Right, states, valueOf, now, soonest),
-        AnyOf any => Holds(any.Left, states, valueOf, now, soonest) | Holds(any.Right, states, valueOf, now, soonest),
-        NoneOf none => !Holds(none.Inner, states, valueOf, now, soonest),
-        EventCondition e => Comparisons.Holds(
-            e.Comparison,
-            states.TryGetValue(e.Aggregate.Key, out var state) ? state.Value(e.Aggregate, now) ?? Empty(e.Aggregate) : Empty(e.Aggregate),
-            now,
-            soonest),
+        AllOf all => Holds(all.Left, aggregateValue, valueOf, now, soonest) & Holds(all.Right, aggregateValue, valueOf, now, soonest),
+        AnyOf any => Holds(any.Left, aggregateValue, valueOf, now, soonest) | Holds(any.Right, aggregateValue, valueOf, now, soonest),
+        NoneOf none => !Holds(none.Inner, aggregateValue, valueOf, now, soonest),
+        EventCondition e => Comparisons.Holds(e.Comparison, aggregateValue(e.Aggregate) ?? Empty(e.Aggregate), now, soonest),
         TraitCondition t => Comparisons.Holds(t.Comparison, valueOf(t.Key), now, soonest),
         _ => false,
     };

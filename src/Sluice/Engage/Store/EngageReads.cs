@@ -255,6 +255,16 @@ internal static class EngageReads
                 synced_at = excluded.synced_at, messages = engage_syncs.messages + excluded.messages
             """, rows => rows.RecordsAffected, connection, lastChangeId, at, messages);
 
+    /// <summary>
+    /// Deletes a definition's changes older than both <paramref name="sentBefore"/> (every connection has
+    /// sent them) and its <paramref name="keep"/> newest (the history its page shows); how many.
+    /// </summary>
+    public static int PruneEngageChanges(this IProfileQueries db, string key, long sentBefore, int keep) =>
+        db.Query("""
+            DELETE FROM engage_changes WHERE key = $1 AND id < $2
+                AND id < coalesce((SELECT min(id) FROM (SELECT id FROM engage_changes WHERE key = $1 ORDER BY id DESC LIMIT $3) newest), 0)
+            """, rows => rows.RecordsAffected, key, sentBefore, keep);
+
     /// <summary>Per key: how many profiles have a value (an audience: are members), and when a value last changed (Unix ms).</summary>
     public static IReadOnlyDictionary<string, EngageSize> EngageSizes(this IProfileQueries db)
     {
