@@ -109,6 +109,50 @@ public sealed class EngageSyncTests
         }
     }
 
+    [Fact]
+    public async Task A_kill_during_a_sync_loses_no_member_and_sends_none_a_different_message()
+    {
+        const int Users = 1_500;
+        await using var stories = await RecordingServer.StartAsync();
+        await using var stitch = await RecordingServer.StartAsync();
+        var workspace = await TestWorkspace.CreateAsync(Workspace(stories.BaseUrl, stitch.BaseUrl, storiesConnected: false));
+        var server = await workspace.StartAsync();
+        try
+        {
+            for (var first = 0; first < Users; first += 500)
+            {
+                await PostAsync(server, string.Join(",", Enumerable.Range(first, 500).Select(i => $$$"""{"type":"identify","userId":"u{{{i}}}","traits":{"plan":"pro"}}""")));
+            }
+
+            // Killed once the audience's messages have begun to arrive: some stored, some delivered, some not made yet.
+            await WaitForAsync(stitch, r => Body(r) is { } b && b["traits"]?["pro_users"] is not null);
+            server.Kill();
+            Assert.True(Members(stitch).Count < Users, "the sync was over before the kill: nothing was left to lose");
+        }
+        finally
+        {
+            await server.DisposeAsync();
+        }
+
+        await using (await workspace.StartAsync())
+        {
+            for (var waits = 0; Members(stitch).Select(m => (string)m["userId"]!).Distinct().Count() < Users; waits++)
+            {
+                Assert.True(waits < 1_200, $"{Members(stitch).Select(m => (string)m["userId"]!).Distinct().Count()} of {Users} members arrived after the restart");
+                await Task.Delay(50);
+            }
+        }
+
+        // A request repeated after the kill repeats the same message: one messageId per member, one body per messageId.
+        var members = Members(stitch);
+        Assert.All(members.GroupBy(m => (string)m["userId"]!), user => Assert.Single(user.Select(m => (string)m["messageId"]!).Distinct()));
+        Assert.All(members.GroupBy(m => (string)m["messageId"]!), copies => Assert.Single(copies.Select(m => m.ToJsonString()).Distinct()));
+    }
+
+    /// <summary>The identify calls of the Pro users audience a stand-in received.</summary>
+    private static List<JsonNode> Members(RecordingServer server) =>
+        [.. server.Received.Select(Body).OfType<JsonNode>().Where(b => (string?)b["type"] == "identify" && b["traits"]?["pro_users"] is not null)];
+
     private static async Task<JsonObject> WaitForSkippedAsync(SluiceProcess server)
     {
         for (var i = 0; i < 400; i++)
