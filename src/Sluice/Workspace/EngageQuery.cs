@@ -113,11 +113,26 @@ internal sealed record Comparison(string Operator, IReadOnlyList<JsonNode?> Valu
     /// <summary>Comparator methods and, for those with an operator, the operator they are written as.</summary>
     public static readonly IReadOnlyDictionary<string, string> Methods = new Dictionary<string, string>(StringComparer.Ordinal)
     {
-        ["equals"] = "=", ["differs"] = "!=", ["greater_than"] = ">", ["at_least"] = ">=", ["less_than"] = "<", ["at_most"] = "<=",
-        ["one_of"] = "one_of", ["none_of"] = "none_of", ["contains"] = "contains", ["omits"] = "omits",
-        ["starts_with"] = "starts_with", ["ends_with"] = "ends_with", ["exists"] = "exists", ["absent"] = "absent",
-        ["before_date"] = "before_date", ["after_date"] = "after_date",
-        ["within_last"] = "within_last", ["within_next"] = "within_next", ["before_last"] = "before_last", ["after_next"] = "after_next",
+        ["equals"] = "=",
+        ["differs"] = "!=",
+        ["greater_than"] = ">",
+        ["at_least"] = ">=",
+        ["less_than"] = "<",
+        ["at_most"] = "<=",
+        ["one_of"] = "one_of",
+        ["none_of"] = "none_of",
+        ["contains"] = "contains",
+        ["omits"] = "omits",
+        ["starts_with"] = "starts_with",
+        ["ends_with"] = "ends_with",
+        ["exists"] = "exists",
+        ["absent"] = "absent",
+        ["before_date"] = "before_date",
+        ["after_date"] = "after_date",
+        ["within_last"] = "within_last",
+        ["within_next"] = "within_next",
+        ["before_last"] = "before_last",
+        ["after_next"] = "after_next",
     };
 
     /// <summary>Whether the comparison's answer can change with time alone, the values compared unchanged.</summary>
