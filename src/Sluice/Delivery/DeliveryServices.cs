@@ -10,6 +10,7 @@ internal static class DeliveryServices
         services.TryAddSingleton(options);
         services.TryAddSingleton<DestinationHttp>();
         services.TryAddSingleton<Dispatcher>();
+        services.TryAddSingleton<Routing.IRoutedSender>(sp => sp.GetRequiredService<Dispatcher>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, Dispatcher>(sp => sp.GetRequiredService<Dispatcher>()));
         services.TryAddSingleton<DeliveryLogPruner>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, DeliveryLogPruner>(sp => sp.GetRequiredService<DeliveryLogPruner>()));

@@ -25,7 +25,7 @@ internal sealed partial class Dispatcher(
     IDestinationState destinationState,
     EventLog.PartitionOwnership ownership,
     EventLog.EventLogOptions logOptions,
-    ILogger<Dispatcher> logger) : BackgroundService
+    ILogger<Dispatcher> logger) : BackgroundService, IRoutedSender
 {
     private const int ClaimSize = 500;
     private const int ClaimLoops = 2;

@@ -7,7 +7,7 @@ namespace Sluice.Routing;
 /// <summary>
 /// The first consumer of the event log: records, for every message, what <see cref="RoutingDecisions"/>
 /// decides for each destination its source feeds. Deliveries that may go at once are sent first and
-/// recorded with their outcome (<see cref="Delivery.Dispatcher.SendRoutedAsync"/>). Decisions and the
+/// recorded with their outcome (<see cref="IRoutedSender.SendRoutedAsync"/>). Decisions and the
 /// cursors commit together, so a crash routes rows again rather than losing them, and never records
 /// them twice (what it had sent is sent again: at-least-once).
 /// </summary>
@@ -17,7 +17,7 @@ internal sealed class Router(
     RoutingDecisions decisions,
     DeliveriesWaiting waiting,
     Workspace.WorkspaceChanges workspace,
-    Delivery.Dispatcher dispatcher,
+    IRoutedSender dispatcher,
     IConsumerCursors cursors,
     TimeProvider time,
     SluiceMetrics metrics) : IEventLogConsumer

@@ -36,8 +36,11 @@ public sealed partial class LayeringTests
         {
             foreach (var file in Directory.EnumerateFiles(Path.Combine(source, feature), "*.cs", SearchOption.AllDirectories))
             {
-                var text = File.ReadAllText(file);
-                foreach (var used in FeatureReference().Matches(text).Select(m => m.Groups[1].Value).Distinct())
+                // Code only: a comment may name any feature. Inside namespace Sluice a feature is also named without the prefix.
+                var text = string.Join('\n', File.ReadAllLines(file).Where(line => !line.TrimStart().StartsWith("//", StringComparison.Ordinal)));
+                var named = FeatureReference().Matches(text).Select(m => m.Groups[1].Value)
+                    .Concat(BareFeatureReference().Matches(text).Select(m => m.Groups[1].Value).Where(MayUse.ContainsKey));
+                foreach (var used in named.Distinct())
                 {
                     if (used != feature && Directory.Exists(Path.Combine(source, used)) && !allowed.Contains(used))
                     {
@@ -52,4 +55,8 @@ public sealed partial class LayeringTests
 
     [GeneratedRegex(@"\bSluice\.([A-Z][A-Za-z]+)\b")]
     private static partial Regex FeatureReference();
+
+    // A feature's name followed by a type or namespace, not after a dot (Foo.Profiles is not the feature).
+    [GeneratedRegex(@"(?<![.\w])([A-Z][A-Za-z]+)\.[A-Z]\w*")]
+    private static partial Regex BareFeatureReference();
 }

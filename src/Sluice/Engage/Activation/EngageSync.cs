@@ -143,29 +143,8 @@ internal sealed partial class EngageSync(
         }
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                await SyncAsync(stoppingToken);
-            }
-            catch (Exception failed) when (failed is not OperationCanceledException)
-            {
-                LogSyncFailed(logger, failed);
-            }
-
-            try
-            {
-                await Task.Delay(Interval, time, stoppingToken);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-        }
-    }
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        EngageRounds.RunAsync(async stopping => { await SyncAsync(stopping); return false; }, Interval, time, failed => LogSyncFailed(logger, failed), stoppingToken);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Engage: sending computed traits and audiences to destinations failed; the next round tries again")]
     private static partial void LogSyncFailed(ILogger logger, Exception exception);

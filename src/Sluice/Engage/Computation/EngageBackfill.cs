@@ -165,31 +165,8 @@ internal sealed partial class EngageBackfill(IProfileStore store, IEventLog log,
         return candidates.Where(c => !dropped.Contains(c)).Select(owners.GetValueOrDefault).OfType<string>().FirstOrDefault();
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                while (Step() && !stoppingToken.IsCancellationRequested)
-                {
-                }
-            }
-            catch (Exception failed) when (failed is not OperationCanceledException)
-            {
-                LogBackfillFailed(logger, failed);
-            }
-
-            try
-            {
-                await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-        }
-    }
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        EngageRounds.RunAsync(_ => Task.FromResult(Step()), TimeSpan.FromSeconds(1), TimeProvider.System, failed => LogBackfillFailed(logger, failed), stoppingToken);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Engage: computing a definition over past events failed; it goes on from where it was")]
     private static partial void LogBackfillFailed(ILogger logger, Exception exception);

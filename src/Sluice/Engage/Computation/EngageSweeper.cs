@@ -49,31 +49,8 @@ internal sealed partial class EngageSweeper(IProfileStore store, Engagement enga
         return swept;
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                while (SweepDue() == MaxPerSweep && !stoppingToken.IsCancellationRequested)
-                {
-                }
-            }
-            catch (Exception failed) when (failed is not OperationCanceledException)
-            {
-                LogSweepFailed(logger, failed);
-            }
-
-            try
-            {
-                await Task.Delay(Interval, time, stoppingToken);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-        }
-    }
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        EngageRounds.RunAsync(_ => Task.FromResult(SweepDue() == MaxPerSweep), Interval, time, failed => LogSweepFailed(logger, failed), stoppingToken);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Engage: evaluating the profiles due failed; the next sweep tries again")]
     private static partial void LogSweepFailed(ILogger logger, Exception exception);
