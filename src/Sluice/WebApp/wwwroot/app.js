@@ -902,7 +902,11 @@ async function engageEditPage(kind, key) {
     ...(keyInput.value.trim() ? { key: keyInput.value.trim() } : {}),
     query: query.value.trim(),
     includeAnonymous: anonymous.checked,
-    destinations: connections.filter((c) => c.on.checked).map((c) => ({ id: c.id, sendIdentify: c.identify.checked, sendTrack: c.track.checked })),
+    // Event names the page does not show (set through the API or the file) are kept as they were.
+    destinations: connections.filter((c) => c.on.checked).map((c) => {
+      const before = connected.get(c.id);
+      return { id: c.id, sendIdentify: c.identify.checked, sendTrack: c.track.checked, ...(before ? { enterEvent: before.enterEvent, exitEvent: before.exitEvent, computeEvent: before.computeEvent } : {}) };
+    }),
   });
   const form = h('form', {
     id: 'engage-form',
