@@ -105,6 +105,25 @@ internal sealed class EngagePreview(IProfileStore store, IEventLog log, Engageme
         evaluator.Evaluate(states, k => traits.TryGetValue(k, out var json) ? JsonNode.Parse(json) : null, types, now).Values.GetValueOrDefault(key);
 
     /// <summary>
+    /// Where the size of an estimate lies with 95% confidence: the Wilson interval of the share of the
+    /// sample that counts, times the profiles. A few members in the sample give a wide range, said so.
+    /// </summary>
+    private static JsonArray Range(long members, long sampled, long total)
+    {
+        if (sampled == 0)
+        {
+            return [0, total];
+        }
+
+        const double Z = 1.96;
+        var share = (double)members / sampled;
+        var spread = 1 + (Z * Z / sampled);
+        var center = (share + (Z * Z / (2 * sampled))) / spread;
+        var half = Z * Math.Sqrt((share * (1 - share) / sampled) + (Z * Z / (4.0 * sampled * sampled))) / spread;
+        return [(long)Math.Floor(Math.Max(0, center - half) * total), (long)Math.Ceiling(Math.Min(1, center + half) * total)];
+    }
+
+    /// <summary>
     /// Counts as profiles are evaluated: members (or values), and, against the stored values, who enters
     /// (an audience's new members; a computed trait's new or changed values) and who leaves.
     /// </summary>
@@ -163,6 +182,7 @@ internal sealed class EngagePreview(IProfileStore store, IEventLog log, Engageme
                 ["profiles"] = total,
                 ["estimated"] = estimated,
                 ["sampled"] = estimated ? Counted : null,
+                ["range"] = estimated ? Range(_members, Counted, total) : null,
                 ["examples"] = new JsonArray([.. _examples]),
                 ["tookMs"] = clock.ElapsedMilliseconds,
             };

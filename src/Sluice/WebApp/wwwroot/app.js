@@ -865,7 +865,7 @@ function previewNotice(p) {
   if (p.error) return h('div', { class: 'notice bad', role: 'alert', id: 'engage-preview', text: p.error });
   const size = p.kind === 'audience' ? plural(p.size, 'member') : `${number(p.size)} profiles with a value`;
   const lines = [h('p', {}, h('strong', { id: 'preview-size', text: `${p.estimated ? 'About ' : ''}${size}` }),
-    ` of ${plural(p.profiles, 'profile')}${p.estimated ? ` (estimated from the events of ${plural(p.sampled, 'profile')} drawn at random: saving computes it exactly)` : ''} · ${p.tookMs} ms`)];
+    ` of ${plural(p.profiles, 'profile')}${p.estimated ? ` (estimated from the events of ${plural(p.sampled, 'profile')} drawn at random, likely between ${number(p.range[0])} and ${number(p.range[1])}: saving computes it exactly)` : ''} · ${p.tookMs} ms`)];
   if (p.changes) {
     const enter = p.changes.enter ?? p.changes.change;
     lines.push(h('p', { id: 'preview-changes', text: `Saving would ${p.kind === 'audience' ? `add ${plural(enter, 'member')} and remove ${plural(p.changes.leave, 'member')}` : `change the value of ${plural(enter, 'profile')} and remove it from ${plural(p.changes.leave, 'profile')}`}.` }));

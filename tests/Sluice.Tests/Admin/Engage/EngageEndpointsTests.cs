@@ -32,10 +32,14 @@ public sealed class EngageEndpointsTests
         // A threshold on a computed aggregate: exact, from the stored state.
         var exact = await PostAsync(server, "/api/v1/engage/preview", """{"kind":"audience","query":"event('Order Completed').count() >= 2"}""");
         Assert.Equal((1, false), ((int)exact["size"]!, (bool)exact["estimated"]!));
+        Assert.Null(exact["range"]);
         Assert.Equal(3, (int)exact["profiles"]!);
         // A new aggregate: estimated from the events of a sample (here every profile).
         var sampled = await PostAsync(server, "/api/v1/engage/preview", """{"kind":"audience","query":"event('Order Completed').where(property('total') > 10).count() >= 1 OR trait('plan') = 'pro'"}""");
         Assert.Equal((2, true), ((int)sampled["size"]!, (bool)sampled["estimated"]!));
+        // Every profile sampled: the range is about the estimate (two of three, with 95% confidence).
+        var range = sampled["range"]!.AsArray().Select(n => (int)n!).ToList();
+        Assert.True(range[0] <= 2 && range[1] >= 2 && range[1] <= 3, string.Join(",", range));
 
         using var made = await server.Admin.PostAsJsonAsync("/api/v1/engage/audiences", JsonNode.Parse("""
             {"name":"Big buyers","query":"event('Order Completed').where(property('total') > 10).count() >= 1 OR trait('plan') = 'pro'"}
