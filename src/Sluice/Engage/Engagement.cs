@@ -21,6 +21,9 @@ internal sealed class Engagement(EngageDefinitionsSource source, TimeProvider ti
 
     private volatile ProfileEvaluator _evaluator = new(source.Last);
 
+    /// <summary>Aggregates known to be registered in the store (a step that registers one has not committed yet: it is not here).</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> _registered = new(StringComparer.Ordinal);
+
     /// <summary>Fixed definitions, none stored (tests, tools).</summary>
     public Engagement(EngageDefinitions definitions, TimeProvider time)
         : this(new EngageDefinitionsSource(definitions, readsStore: false), time)
@@ -55,8 +58,18 @@ internal sealed class Engagement(EngageDefinitionsSource source, TimeProvider ti
             _evaluator = evaluator = new ProfileEvaluator(definitions);
         }
 
-        var known = reader.EngageAggregates();
-        var missing = definitions.Aggregates.Where(a => !known.ContainsKey(a.Key)).ToList();
+        // Registered aggregates stay registered: once every one in force is, a step asks the store no more.
+        var missing = definitions.Aggregates.Where(a => !_registered.ContainsKey(a.Key)).ToList();
+        if (missing.Count > 0)
+        {
+            foreach (var key in reader.EngageAggregates().Keys)
+            {
+                _registered.TryAdd(key, true);
+            }
+
+            missing = [.. missing.Where(a => !_registered.ContainsKey(a.Key))];
+        }
+
         List<ProfileChange> registrations = [];
         if (missing.Count > 0)
         {

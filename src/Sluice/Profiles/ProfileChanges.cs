@@ -35,7 +35,13 @@ internal sealed record EventAttached(string ProfileId, EventReference Event) : E
 /// Traits an identify call set: each top-level key's JSON text (null removes the trait). A key takes the
 /// value whose (<see cref="Timestamp"/>, log time, messageId) is the latest, whatever order events come in.
 /// </summary>
-internal sealed record TraitsSet(string ProfileId, IReadOnlyList<KeyValuePair<string, string?>> Traits, long Timestamp, EventReference Event) : EventChange(Event);
+internal sealed record TraitsSet(string ProfileId, IReadOnlyList<KeyValuePair<string, string?>> Traits, long Timestamp, EventReference Event) : EventChange(Event)
+{
+    /// <summary>Whether a value set at (timestamp, log time, messageId) wins over another's: the rule the store's upsert keeps.</summary>
+    public static bool Beats((long Timestamp, long ReceivedAt, string MessageId) value, (long Timestamp, long ReceivedAt, string MessageId) other) =>
+        (value.Timestamp, value.ReceivedAt).CompareTo((other.Timestamp, other.ReceivedAt)) is var order
+        && (order > 0 || (order == 0 && string.CompareOrdinal(value.MessageId, other.MessageId) > 0));
+}
 
 /// <summary>Identity settings saved through the Admin API (<see cref="IdentitySettingsSource"/>): every node resolves with them from the step after.</summary>
 internal sealed record SettingsSaved(string Json, string Actor, long At) : ProfileChange;

@@ -32,6 +32,12 @@ internal sealed record EngageConnection(string DestinationId)
     public string ExitEvent { get; init; } = "Audience Exited";
 
     public string ComputeEvent { get; init; } = "Trait Computed";
+
+    /// <summary>Why the connection cannot join <paramref name="taken"/> (null: it can), for the file's and the Admin API's checks alike.</summary>
+    public string? RefusalAmong(IEnumerable<EngageConnection> taken) =>
+        taken.Any(c => c.DestinationId == DestinationId) ? $"destination '{DestinationId}' is connected twice"
+        : !SendIdentify && !SendTrack ? "sendIdentify and sendTrack are both false: the connection would send nothing"
+        : null;
 }
 
 /// <summary>An aggregate with its <c>where</c> compiled, ready to take events.</summary>

@@ -134,9 +134,6 @@ internal sealed record Comparison(string Operator, IReadOnlyList<JsonNode?> Valu
         ["before_last"] = "before_last",
         ["after_next"] = "after_next",
     };
-
-    /// <summary>Whether the comparison's answer can change with time alone, the values compared unchanged.</summary>
-    public bool Relative => Period is not null;
 }
 
 /// <summary>A parsed definition: a computed trait's aggregate, or an audience's condition.</summary>

@@ -113,15 +113,9 @@ internal static class EngageSection
                 continue;
             }
 
-            if (connections.Any(c => c.DestinationId == connection.DestinationId))
+            if (connection.RefusalAmong(connections) is { } refusal)
             {
-                yaml.Problem(node, at, $"destination '{connection.DestinationId}' is connected twice");
-                continue;
-            }
-
-            if (!connection.SendIdentify && !connection.SendTrack)
-            {
-                yaml.Problem(node, at, "sendIdentify and sendTrack are both false: the connection would send nothing");
+                yaml.Problem(node, at, refusal);
                 continue;
             }
 

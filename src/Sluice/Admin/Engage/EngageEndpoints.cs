@@ -65,7 +65,6 @@ internal static class EngageEndpoints
 
         var described = Describer(engagement, store, definitions)(key);
         var syncs = store.EngageSyncs();
-        var pending = store.EngageChangesOf(key, 0, int.MaxValue);
         described["syncs"] = new JsonArray([.. ConnectionsOf(definitions, key).Select(c =>
         {
             var sync = syncs.GetValueOrDefault($"{key}/{c.DestinationId}");
@@ -76,10 +75,10 @@ internal static class EngageEndpoints
                 ["startedAt"] = sync is null ? null : ProfileApi.Iso(sync.StartedAt),
                 ["syncedAt"] = sync is null ? null : ProfileApi.Iso(sync.SyncedAt),
                 ["messages"] = sync?.Messages ?? 0,
-                ["changesWaiting"] = sync is null ? null : pending.Count(p => p.Id > sync.LastChangeId),
+                ["changesWaiting"] = sync is null ? null : store.EngageChangesAfter(key, sync.LastChangeId),
             };
         })]);
-        described["recentChanges"] = new JsonArray([.. pending.TakeLast(50).Reverse().Select(c => (JsonNode)new JsonObject
+        described["recentChanges"] = new JsonArray([.. store.RecentEngageChanges(key, 50).Select(c => (JsonNode)new JsonObject
         {
             ["id"] = c.Id,
             ["profile"] = c.ProfileId,

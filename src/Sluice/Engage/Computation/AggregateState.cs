@@ -200,36 +200,13 @@ internal sealed class AggregateState
                     _numbers++;
                     break;
                 case Reducer.Min or Reducer.Max when Comparable(aggregate, fact.Value):
-                    if (_min is null || Compare(aggregate, fact.Value!, _min) < 0)
-                    {
-                        _min = fact.Value;
-                    }
-
-                    if (_max is null || Compare(aggregate, fact.Value!, _max) > 0)
-                    {
-                        _max = fact.Value;
-                    }
-
+                    TakeExtreme(aggregate, fact.Value!);
                     break;
                 case Reducer.First or Reducer.Last:
-                    if (_first is not { } first || fact.Before(first))
-                    {
-                        _first = fact;
-                    }
-
-                    if (_last is not { } last || last.Before(fact))
-                    {
-                        _last = fact;
-                    }
-
+                    TakeFirstOrLast(fact);
                     break;
                 case Reducer.Mode or Reducer.Unique or Reducer.UniqueCount:
-                    _values ??= new Dictionary<string, long>(StringComparer.Ordinal);
-                    if (_values.ContainsKey(fact.Value!) || _values.Count < MaxDistinctValues)
-                    {
-                        _values[fact.Value!] = _values.GetValueOrDefault(fact.Value!) + 1;
-                    }
-
+                    Count(fact.Value!, 1);
                     break;
             }
         }
@@ -243,8 +220,7 @@ internal sealed class AggregateState
             {
                 if (fact is { } f)
                 {
-                    Add(aggregate with { Reducer = Reducer.First }, f);
-                    _count--;
+                    TakeFirstOrLast(f);
                 }
             }
 
@@ -252,18 +228,49 @@ internal sealed class AggregateState
             {
                 if (value is not null && Comparable(aggregate, value))
                 {
-                    Add(aggregate with { Reducer = Reducer.Min }, new Fact(0, 0, value));
-                    _count--;
+                    TakeExtreme(aggregate, value);
                 }
             }
 
             foreach (var (value, count) in other._values ?? [])
             {
-                _values ??= new Dictionary<string, long>(StringComparer.Ordinal);
-                if (_values.ContainsKey(value) || _values.Count < MaxDistinctValues)
-                {
-                    _values[value] = _values.GetValueOrDefault(value) + count;
-                }
+                Count(value, count);
+            }
+        }
+
+        private void TakeExtreme(EventAggregate aggregate, string value)
+        {
+            if (_min is null || Compare(aggregate, value, _min) < 0)
+            {
+                _min = value;
+            }
+
+            if (_max is null || Compare(aggregate, value, _max) > 0)
+            {
+                _max = value;
+            }
+        }
+
+        private void TakeFirstOrLast(Fact fact)
+        {
+            if (_first is not { } first || fact.Before(first))
+            {
+                _first = fact;
+            }
+
+            if (_last is not { } last || last.Before(fact))
+            {
+                _last = fact;
+            }
+        }
+
+        /// <summary>Counts a value <paramref name="times"/> more; a new value past <see cref="MaxDistinctValues"/> is dropped.</summary>
+        private void Count(string value, long times)
+        {
+            _values ??= new Dictionary<string, long>(StringComparer.Ordinal);
+            if (_values.ContainsKey(value) || _values.Count < MaxDistinctValues)
+            {
+                _values[value] = _values.GetValueOrDefault(value) + times;
             }
         }
 

@@ -11,8 +11,7 @@ namespace Sluice.Engage.Computation;
 /// <summary>A trait as the profile store keeps it, with what decides which value wins (the store's rule).</summary>
 internal sealed record TraitValue(string? Json, long Timestamp, long ReceivedAt, string MessageId)
 {
-    public bool Beats(TraitValue other) =>
-        (Timestamp, ReceivedAt).CompareTo((other.Timestamp, other.ReceivedAt)) is var order && (order > 0 || (order == 0 && string.CompareOrdinal(MessageId, other.MessageId) > 0));
+    public bool Beats(TraitValue other) => TraitsSet.Beats((Timestamp, ReceivedAt, MessageId), (other.Timestamp, other.ReceivedAt, other.MessageId));
 }
 
 /// <summary>

@@ -142,13 +142,9 @@ internal sealed record EngageDefinitionInput(string Kind, string Key, string Nam
                 continue;
             }
 
-            if (connections.Any(c => c.DestinationId == connection.DestinationId))
+            if (connection.RefusalAmong(connections) is { } refusal)
             {
-                problems.Add(new EngageProblem(field, $"destination '{connection.DestinationId}' is connected twice"));
-            }
-            else if (!connection.SendIdentify && !connection.SendTrack)
-            {
-                problems.Add(new EngageProblem(field, "sendIdentify and sendTrack are both false: the connection would send nothing"));
+                problems.Add(new EngageProblem(field, refusal));
             }
             else
             {

@@ -207,6 +207,14 @@ internal static class EngageReads
     public static IReadOnlyList<EngageChangeRow> EngageChangesOf(this IProfileQueries db, string key, long afterId, int limit) =>
         db.Query("SELECT id, key, profile_id, value, previous, at FROM engage_changes WHERE key = $1 AND id > $2 ORDER BY id LIMIT $3", Changes, key, afterId, limit);
 
+    /// <summary>A definition's newest changes, newest first.</summary>
+    public static IReadOnlyList<EngageChangeRow> RecentEngageChanges(this IProfileQueries db, string key, int limit) =>
+        db.Query("SELECT id, key, profile_id, value, previous, at FROM engage_changes WHERE key = $1 ORDER BY id DESC LIMIT $2", Changes, key, limit);
+
+    /// <summary>How many changes of a definition come after <paramref name="afterId"/>.</summary>
+    public static long EngageChangesAfter(this IProfileQueries db, string key, long afterId) =>
+        db.Query("SELECT count(*) FROM engage_changes WHERE key = $1 AND id > $2", rows => rows.Read() ? rows.GetInt64(0) : 0, key, afterId);
+
     /// <summary>
     /// The current values of a definition (members; values other than null), with the highest change id
     /// they include. engage_changes rows are written only by profiles steps, which hold the profiles lock

@@ -115,8 +115,7 @@ internal static class ProfileWrites
     private sealed record Trait(string? Json, long Timestamp, long ReceivedAt, string MessageId, string SourceId)
     {
         /// <summary>Whether this value wins over <paramref name="other"/>, as the store's upsert decides.</summary>
-        public bool Beats(Trait other) =>
-            (Timestamp, ReceivedAt).CompareTo((other.Timestamp, other.ReceivedAt)) is var order && (order > 0 || (order == 0 && string.CompareOrdinal(MessageId, other.MessageId) > 0));
+        public bool Beats(Trait other) => TraitsSet.Beats((Timestamp, ReceivedAt, MessageId), (other.Timestamp, other.ReceivedAt, other.MessageId));
     }
 
     /// <summary><paramref name="rows"/> as statements of at most <paramref name="rowsPerStatement"/> rows and <see cref="MaxParameters"/> parameters.</summary>
