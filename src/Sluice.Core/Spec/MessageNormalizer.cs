@@ -3,8 +3,13 @@ using System.Text.Json;
 namespace Sluice.Spec;
 
 /// <summary>What the normalizer learned about a message it accepted.</summary>
-/// <param name="UserKey">anonymousId, or userId when there is none: whose calls these are, for ordering and partitioning.</param>
-public readonly record struct NormalizedMessage(CallType Type, string MessageId, bool IsClientMessageId, string? UserKey);
+/// <param name="UserId">The message's userId as stored, or null.</param>
+/// <param name="AnonymousId">The message's anonymousId as stored, or null.</param>
+public readonly record struct NormalizedMessage(CallType Type, string MessageId, bool IsClientMessageId, string? UserId, string? AnonymousId)
+{
+    /// <summary>anonymousId, or userId when there is none: whose calls these are, for ordering and partitioning.</summary>
+    public string? UserKey => AnonymousId ?? UserId;
+}
 
 /// <summary>
 /// Validates one Segment message and writes it as Sluice stores it: the client's fields in the
@@ -125,7 +130,7 @@ public static class MessageNormalizer
             return false;
         }
 
-        normalized = new NormalizedMessage(type, messageId, ids.MessageId is not null, ids.AnonymousId ?? ids.UserId);
+        normalized = new NormalizedMessage(type, messageId, ids.MessageId is not null, ids.UserId, ids.AnonymousId);
         rejection = null;
         return true;
     }

@@ -46,6 +46,7 @@ internal static class AdminEndpoints
         Profiles.ProfileExplorerEndpoints.Map(read, write);
         Profiles.IdentitySettingsEndpoints.Map(read, write);
         Engage.EngageEndpoints.Map(read, write);
+        Privacy.RegulationEndpoints.Map(api.MapGroup("").WithMetadata(new RequiresPermission(Permission.Privacy)));
         return endpoints;
     }
 

@@ -11,6 +11,9 @@ internal enum Permission
 
     /// <summary>Mint, list and revoke tokens.</summary>
     ManageTokens,
+
+    /// <summary>Make and read privacy regulations (suppressions and deletions) and the suppressed subjects.</summary>
+    Privacy,
 }
 
 /// <summary>The roles a token can have, and what each may do.</summary>
@@ -20,7 +23,10 @@ internal static class Roles
     public const string Member = "workspace-member";
     public const string ReadOnly = "read-only";
 
-    public static IReadOnlyList<string> All { get; } = [Owner, Member, ReadOnly];
+    /// <summary>Handles erasure and objection requests: reads the workspace and makes regulations, changes nothing else.</summary>
+    public const string PrivacyOfficer = "privacy-officer";
+
+    public static IReadOnlyList<string> All { get; } = [Owner, Member, ReadOnly, PrivacyOfficer];
 
     /// <summary>The role of a stored token. Tokens made before roles existed were stored as "owner".</summary>
     public static string Normalize(string stored) => stored == Workspace.AdminTokenValues.OwnerScope ? Owner : stored;
@@ -30,6 +36,7 @@ internal static class Roles
         (Owner, _) => true,
         (Member, Permission.Read or Permission.Write) => true,
         (ReadOnly, Permission.Read) => true,
+        (PrivacyOfficer, Permission.Read or Permission.Privacy) => true,
         _ => false,
     };
 
@@ -38,6 +45,7 @@ internal static class Roles
     {
         Permission.Read => "read",
         Permission.Write => "write",
+        Permission.Privacy => "privacy",
         _ => "manage-tokens",
     };
 }

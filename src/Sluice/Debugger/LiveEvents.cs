@@ -29,7 +29,7 @@ internal sealed class LiveEvents
             }
 
             messages ??= LogMessages.Split(row.Messages);
-            foreach (var message in messages)
+            foreach (var message in messages.Where(m => !LogMessages.IsErased(m)))
             {
                 watcher.Feed.Writer.TryWrite(message);
             }

@@ -22,6 +22,11 @@ internal static class EventPages
                     return new EventPage(newest, new EventPosition(position, i));
                 }
 
+                if (LogMessages.IsErased(messages[i]))
+                {
+                    continue;
+                }
+
                 newest.Add(messages[i]);
                 bytes += messages[i].Length;
             }

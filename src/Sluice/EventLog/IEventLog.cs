@@ -55,6 +55,12 @@ internal interface IEventLog : IDisposable
     /// </summary>
     EventPage ReadNewest(string sourceId, int limit, EventPosition? from, int maxBytes);
 
+    /// <summary>
+    /// Replaces a row's messages (a deletion regulation erasing some of them, <see cref="LogMessages.Erase"/>),
+    /// durably; the row keeps its position, partition and count. False when the log no longer has the row.
+    /// </summary>
+    bool Rewrite(long position, byte[] messages);
+
     /// <summary>Commits a one-row write, durably, to learn whether the store can commit now (a full disk cannot); throws when it cannot.</summary>
     void ProbeCommit(long now);
 

@@ -9,6 +9,7 @@ using Sluice.Engage;
 using Sluice.EventLog;
 using Sluice.Ingest;
 using Sluice.Observability;
+using Sluice.Privacy;
 using Sluice.Profiles;
 using Sluice.Routing;
 using Sluice.Storage;
@@ -95,6 +96,7 @@ internal static class SluiceServer
         services.AddRouting(workspace);
         services.AddProfiles(workspace);
         services.AddEngage(workspace);
+        services.AddPrivacy();
         services.AddDelivery(options.Delivery);
         services.AddLiveDebugger();
         services.AddAdminApi();

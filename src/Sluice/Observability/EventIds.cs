@@ -37,4 +37,5 @@ internal static class EventIds
     public const int AuthenticationInvalid = 3201;
     public const int AuthenticationUnknown = 3202;
     public const int AuthenticationCrashed = 3203;
+    public const int PrivacyRoundFailed = 4000;
 }

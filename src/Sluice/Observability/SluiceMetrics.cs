@@ -14,6 +14,7 @@ internal sealed class SluiceMetrics
         Received = factory.CreateCounter("sluice_messages_received_total", "Messages received by the Tracking API, valid or not.", "source");
         Accepted = factory.CreateCounter("sluice_messages_accepted_total", "Messages stored (acknowledged durable).", "source");
         Rejected = factory.CreateCounter("sluice_messages_rejected_total", "Messages or requests rejected, by reason.", "reason");
+        Suppressed = factory.CreateCounter("sluice_messages_suppressed_total", "Messages answered but not stored: their subject is suppressed by a privacy regulation.");
         Duplicates = factory.CreateCounter("sluice_messages_duplicate_total", "Messages acknowledged but not stored again: their messageId was accepted within the de-duplication window.", "source");
         CommitGroupEvents = factory.CreateHistogram("sluice_commit_group_events", "Events written per group commit.", new HistogramConfiguration
         {
@@ -58,6 +59,8 @@ internal sealed class SluiceMetrics
     public Counter Accepted { get; }
 
     public Counter Rejected { get; }
+
+    public Counter Suppressed { get; }
 
     public Counter Duplicates { get; }
 

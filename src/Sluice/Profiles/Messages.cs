@@ -5,7 +5,7 @@ namespace Sluice.Profiles;
 
 /// <summary>
 /// The messages at places in the log, read one row at a time (the row last read is kept: a row's events
-/// are usually asked for together). Null for a place the log no longer keeps.
+/// are usually asked for together). Null for a place the log no longer keeps, or whose message was erased.
 /// </summary>
 internal sealed class Messages(IEventLog log)
 {
@@ -21,7 +21,7 @@ internal sealed class Messages(IEventLog log)
                 : (null, []);
         }
 
-        return _row is { } row && at.Index < _messages.Count
+        return _row is { } row && at.Index < _messages.Count && !LogMessages.IsErased(_messages[at.Index])
             ? new StoredMessage(row.SourceId, row.ReceivedAt, JsonDocument.Parse(_messages[at.Index]))
             : null;
     }

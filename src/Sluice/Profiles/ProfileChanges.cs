@@ -75,3 +75,38 @@ internal sealed record ProfilesRecomputed(
     /// <summary>The log's kind for lifting an unmerge's block.</summary>
     public const string Unblock = "unblock";
 }
+
+/// <summary>
+/// A deletion regulation's erasure: the profiles <see cref="Members"/> (a subject's profiles and every
+/// profile merged into them) go with their identifiers, traits, event references and log rows, and so do
+/// the log's rows and the blocks that name one of <see cref="Identifiers"/> (the subject's own), whatever profile
+/// they are on. Nothing is logged: a record of the profile would be a trace of it.
+/// </summary>
+internal sealed record ProfilesErased(IReadOnlyList<string> Members, IReadOnlyList<Identifier> Identifiers) : ProfileChange
+{
+    public IEnumerable<(string Sql, object?[] Values)> Statements()
+    {
+        foreach (var identifier in Identifiers)
+        {
+            // Drops by their index; an unmerge's row through its block (which names the profile it was on), before the block goes.
+            yield return ("DELETE FROM profile_log WHERE kind = 'drop' AND identifier_type = $1 AND identifier_value = $2", [identifier.Type, identifier.Value]);
+            yield return ("""
+                DELETE FROM profile_log WHERE profile_id = (SELECT profile_id FROM profile_blocked WHERE type = $1 AND value = $2)
+                AND identifier_type = $1 AND identifier_value = $2
+                """, [identifier.Type, identifier.Value]);
+            yield return ("DELETE FROM profile_blocked WHERE type = $1 AND value = $2", [identifier.Type, identifier.Value]);
+            yield return ("DELETE FROM profile_identifiers WHERE type = $1 AND value = $2", [identifier.Type, identifier.Value]);
+        }
+
+        foreach (var member in Members)
+        {
+            yield return ("DELETE FROM profile_identifiers WHERE profile_id = $1", [member]);
+            yield return ("DELETE FROM profile_traits WHERE profile_id = $1", [member]);
+            yield return ("DELETE FROM profile_events WHERE profile_id = $1", [member]);
+            yield return ("DELETE FROM profile_log WHERE profile_id = $1", [member]);
+            yield return ("DELETE FROM profile_log WHERE other_profile_id = $1", [member]);
+            yield return ("DELETE FROM profile_blocked WHERE profile_id = $1", [member]);
+            yield return ("DELETE FROM profiles WHERE id = $1", [member]);
+        }
+    }
+}

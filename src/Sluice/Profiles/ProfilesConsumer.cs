@@ -12,7 +12,8 @@ namespace Sluice.Profiles;
 /// step. Messages are taken in log order, so a graph rebuilt from the log is the same.
 /// </summary>
 /// <param name="part">What a feature built on profiles adds to each step (Engage), if any.</param>
-internal sealed class ProfilesConsumer(IProfileStore store, IdentitySettingsSource settingsSource, IProfileStepPart? part = null) : IEventLogConsumer
+/// <param name="suppressed">The subjects privacy regulations suppress: their messages make no profile.</param>
+internal sealed class ProfilesConsumer(IProfileStore store, IdentitySettingsSource settingsSource, IProfileStepPart? part = null, SuppressedSubjects? suppressed = null) : IEventLogConsumer
 {
     private readonly ProfileGraph _graph = new();
 
@@ -79,7 +80,21 @@ internal sealed class ProfilesConsumer(IProfileStore store, IdentitySettingsSour
                 var index = 0;
                 foreach (var message in LogMessages.Split(row.Messages))
                 {
+                    if (LogMessages.IsErased(message))
+                    {
+                        index++;
+                        continue;
+                    }
+
                     var document = JsonDocument.Parse(message);
+                    if (suppressed?.Covers(document.RootElement) == true)
+                    {
+                        // Stored in the instant before this node heard of the suppression: not made part of a profile.
+                        document.Dispose();
+                        index++;
+                        continue;
+                    }
+
                     var e = new EventReference(row.SourceId, EventResolution.MessageIdOf(document.RootElement), row.Position, index++, row.ReceivedAt);
                     messages.Add((document, e, EventResolution.Candidates(document.RootElement, settings)));
                 }

@@ -44,7 +44,13 @@ internal sealed class Router(
             var index = 0;
             foreach (var message in LogMessages.Split(row.Messages))
             {
-                decisions.Route(new LoggedMessage(row.Position, index++, row.SourceId, message), deliveries);
+                // An erased message (a deletion regulation's) is not an event any more: nothing to route.
+                if (!LogMessages.IsErased(message))
+                {
+                    decisions.Route(new LoggedMessage(row.Position, index, row.SourceId, message), deliveries);
+                }
+
+                index++;
             }
         }
 

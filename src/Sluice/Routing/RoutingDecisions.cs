@@ -15,8 +15,12 @@ namespace Sluice.Routing;
 /// matched), skipped (a payload that does not fit the action, a call the service cannot take),
 /// failed (a mapping that throws), or a job per matching mapping with its validated payload.
 /// </summary>
-internal sealed partial class RoutingDecisions(RoutingTable table, ILogger<RoutingDecisions> logger)
+/// <param name="suppressed">Subjects privacy regulations suppress: a message of one stored in the instant before this node heard of it is filtered everywhere.</param>
+internal sealed partial class RoutingDecisions(RoutingTable table, ILogger<RoutingDecisions> logger, Workspace.SuppressedSubjects? suppressed = null)
 {
+    /// <summary>The reason a suppressed subject's message is filtered with (Segment's word for it).</summary>
+    public const string SuppressedReason = "suppressed: a privacy regulation suppresses this event's user";
+
     /// <summary>Adds what happens to the message at each destination its source feeds: a job per matching mapping, or one final record saying why not.</summary>
     public void Route(LoggedMessage message, List<NewDelivery> deliveries)
     {
@@ -29,6 +33,12 @@ internal sealed partial class RoutingDecisions(RoutingTable table, ILogger<Routi
         using var document = JsonDocument.Parse(message.Json);
         var root = document.RootElement;
         var messageId = root.TryGetProperty("messageId"u8, out var id) && JsonStrings.Read(id) is { } text ? text : "";
+        if (suppressed?.Covers(root) == true)
+        {
+            deliveries.AddRange(destinations.Select(d => Final(d, message, messageId, DeliveryStatus.Filtered, SuppressedReason)));
+            return;
+        }
+
         foreach (var destination in destinations)
         {
             var decided = deliveries.Count;

@@ -47,6 +47,9 @@ internal interface IWorkspaceStore
 
     IReadOnlyList<StoredSource> ReadSources();
 
+    /// <summary>The subjects privacy regulations suppress, each as <c>Workspace.Subject.Hash</c>: part of the workspace's version.</summary>
+    IReadOnlyList<string> ReadSuppressedSubjects();
+
     /// <summary>
     /// Makes the file's sources exactly <paramref name="fileSources"/>: inserts, updates, and deletes
     /// file sources not listed. Sources made through the API stay, unless the file now declares the same id.

@@ -16,6 +16,7 @@ namespace Sluice.Tracking;
 internal sealed partial class TrackingHandler(
     IngestWriter writer,
     WorkspaceChanges workspace,
+    SuppressedSubjects suppressed,
     ClientAddressResolver addresses,
     IngestOptions options,
     TimeProvider time,
@@ -151,6 +152,14 @@ internal sealed partial class TrackingHandler(
         }
 
         json.Flush();
+        if (suppressed.Covers(normalized.UserId, normalized.AnonymousId))
+        {
+            // As Segment does: the client hears success (it must not retry), and nothing is kept.
+            metrics.Suppressed.Inc();
+            await TrackingResponses.Success(response, rejected: null);
+            return;
+        }
+
         var pending = new PendingEvent(normalized.MessageId, normalized.IsClientMessageId, type.ToWireName(), Stored(buffer.WrittenSpan), EventPartitions.Of(source.Id, normalized.UserKey, writer.PartitionCount));
         await CommitAsync(response, source, new EventBatch(source.Id, [pending], receivedAt), pending.Body.Length, rejected: null);
     }
@@ -211,6 +220,7 @@ internal sealed partial class TrackingHandler(
         using var json = new Utf8JsonWriter(buffer, StoredJson);
         long bytes = 0;
         var index = 0;
+        var suppressedCount = 0;
         foreach (var item in items.EnumerateArray())
         {
             if (index == MessageLimits.MaxBatchItems)
@@ -235,6 +245,14 @@ internal sealed partial class TrackingHandler(
                 if (MessageNormalizer.TryNormalize(item, raw.Length, endpointType: null, envelope, json, out var normalized, out rejection))
                 {
                     json.Flush();
+                    if (suppressed.Covers(normalized.UserId, normalized.AnonymousId))
+                    {
+                        metrics.Suppressed.Inc();
+                        suppressedCount++;
+                        index++;
+                        continue;
+                    }
+
                     var body = Stored(buffer.WrittenSpan);
                     bytes += body.Length;
                     events.Add(new PendingEvent(normalized.MessageId, normalized.IsClientMessageId, normalized.Type.ToWireName(), body, EventPartitions.Of(source.Id, normalized.UserKey, writer.PartitionCount)));
@@ -251,7 +269,7 @@ internal sealed partial class TrackingHandler(
             index++;
         }
 
-        if (events.Count == 0 && rejected is not null)
+        if (events.Count == 0 && suppressedCount == 0 && rejected is not null)
         {
             await TrackingResponses.AllRejected(response, rejected);
             return;
@@ -259,7 +277,7 @@ internal sealed partial class TrackingHandler(
 
         if (events.Count == 0)
         {
-            await TrackingResponses.Success(response, rejected: null);
+            await TrackingResponses.Success(response, rejected);
             return;
         }
 

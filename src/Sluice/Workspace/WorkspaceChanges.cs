@@ -15,6 +15,7 @@ internal sealed partial class WorkspaceChanges(
     IWorkspaceStore store,
     SourceRegistry sources,
     ApiDestinations destinations,
+    SuppressedSubjects suppressed,
     StoreNotifications notifications,
     ILogger<WorkspaceChanges> logger) : BackgroundService
 {
@@ -24,8 +25,16 @@ internal sealed partial class WorkspaceChanges(
     private const long MissRefreshEveryMilliseconds = 100;
 
     private readonly Lock _lock = new();
-    private long _built = store.ReadVersion();
+    private long _built = Load(store, suppressed);
     private long _missRefreshedAt = -MissRefreshEveryMilliseconds;
+
+    /// <summary>The version at start, with the suppressed subjects as of it (sources and destinations are loaded by their own start-up).</summary>
+    private static long Load(IWorkspaceStore store, SuppressedSubjects suppressed)
+    {
+        var version = store.ReadVersion();
+        suppressed.Replace(store.ReadSuppressedSubjects());
+        return version;
+    }
 
     /// <summary>Rebuilds the caches when the store's version moved; cheap (one read) when it did not.</summary>
     public void Refresh()
@@ -41,6 +50,7 @@ internal sealed partial class WorkspaceChanges(
             // Sources first: destinations are checked against them.
             sources.Replace(store.ReadSources());
             destinations.Reload();
+            suppressed.Replace(store.ReadSuppressedSubjects());
 
             _built = version;
         }

@@ -22,6 +22,7 @@ internal static class WorkspaceServices
         keepKeys(services.AddDataProtection().SetApplicationName("sluice"));
         services.TryAddSingleton<ApiDestinations>();
         services.TryAddSingleton<ApiSources>();
+        services.TryAddSingleton<SuppressedSubjects>();
         services.TryAddSingleton<WorkspaceChanges>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, WorkspaceChanges>(sp => sp.GetRequiredService<WorkspaceChanges>()));
         return services;

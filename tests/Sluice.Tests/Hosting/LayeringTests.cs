@@ -25,6 +25,7 @@ public sealed partial class LayeringTests
         ["Debugger"] = ["EventLog", "Workspace", "Storage", "Observability"],
         ["Profiles"] = ["EventLog", "Workspace", "Storage", "Observability"],
         ["Engage"] = ["Profiles", "Routing", "Ingest", "EventLog", "Workspace", "Storage", "Observability"],
+        ["Privacy"] = ["Engage", "Profiles", "Delivery", "Routing", "EventLog", "Workspace", "Storage", "Observability"],
     };
 
     [Fact]

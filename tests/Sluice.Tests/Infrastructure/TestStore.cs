@@ -37,6 +37,48 @@ internal static class TestStore
         return rows;
     }
 
+    /// <summary>
+    /// Everything the store holds, as text, to look for a person's data in: the data folder's files as they
+    /// are on disk (free pages and the WAL included), or on PostgreSQL every row of every table of the schema.
+    /// </summary>
+    public static string EverythingAtRest(string dataDirectory)
+    {
+        if (!Postgres)
+        {
+            return string.Concat(Directory.EnumerateFiles(dataDirectory, "*", SearchOption.AllDirectories)
+                .Select(f => System.Text.Encoding.UTF8.GetString(File.ReadAllBytes(f))));
+        }
+
+        using var connection = new Npgsql.NpgsqlConnection(PostgresServer.DatabaseFor(dataDirectory));
+        connection.Open();
+        var tables = new List<string>();
+        using (var list = new Npgsql.NpgsqlCommand("SELECT tablename FROM pg_tables WHERE schemaname = 'sluice'", connection))
+        using (var reader = list.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                tables.Add(reader.GetString(0));
+            }
+        }
+
+        var text = new System.Text.StringBuilder();
+        foreach (var table in tables)
+        {
+            // bytea columns (the log's messages, payloads) as UTF-8 text, the rest as JSON.
+            using var rows = new Npgsql.NpgsqlCommand($"SELECT * FROM sluice.{table}", connection);
+            using var reader = rows.ExecuteReader();
+            while (reader.Read())
+            {
+                for (var i = 0; i < reader.FieldCount; i++)
+                {
+                    text.Append(reader.IsDBNull(i) ? "" : reader.GetValue(i) is byte[] bytes ? System.Text.Encoding.UTF8.GetString(bytes) : Convert.ToString(reader.GetValue(i), System.Globalization.CultureInfo.InvariantCulture)).Append('\t');
+                }
+            }
+        }
+
+        return text.ToString();
+    }
+
     /// <summary>The options on PostgreSQL when this assembly runs there and the test kept the embedded store.</summary>
     public static ServeOptions Apply(ServeOptions options) =>
         Postgres && options.Store == StoreKind.Sqlite

@@ -225,15 +225,18 @@ internal static class ProfileApi
 
     private static bool Verbose(HttpContext http) => string.Equals(http.Request.Query["verbose"], "true", StringComparison.OrdinalIgnoreCase);
 
-    private static int? Limit(HttpContext http)
+    private static int? Limit(HttpContext http) => ReadLimit(http, DefaultLimit, MaxLimit);
+
+    /// <summary>The <c>limit</c> query parameter (<paramref name="defaultLimit"/> without one), or null when it is not a whole number from 1 to <paramref name="maxLimit"/>.</summary>
+    public static int? ReadLimit(HttpContext http, int defaultLimit, int maxLimit)
     {
         var text = http.Request.Query["limit"].ToString();
         if (text.Length == 0)
         {
-            return DefaultLimit;
+            return defaultLimit;
         }
 
-        return int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var limit) && limit is >= 1 and <= MaxLimit ? limit : null;
+        return int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var limit) && limit >= 1 && limit <= maxLimit ? limit : null;
     }
 
     /// <summary>Everything a profile has fits one page up to the limit; the shape is Segment's, <c>has_more</c> is false.</summary>

@@ -81,6 +81,11 @@ internal sealed partial class EngageBackfill(IProfileStore store, IEventLog log,
                     foreach (var bytes in LogMessages.Split(row.Messages))
                     {
                         var at = new EventPosition(row.Position, index++);
+                        if (LogMessages.IsErased(bytes))
+                        {
+                            continue;
+                        }
+
                         var message = JsonDocument.Parse(bytes);
                         if (ProfileEvaluator.EventNameOf(message.RootElement) is { } name && names.Contains(name))
                         {

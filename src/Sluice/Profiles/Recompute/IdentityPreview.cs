@@ -35,6 +35,12 @@ internal sealed class IdentityPreview(IEventLog log, IConsumerCursors cursors)
                 var index = 0;
                 foreach (var message in LogMessages.Split(row.Messages))
                 {
+                    if (LogMessages.IsErased(message))
+                    {
+                        index++;
+                        continue;
+                    }
+
                     if (++count > MaxEvents)
                     {
                         throw new RecomputationRefusedException("too_many_events", $"a preview takes at most {MaxEvents:N0} events, and the log holds more");

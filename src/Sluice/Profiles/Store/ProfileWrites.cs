@@ -146,6 +146,7 @@ internal static class ProfileWrites
     {
         ProfilesMerged merged => Merge(merged),
         ProfilesRecomputed recomputed => TakeApart(recomputed),
+        ProfilesErased erased => erased.Statements(),
         WrittenChange written => written.Statements(),
         SettingsSaved saved => [("""
             INSERT INTO profile_settings (id, settings, updated_at, actor) VALUES (1, $1, $2, $3)

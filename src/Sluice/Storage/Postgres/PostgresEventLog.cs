@@ -383,6 +383,15 @@ internal sealed class PostgresEventLog : IEventLog
         return ReadRows(command);
     }
 
+    public bool Rewrite(long position, byte[] messages)
+    {
+        using var connection = _database.Open();
+        using var command = new NpgsqlCommand("UPDATE event_log SET messages = $2 WHERE position = $1", connection);
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = position });
+        command.Parameters.Add(new NpgsqlParameter<byte[]> { TypedValue = messages });
+        return command.ExecuteNonQuery() == 1;
+    }
+
     public long Head()
     {
         using var connection = _database.Open();

@@ -358,6 +358,69 @@ internal static class PostgresSchema
             fingerprint text NOT NULL
         );
         """,
+        """
+        -- Privacy regulations (Privacy/): suppressions and deletions of a subject's data, Segment's regulations API.
+        -- subject_ids holds the ids in clear only while the work needs them; subject_hashes (Subject.Hash) stays
+        -- with the record. phase is where the store's part is: scan (erasing the subject's events in the log up to
+        -- scan_until), profiles, erase (the profiles' events), deliveries, cancel (a suppression's waiting deliveries), done.
+        CREATE TABLE regulations (
+            id text PRIMARY KEY,
+            type text NOT NULL,
+            subject_type text NOT NULL,
+            subject_ids text,
+            subject_hashes text NOT NULL,
+            subject_count integer NOT NULL,
+            created_at bigint NOT NULL,
+            actor text NOT NULL,
+            phase text NOT NULL,
+            scan_until bigint NOT NULL,
+            scanned_to bigint NOT NULL DEFAULT 0,
+            deliveries_to bigint NOT NULL DEFAULT 0,
+            events_erased bigint NOT NULL DEFAULT 0,
+            deliveries_erased bigint NOT NULL DEFAULT 0,
+            profiles_erased bigint NOT NULL DEFAULT 0,
+            waiting_for text,
+            leased_by text,
+            lease_until bigint NOT NULL DEFAULT 0,
+            finished_at bigint
+        );
+        CREATE INDEX regulations_by_created ON regulations (created_at);
+        -- The events a deletion erases (found in the log or on the subject's profiles), until it is done: its
+        -- deliveries go once every consumer has read past them, so no step still holding one can record it again.
+        CREATE TABLE regulation_events (
+            regulation_id text NOT NULL,
+            log_position bigint NOT NULL,
+            message_index integer NOT NULL,
+            partition integer NOT NULL,
+            PRIMARY KEY (regulation_id, log_position, message_index)
+        );
+        -- A deletion's request to each destination, per subject (its index in subject_ids), sent and retried like a delivery.
+        CREATE TABLE regulation_destinations (
+            regulation_id text NOT NULL,
+            destination_id text NOT NULL,
+            subject_index integer NOT NULL,
+            status text NOT NULL,
+            attempts integer NOT NULL DEFAULT 0,
+            next_attempt_at bigint NOT NULL,
+            leased_by text,
+            lease_until bigint NOT NULL DEFAULT 0,
+            http_status integer,
+            response text,
+            reason text,
+            updated_at bigint NOT NULL,
+            PRIMARY KEY (regulation_id, destination_id, subject_index)
+        );
+        CREATE INDEX regulation_destinations_due ON regulation_destinations (next_attempt_at) WHERE status IN ('INITIALIZED', 'RUNNING');
+        -- Suppressed subjects by Subject.Hash: the Tracking API answers their messages but stores none. Part of the
+        -- workspace (its version moves with them), so every node's list is rebuilt as its sources are.
+        CREATE TABLE suppressed_subjects (
+            hash text PRIMARY KEY,
+            subject_type text NOT NULL,
+            regulation_id text NOT NULL,
+            since bigint NOT NULL
+        );
+        CREATE TRIGGER suppressed_changed AFTER INSERT OR UPDATE OR DELETE ON suppressed_subjects FOR EACH STATEMENT EXECUTE FUNCTION workspace_changed();
+        """,
     ];
 
     /// <summary>The newest version this build knows.</summary>

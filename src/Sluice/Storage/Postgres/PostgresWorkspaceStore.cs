@@ -22,6 +22,20 @@ internal sealed class PostgresWorkspaceStore(PostgresDatabase database) : IWorks
 
     public long ReadVersion() => Scalar<long>("SELECT version FROM workspace_version");
 
+    public IReadOnlyList<string> ReadSuppressedSubjects()
+    {
+        using var connection = database.Open();
+        using var command = new NpgsqlCommand("SELECT hash FROM suppressed_subjects", connection);
+        using var reader = command.ExecuteReader();
+        var hashes = new List<string>();
+        while (reader.Read())
+        {
+            hashes.Add(reader.GetString(0));
+        }
+
+        return hashes;
+    }
+
     public IReadOnlyList<StoredSource> ReadSources()
     {
         using var connection = database.Open();

@@ -39,7 +39,9 @@ internal sealed class SqliteDatabase
         connection.Open();
         // WAL lets the debugger read while the writer commits. FULL syncs the WAL on every commit,
         // so an acknowledged event survives power loss as well as kill -9; NORMAL survives kill -9 only.
-        Execute(connection, $"PRAGMA journal_mode=WAL; PRAGMA synchronous={(Durability == SqliteDurability.Full ? "FULL" : "NORMAL")}; PRAGMA busy_timeout=30000; PRAGMA foreign_keys=ON;");
+        // secure_delete zeroes what any delete or update frees, free pages included: a deletion regulation's
+        // subject (or an event past retention) leaves no bytes behind in the file for a forensic read.
+        Execute(connection, $"PRAGMA journal_mode=WAL; PRAGMA synchronous={(Durability == SqliteDurability.Full ? "FULL" : "NORMAL")}; PRAGMA busy_timeout=30000; PRAGMA foreign_keys=ON; PRAGMA secure_delete=ON;");
         return connection;
     }
 

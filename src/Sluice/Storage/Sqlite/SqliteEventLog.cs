@@ -257,6 +257,16 @@ internal sealed class SqliteEventLog : IEventLog
     }
 
     /// <summary>Deletes in slices, oldest first: SQLite has no partitions to drop, and a short delete keeps the writer's waits short.</summary>
+    public bool Rewrite(long position, byte[] messages)
+    {
+        using var connection = _database.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "UPDATE event_log SET messages = $messages WHERE position = $position";
+        command.Parameters.AddWithValue("$messages", messages);
+        command.Parameters.AddWithValue("$position", position);
+        return command.ExecuteNonQuery() == 1;
+    }
+
     public long DropBefore(long olderThan, int max)
     {
         using var connection = _database.Open();

@@ -368,6 +368,70 @@ internal static class SqliteSchema
             fingerprint TEXT NOT NULL
         );
         """,
+        """
+        -- Privacy regulations (Privacy/): suppressions and deletions of a subject's data, Segment's regulations API.
+        -- subject_ids holds the ids in clear only while the work needs them; subject_hashes (Subject.Hash) stays
+        -- with the record. phase is where the store's part is: scan (erasing the subject's events in the log up to
+        -- scan_until), profiles, erase (the profiles' events), deliveries, cancel (a suppression's waiting deliveries), done.
+        CREATE TABLE regulations (
+            id TEXT PRIMARY KEY,
+            type TEXT NOT NULL,
+            subject_type TEXT NOT NULL,
+            subject_ids TEXT,
+            subject_hashes TEXT NOT NULL,
+            subject_count INTEGER NOT NULL,
+            created_at INTEGER NOT NULL,
+            actor TEXT NOT NULL,
+            phase TEXT NOT NULL,
+            scan_until INTEGER NOT NULL,
+            scanned_to INTEGER NOT NULL DEFAULT 0,
+            deliveries_to INTEGER NOT NULL DEFAULT 0,
+            events_erased INTEGER NOT NULL DEFAULT 0,
+            deliveries_erased INTEGER NOT NULL DEFAULT 0,
+            profiles_erased INTEGER NOT NULL DEFAULT 0,
+            waiting_for TEXT,
+            leased_by TEXT,
+            lease_until INTEGER NOT NULL DEFAULT 0,
+            finished_at INTEGER
+        );
+        CREATE INDEX regulations_by_created ON regulations (created_at);
+        -- The events a deletion erases (found in the log or on the subject's profiles), until it is done: its
+        -- deliveries go once every consumer has read past them, so no step still holding one can record it again.
+        CREATE TABLE regulation_events (
+            regulation_id TEXT NOT NULL,
+            log_position INTEGER NOT NULL,
+            message_index INTEGER NOT NULL,
+            partition INTEGER NOT NULL,
+            PRIMARY KEY (regulation_id, log_position, message_index)
+        );
+        -- A deletion's request to each destination, per subject (its index in subject_ids), sent and retried like a delivery.
+        CREATE TABLE regulation_destinations (
+            regulation_id TEXT NOT NULL,
+            destination_id TEXT NOT NULL,
+            subject_index INTEGER NOT NULL,
+            status TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at INTEGER NOT NULL,
+            leased_by TEXT,
+            lease_until INTEGER NOT NULL DEFAULT 0,
+            http_status INTEGER,
+            response TEXT,
+            reason TEXT,
+            updated_at INTEGER NOT NULL,
+            PRIMARY KEY (regulation_id, destination_id, subject_index)
+        );
+        CREATE INDEX regulation_destinations_due ON regulation_destinations (next_attempt_at) WHERE status IN ('INITIALIZED', 'RUNNING');
+        -- Suppressed subjects by Subject.Hash: the Tracking API answers their messages but stores none. Part of the
+        -- workspace (its version moves with them), so every node's list is rebuilt as its sources are.
+        CREATE TABLE suppressed_subjects (
+            hash TEXT PRIMARY KEY,
+            subject_type TEXT NOT NULL,
+            regulation_id TEXT NOT NULL,
+            since INTEGER NOT NULL
+        );
+        CREATE TRIGGER suppressed_inserted AFTER INSERT ON suppressed_subjects BEGIN UPDATE workspace_version SET version = version + 1; END;
+        CREATE TRIGGER suppressed_deleted AFTER DELETE ON suppressed_subjects BEGIN UPDATE workspace_version SET version = version + 1; END;
+        """,
     ];
 
     /// <summary>Applies the migrations not applied yet, up to <paramref name="upTo"/> of them (tests build older stores with it).</summary>

@@ -24,6 +24,21 @@ internal sealed class SqliteWorkspaceStore(SqliteDatabase database) : IWorkspace
         return (long)command.ExecuteScalar()!;
     }
 
+    public IReadOnlyList<string> ReadSuppressedSubjects()
+    {
+        using var connection = database.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT hash FROM suppressed_subjects";
+        using var reader = command.ExecuteReader();
+        var hashes = new List<string>();
+        while (reader.Read())
+        {
+            hashes.Add(reader.GetString(0));
+        }
+
+        return hashes;
+    }
+
     public IReadOnlyList<StoredSource> ReadSources()
     {
         using var connection = database.Open();

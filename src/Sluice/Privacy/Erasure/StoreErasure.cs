@@ -1,0 +1,260 @@
+using System.Text;
+using System.Text.Json;
+using Sluice.Engage.Store;
+using Sluice.EventLog;
+using Sluice.Privacy.Store;
+using Sluice.Profiles;
+using Sluice.Profiles.Identity;
+using Sluice.Spec;
+using Sluice.Storage.Sqlite;
+using Sluice.Workspace;
+
+namespace Sluice.Privacy.Erasure;
+
+/// <summary>
+/// A regulation's part in Sluice's own store, one slice at a time, each slice saved with its progress so that
+/// a node killed in the middle (or another node taking over) goes on from there; every slice can run twice.
+/// <list type="number">
+/// <item>scan: the log up to where it was when the regulation came; the subject's messages are erased in
+/// their rows (<see cref="LogMessages.Erase"/>), other users' messages in the same rows kept as they were.</item>
+/// <item>profiles: once every consumer has read past the erased events (none still holds one to write from),
+/// the subject's profiles and the profiles merged into them go, with Engage's values, in one profiles step.</item>
+/// <item>erase: the events those profiles held that the scan did not find (the person's anonymous events) are erased.</item>
+/// <item>deliveries: once the consumers have read past those too, every delivery of an erased event goes,
+/// payload and the service's answer with it; then the embedded store checkpoints, so no old page is left in its WAL.</item>
+/// </list>
+/// A suppression (without deletion) filters its subject's waiting deliveries instead (cancel).
+/// </summary>
+internal sealed class StoreErasure(RegulationStore store, IEventLog log, SqliteDatabase? sqlite = null)
+{
+    private const int RowsPerSlice = 500;
+    private const int DeliveriesPerSlice = 2_000;
+
+    /// <summary>The reason a suppression's waiting deliveries are filtered with.</summary>
+    public const string CancelledReason = "suppressed: a privacy regulation suppresses this event's user; the delivery was cancelled before it was sent";
+
+    /// <summary>Does the next slice of the regulation's work; true when there is more to do at once, false when it waits or is done.</summary>
+    public bool Step(StoredRegulation regulation, long now) => regulation.Phase switch
+    {
+        ErasurePhases.Scan => Scan(regulation),
+        ErasurePhases.Profiles => EraseProfiles(regulation),
+        ErasurePhases.Erase => EraseProfileEvents(regulation),
+        ErasurePhases.Deliveries => EraseDeliveries(regulation, now),
+        ErasurePhases.Cancel => CancelWaiting(regulation, now),
+        _ => false,
+    };
+
+    private bool Scan(StoredRegulation r)
+    {
+        var match = new SubjectMatch(r.Subjects);
+        var rows = log.ReadFrom(r.ScannedTo, RowsPerSlice, null);
+        var inRange = rows.TakeWhile(row => row.Position <= r.ScanUntil).ToList();
+        if (inRange.Count == 0)
+        {
+            // Past scan_until, or every position up to it readable (PostgreSQL shows a commit once older transactions end).
+            if (rows.Count > 0 || log.Head() >= r.ScanUntil)
+            {
+                store.Write([RegulationStore.Progress(r with { Phase = ErasurePhases.Profiles, ScannedTo = r.ScanUntil })]);
+                return true;
+            }
+
+            return false;
+        }
+
+        var found = new List<(string, object?[])>();
+        var rewrites = new List<(long Position, byte[] Messages)>();
+        foreach (var row in inRange)
+        {
+            var messages = LogMessages.Split(row.Messages);
+            var indexes = new HashSet<int>();
+            for (var i = 0; i < messages.Count; i++)
+            {
+                if (match.Matches(messages[i]))
+                {
+                    indexes.Add(i);
+                    found.Add(RegulationStore.EventFound(r.Id, row.Position, i));
+                }
+            }
+
+            if (indexes.Count > 0)
+            {
+                rewrites.Add((row.Position, LogMessages.Erase(row.Messages, indexes)));
+            }
+        }
+
+        // The events are on record before their messages go: a later phase finds their deliveries whatever happens between.
+        store.Write([.. found]);
+        foreach (var (position, messages) in rewrites)
+        {
+            log.Rewrite(position, messages);
+        }
+
+        store.Write([RegulationStore.Progress(r with { ScannedTo = inRange[^1].Position, EventsErased = r.EventsErased + found.Count })]);
+        return true;
+    }
+
+    private bool EraseProfiles(StoredRegulation r)
+    {
+        if (Waiting(r))
+        {
+            return false;
+        }
+
+        var identifiers = r.Subjects.Select(s => new Identifier(s.Type == Subject.UserId ? "user_id" : "anonymous_id", s.Id)).ToList();
+        store.Step(reader =>
+        {
+            var owners = reader.OwnersOf(identifiers).Values.Distinct(StringComparer.Ordinal).ToList();
+            var members = owners.SelectMany(reader.MembersOf).Distinct(StringComparer.Ordinal).ToList();
+            var events = members.SelectMany(reader.EventsOf).ToList();
+            var next = r with { Phase = ErasurePhases.Erase, ProfilesErased = r.ProfilesErased + owners.Count, WaitingFor = null };
+            IReadOnlyList<ProfileChange> changes =
+            [
+                new ProfilesErased(members, identifiers),
+                new EngageValuesErased(members),
+                new PrivacyStatements([.. events.Select(e => RegulationStore.EventFound(r.Id, e.Position, e.Index)), RegulationStore.Progress(next)]),
+            ];
+            return (0, changes);
+        }, changesGraph: true);
+        return true;
+    }
+
+    private bool EraseProfileEvents(StoredRegulation r)
+    {
+        var erased = 0;
+        foreach (var row in store.EventsOf(r.Id).GroupBy(e => e.Position))
+        {
+            if (log.ReadFrom(row.Key - 1, 1, null) is not [var stored] || stored.Position != row.Key)
+            {
+                continue;
+            }
+
+            var messages = LogMessages.Split(stored.Messages);
+            var indexes = row.Select(e => e.Index).Where(i => i < messages.Count && !LogMessages.IsErased(messages[i])).ToHashSet();
+            if (indexes.Count > 0)
+            {
+                log.Rewrite(row.Key, LogMessages.Erase(stored.Messages, indexes));
+                erased += indexes.Count;
+            }
+        }
+
+        store.Write([RegulationStore.Progress(r with { Phase = ErasurePhases.Deliveries, EventsErased = r.EventsErased + erased })]);
+        return true;
+    }
+
+    private bool EraseDeliveries(StoredRegulation r, long now)
+    {
+        if (Waiting(r))
+        {
+            return false;
+        }
+
+        var erased = store.EventsOf(r.Id).ToHashSet();
+        var slice = erased.Count == 0 ? [] : store.DeliveriesAfter(r.DeliveriesTo, DeliveriesPerSlice, waitingOnly: false);
+        if (slice.Count == 0)
+        {
+            store.Finish(r, now, []);
+            Checkpoint();
+            return false;
+        }
+
+        var gone = slice.Where(d => erased.Contains((d.Position, d.Index))).ToList();
+        store.Write([
+            .. gone.Select(d => ("DELETE FROM deliveries WHERE id = $1", new object?[] { d.Id })),
+            RegulationStore.Progress(r with { DeliveriesTo = slice[^1].Id, DeliveriesErased = r.DeliveriesErased + gone.Count }),
+        ]);
+        return true;
+    }
+
+    private bool CancelWaiting(StoredRegulation r, long now)
+    {
+        var slice = store.DeliveriesAfter(r.DeliveriesTo, DeliveriesPerSlice, waitingOnly: true);
+        if (slice.Count == 0)
+        {
+            store.Finish(r, now, []);
+            return false;
+        }
+
+        var match = new SubjectMatch(r.Subjects);
+        var rows = new Dictionary<long, List<byte[]>?>();
+        var cancelled = new List<long>();
+        foreach (var (id, position, index) in slice)
+        {
+            if (!rows.TryGetValue(position, out var messages))
+            {
+                rows[position] = messages = log.ReadFrom(position - 1, 1, null) is [var row] && row.Position == position ? LogMessages.Split(row.Messages) : null;
+            }
+
+            if (messages is not null && index < messages.Count && match.Matches(messages[index]))
+            {
+                cancelled.Add(id);
+            }
+        }
+
+        store.Write([
+            .. cancelled.Select(id => ("""
+                UPDATE deliveries SET status = 'filtered', reason = $2, lease_until = 0, next_attempt_at = $3, updated_at = $3
+                WHERE id = $1 AND status IN ('pending', 'retrying')
+                """, new object?[] { id, CancelledReason, now })),
+            RegulationStore.Progress(r with { DeliveriesTo = slice[^1].Id, DeliveriesErased = r.DeliveriesErased + cancelled.Count }),
+        ]);
+        return true;
+    }
+
+    /// <summary>Whether a consumer has not read every erased event yet; says which on the regulation, for its status.</summary>
+    private bool Waiting(StoredRegulation r)
+    {
+        var behind = store.ConsumersBehind(r.Id);
+        var waitingFor = behind.Count == 0 ? null : $"waiting for the {string.Join(" and ", behind)} consumer{(behind.Count > 1 ? "s" : "")} to read past the erased events";
+        if (waitingFor != r.WaitingFor)
+        {
+            store.Write([RegulationStore.Progress(r with { WaitingFor = waitingFor })]);
+        }
+
+        return behind.Count > 0;
+    }
+
+    /// <summary>The embedded store's WAL still holds the pages as they were before: a checkpoint writes them back and empties it.</summary>
+    private void Checkpoint()
+    {
+        if (sqlite is null)
+        {
+            return;
+        }
+
+        using var connection = sqlite.Open();
+        SqliteDatabase.Execute(connection, "PRAGMA wal_checkpoint(TRUNCATE)");
+    }
+
+    /// <summary>Whether a stored message is one of the subjects': its userId or anonymousId (as the type says) is one of theirs.</summary>
+    private sealed class SubjectMatch
+    {
+        private readonly string _field;
+        private readonly HashSet<string> _ids;
+        private readonly List<byte[]> _needles;
+        private readonly bool _prefilter;
+
+        public SubjectMatch(IReadOnlyList<Subject> subjects)
+        {
+            _field = subjects.Count > 0 ? subjects[0].Field : "userId";
+            _ids = subjects.Select(s => s.Id).ToHashSet(StringComparer.Ordinal);
+            _needles = [.. _ids.Select(Encoding.UTF8.GetBytes)];
+            // Stored JSON keeps text as UTF-8 and escapes only quotes, backslashes and control characters: an id
+            // without those appears in a message's bytes as it is, so a message without its bytes is not parsed.
+            _prefilter = _ids.All(id => !id.Any(c => c is '"' or '\\' || char.IsControl(c)));
+        }
+
+        public bool Matches(byte[] message)
+        {
+            if (_ids.Count == 0 || LogMessages.IsErased(message) || (_prefilter && !_needles.Any(n => message.AsSpan().IndexOf(n) >= 0)))
+            {
+                return false;
+            }
+
+            using var document = JsonDocument.Parse(message);
+            return document.RootElement.ValueKind == JsonValueKind.Object
+                && document.RootElement.TryGetProperty(_field, out var value)
+                && JsonStrings.Read(value) is { } id
+                && _ids.Contains(id);
+        }
+    }
+}
