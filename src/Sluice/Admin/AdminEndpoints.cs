@@ -46,7 +46,9 @@ internal static class AdminEndpoints
         Profiles.ProfileExplorerEndpoints.Map(read, write);
         Profiles.IdentitySettingsEndpoints.Map(read, write);
         Engage.EngageEndpoints.Map(read, write);
-        Privacy.RegulationEndpoints.Map(api.MapGroup("").WithMetadata(new RequiresPermission(Permission.Privacy)));
+        var privacy = api.MapGroup("").WithMetadata(new RequiresPermission(Permission.Privacy));
+        Privacy.RegulationEndpoints.Map(privacy);
+        Privacy.RetentionEndpoints.Map(read, privacy);
         return endpoints;
     }
 

@@ -1,26 +1,51 @@
+using Sluice.EventLog;
 using Sluice.Observability;
 using Sluice.Storage;
 
 namespace Sluice.Delivery;
 
-/// <summary>Deletes delivery records older than the retention, a slice at a time so that no single delete holds the store's write lock for long.</summary>
-internal sealed partial class DeliveryLogPruner(IDeliveryStore store, DeliveryOptions options, TimeProvider time, ILogger<DeliveryLogPruner> logger) : BackgroundService
+/// <summary>
+/// Deletes final delivery records past their retention: the default (<see cref="RetentionSettings.Deliveries"/>,
+/// else <see cref="DeliveryOptions.Retention"/>) for every destination but those with their own
+/// (<see cref="RetentionSettings.Destinations"/>). A slice at a time with a pause between, so that no delete
+/// holds the store's write lock for long.
+/// </summary>
+internal sealed partial class DeliveryLogPruner(IDeliveryStore store, DeliveryOptions options, IRetentionSettings settings, TimeProvider time, ILogger<DeliveryLogPruner> logger) : BackgroundService
 {
     private const int Slice = 5_000;
     private static readonly TimeSpan Interval = TimeSpan.FromMinutes(5);
+    private static readonly TimeSpan SlicePause = TimeSpan.FromMilliseconds(50);
 
     /// <summary>Prunes everything past the retention now; returns how many records went.</summary>
     public int PruneOnce()
     {
-        var before = time.GetUtcNow().Subtract(options.Retention).ToUnixTimeMilliseconds();
+        var now = time.GetUtcNow();
+        var current = settings.Current();
+        var fallback = current.Deliveries ?? options.Retention;
+        var keptLonger = current.Destinations.Where(d => d.Value > fallback).Select(d => d.Key).ToList();
+        var total = Prune(now.Subtract(fallback).ToUnixTimeMilliseconds(), new RetentionScope(null, keptLonger));
+        foreach (var (destination, retention) in current.Destinations)
+        {
+            total += Prune(now.Subtract(retention).ToUnixTimeMilliseconds(), new RetentionScope(destination, []));
+        }
+
+        return total;
+    }
+
+    private int Prune(long before, RetentionScope scope)
+    {
         var total = 0;
         int pruned;
-        do
+        while ((pruned = store.PruneFinished(before, Slice, scope)) > 0)
         {
-            pruned = store.PruneFinished(before, Slice);
             total += pruned;
+            if (pruned < Slice)
+            {
+                break;
+            }
+
+            Thread.Sleep(SlicePause);
         }
-        while (pruned == Slice);
 
         return total;
     }

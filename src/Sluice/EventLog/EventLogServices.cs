@@ -17,6 +17,7 @@ internal static class EventLogServices
         services.TryAddSingleton<ForegroundBacklog>();
         services.TryAddSingleton<PartitionOwnership>();
         services.AddHostedService(sp => sp.GetRequiredService<PartitionOwnership>());
+        services.TryAddSingleton<IRetentionSettings, NoRetentionSettings>();
         services.TryAddSingleton<LogRetention>();
         services.AddHostedService(sp => sp.GetRequiredService<LogRetention>());
         return services;

@@ -72,7 +72,11 @@ internal interface IEventLog : IDisposable
     /// a consumer has not read yet stays, however old), about <paramref name="max"/> at a time; returns how
     /// many went. Deliveries keep their own payloads: replay does not need the log.
     /// </summary>
-    long DropBefore(long olderThan, int max);
+    /// <remarks>
+    /// <paramref name="scope"/> narrows it to one source's rows or to every source but some (per-source
+    /// retention); PostgreSQL then deletes in slices of <paramref name="max"/> instead of dropping days.
+    /// </remarks>
+    long DropBefore(long olderThan, int max, RetentionScope? scope = null);
 }
 
 /// <summary>

@@ -124,7 +124,8 @@ internal interface IDeliveryStore
     IReadOnlyList<(long BucketStart, DeliveryStatus Status, long Count)> Timeline(string destinationId, long since, long bucketMilliseconds);
 
     /// <summary>Deletes final records (delivered, skipped, filtered; failed ones stay for replay) last changed before <paramref name="olderThan"/>, at most <paramref name="max"/>; returns how many.</summary>
-    int PruneFinished(long olderThan, int max);
+    /// <remarks><paramref name="scope"/> narrows it to one destination's records or to every destination but some (per-destination retention).</remarks>
+    int PruneFinished(long olderThan, int max, EventLog.RetentionScope? scope = null);
 
     /// <summary>
     /// For deliveries of ordered destinations: how many of the same user's deliveries to the same

@@ -84,4 +84,9 @@ internal interface IWorkspaceStore
     AuthenticationCheck? ReadAuthenticationCheck(string destinationId);
 
     void RecordAuthenticationCheck(AuthenticationCheck check);
+
+    /// <summary>The retention settings saved through the Admin API (their JSON), when (Unix ms) and by whom; null when none were.</summary>
+    (string Json, long UpdatedAt, string Actor)? ReadRetentionSettings();
+
+    void SaveRetentionSettings(string json, long updatedAt, string actor);
 }

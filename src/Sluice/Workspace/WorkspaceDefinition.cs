@@ -21,6 +21,9 @@ internal sealed record WorkspaceDefinition(IReadOnlyList<SourceDefinition> Sourc
 
     /// <summary>The <c>engage:</c> section: computed traits and audiences (null: none).</summary>
     public EngageDefinitions? Engage { get; init; }
+
+    /// <summary>The <c>retention:</c> section: how long events and delivery records are kept (null: the Admin API's settings, else the serve options).</summary>
+    public EventLog.RetentionSettings? Retention { get; init; }
 }
 
 /// <summary>What the workspace file declares (null without one): the Admin API marks those resources as managed by it.</summary>

@@ -92,7 +92,7 @@ internal sealed partial class WorkspaceFileLoader
             return WorkspaceDefinition.Empty;
         }
 
-        _yaml.CheckKeys(top, "(top level)", "sources", "destinations", "identity", "engage");
+        _yaml.CheckKeys(top, "(top level)", "sources", "destinations", "identity", "engage", "retention");
         var sources = new List<SourceDefinition>();
         var sourceIds = new HashSet<string>(StringComparer.Ordinal);
         var writeKeys = new HashSet<string>(StringComparer.Ordinal);
@@ -141,6 +141,7 @@ internal sealed partial class WorkspaceFileLoader
             Identity = identity,
             IdentitySetInFile = IdentitySection.SetsAnything(top),
             Engage = engage,
+            Retention = RetentionSection.Read(_yaml, top),
         };
     }
 

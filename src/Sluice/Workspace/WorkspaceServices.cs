@@ -23,6 +23,8 @@ internal static class WorkspaceServices
         services.TryAddSingleton<ApiDestinations>();
         services.TryAddSingleton<ApiSources>();
         services.TryAddSingleton<SuppressedSubjects>();
+        services.TryAddSingleton<RetentionSettingsSource>();
+        services.TryAddSingleton<EventLog.IRetentionSettings>(sp => sp.GetRequiredService<RetentionSettingsSource>());
         services.TryAddSingleton<WorkspaceChanges>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, WorkspaceChanges>(sp => sp.GetRequiredService<WorkspaceChanges>()));
         return services;

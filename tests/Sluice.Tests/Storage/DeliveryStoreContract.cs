@@ -117,6 +117,21 @@ public abstract class DeliveryStoreContract : IDisposable
         Assert.Equal(1, store.Deliveries.PruneFinished(olderThan: 2 * 86_400_000, max: 100));
         Assert.Equal(DeliveryStatus.Failed, Assert.Single(store.Deliveries.List("hook", null, 10)).Status);
     }
+
+    [Fact]
+    public void A_destination_kept_shorter_or_longer_loses_only_its_own_old_records()
+    {
+        using var store = _backend.Open();
+        Route(store, Job("hook-1"), Job("fs-1", "fullstory"), Job("stitch-1", "stitch"));
+        var claimed = store.Deliveries.ClaimDue(now: 100, leaseUntil: 1_000, max: 10, heldDestinations: []);
+        store.Deliveries.RecordAttempts([.. claimed.Select(c => (c.Id, new AttemptResult(DeliveryStatus.Delivered, 200, null, null, null)))], now: 150);
+
+        Assert.Equal(1, store.Deliveries.PruneFinished(olderThan: 2 * 86_400_000, max: 100, new EventLog.RetentionScope("fullstory", [])));
+        Assert.Equal(1, store.Deliveries.PruneFinished(olderThan: 2 * 86_400_000, max: 100, new EventLog.RetentionScope(null, ["stitch"])));
+        Assert.Empty(store.Deliveries.List("hook", null, 10));
+        Assert.Empty(store.Deliveries.List("fullstory", null, 10));
+        Assert.Single(store.Deliveries.List("stitch", null, 10));
+    }
 }
 
 /// <summary>What every backend promises for destination holds and rate budgets, shared by every node's dispatcher.</summary>

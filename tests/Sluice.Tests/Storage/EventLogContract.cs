@@ -200,6 +200,28 @@ public abstract class EventLogContract : IDisposable
         Assert.Equal(["new-1"], MessageIds(log.ReadFrom(0, 100, null)));
     }
 
+    [Fact]
+    public void A_source_kept_shorter_or_longer_loses_only_its_own_old_events()
+    {
+        const long Day = 86_400_000;
+        using var store = _backend.Open();
+        var log = store.EventLog;
+        log.Append([new EventBatch("web", [Event("web-old", "ada", log.PartitionCount)], 1_000), new EventBatch("app", [Event("app-old", "bob", log.PartitionCount)], 1_000), new EventBatch("srv", [Event("srv-old", "cy", log.PartitionCount)], 1_000)], 1_000, 0);
+        log.Append([new EventBatch("web", [Event("web-new", "ada", log.PartitionCount)], 5 * Day)], 5 * Day, 0);
+        Settle(log, 4);
+        store.Cursors.Register("reader", ConsumerStart.Beginning);
+        var leases = store.Leases.Claim("node", 1000, now: 0, until: long.MaxValue, takeOver: true);
+        var head = log.Head();
+        store.Cursors.Commit([.. leases.Select(l => new CursorAdvance("reader", l.Partition, head, "node", l.Epoch))]);
+
+        log.DropBefore(3 * Day, 100, new RetentionScope("app", []));
+        var afterApp = MessageIds(log.ReadFrom(0, 100, null)).Order().ToList();
+        log.DropBefore(3 * Day, 100, new RetentionScope(null, ["srv"]));
+
+        Assert.Equal(["srv-old", "web-new", "web-old"], afterApp);
+        Assert.Equal(["srv-old", "web-new"], MessageIds(log.ReadFrom(0, 100, null)).Order());
+    }
+
     /// <summary>
     /// The reader's rule: a reader that moves its cursor to the last position it read never has a
     /// commit land behind it. Appenders on their own handles race a reader; what the reader saw,

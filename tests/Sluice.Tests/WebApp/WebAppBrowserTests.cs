@@ -553,4 +553,64 @@ public sealed class WebAppBrowserTests : IAsyncLifetime
 
         return sluice;
     }
+
+    [Fact]
+    public async Task A_deletion_is_requested_on_the_privacy_page_and_its_status_shows_per_destination_with_the_retention()
+    {
+        await using var fullStory = await RecordingServer.StartAsync();
+        await using var sluice = await InProcessServer.StartAsync(workspaceYaml: $$$"""
+            sources:
+              - {id: web, name: Website, writeKey: {{{InProcessServer.WriteKey}}} }
+            destinations:
+              - id: fullstory
+                type: actions-fullstory-cloud
+                sources: [web]
+                settings: {apiKey: fs-key, baseUrl: '{{{fullStory.BaseUrl}}}'}
+            identity: {}
+            """);
+        await sluice.PostAsync("/v1/identify", """{"userId":"ui-erase-me","messageId":"ui-p1","traits":{"email":"ui-erase@example.com"}}""");
+        var page = await SignedInAsync(sluice: sluice);
+        page.Dialog += (_, dialog) => dialog.AcceptAsync();
+        await page.ClickAsync("nav >> text=Privacy");
+        await page.WaitForSelectorAsync("h1:text('Privacy')");
+
+        // A request without ids is refused next to the field.
+        await page.ClickAsync("#make-regulation");
+        await page.WaitForSelectorAsync("[data-field='subjectIds']:has-text('subjectIds is required')");
+        await page.SelectOptionAsync("#regulation-type", "SUPPRESS_WITH_DELETE");
+        await page.FillAsync("#subject-ids", "ui-erase-me");
+        await page.ClickAsync("#make-regulation");
+        await page.WaitForSelectorAsync("h1:has-text('Request reg_')");
+        for (var reloads = 0; !(await page.TextContentAsync("main"))!.Contains("FINISHED", StringComparison.Ordinal); reloads++)
+        {
+            Assert.True(reloads < 100, "the deletion did not finish");
+            await Task.Delay(200);
+            await page.ReloadAsync();
+            await page.WaitForSelectorAsync("#regulation-store");
+        }
+
+        Assert.Contains("erased", await page.TextContentAsync("#regulation-store"), StringComparison.Ordinal);
+        var row = await page.TextContentAsync("#regulation-destinations");
+        Assert.Contains("HTTP 200", row, StringComparison.Ordinal);
+        Assert.Contains("deleted", row, StringComparison.Ordinal);
+        Assert.Single(fullStory.Received, r => r.Method == "DELETE" && r.Path == "/v2/users?uid=ui-erase-me");
+        await page.ScreenshotAsync(new() { Path = Path.Combine(Screenshots, "privacy-request.png"), FullPage = true });
+
+        // The list, the suppressed subject looked up by its id, and the retention changed.
+        await page.ClickAsync("text=All requests");
+        await page.WaitForSelectorAsync("#regulations:has-text('SUPPRESS_WITH_DELETE')");
+        await page.FillAsync("#lookup-id", "ui-erase-me");
+        await page.ClickAsync("text=Look up");
+        await page.WaitForSelectorAsync("#lookup-answer:has-text('Suppressed since')");
+        await page.ClickAsync("summary:text('Change the retention')");
+        await page.FillAsync("#retention-events", "forever");
+        await page.ClickAsync("#save-retention");
+        await page.WaitForSelectorAsync("[data-field='events']:has-text('a duration such as')");
+        await page.FillAsync("#retention-events", "30d");
+        await page.FillAsync("#retention-sources", "web: 7d");
+        await page.ClickAsync("#save-retention");
+        await page.WaitForSelectorAsync("[role=status]:has-text('Retention saved')");
+        Assert.Contains("Events of source web7d", await page.TextContentAsync("#retention"), StringComparison.Ordinal);
+        await page.ScreenshotAsync(new() { Path = Path.Combine(Screenshots, "privacy.png"), FullPage = true });
+    }
 }

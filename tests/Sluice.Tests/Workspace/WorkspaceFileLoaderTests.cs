@@ -151,6 +151,25 @@ public sealed class WorkspaceFileLoaderTests
     }
 
     [Fact]
+    public void The_retention_section_sets_the_defaults_and_each_source_and_destination_kept_otherwise()
+    {
+        Assert.Null(WorkspaceFileLoader.Parse("sources: [{id: web}]\n", "w.yaml").Retention);
+        var retention = WorkspaceFileLoader.Parse("""
+            sources: [{id: web}, {id: app}]
+            retention:
+              events: 90d
+              sources: {web: 30d}
+              destinations: {fullstory: 12h}
+            """, "w.yaml").Retention;
+
+        Assert.NotNull(retention);
+        Assert.Equal(TimeSpan.FromDays(90), retention.Events);
+        Assert.Null(retention.Deliveries);
+        Assert.Equal(TimeSpan.FromDays(30), retention.Sources["web"]);
+        Assert.Equal(TimeSpan.FromHours(12), retention.Destinations["fullstory"]);
+    }
+
+    [Fact]
     public void The_engage_section_defines_computed_traits_and_audiences_keyed_by_their_names_in_snake_case()
     {
         const string yaml = """
@@ -252,6 +271,9 @@ public sealed class WorkspaceFileLoaderTests
     [InlineData("identity: {}\nengage:\n  computedTraits:\n    - {name: Orders, key: Orders, query: \"event('X').count()\"}\n", "engage.computedTraits[0].key: 'Orders' is not a key")]
     [InlineData("identity: {}\nengage:\n  computedTraits: [{name: Orders, query: \"event('X').count()\"}]\n  audiences: [{name: orders, query: \"event('X').count() >= 1\"}]\n", "engage.audiences[0].key: the key 'orders' is already engage.computedTraits[0]'s")]
     [InlineData("identity: {}\nengage:\n  audiences: [{name: A, query: \"trait('b') = true\"}, {name: B, query: \"trait('a') = true\"}]\n", "engage: a: would create a cycle: a → b → a")]
+    [InlineData("retention:\n  events: 30 days\n", "w.yaml:2:11: retention.events: must be a duration such as 90s, 30m, 4h or 7d")]
+    [InlineData("retention:\n  sources: {web: forever}\n", "retention.sources.web: must be a duration")]
+    [InlineData("retention:\n  deliverys: 7d\n", "retention: unknown key 'deliverys'")]
     public void A_bad_file_names_the_file_line_and_problem(string yaml, string expected)
     {
         var exception = Assert.Throws<WorkspaceFileException>(() => WorkspaceFileLoader.Parse(yaml, "w.yaml", _ => null, strict: true));

@@ -21,6 +21,7 @@ internal sealed partial class EngageSync(
     Engagement engagement,
     IngestWriter writer,
     RoutingTable routing,
+    SuppressedSubjects suppressed,
     TimeProvider time,
     ILogger<EngageSync> logger) : BackgroundService
 {
@@ -120,7 +121,13 @@ internal sealed partial class EngageSync(
     {
         // A profile merged into another since has no identifiers of its own: the one it went into carries its values.
         var identifiers = store.ExternalIdsOf(profileId);
-        return identifiers.Count == 0 ? [] : EngageMessages.For(key, audience, connection, destination.Definition.Name, identifiers, profileId, json, reason, at);
+        // A person a privacy regulation suppresses is sent nothing, as the Tracking API stores nothing of theirs.
+        if (identifiers.Count == 0 || identifiers.Any(i => suppressed.Covers(i.Identifier.Type == "user_id" ? i.Identifier.Value : null, i.Identifier.Type == "anonymous_id" ? i.Identifier.Value : null)))
+        {
+            return [];
+        }
+
+        return EngageMessages.For(key, audience, connection, destination.Definition.Name, identifiers, profileId, json, reason, at);
     }
 
     private async Task AppendAsync(string destinationId, List<EngageMessage> messages, CancellationToken cancellation)

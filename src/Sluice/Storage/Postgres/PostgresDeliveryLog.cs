@@ -86,8 +86,13 @@ internal sealed partial class PostgresDeliveryStore
     /// replay. Whole days, without a row deleted, so <paramref name="max"/> is not needed to keep the
     /// pause short. Returns how many final records went; 0 while another node holds the schema lock.
     /// </summary>
-    public int PruneFinished(long olderThan, int max)
+    public int PruneFinished(long olderThan, int max, EventLog.RetentionScope? scope = null)
     {
+        if (scope is { IsAll: false })
+        {
+            return DeleteFinished(olderThan, max, scope);
+        }
+
         var before = PostgresDatabase.DayOf(olderThan);
         // Where kept deliveries go when no later day exists yet (maintenance creates days ahead of time).
         database.EnsureDay(DayTable.Deliveries, before);
@@ -131,5 +136,27 @@ internal sealed partial class PostgresDeliveryStore
 
         transaction.Commit();
         return (int)Math.Min(dropped, int.MaxValue);
+    }
+
+    /// <summary>
+    /// Per-destination retention: a day holds every destination's records, so a destination kept shorter or
+    /// longer than the rest loses its old final records by DELETE, at most <paramref name="max"/> a statement.
+    /// </summary>
+    private int DeleteFinished(long olderThan, int max, EventLog.RetentionScope scope)
+    {
+        using var connection = database.Open();
+        using var command = new NpgsqlCommand("""
+            DELETE FROM deliveries WHERE id IN (
+                SELECT id FROM deliveries
+                WHERE status IN ('delivered', 'skipped', 'filtered') AND updated_at < $1
+                  AND ($2::text IS NULL OR destination_id = $2)
+                  AND NOT (destination_id = ANY($3))
+                LIMIT $4)
+            """, connection);
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = olderThan });
+        command.Parameters.Add(new NpgsqlParameter<string?> { TypedValue = scope.Only });
+        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. scope.Except] });
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = max });
+        return command.ExecuteNonQuery();
     }
 }

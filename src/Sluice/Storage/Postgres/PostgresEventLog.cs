@@ -470,8 +470,13 @@ internal sealed class PostgresEventLog : IEventLog
     /// passed each of the day's partitions' last row; a day not passed yet stays until it is. Under the
     /// schema lock (tried, not waited for: another node is doing it).
     /// </summary>
-    public long DropBefore(long olderThan, int max)
+    public long DropBefore(long olderThan, int max, RetentionScope? scope = null)
     {
+        if (scope is { IsAll: false })
+        {
+            return DeleteBefore(olderThan, max, scope);
+        }
+
         var before = PostgresDatabase.DayOf(olderThan);
         using var connection = _database.Open();
         using var transaction = connection.BeginTransaction();
@@ -521,6 +526,29 @@ internal sealed class PostgresEventLog : IEventLog
 
         transaction.Commit();
         return dropped;
+    }
+
+    /// <summary>
+    /// Per-source retention: a day holds every source's rows, so a source kept shorter or longer than the
+    /// rest loses its old rows by DELETE, at most <paramref name="max"/> a statement (no long lock, no storm).
+    /// </summary>
+    private long DeleteBefore(long olderThan, int max, RetentionScope scope)
+    {
+        using var connection = _database.Open();
+        using var command = new NpgsqlCommand("""
+            DELETE FROM event_log WHERE position IN (
+                SELECT e.position FROM event_log e
+                WHERE e.received_at < $1
+                  AND ($2::text IS NULL OR e.source_id = $2)
+                  AND NOT (e.source_id = ANY($3))
+                  AND e.position <= (SELECT MIN(c.position) FROM consumer_cursors c WHERE c.partition = e.partition)
+                ORDER BY e.position LIMIT $4)
+            """, connection);
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = olderThan });
+        command.Parameters.Add(new NpgsqlParameter<string?> { TypedValue = scope.Only });
+        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. scope.Except] });
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = max });
+        return command.ExecuteNonQuery();
     }
 
     public void Dispose()

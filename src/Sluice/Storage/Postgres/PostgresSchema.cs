@@ -419,6 +419,13 @@ internal static class PostgresSchema
             regulation_id text NOT NULL,
             since bigint NOT NULL
         );
+        -- Retention settings saved through the Admin API (a retention: section in the workspace file wins over them).
+        CREATE TABLE retention_settings (
+            id integer PRIMARY KEY CHECK (id = 1),
+            settings text NOT NULL,
+            updated_at bigint NOT NULL,
+            actor text NOT NULL
+        );
         CREATE TRIGGER suppressed_changed AFTER INSERT OR UPDATE OR DELETE ON suppressed_subjects FOR EACH STATEMENT EXECUTE FUNCTION workspace_changed();
         """,
     ];

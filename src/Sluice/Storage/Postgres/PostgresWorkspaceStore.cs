@@ -182,6 +182,27 @@ internal sealed class PostgresWorkspaceStore(PostgresDatabase database) : IWorks
             : null;
     }
 
+    public (string Json, long UpdatedAt, string Actor)? ReadRetentionSettings()
+    {
+        using var connection = database.Open();
+        using var command = new NpgsqlCommand("SELECT settings, updated_at, actor FROM retention_settings WHERE id = 1", connection);
+        using var reader = command.ExecuteReader();
+        return reader.Read() ? (reader.GetString(0), reader.GetInt64(1), reader.GetString(2)) : null;
+    }
+
+    public void SaveRetentionSettings(string json, long updatedAt, string actor)
+    {
+        using var connection = database.Open();
+        using var command = new NpgsqlCommand("""
+            INSERT INTO retention_settings (id, settings, updated_at, actor) VALUES (1, $1, $2, $3)
+            ON CONFLICT (id) DO UPDATE SET settings = excluded.settings, updated_at = excluded.updated_at, actor = excluded.actor
+            """, connection);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = json });
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = updatedAt });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = actor });
+        command.ExecuteNonQuery();
+    }
+
     public void RecordAuthenticationCheck(AuthenticationCheck check)
     {
         using var connection = database.Open();

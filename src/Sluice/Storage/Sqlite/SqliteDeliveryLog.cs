@@ -85,16 +85,22 @@ internal sealed partial class SqliteDeliveryStore
         return waiting;
     }
 
-    public int PruneFinished(long olderThan, int max)
+    public int PruneFinished(long olderThan, int max, EventLog.RetentionScope? scope = null)
     {
+        scope ??= EventLog.RetentionScope.All;
         using var connection = database.Open();
         using var command = connection.CreateCommand();
-        command.CommandText = """
+        command.CommandText = $"""
             DELETE FROM deliveries WHERE id IN (
-                SELECT id FROM deliveries WHERE status IN ('delivered', 'skipped', 'filtered') AND updated_at < $before LIMIT $max)
+                SELECT id FROM deliveries WHERE status IN ('delivered', 'skipped', 'filtered') AND updated_at < $before
+                {(scope.Only is null ? "" : "AND destination_id = $only")}
+                {(scope.Except.Count == 0 ? "" : "AND destination_id NOT IN (SELECT value FROM json_each($except))")}
+                LIMIT $max)
             """;
         command.Parameters.AddWithValue("$before", olderThan);
         command.Parameters.AddWithValue("$max", max);
+        command.Parameters.AddWithValue("$only", (object?)scope.Only ?? DBNull.Value);
+        command.Parameters.AddWithValue("$except", System.Text.Json.JsonSerializer.Serialize(scope.Except));
         return command.ExecuteNonQuery();
     }
 }

@@ -267,19 +267,24 @@ internal sealed class SqliteEventLog : IEventLog
         return command.ExecuteNonQuery() == 1;
     }
 
-    public long DropBefore(long olderThan, int max)
+    public long DropBefore(long olderThan, int max, RetentionScope? scope = null)
     {
+        scope ??= RetentionScope.All;
         using var connection = _database.Open();
         using var command = connection.CreateCommand();
-        command.CommandText = """
+        command.CommandText = $"""
             DELETE FROM event_log WHERE position IN (
                 SELECT e.position FROM event_log e
                 WHERE e.received_at < $before
+                  {(scope.Only is null ? "" : "AND e.source_id = $only")}
+                  {(scope.Except.Count == 0 ? "" : "AND e.source_id NOT IN (SELECT value FROM json_each($except))")}
                   AND e.position <= (SELECT MIN(c.position) FROM consumer_cursors c WHERE c.partition = e.partition)
                 ORDER BY e.position LIMIT $max)
             """;
         command.Parameters.AddWithValue("$before", olderThan);
         command.Parameters.AddWithValue("$max", max);
+        command.Parameters.AddWithValue("$only", (object?)scope.Only ?? DBNull.Value);
+        command.Parameters.AddWithValue("$except", System.Text.Json.JsonSerializer.Serialize(scope.Except));
         return command.ExecuteNonQuery();
     }
 

@@ -429,6 +429,13 @@ internal static class SqliteSchema
             regulation_id TEXT NOT NULL,
             since INTEGER NOT NULL
         );
+        -- Retention settings saved through the Admin API (a retention: section in the workspace file wins over them).
+        CREATE TABLE retention_settings (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            settings TEXT NOT NULL,
+            updated_at INTEGER NOT NULL,
+            actor TEXT NOT NULL
+        );
         CREATE TRIGGER suppressed_inserted AFTER INSERT ON suppressed_subjects BEGIN UPDATE workspace_version SET version = version + 1; END;
         CREATE TRIGGER suppressed_deleted AFTER DELETE ON suppressed_subjects BEGIN UPDATE workspace_version SET version = version + 1; END;
         """,

@@ -178,6 +178,29 @@ internal sealed class SqliteWorkspaceStore(SqliteDatabase database) : IWorkspace
             : null;
     }
 
+    public (string Json, long UpdatedAt, string Actor)? ReadRetentionSettings()
+    {
+        using var connection = database.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT settings, updated_at, actor FROM retention_settings WHERE id = 1";
+        using var reader = command.ExecuteReader();
+        return reader.Read() ? (reader.GetString(0), reader.GetInt64(1), reader.GetString(2)) : null;
+    }
+
+    public void SaveRetentionSettings(string json, long updatedAt, string actor)
+    {
+        using var connection = database.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            INSERT INTO retention_settings (id, settings, updated_at, actor) VALUES (1, $settings, $at, $actor)
+            ON CONFLICT (id) DO UPDATE SET settings = excluded.settings, updated_at = excluded.updated_at, actor = excluded.actor
+            """;
+        command.Parameters.AddWithValue("$settings", json);
+        command.Parameters.AddWithValue("$at", updatedAt);
+        command.Parameters.AddWithValue("$actor", actor);
+        command.ExecuteNonQuery();
+    }
+
     public void RecordAuthenticationCheck(AuthenticationCheck check)
     {
         using var connection = database.Open();

@@ -1128,6 +1128,149 @@ async function tokensPage() {
   form, minted);
 }
 
+// ---- privacy: regulations, suppressed subjects, retention --------------------------------------
+
+const regulationTypes = [
+  ['SUPPRESS_WITH_DELETE', 'Delete and suppress: erase everything of theirs here and at destinations that can delete, and keep nothing new'],
+  ['DELETE_ONLY', 'Delete: erase everything of theirs here and at destinations that can delete; new events are kept'],
+  ['SUPPRESS_ONLY', 'Suppress: keep and send nothing new of theirs (what is stored stays)'],
+  ['UNSUPPRESS', 'Lift a suppression: new events are kept and sent again'],
+];
+
+function canPrivacy() {
+  return role === 'workspace-owner' || role === 'privacy-officer';
+}
+
+function regulationBadge(status) {
+  return h('span', { class: `badge ${status === 'FAILED' ? 'bad' : status === 'FINISHED' ? '' : 'warn'}`, text: status });
+}
+
+function subjectsText(r) {
+  return r.subjectIds ? r.subjectIds.join(', ') : `${plural(r.subjectCount, 'subject')} (kept as hashes only)`;
+}
+
+function storeText(r) {
+  const s = r.store;
+  if (r.regulationType === 'UNSUPPRESS') return 'lifted';
+  if (r.regulationType === 'SUPPRESS_ONLY') return s.phase === 'done' ? `${plural(s.deliveriesCancelled, 'waiting delivery')} cancelled` : 'cancelling waiting deliveries';
+  const erased = `${plural(s.eventsErased, 'event')}, ${plural(s.profilesErased, 'profile')}, ${plural(s.deliveriesErased, 'delivery')} erased`;
+  return s.phase === 'done' ? erased : `${s.waitingFor ?? `erasing (${s.phase})`} · ${erased}`;
+}
+
+async function privacyPage() {
+  const [{ regulations }, suppressed, retention] = await Promise.all([api('/regulations?limit=50'), api('/privacy/suppressed?limit=20'), api('/retention')]);
+  const type = h('select', { id: 'regulation-type' }, regulationTypes.map(([value, text]) => h('option', { value, text })));
+  const subjectType = h('select', { id: 'subject-type' }, h('option', { value: 'USER_ID', text: 'User ids (userId)' }), h('option', { value: 'ANONYMOUS_ID', text: 'Anonymous ids (anonymousId)' }));
+  const ids = h('textarea', { id: 'subject-ids', rows: 4, placeholder: 'one id per line', 'aria-describedby': 'subject-ids-error' });
+  const general = h('div');
+  const form = h('form', {
+    id: 'new-regulation',
+    onsubmit: async (event) => {
+      event.preventDefault();
+      const subjectIds = ids.value.split('\n').map((l) => l.trim()).filter((l) => l);
+      if (type.value !== 'UNSUPPRESS' && !confirm(`${regulationTypes.find(([v]) => v === type.value)[1]}: ${plural(subjectIds.length, 'subject')}. This cannot be undone.`)) return;
+      try {
+        const made = await api('/regulations', { method: 'POST', body: { regulationType: type.value, subjectType: subjectType.value, subjectIds } });
+        flash(`Request ${made.id} made: ${made.status.toLowerCase()}.`);
+        location.hash = `#/privacy/${encodeURIComponent(made.id)}`;
+      } catch (failure) { showProblems(form, failure, general); }
+    },
+  }, field('What to do', 'regulation-type', type, 'regulationType'),
+  field('Whose data', 'subject-type', subjectType, 'subjectType'),
+  field('Their ids', 'subject-ids', ids, 'subjectIds', 'As the events carry them; at most 5,000.'),
+  general, h('button', { type: 'submit', id: 'make-regulation', text: 'Make the request' }));
+
+  const lookupType = h('select', { id: 'lookup-type', 'aria-label': 'Subject type' }, h('option', { value: 'USER_ID', text: 'userId' }), h('option', { value: 'ANONYMOUS_ID', text: 'anonymousId' }));
+  const lookupId = h('input', { id: 'lookup-id', 'aria-label': 'Id to look up', placeholder: 'an id' });
+  const answer = h('p', { id: 'lookup-answer', role: 'status' });
+  const lookup = h('form', {
+    class: 'row',
+    onsubmit: async (event) => {
+      event.preventDefault();
+      try {
+        const found = await api(`/privacy/suppressed?subjectType=${lookupType.value}&subjectId=${encodeURIComponent(lookupId.value.trim())}`);
+        answer.textContent = found.suppressed ? `Suppressed since ${formatTime(found.since)} (${found.regulationId}).` : 'Not suppressed.';
+      } catch (failure) { answer.textContent = failure.message; }
+    },
+  }, lookupType, lookupId, h('button', { type: 'submit', class: 'secondary', text: 'Look up' }));
+
+  show('Privacy', takeFlash(),
+    h('p', { class: 'muted', text: 'Erasure and objection requests (GDPR, CCPA): suppress a person so nothing new of theirs is kept or sent, and delete what Sluice and the destinations that can delete hold of them.' }),
+    canPrivacy() ? [h('h2', { text: 'New request' }), form] : null,
+    h('h2', { text: 'Requests' }),
+    regulations.length === 0 ? h('p', { class: 'muted', text: 'No request yet.' }) : h('table', { id: 'regulations' },
+      h('tr', {}, h('th', { text: 'Made' }), h('th', { text: 'Request' }), h('th', { text: 'Subjects' }), h('th', { text: 'Status' }), h('th', { text: 'In Sluice' }), h('th', { text: 'Destinations' })),
+      regulations.map((r) => h('tr', {},
+        h('td', {}, h('a', { href: `#/privacy/${encodeURIComponent(r.id)}`, text: formatTime(r.createdAt) })),
+        h('td', { text: r.regulationType }),
+        h('td', { text: subjectsText(r) }),
+        h('td', {}, regulationBadge(r.status)),
+        h('td', { text: storeText(r) }),
+        h('td', { text: r.destinations.map((d) => `${d.name ?? d.destinationId}: ${d.status}`).join(' · ') || '—' })))),
+    h('h2', { text: 'Suppressed subjects' }),
+    h('p', { text: `${plural(suppressed.count, 'subject')} suppressed. Ids are kept as hashes: look one up to know.` }),
+    lookup, answer,
+    h('h2', { text: 'Retention' }),
+    retentionSection(retention));
+}
+
+function retentionSection(r) {
+  const text = (d, fallback) => d ?? fallback ?? 'kept';
+  const list = (byId) => Object.entries(byId).map(([id, d]) => `${id}: ${d}`).join('\n');
+  const view = h('table', { id: 'retention' },
+    h('tr', {}, h('th', { text: 'Raw events' }), h('td', { text: text(r.events, r.defaults.events) })),
+    h('tr', {}, h('th', { text: 'Delivery records' }), h('td', { text: text(r.deliveries, r.defaults.deliveries) })),
+    Object.entries(r.sources).map(([id, d]) => h('tr', {}, h('th', { text: `Events of source ${id}` }), h('td', { text: d }))),
+    Object.entries(r.destinations).map(([id, d]) => h('tr', {}, h('th', { text: `Deliveries to ${id}` }), h('td', { text: d }))));
+  if (r.managedBy === 'workspace-file' || !canPrivacy()) {
+    return [view, r.managedBy === 'workspace-file' ? h('p', { class: 'muted', text: 'Set by the workspace file’s retention: section.' }) : null];
+  }
+  const events = h('input', { id: 'retention-events', value: r.events ?? '', placeholder: r.defaults.events ?? 'kept' });
+  const deliveries = h('input', { id: 'retention-deliveries', value: r.deliveries ?? '', placeholder: r.defaults.deliveries });
+  const sources = h('textarea', { id: 'retention-sources', rows: 2, placeholder: 'source-id: 30d' });
+  sources.value = list(r.sources);
+  const destinations = h('textarea', { id: 'retention-destinations', rows: 2, placeholder: 'destination-id: 3d' });
+  destinations.value = list(r.destinations);
+  const general = h('div');
+  const parse = (area) => Object.fromEntries(area.value.split('\n').map((l) => l.trim()).filter((l) => l).map((l) => [l.split(':')[0].trim(), l.split(':').slice(1).join(':').trim()]));
+  const form = h('form', {
+    id: 'retention-form',
+    onsubmit: async (event) => {
+      event.preventDefault();
+      try {
+        await api('/retention', { method: 'PUT', body: { events: events.value.trim() || null, deliveries: deliveries.value.trim() || null, sources: parse(sources), destinations: parse(destinations) } });
+        flash('Retention saved: it is applied at the next pass (events hourly, delivery records every 5 minutes).');
+        await privacyPage();
+      } catch (failure) { showProblems(form, failure, general); }
+    },
+  }, field('Raw events', 'retention-events', events, 'events', `Such as 30d; empty: ${r.defaults.events ?? 'kept'} (the server’s --event-retention).`),
+  field('Delivery records', 'retention-deliveries', deliveries, 'deliveries', `Empty: ${r.defaults.deliveries} (the server’s --delivery-retention).`),
+  field('Per source', 'retention-sources', sources, 'sources', 'One per line: source id, colon, duration.'),
+  field('Per destination', 'retention-destinations', destinations, 'destinations', 'One per line: destination id, colon, duration.'),
+  general, h('button', { type: 'submit', id: 'save-retention', text: 'Save retention' }));
+  return [view, h('details', {}, h('summary', { text: 'Change the retention' }), form)];
+}
+
+async function regulationPage(id) {
+  const r = await api(`/regulations/${encodeURIComponent(id)}`);
+  show(`Request ${r.id}`, takeFlash(),
+    h('p', {}, regulationBadge(r.status), ` ${r.regulationType} of ${subjectsText(r)}, made ${formatTime(r.createdAt)} by ${r.actor}${r.finishedAt ? `, finished ${formatTime(r.finishedAt)}` : ''}.`),
+    h('h2', { text: 'In Sluice' }),
+    h('p', { id: 'regulation-store', text: storeText(r) }),
+    h('h2', { text: 'Destinations' }),
+    r.destinations.length === 0 ? h('p', { class: 'muted', text: 'Nothing to send: this request is not a deletion.' }) : h('table', { id: 'regulation-destinations' },
+      h('tr', {}, h('th', { text: 'Destination' }), h('th', { text: 'Subject' }), h('th', { text: 'Status' }), h('th', { text: 'Attempts' }), h('th', { text: 'Answer' }), h('th', { text: 'Why' }), h('th', { text: 'Next attempt' })),
+      r.destinations.flatMap((d) => d.requests.map((q) => h('tr', {},
+        h('td', { text: d.name ?? d.destinationId }),
+        h('td', { text: r.subjectIds ? r.subjectIds[q.subjectIndex] : `#${q.subjectIndex + 1}` }),
+        h('td', {}, regulationBadge(q.status)),
+        h('td', { text: number(q.attempts) }),
+        h('td', { text: q.httpStatus ? `HTTP ${q.httpStatus}` : '—' }),
+        h('td', { text: q.reason ?? '' }),
+        h('td', { text: q.nextAttemptAt ? formatTime(q.nextAttemptAt) : '—' }))))),
+    h('p', {}, h('a', { href: '#/privacy', text: 'All requests' })));
+}
+
 // ---- routing ----------------------------------------------------------------------------------
 
 const routes = [
@@ -1150,6 +1293,8 @@ const routes = [
   [/^#\/engage\/new\/(audience|trait)$/, (kind) => engageEditPage(kind, null)],
   [/^#\/engage\/([^/]+)\/edit$/, (key) => engageEditPage(null, key)],
   [/^#\/engage\/([^/]+)$/, engageDefinitionPage],
+  [/^#\/privacy$/, privacyPage],
+  [/^#\/privacy\/([^/]+)$/, regulationPage],
 ];
 
 async function route() {
@@ -1163,7 +1308,7 @@ async function route() {
   nav.hidden = false;
   document.getElementById('whoami').textContent = `signed in as ${role}`;
   for (const link of nav.querySelectorAll('a')) {
-    link.hidden = link.dataset.role !== undefined && link.dataset.role !== role;
+    link.hidden = link.dataset.role !== undefined && !link.dataset.role.split(' ').includes(role);
     if (location.hash.startsWith(link.getAttribute('href'))) link.setAttribute('aria-current', 'page'); else link.removeAttribute('aria-current');
   }
 
