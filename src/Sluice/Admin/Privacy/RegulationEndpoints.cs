@@ -82,15 +82,14 @@ internal static class RegulationEndpoints
                 return Invalid(new RegulationProblem(Subject.Types.Contains(subjectType) ? "subjectId" : "subjectType", "required", $"to look one subject up, give subjectType (one of {string.Join(", ", Subject.Types)}) and subjectId"));
             }
 
-            var hash = new Subject(subjectType, subjectId).Hash;
-            var found = store.Suppressed(int.MaxValue).FirstOrDefault(s => s.Hash == hash);
+            var found = store.FindSuppressed(new Subject(subjectType, subjectId).Hash);
             return Results.Json(new JsonObject
             {
                 ["subjectType"] = subjectType,
                 ["subjectId"] = subjectId,
-                ["suppressed"] = found.Hash is not null,
-                ["regulationId"] = found.RegulationId,
-                ["since"] = found.Hash is null ? null : ProfileApi.Iso(found.Since),
+                ["suppressed"] = found is not null,
+                ["regulationId"] = found?.RegulationId,
+                ["since"] = found is { } since ? ProfileApi.Iso(since.Since) : null,
             });
         }
 

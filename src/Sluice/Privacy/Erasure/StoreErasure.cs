@@ -63,7 +63,7 @@ internal sealed class StoreErasure(RegulationStore store, IEventLog log, SqliteD
 
         var found = new List<(string, object?[])>();
         var rewrites = new List<(long Position, byte[] Messages)>();
-        foreach (var row in inRange)
+        foreach (var row in inRange.Where(r => match.MayMatch(r.Messages)))
         {
             var messages = LogMessages.Split(row.Messages);
             var indexes = new HashSet<int>();
@@ -243,9 +243,12 @@ internal sealed class StoreErasure(RegulationStore store, IEventLog log, SqliteD
             _prefilter = _ids.All(id => !id.Any(c => c is '"' or '\\' || char.IsControl(c)));
         }
 
+        /// <summary>Whether a message, or a row of them, holds one of the ids' bytes: a row without them is passed over unparsed.</summary>
+        public bool MayMatch(byte[] bytes) => _ids.Count > 0 && (!_prefilter || _needles.Any(n => bytes.AsSpan().IndexOf(n) >= 0));
+
         public bool Matches(byte[] message)
         {
-            if (_ids.Count == 0 || LogMessages.IsErased(message) || (_prefilter && !_needles.Any(n => message.AsSpan().IndexOf(n) >= 0)))
+            if (LogMessages.IsErased(message) || !MayMatch(message))
             {
                 return false;
             }

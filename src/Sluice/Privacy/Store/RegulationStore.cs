@@ -216,6 +216,12 @@ internal sealed class RegulationStore(IProfileStore store)
         },
         limit);
 
+    /// <summary>The suppression of one subject (by its hash): its type, regulation and since when; null when it is not suppressed.</summary>
+    public (string SubjectType, string RegulationId, long Since)? FindSuppressed(string hash) => store.Query(
+        "SELECT subject_type, regulation_id, since FROM suppressed_subjects WHERE hash = $1",
+        rows => rows.Read() ? (rows.GetString(0), rows.GetString(1), rows.GetInt64(2)) : ((string, string, long)?)null,
+        hash);
+
     public long SuppressedCount() => store.Query("SELECT COUNT(*) FROM suppressed_subjects", rows => rows.Read() ? rows.GetInt64(0) : 0);
 
     private static (string Sql, object?[] Values) ForgetIdsWhenDone(string regulationId) => ("""
