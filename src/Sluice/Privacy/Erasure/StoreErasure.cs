@@ -30,6 +30,13 @@ internal sealed class StoreErasure(RegulationStore store, IEventLog log, SqliteD
     private const int RowsPerSlice = 500;
     private const int DeliveriesPerSlice = 2_000;
 
+    /// <summary>
+    /// How long a suppression's cancel pass keeps looking for new waiting deliveries after its start: a router
+    /// step that read the subject's event before the suppression existed records its deliveries when it ends
+    /// (its sends at routing are bounded by the request timeout, 10 s).
+    /// </summary>
+    public static readonly TimeSpan RoutingSettles = TimeSpan.FromSeconds(15);
+
     /// <summary>The reason a suppression's waiting deliveries are filtered with.</summary>
     public const string CancelledReason = "suppressed: a privacy regulation suppresses this event's user; the delivery was cancelled before it was sent";
 
@@ -89,7 +96,7 @@ internal sealed class StoreErasure(RegulationStore store, IEventLog log, SqliteD
             log.Rewrite(position, messages);
         }
 
-        store.Write([RegulationStore.Progress(r with { ScannedTo = inRange[^1].Position, EventsErased = r.EventsErased + found.Count })]);
+        store.Write([RegulationStore.Progress(r with { ScannedTo = inRange[^1].Position }), RegulationStore.CountErased(r.Id)]);
         return true;
     }
 
@@ -120,7 +127,6 @@ internal sealed class StoreErasure(RegulationStore store, IEventLog log, SqliteD
 
     private bool EraseProfileEvents(StoredRegulation r)
     {
-        var erased = 0;
         foreach (var row in store.EventsOf(r.Id).GroupBy(e => e.Position))
         {
             if (log.ReadFrom(row.Key - 1, 1, null) is not [var stored] || stored.Position != row.Key)
@@ -133,11 +139,10 @@ internal sealed class StoreErasure(RegulationStore store, IEventLog log, SqliteD
             if (indexes.Count > 0)
             {
                 log.Rewrite(row.Key, LogMessages.Erase(stored.Messages, indexes));
-                erased += indexes.Count;
             }
         }
 
-        store.Write([RegulationStore.Progress(r with { Phase = ErasurePhases.Deliveries, EventsErased = r.EventsErased + erased })]);
+        store.Write([RegulationStore.Progress(r with { Phase = ErasurePhases.Deliveries }), RegulationStore.CountErased(r.Id)]);
         return true;
     }
 
@@ -170,6 +175,17 @@ internal sealed class StoreErasure(RegulationStore store, IEventLog log, SqliteD
         var slice = store.DeliveriesAfter(r.DeliveriesTo, DeliveriesPerSlice, waitingOnly: true);
         if (slice.Count == 0)
         {
+            if (now < r.CreatedAt + (long)RoutingSettles.TotalMilliseconds)
+            {
+                var waitingFor = "waiting for routing steps begun before the suppression to end";
+                if (r.WaitingFor != waitingFor)
+                {
+                    store.Write([RegulationStore.Progress(r with { WaitingFor = waitingFor })]);
+                }
+
+                return false;
+            }
+
             store.Finish(r, now, []);
             return false;
         }

@@ -98,6 +98,13 @@ internal sealed class RegulationStore(IProfileStore store)
         WHERE id = $1
         """, [r.Id, r.Phase, r.ScannedTo, r.DeliveriesTo, r.EventsErased, r.DeliveriesErased, r.ProfilesErased, r.WaitingFor]);
 
+    /// <summary>
+    /// The statement that counts the regulation's erased events from their record, not by adding: a slice
+    /// done twice (a kill between its erasures and its progress) finds its events erased already.
+    /// </summary>
+    public static (string Sql, object?[] Values) CountErased(string regulationId) => (
+        "UPDATE regulations SET events_erased = (SELECT COUNT(*) FROM regulation_events WHERE regulation_id = $1) WHERE id = $1", [regulationId]);
+
     /// <summary>The statement that remembers an erased event (its partition from the log), so later phases find its deliveries.</summary>
     public static (string Sql, object?[] Values) EventFound(string regulationId, long position, int index) => ("""
         INSERT INTO regulation_events (regulation_id, log_position, message_index, partition)

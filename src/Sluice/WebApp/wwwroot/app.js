@@ -203,8 +203,8 @@ async function destinationsPage() {
         h('td', { text: d.managedBy })))));
 }
 
-function plural(count, noun) {
-  return count === 0 ? `no ${noun}s` : `${number(count)} ${noun}${count === 1 ? '' : 's'}`;
+function plural(count, noun, nouns = `${noun}s`) {
+  return count === 0 ? `no ${nouns}` : `${number(count)} ${count === 1 ? noun : nouns}`;
 }
 
 function number(n) {
@@ -1104,7 +1104,7 @@ async function tokensPage() {
   const { tokens } = await api('/tokens');
   const name = h('input', { id: 'token-name', required: true, 'aria-describedby': 'token-name-error' });
   const nameError = h('p', { id: 'token-name-error', class: 'field-error', role: 'alert' });
-  const roleSelect = h('select', { id: 'token-role' }, ['read-only', 'workspace-member', 'workspace-owner'].map((r) => h('option', { value: r, text: r })));
+  const roleSelect = h('select', { id: 'token-role' }, ['read-only', 'privacy-officer', 'workspace-member', 'workspace-owner'].map((r) => h('option', { value: r, text: r })));
   const minted = h('div');
   const form = h('form', {
     onsubmit: async (event) => {
@@ -1152,8 +1152,8 @@ function subjectsText(r) {
 function storeText(r) {
   const s = r.store;
   if (r.regulationType === 'UNSUPPRESS') return 'lifted';
-  if (r.regulationType === 'SUPPRESS_ONLY') return s.phase === 'done' ? `${plural(s.deliveriesCancelled, 'waiting delivery')} cancelled` : 'cancelling waiting deliveries';
-  const erased = `${plural(s.eventsErased, 'event')}, ${plural(s.profilesErased, 'profile')}, ${plural(s.deliveriesErased, 'delivery')} erased`;
+  if (r.regulationType === 'SUPPRESS_ONLY') return `${plural(s.deliveriesCancelled, 'waiting delivery', 'waiting deliveries')} cancelled${s.phase === 'done' ? '' : ` · ${s.waitingFor ?? 'cancelling waiting deliveries'}`}`;
+  const erased = `${plural(s.eventsErased, 'event')}, ${plural(s.profilesErased, 'profile')}, ${plural(s.deliveriesErased, 'delivery', 'deliveries')} erased`;
   return s.phase === 'done' ? erased : `${s.waitingFor ?? `erasing (${s.phase})`} · ${erased}`;
 }
 
