@@ -15,6 +15,22 @@ internal static class JsValues
 {
     private static readonly JsonSerializerOptions Stringify = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, WriteIndented = false };
 
+    /// <summary>A writer's options that write what <see cref="JsonStringify"/> writes: compact, non-ASCII kept as is.</summary>
+    public static JsonWriterOptions StringifyWriter { get; } = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, Indented = false };
+
+    /// <summary>Writes a value as <see cref="JsonStringify"/> would (null as <c>null</c>), without a copy.</summary>
+    public static void Write(Utf8JsonWriter writer, JsonNode? node)
+    {
+        if (node is null)
+        {
+            writer.WriteNullValue();
+        }
+        else
+        {
+            node.WriteTo(writer, Stringify);
+        }
+    }
+
     public static bool IsString(JsonNode? node, out string text)
     {
         if (node is JsonValue value && value.GetValueKind() == JsonValueKind.String)

@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json.Nodes;
 using Sluice.Actions.Kit;
 using Sluice.Actions.Mapping;
@@ -14,7 +13,11 @@ internal static class FullStoryApi
     public const string UserNotFound =
         "user not found in FullStory: identify the user client-side first (V1 actions only reach users identified in the browser; Identify User V2 and Track Event V2 create users)";
 
-    public static OutgoingRequest Request(JsonObject settings, string method, string relativeUrl, JsonNode? body, IReadOnlyList<string> messageIds, Func<int, string?>? explainFailure = null) => new()
+    public static OutgoingRequest Request(JsonObject settings, string method, string relativeUrl, JsonNode? body, IReadOnlyList<string> messageIds, Func<int, string?>? explainFailure = null) =>
+        Request(settings, method, relativeUrl, body is null ? null : JsValues.ToUtf8Json(body), messageIds, explainFailure);
+
+    /// <summary>A request whose JSON body is written already (UTF-8).</summary>
+    public static OutgoingRequest Request(JsonObject settings, string method, string relativeUrl, byte[]? body, IReadOnlyList<string> messageIds, Func<int, string?>? explainFailure = null) => new()
     {
         Method = method,
         Url = new Uri(BaseUrl(settings) + "/" + relativeUrl),
@@ -25,7 +28,7 @@ internal static class FullStoryApi
             new("Integration-Source", "segment"),
             new("User-Agent", "Sluice (Actions)"),
         ],
-        Body = body is null ? null : Encoding.UTF8.GetBytes(JsValues.JsonStringify(body)),
+        Body = body,
         MessageIds = messageIds,
         ExplainFailure = explainFailure,
     };

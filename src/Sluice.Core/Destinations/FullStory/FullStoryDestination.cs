@@ -48,10 +48,10 @@ public static class FullStoryDestination
             new Preset("Track Event", "type = \"track\"", TrackEventV2.Definition.Slug, TrackEventV2.Definition.DefaultMapping()),
             new Preset("Identify User", "type = \"identify\"", IdentifyUserV2.Definition.Slug, IdentifyUserV2.Definition.DefaultMapping()),
         ],
-        TestAuthentication = settings => FullStoryApi.Request(settings, "GET", "me", null, []),
+        TestAuthentication = settings => FullStoryApi.Request(settings, "GET", "me", (byte[]?)null, []),
         DescribeAuthentication = FullStoryApi.DescribeKey,
         OnDelete = (settings, userId) => string.IsNullOrEmpty(userId)
             ? throw new DeliverySkippedException("User Id is required for user deletion.")
-            : FullStoryApi.Request(settings, "DELETE", "v2/users?uid=" + FullStoryApi.UrlComponent(userId), null, []),
+            : FullStoryApi.Request(settings, "DELETE", "v2/users?uid=" + FullStoryApi.UrlComponent(userId), (byte[]?)null, []),
     };
 }

@@ -1,5 +1,7 @@
-using System.Text.Json.Nodes;
+using System.Buffers;
+using System.Text.Json;
 using Sluice.Actions.Kit;
+using Sluice.Actions.Mapping;
 
 namespace Sluice.Destinations.FullStory;
 
@@ -26,30 +28,35 @@ public static class IdentifyUserV2
         Perform = input =>
         {
             var payload = input.Payload;
-            var properties = PropertyNames.Normalize(payload["properties"], NamingRules.StripOnly);
-            if (FullStoryApi.Text(payload, "anonymousId") is { Length: > 0 } anonymousId)
+            // Written in one pass, in the reference's key order (uid, email, display_name, properties).
+            var buffer = new ArrayBufferWriter<byte>(512);
+            using (var body = new Utf8JsonWriter(buffer, JsValues.StringifyWriter))
             {
-                properties["segmentAnonymousId"] = anonymousId;
+                body.WriteStartObject();
+                if (payload["uid"] is { } uid)
+                {
+                    body.WritePropertyName("uid");
+                    JsValues.Write(body, uid);
+                }
+
+                if (payload.ContainsKey("email"))
+                {
+                    body.WritePropertyName("email");
+                    JsValues.Write(body, payload["email"]);
+                }
+
+                if (payload.ContainsKey("displayName"))
+                {
+                    body.WritePropertyName("display_name");
+                    JsValues.Write(body, payload["displayName"]);
+                }
+
+                body.WritePropertyName("properties");
+                PropertyNames.Write(body, payload["properties"], NamingRules.StripOnly, FullStoryApi.Text(payload, "anonymousId") is { Length: > 0 } anonymousId ? ("segmentAnonymousId", anonymousId) : null);
+                body.WriteEndObject();
             }
 
-            var body = new JsonObject();
-            if (payload["uid"] is { } uid)
-            {
-                body["uid"] = uid.DeepClone();
-            }
-
-            if (payload.ContainsKey("email"))
-            {
-                body["email"] = payload["email"]?.DeepClone();
-            }
-
-            if (payload.ContainsKey("displayName"))
-            {
-                body["display_name"] = payload["displayName"]?.DeepClone();
-            }
-
-            body["properties"] = properties;
-            return [FullStoryApi.Request(input.Settings, "POST", "v2/users", body, [input.MessageId])];
+            return [FullStoryApi.Request(input.Settings, "POST", "v2/users", buffer.WrittenSpan.ToArray(), [input.MessageId])];
         },
     };
 }

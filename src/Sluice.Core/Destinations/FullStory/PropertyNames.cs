@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 
 namespace Sluice.Destinations.FullStory;
@@ -31,6 +32,87 @@ internal static class PropertyNames
 
     public static JsonObject Normalize(JsonNode? value, NamingRules rules) =>
         value is JsonObject or JsonArray ? Rewrite(value, rules, 1) : [];
+
+    /// <summary>
+    /// Writes what <see cref="Normalize"/> returns (with <paramref name="last"/> set in it, as the V2 identify
+    /// sets <c>segmentAnonymousId</c>) straight to <paramref name="writer"/>: no tree is built and no value
+    /// copied. An object whose names come out the same twice is built as <see cref="Normalize"/> builds it
+    /// (the later value takes the first one's place, which a forward writer cannot do).
+    /// </summary>
+    public static void Write(Utf8JsonWriter writer, JsonNode? value, NamingRules rules, (string Name, string Value)? last = null)
+    {
+        if (value is not (JsonObject or JsonArray))
+        {
+            writer.WriteStartObject();
+            if (last is { } extra)
+            {
+                writer.WriteString(extra.Name, extra.Value);
+            }
+
+            writer.WriteEndObject();
+            return;
+        }
+
+        WriteObject(writer, value, rules, 1, last);
+    }
+
+    private static void WriteObject(Utf8JsonWriter writer, JsonNode container, NamingRules rules, int depth, (string Name, string Value)? last)
+    {
+        var entries = new List<(string Name, JsonNode? Value)>();
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (key, value) in Entries(container))
+        {
+            var name = TransformName(key, rules.CamelCase);
+            if (rules.TypeSuffix)
+            {
+                name = Suffixed(name, value);
+            }
+
+            if (name == "__proto__")
+            {
+                continue;
+            }
+
+            if (!names.Add(name))
+            {
+                var built = Rewrite(container, rules, depth);
+                if (last is { } extra)
+                {
+                    built[extra.Name] = extra.Value;
+                }
+
+                Actions.Mapping.JsValues.Write(writer, built);
+                return;
+            }
+
+            entries.Add((name, value));
+        }
+
+        writer.WriteStartObject();
+        foreach (var (name, value) in entries)
+        {
+            writer.WritePropertyName(name);
+            if (last is { } extra && extra.Name == name)
+            {
+                writer.WriteStringValue(extra.Value);
+            }
+            else if (InferType(value) == "obj" && depth < MaxDepth)
+            {
+                WriteObject(writer, value!, rules, depth + 1, null);
+            }
+            else
+            {
+                Actions.Mapping.JsValues.Write(writer, value);
+            }
+        }
+
+        if (last is { } appended && !names.Contains(appended.Name))
+        {
+            writer.WriteString(appended.Name, appended.Value);
+        }
+
+        writer.WriteEndObject();
+    }
 
     private static JsonObject Rewrite(JsonNode container, NamingRules rules, int depth)
     {

@@ -1,4 +1,5 @@
-using System.Text.Json.Nodes;
+using System.Buffers;
+using System.Text.Json;
 using Sluice.Actions.Kit;
 using Sluice.Actions.Mapping;
 
@@ -17,45 +18,59 @@ public static class TrackEventV2
         Perform = input =>
         {
             var payload = input.Payload;
-            var body = new JsonObject
-            {
-                ["name"] = payload["name"]?.DeepClone(),
-                ["properties"] = PropertyNames.Normalize(payload["properties"], NamingRules.StripOnly),
-            };
-            if (FullStoryApi.Text(payload, "userId") is { Length: > 0 } userId)
-            {
-                body["user"] = new JsonObject { ["uid"] = userId };
-            }
-
-            if (FullStoryApi.Timestamp(payload["timestamp"]) is { } timestamp)
-            {
-                body["timestamp"] = timestamp;
-            }
-
-            JsonObject? session = null;
+            string? sessionId = null;
             if (FullStoryApi.Text(payload, "sessionUrl") is { Length: > 0 } sessionUrl)
             {
                 // The session id is the URL's last segment, percent-decoded: .../session/1234%3A5678 is 1234:5678.
-                if (!JsUri.TryDecodeComponent(sessionUrl[(sessionUrl.LastIndexOf('/') + 1)..], out var sessionId))
+                if (!JsUri.TryDecodeComponent(sessionUrl[(sessionUrl.LastIndexOf('/') + 1)..], out sessionId))
                 {
                     throw new DeliverySkippedException("sessionUrl is not a valid URL: its last segment is not valid percent-encoding");
                 }
-
-                session = new JsonObject { ["id"] = sessionId };
             }
 
-            if (JsValues.IsTruthy(payload["useRecentSession"]))
+            // Written in one pass, in the reference's key order (name, properties, user, timestamp, session).
+            var buffer = new ArrayBufferWriter<byte>(512);
+            using (var body = new Utf8JsonWriter(buffer, JsValues.StringifyWriter))
             {
-                session ??= [];
-                session["use_most_recent"] = payload["useRecentSession"]!.DeepClone();
+                body.WriteStartObject();
+                body.WritePropertyName("name");
+                JsValues.Write(body, payload["name"]);
+                body.WritePropertyName("properties");
+                PropertyNames.Write(body, payload["properties"], NamingRules.StripOnly);
+                if (FullStoryApi.Text(payload, "userId") is { Length: > 0 } userId)
+                {
+                    body.WriteStartObject("user");
+                    body.WriteString("uid", userId);
+                    body.WriteEndObject();
+                }
+
+                if (FullStoryApi.Timestamp(payload["timestamp"]) is { } timestamp)
+                {
+                    body.WriteString("timestamp", timestamp);
+                }
+
+                var recent = JsValues.IsTruthy(payload["useRecentSession"]);
+                if (sessionId is not null || recent)
+                {
+                    body.WriteStartObject("session");
+                    if (sessionId is not null)
+                    {
+                        body.WriteString("id", sessionId);
+                    }
+
+                    if (recent)
+                    {
+                        body.WritePropertyName("use_most_recent");
+                        JsValues.Write(body, payload["useRecentSession"]);
+                    }
+
+                    body.WriteEndObject();
+                }
+
+                body.WriteEndObject();
             }
 
-            if (session is not null)
-            {
-                body["session"] = session;
-            }
-
-            return [FullStoryApi.Request(input.Settings, "POST", "v2/events", body, [input.MessageId])];
+            return [FullStoryApi.Request(input.Settings, "POST", "v2/events", buffer.WrittenSpan.ToArray(), [input.MessageId])];
         },
     };
 }

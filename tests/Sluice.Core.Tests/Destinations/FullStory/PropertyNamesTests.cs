@@ -47,9 +47,63 @@ public sealed class PropertyNamesTests
         Assert.Equal("{}", PropertyNames.Normalize(JsonValue.Create("text"), V1Identify).ToJsonString());
     }
 
+    [Fact]
+    public void Writing_in_one_pass_gives_the_bytes_of_the_built_object_for_every_event_of_the_corpus()
+    {
+        var compared = 0;
+        foreach (var line in File.ReadLines(Path.Combine(AppContext.BaseDirectory, "TestData", "vectors", "fullstory", "events.jsonl")))
+        {
+            var message = JsonNode.Parse(line)!;
+            foreach (var value in new[] { message["properties"], message["traits"], message["context"] })
+            {
+                foreach (var rules in new[] { V1Identify, V1Track, NamingRules.StripOnly })
+                {
+                    AssertWrittenAsBuilt(value, rules, null);
+                    AssertWrittenAsBuilt(value, rules, ("segmentAnonymousId", "a-1"));
+                    compared++;
+                }
+            }
+        }
+
+        Assert.True(compared > 100, $"only {compared} values compared");
+    }
+
+    [Theory]
+    [InlineData("""{"a-b":1,"ab":2,"c":{"x y":1,"xy":2}}""")]
+    [InlineData("""{"segmentAnonymousId":"old","z":1}""")]
+    [InlineData("""{"__proto__":1,"n":[1,"a",{"b c":[true]}]}""")]
+    [InlineData("""[1,2]""")]
+    [InlineData("""7""")]
+    public void Names_that_collide_and_a_set_name_already_there_are_written_as_the_built_object_has_them(string input)
+    {
+        foreach (var rules in new[] { V1Identify, V1Track, NamingRules.StripOnly })
+        {
+            AssertWrittenAsBuilt(JsonNode.Parse(input), rules, null);
+            AssertWrittenAsBuilt(JsonNode.Parse(input), rules, ("segmentAnonymousId", "a-1"));
+        }
+    }
+
+    private static void AssertWrittenAsBuilt(JsonNode? value, NamingRules rules, (string Name, string Value)? last)
+    {
+        var built = PropertyNames.Normalize(value, rules);
+        if (last is { } extra)
+        {
+            built[extra.Name] = extra.Value;
+        }
+
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var writer = new System.Text.Json.Utf8JsonWriter(buffer, Actions.Mapping.JsValues.StringifyWriter))
+        {
+            PropertyNames.Write(writer, value, rules, last);
+        }
+
+        Assert.Equal(Actions.Mapping.JsValues.JsonStringify(built), System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan));
+    }
+
     private static void AssertNormalized(string input, NamingRules rules, string expected)
     {
         var actual = PropertyNames.Normalize(JsonNode.Parse(input), rules);
         Assert.True(JsonNode.DeepEquals(JsonNode.Parse(expected), actual), $"expected {expected}, got {actual.ToJsonString()}");
+        AssertWrittenAsBuilt(JsonNode.Parse(input), rules, null);
     }
 }
