@@ -114,10 +114,12 @@ public sealed class RegulationsTests
                 {"type":"track","anonymousId":"anon-erase-me-91","event":"Viewed","messageId":"m-gone-1","properties":{"note":"erase-me-before-login"}},
                 {"type":"track","anonymousId":"anon-keep-me","event":"Viewed","messageId":"m-kept-1"}
                 """);
-            await PostAsync(server, """
+            // A long property: its rows spill over into pages of their own, which a rewrite or a delete frees whole.
+            var essay = string.Concat(Enumerable.Repeat("erase-me-essay ", 2_000));
+            await PostAsync(server, $$$"""
                 {"type":"identify","anonymousId":"anon-erase-me-91","userId":"erase-me-7f3a","messageId":"m-gone-2","traits":{"email":"erase-me@example.com"}},
                 {"type":"identify","anonymousId":"anon-keep-me","userId":"keep-me-2b","messageId":"m-kept-2","traits":{"email":"keep-me@example.com"}},
-                {"type":"track","userId":"erase-me-7f3a","event":"Order Completed","messageId":"m-gone-3","properties":{"total":12}},
+                {"type":"track","userId":"erase-me-7f3a","event":"Order Completed","messageId":"m-gone-3","properties":{"total":12,"essay":"{{{essay}}}"}},
                 {"type":"track","userId":"keep-me-2b","event":"Order Completed","messageId":"m-kept-3","properties":{"total":7}}
                 """);
             await DeliveryLog.WaitForAsync(server.Admin, "hook", "m-kept-3", Waiting);
@@ -166,7 +168,7 @@ public sealed class RegulationsTests
 
         // At rest, after the shutdown's checkpoint: not a byte of the subject; the kept user is all there.
         var atRest = TestStore.EverythingAtRest(workspace.DataDirectory);
-        foreach (var trace in new[] { "erase-me-7f3a", "anon-erase-me-91", "erase-me@example.com", "erase-me-before-login" })
+        foreach (var trace in new[] { "erase-me-7f3a", "anon-erase-me-91", "erase-me@example.com", "erase-me-before-login", "erase-me-essay" })
         {
             Assert.DoesNotContain(trace, atRest, StringComparison.Ordinal);
         }
