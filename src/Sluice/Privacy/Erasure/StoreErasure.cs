@@ -158,7 +158,7 @@ internal sealed class StoreErasure(RegulationStore store, IEventLog log, SqliteD
         if (slice.Count == 0)
         {
             store.Finish(r, now, []);
-            Checkpoint();
+            Scrub();
             return false;
         }
 
@@ -229,16 +229,74 @@ internal sealed class StoreErasure(RegulationStore store, IEventLog log, SqliteD
         return behind.Count > 0;
     }
 
-    /// <summary>The embedded store's WAL still holds the pages as they were before: a checkpoint writes them back and empties it.</summary>
-    private void Checkpoint()
+    /// <summary>
+    /// Leaves no old bytes in the embedded store's file. Pages freed whole (a rewritten row's overflow pages,
+    /// an emptied index page, rows past retention) keep their bytes until reused (<c>secure_delete=FAST</c>):
+    /// blobs of zeros take every page of the free list, SQLite reusing free pages before it grows the file,
+    /// and are deleted again, so that every free page holds zeros. Each blob fills its overflow pages exactly
+    /// (<see cref="ScrubBlobLength"/>): a last page written in part would keep the rest of its old bytes. Then a
+    /// checkpoint writes back the WAL, which still holds pages as they were, and empties it.
+    /// </summary>
+    public void Scrub()
     {
         if (sqlite is null)
         {
             return;
         }
 
+        const long PagesAtOnce = 16_384;
         using var connection = sqlite.Open();
+        var usable = Scalar(connection, "PRAGMA page_size");
+        // Other writers free pages meanwhile: a bounded number of rounds, each taking what is free then.
+        for (var round = 0; round < 64 && Scalar(connection, "PRAGMA freelist_count") is var free and > 0; round++)
+        {
+            using var fill = connection.CreateCommand();
+            fill.CommandText = "INSERT INTO privacy_scrub (zeros) VALUES (zeroblob($bytes))";
+            fill.Parameters.AddWithValue("$bytes", ScrubBlobLength(Math.Min(free, PagesAtOnce), usable));
+            fill.ExecuteNonQuery();
+        }
+
+        SqliteDatabase.Execute(connection, "DELETE FROM privacy_scrub");
         SqliteDatabase.Execute(connection, "PRAGMA wal_checkpoint(TRUNCATE)");
+    }
+
+    /// <summary>
+    /// The length of a blob whose record spills into exactly <paramref name="pages"/> overflow pages, each full:
+    /// SQLite keeps <c>minLocal + (size - minLocal) % (usable - 4)</c> bytes of a table row's record in its leaf
+    /// (file format, "cell payload overflow pages"), so a record of <c>minLocal + pages × (usable - 4)</c> bytes
+    /// keeps minLocal there and fills every overflow page to its end.
+    /// </summary>
+    public static long ScrubBlobLength(long pages, long usable)
+    {
+        var minLocal = ((usable - 12) * 32 / 255) - 23;
+        var record = minLocal + (pages * (usable - 4));
+        var length = record - 3;
+        for (var i = 0; i < 4; i++)
+        {
+            // The record's header: its own length (one byte here) and the blob's serial type, 2n + 12, as a varint.
+            length = record - 1 - VarintLength((length * 2) + 12);
+        }
+
+        return length;
+    }
+
+    private static int VarintLength(long value)
+    {
+        var length = 1;
+        while (value >= 0x80 && length < 9)
+        {
+            value >>= 7;
+            length++;
+        }
+
+        return length;
+    }
+
+    private static long Scalar(Microsoft.Data.Sqlite.SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
     }
 
     /// <summary>Whether a stored message is one of the subjects': its userId or anonymousId (as the type says) is one of theirs.</summary>

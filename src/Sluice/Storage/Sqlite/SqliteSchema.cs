@@ -429,6 +429,9 @@ internal static class SqliteSchema
             regulation_id TEXT NOT NULL,
             since INTEGER NOT NULL
         );
+        -- Where a deletion regulation scrubs the file's free pages: blobs of zeros take every page of the free list
+        -- (SQLite reuses free pages before it grows the file) and are deleted again (StoreErasure.Scrub).
+        CREATE TABLE privacy_scrub (zeros BLOB NOT NULL);
         -- Retention settings saved through the Admin API (a retention: section in the workspace file wins over them).
         CREATE TABLE retention_settings (
             id INTEGER PRIMARY KEY CHECK (id = 1),
