@@ -157,8 +157,10 @@ internal sealed class StoreErasure(RegulationStore store, IEventLog log, SqliteD
         var slice = erased.Count == 0 ? [] : store.DeliveriesAfter(r.DeliveriesTo, DeliveriesPerSlice, waitingOnly: false);
         if (slice.Count == 0)
         {
-            store.Finish(r, now, []);
+            // Scrubbed before the regulation is done: a node killed in the middle scrubs again after its restart.
             Scrub();
+            store.Finish(r, now, []);
+            Checkpoint();
             return false;
         }
 
@@ -257,6 +259,18 @@ internal sealed class StoreErasure(RegulationStore store, IEventLog log, SqliteD
         }
 
         SqliteDatabase.Execute(connection, "DELETE FROM privacy_scrub");
+        SqliteDatabase.Execute(connection, "PRAGMA wal_checkpoint(TRUNCATE)");
+    }
+
+    /// <summary>Writes the WAL back to the embedded store's file and empties it: no page image from before stays there.</summary>
+    private void Checkpoint()
+    {
+        if (sqlite is null)
+        {
+            return;
+        }
+
+        using var connection = sqlite.Open();
         SqliteDatabase.Execute(connection, "PRAGMA wal_checkpoint(TRUNCATE)");
     }
 
