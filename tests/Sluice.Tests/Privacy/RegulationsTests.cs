@@ -185,6 +185,8 @@ public sealed class RegulationsTests
         var workspace = await TestWorkspace.CreateAsync(Workspace(fullStory.BaseUrl, webhook.BaseUrl));
         await using var server = await workspace.StartAsync();
 
+        // The credential check at start goes to the same stand-in: the script is for the deletion's requests alone.
+        await fullStory.WaitUntilAsync(received => received.Any(r => r.Path == "/me"));
         fullStory.AnswerNext(new ScriptedAnswer(503), new ScriptedAnswer(503));
         var made = await CreateAsync(server, "DELETE_ONLY", "USER_ID", "retry-me");
         var id = (string)made["id"]!;
