@@ -59,8 +59,7 @@ internal static class RegulationStatuses
     {
         if (regulation.Phase != ErasurePhases.Done || requests.Any(IsWaiting))
         {
-            var started = regulation.ScannedTo > 0 || regulation.Phase != regulation.FirstPhase || requests.Any(r => r.Attempts > 0);
-            return started ? Running : Initialized;
+            return regulation.Started || requests.Any(r => r.Attempts > 0) ? Running : Initialized;
         }
 
         return requests.Any(r => r.Status == Failed) ? Failed : Finished;
@@ -94,6 +93,12 @@ internal sealed record StoredRegulation(
 
     /// <summary>The phase a regulation of this type starts in.</summary>
     public string FirstPhase => FirstPhaseOf(Type);
+
+    /// <summary>Whether the store's part has begun: the scan moved, or a phase was left.</summary>
+    public bool Started => ScannedTo > 0 || Phase != FirstPhase;
+
+    /// <summary>The store's part's status: initialized, running, or finished.</summary>
+    public string StoreStatus => Phase == ErasurePhases.Done ? RegulationStatuses.Finished : Started ? RegulationStatuses.Running : RegulationStatuses.Initialized;
 
     public static string FirstPhaseOf(string type) => type switch
     {

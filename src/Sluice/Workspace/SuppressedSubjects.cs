@@ -23,7 +23,37 @@ internal readonly record struct Subject(string Type, string Id)
     /// <c>type ":" id</c> in hex, so the id itself is not kept (a guessed id can still be checked against it,
     /// which is what suppression needs).
     /// </summary>
-    public string Hash => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Type + ":" + Id)));
+    public string Hash
+    {
+        get
+        {
+            Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+            HashOf(Type, Id, hash);
+            return Convert.ToHexStringLower(hash);
+        }
+    }
+
+    /// <summary>SHA-256 of <c>type ":" id</c> in UTF-8 into <paramref name="hash"/>, without allocating for ids of usual length (ingest checks each message).</summary>
+    public static void HashOf(string type, string id, Span<byte> hash)
+    {
+        var length = Encoding.UTF8.GetMaxByteCount(type.Length + 1 + id.Length);
+        byte[]? rented = null;
+        var buffer = length <= 512 ? stackalloc byte[512] : (rented = ArrayPool<byte>.Shared.Rent(length));
+        try
+        {
+            var written = Encoding.UTF8.GetBytes(type, buffer);
+            buffer[written++] = (byte)':';
+            written += Encoding.UTF8.GetBytes(id, buffer[written..]);
+            SHA256.HashData(buffer[..written], hash);
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
+    }
 }
 
 /// <summary>
@@ -60,25 +90,9 @@ internal sealed class SuppressedSubjects
 
     private static UInt128 KeyOf(string type, string id)
     {
-        var length = Encoding.UTF8.GetMaxByteCount(type.Length + 1 + id.Length);
-        byte[]? rented = null;
-        var buffer = length <= 512 ? stackalloc byte[512] : (rented = ArrayPool<byte>.Shared.Rent(length));
-        try
-        {
-            var written = Encoding.UTF8.GetBytes(type, buffer);
-            buffer[written++] = (byte)':';
-            written += Encoding.UTF8.GetBytes(id, buffer[written..]);
-            Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
-            SHA256.HashData(buffer[..written], hash);
-            return Key(hash);
-        }
-        finally
-        {
-            if (rented is not null)
-            {
-                ArrayPool<byte>.Shared.Return(rented);
-            }
-        }
+        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+        Subject.HashOf(type, id, hash);
+        return Key(hash);
     }
 
     private static UInt128 Key(ReadOnlySpan<byte> hash) => System.Buffers.Binary.BinaryPrimitives.ReadUInt128BigEndian(hash);

@@ -60,19 +60,8 @@ internal static class PropertyNames
     {
         var entries = new List<(string Name, JsonNode? Value)>();
         var names = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var (key, value) in Entries(container))
+        foreach (var (name, value) in Renamed(container, rules))
         {
-            var name = TransformName(key, rules.CamelCase);
-            if (rules.TypeSuffix)
-            {
-                name = Suffixed(name, value);
-            }
-
-            if (name == "__proto__")
-            {
-                continue;
-            }
-
             if (!names.Add(name))
             {
                 var built = Rewrite(container, rules, depth);
@@ -117,6 +106,20 @@ internal static class PropertyNames
     private static JsonObject Rewrite(JsonNode container, NamingRules rules, int depth)
     {
         var result = new JsonObject();
+        foreach (var (name, value) in Renamed(container, rules))
+        {
+            // Past the last level an object (or mixed array) is copied as it is.
+            result[name] = InferType(value) == "obj" && depth < MaxDepth
+                ? Rewrite(value!, rules, depth + 1)
+                : value?.DeepClone();
+        }
+
+        return result;
+    }
+
+    /// <summary>A container's entries under their rewritten names, in the reference's order, as it assigns them.</summary>
+    private static IEnumerable<(string Name, JsonNode? Value)> Renamed(JsonNode container, NamingRules rules)
+    {
         foreach (var (key, value) in Entries(container))
         {
             var name = TransformName(key, rules.CamelCase);
@@ -126,18 +129,11 @@ internal static class PropertyNames
             }
 
             // The reference assigns to a plain object, where "__proto__" sets the prototype instead of adding a key.
-            if (name == "__proto__")
+            if (name != "__proto__")
             {
-                continue;
+                yield return (name, value);
             }
-
-            // Past the last level an object (or mixed array) is copied as it is.
-            result[name] = InferType(value) == "obj" && depth < MaxDepth
-                ? Rewrite(value!, rules, depth + 1)
-                : value?.DeepClone();
         }
-
-        return result;
     }
 
     /// <summary>JavaScript's <c>Object.entries</c> order: array-index keys ascending, then the rest as inserted.</summary>

@@ -125,7 +125,7 @@ internal static class RegulationEndpoints
         ["actor"] = r.Actor,
         ["store"] = new JsonObject
         {
-            ["status"] = r.Phase == ErasurePhases.Done ? RegulationStatuses.Finished : r.ScannedTo > 0 || r.Phase != r.FirstPhase ? RegulationStatuses.Running : RegulationStatuses.Initialized,
+            ["status"] = r.StoreStatus,
             ["phase"] = r.Phase,
             ["waitingFor"] = r.WaitingFor,
             ["eventsErased"] = r.EventsErased,

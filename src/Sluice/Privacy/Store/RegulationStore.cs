@@ -1,6 +1,7 @@
 using System.Data.Common;
 using System.Text.Json;
 using Sluice.Profiles;
+using Sluice.Profiles.Store;
 using Sluice.Workspace;
 
 namespace Sluice.Privacy.Store;
@@ -52,16 +53,17 @@ internal sealed class RegulationStore(IProfileStore store)
         };
         statements.AddRange(requests.Select(r => ($"INSERT INTO regulation_destinations ({RequestColumns}) VALUES ($1, $2, $3, $4, 0, $5, NULL, NULL, $6, $7)",
             new object?[] { r.RegulationId, r.DestinationId, r.SubjectIndex, r.Status, r.NextAttemptAt, r.Reason, r.UpdatedAt })));
-        foreach (var hash in regulation.SubjectHashes)
+        if (RegulationTypes.Suppresses(regulation.Type))
         {
-            statements.Add(RegulationTypes.Suppresses(regulation.Type)
-                ? ("INSERT INTO suppressed_subjects (hash, subject_type, regulation_id, since) VALUES ($1, $2, $3, $4) ON CONFLICT (hash) DO NOTHING", [hash, regulation.SubjectType, regulation.Id, now])
-                : regulation.Type == RegulationTypes.Unsuppress
-                    ? ("DELETE FROM suppressed_subjects WHERE hash = $1", [hash])
-                    : default);
+            statements.AddRange(regulation.SubjectHashes.Select(hash => ("INSERT INTO suppressed_subjects (hash, subject_type, regulation_id, since) VALUES ($1, $2, $3, $4) ON CONFLICT (hash) DO NOTHING",
+                new object?[] { hash, regulation.SubjectType, regulation.Id, now })));
+        }
+        else if (regulation.Type == RegulationTypes.Unsuppress)
+        {
+            statements.AddRange(regulation.SubjectHashes.Select(hash => ("DELETE FROM suppressed_subjects WHERE hash = $1", new object?[] { hash })));
         }
 
-        Write([.. statements.Where(s => s.Item1 is not null)]);
+        Write(statements);
     }
 
     public StoredRegulation? Find(string id) => store.Query($"SELECT {Columns} FROM regulations WHERE id = $1", ReadRegulations, id).FirstOrDefault();
@@ -79,8 +81,11 @@ internal sealed class RegulationStore(IProfileStore store)
         ORDER BY destination_id, subject_index
         """, ReadRequests, limit);
 
-    /// <summary>The oldest regulation whose store part is not done and that no other node holds, leased to <paramref name="node"/>.</summary>
-    public StoredRegulation? Claim(string node, long now, long leaseUntil) => Step<StoredRegulation?>(reader =>
+    /// <summary>
+    /// The oldest regulation whose store part is not done and that no other node holds, leased to <paramref name="node"/>.
+    /// A read first: every node asks every second, and a claim is a step (on PostgreSQL, the profiles lock).
+    /// </summary>
+    public StoredRegulation? Claim(string node, long now, long leaseUntil) => !Any("SELECT 1 FROM regulations WHERE phase <> 'done' LIMIT 1") ? null : Step<StoredRegulation?>(reader =>
     {
         var claimed = reader.Query($"""
             SELECT {Columns} FROM regulations WHERE phase <> 'done' AND (lease_until < $1 OR leased_by = $2)
@@ -132,7 +137,7 @@ internal sealed class RegulationStore(IProfileStore store)
         JOIN consumer_cursors c ON c.partition = r.partition AND c.position < r.log_position
         WHERE r.regulation_id = $1
         ORDER BY c.consumer
-        """, ReadTexts, regulationId);
+        """, ProfileSql.ReadTexts, regulationId);
 
     /// <summary>Deliveries after <paramref name="afterId"/> in id order (only those waiting to be sent, when <paramref name="waitingOnly"/>).</summary>
     public IReadOnlyList<(long Id, long Position, int Index)> DeliveriesAfter(long afterId, int max, bool waitingOnly) => store.Query(
@@ -160,8 +165,9 @@ internal sealed class RegulationStore(IProfileStore store)
         ForgetIdsWhenDone(r.Id),
     ]);
 
-    /// <summary>Up to <paramref name="max"/> requests to destinations due now and not held by another node, leased to <paramref name="node"/>, with their subjects.</summary>
-    public IReadOnlyList<(DestinationRequest Request, Subject Subject, long CreatedAt)> ClaimRequests(string node, long now, long leaseUntil, int max) => Step<IReadOnlyList<(DestinationRequest, Subject, long)>>(reader =>
+    /// <summary>Up to <paramref name="max"/> requests to destinations due now and not held by another node, leased to <paramref name="node"/>, with their subjects (a read first, as for <see cref="Claim"/>).</summary>
+    public IReadOnlyList<(DestinationRequest Request, Subject Subject, long CreatedAt)> ClaimRequests(string node, long now, long leaseUntil, int max) =>
+        !Any("SELECT 1 FROM regulation_destinations WHERE status IN ('INITIALIZED', 'RUNNING') AND next_attempt_at <= $1 LIMIT 1", now) ? [] : Step<IReadOnlyList<(DestinationRequest, Subject, long)>>(reader =>
     {
         var due = reader.Query($"""
             SELECT {string.Join(", ", RequestColumns.Split(", ").Select(c => "d." + c))}, g.subject_type, g.subject_ids, g.created_at
@@ -237,16 +243,7 @@ internal sealed class RegulationStore(IProfileStore store)
           AND NOT EXISTS (SELECT 1 FROM regulation_destinations WHERE regulation_id = $1 AND status IN ('INITIALIZED', 'RUNNING'))
         """, [regulationId]);
 
-    private static IReadOnlyList<string> ReadTexts(DbDataReader rows)
-    {
-        var texts = new List<string>();
-        while (rows.Read())
-        {
-            texts.Add(rows.GetString(0));
-        }
-
-        return texts;
-    }
+    private bool Any(string sql, params object[] values) => store.Query(sql, rows => rows.Read(), values);
 
     private static IReadOnlyList<StoredRegulation> ReadRegulations(DbDataReader rows)
     {
