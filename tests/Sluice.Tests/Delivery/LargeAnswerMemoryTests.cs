@@ -33,8 +33,9 @@ public sealed class LargeAnswerMemoryTests
             mapping = new { url = service.BaseUrl + "/test", method = "POST", data = new { a = 1 } },
         }));
         var answers = await Task.WhenAll(tests);
+        // Twelve answers of 100 MB each are written by the stand-in on the same 2 cores as the whole test run: give them time.
         var deliveries = await Task.WhenAll(Enumerable.Range(0, 8).Select(i =>
-            DeliveryLog.WaitForAsync(sluice.Admin, "big", $"big-{i}", d => (int?)d["attempts"] >= 1)));
+            DeliveryLog.WaitForAsync(sluice.Admin, "big", $"big-{i}", d => (int?)d["attempts"] >= 1, TimeSpan.FromSeconds(60))));
         var after = sluice.ResidentBytes;
 
         // Read whole, 12 answers of 100 MB would take gigabytes (three times each body: bytes, then UTF-16).

@@ -12,10 +12,11 @@ internal static class DeliveryLog
         return [.. body["deliveries"]!.AsArray().Select(d => d!.AsObject())];
     }
 
-    /// <summary>Waits (10 s at most) for a delivery of the message that satisfies <paramref name="until"/>.</summary>
-    public static async Task<JsonObject> WaitForAsync(HttpClient admin, string destinationId, string messageId, Func<JsonObject, bool>? until = null)
+    /// <summary>Waits (10 s at most, or <paramref name="within"/>) for a delivery of the message that satisfies <paramref name="until"/>.</summary>
+    public static async Task<JsonObject> WaitForAsync(HttpClient admin, string destinationId, string messageId, Func<JsonObject, bool>? until = null, TimeSpan? within = null)
     {
-        for (var i = 0; i < 400; i++)
+        var deadline = DateTime.UtcNow + (within ?? TimeSpan.FromSeconds(10));
+        while (DateTime.UtcNow < deadline)
         {
             if ((await ReadAsync(admin, destinationId, limit: 100)).FirstOrDefault(d => (string?)d["messageId"] == messageId) is { } found
                 && (until?.Invoke(found) ?? true))
