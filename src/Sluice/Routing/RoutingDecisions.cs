@@ -205,10 +205,12 @@ internal sealed partial class RoutingDecisions(RoutingTable table, ILogger<Routi
         try
         {
             // The payload is written to the job before the document goes: values wrapped from it are not used later.
-            var payload = source.Node is { } edited
-                ? mapping.Action.PreparePayload(mapping.Mapping, edited)
-                : mapping.Action.PreparePayload(mapping.Mapping, source.Element);
-            return new NewDelivery(destination.Id, mapping.Name, mapping.Action.Slug, messageId, message.Position, message.Index, DeliveryStatus.Pending, null, JsValues.ToUtf8Json(payload))
+            // The mapping's plan writes it from the document when it can; the resolver answers the rest, errors included.
+            var payload = (source.Node is null ? mapping.Action.TryWritePayload(mapping.Mapping, source.Element) : null)
+                ?? JsValues.ToUtf8Json(source.Node is { } edited
+                    ? mapping.Action.PreparePayload(mapping.Mapping, edited)
+                    : mapping.Action.PreparePayload(mapping.Mapping, source.Element));
+            return new NewDelivery(destination.Id, mapping.Name, mapping.Action.Slug, messageId, message.Position, message.Index, DeliveryStatus.Pending, null, payload)
             {
                 UserKey = destination.Ordered ? UserKeyOf(source.Element) : null,
             };

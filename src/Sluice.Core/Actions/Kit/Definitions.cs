@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Sluice.Actions.Mapping;
 
@@ -160,7 +162,49 @@ public sealed record ActionDefinition
     public JsonObject PreparePayload(CompiledMapping mapping, JsonObject message) => Checked(mapping.Transform(message));
 
     /// <summary>As <see cref="PreparePayload(CompiledMapping, JsonObject)"/>, reading the event from its parsed document (which must outlive the payload's use).</summary>
-    public JsonObject PreparePayload(CompiledMapping mapping, System.Text.Json.JsonElement message) => Checked(mapping.Transform(message));
+    public JsonObject PreparePayload(CompiledMapping mapping, JsonElement message) => Checked(mapping.Transform(message));
+
+    /// <summary>
+    /// The bytes of what <see cref="PreparePayload(CompiledMapping, JsonElement)"/> returns (as
+    /// <see cref="JsValues.ToUtf8Json"/> writes it), written from the event's parsed document without building a
+    /// node, when the mapping's plan covers this event and its payload needs no coercion; null sends the caller to
+    /// <see cref="PreparePayload(CompiledMapping, JsonElement)"/>, which gives the answer and its errors.
+    /// </summary>
+    public byte[]? TryWritePayload(CompiledMapping mapping, JsonElement message)
+    {
+        // A skip reason reads the built payload: such actions take the resolver's way.
+        if (SkipReason is not null || mapping.Plan is not { } plan || !plan.TryResolve(message, out var payload))
+        {
+            return null;
+        }
+
+        var (buffer, writer) = t_payloadWriter ??= NewPayloadWriter();
+        buffer.ResetWrittenCount();
+        writer.Reset(buffer);
+        if (!PayloadSchema.TryWrite(payload, Fields, writer))
+        {
+            return null;
+        }
+
+        writer.Flush();
+        var bytes = buffer.WrittenSpan.ToArray();
+        if (buffer.Capacity > 256 * 1024)
+        {
+            // One huge payload must not keep its buffer for the thread's life.
+            t_payloadWriter = null;
+        }
+
+        return bytes;
+    }
+
+    [ThreadStatic]
+    private static (ArrayBufferWriter<byte> Buffer, Utf8JsonWriter Writer)? t_payloadWriter;
+
+    private static (ArrayBufferWriter<byte>, Utf8JsonWriter) NewPayloadWriter()
+    {
+        var buffer = new ArrayBufferWriter<byte>(4096);
+        return (buffer, new Utf8JsonWriter(buffer, JsValues.StringifyWriter));
+    }
 
     private JsonObject Checked(Resolved resolved)
     {

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Sluice.Actions.Mapping;
 using Sluice.Spec;
@@ -81,6 +82,132 @@ public static class PayloadSchema
         errors.InsertRange(firstError, missing);
 
         return output;
+    }
+
+    /// <summary>
+    /// What <see cref="Validate"/> returns for a planned mapping's result, written to <paramref name="writer"/>
+    /// as <see cref="JsValues.ToUtf8Json"/> writes it, without building it. False when the payload needs
+    /// what only <see cref="Validate"/> does (a value of another kind to coerce, a field of several values
+    /// or with its own properties, an error to report): the caller then runs <see cref="Validate"/>, and
+    /// what was written is discarded.
+    /// </summary>
+    internal static bool TryWrite(PlannedValue payload, IReadOnlyDictionary<string, InputField> fields, Utf8JsonWriter writer)
+    {
+        if (payload.Kind != PlannedKind.Object)
+        {
+            return false;
+        }
+
+        var required = 0;
+        foreach (var field in fields.Values)
+        {
+            required += field.Required ? 1 : 0;
+        }
+
+        writer.WriteStartObject();
+        foreach (var (key, value) in payload.Members!)
+        {
+            if (!fields.TryGetValue(key, out var field) || IsEmptyAtRoot(field, value))
+            {
+                continue;
+            }
+
+            if (field.Multiple)
+            {
+                return false;
+            }
+
+            writer.WritePropertyName(key);
+            if (!TryWriteOne(field, value, writer))
+            {
+                return false;
+            }
+
+            required -= field.Required ? 1 : 0;
+        }
+
+        writer.WriteEndObject();
+        return required == 0;
+    }
+
+    /// <summary><see cref="IsEmptyFor"/> at a payload's root, outside a batch.</summary>
+    private static bool IsEmptyAtRoot(InputField field, PlannedValue value) =>
+        value.IsNull ? !field.AllowNull
+        : !field.Multiple && (value.Kind == PlannedKind.Text ? value.Text!.Length == 0
+            : value.Kind == PlannedKind.Element && value.Element.ValueKind == JsonValueKind.String && value.Element.ValueEquals(""u8));
+
+    /// <summary><see cref="CoerceOne"/> of values that are already of the field's kind; false for the rest.</summary>
+    private static bool TryWriteOne(InputField field, PlannedValue value, Utf8JsonWriter writer)
+    {
+        if (value.IsNull)
+        {
+            writer.WriteNullValue();
+            return true;
+        }
+
+        var element = value.Element;
+        var kind = value.Kind == PlannedKind.Element ? element.ValueKind : value.Kind == PlannedKind.Text ? JsonValueKind.String : JsonValueKind.Object;
+        switch (field.Type)
+        {
+            case FieldType.String or FieldType.Text or FieldType.Password:
+                var text = value.Kind == PlannedKind.Text ? value.Text!
+                    : kind == JsonValueKind.String ? element.GetString()!
+                    : kind == JsonValueKind.Number && element.TryGetDouble(out var n) ? JsValues.NumberToString(n)
+                    : kind is JsonValueKind.True or JsonValueKind.False ? (kind == JsonValueKind.True ? "true" : "false")
+                    : null;
+                if (text is null
+                    || (field.Choices is { Count: > 0 } choices && !choices.Contains(text))
+                    || (field.Type is FieldType.String && (field.Minimum is > 0 and var minimum && text.Length < minimum || field.Maximum is > 0 and var maximum && text.Length > maximum))
+                    || (field.Format is { } format && !FormatHolds(format, text)))
+                {
+                    return false;
+                }
+
+                writer.WriteStringValue(text);
+                return true;
+            case FieldType.Number or FieldType.Integer:
+                if (kind != JsonValueKind.Number || !element.TryGetDouble(out var number) || field.Choices is { Count: > 0 }
+                    || (field.Type == FieldType.Integer && Math.Floor(number) != number)
+                    || field.Minimum is > 0 and var least && number < least || field.Maximum is > 0 and var most && number > most)
+                {
+                    return false;
+                }
+
+                if (field.Type == FieldType.Integer || (Math.Floor(number) == number && Math.Abs(number) < 9e15))
+                {
+                    writer.WriteNumberValue((long)number);
+                }
+                else
+                {
+                    writer.WriteNumberValue(number);
+                }
+
+                return true;
+            case FieldType.Boolean when kind is JsonValueKind.True or JsonValueKind.False && field.Choices is not { Count: > 0 }:
+                writer.WriteBooleanValue(kind == JsonValueKind.True);
+                return true;
+            case FieldType.Datetime when field.Choices is not { Count: > 0 }:
+                if (kind == JsonValueKind.String)
+                {
+                    var date = value.Kind == PlannedKind.Text ? value.Text! : element.GetString()!;
+                    if (!IsDateLike(date) || (field.Format is { } dateFormat && !FormatHolds(dateFormat, date)))
+                    {
+                        return false;
+                    }
+                }
+                else if (kind != JsonValueKind.Number)
+                {
+                    return false;
+                }
+
+                value.WriteTo(writer);
+                return true;
+            case FieldType.Object when kind == JsonValueKind.Object && field.Properties is null && field.Choices is not { Count: > 0 }:
+                value.WriteTo(writer);
+                return true;
+            default:
+                return false;
+        }
     }
 
     /// <summary>removeEmptyValues: values the field cannot hold are treated as absent (so a required field is then missing).</summary>

@@ -20,7 +20,14 @@ public sealed class CompiledMapping
 
     private readonly JsonNode? _mapping;
 
-    private CompiledMapping(JsonNode? mapping) => _mapping = mapping;
+    private CompiledMapping(JsonNode? mapping)
+    {
+        _mapping = mapping;
+        Plan = MappingPlan.For(mapping);
+    }
+
+    /// <summary>The mapping compiled to run on a parsed event without building nodes, when its directives allow.</summary>
+    internal MappingPlan? Plan { get; }
 
     /// <summary>Validates <paramref name="mapping"/> as the reference does on load; throws <see cref="MappingValidationException"/>.</summary>
     public static CompiledMapping Compile(JsonNode? mapping)

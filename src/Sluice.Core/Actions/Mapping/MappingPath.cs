@@ -121,43 +121,55 @@ internal static class MappingPath
     }
 
     /// <summary>The same walk as <see cref="WalkNodes"/>, on the document.</summary>
-    private static Resolved WalkElement(JsonElement root, string[] segments)
+    private static Resolved WalkElement(JsonElement root, string[] segments) => WalkDocument(root, segments, out var found, out var at) switch
     {
-        var current = root;
-        for (var i = 0; i < segments.Length; i++)
+        DocumentWalk.Found => Resolved.Of(Wrap(found)),
+        DocumentWalk.Undefined => Resolved.Undefined,
+        // Lengths and characters of strings: rare, so the node walk does the rest.
+        _ => WalkNodes(Wrap(found), segments[at..]),
+    };
+
+    /// <summary>
+    /// The walk on a document: what it found, or undefined, or <see cref="DocumentWalk.Stuck"/> at a step
+    /// into a string or a number (segment <paramref name="at"/> of <paramref name="found"/>), which the node walk answers.
+    /// </summary>
+    internal static DocumentWalk WalkDocument(JsonElement root, string[] segments, out JsonElement found, out int at)
+    {
+        found = root;
+        for (at = 0; at < segments.Length; at++)
         {
-            if (!IsTruthy(current))
+            if (!IsTruthy(found))
             {
-                return Resolved.Of(Wrap(current));
+                return DocumentWalk.Found;
             }
 
-            switch (current.ValueKind)
+            switch (found.ValueKind)
             {
                 case JsonValueKind.Object:
-                    if (!current.TryGetProperty(segments[i], out current))
+                    if (!found.TryGetProperty(segments[at], out found))
                     {
-                        return Resolved.Undefined;
+                        return DocumentWalk.Undefined;
                     }
 
                     break;
-                case JsonValueKind.Array when int.TryParse(segments[i], NumberStyles.None, CultureInfo.InvariantCulture, out var index):
-                    if (index >= current.GetArrayLength())
+                case JsonValueKind.Array when int.TryParse(segments[at], NumberStyles.None, CultureInfo.InvariantCulture, out var index):
+                    if (index >= found.GetArrayLength())
                     {
-                        return Resolved.Undefined;
+                        return DocumentWalk.Undefined;
                     }
 
-                    current = current[index];
+                    found = found[index];
                     break;
                 default:
-                    // Lengths and characters of strings: rare, so the node walk does the rest.
-                    return WalkNodes(Wrap(current), segments[i..]);
+                    return DocumentWalk.Stuck;
             }
         }
 
-        return Resolved.Of(Wrap(current));
+        return DocumentWalk.Found;
     }
 
-    private static bool IsTruthy(JsonElement element) => element.ValueKind switch
+    /// <summary>JavaScript truthiness of a value of a document.</summary>
+    internal static bool IsTruthy(JsonElement element) => element.ValueKind switch
     {
         JsonValueKind.Null or JsonValueKind.False or JsonValueKind.Undefined => false,
         JsonValueKind.Number => element.GetDouble() is var n && n != 0 && !double.IsNaN(n),
@@ -216,4 +228,11 @@ internal static class MappingPath
                 return Resolved.Undefined;
         }
     }
+}
+
+internal enum DocumentWalk
+{
+    Found,
+    Undefined,
+    Stuck,
 }

@@ -76,52 +76,21 @@ internal static class MappingResolver
     {
         var template = ResolveText(options, payload, "@template");
         var output = new StringBuilder(template.Length);
-        var at = 0;
-        while (at < template.Length)
+        foreach (var part in TemplatePart.Parse(template))
         {
-            var open = template.IndexOf("{{", at, StringComparison.Ordinal);
-            if (open < 0)
+            if (part.Path is null)
             {
-                break;
-            }
-
-            var start = open + 2;
-            if (start < template.Length && template[start] == '{')
-            {
-                start++;
-            }
-
-            var close = template.IndexOf('}', start);
-            if (close < 0 || close == start)
-            {
-                break;
-            }
-
-            var end = close;
-            while (end < template.Length && end < close + 3 && template[end] == '}')
-            {
-                end++;
-            }
-
-            if (end - close < 2)
-            {
-                // A single "}" is not a closing of "{{": the text stays as it is.
-                output.Append(template, at, close + 1 - at);
-                at = close + 1;
+                output.Append(part.Text);
                 continue;
             }
 
-            output.Append(template, at, open - at);
-            var value = MappingPath.Walk(payload, MappingPath.Split(template[start..close].Trim(), stripRoot: false));
+            var value = MappingPath.Walk(payload, part.Path);
             if (!value.IsUndefined && value.Value is not null)
             {
                 output.Append(JsValues.ToJsString(value.Value));
             }
-
-            at = end;
         }
 
-        output.Append(template, at, template.Length - at);
         return Resolved.Of(JsonValue.Create(output.ToString()));
     }
 
@@ -466,5 +435,57 @@ internal static class MappingResolver
                 }
             }
         }
+    }
+}
+
+/// <summary>A piece of a <c>@template</c>: text as it is, or the path of a <c>{{…}}</c> (its value's <c>String()</c>, nothing when absent or null).</summary>
+internal readonly record struct TemplatePart(string? Text, string[]? Path)
+{
+    /// <summary>mapping-kit's reading of a template: <c>{{path}}</c> or <c>{{{path}}}</c>; a lone <c>}</c> or an unclosed <c>{{</c> stays text.</summary>
+    public static List<TemplatePart> Parse(string template)
+    {
+        var parts = new List<TemplatePart>();
+        var at = 0;
+        while (at < template.Length)
+        {
+            var open = template.IndexOf("{{", at, StringComparison.Ordinal);
+            if (open < 0)
+            {
+                break;
+            }
+
+            var start = open + 2;
+            if (start < template.Length && template[start] == '{')
+            {
+                start++;
+            }
+
+            var close = template.IndexOf('}', start);
+            if (close < 0 || close == start)
+            {
+                break;
+            }
+
+            var end = close;
+            while (end < template.Length && end < close + 3 && template[end] == '}')
+            {
+                end++;
+            }
+
+            if (end - close < 2)
+            {
+                // A single "}" is not a closing of "{{": the text stays as it is.
+                parts.Add(new TemplatePart(template[at..(close + 1)], null));
+                at = close + 1;
+                continue;
+            }
+
+            parts.Add(new TemplatePart(template[at..open], null));
+            parts.Add(new TemplatePart(null, MappingPath.Split(template[start..close].Trim(), stripRoot: false)));
+            at = end;
+        }
+
+        parts.Add(new TemplatePart(template[at..], null));
+        return parts;
     }
 }
