@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging.Abstractions;
 using Sluice.Actions.Kit;
 using Sluice.Routing;
@@ -13,8 +12,8 @@ using Sluice.Workspace;
 // and build each request (JSON body). No I/O. One thread; run it under taskset.
 //
 // "engine" is the same work as Segment's reference loop: events already parsed (the reference
-// keeps them as objects), every trigger, mapping, validation and request, with the payload handed
-// straight to the action instead of through the job store.
+// keeps them as objects), every trigger, mapping, validation and request, without the routing
+// decisions' bookkeeping and the job.
 //
 //   dotnet run -c Release --project bench/routing -- CORPUS.jsonl [WORKSPACE.yaml ...]
 if (args.Length < 1)
@@ -77,12 +76,13 @@ RunResult Run(RoutingDecisions decisions, RoutingTable table, int events)
             }
 
             jobs++;
-            var destination = table.Find(delivery.DestinationId)!;
-            var action = destination.Definition.Actions[delivery.Action!];
-            var payload = JsonNode.Parse(delivery.Payload)!.AsObject();
+            // What the dispatcher does with a routed delivery: its job (the payload parsed once), then perform.
+            var job = new Sluice.Delivery.DeliveryJob(
+                new ClaimedDelivery(jobs, delivery.DestinationId, delivery.Mapping!, delivery.Action!, delivery.MessageId, delivery.LogPosition, delivery.MessageIndex, 0, 0, delivery.Payload),
+                table.Find(delivery.DestinationId));
             try
             {
-                requests += action.Perform(new ActionInput(payload, destination.Settings, delivery.MessageId)).Count;
+                requests += job.Action!.Perform(job.Input(job.Destination!)).Count;
             }
             catch (DeliverySkippedException)
             {
@@ -113,8 +113,16 @@ double Engine(RoutingTable table, JsonDocument[] documents, int events)
 
                 try
                 {
-                    var payload = mapping.Action.PreparePayload(mapping.Mapping, root);
-                    mapping.Action.Perform(new ActionInput(payload, destination.Settings, messageId));
+                    // As routing and the dispatcher do: the plan's payload bytes when it covers the event, else the resolver's payload.
+                    if (mapping.Action.TryWritePayload(mapping.Mapping, root) is { } written)
+                    {
+                        var element = JsonElement.Parse(written);
+                        mapping.Action.Perform(new ActionInput(System.Text.Json.Nodes.JsonObject.Create(element)!, destination.Settings, messageId) { PayloadElement = element });
+                    }
+                    else
+                    {
+                        mapping.Action.Perform(new ActionInput(mapping.Action.PreparePayload(mapping.Mapping, root), destination.Settings, messageId));
+                    }
                 }
                 catch (DeliverySkippedException)
                 {

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Sluice.Actions.Kit;
 using Sluice.Routing;
@@ -14,7 +15,15 @@ internal sealed class DeliveryJob(ClaimedDelivery delivery, RoutedDestination? d
 
     public ActionDefinition? Action { get; } = destination?.Definition.Actions.GetValueOrDefault(delivery.Action);
 
-    public JsonObject? Payload { get; } = JsonNode.Parse(delivery.Payload) as JsonObject;
+    /// <summary>The stored payload, parsed once; its nodes are built only if an action reads them (FullStory's V2 actions read the document).</summary>
+    public JsonElement PayloadElement { get; } = JsonElement.Parse(delivery.Payload);
+
+    public JsonObject? Payload => PayloadElement.ValueKind == JsonValueKind.Object ? _payload ??= JsonObject.Create(PayloadElement) : null;
+
+    private JsonObject? _payload;
+
+    /// <summary>What perform takes for this job alone.</summary>
+    public ActionInput Input(RoutedDestination destination) => new(Payload!, destination.Settings, Delivery.MessageId) { PayloadElement = PayloadElement };
 }
 
 /// <summary>How a claim's jobs are grouped into requests.</summary>
@@ -31,7 +40,7 @@ internal static class DeliveryUnits
         foreach (var delivery in claimed)
         {
             var job = new DeliveryJob(delivery, table.Find(delivery.DestinationId));
-            var size = job.Payload?["batch_size"] is JsonValue v && v.TryGetValue<double>(out var n) ? (int)n : 0;
+            var size = job.PayloadElement.ValueKind == JsonValueKind.Object && job.PayloadElement.TryGetProperty("batch_size"u8, out var n) && n.ValueKind == JsonValueKind.Number && n.TryGetDouble(out var count) ? (int)count : 0;
             if (size <= 1 || job.Action?.PerformBatch is null)
             {
                 yield return [job];

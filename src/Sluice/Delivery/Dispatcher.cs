@@ -353,7 +353,7 @@ internal sealed partial class Dispatcher(
         try
         {
             requests = unit.Count == 1
-                ? action.Perform(new ActionInput(first.Payload!, destination.Settings, first.Delivery.MessageId))
+                ? action.Perform(first.Input(destination))
                 : action.PerformBatch!(new BatchInput([.. unit.Select(j => j.Payload!)], destination.Settings, [.. unit.Select(j => j.Delivery.MessageId)]));
         }
         catch (ActionError error)

@@ -126,7 +126,20 @@ public class DeliverySkippedException(string reason) : ActionError(ActionErrorKi
 /// What an action's perform receives for one event: the validated payload (everything the mapping
 /// chose to send), the destination's settings, and the event's messageId for the delivery log.
 /// </summary>
-public sealed record ActionInput(JsonObject Payload, JsonObject Settings, string MessageId);
+public sealed record ActionInput(JsonObject Payload, JsonObject Settings, string MessageId)
+{
+    private JsonElement? _payloadElement;
+
+    /// <summary>
+    /// The payload as a parsed document, for actions that write their body from it without building nodes:
+    /// what the dispatcher parsed from the job's stored bytes, or else the payload's own serialization.
+    /// </summary>
+    public JsonElement PayloadElement
+    {
+        get => _payloadElement ??= JsonSerializer.SerializeToElement(Payload);
+        init => _payloadElement = value;
+    }
+}
 
 /// <summary>What an action's performBatch receives: the payloads of events that share a batch.</summary>
 public sealed record BatchInput(IReadOnlyList<JsonObject> Payloads, JsonObject Settings, IReadOnlyList<string> MessageIds);

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Sluice.Actions.Kit;
 using Sluice.Actions.Mapping;
@@ -82,6 +83,34 @@ internal static class FullStoryApi
     }
 
     public static string? Text(JsonObject payload, string field) => payload[field] is JsonValue v && JsValues.IsString(v, out var s) ? s : null;
+
+    /// <summary>A field of a payload read as a document; <see cref="JsonValueKind.Undefined"/> when it is absent.</summary>
+    public static JsonElement Field(JsonElement payload, string field) =>
+        payload.ValueKind == JsonValueKind.Object && payload.TryGetProperty(field, out var value) ? value : default;
+
+    public static string? Text(JsonElement payload, string field) => Field(payload, field) is { ValueKind: JsonValueKind.String } text ? text.GetString() : null;
+
+    /// <summary>A field of a payload document as a node (wrapped, not copied), or null when absent or null.</summary>
+    public static JsonNode? Node(JsonElement payload, string field) => Field(payload, field) switch
+    {
+        { ValueKind: JsonValueKind.Object } value => JsonObject.Create(value),
+        { ValueKind: JsonValueKind.Array } value => JsonArray.Create(value),
+        { ValueKind: JsonValueKind.Undefined or JsonValueKind.Null } => null,
+        var value => JsonValue.Create(value),
+    };
+
+    /// <summary>Writes a field as the built body had it: null when the payload holds null or nothing.</summary>
+    public static void Write(Utf8JsonWriter writer, JsonElement payload, string field)
+    {
+        if (Field(payload, field) is { ValueKind: not JsonValueKind.Undefined } value)
+        {
+            value.WriteTo(writer);
+        }
+        else
+        {
+            writer.WriteNullValue();
+        }
+    }
 
     private static string BaseUrl(JsonObject settings) =>
         (settings[FullStoryDestination.BaseUrl] is JsonValue v && JsValues.IsString(v, out var url) && url.Length > 0 ? url : DefaultBaseUrl).TrimEnd('/');

@@ -27,36 +27,36 @@ public static class IdentifyUserV2
         },
         Perform = input =>
         {
-            var payload = input.Payload;
-            // Written in one pass, in the reference's key order (uid, email, display_name, properties).
+            // Read from the payload's document, written in one pass, in the reference's key order (uid, email, display_name, properties).
+            var payload = input.PayloadElement;
             var buffer = new ArrayBufferWriter<byte>(512);
             using (var body = new Utf8JsonWriter(buffer, JsValues.StringifyWriter))
             {
                 body.WriteStartObject();
-                if (payload["uid"] is { } uid)
+                if (FullStoryApi.Field(payload, "uid") is { ValueKind: not (JsonValueKind.Undefined or JsonValueKind.Null) } uid)
                 {
                     body.WritePropertyName("uid");
-                    JsValues.Write(body, uid);
+                    uid.WriteTo(body);
                 }
 
-                if (payload.ContainsKey("email"))
-                {
-                    body.WritePropertyName("email");
-                    JsValues.Write(body, payload["email"]);
-                }
-
-                if (payload.ContainsKey("displayName"))
-                {
-                    body.WritePropertyName("display_name");
-                    JsValues.Write(body, payload["displayName"]);
-                }
-
+                WritePresent(body, payload, "email", "email");
+                WritePresent(body, payload, "displayName", "display_name");
                 body.WritePropertyName("properties");
-                PropertyNames.Write(body, payload["properties"], NamingRules.StripOnly, FullStoryApi.Text(payload, "anonymousId") is { Length: > 0 } anonymousId ? ("segmentAnonymousId", anonymousId) : null);
+                PropertyNames.Write(body, FullStoryApi.Field(payload, "properties"), NamingRules.StripOnly, FullStoryApi.Text(payload, "anonymousId") is { Length: > 0 } anonymousId ? ("segmentAnonymousId", anonymousId) : null);
                 body.WriteEndObject();
             }
 
             return [FullStoryApi.Request(input.Settings, "POST", "v2/users", buffer.WrittenSpan.ToArray(), [input.MessageId])];
         },
     };
+
+    /// <summary>A field the payload holds (null included) under the name FullStory takes.</summary>
+    private static void WritePresent(Utf8JsonWriter body, JsonElement payload, string field, string name)
+    {
+        if (FullStoryApi.Field(payload, field).ValueKind != JsonValueKind.Undefined)
+        {
+            body.WritePropertyName(name);
+            FullStoryApi.Write(body, payload, field);
+        }
+    }
 }

@@ -30,18 +30,24 @@ internal static class PropertyNames
         "__proto__", "__defineGetter__", "__defineSetter__", "__lookupGetter__", "__lookupSetter__",
     };
 
+    private static readonly HashSet<string>.AlternateLookup<ReadOnlySpan<char>> Suffixes = TypeSuffixes.GetAlternateLookup<ReadOnlySpan<char>>();
+
+    private static readonly System.Buffers.SearchValues<char> NameCharacters =
+        System.Buffers.SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_");
+
     public static JsonObject Normalize(JsonNode? value, NamingRules rules) =>
         value is JsonObject or JsonArray ? Rewrite(value, rules, 1) : [];
 
     /// <summary>
-    /// Writes what <see cref="Normalize"/> returns (with <paramref name="last"/> set in it, as the V2 identify
-    /// sets <c>segmentAnonymousId</c>) straight to <paramref name="writer"/>: no tree is built and no value
-    /// copied. An object whose names come out the same twice is built as <see cref="Normalize"/> builds it
-    /// (the later value takes the first one's place, which a forward writer cannot do).
+    /// Writes what <see cref="Normalize"/> returns for <paramref name="value"/> (with <paramref name="last"/> set
+    /// in it, as the V2 identify sets <c>segmentAnonymousId</c>) straight to <paramref name="writer"/> from the
+    /// payload's document: no tree is built and no value copied. An object whose names come out the same twice
+    /// is built as <see cref="Normalize"/> builds it (the later value takes the first one's place, which a
+    /// forward writer cannot do).
     /// </summary>
-    public static void Write(Utf8JsonWriter writer, JsonNode? value, NamingRules rules, (string Name, string Value)? last = null)
+    public static void Write(Utf8JsonWriter writer, JsonElement value, NamingRules rules, (string Name, string Value)? last = null)
     {
-        if (value is not (JsonObject or JsonArray))
+        if (value.ValueKind is not (JsonValueKind.Object or JsonValueKind.Array))
         {
             writer.WriteStartObject();
             if (last is { } extra)
@@ -56,46 +62,51 @@ internal static class PropertyNames
         WriteObject(writer, value, rules, 1, last);
     }
 
-    private static void WriteObject(Utf8JsonWriter writer, JsonNode container, NamingRules rules, int depth, (string Name, string Value)? last)
+    private static void WriteObject(Utf8JsonWriter writer, JsonElement container, NamingRules rules, int depth, (string Name, string Value)? last)
     {
-        var entries = new List<(string Name, JsonNode? Value)>();
-        var names = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var (name, value) in Renamed(container, rules))
+        var entries = InEntriesOrder(EntriesOf(container));
+        var renamed = new List<(string Name, JsonElement Value)>(entries.Count);
+        foreach (var (key, value) in entries)
         {
-            if (!names.Add(name))
+            if (NewName(key, rules, rules.TypeSuffix ? InferType(value) : null) is { } name)
             {
-                var built = Rewrite(container, rules, depth);
-                if (last is { } extra)
-                {
-                    built[extra.Name] = extra.Value;
-                }
+                renamed.Add((name, value));
+            }
+        }
 
-                Actions.Mapping.JsValues.Write(writer, built);
-                return;
+        if (HasDuplicate(renamed))
+        {
+            var built = Rewrite(JsonNode.Parse(container.GetRawText())!, rules, depth);
+            if (last is { } extra)
+            {
+                built[extra.Name] = extra.Value;
             }
 
-            entries.Add((name, value));
+            Actions.Mapping.JsValues.Write(writer, built);
+            return;
         }
 
         writer.WriteStartObject();
-        foreach (var (name, value) in entries)
+        var lastWritten = false;
+        foreach (var (name, value) in renamed)
         {
             writer.WritePropertyName(name);
             if (last is { } extra && extra.Name == name)
             {
                 writer.WriteStringValue(extra.Value);
+                lastWritten = true;
             }
             else if (InferType(value) == "obj" && depth < MaxDepth)
             {
-                WriteObject(writer, value!, rules, depth + 1, null);
+                WriteObject(writer, value, rules, depth + 1, null);
             }
             else
             {
-                Actions.Mapping.JsValues.Write(writer, value);
+                value.WriteTo(writer);
             }
         }
 
-        if (last is { } appended && !names.Contains(appended.Name))
+        if (last is { } appended && !lastWritten)
         {
             writer.WriteString(appended.Name, appended.Value);
         }
@@ -103,11 +114,59 @@ internal static class PropertyNames
         writer.WriteEndObject();
     }
 
+    private static List<(string Key, JsonElement Value)> EntriesOf(JsonElement container)
+    {
+        var entries = new List<(string, JsonElement)>();
+        if (container.ValueKind == JsonValueKind.Array)
+        {
+            var index = 0;
+            foreach (var item in container.EnumerateArray())
+            {
+                entries.Add((index++.ToString(System.Globalization.CultureInfo.InvariantCulture), item));
+            }
+        }
+        else
+        {
+            foreach (var property in container.EnumerateObject())
+            {
+                entries.Add((property.Name, property.Value));
+            }
+        }
+
+        return entries;
+    }
+
+    private static bool HasDuplicate(List<(string Name, JsonElement Value)> entries)
+    {
+        if (entries.Count > 16)
+        {
+            return new HashSet<string>(entries.Select(e => e.Name), StringComparer.Ordinal).Count != entries.Count;
+        }
+
+        for (var i = 1; i < entries.Count; i++)
+        {
+            for (var j = 0; j < i; j++)
+            {
+                if (entries[i].Name == entries[j].Name)
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+
     private static JsonObject Rewrite(JsonNode container, NamingRules rules, int depth)
     {
         var result = new JsonObject();
-        foreach (var (name, value) in Renamed(container, rules))
+        foreach (var (key, value) in InEntriesOrder(EntriesOf(container)))
         {
+            if (NewName(key, rules, rules.TypeSuffix ? InferType(value) : null) is not { } name)
+            {
+                continue;
+            }
+
             // Past the last level an object (or mixed array) is copied as it is.
             result[name] = InferType(value) == "obj" && depth < MaxDepth
                 ? Rewrite(value!, rules, depth + 1)
@@ -117,46 +176,44 @@ internal static class PropertyNames
         return result;
     }
 
-    /// <summary>A container's entries under their rewritten names, in the reference's order, as it assigns them.</summary>
-    private static IEnumerable<(string Name, JsonNode? Value)> Renamed(JsonNode container, NamingRules rules)
-    {
-        foreach (var (key, value) in Entries(container))
-        {
-            var name = TransformName(key, rules.CamelCase);
-            if (rules.TypeSuffix)
-            {
-                name = Suffixed(name, value);
-            }
+    private static List<(string Key, JsonNode? Value)> EntriesOf(JsonNode container) => container is JsonArray array
+        ? [.. array.Select((item, index) => (index.ToString(System.Globalization.CultureInfo.InvariantCulture), item))]
+        : [.. container.AsObject().Select(p => (p.Key, p.Value))];
 
-            // The reference assigns to a plain object, where "__proto__" sets the prototype instead of adding a key.
-            if (name != "__proto__")
-            {
-                yield return (name, value);
-            }
+    /// <summary>
+    /// A name as the reference assigns it (a type suffix added when <paramref name="type"/> is given), or null
+    /// for "__proto__": the reference assigns to a plain object, where that name sets the prototype instead of adding a key.
+    /// </summary>
+    private static string? NewName(string key, NamingRules rules, string? type)
+    {
+        var name = TransformName(key, rules.CamelCase);
+        if (rules.TypeSuffix)
+        {
+            name = Suffixed(name, type);
         }
+
+        return name == "__proto__" ? null : name;
     }
 
     /// <summary>JavaScript's <c>Object.entries</c> order: array-index keys ascending, then the rest as inserted.</summary>
-    private static IEnumerable<(string Key, JsonNode? Value)> Entries(JsonNode container)
+    private static List<(string Key, T Value)> InEntriesOrder<T>(List<(string Key, T Value)> entries)
     {
-        if (container is JsonArray array)
+        if (!entries.Exists(e => ArrayIndex(e.Key) is not null))
         {
-            return array.Select((item, index) => (index.ToString(System.Globalization.CultureInfo.InvariantCulture), item));
+            return entries;
         }
 
-        var entries = container.AsObject().Select(p => (p.Key, p.Value)).ToList();
-        var indexes = entries.Where(e => ArrayIndex(e.Key) is not null).OrderBy(e => ArrayIndex(e.Key)).ToList();
-        return indexes.Count == 0 ? entries : [.. indexes, .. entries.Where(e => ArrayIndex(e.Key) is null)];
+        return [.. entries.Where(e => ArrayIndex(e.Key) is not null).OrderBy(e => ArrayIndex(e.Key)), .. entries.Where(e => ArrayIndex(e.Key) is null)];
     }
 
     private static uint? ArrayIndex(string key) =>
-        key.Length is > 0 and <= 10 && key.All(char.IsAsciiDigit) && (key == "0" || key[0] != '0')
+        key.Length is > 0 and <= 10 && char.IsAsciiDigit(key[0]) && key.All(char.IsAsciiDigit) && (key == "0" || key[0] != '0')
         && uint.TryParse(key, out var index) && index != uint.MaxValue ? index : null;
 
     private static string TransformName(string name, bool camelCase)
     {
         var last = name.LastIndexOf('_');
-        if (last >= 0 && last < name.Length - 1 && TypeSuffixes.Contains(name[(last + 1)..]))
+        if (last >= 0 && last < name.Length - 1 && Suffixes.Contains(name.AsSpan(last + 1)))
         {
             return Transform(name[..last], camelCase) + "_" + name[(last + 1)..];
         }
@@ -167,6 +224,11 @@ internal static class PropertyNames
     private static string Transform(string name, bool camelCase)
     {
         var text = camelCase ? LodashCamelCase.Convert(name) : name;
+        if (!text.AsSpan().ContainsAnyExcept(NameCharacters))
+        {
+            return text;
+        }
+
         var kept = new StringBuilder(text.Length);
         foreach (var c in text)
         {
@@ -179,36 +241,45 @@ internal static class PropertyNames
         return kept.ToString();
     }
 
-    private static string Suffixed(string name, JsonNode? value)
+    private static string Suffixed(string name, string? type)
     {
         var last = name.LastIndexOf('_');
-        if (last >= 0 && TypeSuffixes.Contains(name[(last + 1)..]))
+        if (last >= 0 && Suffixes.Contains(name.AsSpan(last + 1)))
         {
             return name;
         }
 
-        return InferType(value) is { } type and not "obj" ? name + "_" + type : name;
+        return type is not (null or "obj") ? name + "_" + type : name;
     }
 
+    private static string? InferType(JsonNode? value) =>
+        value is null ? null : TypeOf(value.GetValueKind(), value is JsonArray array ? array.Select(item => item?.GetValueKind() ?? JsonValueKind.Null) : []);
+
+    private static string? InferType(JsonElement value) =>
+        TypeOf(value.ValueKind, value.ValueKind == JsonValueKind.Array ? value.EnumerateArray().Select(item => item.ValueKind) : []);
+
     /// <summary>The first type whose test the value passes, in the reference's order (so every number is <c>real</c>).</summary>
-    private static string? InferType(JsonNode? value) => value switch
+    private static string? TypeOf(JsonValueKind kind, IEnumerable<JsonValueKind> items) => kind switch
     {
-        null => null,
-        JsonObject => "obj",
-        JsonArray array when array.All(IsString) => "strs",
-        JsonArray array when array.All(IsBoolean) => "bools",
-        JsonArray array when array.All(IsNumber) => "reals",
-        JsonArray array when array.All(item => item is JsonObject or JsonArray) => "objs",
-        JsonArray => "obj",
-        _ when IsString(value) => "str",
-        _ when IsBoolean(value) => "bool",
-        _ when IsNumber(value) => "real",
+        JsonValueKind.Object => "obj",
+        JsonValueKind.Array => ArrayTypeOf(items),
+        JsonValueKind.String => "str",
+        JsonValueKind.True or JsonValueKind.False => "bool",
+        JsonValueKind.Number => "real",
         _ => null,
     };
 
-    private static bool IsString(JsonNode? node) => Actions.Mapping.JsValues.IsString(node, out _);
+    private static string ArrayTypeOf(IEnumerable<JsonValueKind> items)
+    {
+        bool strings = true, booleans = true, numbers = true, containers = true;
+        foreach (var item in items)
+        {
+            strings &= item == JsonValueKind.String;
+            booleans &= item is JsonValueKind.True or JsonValueKind.False;
+            numbers &= item == JsonValueKind.Number;
+            containers &= item is JsonValueKind.Object or JsonValueKind.Array;
+        }
 
-    private static bool IsBoolean(JsonNode? node) => Actions.Mapping.JsValues.IsBoolean(node, out _);
-
-    private static bool IsNumber(JsonNode? node) => Actions.Mapping.JsValues.IsNumber(node, out _);
+        return strings ? "strs" : booleans ? "bools" : numbers ? "reals" : containers ? "objs" : "obj";
+    }
 }

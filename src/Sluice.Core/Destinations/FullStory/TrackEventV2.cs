@@ -17,7 +17,8 @@ public static class TrackEventV2
         Fields = TrackEvent.Fields(userIdRequired: false),
         Perform = input =>
         {
-            var payload = input.Payload;
+            // Read from the payload's document, written in one pass: no node is built.
+            var payload = input.PayloadElement;
             string? sessionId = null;
             if (FullStoryApi.Text(payload, "sessionUrl") is { Length: > 0 } sessionUrl)
             {
@@ -28,15 +29,15 @@ public static class TrackEventV2
                 }
             }
 
-            // Written in one pass, in the reference's key order (name, properties, user, timestamp, session).
+            // In the reference's key order (name, properties, user, timestamp, session).
             var buffer = new ArrayBufferWriter<byte>(512);
             using (var body = new Utf8JsonWriter(buffer, JsValues.StringifyWriter))
             {
                 body.WriteStartObject();
                 body.WritePropertyName("name");
-                JsValues.Write(body, payload["name"]);
+                FullStoryApi.Write(body, payload, "name");
                 body.WritePropertyName("properties");
-                PropertyNames.Write(body, payload["properties"], NamingRules.StripOnly);
+                PropertyNames.Write(body, FullStoryApi.Field(payload, "properties"), NamingRules.StripOnly);
                 if (FullStoryApi.Text(payload, "userId") is { Length: > 0 } userId)
                 {
                     body.WriteStartObject("user");
@@ -44,13 +45,14 @@ public static class TrackEventV2
                     body.WriteEndObject();
                 }
 
-                if (FullStoryApi.Timestamp(payload["timestamp"]) is { } timestamp)
+                if (FullStoryApi.Timestamp(FullStoryApi.Node(payload, "timestamp")) is { } timestamp)
                 {
                     body.WriteString("timestamp", timestamp);
                 }
 
-                var recent = JsValues.IsTruthy(payload["useRecentSession"]);
-                if (sessionId is not null || recent)
+                var recent = FullStoryApi.Field(payload, "useRecentSession");
+                var useRecent = MappingPath.IsTruthy(recent);
+                if (sessionId is not null || useRecent)
                 {
                     body.WriteStartObject("session");
                     if (sessionId is not null)
@@ -58,10 +60,10 @@ public static class TrackEventV2
                         body.WriteString("id", sessionId);
                     }
 
-                    if (recent)
+                    if (useRecent)
                     {
                         body.WritePropertyName("use_most_recent");
-                        JsValues.Write(body, payload["useRecentSession"]);
+                        recent.WriteTo(body);
                     }
 
                     body.WriteEndObject();

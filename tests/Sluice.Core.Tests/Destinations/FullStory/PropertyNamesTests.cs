@@ -94,7 +94,7 @@ public sealed class PropertyNamesTests
         var buffer = new System.Buffers.ArrayBufferWriter<byte>();
         using (var writer = new System.Text.Json.Utf8JsonWriter(buffer, Actions.Mapping.JsValues.StringifyWriter))
         {
-            PropertyNames.Write(writer, value, rules, last);
+            PropertyNames.Write(writer, value is null ? default : System.Text.Json.JsonSerializer.SerializeToElement(value), rules, last);
         }
 
         Assert.Equal(Actions.Mapping.JsValues.JsonStringify(built), System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan));
