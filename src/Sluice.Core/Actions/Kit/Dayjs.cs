@@ -91,25 +91,19 @@ public static partial class Dayjs
     /// <summary>JavaScript's <c>new Date(text)</c> in a UTC process: the ECMAScript format, else a lenient parse (RFC 1123 and the like).</summary>
     private static bool TryParseDate(string text, out double unixMilliseconds)
     {
-        if (EcmaPattern().Match(text) is { Success: true } iso)
+        if ((Canonical(text) ?? EcmaFields(text)) is { } fields)
         {
-            var year = double.Parse(iso.Groups[1].Value, CultureInfo.InvariantCulture);
-            var month = iso.Groups[2].Success ? double.Parse(iso.Groups[2].Value, CultureInfo.InvariantCulture) : 1;
-            var day = iso.Groups[3].Success ? double.Parse(iso.Groups[3].Value, CultureInfo.InvariantCulture) : 1;
-            var hour = iso.Groups[4].Success ? double.Parse(iso.Groups[4].Value, CultureInfo.InvariantCulture) : 0;
-            var minute = iso.Groups[5].Success ? double.Parse(iso.Groups[5].Value, CultureInfo.InvariantCulture) : 0;
-            var second = iso.Groups[6].Success ? double.Parse(iso.Groups[6].Value, CultureInfo.InvariantCulture) : 0;
-            var millisecond = iso.Groups[7].Success ? double.Parse(iso.Groups[7].Value.PadRight(3, '0')[..3], CultureInfo.InvariantCulture) : 0;
+            var (year, month, day, hour, minute, second, millisecond, zoneText, negativeZeroYear) = fields;
             // V8 takes any day up to 31 and rolls it over (30 February is 1 March).
             if (month is < 1 or > 12 || day is < 1 or > 31 || hour > 24 || minute > 59 || second > 59
-                || (hour == 24 && (minute > 0 || second > 0 || millisecond > 0)) || iso.Groups[1].Value == "-000000")
+                || (hour == 24 && (minute > 0 || second > 0 || millisecond > 0)) || negativeZeroYear)
             {
                 unixMilliseconds = double.NaN;
                 return false;
             }
 
             var offset = 0.0;
-            if (iso.Groups[8].Value is { Length: 6 } zone)
+            if (zoneText is { Length: 6 } zone)
             {
                 var hours = double.Parse(zone[1..3], CultureInfo.InvariantCulture);
                 var minutes = double.Parse(zone[4..6], CultureInfo.InvariantCulture);
@@ -138,6 +132,70 @@ public static partial class Dayjs
         unixMilliseconds = double.NaN;
         return false;
     }
+
+    /// <summary>The fields of an ECMAScript date-time string, as its pattern reads them.</summary>
+    private static DateFields? EcmaFields(string text)
+    {
+        if (EcmaPattern().Match(text) is not { Success: true } iso)
+        {
+            return null;
+        }
+
+        return new DateFields(
+            double.Parse(iso.Groups[1].Value, CultureInfo.InvariantCulture),
+            iso.Groups[2].Success ? double.Parse(iso.Groups[2].Value, CultureInfo.InvariantCulture) : 1,
+            iso.Groups[3].Success ? double.Parse(iso.Groups[3].Value, CultureInfo.InvariantCulture) : 1,
+            iso.Groups[4].Success ? double.Parse(iso.Groups[4].Value, CultureInfo.InvariantCulture) : 0,
+            iso.Groups[5].Success ? double.Parse(iso.Groups[5].Value, CultureInfo.InvariantCulture) : 0,
+            iso.Groups[6].Success ? double.Parse(iso.Groups[6].Value, CultureInfo.InvariantCulture) : 0,
+            iso.Groups[7].Success ? double.Parse(iso.Groups[7].Value.PadRight(3, '0')[..3], CultureInfo.InvariantCulture) : 0,
+            iso.Groups[8].Success ? iso.Groups[8].Value : null,
+            iso.Groups[1].Value == "-000000");
+    }
+
+    /// <summary>
+    /// The fields of <c>toISOString()</c>'s shape (<c>2024-03-01T08:20:30.123Z</c>, or without the
+    /// milliseconds), which nearly every stored timestamp has, read without the pattern: the same
+    /// fields the pattern reads, so the same rules follow.
+    /// </summary>
+    private static DateFields? Canonical(string text)
+    {
+        if (text.Length is not (20 or 24) || text[^1] != 'Z' || text[4] != '-' || text[7] != '-' || text[10] != 'T' || text[13] != ':' || text[16] != ':'
+            || (text.Length == 24 && text[19] != '.'))
+        {
+            return null;
+        }
+
+        var year = Digits(text, 0, 4);
+        var month = Digits(text, 5, 2);
+        var day = Digits(text, 8, 2);
+        var hour = Digits(text, 11, 2);
+        var minute = Digits(text, 14, 2);
+        var second = Digits(text, 17, 2);
+        var millisecond = text.Length == 24 ? Digits(text, 20, 3) : 0;
+        return year < 0 || month < 0 || day < 0 || hour < 0 || minute < 0 || second < 0 || millisecond < 0
+            ? null
+            : new DateFields(year, month, day, hour, minute, second, millisecond, "Z", false);
+
+        static int Digits(string text, int at, int count)
+        {
+            var value = 0;
+            for (var i = at; i < at + count; i++)
+            {
+                if (!char.IsAsciiDigit(text[i]))
+                {
+                    return -1;
+                }
+
+                value = (value * 10) + (text[i] - '0');
+            }
+
+            return value;
+        }
+    }
+
+    private readonly record struct DateFields(
+        double Year, double Month, double Day, double Hour, double Minute, double Second, double Millisecond, string? Zone, bool NegativeZeroYear);
 
     /// <summary><c>Date.UTC</c>: a year 0–99 means 1900–1999; months and days roll over.</summary>
     private static double DateUtc(double year, double month, double day, double hour, double minute, double second, double millisecond) =>

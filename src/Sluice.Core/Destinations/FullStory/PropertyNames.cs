@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -32,6 +33,9 @@ internal static class PropertyNames
 
     private static readonly HashSet<string>.AlternateLookup<ReadOnlySpan<char>> Suffixes = TypeSuffixes.GetAlternateLookup<ReadOnlySpan<char>>();
 
+    private static readonly System.Buffers.SearchValues<byte> NameBytes =
+        System.Buffers.SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_"u8);
+
     private static readonly System.Buffers.SearchValues<char> NameCharacters =
         System.Buffers.SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_");
 
@@ -64,6 +68,11 @@ internal static class PropertyNames
 
     private static void WriteObject(Utf8JsonWriter writer, JsonElement container, NamingRules rules, int depth, (string Name, string Value)? last)
     {
+        if (TryWritePlainObject(writer, container, rules, depth, last))
+        {
+            return;
+        }
+
         var entries = InEntriesOrder(EntriesOf(container));
         var renamed = new List<(string Name, JsonElement Value)>(entries.Count);
         foreach (var (key, value) in entries)
@@ -112,6 +121,74 @@ internal static class PropertyNames
         }
 
         writer.WriteEndObject();
+    }
+
+    /// <summary>
+    /// The common case, written from the names' bytes without making strings: an object whose names the
+    /// rules leave as they are (only <c>[A-Za-z0-9_]</c>, no suffix to add, none an array index or
+    /// <c>__proto__</c>), all different. False, with nothing written, for any other.
+    /// </summary>
+    private static bool TryWritePlainObject(Utf8JsonWriter writer, JsonElement container, NamingRules rules, int depth, (string Name, string Value)? last)
+    {
+        const int MostCompared = 32;
+        if (rules.CamelCase || rules.TypeSuffix || container.ValueKind != JsonValueKind.Object || container.GetPropertyCount() > MostCompared)
+        {
+            return false;
+        }
+
+        var index = 0;
+        foreach (var property in container.EnumerateObject())
+        {
+            var name = JsonMarshal.GetRawUtf8PropertyName(property);
+            if (name.IsEmpty || name.ContainsAnyExcept(NameBytes) || char.IsAsciiDigit((char)name[0]) || name.SequenceEqual("__proto__"u8))
+            {
+                return false;
+            }
+
+            var compared = 0;
+            foreach (var earlier in container.EnumerateObject())
+            {
+                if (compared++ == index)
+                {
+                    break;
+                }
+
+                if (JsonMarshal.GetRawUtf8PropertyName(earlier).SequenceEqual(name))
+                {
+                    return false;
+                }
+            }
+
+            index++;
+        }
+
+        writer.WriteStartObject();
+        var lastWritten = false;
+        foreach (var property in container.EnumerateObject())
+        {
+            writer.WritePropertyName(JsonMarshal.GetRawUtf8PropertyName(property));
+            if (last is { } extra && property.NameEquals(extra.Name))
+            {
+                writer.WriteStringValue(extra.Value);
+                lastWritten = true;
+            }
+            else if (InferType(property.Value) == "obj" && depth < MaxDepth)
+            {
+                WriteObject(writer, property.Value, rules, depth + 1, null);
+            }
+            else
+            {
+                property.Value.WriteTo(writer);
+            }
+        }
+
+        if (last is { } appended && !lastWritten)
+        {
+            writer.WriteString(appended.Name, appended.Value);
+        }
+
+        writer.WriteEndObject();
+        return true;
     }
 
     private static List<(string Key, JsonElement Value)> EntriesOf(JsonElement container)

@@ -23,6 +23,9 @@ public sealed class DayjsTests
     [InlineData("2024-03-01T10:20:30z", "2024-03-01T10:20:30.000Z")]
     [InlineData("2024-03-01T10:20Z", "2024-03-01T10:20:00.000Z")]
     [InlineData("0099-01-01", "1999-01-01T00:00:00.000Z")]
+    [InlineData("2024-03-01T10:20:30.123Z", "2024-03-01T10:20:30.123Z")]
+    [InlineData("0099-01-01T00:00:00.000Z", "0099-01-01T00:00:00.000Z")]
+    [InlineData("2024-12-31T23:59:59.999Z", "2024-12-31T23:59:59.999Z")]
     public void Strings_read_as_dayjs_reads_them(string text, string expected)
     {
         Assert.True(Dayjs.TryParseUtc(JsonValue.Create(text), out var ms));
@@ -42,5 +45,8 @@ public sealed class DayjsTests
     [InlineData("1700000000", true)]
     [InlineData("2024-03-01", true)]
     [InlineData("NaN", false)]
+    [InlineData("2024-03-01T25:20:30.123Z", false)]
+    [InlineData("2024-00-01T10:20:30.123Z", false)]
+    [InlineData("2024-03-01T10:20:3a.123Z", false)]
     public void Date_like_is_what_the_reference_accepts(string text, bool expected) => Assert.Equal(expected, Dayjs.IsDateLike(text));
 }
