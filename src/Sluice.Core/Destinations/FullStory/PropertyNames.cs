@@ -111,7 +111,7 @@ internal static class PropertyNames
             }
             else
             {
-                value.WriteTo(writer);
+                Actions.Mapping.JsValues.Write(writer, value);
             }
         }
 
@@ -178,7 +178,7 @@ internal static class PropertyNames
             }
             else
             {
-                property.Value.WriteTo(writer);
+                Actions.Mapping.JsValues.Write(writer, property.Value);
             }
         }
 

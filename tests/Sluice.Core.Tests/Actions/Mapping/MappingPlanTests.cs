@@ -117,7 +117,8 @@ public sealed class MappingPlanTests
         }
     }
 
-    private static string Written(Action<Utf8JsonWriter> write)
+    /// <summary>What <paramref name="write"/> writes with the options payloads are written with.</summary>
+    internal static string Written(Action<Utf8JsonWriter> write)
     {
         using var stream = new MemoryStream();
         using (var writer = new Utf8JsonWriter(stream, JsValues.StringifyWriter))
