@@ -33,8 +33,8 @@ internal static class JsValues
 
     /// <summary>
     /// Writes a value of a document as <see cref="JsonElement.WriteTo"/> does. Text that writing would
-    /// leave as it is (no escape, no space between tokens, no character the encoder escapes: most values
-    /// of most events) is copied as it lies instead of being taken apart and written token by token.
+    /// leave as it is (printable ASCII without escapes, no space between tokens: most values of most
+    /// events) is copied as it lies instead of being taken apart and written token by token.
     /// </summary>
     public static void Write(Utf8JsonWriter writer, JsonElement element)
     {
@@ -52,50 +52,34 @@ internal static class JsValues
     /// <summary>Whether JSON text is what a writer with <see cref="StringifyWriter"/>'s options writes for it.</summary>
     internal static bool WrittenAsItIs(ReadOnlySpan<byte> json)
     {
-        // An escape may be written otherwise, and an ASCII character the encoder escapes would be
-        // (tabs and line breaks among them, which JSON allows only between tokens).
-        if (json.IndexOfAny(EscapedAscii) >= 0)
+        // A backslash, a control character or a byte outside ASCII may be written otherwise (escapes are rewritten).
+        if (json.IndexOfAnyExceptInRange((byte)0x20, (byte)0x7E) >= 0 || json.Contains((byte)'\\'))
         {
             return false;
         }
 
-        // With no backslash, every quote opens or closes a string: a space outside one is dropped by the
-        // writer, and a string's text beyond ASCII must be what the writer's encoder leaves as it is.
-        var checkText = json.IndexOfAnyInRange((byte)0x80, (byte)0xFF) >= 0;
+        // Spaces are kept only inside strings (with no backslash, every quote opens or closes one).
         var inString = false;
-        var stringStart = 0;
-        for (var at = json.IndexOfAny((byte)'"', (byte)' '); at >= 0; at = NextQuoteOrSpace(json, at))
+        for (var at = json.IndexOfAny((byte)'"', (byte)' '); at >= 0; at = NextOf(json, at))
         {
-            if (json[at] == ' ')
-            {
-                if (!inString)
-                {
-                    return false;
-                }
-            }
-            else if (inString && checkText && StringifyWriter.Encoder!.FindFirstCharacterToEncodeUtf8(json[stringStart..at]) >= 0)
-            {
-                return false;
-            }
-            else
+            if (json[at] == '"')
             {
                 inString = !inString;
-                stringStart = at + 1;
+            }
+            else if (!inString)
+            {
+                return false;
             }
         }
 
         return true;
 
-        static int NextQuoteOrSpace(ReadOnlySpan<byte> json, int at)
+        static int NextOf(ReadOnlySpan<byte> json, int at)
         {
             var next = json[(at + 1)..].IndexOfAny((byte)'"', (byte)' ');
             return next < 0 ? -1 : at + 1 + next;
         }
     }
-
-    /// <summary>The ASCII characters the writer's encoder escapes inside strings, but the quote that opens and closes them.</summary>
-    private static readonly System.Buffers.SearchValues<byte> EscapedAscii = System.Buffers.SearchValues.Create(
-        [.. Enumerable.Range(0, 128).Where(c => c != '"' && StringifyWriter.Encoder!.WillEncode(c)).Select(c => (byte)c)]);
 
     public static bool IsString(JsonNode? node, out string text)
     {
