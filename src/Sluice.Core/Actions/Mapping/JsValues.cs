@@ -31,56 +31,6 @@ internal static class JsValues
         }
     }
 
-    /// <summary>
-    /// Writes a value of a document as <see cref="JsonElement.WriteTo"/> does. Text that writing would
-    /// leave as it is (printable ASCII without escapes, no space between tokens: most values of most
-    /// events) is copied as it lies instead of being taken apart and written token by token.
-    /// </summary>
-    public static void Write(Utf8JsonWriter writer, JsonElement element)
-    {
-        var raw = System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(element);
-        if (WrittenAsItIs(raw))
-        {
-            writer.WriteRawValue(raw, skipInputValidation: true);
-        }
-        else
-        {
-            element.WriteTo(writer);
-        }
-    }
-
-    /// <summary>Whether JSON text is what a writer with <see cref="StringifyWriter"/>'s options writes for it.</summary>
-    internal static bool WrittenAsItIs(ReadOnlySpan<byte> json)
-    {
-        // A backslash, a control character or a byte outside ASCII may be written otherwise (escapes are rewritten).
-        if (json.IndexOfAnyExceptInRange((byte)0x20, (byte)0x7E) >= 0 || json.Contains((byte)'\\'))
-        {
-            return false;
-        }
-
-        // Spaces are kept only inside strings (with no backslash, every quote opens or closes one).
-        var inString = false;
-        for (var at = json.IndexOfAny((byte)'"', (byte)' '); at >= 0; at = NextOf(json, at))
-        {
-            if (json[at] == '"')
-            {
-                inString = !inString;
-            }
-            else if (!inString)
-            {
-                return false;
-            }
-        }
-
-        return true;
-
-        static int NextOf(ReadOnlySpan<byte> json, int at)
-        {
-            var next = json[(at + 1)..].IndexOfAny((byte)'"', (byte)' ');
-            return next < 0 ? -1 : at + 1 + next;
-        }
-    }
-
     public static bool IsString(JsonNode? node, out string text)
     {
         if (node is JsonValue value && value.GetValueKind() == JsonValueKind.String)

@@ -43,7 +43,7 @@ internal readonly record struct PlannedValue(PlannedKind Kind, JsonElement Eleme
                 writer.WriteEndObject();
                 break;
             default:
-                JsValues.Write(writer, Element);
+                Element.WriteTo(writer);
                 break;
         }
     }

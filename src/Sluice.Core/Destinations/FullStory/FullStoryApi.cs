@@ -104,7 +104,7 @@ internal static class FullStoryApi
     {
         if (Field(payload, field) is { ValueKind: not JsonValueKind.Undefined } value)
         {
-            JsValues.Write(writer, value);
+            value.WriteTo(writer);
         }
         else
         {

@@ -111,7 +111,7 @@ internal static class PropertyNames
             }
             else
             {
-                Actions.Mapping.JsValues.Write(writer, value);
+                value.WriteTo(writer);
             }
         }
 
@@ -178,7 +178,7 @@ internal static class PropertyNames
             }
             else
             {
-                Actions.Mapping.JsValues.Write(writer, property.Value);
+                property.Value.WriteTo(writer);
             }
         }
 

@@ -117,8 +117,7 @@ public sealed class MappingPlanTests
         }
     }
 
-    /// <summary>What <paramref name="write"/> writes with the options payloads are written with.</summary>
-    internal static string Written(Action<Utf8JsonWriter> write)
+    private static string Written(Action<Utf8JsonWriter> write)
     {
         using var stream = new MemoryStream();
         using (var writer = new Utf8JsonWriter(stream, JsValues.StringifyWriter))
