@@ -1,5 +1,7 @@
+using System.Buffers;
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Sluice.Actions.Kit;
 using Sluice.Actions.Mapping;
@@ -49,41 +51,67 @@ public static class SendAction
                 Default = new JsonArray("url", "method", "headers"),
             },
         },
-        Perform = input => [Request(input.Payload, input.Payload["data"], input.Settings, [input.MessageId])],
+        Perform = input => [Request(input)],
         PerformBatch = input => input.Payloads.Count == 0
             ? []
             : [Request(
-                input.Payloads[0],
-                new JsonArray([.. input.Payloads.Select(p => p["data"]?.DeepClone())]),
+                Utf8(new JsonArray([.. input.Payloads.Select(p => p["data"]?.DeepClone())])),
+                Utf8(input.Payloads[0]["data"]),
+                (string?)input.Payloads[0]["method"],
+                (string)input.Payloads[0]["url"]!,
+                input.Payloads[0]["headers"],
                 input.Settings,
-                input.MessageIds,
-                signed: input.Payloads[0]["data"])],
+                input.MessageIds)],
     };
 
-    private static OutgoingRequest Request(JsonObject payload, JsonNode? body, JsonObject settings, IReadOnlyList<string> messageIds, JsonNode? signed = null)
+    /// <summary>One event's request, its body written from the payload's document (the same bytes as <c>JSON.stringify(data)</c>).</summary>
+    private static OutgoingRequest Request(ActionInput input)
     {
-        var json = JsValues.JsonStringify(body);
+        var payload = input.PayloadElement;
+        var buffer = new ArrayBufferWriter<byte>(256);
+        using (var writer = new Utf8JsonWriter(buffer, JsValues.StringifyWriter))
+        {
+            if (payload.TryGetProperty("data"u8, out var data))
+            {
+                data.WriteTo(writer);
+            }
+            else
+            {
+                writer.WriteNullValue();
+            }
+        }
+
+        var body = buffer.WrittenSpan.ToArray();
+        var method = payload.TryGetProperty("method"u8, out var m) && m.ValueKind == JsonValueKind.String ? m.GetString() : null;
+        // Headers are rare: only then are the payload's nodes built.
+        var headers = payload.TryGetProperty("headers"u8, out _) ? input.Payload["headers"] : null;
+        return Request(body, body, method, payload.GetProperty("url"u8).GetString()!, headers, input.Settings, [input.MessageId]);
+    }
+
+    private static byte[] Utf8(JsonNode? value) => Encoding.UTF8.GetBytes(JsValues.JsonStringify(value));
+
+    /// <param name="signed">What the signature covers: the body, or for a batch its first item's data only (the reference signs that; receivers written for it expect it).</param>
+    private static OutgoingRequest Request(byte[] body, byte[] signed, string? method, string url, JsonNode? mappedHeaders, JsonObject settings, IReadOnlyList<string> messageIds)
+    {
         var headers = new List<KeyValuePair<string, string>>
         {
             new("User-Agent", UserAgent),
             new("Content-Type", "application/json"),
         };
-        headers.AddRange(WebhookDestination.MappedHeaders(payload["headers"]));
+        headers.AddRange(WebhookDestination.MappedHeaders(mappedHeaders));
         // A secret written unquoted in YAML (sharedSecret: 12345) arrives as a number; it is still the secret's text.
         if (settings[WebhookDestination.SharedSecret] is JsonValue secretValue && JsValues.ToJsString(secretValue) is { Length: > 0 } secret)
         {
-            // The reference signs a batch with the first item's data only; receivers written for it expect that.
-            var signedJson = signed is null ? json : JsValues.JsonStringify(signed);
-            var signature = HMACSHA1.HashData(Encoding.UTF8.GetBytes(secret), Encoding.UTF8.GetBytes(signedJson));
+            var signature = HMACSHA1.HashData(Encoding.UTF8.GetBytes(secret), signed);
             headers.Add(new("X-Signature", Convert.ToHexStringLower(signature)));
         }
 
         return new OutgoingRequest
         {
-            Method = ((string?)payload["method"] ?? "POST").ToUpperInvariant(),
-            Url = new Uri((string)payload["url"]!),
+            Method = (method ?? "POST").ToUpperInvariant(),
+            Url = new Uri(url),
             Headers = headers,
-            Body = Encoding.UTF8.GetBytes(json),
+            Body = body,
             MessageIds = messageIds,
         };
     }

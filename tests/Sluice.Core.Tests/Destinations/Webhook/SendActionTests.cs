@@ -32,6 +32,22 @@ public sealed class SendActionTests
     }
 
     [Fact]
+    public void The_body_read_from_the_stored_payload_is_JSON_stringify_of_its_data_byte_for_byte()
+    {
+        var mapping = CompiledMapping.Compile(DefaultMappingTo("https://hooks.example/in"));
+        foreach (var line in File.ReadLines(Path.Combine(AppContext.BaseDirectory, "TestData", "vectors", "fullstory", "events.jsonl")))
+        {
+            var payload = PayloadSchema.Validate(mapping.Transform(JsonNode.Parse(line)).Value!.AsObject(), SendAction.Definition.Fields);
+            var stored = System.Text.Json.JsonElement.Parse(JsValues.ToUtf8Json(payload));
+            var input = new ActionInput(System.Text.Json.Nodes.JsonObject.Create(stored)!, new JsonObject { ["sharedSecret"] = "s" }, "m") { PayloadElement = stored };
+
+            var request = Assert.Single(SendAction.Definition.Perform(input));
+
+            Assert.Equal(JsValues.JsonStringify(payload["data"]), Encoding.UTF8.GetString(request.Body!));
+        }
+    }
+
+    [Fact]
     public void Mapped_method_headers_and_data_shape_the_request()
     {
         var mapping = JsonNode.Parse("""
