@@ -87,8 +87,8 @@ public static class PayloadSchema
     /// <summary>
     /// What <see cref="Validate"/> returns for a planned mapping's result, written to <paramref name="writer"/>
     /// as <see cref="JsValues.ToUtf8Json"/> writes it, without building it. False when the payload needs
-    /// what only <see cref="Validate"/> does (a value of another kind to coerce, a field of several values
-    /// or with its own properties, an error to report): the caller then runs <see cref="Validate"/>, and
+    /// what only <see cref="Validate"/> does (a value of another kind to coerce, a field with its own
+    /// properties, an error to report): the caller then runs <see cref="Validate"/>, and
     /// what was written is discarded.
     /// </summary>
     internal static bool TryWrite(PlannedValue payload, IReadOnlyDictionary<string, InputField> fields, Utf8JsonWriter writer)
@@ -112,13 +112,8 @@ public static class PayloadSchema
                 continue;
             }
 
-            if (field.Multiple)
-            {
-                return false;
-            }
-
             writer.WritePropertyName(key);
-            if (!TryWriteOne(field, value, writer))
+            if (!(field.Multiple ? TryWriteSeveral(field, value, writer) : TryWriteOne(field, value, writer)))
             {
                 return false;
             }
@@ -135,6 +130,40 @@ public static class PayloadSchema
         value.IsNull ? !field.AllowNull
         : !field.Multiple && (value.Kind == PlannedKind.Text ? value.Text!.Length == 0
             : value.Kind == PlannedKind.Element && value.Element.ValueKind == JsonValueKind.String && value.Element.ValueEquals(""u8));
+
+    /// <summary><see cref="Coerce"/> of a field of several values: an array's items (nulls left out unless allowed), or the one value as an array.</summary>
+    private static bool TryWriteSeveral(InputField field, PlannedValue value, Utf8JsonWriter writer)
+    {
+        if (value.IsNull)
+        {
+            writer.WriteNullValue();
+            return true;
+        }
+
+        writer.WriteStartArray();
+        if (value.Kind == PlannedKind.Element && value.Element.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var item in value.Element.EnumerateArray())
+            {
+                if (item.ValueKind == JsonValueKind.Null && !field.AllowNull)
+                {
+                    continue;
+                }
+
+                if (!TryWriteOne(field, new PlannedValue(PlannedKind.Element, item), writer))
+                {
+                    return false;
+                }
+            }
+        }
+        else if (!TryWriteOne(field, value, writer))
+        {
+            return false;
+        }
+
+        writer.WriteEndArray();
+        return true;
+    }
 
     /// <summary><see cref="CoerceOne"/> of values that are already of the field's kind; false for the rest.</summary>
     private static bool TryWriteOne(InputField field, PlannedValue value, Utf8JsonWriter writer)

@@ -88,6 +88,8 @@ public sealed class WrittenPayloadTests
     [InlineData(FieldType.String, "1e21")]
     [InlineData(FieldType.String, "false")]
     [InlineData(FieldType.String, "[\"only\"]")]
+    [InlineData(FieldType.String, "[\"a\",null,\"b\"]")]
+    [InlineData(FieldType.Number, "[1,null,2.50]")]
     [InlineData(FieldType.String, "{\"a\":1}")]
     [InlineData(FieldType.String, "null")]
     [InlineData(FieldType.Number, "12.50")]
