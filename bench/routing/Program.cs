@@ -16,15 +16,69 @@ using Sluice.Workspace;
 // decisions' bookkeeping and the job.
 //
 //   dotnet run -c Release --project bench/routing -- CORPUS.jsonl [WORKSPACE.yaml ...]
+//   dotnet run -c Release --project bench/routing -- --stages CORPUS.jsonl [WORKSPACE.yaml]   (µs an event per stage)
+var stages = args.Length > 0 && args[0] == "--stages";
+args = stages ? args[1..] : args;
 if (args.Length < 1)
 {
-    Console.Error.WriteLine("usage: Sluice.Bench.Routing CORPUS.jsonl [WORKSPACE.yaml ...]");
+    Console.Error.WriteLine("usage: Sluice.Bench.Routing [--stages] CORPUS.jsonl [WORKSPACE.yaml ...]");
     return 2;
 }
 
 var corpus = File.ReadLines(args[0]).Where(l => l.Length > 0).Select(l => System.Text.Encoding.UTF8.GetBytes(l)).ToArray();
 var workspaces = args.Length > 1 ? args[1..] : [Path.Combine(AppContext.BaseDirectory, "presets.yaml"), Path.Combine(AppContext.BaseDirectory, "realistic.yaml")];
 const int EventsPerRun = 10_000;
+
+if (stages)
+{
+    // Where an event's time goes, stage by stage, on the first workspace's first destination; the last of 6 rounds settles the JIT.
+    var table = new RoutingTable(WorkspaceFileLoader.Load(workspaces[0], _ => null));
+    var destination = table.ForSource("web")[0];
+    var clocks = Enumerable.Range(0, 5).Select(_ => new Stopwatch()).ToArray();
+    for (var round = 0; round < 6; round++)
+    {
+        Array.ForEach(clocks, c => c.Reset());
+        for (var i = 0; i < 20_000; i++)
+        {
+            clocks[0].Start();
+            using var document = JsonDocument.Parse(corpus[i % corpus.Length]);
+            clocks[0].Stop();
+            foreach (var mapping in destination.Mappings)
+            {
+                clocks[1].Start();
+                var matches = mapping.Trigger.Matches(document.RootElement);
+                clocks[1].Stop();
+                if (!matches)
+                {
+                    continue;
+                }
+
+                try
+                {
+                    clocks[2].Start();
+                    var payload = mapping.Action.TryWritePayload(mapping.Mapping, document.RootElement)
+                        ?? JsonSerializer.SerializeToUtf8Bytes(mapping.Action.PreparePayload(mapping.Mapping, document.RootElement));
+                    clocks[2].Stop();
+                    clocks[3].Start();
+                    var job = new Sluice.Delivery.DeliveryJob(new ClaimedDelivery(0, destination.Id, mapping.Name, mapping.Action.Slug, "m", 0, 0, 0, 0, payload), destination);
+                    clocks[3].Stop();
+                    clocks[4].Start();
+                    mapping.Action.Perform(job.Input(destination));
+                    clocks[4].Stop();
+                }
+                catch (DeliverySkippedException)
+                {
+                    Array.ForEach(clocks, c => c.Stop());
+                }
+            }
+        }
+
+        string Per(int stage) => (clocks[stage].Elapsed.TotalMicroseconds / 20_000).ToString("F1", System.Globalization.CultureInfo.InvariantCulture);
+        Console.WriteLine($"round {round + 1}: µs an event: parse {Per(0)}, triggers {Per(1)}, payload {Per(2)}, payload parse {Per(3)}, perform {Per(4)}");
+    }
+
+    return 0;
+}
 
 foreach (var file in workspaces)
 {

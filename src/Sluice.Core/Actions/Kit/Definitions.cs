@@ -194,7 +194,7 @@ public sealed record ActionDefinition
         var (buffer, writer) = t_payloadWriter ??= NewPayloadWriter();
         buffer.ResetWrittenCount();
         writer.Reset(buffer);
-        if (!PayloadSchema.TryWrite(payload, Fields, writer))
+        if (!PayloadSchema.TryWrite(payload.Members!, Fields, writer))
         {
             return null;
         }

@@ -91,13 +91,8 @@ public static class PayloadSchema
     /// properties, an error to report): the caller then runs <see cref="Validate"/>, and
     /// what was written is discarded.
     /// </summary>
-    internal static bool TryWrite(PlannedValue payload, IReadOnlyDictionary<string, InputField> fields, Utf8JsonWriter writer)
+    internal static bool TryWrite(IReadOnlyList<PlannedMember> payload, IReadOnlyDictionary<string, InputField> fields, Utf8JsonWriter writer)
     {
-        if (payload.Kind != PlannedKind.Object)
-        {
-            return false;
-        }
-
         var required = 0;
         foreach (var field in fields.Values)
         {
@@ -105,7 +100,7 @@ public static class PayloadSchema
         }
 
         writer.WriteStartObject();
-        foreach (var (key, value) in payload.Members!)
+        foreach (var (key, value) in payload)
         {
             if (!fields.TryGetValue(key, out var field) || IsEmptyAtRoot(field, value))
             {
@@ -125,11 +120,14 @@ public static class PayloadSchema
         return required == 0;
     }
 
-    /// <summary><see cref="IsEmptyFor"/> at a payload's root, outside a batch.</summary>
+    /// <summary><see cref="IsEmptyFor(InputField, JsonNode, bool, bool)"/> at a payload's root, outside a batch.</summary>
     private static bool IsEmptyAtRoot(InputField field, PlannedValue value) =>
-        value.IsNull ? !field.AllowNull
-        : !field.Multiple && (value.Kind == PlannedKind.Text ? value.Text!.Length == 0
-            : value.Kind == PlannedKind.Element && value.Element.ValueKind == JsonValueKind.String && value.Element.ValueEquals(""u8));
+        IsEmptyFor(
+            field,
+            value.IsNull,
+            value.Kind == PlannedKind.Text ? value.Text!.Length == 0 : value.Kind == PlannedKind.Element && value.Element.ValueKind == JsonValueKind.String && value.Element.ValueEquals(""u8),
+            root: true,
+            inBatch: false);
 
     /// <summary><see cref="Coerce"/> of a field of several values: an array's items (nulls left out unless allowed), or the one value as an array.</summary>
     private static bool TryWriteSeveral(InputField field, PlannedValue value, Utf8JsonWriter writer)
@@ -179,14 +177,10 @@ public static class PayloadSchema
         switch (field.Type)
         {
             case FieldType.String or FieldType.Text or FieldType.Password:
-                var text = value.Kind == PlannedKind.Text ? value.Text!
-                    : kind == JsonValueKind.String ? element.GetString()!
-                    : kind == JsonValueKind.Number && element.TryGetDouble(out var n) ? JsValues.NumberToString(n)
-                    : kind is JsonValueKind.True or JsonValueKind.False ? (kind == JsonValueKind.True ? "true" : "false")
-                    : null;
+                var text = value.Kind == PlannedKind.Text ? value.Text : JsValues.PrimitiveToJsString(element);
                 if (text is null
                     || (field.Choices is { Count: > 0 } choices && !choices.Contains(text))
-                    || (field.Type is FieldType.String && (field.Minimum is > 0 and var minimum && text.Length < minimum || field.Maximum is > 0 and var maximum && text.Length > maximum))
+                    || (field.Type is FieldType.String && LengthProblem(field, text, "") is not null)
                     || (field.Format is { } format && !FormatHolds(format, text)))
                 {
                     return false;
@@ -197,12 +191,12 @@ public static class PayloadSchema
             case FieldType.Number or FieldType.Integer:
                 if (kind != JsonValueKind.Number || !element.TryGetDouble(out var number) || field.Choices is { Count: > 0 }
                     || (field.Type == FieldType.Integer && Math.Floor(number) != number)
-                    || field.Minimum is > 0 and var least && number < least || field.Maximum is > 0 and var most && number > most)
+                    || RangeProblem(field, number, "") is not null)
                 {
                     return false;
                 }
 
-                if (field.Type == FieldType.Integer || (Math.Floor(number) == number && Math.Abs(number) < 9e15))
+                if (WrittenAsInteger(field, number))
                 {
                     writer.WriteNumberValue((long)number);
                 }
@@ -240,14 +234,17 @@ public static class PayloadSchema
     }
 
     /// <summary>removeEmptyValues: values the field cannot hold are treated as absent (so a required field is then missing).</summary>
-    private static bool IsEmptyFor(InputField field, JsonNode? value, bool root, bool inBatch)
+    private static bool IsEmptyFor(InputField field, JsonNode? value, bool root, bool inBatch) =>
+        IsEmptyFor(field, value is null, JsValues.IsString(value, out var text) && text.Length == 0, root, inBatch);
+
+    private static bool IsEmptyFor(InputField field, bool isNull, bool isEmptyString, bool root, bool inBatch)
     {
-        if (value is null)
+        if (isNull)
         {
             return !field.AllowNull;
         }
 
-        if (!JsValues.IsString(value, out var text) || text.Length > 0 || field.Multiple)
+        if (!isEmptyString || field.Multiple)
         {
             return false;
         }
@@ -327,11 +324,12 @@ public static class PayloadSchema
                     return Fail($"{subject} must be an integer but it was a number.");
                 }
 
-                result = field.Type == FieldType.Integer || (Math.Floor(number) == number && Math.Abs(number) < 9e15)
+                result = WrittenAsInteger(field, number)
                     ? JsonValue.Create((long)number)
                     : JsonValue.Create(number);
-                if (!InRange(field, number, subject, errors))
+                if (RangeProblem(field, number, subject) is { } outOfRange)
                 {
+                    errors.Add(outOfRange);
                     return null;
                 }
 
@@ -383,8 +381,9 @@ public static class PayloadSchema
             return Fail($"{subject} must be one of: {JoinChoices(choices)}.");
         }
 
-        if (field.Type is FieldType.String && JsValues.IsString(result, out var checkedText) && !LengthAllowed(field, checkedText, subject, errors))
+        if (field.Type is FieldType.String && JsValues.IsString(result, out var checkedText) && LengthProblem(field, checkedText, subject) is { } length)
         {
+            errors.Add(length);
             return null;
         }
 
@@ -422,38 +421,22 @@ public static class PayloadSchema
             && double.IsFinite(number);
     }
 
-    private static bool InRange(InputField field, double number, string subject, List<string> errors)
+    /// <summary>How a coerced number is written: as an integer for integer fields and whole numbers that fit.</summary>
+    private static bool WrittenAsInteger(InputField field, double number) =>
+        field.Type == FieldType.Integer || (Math.Floor(number) == number && Math.Abs(number) < 9e15);
+
+    /// <summary>Why a number is outside the field's bounds, or null.</summary>
+    private static string? RangeProblem(InputField field, double number, string subject) =>
+        field.Minimum is > 0 and var minimum && number < minimum ? $"{subject} must be greater than or equal to {JsValues.NumberToString(minimum)}."
+        : field.Maximum is > 0 and var maximum && number > maximum ? $"{subject} must be less than or equal to {JsValues.NumberToString(maximum)}."
+        : null;
+
+    /// <summary>Why a string's length is outside the field's bounds, or null.</summary>
+    private static string? LengthProblem(InputField field, string text, string subject)
     {
-        if (field.Minimum is > 0 and var minimum && number < minimum)
-        {
-            errors.Add($"{subject} must be greater than or equal to {JsValues.NumberToString(minimum)}.");
-            return false;
-        }
-
-        if (field.Maximum is > 0 and var maximum && number > maximum)
-        {
-            errors.Add($"{subject} must be less than or equal to {JsValues.NumberToString(maximum)}.");
-            return false;
-        }
-
-        return true;
-    }
-
-    private static bool LengthAllowed(InputField field, string text, string subject, List<string> errors)
-    {
-        if (field.Minimum is > 0 and var minimum && text.Length < minimum)
-        {
-            errors.Add($"{subject} must be {minimum} characters or more but it was {Characters(text.Length)}.");
-            return false;
-        }
-
-        if (field.Maximum is > 0 and var maximum && text.Length > maximum)
-        {
-            errors.Add($"{subject} must be {maximum} characters or fewer but it was {Characters(text.Length)}.");
-            return false;
-        }
-
-        return true;
+        return field.Minimum is > 0 and var minimum && text.Length < minimum ? $"{subject} must be {minimum} characters or more but it was {Characters(text.Length)}."
+            : field.Maximum is > 0 and var maximum && text.Length > maximum ? $"{subject} must be {maximum} characters or fewer but it was {Characters(text.Length)}."
+            : null;
 
         static string Characters(int n) => n == 1 ? "1 character" : $"{n} characters";
     }

@@ -134,6 +134,16 @@ internal static class JsValues
         return IsBoolean(node, out var b) ? (b ? "true" : "false") : node.ToJsonString();
     }
 
+    /// <summary><c>String(x)</c> of a string, number or boolean of a document; null for anything else.</summary>
+    public static string? PrimitiveToJsString(JsonElement element) => element.ValueKind switch
+    {
+        JsonValueKind.String => element.GetString(),
+        JsonValueKind.Number when element.TryGetDouble(out var number) => NumberToString(number),
+        JsonValueKind.True => "true",
+        JsonValueKind.False => "false",
+        _ => null,
+    };
+
     /// <summary>JavaScript's Number.prototype.toString for finite numbers: shortest round-trip digits, exponent past 1e21.</summary>
     public static string NumberToString(double number)
     {

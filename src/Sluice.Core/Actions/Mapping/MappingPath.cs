@@ -177,7 +177,8 @@ internal static class MappingPath
         _ => true,
     };
 
-    private static JsonNode? Wrap(JsonElement element) => element.ValueKind switch
+    /// <summary>A value of a document as a node, wrapped, not copied (null for null or nothing).</summary>
+    internal static JsonNode? Wrap(JsonElement element) => element.ValueKind switch
     {
         JsonValueKind.Object => JsonObject.Create(element),
         JsonValueKind.Array => JsonArray.Create(element),

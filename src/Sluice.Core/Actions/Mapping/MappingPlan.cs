@@ -235,23 +235,18 @@ internal sealed class MappingPlan
                 continue;
             }
 
-            switch (found.Element.ValueKind)
+            if (JsValues.PrimitiveToJsString(found.Element) is { } text)
             {
-                case JsonValueKind.String:
-                    output.Append(found.Element.GetString());
-                    break;
-                case JsonValueKind.Number when found.Element.TryGetDouble(out var number):
-                    output.Append(JsValues.NumberToString(number));
-                    break;
-                case JsonValueKind.True or JsonValueKind.False:
-                    output.Append(found.Element.ValueKind == JsonValueKind.True ? "true" : "false");
-                    break;
-                case JsonValueKind.Object:
-                    output.Append("[object Object]");
-                    break;
-                default:
-                    // An array's String() joins its items: the resolver's.
-                    return false;
+                output.Append(text);
+            }
+            else if (found.Element.ValueKind == JsonValueKind.Object)
+            {
+                output.Append("[object Object]");
+            }
+            else
+            {
+                // An array's String() joins its items: the resolver's.
+                return false;
             }
         }
 

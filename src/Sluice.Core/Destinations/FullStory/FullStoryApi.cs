@@ -90,15 +90,6 @@ internal static class FullStoryApi
 
     public static string? Text(JsonElement payload, string field) => Field(payload, field) is { ValueKind: JsonValueKind.String } text ? text.GetString() : null;
 
-    /// <summary>A field of a payload document as a node (wrapped, not copied), or null when absent or null.</summary>
-    public static JsonNode? Node(JsonElement payload, string field) => Field(payload, field) switch
-    {
-        { ValueKind: JsonValueKind.Object } value => JsonObject.Create(value),
-        { ValueKind: JsonValueKind.Array } value => JsonArray.Create(value),
-        { ValueKind: JsonValueKind.Undefined or JsonValueKind.Null } => null,
-        var value => JsonValue.Create(value),
-    };
-
     /// <summary>Writes a field as the built body had it: null when the payload holds null or nothing.</summary>
     public static void Write(Utf8JsonWriter writer, JsonElement payload, string field)
     {

@@ -33,11 +33,12 @@ internal static class PropertyNames
 
     private static readonly HashSet<string>.AlternateLookup<ReadOnlySpan<char>> Suffixes = TypeSuffixes.GetAlternateLookup<ReadOnlySpan<char>>();
 
-    private static readonly System.Buffers.SearchValues<byte> NameBytes =
-        System.Buffers.SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_"u8);
+    /// <summary>What FullStory allows in a property name.</summary>
+    private const string NameAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_";
 
-    private static readonly System.Buffers.SearchValues<char> NameCharacters =
-        System.Buffers.SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_");
+    private static readonly System.Buffers.SearchValues<char> NameCharacters = System.Buffers.SearchValues.Create(NameAlphabet);
+
+    private static readonly System.Buffers.SearchValues<byte> NameBytes = System.Buffers.SearchValues.Create(Encoding.ASCII.GetBytes(NameAlphabet));
 
     public static JsonObject Normalize(JsonNode? value, NamingRules rules) =>
         value is JsonObject or JsonArray ? Rewrite(value, rules, 1) : [];
@@ -68,50 +69,49 @@ internal static class PropertyNames
 
     private static void WriteObject(Utf8JsonWriter writer, JsonElement container, NamingRules rules, int depth, (string Name, string Value)? last)
     {
-        if (TryWritePlainObject(writer, container, rules, depth, last))
+        // Names the rules keep are written from their bytes; the others are rewritten first.
+        List<(string Name, JsonElement Value)>? renamed = null;
+        if (!IsPlain(container, rules))
         {
-            return;
-        }
-
-        var entries = InEntriesOrder(EntriesOf(container));
-        var renamed = new List<(string Name, JsonElement Value)>(entries.Count);
-        foreach (var (key, value) in entries)
-        {
-            if (NewName(key, rules, rules.TypeSuffix ? InferType(value) : null) is { } name)
+            var entries = InEntriesOrder(EntriesOf(container));
+            renamed = new List<(string Name, JsonElement Value)>(entries.Count);
+            foreach (var (key, value) in entries)
             {
-                renamed.Add((name, value));
-            }
-        }
-
-        if (HasDuplicate(renamed))
-        {
-            var built = Rewrite(JsonNode.Parse(container.GetRawText())!, rules, depth);
-            if (last is { } extra)
-            {
-                built[extra.Name] = extra.Value;
+                if (NewName(key, rules, rules.TypeSuffix ? InferType(value) : null) is { } name)
+                {
+                    renamed.Add((name, value));
+                }
             }
 
-            Actions.Mapping.JsValues.Write(writer, built);
-            return;
+            if (HasDuplicate(renamed))
+            {
+                var built = Rewrite(JsonNode.Parse(container.GetRawText())!, rules, depth);
+                if (last is { } extra)
+                {
+                    built[extra.Name] = extra.Value;
+                }
+
+                Actions.Mapping.JsValues.Write(writer, built);
+                return;
+            }
         }
 
         writer.WriteStartObject();
         var lastWritten = false;
-        foreach (var (name, value) in renamed)
+        if (renamed is null)
         {
-            writer.WritePropertyName(name);
-            if (last is { } extra && extra.Name == name)
+            foreach (var property in container.EnumerateObject())
             {
-                writer.WriteStringValue(extra.Value);
-                lastWritten = true;
+                writer.WritePropertyName(JsonMarshal.GetRawUtf8PropertyName(property));
+                lastWritten |= WriteValue(writer, property.Value, last is { } extra && property.NameEquals(extra.Name) ? extra.Value : null, rules, depth);
             }
-            else if (InferType(value) == "obj" && depth < MaxDepth)
+        }
+        else
+        {
+            foreach (var (name, value) in renamed)
             {
-                WriteObject(writer, value, rules, depth + 1, null);
-            }
-            else
-            {
-                value.WriteTo(writer);
+                writer.WritePropertyName(name);
+                lastWritten |= WriteValue(writer, value, last is { } extra && extra.Name == name ? extra.Value : null, rules, depth);
             }
         }
 
@@ -123,12 +123,32 @@ internal static class PropertyNames
         writer.WriteEndObject();
     }
 
+    /// <summary>A member's value: <paramref name="replacement"/> when given (true then), a nested object rewritten, or the value as it is.</summary>
+    private static bool WriteValue(Utf8JsonWriter writer, JsonElement value, string? replacement, NamingRules rules, int depth)
+    {
+        if (replacement is not null)
+        {
+            writer.WriteStringValue(replacement);
+            return true;
+        }
+
+        if (InferType(value) == "obj" && depth < MaxDepth)
+        {
+            WriteObject(writer, value, rules, depth + 1, null);
+        }
+        else
+        {
+            value.WriteTo(writer);
+        }
+
+        return false;
+    }
+
     /// <summary>
-    /// The common case, written from the names' bytes without making strings: an object whose names the
-    /// rules leave as they are (only <c>[A-Za-z0-9_]</c>, no suffix to add, none an array index or
-    /// <c>__proto__</c>), all different. False, with nothing written, for any other.
+    /// The common case: an object whose names the rules leave as they are (only <c>[A-Za-z0-9_]</c>, no
+    /// suffix to add, none an array index or <c>__proto__</c>), all different, so no name is made as a string.
     /// </summary>
-    private static bool TryWritePlainObject(Utf8JsonWriter writer, JsonElement container, NamingRules rules, int depth, (string Name, string Value)? last)
+    private static bool IsPlain(JsonElement container, NamingRules rules)
     {
         const int MostCompared = 32;
         if (rules.CamelCase || rules.TypeSuffix || container.ValueKind != JsonValueKind.Object || container.GetPropertyCount() > MostCompared)
@@ -162,32 +182,6 @@ internal static class PropertyNames
             index++;
         }
 
-        writer.WriteStartObject();
-        var lastWritten = false;
-        foreach (var property in container.EnumerateObject())
-        {
-            writer.WritePropertyName(JsonMarshal.GetRawUtf8PropertyName(property));
-            if (last is { } extra && property.NameEquals(extra.Name))
-            {
-                writer.WriteStringValue(extra.Value);
-                lastWritten = true;
-            }
-            else if (InferType(property.Value) == "obj" && depth < MaxDepth)
-            {
-                WriteObject(writer, property.Value, rules, depth + 1, null);
-            }
-            else
-            {
-                property.Value.WriteTo(writer);
-            }
-        }
-
-        if (last is { } appended && !lastWritten)
-        {
-            writer.WriteString(appended.Name, appended.Value);
-        }
-
-        writer.WriteEndObject();
         return true;
     }
 
@@ -309,7 +303,7 @@ internal static class PropertyNames
         var kept = new StringBuilder(text.Length);
         foreach (var c in text)
         {
-            if (char.IsAsciiLetterOrDigit(c) || c == '_')
+            if (NameCharacters.Contains(c))
             {
                 kept.Append(c);
             }

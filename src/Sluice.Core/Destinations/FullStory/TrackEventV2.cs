@@ -45,7 +45,7 @@ public static class TrackEventV2
                     body.WriteEndObject();
                 }
 
-                if (FullStoryApi.Timestamp(FullStoryApi.Node(payload, "timestamp")) is { } timestamp)
+                if (FullStoryApi.Timestamp(MappingPath.Wrap(FullStoryApi.Field(payload, "timestamp"))) is { } timestamp)
                 {
                     body.WriteString("timestamp", timestamp);
                 }
