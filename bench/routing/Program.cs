@@ -29,13 +29,17 @@ var corpus = File.ReadLines(args[0]).Where(l => l.Length > 0).Select(l => System
 var workspaces = args.Length > 1 ? args[1..] : [Path.Combine(AppContext.BaseDirectory, "presets.yaml"), Path.Combine(AppContext.BaseDirectory, "realistic.yaml")];
 const int EventsPerRun = 10_000;
 
+// The optimised code takes a while to replace the first: runs repeat for this long before the measured ones.
+var warmUp = TimeSpan.FromSeconds(double.Parse(Environment.GetEnvironmentVariable("WARMUP_SECONDS") ?? "10", System.Globalization.CultureInfo.InvariantCulture));
+var rounds = int.Parse(Environment.GetEnvironmentVariable("ROUNDS") ?? "10", System.Globalization.CultureInfo.InvariantCulture);
+
 if (stages)
 {
-    // Where an event's time goes, stage by stage, on the first workspace's first destination; the last of 6 rounds settles the JIT.
+    // Where an event's time goes, stage by stage, on the first workspace's first destination; the JIT has settled by the last rounds.
     var table = new RoutingTable(WorkspaceFileLoader.Load(workspaces[0], _ => null));
     var destination = table.ForSource("web")[0];
     var clocks = Enumerable.Range(0, 5).Select(_ => new Stopwatch()).ToArray();
-    for (var round = 0; round < 6; round++)
+    for (var round = 0; round < rounds; round++)
     {
         Array.ForEach(clocks, c => c.Reset());
         for (var i = 0; i < 20_000; i++)
@@ -85,11 +89,11 @@ foreach (var file in workspaces)
     var table = new RoutingTable(WorkspaceFileLoader.Load(file, _ => null));
     var decisions = new RoutingDecisions(table, NullLogger<RoutingDecisions>.Instance);
     var mappings = table.All.Sum(d => d.Mappings.Count);
-    Run(decisions, table, 2_000); // warm-up: JIT tiers, caches
+    WarmUp(() => Run(decisions, table, EventsPerRun));
     var runs = Enumerable.Range(0, 5).Select(_ => Run(decisions, table, EventsPerRun)).ToList();
     var best = runs.MaxBy(r => r.EventsPerSecond)!;
     var documents = corpus.Select(json => JsonDocument.Parse(json)).ToArray();
-    Engine(table, documents, 2_000);
+    WarmUp(() => Engine(table, documents, EventsPerRun));
     var engine = Enumerable.Range(0, 5).Select(_ => Engine(table, documents, EventsPerRun)).Order().ToList();
     Console.WriteLine(JsonSerializer.Serialize(new
     {
@@ -110,6 +114,14 @@ foreach (var file in workspaces)
 }
 
 return 0;
+
+void WarmUp(Action run)
+{
+    for (var clock = Stopwatch.StartNew(); clock.Elapsed < warmUp;)
+    {
+        run();
+    }
+}
 
 RunResult Run(RoutingDecisions decisions, RoutingTable table, int events)
 {

@@ -8,6 +8,7 @@
 #   ORACLE=../shared/oracle   Segment's runtime (bench-reference.js, corpus.js); without it only Sluice is measured
 #   CORPUS_SIZE=2000 CORPUS_SEED=99   the corpus (node corpus.js SIZE SEED)
 #   CPU=0                      the core both runs are pinned to (taskset)
+#   WARMUP_SECONDS=10          how long Sluice's runs repeat before the measured ones (each workspace, each loop)
 set -euo pipefail
 BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(cd "$BENCH_DIR/../.." && pwd)"
@@ -30,6 +31,11 @@ else
     corpus_note="tests/Sluice.Core.Tests/TestData/vectors/fullstory/events.jsonl"
 fi
 
+# Pinned to one core, the runtime kept postponing its optimised code (the tiering delay restarts
+# while new code is still being compiled): after 25 rounds of 20,000 events a parse still took 7.5 µs
+# against 2.4 µs unpinned. Starting tiering at once changes when the optimised code arrives, not
+# what it is: pinned with it and unpinned without it settle on the same figures (BENCHMARKS.md).
+export DOTNET_TC_CallCountingDelayMs=0
 dotnet build "$BENCH_DIR/Sluice.Bench.Routing.csproj" -c Release --nologo -v quiet >/dev/null
 sluice="$(taskset -c "$CPU" dotnet "$BENCH_DIR/bin/Release/net10.0/Sluice.Bench.Routing.dll" "$WORK/corpus.jsonl")"
 reference=""
