@@ -26,7 +26,7 @@ internal sealed partial class TrackingHandler(
     private static readonly JsonDocumentOptions ParseOptions = new() { MaxDepth = 64, AllowDuplicateProperties = false };
 
     // Stored messages keep non-ASCII text as UTF-8 rather than \u escapes: they are JSON data, never embedded in HTML.
-    private static readonly JsonWriterOptions StoredJson = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    private static readonly JsonWriterOptions StoredJson = new() { Encoder = Actions.Mapping.StringifyEncoder.Instance };
 
     public async Task HandleAsync(HttpContext http, CallType? endpointType)
     {

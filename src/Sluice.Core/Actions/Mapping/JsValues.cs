@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text;
-using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -13,10 +12,10 @@ namespace Sluice.Actions.Mapping;
 /// </summary>
 internal static class JsValues
 {
-    private static readonly JsonSerializerOptions Stringify = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, WriteIndented = false };
+    private static readonly JsonSerializerOptions Stringify = new() { Encoder = StringifyEncoder.Instance, WriteIndented = false };
 
     /// <summary>A writer's options that write what <see cref="JsonStringify"/> writes: compact, non-ASCII kept as is.</summary>
-    public static JsonWriterOptions StringifyWriter { get; } = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, Indented = false };
+    public static JsonWriterOptions StringifyWriter { get; } = new() { Encoder = StringifyEncoder.Instance, Indented = false };
 
     /// <summary>Writes a value as <see cref="JsonStringify"/> would (null as <c>null</c>), without a copy.</summary>
     public static void Write(Utf8JsonWriter writer, JsonNode? node)
