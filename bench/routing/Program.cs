@@ -39,19 +39,33 @@ if (stages)
     var table = new RoutingTable(WorkspaceFileLoader.Load(workspaces[0], _ => null));
     var destination = table.ForSource("web")[0];
     var clocks = Enumerable.Range(0, 5).Select(_ => new Stopwatch()).ToArray();
+    var allocated = new long[5];
+    void Start(int stage)
+    {
+        allocated[stage] -= GC.GetAllocatedBytesForCurrentThread();
+        clocks[stage].Start();
+    }
+
+    void Stop(int stage)
+    {
+        clocks[stage].Stop();
+        allocated[stage] += GC.GetAllocatedBytesForCurrentThread();
+    }
+
     for (var round = 0; round < rounds; round++)
     {
         Array.ForEach(clocks, c => c.Reset());
+        Array.Clear(allocated);
         for (var i = 0; i < 20_000; i++)
         {
-            clocks[0].Start();
+            Start(0);
             using var document = JsonDocument.Parse(corpus[i % corpus.Length]);
-            clocks[0].Stop();
+            Stop(0);
             foreach (var mapping in destination.Mappings)
             {
-                clocks[1].Start();
+                Start(1);
                 var matches = mapping.Trigger.Matches(document.RootElement);
-                clocks[1].Stop();
+                Stop(1);
                 if (!matches)
                 {
                     continue;
@@ -59,26 +73,33 @@ if (stages)
 
                 try
                 {
-                    clocks[2].Start();
+                    Start(2);
                     var payload = mapping.Action.TryWritePayload(mapping.Mapping, document.RootElement)
                         ?? JsonSerializer.SerializeToUtf8Bytes(mapping.Action.PreparePayload(mapping.Mapping, document.RootElement));
-                    clocks[2].Stop();
-                    clocks[3].Start();
+                    Stop(2);
+                    Start(3);
                     var job = new Sluice.Delivery.DeliveryJob(new ClaimedDelivery(0, destination.Id, mapping.Name, mapping.Action.Slug, "m", 0, 0, 0, 0, payload), destination);
-                    clocks[3].Stop();
-                    clocks[4].Start();
+                    Stop(3);
+                    Start(4);
                     mapping.Action.Perform(job.Input(destination));
-                    clocks[4].Stop();
+                    Stop(4);
                 }
                 catch (DeliverySkippedException)
                 {
-                    Array.ForEach(clocks, c => c.Stop());
+                    for (var stage = 0; stage < clocks.Length; stage++)
+                    {
+                        if (clocks[stage].IsRunning)
+                        {
+                            Stop(stage);
+                        }
+                    }
                 }
             }
         }
 
-        string Per(int stage) => (clocks[stage].Elapsed.TotalMicroseconds / 20_000).ToString("F1", System.Globalization.CultureInfo.InvariantCulture);
-        Console.WriteLine($"round {round + 1}: µs an event: parse {Per(0)}, triggers {Per(1)}, payload {Per(2)}, payload parse {Per(3)}, perform {Per(4)}");
+        string Per(int stage) => (clocks[stage].Elapsed.TotalMicroseconds / 20_000).ToString("F1", System.Globalization.CultureInfo.InvariantCulture)
+            + $" ({allocated[stage] / 20_000} B)";
+        Console.WriteLine($"round {round + 1}: µs (allocated bytes) an event: parse {Per(0)}, triggers {Per(1)}, payload {Per(2)}, payload parse {Per(3)}, perform {Per(4)}");
     }
 
     return 0;

@@ -31,11 +31,7 @@ else
     corpus_note="tests/Sluice.Core.Tests/TestData/vectors/fullstory/events.jsonl"
 fi
 
-# Pinned to one core, the runtime kept postponing its optimised code (the tiering delay restarts
-# while new code is still being compiled): after 25 rounds of 20,000 events a parse still took 7.5 µs
-# against 2.4 µs unpinned. Starting tiering at once changes when the optimised code arrives, not
-# what it is: pinned with it and unpinned without it settle on the same figures (BENCHMARKS.md).
-export DOTNET_TC_CallCountingDelayMs=0
+# Tiering starts at once in the benchmark (its csproj says why): pinned to one core, it came late.
 dotnet build "$BENCH_DIR/Sluice.Bench.Routing.csproj" -c Release --nologo -v quiet >/dev/null
 sluice="$(taskset -c "$CPU" dotnet "$BENCH_DIR/bin/Release/net10.0/Sluice.Bench.Routing.dll" "$WORK/corpus.jsonl")"
 reference=""

@@ -15,6 +15,8 @@ namespace Sluice.Actions.Kit;
 /// </summary>
 public static partial class Dayjs
 {
+    private static readonly System.Buffers.SearchValues<char> NumberCharacters = System.Buffers.SearchValues.Create("0123456789+-.eInfityNa");
+
     /// <summary>JavaScript dates span ±100,000,000 days around 1970.</summary>
     private const double MaxTime = 8.64e15;
 
@@ -39,10 +41,15 @@ public static partial class Dayjs
 
     public static bool TryParseUtc(string text, out double unixMilliseconds)
     {
+        if (LocalFields(text) is { } local)
+        {
+            return Clip(DateUtc(local.Year, local.Month - 1, local.Day, local.Hour, local.Minute, local.Second, local.Millisecond), out unixMilliseconds);
+        }
+
         if (!text.EndsWith('Z') && !text.EndsWith('z') && DayjsPattern().Match(text) is { Success: true } match)
         {
-            var month = match.Groups[2].Success ? double.Parse(match.Groups[2].Value, CultureInfo.InvariantCulture) - 1 : 0;
-            var fraction = match.Groups[7].Success ? match.Groups[7].Value[..Math.Min(3, match.Groups[7].Length)] : "0";
+            var month = match.Groups[2].Success ? double.Parse(match.Groups[2].ValueSpan, CultureInfo.InvariantCulture) - 1 : 0;
+            var fraction = match.Groups[7].Success ? match.Groups[7].ValueSpan[..Math.Min(3, match.Groups[7].Length)] : "0".AsSpan();
             return Clip(
                 DateUtc(
                     Number(match.Groups[1]),
@@ -57,7 +64,7 @@ public static partial class Dayjs
 
         return TryParseDate(text, out unixMilliseconds);
 
-        static double Number(Group group) => group.Success && group.Length > 0 ? double.Parse(group.Value, CultureInfo.InvariantCulture) : 0;
+        static double Number(Group group) => group.Success && group.Length > 0 ? double.Parse(group.ValueSpan, CultureInfo.InvariantCulture) : 0;
     }
 
     /// <summary>
@@ -66,14 +73,35 @@ public static partial class Dayjs
     /// </summary>
     public static bool IsDateLike(string text)
     {
-        var number = JsNumber.Parse(text);
-        if (JsValues.NumberToString(number) == text)
+        // Only these characters make up a canonical number ("-1.5e+21", "Infinity", "NaN"): other text is no number.
+        if (!text.AsSpan().ContainsAnyExcept(NumberCharacters))
         {
-            return Clip(Math.Truncate(number * 1000), out _);
+            var number = JsNumber.Parse(text);
+            if (JsValues.NumberToString(number) == text)
+            {
+                return Clip(Math.Truncate(number * 1000), out _);
+            }
         }
 
         return TryParseUtc(text, out _);
     }
+
+    /// <summary>
+    /// Whether the text is what <c>toISOString()</c> writes for the date it names
+    /// (<c>2024-03-01T08:20:30.123Z</c>, a day its month has), so that <c>dayjs.utc(text).toISOString()</c>
+    /// is the text itself: nearly every stored timestamp, answered without a parse.
+    /// </summary>
+    public static bool IsOwnIsoString(string text) =>
+        text.Length == 24 && Canonical(text) is { } date
+        && date.Month is >= 1 and <= 12 && date.Day >= 1 && date.Day <= DaysInMonth(date.Year, date.Month)
+        && date.Hour < 24 && date.Minute < 60 && date.Second < 60;
+
+    private static double DaysInMonth(double year, double month) => month switch
+    {
+        2 => year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) ? 29 : 28,
+        4 or 6 or 9 or 11 => 30,
+        _ => 31,
+    };
 
     /// <summary><c>toISOString()</c>: <c>2024-03-01T08:20:30.123Z</c>, with a six-digit signed year outside 0–9999.</summary>
     public static string ToIsoString(double unixMilliseconds)
@@ -142,12 +170,12 @@ public static partial class Dayjs
         }
 
         return new DateFields(
-            double.Parse(iso.Groups[1].Value, CultureInfo.InvariantCulture),
-            iso.Groups[2].Success ? double.Parse(iso.Groups[2].Value, CultureInfo.InvariantCulture) : 1,
-            iso.Groups[3].Success ? double.Parse(iso.Groups[3].Value, CultureInfo.InvariantCulture) : 1,
-            iso.Groups[4].Success ? double.Parse(iso.Groups[4].Value, CultureInfo.InvariantCulture) : 0,
-            iso.Groups[5].Success ? double.Parse(iso.Groups[5].Value, CultureInfo.InvariantCulture) : 0,
-            iso.Groups[6].Success ? double.Parse(iso.Groups[6].Value, CultureInfo.InvariantCulture) : 0,
+            double.Parse(iso.Groups[1].ValueSpan, CultureInfo.InvariantCulture),
+            iso.Groups[2].Success ? double.Parse(iso.Groups[2].ValueSpan, CultureInfo.InvariantCulture) : 1,
+            iso.Groups[3].Success ? double.Parse(iso.Groups[3].ValueSpan, CultureInfo.InvariantCulture) : 1,
+            iso.Groups[4].Success ? double.Parse(iso.Groups[4].ValueSpan, CultureInfo.InvariantCulture) : 0,
+            iso.Groups[5].Success ? double.Parse(iso.Groups[5].ValueSpan, CultureInfo.InvariantCulture) : 0,
+            iso.Groups[6].Success ? double.Parse(iso.Groups[6].ValueSpan, CultureInfo.InvariantCulture) : 0,
             iso.Groups[7].Success ? double.Parse(iso.Groups[7].Value.PadRight(3, '0')[..3], CultureInfo.InvariantCulture) : 0,
             iso.Groups[8].Success ? iso.Groups[8].Value : null,
             iso.Groups[1].Value == "-000000");
@@ -176,22 +204,49 @@ public static partial class Dayjs
         return year < 0 || month < 0 || day < 0 || hour < 0 || minute < 0 || second < 0 || millisecond < 0
             ? null
             : new DateFields(year, month, day, hour, minute, second, millisecond, "Z", false);
+    }
 
-        static int Digits(string text, int at, int count)
+    /// <summary>
+    /// The fields of the commonest shapes without an offset (<c>2024-03-01</c>, <c>2024-03-01T08:20:30</c>,
+    /// <c>2024-03-01T08:20:30.123</c>), read without dayjs's pattern: for these its first try matches, with
+    /// these groups, so the same rules follow.
+    /// </summary>
+    private static DateFields? LocalFields(string text)
+    {
+        if (text.Length is not (10 or 19 or 23) || text[4] != '-' || text[7] != '-'
+            || (text.Length > 10 && (text[10] != 'T' || text[13] != ':' || text[16] != ':'))
+            || (text.Length == 23 && text[19] != '.'))
         {
-            var value = 0;
-            for (var i = at; i < at + count; i++)
-            {
-                if (!char.IsAsciiDigit(text[i]))
-                {
-                    return -1;
-                }
+            return null;
+        }
 
-                value = (value * 10) + (text[i] - '0');
+        var year = Digits(text, 0, 4);
+        var month = Digits(text, 5, 2);
+        var day = Digits(text, 8, 2);
+        var hour = text.Length > 10 ? Digits(text, 11, 2) : 0;
+        var minute = text.Length > 10 ? Digits(text, 14, 2) : 0;
+        var second = text.Length > 10 ? Digits(text, 17, 2) : 0;
+        var millisecond = text.Length == 23 ? Digits(text, 20, 3) : 0;
+        return year < 0 || month < 0 || day < 0 || hour < 0 || minute < 0 || second < 0 || millisecond < 0
+            ? null
+            : new DateFields(year, month, day, hour, minute, second, millisecond, null, false);
+    }
+
+    /// <summary>The number the ASCII digits at <paramref name="at"/> make, or -1 when one is not a digit.</summary>
+    private static int Digits(string text, int at, int count)
+    {
+        var value = 0;
+        for (var i = at; i < at + count; i++)
+        {
+            if (!char.IsAsciiDigit(text[i]))
+            {
+                return -1;
             }
 
-            return value;
+            value = (value * 10) + (text[i] - '0');
         }
+
+        return value;
     }
 
     private readonly record struct DateFields(

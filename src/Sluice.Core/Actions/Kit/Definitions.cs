@@ -191,32 +191,8 @@ public sealed record ActionDefinition
             return null;
         }
 
-        var (buffer, writer) = t_payloadWriter ??= NewPayloadWriter();
-        buffer.ResetWrittenCount();
-        writer.Reset(buffer);
-        if (!PayloadSchema.TryWrite(payload.Members!, Fields, writer))
-        {
-            return null;
-        }
-
-        writer.Flush();
-        var bytes = buffer.WrittenSpan.ToArray();
-        if (buffer.Capacity > 256 * 1024)
-        {
-            // One huge payload must not keep its buffer for the thread's life.
-            t_payloadWriter = null;
-        }
-
-        return bytes;
-    }
-
-    [ThreadStatic]
-    private static (ArrayBufferWriter<byte> Buffer, Utf8JsonWriter Writer)? t_payloadWriter;
-
-    private static (ArrayBufferWriter<byte>, Utf8JsonWriter) NewPayloadWriter()
-    {
-        var buffer = new ArrayBufferWriter<byte>(4096);
-        return (buffer, new Utf8JsonWriter(buffer, JsValues.StringifyWriter));
+        using var rented = RentedJsonWriter.Rent();
+        return PayloadSchema.TryWrite(payload.Members!, Fields, rented.Writer) ? rented.ToArray() : null;
     }
 
     private JsonObject Checked(Resolved resolved)

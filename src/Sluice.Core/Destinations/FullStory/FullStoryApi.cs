@@ -48,6 +48,11 @@ internal static class FullStoryApi
             return null;
         }
 
+        if (JsValues.IsString(value, out var iso) && Dayjs.IsOwnIsoString(iso))
+        {
+            return iso;
+        }
+
         if (JsValues.IsString(value, out var text) && text.Length is 10 or 13 && text.All(char.IsAsciiDigit))
         {
             var number = double.Parse(text, System.Globalization.CultureInfo.InvariantCulture);
@@ -56,6 +61,10 @@ internal static class FullStoryApi
 
         return Dayjs.TryParseUtc(value, out var ms) ? Dayjs.ToIsoString(ms) : null;
     }
+
+    /// <summary><see cref="Timestamp(JsonNode?)"/> of a payload's field, read from its document.</summary>
+    public static string? Timestamp(JsonElement value) =>
+        value.ValueKind == JsonValueKind.String && value.GetString() is { } text && Dayjs.IsOwnIsoString(text) ? text : Timestamp(MappingPath.Wrap(value));
 
     /// <summary>
     /// A user id inside a URL: <c>encodeURIComponent</c>, and <c>'</c> as <c>%27</c> as Segment's

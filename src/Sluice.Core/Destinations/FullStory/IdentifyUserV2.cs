@@ -29,24 +29,22 @@ public static class IdentifyUserV2
         {
             // Read from the payload's document, written in one pass, in the reference's key order (uid, email, display_name, properties).
             var payload = input.PayloadElement;
-            var buffer = new ArrayBufferWriter<byte>(512);
-            using (var body = new Utf8JsonWriter(buffer, JsValues.StringifyWriter))
+            using var rented = RentedJsonWriter.Rent();
+            var body = rented.Writer;
+            body.WriteStartObject();
+            if (FullStoryApi.Field(payload, "uid") is { ValueKind: not (JsonValueKind.Undefined or JsonValueKind.Null) } uid)
             {
-                body.WriteStartObject();
-                if (FullStoryApi.Field(payload, "uid") is { ValueKind: not (JsonValueKind.Undefined or JsonValueKind.Null) } uid)
-                {
-                    body.WritePropertyName("uid");
-                    uid.WriteTo(body);
-                }
-
-                WritePresent(body, payload, "email", "email");
-                WritePresent(body, payload, "displayName", "display_name");
-                body.WritePropertyName("properties");
-                PropertyNames.Write(body, FullStoryApi.Field(payload, "properties"), NamingRules.StripOnly, FullStoryApi.Text(payload, "anonymousId") is { Length: > 0 } anonymousId ? ("segmentAnonymousId", anonymousId) : null);
-                body.WriteEndObject();
+                body.WritePropertyName("uid");
+                uid.WriteTo(body);
             }
 
-            return [FullStoryApi.Request(input.Settings, "POST", "v2/users", buffer.WrittenSpan.ToArray(), [input.MessageId])];
+            WritePresent(body, payload, "email", "email");
+            WritePresent(body, payload, "displayName", "display_name");
+            body.WritePropertyName("properties");
+            PropertyNames.Write(body, FullStoryApi.Field(payload, "properties"), NamingRules.StripOnly, FullStoryApi.Text(payload, "anonymousId") is { Length: > 0 } anonymousId ? ("segmentAnonymousId", anonymousId) : null);
+            body.WriteEndObject();
+
+            return [FullStoryApi.Request(input.Settings, "POST", "v2/users", rented.ToArray(), [input.MessageId])];
         },
     };
 

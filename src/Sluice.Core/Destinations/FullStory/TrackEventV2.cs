@@ -30,49 +30,47 @@ public static class TrackEventV2
             }
 
             // In the reference's key order (name, properties, user, timestamp, session).
-            var buffer = new ArrayBufferWriter<byte>(512);
-            using (var body = new Utf8JsonWriter(buffer, JsValues.StringifyWriter))
+            using var rented = RentedJsonWriter.Rent();
+            var body = rented.Writer;
+            body.WriteStartObject();
+            body.WritePropertyName("name");
+            FullStoryApi.Write(body, payload, "name");
+            body.WritePropertyName("properties");
+            PropertyNames.Write(body, FullStoryApi.Field(payload, "properties"), NamingRules.StripOnly);
+            if (FullStoryApi.Text(payload, "userId") is { Length: > 0 } userId)
             {
-                body.WriteStartObject();
-                body.WritePropertyName("name");
-                FullStoryApi.Write(body, payload, "name");
-                body.WritePropertyName("properties");
-                PropertyNames.Write(body, FullStoryApi.Field(payload, "properties"), NamingRules.StripOnly);
-                if (FullStoryApi.Text(payload, "userId") is { Length: > 0 } userId)
+                body.WriteStartObject("user");
+                body.WriteString("uid", userId);
+                body.WriteEndObject();
+            }
+
+            if (FullStoryApi.Timestamp(FullStoryApi.Field(payload, "timestamp")) is { } timestamp)
+            {
+                body.WriteString("timestamp", timestamp);
+            }
+
+            var recent = FullStoryApi.Field(payload, "useRecentSession");
+            var useRecent = MappingPath.IsTruthy(recent);
+            if (sessionId is not null || useRecent)
+            {
+                body.WriteStartObject("session");
+                if (sessionId is not null)
                 {
-                    body.WriteStartObject("user");
-                    body.WriteString("uid", userId);
-                    body.WriteEndObject();
+                    body.WriteString("id", sessionId);
                 }
 
-                if (FullStoryApi.Timestamp(MappingPath.Wrap(FullStoryApi.Field(payload, "timestamp"))) is { } timestamp)
+                if (useRecent)
                 {
-                    body.WriteString("timestamp", timestamp);
-                }
-
-                var recent = FullStoryApi.Field(payload, "useRecentSession");
-                var useRecent = MappingPath.IsTruthy(recent);
-                if (sessionId is not null || useRecent)
-                {
-                    body.WriteStartObject("session");
-                    if (sessionId is not null)
-                    {
-                        body.WriteString("id", sessionId);
-                    }
-
-                    if (useRecent)
-                    {
-                        body.WritePropertyName("use_most_recent");
-                        recent.WriteTo(body);
-                    }
-
-                    body.WriteEndObject();
+                    body.WritePropertyName("use_most_recent");
+                    recent.WriteTo(body);
                 }
 
                 body.WriteEndObject();
             }
 
-            return [FullStoryApi.Request(input.Settings, "POST", "v2/events", buffer.WrittenSpan.ToArray(), [input.MessageId])];
+            body.WriteEndObject();
+
+            return [FullStoryApi.Request(input.Settings, "POST", "v2/events", rented.ToArray(), [input.MessageId])];
         },
     };
 }

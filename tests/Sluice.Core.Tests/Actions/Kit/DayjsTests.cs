@@ -24,6 +24,11 @@ public sealed class DayjsTests
     [InlineData("2024-03-01T10:20Z", "2024-03-01T10:20:00.000Z")]
     [InlineData("0099-01-01", "1999-01-01T00:00:00.000Z")]
     [InlineData("2024-03-01T10:20:30.123Z", "2024-03-01T10:20:30.123Z")]
+    [InlineData("2024-03-01T10:20:30.123", "2024-03-01T10:20:30.123Z")]
+    [InlineData("2024-02-30T25:61:61", "2024-03-02T02:02:01.000Z")]
+    [InlineData("0050-12-31T23:59:59.999", "1950-12-31T23:59:59.999Z")]
+    [InlineData("2024-03-01t10:20:30", "2024-03-01T10:20:30.000Z")]
+    [InlineData("2024-3-01", "2024-03-01T00:00:00.000Z")]
     [InlineData("0099-01-01T00:00:00.000Z", "0099-01-01T00:00:00.000Z")]
     [InlineData("2024-12-31T23:59:59.999Z", "2024-12-31T23:59:59.999Z")]
     public void Strings_read_as_dayjs_reads_them(string text, string expected)
@@ -49,4 +54,30 @@ public sealed class DayjsTests
     [InlineData("2024-00-01T10:20:30.123Z", false)]
     [InlineData("2024-03-01T10:20:3a.123Z", false)]
     public void Date_like_is_what_the_reference_accepts(string text, bool expected) => Assert.Equal(expected, Dayjs.IsDateLike(text));
+
+    [Theory]
+    [InlineData("2024-03-01T10:20:30.123Z")]
+    [InlineData("2024-02-29T00:00:00.000Z")]
+    [InlineData("2023-02-29T00:00:00.000Z")]
+    [InlineData("2000-02-29T00:00:00.000Z")]
+    [InlineData("1900-02-29T00:00:00.000Z")]
+    [InlineData("2024-04-31T00:00:00.000Z")]
+    [InlineData("2024-03-01T24:00:00.000Z")]
+    [InlineData("2024-03-01T23:60:00.000Z")]
+    [InlineData("2024-03-01T10:20:30Z")]
+    [InlineData("2024-03-01T10:20:30.123z")]
+    [InlineData("0000-01-01T00:00:00.000Z")]
+    [InlineData("0099-12-31T23:59:59.999Z")]
+    [InlineData("9999-12-31T23:59:59.999Z")]
+    [InlineData("2024-00-10T10:20:30.123Z")]
+    [InlineData("2024-03-00T10:20:30.123Z")]
+    public void A_text_is_its_own_ISO_string_exactly_when_parsing_and_writing_it_gives_it_back(string text) =>
+        Assert.Equal(Dayjs.TryParseUtc(text, out var ms) && Dayjs.ToIsoString(ms) == text, Dayjs.IsOwnIsoString(text));
+
+    [Theory]
+    [InlineData("-1700000000", true)]
+    [InlineData("1.5", true)]
+    [InlineData("-1.5e+21", false)]
+    [InlineData("Infinity", false)]
+    public void A_number_is_date_like_when_its_epoch_seconds_are_a_date(string text, bool expected) => Assert.Equal(expected, Dayjs.IsDateLike(text));
 }
