@@ -21,7 +21,7 @@ public static partial class Dayjs
     private const double MaxTime = 8.64e15;
 
     [GeneratedRegex(@"^([0-9]{4})[-/]?([0-9]{1,2})?[-/]?([0-9]{0,2})[Tt\s]*([0-9]{1,2})?:?([0-9]{1,2})?:?([0-9]{1,2})?[.:]?([0-9]+)?\z")]
-    private static partial Regex DayjsPattern();
+    internal static partial Regex DayjsPattern();
 
     // ECMAScript's date-time string format (what Date.parse must accept); other text goes to a lenient parse.
     [GeneratedRegex(@"^([+-][0-9]{6}|[0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?(?:[Tt]([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:\.([0-9]+))?)?([Zz]|[+-][0-9]{2}:[0-9]{2})?)?\z")]
@@ -46,7 +46,7 @@ public static partial class Dayjs
             return Clip(DateUtc(local.Year, local.Month - 1, local.Day, local.Hour, local.Minute, local.Second, local.Millisecond), out unixMilliseconds);
         }
 
-        if (!text.EndsWith('Z') && !text.EndsWith('z') && DayjsPattern().Match(text) is { Success: true } match)
+        if (!text.EndsWith('Z') && !text.EndsWith('z') && MayMatchDayjsPattern(text) && DayjsPattern().Match(text) is { Success: true } match)
         {
             var month = match.Groups[2].Success ? double.Parse(match.Groups[2].ValueSpan, CultureInfo.InvariantCulture) - 1 : 0;
             var fraction = match.Groups[7].Success ? match.Groups[7].ValueSpan[..Math.Min(3, match.Groups[7].Length)] : "0".AsSpan();
@@ -92,7 +92,7 @@ public static partial class Dayjs
     /// is the text itself: nearly every stored timestamp, answered without a parse.
     /// </summary>
     public static bool IsOwnIsoString(string text) =>
-        text.Length == 24 && Canonical(text) is { } date
+        text.Length == 24 && text[^1] == 'Z' && IsoFields(text) is { } date
         && date.Month is >= 1 and <= 12 && date.Day >= 1 && date.Day <= DaysInMonth(date.Year, date.Month)
         && date.Hour < 24 && date.Minute < 60 && date.Second < 60;
 
@@ -119,7 +119,7 @@ public static partial class Dayjs
     /// <summary>JavaScript's <c>new Date(text)</c> in a UTC process: the ECMAScript format, else a lenient parse (RFC 1123 and the like).</summary>
     private static bool TryParseDate(string text, out double unixMilliseconds)
     {
-        if ((Canonical(text) ?? EcmaFields(text)) is { } fields)
+        if ((IsoFields(text) ?? EcmaFields(text)) is { } fields)
         {
             var (year, month, day, hour, minute, second, millisecond, zoneText, negativeZeroYear) = fields;
             // V8 takes any day up to 31 and rolls it over (30 February is 1 March).
@@ -182,14 +182,33 @@ public static partial class Dayjs
     }
 
     /// <summary>
-    /// The fields of <c>toISOString()</c>'s shape (<c>2024-03-01T08:20:30.123Z</c>, or without the
-    /// milliseconds), which nearly every stored timestamp has, read without the pattern: the same
-    /// fields the pattern reads, so the same rules follow.
+    /// The fields of the commonest ECMAScript shapes (<c>2024-03-01T08:20:30Z</c>, with a fraction of
+    /// any length, or an offset such as <c>-05:00</c> instead of the <c>Z</c>), which nearly every stored
+    /// timestamp has, read without the pattern: the same fields the pattern reads, so the same rules follow.
     /// </summary>
-    private static DateFields? Canonical(string text)
+    private static DateFields? IsoFields(string text)
     {
-        if (text.Length is not (20 or 24) || text[^1] != 'Z' || text[4] != '-' || text[7] != '-' || text[10] != 'T' || text[13] != ':' || text[16] != ':'
-            || (text.Length == 24 && text[19] != '.'))
+        if (text.Length < 20 || text[4] != '-' || text[7] != '-' || text[10] != 'T' || text[13] != ':' || text[16] != ':')
+        {
+            return null;
+        }
+
+        var zoneAt = text[^1] == 'Z' ? text.Length - 1 : text.Length - 6;
+        if (zoneAt < 19 || (zoneAt > 19 && (text[19] != '.' || zoneAt == 20)))
+        {
+            return null;
+        }
+
+        string zone;
+        if (zoneAt == text.Length - 1)
+        {
+            zone = "Z";
+        }
+        else if (text[zoneAt] is '+' or '-' && text[zoneAt + 3] == ':' && Digits(text, zoneAt + 1, 2) >= 0 && Digits(text, zoneAt + 4, 2) >= 0)
+        {
+            zone = text[zoneAt..];
+        }
+        else
         {
             return null;
         }
@@ -200,10 +219,33 @@ public static partial class Dayjs
         var hour = Digits(text, 11, 2);
         var minute = Digits(text, 14, 2);
         var second = Digits(text, 17, 2);
-        var millisecond = text.Length == 24 ? Digits(text, 20, 3) : 0;
-        return year < 0 || month < 0 || day < 0 || hour < 0 || minute < 0 || second < 0 || millisecond < 0
-            ? null
-            : new DateFields(year, month, day, hour, minute, second, millisecond, "Z", false);
+        if (year < 0 || month < 0 || day < 0 || hour < 0 || minute < 0 || second < 0 || (zoneAt > 19 && text.AsSpan(20, zoneAt - 20).ContainsAnyExceptInRange('0', '9')))
+        {
+            return null;
+        }
+
+        // The pattern's fraction is read to three digits, padded with zeros (".1" is 100 ms, ".123456" 123 ms).
+        var millisecond = zoneAt == 19 ? 0 : Digits(text, 20, Math.Min(3, zoneAt - 20)) * (zoneAt - 20) switch { 1 => 100, 2 => 10, _ => 1 };
+        return new DateFields(year, month, day, hour, minute, second, millisecond, zone, false);
+    }
+
+    /// <summary>
+    /// False for text dayjs's pattern cannot match, decided without running it (failing, it backtracks
+    /// through every split of the digits): the pattern takes no <c>+</c>, no letter but <c>T</c>, and at
+    /// most two <c>-</c> or <c>/</c> (the date's separators); an offset such as <c>-05:00</c> is a third.
+    /// </summary>
+    internal static bool MayMatchDayjsPattern(string text)
+    {
+        var separators = 0;
+        foreach (var c in text)
+        {
+            if (c == '+' || (char.IsAsciiLetter(c) && c is not ('T' or 't')) || (c is '-' or '/' && ++separators > 2))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>

@@ -43,7 +43,7 @@ internal readonly record struct PlannedValue(PlannedKind Kind, JsonElement Eleme
                 writer.WriteEndObject();
                 break;
             default:
-                Element.WriteTo(writer);
+                JsonAsItLies.Write(writer, Element);
                 break;
         }
     }

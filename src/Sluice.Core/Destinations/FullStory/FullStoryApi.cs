@@ -104,7 +104,7 @@ internal static class FullStoryApi
     {
         if (Field(payload, field) is { ValueKind: not JsonValueKind.Undefined } value)
         {
-            value.WriteTo(writer);
+            JsonAsItLies.Write(writer, value);
         }
         else
         {

@@ -138,7 +138,7 @@ internal static class PropertyNames
         }
         else
         {
-            value.WriteTo(writer);
+            Actions.Mapping.JsonAsItLies.Write(writer, value);
         }
 
         return false;
@@ -187,7 +187,7 @@ internal static class PropertyNames
 
     private static List<(string Key, JsonElement Value)> EntriesOf(JsonElement container)
     {
-        var entries = new List<(string, JsonElement)>();
+        var entries = new List<(string, JsonElement)>(container.ValueKind == JsonValueKind.Array ? container.GetArrayLength() : container.GetPropertyCount());
         if (container.ValueKind == JsonValueKind.Array)
         {
             var index = 0;

@@ -73,7 +73,7 @@ public static class SendAction
         {
             if (payload.TryGetProperty("data"u8, out var data))
             {
-                data.WriteTo(writer);
+                JsonAsItLies.Write(writer, data);
             }
             else
             {

@@ -25,6 +25,11 @@ public sealed class DayjsTests
     [InlineData("0099-01-01", "1999-01-01T00:00:00.000Z")]
     [InlineData("2024-03-01T10:20:30.123Z", "2024-03-01T10:20:30.123Z")]
     [InlineData("2024-03-01T10:20:30.123", "2024-03-01T10:20:30.123Z")]
+    [InlineData("2024-03-01T10:20:30.12Z", "2024-03-01T10:20:30.120Z")]
+    [InlineData("2024-03-01T10:20:30.1+01:00", "2024-03-01T09:20:30.100Z")]
+    [InlineData("2024-03-01T10:20:30-05:30", "2024-03-01T15:50:30.000Z")]
+    [InlineData("2024-03-01T10:20:30+0500", "2024-03-01T05:20:30.000Z")]
+    [InlineData("2024/03/01 10:20", "2024-03-01T10:20:00.000Z")]
     [InlineData("2024-02-30T25:61:61", "2024-03-02T02:02:01.000Z")]
     [InlineData("0050-12-31T23:59:59.999", "1950-12-31T23:59:59.999Z")]
     [InlineData("2024-03-01t10:20:30", "2024-03-01T10:20:30.000Z")]
@@ -35,6 +40,32 @@ public sealed class DayjsTests
     {
         Assert.True(Dayjs.TryParseUtc(JsonValue.Create(text), out var ms));
         Assert.Equal(expected, Dayjs.ToIsoString(ms));
+    }
+
+    [Theory]
+    [InlineData("2024-03-01T10:20:30.Z")]
+    [InlineData("2024-03-01T10:20:30+24:00")]
+    [InlineData("2024-03-01T10:20:30+05:60")]
+    public void Strings_dayjs_finds_no_date_in_are_no_date(string text) => Assert.False(Dayjs.TryParseUtc(text, out _));
+
+    [Fact]
+    public void Text_the_pattern_is_skipped_for_is_text_it_does_not_match()
+    {
+        var random = new Random(3);
+        const string Alphabet = "0123456789--//::..TtZz+ a";
+        var skipped = 0;
+        for (var i = 0; i < 20_000; i++)
+        {
+            var text = new string([.. Enumerable.Range(0, random.Next(4, 26)).Select(_ => Alphabet[random.Next(Alphabet.Length)])]);
+            text = random.Next(2) == 0 ? "2024-03-01T" + text : text;
+            if (!Dayjs.MayMatchDayjsPattern(text))
+            {
+                skipped++;
+                Assert.False(Dayjs.DayjsPattern().IsMatch(text), text);
+            }
+        }
+
+        Assert.True(skipped > 1_000);
     }
 
     [Fact]
