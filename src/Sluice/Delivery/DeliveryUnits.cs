@@ -15,10 +15,15 @@ internal sealed class DeliveryJob(ClaimedDelivery delivery, RoutedDestination? d
 
     public ActionDefinition? Action { get; } = destination?.Definition.Actions.GetValueOrDefault(delivery.Action);
 
-    /// <summary>The stored payload, parsed once; its nodes are built only if an action reads them (FullStory's V2 actions read the document).</summary>
-    public JsonElement PayloadElement { get; } = JsonElement.Parse(delivery.Payload);
+    /// <summary>
+    /// The stored payload, parsed once when first read (a delivery whose requests were built as it was
+    /// routed never reads it); its nodes are built only if an action reads them (FullStory's V2 actions read the document).
+    /// </summary>
+    public JsonElement PayloadElement => _payloadElement ??= JsonElement.Parse(Delivery.Payload);
 
     public JsonObject? Payload => PayloadElement.ValueKind == JsonValueKind.Object ? _payload ??= JsonObject.Create(PayloadElement) : null;
+
+    private JsonElement? _payloadElement;
 
     private JsonObject? _payload;
 
@@ -40,8 +45,8 @@ internal static class DeliveryUnits
         foreach (var delivery in claimed)
         {
             var job = new DeliveryJob(delivery, table.Find(delivery.DestinationId));
-            var size = job.PayloadElement.ValueKind == JsonValueKind.Object && job.PayloadElement.TryGetProperty("batch_size"u8, out var n) && n.ValueKind == JsonValueKind.Number && n.TryGetDouble(out var count) ? (int)count : 0;
-            if (size <= 1 || job.Action?.PerformBatch is null)
+            var size = job.Action?.PerformBatch is not null && job.PayloadElement.ValueKind == JsonValueKind.Object && job.PayloadElement.TryGetProperty("batch_size"u8, out var n) && n.ValueKind == JsonValueKind.Number && n.TryGetDouble(out var count) ? (int)count : 0;
+            if (size <= 1)
             {
                 yield return [job];
                 continue;

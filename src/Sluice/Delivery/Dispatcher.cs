@@ -113,7 +113,7 @@ internal sealed partial class Dispatcher(
                 && !holds.ContainsKey(delivery.DestinationId))
             {
                 // Its index in what was routed stands for the id it does not have yet.
-                (sendable ??= []).Add(new ClaimedDelivery(i, delivery.DestinationId, mapping, action, delivery.MessageId, delivery.LogPosition, delivery.MessageIndex, 0, now, payload));
+                (sendable ??= []).Add(new ClaimedDelivery(i, delivery.DestinationId, mapping, action, delivery.MessageId, delivery.LogPosition, delivery.MessageIndex, 0, now, payload) { Requests = delivery.Requests });
             }
         }
 
@@ -344,7 +344,7 @@ internal sealed partial class Dispatcher(
     private async Task<IReadOnlyList<AttemptResult>> AttemptAsync(IReadOnlyList<DeliveryJob> unit, long leaseUntil, CancellationToken cancellation)
     {
         var first = unit[0];
-        if (first.Destination is not { } destination || first.Action is not { } action || unit.Any(j => j.Payload is null))
+        if (first.Destination is not { } destination || first.Action is not { } action || unit.Any(j => j.Delivery.Requests is null && j.Payload is null))
         {
             return Same(new AttemptResult(DeliveryStatus.Failed, null, null, "the destination or its action is no longer in the workspace", null));
         }
@@ -353,7 +353,7 @@ internal sealed partial class Dispatcher(
         try
         {
             requests = unit.Count == 1
-                ? action.Perform(first.Input(destination))
+                ? first.Delivery.Requests ?? action.Perform(first.Input(destination))
                 : action.PerformBatch!(new BatchInput([.. unit.Select(j => j.Payload!)], destination.Settings, [.. unit.Select(j => j.Delivery.MessageId)]));
         }
         catch (ActionError error)

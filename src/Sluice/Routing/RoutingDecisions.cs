@@ -206,13 +206,19 @@ internal sealed partial class RoutingDecisions(RoutingTable table, ILogger<Routi
         {
             // The payload is written to the job before the document goes: values wrapped from it are not used later.
             // The mapping's plan writes it from the document when it can; the resolver answers the rest, errors included.
-            var payload = (source.Node is null ? mapping.Action.TryWritePayload(mapping.Mapping, source.Element) : null)
+            // A delivery the dispatcher may send as it is routed gets its requests now, from the same document (it would otherwise parse its payload again).
+            IReadOnlyList<OutgoingRequest>? requests = null;
+            var sentAtOnce = !destination.Ordered && destination.RateLimit is null or <= 0;
+            var payload = (source.Node is not null ? null
+                    : sentAtOnce ? mapping.Action.TryWritePayload(mapping.Mapping, source.Element, destination.Settings, messageId, out requests)
+                    : mapping.Action.TryWritePayload(mapping.Mapping, source.Element))
                 ?? JsValues.ToUtf8Json(source.Node is { } edited
                     ? mapping.Action.PreparePayload(mapping.Mapping, edited)
                     : mapping.Action.PreparePayload(mapping.Mapping, source.Element));
             return new NewDelivery(destination.Id, mapping.Name, mapping.Action.Slug, messageId, message.Position, message.Index, DeliveryStatus.Pending, null, payload)
             {
                 UserKey = destination.Ordered ? UserKeyOf(source.Element) : null,
+                Requests = requests,
             };
         }
         catch (DeliverySkippedException exception)

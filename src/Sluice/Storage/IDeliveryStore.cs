@@ -42,6 +42,9 @@ internal sealed record NewDelivery(
     /// outcome and one attempt (its status is the outcome's), rather than recorded pending and sent later.
     /// </summary>
     public AttemptResult? FirstAttempt { get; init; }
+
+    /// <summary>The requests to send, built as it was routed (<see cref="Sluice.Actions.Kit.ActionDefinition.PerformOnFields"/>); kept in memory only.</summary>
+    public IReadOnlyList<Sluice.Actions.Kit.OutgoingRequest>? Requests { get; init; }
 }
 
 /// <summary>The node claiming (its name in the store's node list), and since when a node must have beaten to count as alive.</summary>
@@ -58,7 +61,11 @@ internal sealed record ClaimedDelivery(
     int MessageIndex,
     int Attempts,
     long CreatedAt,
-    byte[] Payload);
+    byte[] Payload)
+{
+    /// <summary>The requests built as it was routed, for a delivery sent at once (<see cref="NewDelivery.Requests"/>); null when claimed from the store.</summary>
+    public IReadOnlyList<Sluice.Actions.Kit.OutgoingRequest>? Requests { get; init; }
+}
 
 /// <summary>A delivery as the Admin API shows it.</summary>
 internal sealed record DeliveryRecord(

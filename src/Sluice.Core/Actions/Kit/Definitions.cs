@@ -162,6 +162,12 @@ public sealed record ActionDefinition
     public Func<BatchInput, IReadOnlyList<OutgoingRequest>>? PerformBatch { get; init; }
 
     /// <summary>
+    /// What <see cref="Perform"/> does, for an action that writes its requests from the payload's fields
+    /// alone (the settings and messageId aside): routing then builds them from the event's document.
+    /// </summary>
+    public Func<PayloadFields, JsonObject, string, IReadOnlyList<OutgoingRequest>>? PerformOnFields { get; init; }
+
+    /// <summary>
     /// Why a validated payload cannot be sent (an anonymous user where the service needs a user id),
     /// or null. Checked when the event is routed, so such events are skipped without a job.
     /// </summary>
@@ -193,6 +199,55 @@ public sealed record ActionDefinition
 
         using var rented = RentedJsonWriter.Rent();
         return PayloadSchema.TryWrite(payload.Members!, Fields, rented.Writer) ? rented.ToArray() : null;
+    }
+
+    /// <summary>
+    /// <see cref="TryWritePayload(CompiledMapping, JsonElement)"/>, and the requests <see cref="Perform"/>
+    /// would build from that payload, built now from the event's document when the action writes them
+    /// from <see cref="PayloadFields"/> and the payload holds each field as the event has it: a delivery
+    /// sent as it is routed then needs no parse of its payload. Null requests leave them to perform
+    /// (a field written anew, an action without <see cref="PerformOnFields"/>, anything perform refuses).
+    /// </summary>
+    public byte[]? TryWritePayload(CompiledMapping mapping, JsonElement message, JsonObject settings, string messageId, out IReadOnlyList<OutgoingRequest>? requests)
+    {
+        requests = null;
+        if (PerformOnFields is null)
+        {
+            return TryWritePayload(mapping, message);
+        }
+
+        if (SkipReason is not null || mapping.Plan is not { } plan || !plan.TryResolve(message, out var payload))
+        {
+            return null;
+        }
+
+        var fields = new List<KeyValuePair<string, JsonElement>>(Fields.Count);
+        byte[] bytes;
+        using (var rented = RentedJsonWriter.Rent())
+        {
+            if (!PayloadSchema.TryWrite(payload.Members!, Fields, rented.Writer, fields, out var asTheEventHasThem))
+            {
+                return null;
+            }
+
+            bytes = rented.ToArray();
+            if (!asTheEventHasThem)
+            {
+                return bytes;
+            }
+        }
+
+        try
+        {
+            requests = PerformOnFields(PayloadFields.Of(fields), settings, messageId);
+        }
+        catch (Exception)
+        {
+            // Perform, when the delivery is sent, answers the same way and says why.
+            requests = null;
+        }
+
+        return bytes;
     }
 
     private JsonObject Checked(Resolved resolved)

@@ -91,8 +91,19 @@ public static class PayloadSchema
     /// properties, an error to report): the caller then runs <see cref="Validate"/>, and
     /// what was written is discarded.
     /// </summary>
-    internal static bool TryWrite(IReadOnlyList<PlannedMember> payload, IReadOnlyDictionary<string, InputField> fields, Utf8JsonWriter writer)
+    internal static bool TryWrite(IReadOnlyList<PlannedMember> payload, IReadOnlyDictionary<string, InputField> fields, Utf8JsonWriter writer) =>
+        TryWrite(payload, fields, writer, null, out _);
+
+    /// <param name="asTheEventHasThem">Given, it receives each field written as the event's own value, so a body can be written from them.</param>
+    /// <param name="everyFieldAsTheEventHasIt">Whether every field written is in <paramref name="asTheEventHasThem"/>.</param>
+    internal static bool TryWrite(
+        IReadOnlyList<PlannedMember> payload,
+        IReadOnlyDictionary<string, InputField> fields,
+        Utf8JsonWriter writer,
+        List<KeyValuePair<string, JsonElement>>? asTheEventHasThem,
+        out bool everyFieldAsTheEventHasIt)
     {
+        everyFieldAsTheEventHasIt = asTheEventHasThem is not null;
         var required = 0;
         foreach (var field in fields.Values)
         {
@@ -114,11 +125,32 @@ public static class PayloadSchema
             }
 
             required -= field.Required ? 1 : 0;
+            if (everyFieldAsTheEventHasIt && WrittenAsTheEventHasIt(field, value))
+            {
+                asTheEventHasThem!.Add(new(key, value.Element));
+            }
+            else
+            {
+                everyFieldAsTheEventHasIt = false;
+            }
         }
 
         writer.WriteEndObject();
         return required == 0;
     }
+
+    /// <summary>
+    /// Whether what <see cref="TryWriteOne"/> wrote is the event's value itself: not a number (written
+    /// anew, <c>1.50e3</c> as <c>1500</c>), not a string field's number or boolean (written as text), not
+    /// a template's text or a built object, and not a field of several values.
+    /// </summary>
+    private static bool WrittenAsTheEventHasIt(InputField field, PlannedValue value) =>
+        value.Kind == PlannedKind.Element && !field.Multiple && (value.IsNull || field.Type switch
+        {
+            FieldType.String or FieldType.Text or FieldType.Password => value.Element.ValueKind == JsonValueKind.String,
+            FieldType.Boolean or FieldType.Datetime or FieldType.Object => true,
+            _ => false,
+        });
 
     /// <summary><see cref="IsEmptyFor(InputField, JsonNode, bool, bool)"/> at a payload's root, outside a batch.</summary>
     private static bool IsEmptyAtRoot(InputField field, PlannedValue value) =>

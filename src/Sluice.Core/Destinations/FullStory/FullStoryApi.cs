@@ -99,10 +99,10 @@ internal static class FullStoryApi
 
     public static string? Text(JsonElement payload, string field) => Field(payload, field) is { ValueKind: JsonValueKind.String } text ? text.GetString() : null;
 
-    /// <summary>Writes a field as the built body had it: null when the payload holds null or nothing.</summary>
-    public static void Write(Utf8JsonWriter writer, JsonElement payload, string field)
+    /// <summary>Writes a field's value as the built body had it: null when the payload holds null or nothing.</summary>
+    public static void Write(Utf8JsonWriter writer, JsonElement value)
     {
-        if (Field(payload, field) is { ValueKind: not JsonValueKind.Undefined } value)
+        if (value.ValueKind != JsonValueKind.Undefined)
         {
             JsonAsItLies.Write(writer, value);
         }

@@ -1,5 +1,5 @@
-using System.Buffers;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Sluice.Actions.Kit;
 using Sluice.Actions.Mapping;
 
@@ -25,36 +25,38 @@ public static class IdentifyUserV2
             ["email"] = new() { Label = "Email", Description = "The user's email.", Type = FieldType.String, Default = Directives.Path("$.traits.email") },
             ["properties"] = new() { Label = "Traits", Description = "The Segment traits to be forwarded to FullStory.", Type = FieldType.Object, AdditionalProperties = true, Default = Directives.Path("$.traits") },
         },
-        Perform = input =>
-        {
-            // Read from the payload's document, written in one pass, in the reference's key order (uid, email, display_name, properties).
-            var payload = input.PayloadElement;
-            using var rented = RentedJsonWriter.Rent();
-            var body = rented.Writer;
-            body.WriteStartObject();
-            if (FullStoryApi.Field(payload, "uid") is { ValueKind: not (JsonValueKind.Undefined or JsonValueKind.Null) } uid)
-            {
-                body.WritePropertyName("uid");
-                uid.WriteTo(body);
-            }
-
-            WritePresent(body, payload, "email", "email");
-            WritePresent(body, payload, "displayName", "display_name");
-            body.WritePropertyName("properties");
-            PropertyNames.Write(body, FullStoryApi.Field(payload, "properties"), NamingRules.StripOnly, FullStoryApi.Text(payload, "anonymousId") is { Length: > 0 } anonymousId ? ("segmentAnonymousId", anonymousId) : null);
-            body.WriteEndObject();
-
-            return [FullStoryApi.Request(input.Settings, "POST", "v2/users", rented.ToArray(), [input.MessageId])];
-        },
+        Perform = input => Requests(PayloadFields.Of(input.PayloadElement), input.Settings, input.MessageId),
+        PerformOnFields = Requests,
     };
 
-    /// <summary>A field the payload holds (null included) under the name FullStory takes.</summary>
-    private static void WritePresent(Utf8JsonWriter body, JsonElement payload, string field, string name)
+    /// <summary>The request, written in one pass from the payload's fields, in the reference's key order (uid, email, display_name, properties).</summary>
+    private static IReadOnlyList<OutgoingRequest> Requests(PayloadFields payload, JsonObject settings, string messageId)
     {
-        if (FullStoryApi.Field(payload, field).ValueKind != JsonValueKind.Undefined)
+        using var rented = RentedJsonWriter.Rent();
+        var body = rented.Writer;
+        body.WriteStartObject();
+        if (payload["uid"] is { ValueKind: not (JsonValueKind.Undefined or JsonValueKind.Null) } uid)
+        {
+            body.WritePropertyName("uid");
+            uid.WriteTo(body);
+        }
+
+        WritePresent(body, payload, "email", "email");
+        WritePresent(body, payload, "displayName", "display_name");
+        body.WritePropertyName("properties");
+        PropertyNames.Write(body, payload["properties"], NamingRules.StripOnly, payload.Text("anonymousId") is { Length: > 0 } anonymousId ? ("segmentAnonymousId", anonymousId) : null);
+        body.WriteEndObject();
+
+        return [FullStoryApi.Request(settings, "POST", "v2/users", rented.ToArray(), [messageId])];
+    }
+
+    /// <summary>A field the payload holds (null included) under the name FullStory takes.</summary>
+    private static void WritePresent(Utf8JsonWriter body, PayloadFields payload, string field, string name)
+    {
+        if (payload[field] is { ValueKind: not JsonValueKind.Undefined } value)
         {
             body.WritePropertyName(name);
-            FullStoryApi.Write(body, payload, field);
+            FullStoryApi.Write(body, value);
         }
     }
 }
