@@ -45,7 +45,8 @@ internal static class DeliveryUnits
         foreach (var delivery in claimed)
         {
             var job = new DeliveryJob(delivery, table.Find(delivery.DestinationId));
-            var size = job.Action?.PerformBatch is not null && job.PayloadElement.ValueKind == JsonValueKind.Object && job.PayloadElement.TryGetProperty("batch_size"u8, out var n) && n.ValueKind == JsonValueKind.Number && n.TryGetDouble(out var count) ? (int)count : 0;
+            // Requests built at routing are one delivery's own: routing builds none for a mapping that batches.
+            var size = job.Delivery.Requests is null && job.Action?.PerformBatch is not null && job.PayloadElement.ValueKind == JsonValueKind.Object && job.PayloadElement.TryGetProperty("batch_size"u8, out var n) && n.ValueKind == JsonValueKind.Number && n.TryGetDouble(out var count) ? (int)count : 0;
             if (size <= 1)
             {
                 yield return [job];

@@ -164,8 +164,9 @@ public sealed record ActionDefinition
     /// <summary>
     /// What <see cref="Perform"/> does, for an action that writes its requests from the payload's fields
     /// alone (the settings and messageId aside): routing then builds them from the event's document.
+    /// Null leaves them to the dispatcher (a mapping that batches its events, say).
     /// </summary>
-    public Func<PayloadFields, JsonObject, string, IReadOnlyList<OutgoingRequest>>? PerformOnFields { get; init; }
+    public Func<PayloadFields, JsonObject, string, IReadOnlyList<OutgoingRequest>?>? PerformOnFields { get; init; }
 
     /// <summary>
     /// Why a validated payload cannot be sent (an anonymous user where the service needs a user id),

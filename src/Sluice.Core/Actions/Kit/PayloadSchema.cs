@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Sluice.Actions.Mapping;
@@ -140,17 +141,54 @@ public static class PayloadSchema
     }
 
     /// <summary>
-    /// Whether what <see cref="TryWriteOne"/> wrote is the event's value itself: not a number (written
-    /// anew, <c>1.50e3</c> as <c>1500</c>), not a string field's number or boolean (written as text), not
-    /// a template's text or a built object, and not a field of several values.
+    /// Whether what was written for a field is the event's value itself: not a template's text or a built
+    /// object, not a string field's number or boolean (written as text), not a number written anew
+    /// (<c>1.50e3</c> as <c>1500</c>), and for a field of several values an array kept whole.
     /// </summary>
-    private static bool WrittenAsTheEventHasIt(InputField field, PlannedValue value) =>
-        value.Kind == PlannedKind.Element && !field.Multiple && (value.IsNull || field.Type switch
+    private static bool WrittenAsTheEventHasIt(InputField field, PlannedValue value)
+    {
+        if (value.Kind != PlannedKind.Element)
         {
-            FieldType.String or FieldType.Text or FieldType.Password => value.Element.ValueKind == JsonValueKind.String,
-            FieldType.Boolean or FieldType.Datetime or FieldType.Object => true,
-            _ => false,
-        });
+            return false;
+        }
+
+        if (value.IsNull || !field.Multiple)
+        {
+            return value.IsNull || ItemWrittenAsTheEventHasIt(field, value.Element);
+        }
+
+        // As TryWriteSeveral writes it: one value becomes an array, and nulls are left out unless allowed.
+        if (value.Element.ValueKind != JsonValueKind.Array)
+        {
+            return false;
+        }
+
+        foreach (var item in value.Element.EnumerateArray())
+        {
+            if (item.ValueKind == JsonValueKind.Null ? !field.AllowNull : !ItemWrittenAsTheEventHasIt(field, item))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static bool ItemWrittenAsTheEventHasIt(InputField field, JsonElement item) => item.ValueKind == JsonValueKind.Null || field.Type switch
+    {
+        FieldType.String or FieldType.Text or FieldType.Password => item.ValueKind == JsonValueKind.String,
+        // Written as an integer: the same text when the event has it so (not -0, not 1e3, not 007).
+        FieldType.Number or FieldType.Integer => IsIntegerText(JsonMarshal.GetRawUtf8Value(item)),
+        FieldType.Boolean or FieldType.Datetime or FieldType.Object => true,
+        _ => false,
+    };
+
+    private static bool IsIntegerText(ReadOnlySpan<byte> number)
+    {
+        var digits = number is [(byte)'-', .. var rest] ? rest : number;
+        return digits.Length is > 0 and <= 15 && !digits.ContainsAnyExceptInRange((byte)'0', (byte)'9')
+            && (digits[0] != '0' || (digits.Length == 1 && number.Length == 1));
+    }
 
     /// <summary><see cref="IsEmptyFor(InputField, JsonNode, bool, bool)"/> at a payload's root, outside a batch.</summary>
     private static bool IsEmptyAtRoot(InputField field, PlannedValue value) =>

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -51,7 +50,9 @@ public static class SendAction
                 Default = new JsonArray("url", "method", "headers"),
             },
         },
-        Perform = input => [Request(input)],
+        Perform = input => [Request(PayloadFields.Of(input.PayloadElement), input.Settings, input.MessageId)],
+        PerformOnFields = (payload, settings, messageId) =>
+            payload["batch_size"] is { ValueKind: JsonValueKind.Number } size && size.GetDouble() > 1 ? null : [Request(payload, settings, messageId)],
         PerformBatch = input => input.Payloads.Count == 0
             ? []
             : [Request(
@@ -64,28 +65,27 @@ public static class SendAction
                 input.MessageIds)],
     };
 
-    /// <summary>One event's request, its body written from the payload's document (the same bytes as <c>JSON.stringify(data)</c>).</summary>
-    private static OutgoingRequest Request(ActionInput input)
+    /// <summary>One event's request, its body written from the payload's fields (the same bytes as <c>JSON.stringify(data)</c>).</summary>
+    private static OutgoingRequest Request(PayloadFields payload, JsonObject settings, string messageId)
     {
-        var payload = input.PayloadElement;
-        var buffer = new ArrayBufferWriter<byte>(256);
-        using (var writer = new Utf8JsonWriter(buffer, JsValues.StringifyWriter))
+        byte[] body;
+        using (var rented = RentedJsonWriter.Rent())
         {
-            if (payload.TryGetProperty("data"u8, out var data))
+            if (payload["data"] is { ValueKind: not JsonValueKind.Undefined } data)
             {
-                JsonAsItLies.Write(writer, data);
+                JsonAsItLies.Write(rented.Writer, data);
             }
             else
             {
-                writer.WriteNullValue();
+                rented.Writer.WriteNullValue();
             }
+
+            body = rented.ToArray();
         }
 
-        var body = buffer.WrittenSpan.ToArray();
-        var method = payload.TryGetProperty("method"u8, out var m) && m.ValueKind == JsonValueKind.String ? m.GetString() : null;
-        // Headers are rare: only then are the payload's nodes built.
-        var headers = payload.TryGetProperty("headers"u8, out _) ? input.Payload["headers"] : null;
-        return Request(body, body, method, payload.GetProperty("url"u8).GetString()!, headers, input.Settings, [input.MessageId]);
+        // Headers are rare: only then is a node made of them.
+        var headers = payload["headers"] is { ValueKind: not JsonValueKind.Undefined } mapped ? MappingPath.Wrap(mapped) : null;
+        return Request(body, body, payload.Text("method"), payload.Text("url")!, headers, settings, [messageId]);
     }
 
     private static byte[] Utf8(JsonNode? value) => Encoding.UTF8.GetBytes(JsValues.JsonStringify(value));
