@@ -16,8 +16,11 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 //
 //   Sluice.Bench.Delivery --sluice PATH [--events 200000] [--rate 2000] [--seconds 30] [--track-seconds 15] [--warm-seconds 20]
 //                         [--postgres CONN --postgres-pid PID] [--nodes N] [--progress] [--profiles]
+//   Sluice.Bench.Delivery --sluice PATH --backlog 1000000
 //
 // With --profiles the workspace has `identity: {}`: profiles are built beside routing and delivery.
+// With --backlog N the sink answers 503 throughout (the destination is down) while N events go in;
+// the node's resident memory is read as the backlog builds, once routing has caught up, and a while later.
 var options = Options.Parse(args);
 var clock = Stopwatch.StartNew();
 var sink = await Sink.StartAsync(clock);
@@ -88,6 +91,11 @@ try
                 await Task.Delay(1000);
             }
         });
+    }
+
+    if (options.Backlog is { } backlog)
+    {
+        return await BuildBacklogAsync(backlog, sender, sink, nodes[0], http.BaseAddress!, clock);
     }
 
     // Both request paths run until the JIT has compiled them fully (tiered compilation takes 20-30 s
@@ -176,6 +184,72 @@ finally
     }
 }
 
+static async Task<int> BuildBacklogAsync(int backlog, Sender sender, Sink sink, Process node, Uri sluice, Stopwatch clock)
+{
+    using var admin = new HttpClient { BaseAddress = sluice };
+    admin.DefaultRequestHeaders.Authorization = new("Bearer", AdminToken);
+    sink.Down = true;
+    var samples = new List<object>();
+    async Task SampleAsync(string when, int sent) =>
+        samples.Add(new { when, sent, seconds = Math.Round(clock.Elapsed.TotalSeconds, 1), routed = await RoutedAsync(admin), rssMiB = RssMiB(node.Id) });
+
+    await SampleAsync("start", 0);
+    var started = clock.Elapsed;
+    var step = Math.Max(1, backlog / 10);
+    for (var sent = 0; sent < backlog;)
+    {
+        var part = Math.Min(step, backlog - sent);
+        await sender.SendAsync(part, concurrency: 4);
+        sent += part;
+        await SampleAsync("sending", sent);
+    }
+
+    var ingested = clock.Elapsed - started;
+    var routedBy = clock.Elapsed + TimeSpan.FromMinutes(15);
+    while (await RoutedAsync(admin) < backlog && clock.Elapsed < routedBy)
+    {
+        await Task.Delay(1000);
+    }
+
+    await SampleAsync("routed", backlog);
+    // The dispatcher keeps probing the destination that is down; memory must stay where it is.
+    await Task.Delay(TimeSpan.FromSeconds(30));
+    await SampleAsync("30 s later", backlog);
+    Console.WriteLine(JsonSerializer.Serialize(new
+    {
+        backlog,
+        ingestSeconds = Math.Round(ingested.TotalSeconds, 1),
+        ingestEventsPerSecond = Math.Round(backlog / ingested.TotalSeconds),
+        samples,
+        refusedBySink = sink.Refused,
+        sluicePeakRssMiB = PeakRssMiB(node.Id),
+        nonSuccessAnswers = sender.Failures,
+    }));
+    return sender.Failures == 0 ? 0 : 3;
+}
+
+// Every delivery the router has recorded for the sink, whatever its status.
+static async Task<long> RoutedAsync(HttpClient admin)
+{
+    using var stats = JsonDocument.Parse(await admin.GetStringAsync("/api/v1/destinations/sink/stats"));
+    return stats.RootElement.EnumerateObject().Sum(status => status.Value.GetInt64());
+}
+
+static long RssMiB(int pid) => StatusKiB(pid, "VmRSS:") / 1024;
+
+static long StatusKiB(int pid, string field)
+{
+    try
+    {
+        var line = File.ReadLines($"/proc/{pid}/status").FirstOrDefault(l => l.StartsWith(field, StringComparison.Ordinal));
+        return line is null ? 0 : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture);
+    }
+    catch (IOException)
+    {
+        return 0;
+    }
+}
+
 static double Percentile(IReadOnlyList<double> sorted, double p) => sorted.Count == 0 ? 0 : sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(p * sorted.Count) - 1)];
 
 static int FreePort()
@@ -206,20 +280,9 @@ static async Task WaitForHealthAsync(HttpClient http)
     throw new TimeoutException("sluice did not answer /health");
 }
 
-static long PeakRssMiB(int pid)
-{
-    try
-    {
-        var line = File.ReadLines($"/proc/{pid}/status").FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
-        return line is null ? 0 : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) / 1024;
-    }
-    catch (IOException)
-    {
-        return 0;
-    }
-}
+static long PeakRssMiB(int pid) => StatusKiB(pid, "VmHWM:") / 1024;
 
-internal sealed record Options(string Sluice, int Events, int Rate, int Seconds, bool Progress, int TrackSeconds, int WarmSeconds, int Nodes, string? Postgres, int? PostgresPid, bool Profiles)
+internal sealed record Options(string Sluice, int Events, int Rate, int Seconds, bool Progress, int TrackSeconds, int WarmSeconds, int Nodes, string? Postgres, int? PostgresPid, bool Profiles, int? Backlog)
 {
     public static Options Parse(string[] args)
     {
@@ -235,7 +298,8 @@ internal sealed record Options(string Sluice, int Events, int Rate, int Seconds,
             int.Parse(Value("--nodes") ?? "1", System.Globalization.CultureInfo.InvariantCulture),
             Value("--postgres"),
             Value("--postgres-pid") is { } pid ? int.Parse(pid, System.Globalization.CultureInfo.InvariantCulture) : null,
-            args.Contains("--profiles"));
+            args.Contains("--profiles"),
+            Value("--backlog") is { } backlog ? int.Parse(backlog, System.Globalization.CultureInfo.InvariantCulture) : null);
     }
 }
 
@@ -406,6 +470,8 @@ internal sealed class Sink : IAsyncDisposable
     private readonly List<TimeSpan> _arrivals = [];
     private readonly List<double> _latencies = [];
     private volatile bool _measuring;
+    private long _refused;
+    private volatile bool _down;
 
     private Sink(WebApplication app, Stopwatch clock)
     {
@@ -414,6 +480,16 @@ internal sealed class Sink : IAsyncDisposable
     }
 
     public string Url { get; private set; } = "";
+
+    /// <summary>Answer 503 to everything, as a destination that is down.</summary>
+    public bool Down
+    {
+        get => _down;
+        set => _down = value;
+    }
+
+    /// <summary>Requests answered 503 while <see cref="Down"/>.</summary>
+    public long Refused => Interlocked.Read(ref _refused);
 
     public int Count
     {
@@ -436,6 +512,14 @@ internal sealed class Sink : IAsyncDisposable
         app.MapPost("/in", async context =>
         {
             var arrived = clock.Elapsed;
+            if (sink.Down)
+            {
+                Interlocked.Increment(ref sink._refused);
+                await context.Request.Body.CopyToAsync(Stream.Null);
+                context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+                return;
+            }
+
             if (!sink._measuring)
             {
                 // Outside the latency window the sink only counts, so that it takes as little CPU from sluice as it can.

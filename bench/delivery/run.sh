@@ -10,6 +10,8 @@
 #   SECONDS_AT_RATE=30  length of the latency phase
 #   PROGRESS=1      print the delivery stats once a second (stderr)
 #   PROFILES=1      with profiles on (`identity: {}`): routing and delivery beside identity resolution
+#   BACKLOG=N       instead: the destination is down (the sink answers 503) while N events go in; the
+#                   node's resident memory as the backlog builds (BACKLOG=1000000 for issue 17's target)
 set -euo pipefail
 BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(cd "$BENCH_DIR/../.." && pwd)"
@@ -25,6 +27,7 @@ dotnet build "$BENCH_DIR/Sluice.Bench.Delivery.csproj" -c Release --nologo -v qu
 extra=()
 [[ -n "${PROGRESS:-}" ]] && extra+=(--progress)
 [[ -n "${PROFILES:-}" ]] && extra+=(--profiles)
+[[ -n "${BACKLOG:-}" ]] && extra+=(--backlog "$BACKLOG")
 result="$(dotnet "$BENCH_DIR/bin/Release/net10.0/Sluice.Bench.Delivery.dll" --sluice "$REPO/bench/.build/sluice/sluice" \
     --events "$EVENTS" --rate "$RATE" --seconds "$SECONDS_AT_RATE" "${extra[@]}")"
 stamp="$(date -u +%Y%m%dT%H%M%SZ)"
@@ -33,7 +36,7 @@ stamp="$(date -u +%Y%m%dT%H%M%SZ)"
     echo
     echo "- machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(free -g | awk '/Mem:/ {print $2}') GiB"
     echo "- commit: $(git -C "$REPO" rev-parse --short HEAD)"
-    echo "- command: EVENTS=$EVENTS RATE=$RATE SECONDS_AT_RATE=$SECONDS_AT_RATE${PROFILES:+ PROFILES=1} bench/delivery/run.sh"
+    echo "- command: EVENTS=$EVENTS RATE=$RATE SECONDS_AT_RATE=$SECONDS_AT_RATE${PROFILES:+ PROFILES=1}${BACKLOG:+ BACKLOG=$BACKLOG} bench/delivery/run.sh"
     echo
     echo '```json'
     echo "$result"
