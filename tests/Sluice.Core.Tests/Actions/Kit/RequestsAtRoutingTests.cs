@@ -38,14 +38,7 @@ public sealed class RequestsAtRoutingTests
     {
         var catalog = DestinationCatalog.Builtin.Find(destination)!;
         var action = catalog.Actions[slug];
-        var defaults = action.DefaultMapping();
-        foreach (var (key, field) in action.Fields.Where(f => f.Value.Required && f.Value.Default is null))
-        {
-            // A field a user must fill (webhook's url): a value, so that payloads can be whole.
-            defaults[key] = "https://hooks.example/in";
-        }
-
-        var mappings = catalog.Presets.Where(p => p.ActionSlug == slug).Select(p => p.Mapping).Append(defaults);
+        var mappings = catalog.Presets.Where(p => p.ActionSlug == slug).Select(p => p.Mapping).Append(WrittenPayloadTests.WholeDefaultMapping(action));
         foreach (var mapping in mappings.Select(CompiledMapping.Compile))
         {
             int written = 0, built = 0;

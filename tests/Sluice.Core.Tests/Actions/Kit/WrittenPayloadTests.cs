@@ -45,14 +45,7 @@ public sealed class WrittenPayloadTests
     public void Every_written_payload_of_a_catalog_action_is_the_validated_payload(string destination, string slug)
     {
         var action = DestinationCatalog.Builtin.Find(destination)!.Actions[slug];
-        var defaults = action.DefaultMapping();
-        foreach (var (key, field) in action.Fields.Where(f => f.Value.Required && f.Value.Default is null))
-        {
-            // A field a user must fill (webhook's url): a value, so that payloads can be whole.
-            defaults[key] = "https://hooks.example/in";
-        }
-
-        var mapping = CompiledMapping.Compile(defaults);
+        var mapping = CompiledMapping.Compile(WholeDefaultMapping(action));
         var writtenCount = 0;
 
         foreach (var document in Events())
@@ -162,6 +155,18 @@ public sealed class WrittenPayloadTests
         Assert.Equal("""{"name":"Signed Up"}""", Encoding.UTF8.GetString(action.TryWritePayload(mapping, named.RootElement)!));
         Assert.Null(action.TryWritePayload(mapping, unnamed.RootElement));
         Assert.Contains("'name'", Prepared(action, mapping, unnamed.RootElement), StringComparison.Ordinal);
+    }
+
+    /// <summary>An action's default mapping, with a value for each field a user must fill (webhook's url), so that payloads can be whole.</summary>
+    internal static JsonObject WholeDefaultMapping(ActionDefinition action)
+    {
+        var defaults = action.DefaultMapping();
+        foreach (var (key, _) in action.Fields.Where(f => f.Value.Required && f.Value.Default is null))
+        {
+            defaults[key] = "https://hooks.example/in";
+        }
+
+        return defaults;
     }
 
     private static IEnumerable<InputField> Variants(FieldType type)
