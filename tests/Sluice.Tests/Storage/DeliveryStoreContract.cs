@@ -51,6 +51,21 @@ public abstract class DeliveryStoreContract : IDisposable
     }
 
     [Fact]
+    public void Beside_a_held_destination_the_others_jobs_are_claimed_up_to_the_claims_size_each_once()
+    {
+        using var store = _backend.Open();
+        Route(store, Job("d1", "down"), Job("a1", "a"), Job("d2", "down"), Job("b1", "b"), Job("a2", "a"), Job("d3", "down"), Job("a3", "a"), Job("b2", "b"));
+
+        var first = store.Deliveries.ClaimDue(now: 100, leaseUntil: 1_000, max: 3, heldDestinations: ["down"]);
+        var second = store.Deliveries.ClaimDue(now: 100, leaseUntil: 1_000, max: 10, heldDestinations: ["down"]);
+        var afterTheHold = store.Deliveries.ClaimDue(now: 100, leaseUntil: 1_000, max: 10, heldDestinations: []);
+
+        Assert.Equal(3, first.Count);
+        Assert.Equal(["a1", "a2", "a3", "b1", "b2"], first.Concat(second).Select(c => c.MessageId).Order());
+        Assert.Equal(["d1", "d2", "d3"], afterTheHold.Select(c => c.MessageId).Order());
+    }
+
+    [Fact]
     public void Outcomes_are_recorded_and_counted_and_a_failed_delivery_is_replayed()
     {
         using var store = _backend.Open();

@@ -76,28 +76,111 @@ internal sealed partial class SqliteDeliveryStore : IDeliveryStore
     }
 
     /// <summary>The claimer is not needed: one process uses the file, and leases left by a dead one were reset at start.</summary>
+    // A job of an ordered destination waits while an earlier one of its user does.
+    private const string NoEarlierOfItsUser = """
+        (user_key IS NULL OR NOT EXISTS (
+            SELECT 1 FROM deliveries earlier
+            WHERE earlier.destination_id = deliveries.destination_id AND earlier.user_key = deliveries.user_key
+              AND earlier.status IN ('pending', 'retrying')
+              AND (earlier.log_position, earlier.message_index, earlier.id) < (deliveries.log_position, deliveries.message_index, deliveries.id)))
+        """;
+
     public IReadOnlyList<ClaimedDelivery> ClaimDue(long now, long leaseUntil, int max, IReadOnlyCollection<string> heldDestinations, DeliveryClaimer? claimer = null)
     {
         using var connection = database.Open();
+        if (heldDestinations.Count > 0)
+        {
+            return ClaimDueBesideHeld(connection, now, leaseUntil, max, heldDestinations);
+        }
+
         using var command = connection.CreateCommand();
-        command.CommandText = """
+        command.CommandText = $"""
             UPDATE deliveries SET lease_until = $lease
             WHERE id IN (
                 SELECT id FROM deliveries
                 WHERE status IN ('pending', 'retrying') AND next_attempt_at <= $now AND lease_until <= $now
-                  AND destination_id NOT IN (SELECT value FROM json_each($held))
-                  AND (user_key IS NULL OR NOT EXISTS (
-                      SELECT 1 FROM deliveries earlier
-                      WHERE earlier.destination_id = deliveries.destination_id AND earlier.user_key = deliveries.user_key
-                        AND earlier.status IN ('pending', 'retrying')
-                        AND (earlier.log_position, earlier.message_index, earlier.id) < (deliveries.log_position, deliveries.message_index, deliveries.id)))
+                  AND {NoEarlierOfItsUser}
                 ORDER BY next_attempt_at LIMIT $max)
-            RETURNING id, destination_id, mapping, action, message_id, log_position, message_index, attempts, created_at, payload
+            RETURNING {ClaimedColumns}
             """;
         command.Parameters.AddWithValue("$lease", leaseUntil);
-        command.Parameters.AddWithValue("$held", JsonSerializer.Serialize(heldDestinations));
         command.Parameters.AddWithValue("$now", now);
         command.Parameters.AddWithValue("$max", max);
+        return ReadClaimed(command);
+    }
+
+    /// <summary>
+    /// A claim while some destinations are held: the due index in time order would walk a held
+    /// destination's whole backlog on every claim (a million rows after a long outage), with the store's
+    /// write lock held, so each other destination's due jobs are read from its own part of
+    /// deliveries_due_by_destination instead, and the earliest of them leased.
+    /// </summary>
+    private static List<ClaimedDelivery> ClaimDueBesideHeld(SqliteConnection connection, long now, long leaseUntil, int max, IReadOnlyCollection<string> held)
+    {
+        using var transaction = connection.BeginTransaction();
+        var candidates = new List<(long Due, long Id)>();
+        using (var destinations = connection.CreateCommand())
+        using (var due = connection.CreateCommand())
+        {
+            // The destinations with jobs waiting, one index seek each.
+            destinations.Transaction = transaction;
+            destinations.CommandText = """
+                WITH RECURSIVE waiting(destination_id) AS (
+                    SELECT MIN(destination_id) FROM deliveries WHERE status IN ('pending', 'retrying')
+                    UNION ALL
+                    SELECT (SELECT MIN(destination_id) FROM deliveries WHERE status IN ('pending', 'retrying') AND destination_id > waiting.destination_id)
+                    FROM waiting WHERE waiting.destination_id IS NOT NULL)
+                SELECT destination_id FROM waiting WHERE destination_id IS NOT NULL
+                """;
+            var waiting = new List<string>();
+            using (var reader = destinations.ExecuteReader())
+            {
+                while (reader.Read())
+                {
+                    waiting.Add(reader.GetString(0));
+                }
+            }
+
+            due.Transaction = transaction;
+            due.CommandText = $"""
+                SELECT next_attempt_at, id FROM deliveries INDEXED BY deliveries_due_by_destination
+                WHERE destination_id = $destination AND status IN ('pending', 'retrying') AND next_attempt_at <= $now AND lease_until <= $now
+                  AND {NoEarlierOfItsUser}
+                ORDER BY next_attempt_at LIMIT $max
+                """;
+            var destination = due.Parameters.Add("$destination", SqliteType.Text);
+            due.Parameters.AddWithValue("$now", now);
+            due.Parameters.AddWithValue("$max", max);
+            foreach (var id in waiting.Where(d => !held.Contains(d)))
+            {
+                destination.Value = id;
+                using var reader = due.ExecuteReader();
+                while (reader.Read())
+                {
+                    candidates.Add((reader.GetInt64(0), reader.GetInt64(1)));
+                }
+            }
+        }
+
+        if (candidates.Count == 0)
+        {
+            return [];
+        }
+
+        using var lease = connection.CreateCommand();
+        lease.Transaction = transaction;
+        lease.CommandText = $"UPDATE deliveries SET lease_until = $lease WHERE id IN (SELECT value FROM json_each($ids)) RETURNING {ClaimedColumns}";
+        lease.Parameters.AddWithValue("$lease", leaseUntil);
+        lease.Parameters.AddWithValue("$ids", JsonSerializer.Serialize(candidates.Order().Take(max).Select(c => c.Id)));
+        var claimed = ReadClaimed(lease);
+        transaction.Commit();
+        return claimed;
+    }
+
+    private const string ClaimedColumns = "id, destination_id, mapping, action, message_id, log_position, message_index, attempts, created_at, payload";
+
+    private static List<ClaimedDelivery> ReadClaimed(SqliteCommand command)
+    {
         using var reader = command.ExecuteReader();
         var claimed = new List<ClaimedDelivery>();
         while (reader.Read())

@@ -442,6 +442,11 @@ internal static class SqliteSchema
         CREATE TRIGGER suppressed_inserted AFTER INSERT ON suppressed_subjects BEGIN UPDATE workspace_version SET version = version + 1; END;
         CREATE TRIGGER suppressed_deleted AFTER DELETE ON suppressed_subjects BEGIN UPDATE workspace_version SET version = version + 1; END;
         """,
+        """
+        -- A claim while destinations are held (SqliteDeliveryStore.ClaimDue): every other destination's due jobs
+        -- in time order, without walking a held destination's backlog in deliveries_due.
+        CREATE INDEX deliveries_due_by_destination ON deliveries (destination_id, next_attempt_at) WHERE status IN ('pending', 'retrying');
+        """,
     ];
 
     /// <summary>Applies the migrations not applied yet, up to <paramref name="upTo"/> of them (tests build older stores with it).</summary>
