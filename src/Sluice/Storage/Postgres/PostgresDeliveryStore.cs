@@ -91,20 +91,47 @@ internal sealed partial class PostgresDeliveryStore(PostgresDatabase database) :
     {
         using var connection = database.OpenRelaxed();
         // A lease still on counts only while its claimer beats: a killed node's claim is free once the node is seen dead.
+        const string Claimable = """
+            status IN ('pending', 'retrying') AND next_attempt_at <= $2
+              AND (lease_until <= $2 OR ($6::bigint IS NOT NULL AND claimed_by <> $5
+                   AND NOT EXISTS (SELECT 1 FROM nodes n WHERE n.owner = claimed_by AND n.seen_at >= $6)))
+              AND (user_key IS NULL OR NOT EXISTS (
+                  SELECT 1 FROM deliveries earlier
+                  WHERE earlier.destination_id = deliveries.destination_id AND earlier.user_key = deliveries.user_key
+                    AND earlier.status IN ('pending', 'retrying')
+                    AND (earlier.log_position, earlier.message_index, earlier.id) < (deliveries.log_position, deliveries.message_index, deliveries.id)))
+            """;
+
+        // While destinations are held, the due index in time order would walk a held destination's whole
+        // backlog on every claim: each other destination's due jobs are read from its own part of
+        // deliveries_due_by_destination instead (the destinations with jobs waiting, one index seek each).
+        var due = heldDestinations.Count == 0
+            ? $"""
+                WITH due AS MATERIALIZED (
+                    SELECT id, day FROM deliveries
+                    WHERE {Claimable} AND destination_id <> ALL($3)
+                    ORDER BY next_attempt_at LIMIT $4
+                    FOR UPDATE SKIP LOCKED)
+                """
+            : $"""
+                WITH RECURSIVE waiting(destination_id) AS (
+                    (SELECT destination_id FROM deliveries WHERE status IN ('pending', 'retrying') ORDER BY destination_id LIMIT 1)
+                    UNION ALL
+                    SELECT (SELECT w.destination_id FROM deliveries w
+                            WHERE w.status IN ('pending', 'retrying') AND w.destination_id > waiting.destination_id
+                            ORDER BY w.destination_id LIMIT 1)
+                    FROM waiting WHERE waiting.destination_id IS NOT NULL),
+                due AS MATERIALIZED (
+                    SELECT claimable.id, claimable.day FROM waiting CROSS JOIN LATERAL (
+                        SELECT id, day, next_attempt_at FROM deliveries
+                        WHERE destination_id = waiting.destination_id AND {Claimable}
+                        ORDER BY next_attempt_at LIMIT $4
+                        FOR UPDATE SKIP LOCKED) claimable
+                    WHERE waiting.destination_id IS NOT NULL AND waiting.destination_id <> ALL($3)
+                    ORDER BY claimable.next_attempt_at LIMIT $4)
+                """;
         using var command = new NpgsqlCommand($"""
-            WITH due AS MATERIALIZED (
-                SELECT id, day FROM deliveries
-                WHERE status IN ('pending', 'retrying') AND next_attempt_at <= $2
-                  AND (lease_until <= $2 OR ($6::bigint IS NOT NULL AND claimed_by <> $5
-                       AND NOT EXISTS (SELECT 1 FROM nodes n WHERE n.owner = claimed_by AND n.seen_at >= $6)))
-                  AND destination_id <> ALL($3)
-                  AND (user_key IS NULL OR NOT EXISTS (
-                      SELECT 1 FROM deliveries earlier
-                      WHERE earlier.destination_id = deliveries.destination_id AND earlier.user_key = deliveries.user_key
-                        AND earlier.status IN ('pending', 'retrying')
-                        AND (earlier.log_position, earlier.message_index, earlier.id) < (deliveries.log_position, deliveries.message_index, deliveries.id)))
-                ORDER BY next_attempt_at LIMIT $4
-                FOR UPDATE SKIP LOCKED)
+            {due}
             UPDATE deliveries d SET lease_until = $1, claimed_by = $5
             FROM due WHERE d.id = due.id AND d.day = due.day
             RETURNING {string.Join(", ", ClaimedColumns.Split(", ").Select(c => "d." + c))}

@@ -428,6 +428,11 @@ internal static class PostgresSchema
         );
         CREATE TRIGGER suppressed_changed AFTER INSERT OR UPDATE OR DELETE ON suppressed_subjects FOR EACH STATEMENT EXECUTE FUNCTION workspace_changed();
         """,
+        """
+        -- A claim while destinations are held (PostgresDeliveryStore.ClaimDue): every other destination's due jobs
+        -- in time order, without walking a held destination's backlog in deliveries_due.
+        CREATE INDEX deliveries_due_by_destination ON deliveries (destination_id, next_attempt_at) WHERE status IN ('pending', 'retrying');
+        """,
     ];
 
     /// <summary>The newest version this build knows.</summary>
