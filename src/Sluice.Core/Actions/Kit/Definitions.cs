@@ -190,17 +190,7 @@ public sealed record ActionDefinition
     /// node, when the mapping's plan covers this event and its payload needs no coercion; null sends the caller to
     /// <see cref="PreparePayload(CompiledMapping, JsonElement)"/>, which gives the answer and its errors.
     /// </summary>
-    public byte[]? TryWritePayload(CompiledMapping mapping, JsonElement message)
-    {
-        // A skip reason reads the built payload: such actions take the resolver's way.
-        if (SkipReason is not null || mapping.Plan is not { } plan || !plan.TryResolve(message, out var payload))
-        {
-            return null;
-        }
-
-        using var rented = RentedJsonWriter.Rent();
-        return PayloadSchema.TryWrite(payload.Members!, Fields, rented.Writer) ? rented.ToArray() : null;
-    }
+    public byte[]? TryWritePayload(CompiledMapping mapping, JsonElement message) => TryWritePayload(mapping, message, null, out _);
 
     /// <summary>
     /// <see cref="TryWritePayload(CompiledMapping, JsonElement)"/>, and the requests <see cref="Perform"/>
@@ -212,35 +202,16 @@ public sealed record ActionDefinition
     public byte[]? TryWritePayload(CompiledMapping mapping, JsonElement message, JsonObject settings, string messageId, out IReadOnlyList<OutgoingRequest>? requests)
     {
         requests = null;
-        if (PerformOnFields is null)
+        var fields = PerformOnFields is null ? null : new List<KeyValuePair<string, JsonElement>>(Fields.Count);
+        var bytes = TryWritePayload(mapping, message, fields, out var asTheEventHasThem);
+        if (bytes is null || !asTheEventHasThem)
         {
-            return TryWritePayload(mapping, message);
-        }
-
-        if (SkipReason is not null || mapping.Plan is not { } plan || !plan.TryResolve(message, out var payload))
-        {
-            return null;
-        }
-
-        var fields = new List<KeyValuePair<string, JsonElement>>(Fields.Count);
-        byte[] bytes;
-        using (var rented = RentedJsonWriter.Rent())
-        {
-            if (!PayloadSchema.TryWrite(payload.Members!, Fields, rented.Writer, fields, out var asTheEventHasThem))
-            {
-                return null;
-            }
-
-            bytes = rented.ToArray();
-            if (!asTheEventHasThem)
-            {
-                return bytes;
-            }
+            return bytes;
         }
 
         try
         {
-            requests = PerformOnFields(PayloadFields.Of(fields), settings, messageId);
+            requests = PerformOnFields!(PayloadFields.Of(fields!), settings, messageId);
         }
         catch (Exception)
         {
@@ -249,6 +220,20 @@ public sealed record ActionDefinition
         }
 
         return bytes;
+    }
+
+    private byte[]? TryWritePayload(CompiledMapping mapping, JsonElement message, List<KeyValuePair<string, JsonElement>>? fields, out bool asTheEventHasThem)
+    {
+        asTheEventHasThem = false;
+
+        // A skip reason reads the built payload: such actions take the resolver's way.
+        if (SkipReason is not null || mapping.Plan is not { } plan || !plan.TryResolve(message, out var payload))
+        {
+            return null;
+        }
+
+        using var rented = RentedJsonWriter.Rent();
+        return PayloadSchema.TryWrite(payload.Members!, Fields, rented.Writer, fields, out asTheEventHasThem) ? rented.ToArray() : null;
     }
 
     private JsonObject Checked(Resolved resolved)

@@ -92,9 +92,6 @@ public static class PayloadSchema
     /// properties, an error to report): the caller then runs <see cref="Validate"/>, and
     /// what was written is discarded.
     /// </summary>
-    internal static bool TryWrite(IReadOnlyList<PlannedMember> payload, IReadOnlyDictionary<string, InputField> fields, Utf8JsonWriter writer) =>
-        TryWrite(payload, fields, writer, null, out _);
-
     /// <param name="asTheEventHasThem">Given, it receives each field written as the event's own value, so a body can be written from them.</param>
     /// <param name="everyFieldAsTheEventHasIt">Whether every field written is in <paramref name="asTheEventHasThem"/>.</param>
     internal static bool TryWrite(

@@ -48,11 +48,6 @@ internal static class FullStoryApi
             return null;
         }
 
-        if (JsValues.IsString(value, out var iso) && Dayjs.IsOwnIsoString(iso))
-        {
-            return iso;
-        }
-
         if (JsValues.IsString(value, out var text) && text.Length is 10 or 13 && text.All(char.IsAsciiDigit))
         {
             var number = double.Parse(text, System.Globalization.CultureInfo.InvariantCulture);
@@ -62,7 +57,7 @@ internal static class FullStoryApi
         return Dayjs.TryParseUtc(value, out var ms) ? Dayjs.ToIsoString(ms) : null;
     }
 
-    /// <summary><see cref="Timestamp(JsonNode?)"/> of a payload's field, read from its document.</summary>
+    /// <summary><see cref="Timestamp(JsonNode?)"/> of a payload's field, read from its document; a timestamp in <c>toISOString</c>'s form is its own answer.</summary>
     public static string? Timestamp(JsonElement value) =>
         value.ValueKind == JsonValueKind.String && value.GetString() is { } text && Dayjs.IsOwnIsoString(text) ? text : Timestamp(MappingPath.Wrap(value));
 
@@ -92,12 +87,6 @@ internal static class FullStoryApi
     }
 
     public static string? Text(JsonObject payload, string field) => payload[field] is JsonValue v && JsValues.IsString(v, out var s) ? s : null;
-
-    /// <summary>A field of a payload read as a document; <see cref="JsonValueKind.Undefined"/> when it is absent.</summary>
-    public static JsonElement Field(JsonElement payload, string field) =>
-        payload.ValueKind == JsonValueKind.Object && payload.TryGetProperty(field, out var value) ? value : default;
-
-    public static string? Text(JsonElement payload, string field) => Field(payload, field) is { ValueKind: JsonValueKind.String } text ? text.GetString() : null;
 
     /// <summary>Writes a field's value as the built body had it: null when the payload holds null or nothing.</summary>
     public static void Write(Utf8JsonWriter writer, JsonElement value)
