@@ -20,7 +20,8 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 //
 // With --profiles the workspace has `identity: {}`: profiles are built beside routing and delivery.
 // With --backlog N the sink answers 503 throughout (the destination is down) while N events go in;
-// the node's resident memory is read as the backlog builds, once routing has caught up, and a while later.
+// the node's resident memory is read as the backlog builds, once routing has caught up, and a while later;
+// then the sink answers again and the backlog drains through the dispatcher's claims (the recovery rate).
 var options = Options.Parse(args);
 var clock = Stopwatch.StartNew();
 var sink = await Sink.StartAsync(clock);
@@ -215,11 +216,26 @@ static async Task<int> BuildBacklogAsync(int backlog, Sender sender, Sink sink, 
     // The dispatcher keeps probing the destination that is down; memory must stay where it is.
     await Task.Delay(TimeSpan.FromSeconds(30));
     await SampleAsync("30 s later", backlog);
+
+    // The destination is back: its hold's next probe finds it (at most a minute apart), then the claims
+    // drain what waited. Every delivery of the backlog goes through a claim and its outcome's write.
+    var cost = new Cost([node], null, null);
+    var spentBefore = await cost.ReadAsync();
+    sink.Down = false;
+    var upAt = clock.Elapsed;
+    await sink.WaitForAsync(backlog, TimeSpan.FromMinutes(20));
+    var spent = (await cost.ReadAsync()) - spentBefore;
+    var (first, last) = (sink.ArrivalOf(0), sink.ArrivalOf(backlog - 1));
+    await SampleAsync("drained", backlog);
     Console.WriteLine(JsonSerializer.Serialize(new
     {
         backlog,
         ingestSeconds = Math.Round(ingested.TotalSeconds, 1),
         ingestEventsPerSecond = Math.Round(backlog / ingested.TotalSeconds),
+        firstDeliveryAfterUpSeconds = Math.Round((first - upAt).TotalSeconds, 1),
+        drainSeconds = Math.Round((last - first).TotalSeconds, 1),
+        drainDeliveriesPerSecond = Math.Round((backlog - 1) / (last - first).TotalSeconds),
+        drainSluiceCpuMicrosecondsPerDelivery = Math.Round(spent.SluiceCpuSeconds * 1e6 / backlog, 1),
         samples,
         refusedBySink = sink.Refused,
         sluicePeakRssMiB = PeakRssMiB(node.Id),

@@ -11,7 +11,8 @@
 #   PROGRESS=1      print the delivery stats once a second (stderr)
 #   PROFILES=1      with profiles on (`identity: {}`): routing and delivery beside identity resolution
 #   BACKLOG=N       instead: the destination is down (the sink answers 503) while N events go in; the
-#                   node's resident memory as the backlog builds (BACKLOG=1000000 for issue 17's target)
+#                   node's resident memory as the backlog builds (BACKLOG=1000000 for issue 17's target),
+#                   then the sink answers again and the backlog drains through claims (the recovery rate)
 set -euo pipefail
 BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(cd "$BENCH_DIR/../.." && pwd)"

@@ -241,6 +241,13 @@ public static class MessageNormalizer
         {
             case JsonValueKind.String:
                 var text = element.GetString();
+                if (text is not null && text.Contains('\0'))
+                {
+                    // PostgreSQL's text cannot hold U+0000, and an id that holds it is a client's bug:
+                    // refused on every store alike, so that a message means the same wherever it is kept.
+                    return new MessageRejection(field, "no_nul", $"{field} must not contain the character U+0000 (NUL)");
+                }
+
                 id = string.IsNullOrEmpty(text) ? null : text;
                 return null;
             case JsonValueKind.Number:

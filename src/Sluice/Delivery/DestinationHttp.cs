@@ -101,7 +101,14 @@ internal sealed class DestinationHttp(IHttpClientFactory clients, TimeProvider t
 
         var more = length == buffer.Length;
         var text = Encoding.UTF8.GetString(buffer, 0, Math.Min(length, limit));
-        return text.Length > maxCharacters ? text[..maxCharacters] + "…" : more ? text + "…" : text;
+        if (text.Length > maxCharacters)
+        {
+            // The cut never splits a surrogate pair: half an emoji is not text.
+            var cut = maxCharacters > 0 && char.IsHighSurrogate(text[maxCharacters - 1]) ? maxCharacters - 1 : maxCharacters;
+            return text[..cut] + "…";
+        }
+
+        return more ? text + "…" : text;
     }
 
     private static HttpRequestMessage ToHttp(OutgoingRequest request)

@@ -78,7 +78,8 @@ internal sealed class EventResolution(ProfileGraph graph, IdentitySettings setti
         if (type == "identify" && message.TryGetProperty("traits", out var traits) && traits.ValueKind == JsonValueKind.Object)
         {
             var values = traits.EnumerateObject()
-                .Select(t => KeyValuePair.Create(t.Name, t.Value.ValueKind == JsonValueKind.Null ? null : t.Value.GetRawText()))
+                // A name with U+0000 keeps its place with U+FFFD there: PostgreSQL's text cannot hold the character.
+                .Select(t => KeyValuePair.Create(t.Name.Replace('\0', '\uFFFD'), t.Value.ValueKind == JsonValueKind.Null ? null : t.Value.GetRawText()))
                 .ToList();
             if (values.Count > 0)
             {

@@ -194,6 +194,26 @@ public sealed class MessageNormalizerTests
     }
 
     [Theory]
+    [InlineData("""{"userId":"a\u0000b","event":"E"}""", "userId")]
+    [InlineData("""{"anonymousId":"\u0000","event":"E"}""", "anonymousId")]
+    [InlineData("""{"userId":"u","event":"E","messageId":"m\u0000"}""", "messageId")]
+    [InlineData("""{"userId":"u","event":"E","groupId":"g\u0000"}""", "groupId")]
+    public void An_id_holding_the_nul_character_is_rejected_naming_the_field(string json, string field)
+    {
+        var rejection = Reject(json);
+
+        Assert.Equal(("no_nul", field), (rejection.Rule, rejection.Field));
+    }
+
+    [Fact]
+    public void The_nul_character_outside_the_ids_is_kept_escaped()
+    {
+        var stored = Accept("""{"userId":"u","event":"E","properties":{"raw":"a\u0000b"}}""");
+
+        Assert.Equal("a\0b", (string?)stored["properties"]!["raw"]);
+    }
+
+    [Theory]
     [InlineData("analytics.js", "client")]
     [InlineData("analytics-kotlin", "mobile")]
     [InlineData("analytics-ios", "mobile")]

@@ -179,6 +179,32 @@ public sealed class ProfileApiTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }
 
+    [Fact]
+    public async Task The_nul_character_in_a_trait_name_or_an_email_neither_stops_profiles_nor_becomes_an_identifier()
+    {
+        // PostgreSQL's text cannot hold U+0000: a trait name keeps its place with U+FFFD, an email with it is no identifier.
+        await SendAsync("""{"type":"identify","userId":"nul","messageId":"n1","traits":{"a\u0000b":1,"email":"x\u0000@example.com"}}""");
+        await SendAsync("""{"type":"identify","userId":"nul","messageId":"n2","traits":{"after":true}}""");
+
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        JsonNode traits;
+        while ((traits = (await TryGetAsync($"{Base}/user_id:nul/traits"))?["traits"]!) is not { } found || found["after"] is null)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the events after the nul character were not resolved within 30 s");
+            await Task.Delay(50);
+        }
+
+        Assert.Equal(JsonNode.Parse("""{"a\uFFFDb":1,"email":"x\u0000@example.com","after":true}"""), traits, JsonNode.DeepEquals);
+        var ids = await GetAsync($"{Base}/user_id:nul/external_ids");
+        Assert.Equal(["user_id:nul"], ids["data"]!.AsArray().Select(d => $"{d!["type"]}:{d["id"]}"));
+    }
+
+    private async Task<JsonNode?> TryGetAsync(string path)
+    {
+        using var response = await _profiles.GetAsync(path);
+        return response.IsSuccessStatusCode ? JsonNode.Parse(await response.Content.ReadAsStringAsync()) : null;
+    }
+
     private async Task SendAsync(string message)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/batch") { Content = new StringContent($$"""{"batch":[{{message}}]}""", Encoding.UTF8, "application/json") };

@@ -91,6 +91,42 @@ public abstract class DeliveryStoreContract : IDisposable
     }
 
     [Fact]
+    public void A_claims_outcomes_are_each_written_to_their_own_delivery_with_answers_and_reasons_as_they_were()
+    {
+        using var store = _backend.Open();
+        Route(store, [.. Enumerable.Range(0, 600).Select(i => Job($"m{i}"))]);
+        var claimed = store.Deliveries.ClaimDue(now: 100, leaseUntil: 1_000, max: 600, heldDestinations: []);
+        var odd = "quote \" backslash \\ line\nbreak tab\t é 日本 😀 end";
+        var outcomes = claimed.Select((c, i) => (c.Id, (i % 3) switch
+        {
+            0 => new AttemptResult(DeliveryStatus.Delivered, 200, $"{{\"n\":{i}}}", null, null),
+            1 => new AttemptResult(DeliveryStatus.Failed, 400, odd, $"refused {i}", null),
+            _ => new AttemptResult(DeliveryStatus.Retrying, null, null, "timed out", 10_000 + i),
+        })).ToList();
+        // U+0000 (PostgreSQL's text refuses it) and a lone surrogate (half an emoji) become U+FFFD on every store.
+        outcomes[1] = (outcomes[1].Id, new AttemptResult(DeliveryStatus.Failed, 400, "half \uD83D nul\u0000", "refused \u0000", null));
+
+        store.Deliveries.RecordAttempts(outcomes, now: 150);
+
+        var records = store.Deliveries.List("hook", null, 1_000).ToDictionary(r => r.Id);
+        Assert.Equal(600, records.Count);
+        foreach (var (id, result) in outcomes)
+        {
+            var record = records[id];
+            Assert.Equal(result.Status, record.Status);
+            Assert.Equal(1, record.Attempts);
+            Assert.Equal(result.HttpStatus, record.HttpStatus);
+            Assert.Equal(result.Response == "half \uD83D nul\u0000" ? "half \uFFFD nul\uFFFD" : result.Response, record.Response);
+            Assert.Equal(result.Reason == "refused \u0000" ? "refused \uFFFD" : result.Reason, record.Reason);
+            Assert.Equal(150, record.UpdatedAt);
+            Assert.Equal(result.NextAttemptAt, record.NextAttemptAt);
+        }
+
+        Assert.Empty(store.Deliveries.ClaimDue(now: 9_999, leaseUntil: 20_000, max: 600, heldDestinations: []));
+        Assert.Equal(200, store.Deliveries.ClaimDue(now: 10_600, leaseUntil: 20_000, max: 600, heldDestinations: []).Count);
+    }
+
+    [Fact]
     public void An_ordered_destination_gets_one_delivery_per_user_at_a_time_in_log_order_and_a_retry_holds_the_users_later_ones()
     {
         using var store = _backend.Open();

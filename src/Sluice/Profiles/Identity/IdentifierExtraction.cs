@@ -17,11 +17,12 @@ internal static class IdentifierExtraction
     public const int MaxLength = 512;
 
     /// <summary>
-    /// Whether a value can be an identifier: not empty, not blocked, and at most <see cref="MaxLength"/>
-    /// long (no real id is longer, and a key must fit an index entry).
+    /// Whether a value can be an identifier: not empty, not blocked, at most <see cref="MaxLength"/>
+    /// long (no real id is longer, and a key must fit an index entry), and without U+0000 (which
+    /// PostgreSQL's text cannot hold; ingest refuses it in the message's own ids).
     /// </summary>
     public static bool Usable([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] string? value, IdentitySettings settings) =>
-        !string.IsNullOrEmpty(value) && value.Length <= MaxLength && !settings.IsBlocked(value);
+        !string.IsNullOrEmpty(value) && value.Length <= MaxLength && !value.Contains('\0') && !settings.IsBlocked(value);
 
     public static IReadOnlyList<Identifier> From(JsonElement message, IdentitySettings settings)
     {

@@ -40,7 +40,7 @@ internal sealed partial class PostgresDeliveryStore(PostgresDatabase database) :
                 importer.Write(delivery.LogPosition, NpgsqlDbType.Bigint);
                 importer.Write(delivery.MessageIndex, NpgsqlDbType.Integer);
                 importer.Write(delivery.Status.Name(), NpgsqlDbType.Text);
-                WriteOrNull(importer, delivery.Reason);
+                WriteOrNull(importer, StoredText.Keepable(delivery.Reason));
                 if (delivery.Payload is { } payload)
                 {
                     importer.Write(payload, NpgsqlDbType.Bytea);
@@ -62,7 +62,7 @@ internal sealed partial class PostgresDeliveryStore(PostgresDatabase database) :
                     importer.WriteNull();
                 }
 
-                WriteOrNull(importer, attempt?.Response);
+                WriteOrNull(importer, StoredText.Keepable(attempt?.Response));
                 importer.Write(attempt?.NextAttemptAt ?? now, NpgsqlDbType.Bigint);
                 importer.Write(now, NpgsqlDbType.Bigint);
                 importer.Write(now, NpgsqlDbType.Bigint);
@@ -178,8 +178,8 @@ internal sealed partial class PostgresDeliveryStore(PostgresDatabase database) :
         command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = [.. attempts.Select(a => a.Id)] });
         command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. attempts.Select(a => a.Result.Status.Name())] });
         command.Parameters.Add(new NpgsqlParameter<int?[]> { TypedValue = [.. attempts.Select(a => a.Result.HttpStatus)] });
-        command.Parameters.Add(new NpgsqlParameter<string?[]> { TypedValue = [.. attempts.Select(a => a.Result.Response)] });
-        command.Parameters.Add(new NpgsqlParameter<string?[]> { TypedValue = [.. attempts.Select(a => a.Result.Reason)] });
+        command.Parameters.Add(new NpgsqlParameter<string?[]> { TypedValue = [.. attempts.Select(a => StoredText.Keepable(a.Result.Response))] });
+        command.Parameters.Add(new NpgsqlParameter<string?[]> { TypedValue = [.. attempts.Select(a => StoredText.Keepable(a.Result.Reason))] });
         command.Parameters.Add(new NpgsqlParameter<long?[]> { TypedValue = [.. attempts.Select(a => a.Result.NextAttemptAt)] });
         command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = now });
         command.ExecuteNonQuery();

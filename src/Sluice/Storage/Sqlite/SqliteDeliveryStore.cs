@@ -59,13 +59,13 @@ internal sealed partial class SqliteDeliveryStore : IDeliveryStore
                 seq.Value = delivery.LogPosition;
                 index.Value = delivery.MessageIndex;
                 status.Value = Name(delivery.Status);
-                reason.Value = (object?)delivery.Reason ?? DBNull.Value;
+                reason.Value = (object?)StoredText.Keepable(delivery.Reason) ?? DBNull.Value;
                 payload.Value = (object?)delivery.Payload ?? DBNull.Value;
                 user.Value = (object?)delivery.UserKey ?? DBNull.Value;
                 var attempt = delivery.FirstAttempt;
                 attempts.Value = attempt is null ? 0 : 1;
                 http.Value = (object?)attempt?.HttpStatus ?? DBNull.Value;
-                response.Value = (object?)attempt?.Response ?? DBNull.Value;
+                response.Value = (object?)StoredText.Keepable(attempt?.Response) ?? DBNull.Value;
                 next.Value = (object?)attempt?.NextAttemptAt ?? DBNull.Value;
                 insert.ExecuteNonQuery();
             }
@@ -202,34 +202,53 @@ internal sealed partial class SqliteDeliveryStore : IDeliveryStore
 
     public void RecordAttempts(IReadOnlyList<(long Id, AttemptResult Result)> attempts, long now)
     {
+        if (attempts.Count == 0)
+        {
+            return;
+        }
+
+        // A claim's outcomes are mostly alike (delivered, 200, the same short answer): one statement for
+        // each distinct outcome, its deliveries' ids as one JSON array, in one transaction; an outcome of
+        // one delivery goes by its id, which is cheaper than json_each for one (measured: decisions.md).
         using var connection = database.Open();
         using var transaction = connection.BeginTransaction();
-        using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = """
-            UPDATE deliveries SET status = $status, attempts = attempts + 1, http_status = $http, response = $response, reason = $reason,
-                next_attempt_at = COALESCE($next, next_attempt_at), lease_until = 0, updated_at = $now
-            WHERE id = $id
-            """;
-        var status = command.Parameters.Add("$status", SqliteType.Text);
-        var http = command.Parameters.Add("$http", SqliteType.Integer);
-        var response = command.Parameters.Add("$response", SqliteType.Text);
-        var reason = command.Parameters.Add("$reason", SqliteType.Text);
-        var next = command.Parameters.Add("$next", SqliteType.Integer);
-        var id = command.Parameters.Add("$id", SqliteType.Integer);
-        command.Parameters.AddWithValue("$now", now);
-        foreach (var (deliveryId, result) in attempts)
+        using var several = OutcomeCommand(connection, transaction, "id IN (SELECT value FROM json_each($ids))", SqliteType.Text, now);
+        using var one = OutcomeCommand(connection, transaction, "id = $ids", SqliteType.Integer, now);
+        foreach (var alike in attempts.GroupBy(a => a.Result, a => a.Id))
         {
-            status.Value = Name(result.Status);
-            http.Value = (object?)result.HttpStatus ?? DBNull.Value;
-            response.Value = (object?)result.Response ?? DBNull.Value;
-            reason.Value = (object?)result.Reason ?? DBNull.Value;
-            next.Value = (object?)result.NextAttemptAt ?? DBNull.Value;
-            id.Value = deliveryId;
+            var ids = alike.ToList();
+            var command = ids.Count == 1 ? one : several;
+            var result = alike.Key;
+            command.Parameters[0].Value = Name(result.Status);
+            command.Parameters[1].Value = (object?)result.HttpStatus ?? DBNull.Value;
+            command.Parameters[2].Value = (object?)StoredText.Keepable(result.Response) ?? DBNull.Value;
+            command.Parameters[3].Value = (object?)StoredText.Keepable(result.Reason) ?? DBNull.Value;
+            command.Parameters[4].Value = (object?)result.NextAttemptAt ?? DBNull.Value;
+            command.Parameters[5].Value = ids.Count == 1 ? ids[0] : "[" + string.Join(',', ids) + "]";
             command.ExecuteNonQuery();
         }
 
         transaction.Commit();
+    }
+
+    /// <summary>The outcome's update of the deliveries <paramref name="which"/> picks; its parameters in order: status, http, response, reason, next, ids.</summary>
+    private static SqliteCommand OutcomeCommand(SqliteConnection connection, SqliteTransaction transaction, string which, SqliteType ids, long now)
+    {
+        var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = $"""
+            UPDATE deliveries SET status = $status, attempts = attempts + 1, http_status = $http, response = $response, reason = $reason,
+                next_attempt_at = COALESCE($next, next_attempt_at), lease_until = 0, updated_at = $now
+            WHERE {which}
+            """;
+        command.Parameters.Add("$status", SqliteType.Text);
+        command.Parameters.Add("$http", SqliteType.Integer);
+        command.Parameters.Add("$response", SqliteType.Text);
+        command.Parameters.Add("$reason", SqliteType.Text);
+        command.Parameters.Add("$next", SqliteType.Integer);
+        command.Parameters.Add("$ids", ids);
+        command.Parameters.AddWithValue("$now", now);
+        return command;
     }
 
     public void Release(IReadOnlyList<long> ids)
