@@ -20,6 +20,7 @@ public static class JsonInputCheck
     public const string Utf16Rule = "utf16";
     public const string DuplicateKeyRule = "duplicate_key";
     public const string NumberRangeRule = "number_range";
+    public const string NoNulRule = "no_nul";
 
     /// <summary>
     /// False when the text is certainly free of invalid UTF-8 and lone-surrogate escapes (nearly every
@@ -30,7 +31,8 @@ public static class JsonInputCheck
 
     /// <summary>The first problem in document order, or null. The text must be JSON the reader accepts (depth up to 64).</summary>
     /// <param name="checkNumbers">Also refuse numbers beyond a double's range (true for bodies that are read as numbers, such as settings).</param>
-    public static JsonInputProblem? Find(ReadOnlySpan<byte> json, bool checkNumbers = true)
+    /// <param name="refuseNul">Also refuse U+0000 in any name or string (configuration, which the store keeps as text: PostgreSQL's text cannot hold it).</param>
+    public static JsonInputProblem? Find(ReadOnlySpan<byte> json, bool checkNumbers = true, bool refuseNul = false)
     {
         var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = 64 });
         var scopes = new Stack<Scope>();
@@ -43,7 +45,7 @@ public static class JsonInputCheck
                 {
                     case JsonTokenType.PropertyName:
                         var scope = scopes.Peek();
-                        if (ReadText(ref reader, Child(scope.Path, RawText(reader.ValueSpan)), "a property name", out var name) is { } badName)
+                        if (ReadText(ref reader, Child(scope.Path, RawText(reader.ValueSpan)), "a property name", refuseNul, out var name) is { } badName)
                         {
                             return badName;
                         }
@@ -64,7 +66,7 @@ public static class JsonInputCheck
                         scopes.Pop();
                         break;
                     case JsonTokenType.String:
-                        if (ReadText(ref reader, Here(scopes, pendingName), "a string", out _) is { } badString)
+                        if (ReadText(ref reader, Here(scopes, pendingName), "a string", refuseNul, out _) is { } badString)
                         {
                             return badString;
                         }
@@ -95,7 +97,7 @@ public static class JsonInputCheck
     }
 
     /// <summary>Reads a name or string, or says why it cannot be read as Unicode text.</summary>
-    private static JsonInputProblem? ReadText(ref Utf8JsonReader reader, string path, string what, out string? text)
+    private static JsonInputProblem? ReadText(ref Utf8JsonReader reader, string path, string what, bool refuseNul, out string? text)
     {
         text = null;
         if (!Utf8.IsValid(reader.ValueSpan))
@@ -106,7 +108,7 @@ public static class JsonInputCheck
         try
         {
             text = reader.GetString();
-            return null;
+            return refuseNul && text!.Contains('\0') ? new JsonInputProblem(path, NoNulRule, $"{what} holds the character U+0000 (NUL)") : null;
         }
         catch (InvalidOperationException)
         {

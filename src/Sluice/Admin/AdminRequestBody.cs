@@ -42,7 +42,7 @@ internal static class AdminRequestBody
         var bytes = buffer.ToArray();
         request.Body = new MemoryStream(bytes, writable: false);
         // Text that isn't JSON at all goes on: the endpoint says what it wants.
-        return JsonInputCheck.Find(bytes) is { Rule: not "json" } problem
+        return JsonInputCheck.Find(bytes, refuseNul: true) is { Rule: not "json" } problem
             ? Results.Json(new { error = new { code = "invalid_body", field = problem.Field, rule = problem.Rule, message = $"{(problem.Field.Length == 0 ? "the body" : problem.Field)}: {problem.Message}" } }, statusCode: StatusCodes.Status400BadRequest)
             : null;
     }

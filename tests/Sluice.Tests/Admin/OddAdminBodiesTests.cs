@@ -38,6 +38,7 @@ public sealed class OddAdminBodiesTests : IAsyncLifetime
             data.Add(method, path, """{"name":"a","name":"b"}""", "name", "duplicate_key");
             data.Add(method, path, "{\"name\":\"\xff\"}", "name", "utf8");
             data.Add(method, path, """{"graceHours":1e999}""", "graceHours", "number_range");
+            data.Add(method, path, """{"name":"a\u0000b"}""", "name", "no_nul");
         }
 
         return data;
