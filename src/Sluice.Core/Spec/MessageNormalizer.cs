@@ -588,15 +588,11 @@ public static class MessageNormalizer
             return "client";
         }
 
-        return library.Contains("ios", StringComparison.OrdinalIgnoreCase)
-            || library.Contains("android", StringComparison.OrdinalIgnoreCase)
-            || library.Contains("swift", StringComparison.OrdinalIgnoreCase)
-            || library.Contains("kotlin", StringComparison.OrdinalIgnoreCase)
-            || library.Contains("react-native", StringComparison.OrdinalIgnoreCase)
-            || library.Contains("flutter", StringComparison.OrdinalIgnoreCase)
-            ? "mobile"
-            : "server";
+        return library.AsSpan().ContainsAny(MobileLibraries) ? "mobile" : "server";
     }
+
+    private static readonly System.Buffers.SearchValues<string> MobileLibraries =
+        System.Buffers.SearchValues.Create(["ios", "android", "swift", "kotlin", "react-native", "flutter"], StringComparison.OrdinalIgnoreCase);
 
     private static string? LibraryNameOf(JsonElement? context) =>
         context is { ValueKind: JsonValueKind.Object } c

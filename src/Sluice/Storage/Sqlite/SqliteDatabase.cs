@@ -37,6 +37,13 @@ internal sealed class SqliteDatabase
     {
         var connection = new SqliteConnection(ConnectionString);
         connection.Open();
+        // The pragmas hold for the handle's life, and the pool hands the same handle out again: set them on
+        // a new handle only. Run at every open, their five statements were parsed again at every store call.
+        if (_configured.TryGetValue(connection.Handle!, out _))
+        {
+            return connection;
+        }
+
         // WAL lets the debugger read while the writer commits. FULL syncs the WAL on every commit,
         // so an acknowledged event survives power loss as well as kill -9; NORMAL survives kill -9 only.
         // secure_delete=FAST zeroes what a delete or an update frees inside the pages it writes anyway. Pages
@@ -44,8 +51,12 @@ internal sealed class SqliteDatabase
         // one of them when it ends (Privacy/Erasure/StoreErasure.Scrub). ON would zero them as they are freed,
         // at every delivery's index moves: 0.86x deliveries/s (BENCHMARKS.md).
         Execute(connection, $"PRAGMA journal_mode=WAL; PRAGMA synchronous={(Durability == SqliteDurability.Full ? "FULL" : "NORMAL")}; PRAGMA busy_timeout=30000; PRAGMA foreign_keys=ON; PRAGMA secure_delete=FAST;");
+        _configured.AddOrUpdate(connection.Handle!, Durability);
         return connection;
     }
+
+    /// <summary>The handles whose pragmas are set; an entry goes with its handle.</summary>
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<SQLitePCL.sqlite3, object> _configured = new();
 
     /// <summary>
     /// The data folder holds every event (personal data), write keys and delivery answers: only the
