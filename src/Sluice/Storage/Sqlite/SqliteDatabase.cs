@@ -39,7 +39,7 @@ internal sealed class SqliteDatabase
         connection.Open();
         // The pragmas hold for the handle's life, and the pool hands the same handle out again: set them on
         // a new handle only. Run at every open, their five statements were parsed again at every store call.
-        if (_configured.TryGetValue(connection.Handle!, out _))
+        if (Configured.TryGetValue(connection.Handle!, out var durability) && durability.Equals(Durability))
         {
             return connection;
         }
@@ -51,12 +51,15 @@ internal sealed class SqliteDatabase
         // one of them when it ends (Privacy/Erasure/StoreErasure.Scrub). ON would zero them as they are freed,
         // at every delivery's index moves: 0.86x deliveries/s (BENCHMARKS.md).
         Execute(connection, $"PRAGMA journal_mode=WAL; PRAGMA synchronous={(Durability == SqliteDurability.Full ? "FULL" : "NORMAL")}; PRAGMA busy_timeout=30000; PRAGMA foreign_keys=ON; PRAGMA secure_delete=FAST;");
-        _configured.AddOrUpdate(connection.Handle!, Durability);
+        Configured.AddOrUpdate(connection.Handle!, Durability);
         return connection;
     }
 
-    /// <summary>The handles whose pragmas are set; an entry goes with its handle.</summary>
-    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<SQLitePCL.sqlite3, object> _configured = new();
+    /// <summary>
+    /// The handles whose pragmas are set, with the durability they were set for (the pool is shared by
+    /// every <see cref="SqliteDatabase"/> of the same file in the process); an entry goes with its handle.
+    /// </summary>
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<SQLitePCL.sqlite3, object> Configured = new();
 
     /// <summary>
     /// The data folder holds every event (personal data), write keys and delivery answers: only the
