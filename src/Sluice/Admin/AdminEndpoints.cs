@@ -262,16 +262,7 @@ internal static class AdminEndpoints
     private static readonly IResult InvalidLimit =
         AdminResults.Error(StatusCodes.Status400BadRequest, "invalid_limit", $"limit must be a whole number from 1 to {MaxEventLimit}");
 
-    /// <summary>The <c>limit</c> query parameter (default 100), or null when it is not a whole number from 1 to 10,000.</summary>
-    private static int? ReadLimit(HttpContext http)
-    {
-        if (!http.Request.Query.TryGetValue("limit", out var text))
-        {
-            return DefaultEventLimit;
-        }
-
-        return int.TryParse(text, out var limit) && limit is >= 1 and <= MaxEventLimit ? limit : null;
-    }
+    private static int? ReadLimit(HttpContext http) => AdminQuery.Limit(http, DefaultEventLimit, MaxEventLimit);
 
     /// <summary>A status by its name (any case); numbers, which Enum.TryParse would take, are not names.</summary>
     private static DeliveryStatus? ParseStatus(string? text) =>

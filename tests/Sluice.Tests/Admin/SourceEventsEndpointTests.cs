@@ -93,6 +93,8 @@ public sealed class SourceEventsEndpointTests : IAsyncLifetime
     [InlineData("0")]
     [InlineData("10001")]
     [InlineData("ten")]
+    [InlineData("+5")]
+    [InlineData(" 5")]
     public async Task A_limit_outside_1_to_10000_is_400(string limit)
     {
         var response = await _server.Admin.GetAsync($"/api/v1/sources/web/events?limit={limit}");

@@ -53,7 +53,7 @@ internal static class RegulationEndpoints
 
     private static IResult List(HttpContext http, RegulationStore store, RoutingTable table)
     {
-        if (ProfileApi.ReadLimit(http, 100, MaxLimit) is not { } limit)
+        if (AdminQuery.Limit(http, 100, MaxLimit) is not { } limit)
         {
             return AdminResults.Error(StatusCodes.Status400BadRequest, "validation_error", $"limit must be a whole number from 1 to {MaxLimit}");
         }
@@ -93,7 +93,7 @@ internal static class RegulationEndpoints
             });
         }
 
-        if (ProfileApi.ReadLimit(http, 100, MaxLimit) is not { } limit)
+        if (AdminQuery.Limit(http, 100, MaxLimit) is not { } limit)
         {
             return AdminResults.Error(StatusCodes.Status400BadRequest, "validation_error", $"limit must be a whole number from 1 to {MaxLimit}");
         }

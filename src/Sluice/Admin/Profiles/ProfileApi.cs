@@ -225,19 +225,7 @@ internal static class ProfileApi
 
     private static bool Verbose(HttpContext http) => string.Equals(http.Request.Query["verbose"], "true", StringComparison.OrdinalIgnoreCase);
 
-    private static int? Limit(HttpContext http) => ReadLimit(http, DefaultLimit, MaxLimit);
-
-    /// <summary>The <c>limit</c> query parameter (<paramref name="defaultLimit"/> without one), or null when it is not a whole number from 1 to <paramref name="maxLimit"/>.</summary>
-    public static int? ReadLimit(HttpContext http, int defaultLimit, int maxLimit)
-    {
-        var text = http.Request.Query["limit"].ToString();
-        if (text.Length == 0)
-        {
-            return defaultLimit;
-        }
-
-        return int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var limit) && limit >= 1 && limit <= maxLimit ? limit : null;
-    }
+    private static int? Limit(HttpContext http) => AdminQuery.Limit(http, DefaultLimit, MaxLimit);
 
     /// <summary>Everything a profile has fits one page up to the limit; the shape is Segment's, <c>has_more</c> is false.</summary>
     private static JsonObject Cursor(HttpContext http, int limit) => new()
