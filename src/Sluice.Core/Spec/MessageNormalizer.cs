@@ -245,7 +245,7 @@ public static class MessageNormalizer
                 {
                     // PostgreSQL's text cannot hold U+0000, and an id that holds it is a client's bug:
                     // refused on every store alike, so that a message means the same wherever it is kept.
-                    return new MessageRejection(field, "no_nul", $"{field} must not contain the character U+0000 (NUL)");
+                    return new MessageRejection(field, JsonInputCheck.NoNulRule, $"{field} must not contain the character U+0000 (NUL)");
                 }
 
                 id = string.IsNullOrEmpty(text) ? null : text;

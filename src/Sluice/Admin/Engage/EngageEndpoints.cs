@@ -7,6 +7,7 @@ using Sluice.Engage.Computation;
 using Sluice.Engage.Definitions;
 using Sluice.Engage.Store;
 using Sluice.Profiles;
+using Sluice.Spec;
 using Sluice.Workspace;
 
 namespace Sluice.Admin.Engage;
@@ -72,8 +73,8 @@ internal static class EngageEndpoints
             {
                 ["destination"] = c.DestinationId,
                 ["started"] = sync is not null,
-                ["startedAt"] = sync is null ? null : ProfileApi.Iso(sync.StartedAt),
-                ["syncedAt"] = sync is null ? null : ProfileApi.Iso(sync.SyncedAt),
+                ["startedAt"] = sync is null ? null : IsoTimestamp.Format(sync.StartedAt),
+                ["syncedAt"] = sync is null ? null : IsoTimestamp.Format(sync.SyncedAt),
                 ["messages"] = sync?.Messages ?? 0,
                 ["changesWaiting"] = sync is null ? null : store.EngageChangesAfter(key, sync.LastChangeId),
             };
@@ -84,7 +85,7 @@ internal static class EngageEndpoints
             ["profile"] = c.ProfileId,
             ["value"] = JsonNode.Parse(c.Json),
             ["previous"] = c.Previous is null ? null : JsonNode.Parse(c.Previous),
-            ["at"] = ProfileApi.Iso(c.At),
+            ["at"] = IsoTimestamp.Format(c.At),
         })]);
         return Results.Json(described);
     }
@@ -116,7 +117,7 @@ internal static class EngageEndpoints
             {
                 ["profile"] = r.ProfileId,
                 ["value"] = JsonNode.Parse(r.Json),
-                ["since"] = ProfileApi.Iso(r.ChangedAt),
+                ["since"] = IsoTimestamp.Format(r.ChangedAt),
             })]),
             ["next"] = rows.Count == limit ? rows[^1].ProfileId : null,
         });
@@ -142,7 +143,7 @@ internal static class EngageEndpoints
         return Results.Json(new JsonObject
         {
             ["profile"] = profile,
-            ["at"] = ProfileApi.Iso(engagement.Now),
+            ["at"] = IsoTimestamp.Format(engagement.Now),
             ["stored"] = new JsonObject([.. store.EngageValuesOf(profile).Select(v => KeyValuePair.Create(v.Key, JsonNode.Parse(v.Value)))]),
             ["definitions"] = explained,
         });
@@ -269,8 +270,8 @@ internal static class EngageEndpoints
                 ["status"] = backfilling.Contains(key) ? "backfilling" : "live",
                 ["progress"] = backfilling.Contains(key) ? Progress(used, aggregates) : null,
                 ["size"] = size?.Profiles ?? 0,
-                ["lastChangeAt"] = size?.LastChangeAt is { } at ? ProfileApi.Iso(at) : null,
-                ["updatedAt"] = saved is null ? null : ProfileApi.Iso(saved.UpdatedAt),
+                ["lastChangeAt"] = size?.LastChangeAt is { } at ? IsoTimestamp.Format(at) : null,
+                ["updatedAt"] = saved is null ? null : IsoTimestamp.Format(saved.UpdatedAt),
                 ["updatedBy"] = saved?.Actor,
             };
         };

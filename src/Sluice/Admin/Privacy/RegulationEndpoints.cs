@@ -3,6 +3,7 @@ using Sluice.Admin.Profiles;
 using Sluice.Privacy;
 using Sluice.Privacy.Store;
 using Sluice.Routing;
+using Sluice.Spec;
 using Sluice.Workspace;
 
 namespace Sluice.Admin.Privacy;
@@ -89,7 +90,7 @@ internal static class RegulationEndpoints
                 ["subjectId"] = subjectId,
                 ["suppressed"] = found is not null,
                 ["regulationId"] = found?.RegulationId,
-                ["since"] = found is { } since ? ProfileApi.Iso(since.Since) : null,
+                ["since"] = found is { } since ? IsoTimestamp.Format(since.Since) : null,
             });
         }
 
@@ -106,7 +107,7 @@ internal static class RegulationEndpoints
                 ["hash"] = s.Hash,
                 ["subjectType"] = s.SubjectType,
                 ["regulationId"] = s.RegulationId,
-                ["since"] = ProfileApi.Iso(s.Since),
+                ["since"] = IsoTimestamp.Format(s.Since),
             })]),
         });
     }
@@ -120,8 +121,8 @@ internal static class RegulationEndpoints
         ["subjectHashes"] = new JsonArray([.. r.SubjectHashes.Select(h => (JsonNode)h)]),
         ["subjectCount"] = r.SubjectCount,
         ["status"] = RegulationStatuses.Overall(r, requests),
-        ["createdAt"] = ProfileApi.Iso(r.CreatedAt),
-        ["finishedAt"] = r.FinishedAt is { } finished && !requests.Any(RegulationStatuses.IsWaiting) ? ProfileApi.Iso(Math.Max(finished, requests.Select(q => q.UpdatedAt).DefaultIfEmpty(0).Max())) : null,
+        ["createdAt"] = IsoTimestamp.Format(r.CreatedAt),
+        ["finishedAt"] = r.FinishedAt is { } finished && !requests.Any(RegulationStatuses.IsWaiting) ? IsoTimestamp.Format(Math.Max(finished, requests.Select(q => q.UpdatedAt).DefaultIfEmpty(0).Max())) : null,
         ["actor"] = r.Actor,
         ["store"] = new JsonObject
         {
@@ -145,8 +146,8 @@ internal static class RegulationEndpoints
                 ["httpStatus"] = q.HttpStatus,
                 ["response"] = q.Response,
                 ["reason"] = q.Reason,
-                ["nextAttemptAt"] = RegulationStatuses.IsWaiting(q) ? ProfileApi.Iso(q.NextAttemptAt) : null,
-                ["updatedAt"] = ProfileApi.Iso(q.UpdatedAt),
+                ["nextAttemptAt"] = RegulationStatuses.IsWaiting(q) ? IsoTimestamp.Format(q.NextAttemptAt) : null,
+                ["updatedAt"] = IsoTimestamp.Format(q.UpdatedAt),
             })]),
         })]),
     };

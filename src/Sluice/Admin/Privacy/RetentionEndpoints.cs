@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Sluice.Admin.Profiles;
 using Sluice.Delivery;
 using Sluice.EventLog;
+using Sluice.Spec;
 using Sluice.Workspace;
 
 namespace Sluice.Admin.Privacy;
@@ -50,7 +51,7 @@ internal static class RetentionEndpoints
         var current = source.Current();
         var described = RetentionSection.ToJson(current);
         described["managedBy"] = source.FromFile is not null ? "workspace-file" : stored is not null ? "api" : "defaults";
-        described["updatedAt"] = source.FromFile is null && stored is { } saved ? ProfileApi.Iso(saved.UpdatedAt) : null;
+        described["updatedAt"] = source.FromFile is null && stored is { } saved ? IsoTimestamp.Format(saved.UpdatedAt) : null;
         described["actor"] = source.FromFile is null ? stored?.Actor : null;
         // What the serve options give when a setting is left out: --event-retention (null: kept) and --delivery-retention.
         described["defaults"] = new JsonObject

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Sluice.Profiles;
 using Sluice.Profiles.Recompute;
+using Sluice.Spec;
 using Sluice.Workspace;
 
 namespace Sluice.Admin.Profiles;
@@ -34,7 +35,7 @@ internal static class IdentitySettingsEndpoints
             ["enabled"] = true,
             ["managedBy"] = source.ManagedByFile ? "workspace-file" : "api",
             ["settings"] = change.Current(),
-            ["updatedAt"] = saved is null ? null : ProfileApi.Iso(saved.UpdatedAt),
+            ["updatedAt"] = saved is null ? null : IsoTimestamp.Format(saved.UpdatedAt),
             ["updatedBy"] = saved?.Actor,
         });
     }

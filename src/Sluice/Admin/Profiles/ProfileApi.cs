@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using Sluice.EventLog;
 using Sluice.Profiles;
 using Sluice.Profiles.Identity;
+using Sluice.Spec;
 using Sluice.Workspace;
 
 namespace Sluice.Admin.Profiles;
@@ -38,7 +39,7 @@ internal static class ProfileApi
         {
             var value = JsonNode.Parse(trait.Json);
             traits[trait.Key] = verbose
-                ? new JsonObject { ["value"] = value, ["source_id"] = trait.SourceId, ["updated_at"] = Iso(trait.ReceivedAt) }
+                ? new JsonObject { ["value"] = value, ["source_id"] = trait.SourceId, ["updated_at"] = IsoTimestamp.Format(trait.ReceivedAt) }
                 : value;
         }
 
@@ -56,7 +57,7 @@ internal static class ProfileApi
                 ["collection"] = "users",
                 ["id"] = external.Identifier.Value,
                 ["type"] = external.Identifier.Type,
-                ["created_at"] = Iso(external.AddedAt),
+                ["created_at"] = IsoTimestamp.Format(external.AddedAt),
                 ["encoding"] = "none",
                 ["first_message_id"] = external.MessageId,
             });
@@ -208,8 +209,8 @@ internal static class ProfileApi
             ["metadata"] = new JsonObject
             {
                 ["id"] = profileId,
-                ["created_at"] = Iso(metadata.CreatedAt),
-                ["updated_at"] = Iso(metadata.UpdatedAt),
+                ["created_at"] = IsoTimestamp.Format(metadata.CreatedAt),
+                ["updated_at"] = IsoTimestamp.Format(metadata.UpdatedAt),
                 ["expires_at"] = null,
                 ["first_message_id"] = metadata.FirstMessageId,
                 ["first_source_id"] = metadata.FirstSourceId,
@@ -235,9 +236,6 @@ internal static class ProfileApi
         ["next"] = "",
         ["limit"] = limit,
     };
-
-    public static string Iso(long unixMilliseconds) =>
-        DateTimeOffset.FromUnixTimeMilliseconds(unixMilliseconds).ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture);
 
     private static IResult NotFound() => Error(StatusCodes.Status404NotFound, "not_found", "Profile was not found.");
 

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Sluice.Profiles;
 using Sluice.Profiles.Identity;
 using Sluice.Profiles.Recompute;
+using Sluice.Spec;
 
 namespace Sluice.Admin.Profiles;
 
@@ -71,7 +72,7 @@ internal static class ProfileExplorerEndpoints
                 ["type"] = external.Identifier.Type,
                 ["value"] = external.Identifier.Value,
                 ["sourceId"] = external.SourceId,
-                ["addedAt"] = ProfileApi.Iso(external.AddedAt),
+                ["addedAt"] = IsoTimestamp.Format(external.AddedAt),
                 ["firstMessageId"] = external.MessageId,
             });
         }
@@ -79,8 +80,8 @@ internal static class ProfileExplorerEndpoints
         return Results.Json(new JsonObject
         {
             ["id"] = profileId,
-            ["createdAt"] = ProfileApi.Iso(metadata.CreatedAt),
-            ["updatedAt"] = ProfileApi.Iso(metadata.UpdatedAt),
+            ["createdAt"] = IsoTimestamp.Format(metadata.CreatedAt),
+            ["updatedAt"] = IsoTimestamp.Format(metadata.UpdatedAt),
             ["identifiers"] = identifiers,
             ["traits"] = Traits(store, profileId),
             ["log"] = new JsonArray([.. store.LogOf(profileId, LogLimit).Select(Entry)]),
@@ -175,7 +176,7 @@ internal static class ProfileExplorerEndpoints
             ["type"] = b.Identifier.Type,
             ["value"] = b.Identifier.Value,
             ["profileId"] = b.ProfileId,
-            ["at"] = ProfileApi.Iso(b.At),
+            ["at"] = IsoTimestamp.Format(b.At),
             ["actor"] = b.Actor,
             ["note"] = b.Note,
         })]),
@@ -189,7 +190,7 @@ internal static class ProfileExplorerEndpoints
             ["kind"] = entry.Kind,
             ["profileId"] = entry.ProfileId,
             ["identifier"] = entry.Identifier is { } identifier ? Identifier(identifier) : null,
-            ["at"] = ProfileApi.Iso(entry.At),
+            ["at"] = IsoTimestamp.Format(entry.At),
             ["undoneBy"] = entry.UndoneBy,
         };
         switch (entry.Kind)

@@ -1,10 +1,10 @@
-using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
 using Sluice.Engage.Definitions;
 using Sluice.Engage.Store;
 using Sluice.Profiles;
+using Sluice.Spec;
 using Sluice.Workspace;
 
 namespace Sluice.Engage.Activation;
@@ -111,7 +111,7 @@ internal static class EngageMessages
         context["library"] = new JsonObject { ["name"] = "unknown", ["version"] = "unknown" };
         message["context"] = context;
         message["integrations"] = new JsonObject { ["All"] = false, [destinationName] = true };
-        var time = DateTimeOffset.FromUnixTimeMilliseconds(at).ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture);
+        var time = IsoTimestamp.Format(at);
         message["timestamp"] = time;
         message["receivedAt"] = time;
         message["channel"] = "server";

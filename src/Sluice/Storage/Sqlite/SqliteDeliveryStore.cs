@@ -75,7 +75,6 @@ internal sealed partial class SqliteDeliveryStore : IDeliveryStore
         transaction.Commit();
     }
 
-    /// <summary>The claimer is not needed: one process uses the file, and leases left by a dead one were reset at start.</summary>
     // A job of an ordered destination waits while an earlier one of its user does.
     private const string NoEarlierOfItsUser = """
         (user_key IS NULL OR NOT EXISTS (
@@ -85,6 +84,7 @@ internal sealed partial class SqliteDeliveryStore : IDeliveryStore
               AND (earlier.log_position, earlier.message_index, earlier.id) < (deliveries.log_position, deliveries.message_index, deliveries.id)))
         """;
 
+    /// <summary>The claimer is not needed: one process uses the file, and leases left by a dead one were reset at start.</summary>
     public IReadOnlyList<ClaimedDelivery> ClaimDue(long now, long leaseUntil, int max, IReadOnlyCollection<string> heldDestinations, DeliveryClaimer? claimer = null)
     {
         using var connection = database.Open();
