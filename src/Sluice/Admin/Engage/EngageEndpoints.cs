@@ -136,7 +136,7 @@ internal static class EngageEndpoints
         }
 
         var definitions = engagement.Current(store);
-        var (states, _) = EngageStep.Read(store.EngageStateOf(profile));
+        var (states, _) = EngageStep.Read(store.EngageStateOf(profile), StateNames.For(definitions));
         var traits = store.TraitsOf(profile);
         var types = store.ExternalIdsOf(profile).Select(e => e.Identifier.Type).ToHashSet(StringComparer.Ordinal);
         var explained = new ProfileEvaluator(definitions).Explain(states, key => traits.TryGetValue(key, out var json) ? JsonNode.Parse(json) : null, types, engagement.Now);

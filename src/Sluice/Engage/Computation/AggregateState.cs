@@ -129,6 +129,13 @@ internal sealed class AggregateState
 
     public void Write(Utf8JsonWriter writer)
     {
+        // Most windowed states have seen events that have all left the window: one byte-cheap token for them.
+        if (Qualified && _facts.Count == 0 && _summary.Empty)
+        {
+            writer.WriteBooleanValue(true);
+            return;
+        }
+
         writer.WriteStartObject();
         if (Qualified)
         {
@@ -152,6 +159,11 @@ internal sealed class AggregateState
 
     public static AggregateState Read(JsonElement json)
     {
+        if (json.ValueKind == JsonValueKind.True)
+        {
+            return new AggregateState { Qualified = true };
+        }
+
         var state = new AggregateState { Qualified = json.TryGetProperty("q", out var q) && q.GetBoolean() };
         if (json.TryGetProperty("f", out var facts))
         {
@@ -189,6 +201,8 @@ internal sealed class AggregateState
         private string? _min;
         private string? _max;
         private Dictionary<string, long>? _values;
+
+        public bool Empty => _count == 0 && _numbers == 0 && _first is null && _last is null && _min is null && _max is null && _values is not { Count: > 0 };
 
         public void Add(EventAggregate aggregate, Fact fact)
         {

@@ -56,7 +56,7 @@ internal sealed class EngagePreview(IProfileStore store, IEventLog log, Engageme
 
         var scoped = new EngageDefinitions([.. draft.Traits.Where(t => scope.Contains(t.Key))], [.. draft.Audiences.Where(a => scope.Contains(a.Key))]);
         var needsTraits = scoped.Audiences.Any(a => EngageDefinitions.TraitConditions(a.Condition).Any(t => !scoped.Defines(t.Key)));
-        var wanted = scoped.Aggregates.Select(a => a.Key).ToHashSet(StringComparer.Ordinal);
+        var wanted = StateNames.For(scoped);
         var used = scoped.Aggregates.Select(a => a.Aggregate).ToList();
         var computed = store.EngageAggregates();
         var missing = used.Where(a => computed.GetValueOrDefault(a.Key)?.DoneAt is null).Select(a => a.Key).ToHashSet(StringComparer.Ordinal);
@@ -82,7 +82,7 @@ internal sealed class EngagePreview(IProfileStore store, IEventLog log, Engageme
         var messages = new Messages(log);
         foreach (var id in store.SampleProfiles(SampleSize))
         {
-            var (stored, values) = EngageStep.Read(store.EngageStateOf(id));
+            var (stored, values) = EngageStep.Read(store.EngageStateOf(id), wanted);
             var states = stored.Where(s => !missing.Contains(s.Key)).ToDictionary(s => s.Key, s => s.Value, StringComparer.Ordinal);
             foreach (var at in store.EventsOf(id, MaxEventsPerProfile, after: null, newestFirst: false))
             {

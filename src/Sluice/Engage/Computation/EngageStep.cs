@@ -23,7 +23,10 @@ internal sealed record TraitValue(string? Json, long Timestamp, long ReceivedAt,
 /// </summary>
 internal sealed class EngageStep(ProfileEvaluator evaluator, IProfileGraphReader reader, long now, IReadOnlyList<ProfileChange> registrations) : IProfileStepObserver
 {
+    private static readonly JsonWriterOptions StoredJson = new() { Encoder = Actions.Mapping.StringifyEncoder.Instance };
+
     private readonly Dictionary<string, Working> _profiles = new(StringComparer.Ordinal);
+    private readonly StateNames _names = StateNames.For(evaluator.Definitions);
     private readonly List<string> _removed = [];
     private readonly bool _needsTraits = evaluator.Definitions.Audiences
         .SelectMany(a => EngageDefinitions.TraitConditions(a.Condition))
@@ -42,7 +45,7 @@ internal sealed class EngageStep(ProfileEvaluator evaluator, IProfileGraphReader
         var traits = _needsTraits ? reader.TraitValues(ids) : null;
         foreach (var id in ids)
         {
-            _profiles[id] = Working.Read(states.GetValueOrDefault(id), traits?.GetValueOrDefault(id));
+            _profiles[id] = Working.Read(states.GetValueOrDefault(id), traits?.GetValueOrDefault(id), _names);
         }
     }
 
@@ -197,14 +200,14 @@ internal sealed class EngageStep(ProfileEvaluator evaluator, IProfileGraphReader
                 }
             }
 
-            yield return new EngageStateSaved(id, Write(profile.States, saved), next);
+            yield return new EngageStateSaved(id, Write(evaluator.Definitions, profile.States, saved), next);
         }
     }
 
-    /// <summary>A stored state's aggregates (those of <paramref name="only"/>, when given) and values (null or empty: none).</summary>
-    public static (IReadOnlyDictionary<string, AggregateState> States, IReadOnlyDictionary<string, string> Values) Read(string? json, IReadOnlySet<string>? only = null)
+    /// <summary>A stored state's aggregates (those <paramref name="names"/> were made for) and values (null or empty: none).</summary>
+    public static (IReadOnlyDictionary<string, AggregateState> States, IReadOnlyDictionary<string, string> Values) Read(string? json, StateNames names)
     {
-        var working = Working.Read(json, null, only);
+        var working = Working.Read(json, null, names);
         return (working.States, working.Values);
     }
 
@@ -219,18 +222,20 @@ internal sealed class EngageStep(ProfileEvaluator evaluator, IProfileGraphReader
         return profile;
     }
 
-    private string Write(Dictionary<string, AggregateState> states, Dictionary<string, string> values)
+    /// <summary>A profile's state as stored: the aggregates <paramref name="definitions"/> use, under their stored names, and the values.</summary>
+    public static string Write(EngageDefinitions definitions, IReadOnlyDictionary<string, AggregateState> states, IReadOnlyDictionary<string, string> values)
     {
+        var names = StateNames.For(definitions);
         using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer))
+        using (var writer = new Utf8JsonWriter(buffer, StoredJson))
         {
             writer.WriteStartObject();
             writer.WriteStartObject("a");
-            foreach (var aggregate in evaluator.Definitions.Aggregates)
+            foreach (var aggregate in definitions.Aggregates)
             {
                 if (states.TryGetValue(aggregate.Key, out var state))
                 {
-                    writer.WritePropertyName(aggregate.Key);
+                    writer.WritePropertyName(names.Name(aggregate.Key));
                     state.Write(writer);
                 }
             }
@@ -261,7 +266,7 @@ internal sealed class EngageStep(ProfileEvaluator evaluator, IProfileGraphReader
             }
         }
 
-        public static Working Read(string? json, IReadOnlyDictionary<string, TraitValue>? traits, IReadOnlySet<string>? only = null)
+        public static Working Read(string? json, IReadOnlyDictionary<string, TraitValue>? traits, StateNames names)
         {
             var states = new Dictionary<string, AggregateState>(StringComparer.Ordinal);
             var values = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -270,9 +275,10 @@ internal sealed class EngageStep(ProfileEvaluator evaluator, IProfileGraphReader
                 using var document = JsonDocument.Parse(json);
                 foreach (var state in document.RootElement.GetProperty("a").EnumerateObject())
                 {
-                    if (only is null || only.Contains(state.Name))
+                    // An aggregate no definition uses any more is left out (and not written again).
+                    if (names.TryGetKey(state.Name, out var key))
                     {
-                        states[state.Name] = AggregateState.Read(state.Value);
+                        states[key] = AggregateState.Read(state.Value);
                     }
                 }
 
