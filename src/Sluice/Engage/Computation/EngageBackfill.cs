@@ -114,7 +114,9 @@ internal sealed partial class EngageBackfill(IProfileStore store, IEventLog log,
                 var types = reader.Read([.. touched]).ToDictionary(
                     p => p.Id, p => (IReadOnlySet<string>)p.Identifiers.Select(i => i.Identifier.Type).ToHashSet(StringComparer.Ordinal), StringComparer.Ordinal);
                 var now = engagement.Now;
-                more = !finished;
+                // Once the past is read, the evaluation sweep is next: a profile the backfill did not reach, or
+                // a definition the events it read do not feed, is evaluated by it.
+                more = true;
                 return [
                     .. engage.Finish(types.GetValueOrDefault),
                     .. pending.Select(a => new EngageBackfillProgressed(a.Key, Math.Max(a.Progress, finished ? until : reached), finished ? now : null)),

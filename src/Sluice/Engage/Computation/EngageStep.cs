@@ -45,7 +45,8 @@ internal sealed class EngageStep(ProfileEvaluator evaluator, IProfileGraphReader
         var traits = _needsTraits ? reader.TraitValues(ids) : null;
         foreach (var id in ids)
         {
-            _profiles[id] = Working.Read(states.GetValueOrDefault(id), traits?.GetValueOrDefault(id), _names);
+            var (state, dueAt) = states.GetValueOrDefault(id);
+            _profiles[id] = Working.Read(state, traits?.GetValueOrDefault(id), _names) with { DueAt = dueAt };
         }
     }
 
@@ -61,7 +62,7 @@ internal sealed class EngageStep(ProfileEvaluator evaluator, IProfileGraphReader
                     {
                         // Its values stay as they were before, to tell what the recomputation changes.
                         var values = Get(id).Values;
-                        _profiles[id] = new Working(new(StringComparer.Ordinal), values, [], Dirty: true);
+                        _profiles[id] = Working.Remade(values);
                         _removed.Add(id);
                     }
 
@@ -69,7 +70,7 @@ internal sealed class EngageStep(ProfileEvaluator evaluator, IProfileGraphReader
                 case ProfileCreated created:
                     // A recomputation makes its profiles again, often under the same ids: their values before it stay to compare with.
                     var before = _profiles.GetValueOrDefault(created.ProfileId)?.Values ?? new(StringComparer.Ordinal);
-                    _profiles[created.ProfileId] = new Working(new(StringComparer.Ordinal), before, [], Dirty: true);
+                    _profiles[created.ProfileId] = Working.Remade(before);
                     break;
                 case ProfilesMerged merged:
                     var into = Get(merged.Into);
@@ -96,24 +97,25 @@ internal sealed class EngageStep(ProfileEvaluator evaluator, IProfileGraphReader
 
                     _profiles[merged.Merged] = gone with { Dirty = false };
                     _removed.Add(merged.Merged);
-                    _profiles[merged.Into] = into with { Dirty = true };
+                    _profiles[merged.Into] = into.Everything();
                     break;
                 case EventAttached attached when message.ValueKind == JsonValueKind.Object:
                     var profile = Get(attached.ProfileId);
-                    if (evaluator.Take(profile.States, message, Fact.OrderOf(attached.Event.Position, attached.Event.Index), attached.Event.ReceivedAt))
+                    if (evaluator.Take(profile.States, message, Fact.OrderOf(attached.Event.Position, attached.Event.Index), attached.Event.ReceivedAt, taken: profile.Scope?.Aggregates))
                     {
                         _profiles[attached.ProfileId] = profile with { Dirty = true };
                     }
 
                     break;
                 case IdentifierAdded added:
-                    _profiles[added.ProfileId] = Get(added.ProfileId) with { Dirty = true };
+                    _profiles[added.ProfileId] = Get(added.ProfileId).Everything();
                     break;
                 case TraitsSet set when _needsTraits:
                     var holder = Get(set.ProfileId);
                     foreach (var (key, json) in set.Traits)
                     {
                         holder.Set(key, new TraitValue(json, set.Timestamp, set.Event.ReceivedAt, set.Event.MessageId));
+                        holder.Scope?.Traits.Add(key);
                     }
 
                     _profiles[set.ProfileId] = holder with { Dirty = true };
@@ -129,7 +131,7 @@ internal sealed class EngageStep(ProfileEvaluator evaluator, IProfileGraphReader
     public void Backfill(string profileId, JsonElement message, long order, long receivedAt, IReadOnlySet<string> aggregates)
     {
         var profile = Get(profileId);
-        if (evaluator.Take(profile.States, message, order, receivedAt, aggregates))
+        if (evaluator.Take(profile.States, message, order, receivedAt, aggregates, profile.Scope?.Aggregates))
         {
             _profiles[profileId] = profile with { Dirty = true };
         }
@@ -140,7 +142,7 @@ internal sealed class EngageStep(ProfileEvaluator evaluator, IProfileGraphReader
     {
         foreach (var id in profileIds)
         {
-            _profiles[id] = Get(id) with { Dirty = true };
+            _profiles[id] = Get(id).Everything();
         }
     }
 
@@ -177,7 +179,15 @@ internal sealed class EngageStep(ProfileEvaluator evaluator, IProfileGraphReader
                 }
             }
 
-            var (values, next) = evaluator.Evaluate(profile.States, key => profile.Traits.TryGetValue(key, out var t) && t.Json is { } json ? JsonNode.Parse(json) : null, types, now);
+            // A profile due by now may have moved anywhere with time alone: all of it is evaluated then.
+            var scope = profile.DueAt <= now ? null : profile.Scope;
+            var (values, next) = evaluator.Evaluate(profile.States, key => profile.Traits.TryGetValue(key, out var t) && t.Json is { } json ? JsonNode.Parse(json) : null, types, now, scope, profile.Values);
+            if (scope is not null && profile.DueAt is { } due && (next is null || due < next))
+            {
+                // The instants at which definitions not evaluated could change are still ahead.
+                next = due;
+            }
+
             var saved = new Dictionary<string, string>(StringComparer.Ordinal);
             foreach (var (key, value) in values)
             {
@@ -197,6 +207,17 @@ internal sealed class EngageStep(ProfileEvaluator evaluator, IProfileGraphReader
                 else if (removed.Contains(id))
                 {
                     yield return new EngageValueKept(key, id, json, now);
+                }
+            }
+
+            if (scope is not null)
+            {
+                foreach (var (key, json) in profile.Values)
+                {
+                    if (!values.ContainsKey(key) && evaluator.Defines(key))
+                    {
+                        saved[key] = json;
+                    }
                 }
             }
 
@@ -255,9 +276,18 @@ internal sealed class EngageStep(ProfileEvaluator evaluator, IProfileGraphReader
         return Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
     }
 
-    /// <summary>A profile as the step holds it: its aggregates' states, its values as stored, its traits (when audiences read them).</summary>
-    private sealed record Working(Dictionary<string, AggregateState> States, Dictionary<string, string> Values, Dictionary<string, TraitValue> Traits, bool Dirty)
+    /// <summary>
+    /// A profile as the step holds it: its aggregates' states, its values as stored, its traits (when audiences
+    /// read them); whether it is to be evaluated and saved, what moved (null: anything) and when it was due.
+    /// </summary>
+    private sealed record Working(Dictionary<string, AggregateState> States, Dictionary<string, string> Values, Dictionary<string, TraitValue> Traits, bool Dirty, EvaluationScope? Scope, long? DueAt)
     {
+        /// <summary>States made again from nothing (a recomputation, a profile made): all of it is evaluated, against the values before.</summary>
+        public static Working Remade(Dictionary<string, string> valuesBefore) => new(new(StringComparer.Ordinal), valuesBefore, [], Dirty: true, Scope: null, DueAt: null);
+
+        /// <summary>To be evaluated whole: what moved is not an aggregate or a trait alone.</summary>
+        public Working Everything() => this with { Dirty = true, Scope = null };
+
         public void Set(string key, TraitValue trait)
         {
             if (!Traits.TryGetValue(key, out var held) || trait.Beats(held))
@@ -288,7 +318,7 @@ internal sealed class EngageStep(ProfileEvaluator evaluator, IProfileGraphReader
                 }
             }
 
-            return new Working(states, values, traits is null ? [] : new Dictionary<string, TraitValue>(traits, StringComparer.Ordinal), Dirty: false);
+            return new Working(states, values, traits is null ? [] : new Dictionary<string, TraitValue>(traits, StringComparer.Ordinal), Dirty: false, new EvaluationScope(), DueAt: null);
         }
     }
 }

@@ -14,6 +14,16 @@ namespace Sluice.Engage.Computation;
 /// </summary>
 internal sealed class ProfileEvaluator(EngageDefinitions definitions)
 {
+    private readonly HashSet<string> _audienceKeys = definitions.Audiences.Select(a => a.Key).ToHashSet(StringComparer.Ordinal);
+    private readonly HashSet<string> _definedKeys = definitions.Traits.Select(t => t.Key).Concat(definitions.Audiences.Select(a => a.Key)).ToHashSet(StringComparer.Ordinal);
+
+    /// <summary>Per audience, the aggregates and the traits (a profile's, or another definition's) its condition reads.</summary>
+    private readonly Dictionary<string, (string[] Aggregates, string[] Traits)> _inputs = definitions.Audiences.ToDictionary(
+        a => a.Key,
+        a => (EngageDefinitions.EventConditions(a.Condition).Select(c => c.Aggregate.Key).Distinct(StringComparer.Ordinal).ToArray(),
+              EngageDefinitions.TraitConditions(a.Condition).Select(c => c.Key).Distinct(StringComparer.Ordinal).ToArray()),
+        StringComparer.Ordinal);
+
     /// <summary>Identifier types that make a profile known (Segment's rule); <c>anonymous_id</c> too when a definition includes anonymous users.</summary>
     public static readonly IReadOnlySet<string> KnownTypes = new HashSet<string>(StringComparer.Ordinal) { "user_id", "email", "android.idfa", "ios.idfa" };
 
@@ -28,8 +38,11 @@ internal sealed class ProfileEvaluator(EngageDefinitions definitions)
         _ => null,
     };
 
-    /// <summary>Adds the message to the states of the aggregates it qualifies for (of <paramref name="only"/>, when given); whether any took it.</summary>
-    public bool Take(Dictionary<string, AggregateState> states, JsonElement message, long order, long receivedAt, IReadOnlySet<string>? only = null)
+    /// <summary>
+    /// Adds the message to the states of the aggregates it qualifies for (of <paramref name="only"/>, when
+    /// given); whether any took it. Those that did are added to <paramref name="taken"/>.
+    /// </summary>
+    public bool Take(Dictionary<string, AggregateState> states, JsonElement message, long order, long receivedAt, IReadOnlySet<string>? only = null, ISet<string>? taken = null)
     {
         if (EventNameOf(message) is not { } name || !definitions.EventNames.Contains(name))
         {
@@ -62,21 +75,30 @@ internal sealed class ProfileEvaluator(EngageDefinitions definitions)
             }
 
             state.Add(aggregate.Aggregate, new Fact(at, order, value));
+            taken?.Add(aggregate.Key);
             took = true;
         }
 
         return took;
     }
 
+    /// <summary>Whether <paramref name="key"/> is a computed trait's or an audience's.</summary>
+    public bool Defines(string key) => _definedKeys.Contains(key);
+
     /// <summary>
     /// The value of every definition at <paramref name="now"/> (Unix ms), by key: a computed trait's value
     /// (null: none), an audience's membership; and when to evaluate again (null: only when an event comes).
+    /// With <paramref name="scope"/>, only the definitions whose inputs it names (or whose inputs are
+    /// definitions evaluated) are, and the others are read from <paramref name="stored"/> where an
+    /// audience refers to them; the instants the others could change at are the caller's to keep.
     /// </summary>
     public (Dictionary<string, JsonNode?> Values, long? Next) Evaluate(
         IReadOnlyDictionary<string, AggregateState> states,
         Func<string, JsonNode?> trait,
         IReadOnlySet<string> identifierTypes,
-        long now)
+        long now,
+        EvaluationScope? scope = null,
+        IReadOnlyDictionary<string, string>? stored = null)
     {
         var values = new Dictionary<string, JsonNode?>(StringComparer.Ordinal);
         long? next = null;
@@ -110,7 +132,10 @@ internal sealed class ProfileEvaluator(EngageDefinitions definitions)
 
         foreach (var computed in definitions.Traits)
         {
-            values[computed.Key] = Eligible(identifierTypes, computed.IncludeAnonymous) ? AggregateValue(computed.Aggregate) : null;
+            if (scope is null || scope.Aggregates.Contains(computed.Aggregate.Key))
+            {
+                values[computed.Key] = Eligible(identifierTypes, computed.IncludeAnonymous) ? AggregateValue(computed.Aggregate) : null;
+            }
         }
 
         var traits = new Dictionary<string, JsonNode?>(StringComparer.Ordinal);
@@ -123,7 +148,7 @@ internal sealed class ProfileEvaluator(EngageDefinitions definitions)
 
             if (!traits.TryGetValue(key, out var read))
             {
-                traits[key] = read = trait(key);
+                traits[key] = read = scope is not null && _definedKeys.Contains(key) ? Stored(stored, key) : trait(key);
             }
 
             return read;
@@ -131,12 +156,44 @@ internal sealed class ProfileEvaluator(EngageDefinitions definitions)
 
         foreach (var audience in definitions.Audiences)
         {
+            if (scope is not null && !Affected(audience.Key, scope, values))
+            {
+                continue;
+            }
+
             var member = Eligible(identifierTypes, audience.IncludeAnonymous) && Holds(audience.Condition, AggregateValue, ValueOf, now, Soonest);
             values[audience.Key] = JsonValue.Create(member);
         }
 
         return (values, next);
     }
+
+    /// <summary>Whether an audience reads an aggregate or a profile trait <paramref name="scope"/> names, or a definition evaluated already (definitions come after those they read).</summary>
+    private bool Affected(string audience, EvaluationScope scope, Dictionary<string, JsonNode?> evaluated)
+    {
+        var (aggregates, traits) = _inputs[audience];
+        foreach (var aggregate in aggregates)
+        {
+            if (scope.Aggregates.Contains(aggregate))
+            {
+                return true;
+            }
+        }
+
+        foreach (var trait in traits)
+        {
+            if (_definedKeys.Contains(trait) ? evaluated.ContainsKey(trait) : scope.Traits.Contains(trait))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>A definition's value as last stored: a value never stored is no value, or no membership for an audience (what an evaluation gives).</summary>
+    private JsonNode? Stored(IReadOnlyDictionary<string, string>? stored, string key) =>
+        stored?.GetValueOrDefault(key) is { } json ? JsonNode.Parse(json) : _audienceKeys.Contains(key) ? JsonValue.Create(false) : null;
 
     /// <summary>
     /// Why a profile has the value it has at <paramref name="now"/>: per definition, whether the profile

@@ -39,17 +39,17 @@ internal static class EngageReads
     /// <summary>Profiles read by one statement at most (SQLite binds parameters by name, a lookup that grows with their number).</summary>
     private const int BatchSize = 100;
 
-    /// <summary>Engage's stored state (JSON) of those profiles that have one.</summary>
-    public static IReadOnlyDictionary<string, string> EngageStates(this IProfileQueries db, IReadOnlyList<string> profileIds)
+    /// <summary>Engage's stored state (JSON) of those profiles that have one, with when each is due (null: when an event comes).</summary>
+    public static IReadOnlyDictionary<string, (string State, long? DueAt)> EngageStates(this IProfileQueries db, IReadOnlyList<string> profileIds)
     {
-        var states = new Dictionary<string, string>(StringComparer.Ordinal);
+        var states = new Dictionary<string, (string, long?)>(StringComparer.Ordinal);
         foreach (var chunk in profileIds.Chunk(BatchSize))
         {
-            db.Query($"SELECT profile_id, state FROM engage_state WHERE profile_id IN ({Ids(chunk.Length)})", rows =>
+            db.Query($"SELECT profile_id, state, due_at FROM engage_state WHERE profile_id IN ({Ids(chunk.Length)})", rows =>
             {
                 while (rows.Read())
                 {
-                    states[rows.GetString(0)] = rows.GetString(1);
+                    states[rows.GetString(0)] = (rows.GetString(1), rows.IsDBNull(2) ? null : rows.GetInt64(2));
                 }
 
                 return states;
