@@ -28,7 +28,7 @@ public sealed class SqliteDatabaseTests
         for (var round = 0; round < 3; round++)
         {
             using var connection = database.Open();
-            Assert.Equal(("wal", 2L, 30_000L, 1L, 2L), (Pragma<string>(connection, "journal_mode"), Pragma<long>(connection, "synchronous"), Pragma<long>(connection, "busy_timeout"), Pragma<long>(connection, "foreign_keys"), Pragma<long>(connection, "secure_delete")));
+            Assert.Equal(("wal", 2L, 30_000L, 1L, 2L, (long)SqliteDatabase.CheckpointPages), (Pragma<string>(connection, "journal_mode"), Pragma<long>(connection, "synchronous"), Pragma<long>(connection, "busy_timeout"), Pragma<long>(connection, "foreign_keys"), Pragma<long>(connection, "secure_delete"), Pragma<long>(connection, "wal_autocheckpoint")));
         }
     }
 
