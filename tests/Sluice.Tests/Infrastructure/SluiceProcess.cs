@@ -60,7 +60,23 @@ internal sealed class SluiceProcess : IAsyncDisposable
     /// <param name="port">The port to listen on (a node restarted where its clients expect it); a free one by default.</param>
     public static async Task<SluiceProcess> StartAsync(string dataDirectory, string? configFile = null, IDictionary<string, string>? environment = null, string? postgres = null, int? port = null)
     {
-        port ??= FreePort.Next();
+        // A free port can be taken between FreePort.Next() and the node's bind (another test's server, an
+        // outgoing connection's local port): the node then exits, and /health may be answered by whoever
+        // holds the port. A port taken is tried again with another, unless the caller asked for that one.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await StartOnceAsync(dataDirectory, configFile, environment, postgres, port ?? FreePort.Next());
+            }
+            catch (PortTakenException) when (port is null && attempt < 5)
+            {
+            }
+        }
+    }
+
+    private static async Task<SluiceProcess> StartOnceAsync(string dataDirectory, string? configFile, IDictionary<string, string>? environment, string? postgres, int port)
+    {
         postgres ??= TestStore.Postgres ? PostgresServer.DatabaseFor(dataDirectory) : null;
         var baseUrl = $"http://127.0.0.1:{port}";
         var start = new ProcessStartInfo("dotnet")
@@ -100,7 +116,16 @@ internal sealed class SluiceProcess : IAsyncDisposable
         process.ErrorDataReceived += (_, line) => sluice.Append(line.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        await sluice.WaitUntilHealthyAsync();
+        try
+        {
+            await sluice.WaitUntilHealthyAsync();
+        }
+        catch
+        {
+            await sluice.DisposeAsync();
+            throw;
+        }
+
         return sluice;
     }
 
@@ -179,12 +204,17 @@ internal sealed class SluiceProcess : IAsyncDisposable
         {
             if (_process.HasExited)
             {
-                throw new InvalidOperationException($"sluice exited with {_process.ExitCode}:\n{Output}");
+                // Without a timeout it also waits for the output read so far to be handed over.
+                _process.WaitForExit();
+                throw Output.Contains($"port {Port} is in use", StringComparison.Ordinal)
+                    ? new PortTakenException(Output)
+                    : new InvalidOperationException($"sluice exited with {_process.ExitCode}:\n{Output}");
             }
 
             try
             {
-                if ((await probe.GetAsync(BaseUrl + "/health")).IsSuccessStatusCode)
+                // Healthy, and this process is the one listening (its own start-up line says so).
+                if ((await probe.GetAsync(BaseUrl + "/health")).IsSuccessStatusCode && Output.Contains($"listening on {BaseUrl}", StringComparison.Ordinal))
                 {
                     return;
                 }
@@ -207,3 +237,6 @@ internal sealed class SluiceProcess : IAsyncDisposable
         throw new TimeoutException($"sluice did not become healthy:\n{Output}");
     }
 }
+
+/// <summary>The node could not listen on its port: something took it after it was found free.</summary>
+internal sealed class PortTakenException(string output) : Exception($"the port was taken:\n{output}");
