@@ -32,6 +32,27 @@ public sealed class SqliteDatabaseTests
         }
     }
 
+    [Fact]
+    public void A_connection_a_profiles_step_used_without_its_own_fsync_is_handed_out_again_with_the_stores_durability()
+    {
+        var database = new SqliteDatabase(Path.Combine(TestPaths.NewTemporaryDirectory(), "data"), SqliteDurability.Full);
+        var profiles = new Profiles.Store.SqliteProfileStore(database);
+
+        var during = 0L;
+        profiles.RunStep(_ =>
+        {
+            // The step's own connection is the one handle in the pool while it runs: a second is opened here.
+            during = Synchronous(database);
+            return [];
+        }, []);
+
+        Assert.Equal(2L, during);
+        for (var round = 0; round < 3; round++)
+        {
+            Assert.Equal(2L, Synchronous(database));
+        }
+    }
+
     private static long Synchronous(SqliteDatabase database)
     {
         using var connection = database.Open();

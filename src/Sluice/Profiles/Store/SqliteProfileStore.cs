@@ -25,13 +25,11 @@ internal sealed class SqliteProfileStore(SqliteDatabase database) : ProfileStore
 
     private long Step(Func<IProfileGraphReader, IReadOnlyList<ProfileChange>> resolve, IReadOnlyList<CursorAdvance> advances, bool changesGraph)
     {
-        using var connection = database.Open();
         // Profiles are made from the log, and a step's cursors commit with what it made: a step lost to a
         // power cut (not to kill -9, which WAL survives either way) is done again from the same events. So
         // it need not wait for its own fsync, and holds the writer shorter; the next durable commit (an
-        // ingest's) syncs it with everything before it. The next Open() of this pooled connection sets the
-        // store's own setting again.
-        SqliteDatabase.Execute(connection, "PRAGMA synchronous=NORMAL");
+        // ingest's) syncs it with everything before it.
+        using var connection = database.Open(SqliteDurability.Normal);
         IReadOnlyList<ProfileChange> changes;
         changes = resolve(new GraphReader(connection));
 

@@ -33,14 +33,28 @@ internal sealed class SqliteDatabase
 
     private string ConnectionString { get; }
 
-    public SqliteConnection Open()
+    public SqliteConnection Open() => Open(Durability);
+
+    /// <summary>
+    /// A connection whose commits wait for the disk as <paramref name="durability"/> says: less than the
+    /// store's own for work that is done again after a power cut (a profiles step). The pool hands the handle
+    /// out again, and the next open of it sets the durability asked for then.
+    /// </summary>
+    public SqliteConnection Open(SqliteDurability durability)
     {
         var connection = new SqliteConnection(ConnectionString);
         connection.Open();
         // The pragmas hold for the handle's life, and the pool hands the same handle out again: set them on
-        // a new handle only. Run at every open, their five statements were parsed again at every store call.
-        if (Configured.TryGetValue(connection.Handle!, out var durability) && durability.Equals(Durability))
+        // a new handle only, and on a reused one the durability alone when it differs. Run at every open,
+        // their statements were parsed again at every store call.
+        if (Configured.TryGetValue(connection.Handle!, out var set))
         {
+            if (!set.Equals(durability))
+            {
+                Execute(connection, $"PRAGMA synchronous={Synchronous(durability)};");
+                Configured.AddOrUpdate(connection.Handle!, durability);
+            }
+
             return connection;
         }
 
@@ -50,10 +64,12 @@ internal sealed class SqliteDatabase
         // freed whole (the free list) keep their bytes until reused; a deletion regulation overwrites every
         // one of them when it ends (Privacy/Erasure/StoreErasure.Scrub). ON would zero them as they are freed,
         // at every delivery's index moves: 0.86x deliveries/s (BENCHMARKS.md).
-        Execute(connection, $"PRAGMA journal_mode=WAL; PRAGMA synchronous={(Durability == SqliteDurability.Full ? "FULL" : "NORMAL")}; PRAGMA busy_timeout=30000; PRAGMA foreign_keys=ON; PRAGMA secure_delete=FAST; PRAGMA wal_autocheckpoint={CheckpointPages};");
-        Configured.AddOrUpdate(connection.Handle!, Durability);
+        Execute(connection, $"PRAGMA journal_mode=WAL; PRAGMA synchronous={Synchronous(durability)}; PRAGMA busy_timeout=30000; PRAGMA foreign_keys=ON; PRAGMA secure_delete=FAST; PRAGMA wal_autocheckpoint={CheckpointPages};");
+        Configured.AddOrUpdate(connection.Handle!, durability);
         return connection;
     }
+
+    private static string Synchronous(SqliteDurability durability) => durability == SqliteDurability.Full ? "FULL" : "NORMAL";
 
     /// <summary>
     /// Pages (4 KB) the write-ahead log grows to before a commit copies it into the database (SQLite's
