@@ -55,13 +55,14 @@ internal sealed partial class EngageDefinitions
 {
     public static readonly EngageDefinitions None = new([], []);
 
+    private readonly HashSet<string> _keys = new(StringComparer.Ordinal);
+
     public EngageDefinitions(IReadOnlyList<ComputedTraitDefinition> traits, IReadOnlyList<AudienceDefinition> audiences)
     {
         Traits = traits;
-        var keys = new HashSet<string>(StringComparer.Ordinal);
         foreach (var key in traits.Select(t => t.Key).Concat(audiences.Select(a => a.Key)))
         {
-            if (!keys.Add(key))
+            if (!_keys.Add(key))
             {
                 throw new EngageDefinitionException(key, "the key is used twice: computed traits and audiences share one set of keys");
             }
@@ -109,7 +110,7 @@ internal sealed partial class EngageDefinitions
             .Concat(Audiences.SelectMany(a => a.Destinations.Select(c => (a.Key, true, a.IncludeAnonymous, c))));
 
     /// <summary>Whether a key names a computed trait or an audience.</summary>
-    public bool Defines(string key) => Traits.Any(t => t.Key == key) || Audiences.Any(a => a.Key == key);
+    public bool Defines(string key) => _keys.Contains(key);
 
     /// <summary>Keys are snake_case: lowercase letters, digits and '_', starting with a letter (what destinations receive as the trait's name).</summary>
     public static bool IsKey(string key) => KeyPattern().IsMatch(key);

@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using Sluice.Admin.Profiles;
 using Sluice.Privacy;
 using Sluice.Privacy.Store;
 using Sluice.Routing;

@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using Sluice.Admin.Profiles;
 using Sluice.Delivery;
 using Sluice.EventLog;
 using Sluice.Spec;

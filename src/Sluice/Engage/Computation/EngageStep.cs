@@ -214,7 +214,7 @@ internal sealed class EngageStep(ProfileEvaluator evaluator, IProfileGraphReader
             {
                 foreach (var (key, json) in profile.Values)
                 {
-                    if (!values.ContainsKey(key) && evaluator.Defines(key))
+                    if (!values.ContainsKey(key) && evaluator.Definitions.Defines(key))
                     {
                         saved[key] = json;
                     }

@@ -15,7 +15,6 @@ namespace Sluice.Engage.Computation;
 internal sealed class ProfileEvaluator(EngageDefinitions definitions)
 {
     private readonly HashSet<string> _audienceKeys = definitions.Audiences.Select(a => a.Key).ToHashSet(StringComparer.Ordinal);
-    private readonly HashSet<string> _definedKeys = definitions.Traits.Select(t => t.Key).Concat(definitions.Audiences.Select(a => a.Key)).ToHashSet(StringComparer.Ordinal);
 
     /// <summary>Per audience, the aggregates and the traits (a profile's, or another definition's) its condition reads.</summary>
     private readonly Dictionary<string, (string[] Aggregates, string[] Traits)> _inputs = definitions.Audiences.ToDictionary(
@@ -82,9 +81,6 @@ internal sealed class ProfileEvaluator(EngageDefinitions definitions)
         return took;
     }
 
-    /// <summary>Whether <paramref name="key"/> is a computed trait's or an audience's.</summary>
-    public bool Defines(string key) => _definedKeys.Contains(key);
-
     /// <summary>
     /// The value of every definition at <paramref name="now"/> (Unix ms), by key: a computed trait's value
     /// (null: none), an audience's membership; and when to evaluate again (null: only when an event comes).
@@ -148,7 +144,7 @@ internal sealed class ProfileEvaluator(EngageDefinitions definitions)
 
             if (!traits.TryGetValue(key, out var read))
             {
-                traits[key] = read = scope is not null && _definedKeys.Contains(key) ? Stored(stored, key) : trait(key);
+                traits[key] = read = scope is not null && definitions.Defines(key) ? Stored(stored, key) : trait(key);
             }
 
             return read;
@@ -182,7 +178,7 @@ internal sealed class ProfileEvaluator(EngageDefinitions definitions)
 
         foreach (var trait in traits)
         {
-            if (_definedKeys.Contains(trait) ? evaluated.ContainsKey(trait) : scope.Traits.Contains(trait))
+            if (definitions.Defines(trait) ? evaluated.ContainsKey(trait) : scope.Traits.Contains(trait))
             {
                 return true;
             }

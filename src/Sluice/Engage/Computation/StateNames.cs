@@ -44,6 +44,6 @@ internal sealed class StateNames
     {
         Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
         SHA256.HashData(Encoding.UTF8.GetBytes(aggregateKey), hash);
-        return Convert.ToBase64String(hash[..6]).Replace('+', '-').Replace('/', '_');
+        return System.Buffers.Text.Base64Url.EncodeToString(hash[..6]);
     }
 }

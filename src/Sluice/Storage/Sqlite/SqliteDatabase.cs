@@ -49,7 +49,7 @@ internal sealed class SqliteDatabase
         // their statements were parsed again at every store call.
         if (Configured.TryGetValue(connection.Handle!, out var set))
         {
-            if (!set.Equals(durability))
+            if (set is not SqliteDurability current || current != durability)
             {
                 Execute(connection, $"PRAGMA synchronous={Synchronous(durability)};");
                 Configured.AddOrUpdate(connection.Handle!, durability);
