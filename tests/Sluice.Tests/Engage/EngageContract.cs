@@ -100,6 +100,30 @@ public abstract class EngageContract : IDisposable
     }
 
     [Fact]
+    public void An_erasure_removes_the_profiles_values_and_changes_and_leaves_every_other_profiles()
+    {
+        using var store = _backend.Open();
+        var run = new Run(this, store, Definitions());
+        run.Days(8);
+        var changes = store.Profiles.EngageChanges(0, 1_000_000);
+        var byProfile = changes.GroupBy(c => c.ProfileId).OrderByDescending(g => g.Count()).ToList();
+        var erased = byProfile[0].Key;
+        var kept = byProfile[1].Key;
+        var keptValues = store.Profiles.EngageValuesOf(kept);
+        Assert.NotEmpty(store.Profiles.EngageValuesOf(erased));
+        Assert.NotEmpty(keptValues);
+
+        store.Profiles.RunStep(_ => [new EngageValuesErased([erased])], [], changesGraph: false);
+
+        Assert.Empty(store.Profiles.EngageValuesOf(erased));
+        Assert.All(run.Definitions.Traits.Select(t => t.Key).Concat(run.Definitions.Audiences.Select(a => a.Key)), key => Assert.DoesNotContain(store.Profiles.EngageValues(key, 1_000_000), v => v.ProfileId == erased));
+        var after = store.Profiles.EngageChanges(0, 1_000_000);
+        Assert.DoesNotContain(after, c => c.ProfileId == erased);
+        Assert.Equal(changes.Count(c => c.ProfileId != erased), after.Count);
+        Assert.Equal(keptValues, store.Profiles.EngageValuesOf(kept));
+    }
+
+    [Fact]
     public void A_definition_added_later_is_computed_over_the_events_before_it_and_those_after_by_the_consumer()
     {
         using var store = _backend.Open();

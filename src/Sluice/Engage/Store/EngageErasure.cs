@@ -14,7 +14,9 @@ internal sealed record EngageValuesErased(IReadOnlyList<string> Members) : Writt
         foreach (var member in Members)
         {
             yield return ("DELETE FROM engage_state WHERE profile_id = $1", [member]);
-            yield return ("DELETE FROM engage_values WHERE profile_id = $1", [member]);
+            yield return (EngageChange.DeleteValuesOfProfile, [member]);
+            // The change log has no index by profile (it would be written for every change): an erasure reads it
+            // whole, which its pruning keeps small (EngageSync.ChangesKept a definition, and what is not sent yet).
             yield return ("DELETE FROM engage_changes WHERE profile_id = $1", [member]);
         }
     }

@@ -175,7 +175,7 @@ internal static class EngageReads
 
     /// <summary>A profile's computed traits and audience memberships by key, as JSON.</summary>
     public static IReadOnlyDictionary<string, string> EngageValuesOf(this IProfileQueries db, string profileId) =>
-        db.Query("SELECT key, value FROM engage_values WHERE profile_id = $1", rows =>
+        db.Query(EngageChange.ValuesOfProfile, rows =>
         {
             var values = new Dictionary<string, string>(StringComparer.Ordinal);
             while (rows.Read())

@@ -433,6 +433,14 @@ internal static class PostgresSchema
         -- in time order, without walking a held destination's backlog in deliveries_due.
         CREATE INDEX deliveries_due_by_destination ON deliveries (destination_id, next_attempt_at) WHERE status IN ('pending', 'retrying');
         """,
+        """
+        -- Engage's values and changes are no longer indexed by profile: each index was one more random-key
+        -- B-tree written for every value that moved. A profile's values are found through the definitions'
+        -- keys (EngageChange.KeysOfValues, a seek per key); its changes are looked for only by an erasure,
+        -- which reads the change log whole (at most EngageSync.ChangesKept a definition, plus those unsent).
+        DROP INDEX engage_values_by_profile;
+        DROP INDEX engage_changes_by_profile;
+        """,
     ];
 
     /// <summary>The newest version this build knows.</summary>
