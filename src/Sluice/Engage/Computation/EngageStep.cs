@@ -28,9 +28,14 @@ internal sealed class EngageStep(ProfileEvaluator evaluator, IProfileGraphReader
     private readonly Dictionary<string, Working> _profiles = new(StringComparer.Ordinal);
     private readonly StateNames _names = StateNames.For(evaluator.Definitions);
     private readonly List<string> _removed = [];
-    private readonly bool _needsTraits = evaluator.Definitions.Audiences
+    /// <summary>The profile traits audiences read (not those Engage computes): the only ones a step reads and keeps.</summary>
+    private readonly IReadOnlyList<string> _traitKeys = [.. evaluator.Definitions.Audiences
         .SelectMany(a => EngageDefinitions.TraitConditions(a.Condition))
-        .Any(t => !evaluator.Definitions.Defines(t.Key));
+        .Select(t => t.Key)
+        .Where(key => !evaluator.Definitions.Defines(key))
+        .Distinct(StringComparer.Ordinal)];
+
+    private bool NeedsTraits => _traitKeys.Count > 0;
 
     /// <summary>Reads the stored state of these profiles (and their traits, if an audience looks at traits) in a few statements.</summary>
     public void Prefetch(IEnumerable<string> profileIds)
@@ -42,7 +47,7 @@ internal sealed class EngageStep(ProfileEvaluator evaluator, IProfileGraphReader
         }
 
         var states = reader.EngageStates(ids);
-        var traits = _needsTraits ? reader.TraitValues(ids) : null;
+        var traits = NeedsTraits ? reader.TraitValues(ids, _traitKeys) : null;
         foreach (var id in ids)
         {
             var (state, dueAt) = states.GetValueOrDefault(id);
@@ -110,10 +115,15 @@ internal sealed class EngageStep(ProfileEvaluator evaluator, IProfileGraphReader
                 case IdentifierAdded added:
                     _profiles[added.ProfileId] = Get(added.ProfileId).Everything();
                     break;
-                case TraitsSet set when _needsTraits:
+                case TraitsSet set when NeedsTraits:
                     var holder = Get(set.ProfileId);
                     foreach (var (key, json) in set.Traits)
                     {
+                        if (!_traitKeys.Contains(key, StringComparer.Ordinal))
+                        {
+                            continue;
+                        }
+
                         holder.Set(key, new TraitValue(json, set.Timestamp, set.Event.ReceivedAt, set.Event.MessageId));
                         holder.Scope?.Traits.Add(key);
                     }

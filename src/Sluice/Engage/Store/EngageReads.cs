@@ -59,13 +59,14 @@ internal static class EngageReads
         return states;
     }
 
-    /// <summary>The traits of those profiles, with what decides which value wins.</summary>
-    public static IReadOnlyDictionary<string, IReadOnlyDictionary<string, TraitValue>> TraitValues(this IProfileQueries db, IReadOnlyList<string> profileIds)
+    /// <summary>The traits <paramref name="keys"/> of those profiles, with what decides which value wins.</summary>
+    public static IReadOnlyDictionary<string, IReadOnlyDictionary<string, TraitValue>> TraitValues(this IProfileQueries db, IReadOnlyList<string> profileIds, IReadOnlyList<string> keys)
     {
         var traits = new Dictionary<string, Dictionary<string, TraitValue>>(StringComparer.Ordinal);
         foreach (var chunk in profileIds.Chunk(BatchSize))
         {
-            db.Query($"SELECT profile_id, key, value, timestamp, received_at, message_id FROM profile_traits WHERE profile_id IN ({Ids(chunk.Length)})", rows =>
+            var wanted = string.Join(", ", Enumerable.Range(chunk.Length + 1, keys.Count).Select(n => $"${n}"));
+            db.Query($"SELECT profile_id, key, value, timestamp, received_at, message_id FROM profile_traits WHERE profile_id IN ({Ids(chunk.Length)}) AND key IN ({wanted})", rows =>
             {
                 while (rows.Read())
                 {
@@ -78,7 +79,7 @@ internal static class EngageReads
                 }
 
                 return traits;
-            }, [.. chunk]);
+            }, [.. chunk, .. keys]);
         }
 
         return traits.ToDictionary(t => t.Key, t => (IReadOnlyDictionary<string, TraitValue>)t.Value, StringComparer.Ordinal);
