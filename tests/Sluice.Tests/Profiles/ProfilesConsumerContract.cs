@@ -171,6 +171,35 @@ public abstract class ProfilesConsumerContract : IDisposable
     }
 
     [Fact]
+    public void A_profiles_update_time_is_when_an_identifier_a_winning_trait_or_a_merge_last_changed_it()
+    {
+        using var store = _backend.Open();
+        var consumer = new ProfilesConsumer(store.Profiles, new IdentitySettingsSource(new IdentitySettings(), managedByFile: true));
+        long UpdatedAt() => store.Profiles.MetadataOf(store.Profiles.ProfileOf(new Identifier("anonymous_id", "phone"))!)!.UpdatedAt;
+
+        Append(store, 1_000, """{"type":"identify","anonymousId":"phone","timestamp":"2026-11-02T00:00:00Z","traits":{"plan":"free"}}""");
+        Consume(store, consumer);
+        Assert.Equal(1_000, UpdatedAt());
+
+        // An event that changes nothing, and a trait older than the one held: the profile did not change.
+        Append(store, 2_000, """{"type":"track","anonymousId":"phone","event":"Opened"}""");
+        Append(store, 3_000, """{"type":"identify","anonymousId":"phone","timestamp":"2026-11-01T00:00:00Z","traits":{"plan":"old"}}""");
+        Consume(store, consumer);
+        Assert.Equal(1_000, UpdatedAt());
+
+        Append(store, 4_000, """{"type":"identify","anonymousId":"phone","timestamp":"2026-11-03T00:00:00Z","traits":{"plan":"pro"}}""");
+        Consume(store, consumer);
+        Assert.Equal(4_000, UpdatedAt());
+
+        // A newer profile merged into it.
+        Append(store, 5_000, """{"type":"track","userId":"ada","event":"Opened"}""");
+        Append(store, 6_000, """{"type":"track","userId":"ada","anonymousId":"phone","event":"Signed In"}""");
+        Consume(store, consumer);
+        Assert.Equal(6_000, UpdatedAt());
+        Assert.Equal(1_000, store.Profiles.MetadataOf(store.Profiles.ProfileOf(new Identifier("user_id", "ada"))!)!.CreatedAt);
+    }
+
+    [Fact]
     public void Alias_merges_nothing_unless_the_settings_say_so()
     {
         using var segmentLike = _backend.Open();

@@ -78,8 +78,20 @@ internal static class ProfileSql
         return texts;
     }
 
+    /// <summary>
+    /// A profile's metadata. Its update time is the latest of what changed it: an identifier added, a trait
+    /// that won, a merge, unmerge or settings change naming it (each as of the event or action that did it).
+    /// It is found when read rather than written at every step: that write was a random-key row per profile
+    /// a step touched, about a tenth of the profiles consumer's time.
+    /// </summary>
     public const string MetadataOf = """
-        SELECT p.created_at, p.updated_at, first.message_id, first.source_id
+        SELECT p.created_at,
+            (SELECT max(at) FROM (
+                SELECT p.updated_at AS at
+                UNION ALL SELECT max(added_at) FROM profile_identifiers WHERE profile_id = $1
+                UNION ALL SELECT max(received_at) FROM profile_traits WHERE profile_id = $1
+                UNION ALL SELECT max(at) FROM profile_log WHERE profile_id = $1 AND kind <> 'drop') changes),
+            first.message_id, first.source_id
         FROM profiles p LEFT JOIN (
             SELECT message_id, source_id FROM profile_identifiers WHERE profile_id = $1 ORDER BY added_at, type, value LIMIT 1
         ) first ON true

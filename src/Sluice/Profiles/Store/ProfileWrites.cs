@@ -25,7 +25,7 @@ internal static class ProfileWrites
         WHERE (excluded.timestamp, excluded.received_at, excluded.message_id) > (profile_traits.timestamp, profile_traits.received_at, profile_traits.message_id)
         """;
 
-    /// <summary>The statements that apply a step's changes, in order, then bring the profiles' update times forward.</summary>
+    /// <summary>The statements that apply a step's changes, in order.</summary>
     /// <param name="rowsPerStatement">Rows a multi-row statement takes at most (1: a statement per row).</param>
     public static IEnumerable<(string Sql, object?[] Values)> Of(IReadOnlyList<ProfileChange> changes, int rowsPerStatement)
     {
@@ -43,7 +43,7 @@ internal static class ProfileWrites
             }
         }
 
-        foreach (var statement in rows.Flush().Concat(Touches(changes, rowsPerStatement)))
+        foreach (var statement in rows.Flush())
         {
             yield return statement;
         }
@@ -216,35 +216,6 @@ internal static class ProfileWrites
             yield return ("DELETE FROM profile_events WHERE profile_id = $1", [member]);
             yield return ("DELETE FROM profiles WHERE id = $1", [member]);
         }
-    }
-
-    /// <summary>
-    /// After a step's changes: each profile they added identifiers or traits to, or merged into, is
-    /// updated as of the latest event that did so, in one statement.
-    /// </summary>
-    private static IEnumerable<(string Sql, object?[] Values)> Touches(IReadOnlyList<ProfileChange> changes, int rowsPerStatement)
-    {
-        var latest = new Dictionary<string, long>(StringComparer.Ordinal);
-        foreach (var change in changes.OfType<EventChange>())
-        {
-            var profile = change switch
-            {
-                IdentifierAdded added => added.ProfileId,
-                TraitsSet traits => traits.ProfileId,
-                ProfilesMerged merged => merged.Into,
-                _ => null,
-            };
-            if (profile is not null)
-            {
-                latest[profile] = Math.Max(latest.GetValueOrDefault(profile, long.MinValue), change.Event.ReceivedAt);
-            }
-        }
-
-        return Insert("WITH touched(id, at) AS (VALUES ", 2, Parameters(2), [.. latest.Select(p => new object?[] { p.Key, p.Value })], """
-            )
-            UPDATE profiles SET updated_at = CASE WHEN profiles.updated_at < touched.at THEN touched.at ELSE profiles.updated_at END
-            FROM touched WHERE profiles.id = touched.id
-            """, rowsPerStatement);
     }
 
     private const string LogInsert = "INSERT INTO profile_log (kind, profile_id, other_profile_id, identifier_type, identifier_value, reason, source_id, message_id, log_position, message_index, at) VALUES ";
