@@ -200,6 +200,21 @@ public abstract class ProfilesConsumerContract : IDisposable
     }
 
     [Fact]
+    public void A_search_finds_a_profile_by_any_identifiers_value_whatever_its_type_and_by_a_traits_value()
+    {
+        using var store = _backend.Open();
+        Append(store, 1_000, """{"type":"identify","userId":"ada","anonymousId":"phone","traits":{"email":"ada@example.com","plan":"pro"}}""");
+        Append(store, 2_000, """{"type":"identify","userId":"grace","traits":{"plan":"free"}}""");
+        Consume(store, new ProfilesConsumer(store.Profiles, new IdentitySettingsSource(new IdentitySettings(), managedByFile: true)));
+        var ada = store.Profiles.ProfileOf(new Identifier("user_id", "ada"))!;
+
+        Assert.All(new[] { "ada", "phone", "ada@example.com", "pro" }, text => Assert.Equal([ada], store.Profiles.Search(text, 10)));
+        var grace = store.Profiles.ProfileOf(new Identifier("user_id", "grace"))!;
+        Assert.All(new[] { "grace", "free" }, text => Assert.Equal([grace], store.Profiles.Search(text, 10)));
+        Assert.All(new[] { "nobody", "user_id", "email" }, text => Assert.Empty(store.Profiles.Search(text, 10)));
+    }
+
+    [Fact]
     public void Alias_merges_nothing_unless_the_settings_say_so()
     {
         using var segmentLike = _backend.Open();

@@ -59,9 +59,17 @@ internal static class ProfileSql
         ORDER BY log_position, message_index LIMIT $4
         """;
 
-    /// <summary>$1: the text as written, $2: as a JSON string, $3: how many. Traits are found through their first 200 characters' index.</summary>
+    /// <summary>
+    /// $1: the text as written, $2: as a JSON string, $3: how many. Identifiers are found by one seek in the
+    /// primary key per identifier type (a loose index scan over the few types), not through an index by
+    /// value, which every new identifier would write; traits through their first 200 characters' index.
+    /// </summary>
     public const string Search = """
-        SELECT profile_id FROM profile_identifiers WHERE value = $1
+        WITH RECURSIVE types(type) AS (
+            SELECT min(type) FROM profile_identifiers
+            UNION ALL
+            SELECT (SELECT min(i.type) FROM profile_identifiers i WHERE i.type > types.type) FROM types WHERE types.type IS NOT NULL)
+        SELECT profile_id FROM profile_identifiers WHERE type IN (SELECT type FROM types) AND value = $1
         UNION
         SELECT profile_id FROM profile_traits WHERE substr(value, 1, 200) IN (substr($1, 1, 200), substr($2, 1, 200)) AND value IN ($1, $2)
         ORDER BY 1 LIMIT $3

@@ -455,6 +455,11 @@ internal static class SqliteSchema
         DROP INDEX engage_values_by_profile;
         DROP INDEX engage_changes_by_profile;
         """,
+        """
+        -- Search by an identifier's value finds it through the primary key, one seek per identifier type
+        -- (ProfileSql.Search), instead of an index by value that every new identifier wrote.
+        DROP INDEX profile_identifiers_by_value;
+        """,
     ];
 
     /// <summary>Applies the migrations not applied yet, up to <paramref name="upTo"/> of them (tests build older stores with it).</summary>
