@@ -34,12 +34,17 @@ internal sealed class SqliteProfileStore(SqliteDatabase database) : ProfileStore
         changes = resolve(new GraphReader(connection));
 
         using var transaction = connection.BeginTransaction();
-        var commands = new Dictionary<string, SqliteCommand>();
+        var statements = new Dictionary<string, PreparedWrite>();
         try
         {
             foreach (var (sql, values) in ProfileWrites.Of(changes, rowsPerStatement: 1))
             {
-                Run(connection, transaction, commands, sql, values);
+                if (!statements.TryGetValue(sql, out var statement))
+                {
+                    statements[sql] = statement = new PreparedWrite(connection, sql, values.Length);
+                }
+
+                statement.Run(values);
             }
 
             SqliteConsumerCursors.Advance(connection, transaction, advances);
@@ -52,9 +57,9 @@ internal sealed class SqliteProfileStore(SqliteDatabase database) : ProfileStore
         }
         finally
         {
-            foreach (var command in commands.Values)
+            foreach (var statement in statements.Values)
             {
-                command.Dispose();
+                statement.Dispose();
             }
         }
     }
@@ -78,28 +83,37 @@ internal sealed class SqliteProfileStore(SqliteDatabase database) : ProfileStore
         return read(rows);
     }
 
-    /// <summary>Runs a statement, prepared once per step (a step runs the same few statements many times).</summary>
-    private static void Run(SqliteConnection connection, SqliteTransaction transaction, Dictionary<string, SqliteCommand> commands, string sql, object?[] values)
+    /// <summary>
+    /// A step's statement, prepared once per step and run through SQLite's own API: a step runs the same few
+    /// statements for every event, and Microsoft.Data.Sqlite's commands bind each parameter by name at every
+    /// run. Its parameters are <c>$1</c>…, found once; one the statement does not use is left out, as the
+    /// command left it out.
+    /// </summary>
+    private sealed class PreparedWrite : IDisposable
     {
-        if (!commands.TryGetValue(sql, out var command))
+        private readonly SqliteStatement _statement;
+        private readonly int[] _indexes;
+
+        public PreparedWrite(SqliteConnection connection, string sql, int parameters)
         {
-            command = connection.CreateCommand();
-            command.Transaction = transaction;
-            command.CommandText = sql;
-            for (var i = 1; i <= values.Length; i++)
+            _statement = new SqliteStatement(connection, sql);
+            _indexes = [.. Enumerable.Range(1, parameters).Select(n => _statement.IndexOf($"${n}"))];
+        }
+
+        public void Run(object?[] values)
+        {
+            for (var i = 0; i < values.Length; i++)
             {
-                command.Parameters.Add(new SqliteParameter($"${i}", null));
+                if (_indexes[i] > 0)
+                {
+                    _statement.Bind(_indexes[i], values[i]);
+                }
             }
 
-            commands[sql] = command;
+            _statement.Execute();
         }
 
-        for (var i = 0; i < values.Length; i++)
-        {
-            command.Parameters[i].Value = values[i] ?? DBNull.Value;
-        }
-
-        command.ExecuteNonQuery();
+        public void Dispose() => _statement.Dispose();
     }
 
     private sealed class GraphReader : StoredGraphReader

@@ -6,10 +6,10 @@ using SQLitePCL;
 namespace Sluice.Storage.Sqlite;
 
 /// <summary>
-/// A prepared statement driven through SQLite's own API, for the ingest writer's per-message
-/// statements only. Microsoft.Data.Sqlite creates a reader and re-binds every parameter on each
-/// execution; measured here, the direct calls run the de-duplication upsert 2.3× faster
-/// (360k against 155k rows/s), and the writer's thread is what every acknowledgement waits for.
+/// A prepared statement driven through SQLite's own API, for statements run many times in a row: the
+/// ingest writer's per-message statements and a profiles step's writes. Microsoft.Data.Sqlite creates a
+/// reader and re-binds every parameter by name on each execution; measured here, the direct calls run
+/// the de-duplication upsert 2.3× faster (360k against 155k rows/s).
 /// </summary>
 internal sealed class SqliteStatement : IDisposable
 {
@@ -21,10 +21,50 @@ internal sealed class SqliteStatement : IDisposable
     public SqliteStatement(SqliteConnection connection, string sql)
     {
         _database = connection.Handle ?? throw new InvalidOperationException("The connection is not open.");
-        Check(raw.sqlite3_prepare_v2(_database, sql, out _statement));
+        Check(raw.sqlite3_prepare_v2(_database, sql, out _statement, out var rest));
+        if (!string.IsNullOrWhiteSpace(rest))
+        {
+            // SQLite prepares the first statement of a text and returns the rest: it would never run.
+            _statement.Dispose();
+            throw new ArgumentException("a prepared statement is one statement; this text has more after the first", nameof(sql));
+        }
     }
 
     public void Bind(int index, long value) => Check(raw.sqlite3_bind_int64(_statement, index, value));
+
+    /// <summary>The index of the parameter written <paramref name="name"/> (<c>$1</c>…), 0 when the statement has none of that name.</summary>
+    public int IndexOf(string name) => raw.sqlite3_bind_parameter_index(_statement, name);
+
+    /// <summary>Binds a value as Microsoft.Data.Sqlite would: null as NULL, text, integers, reals, blobs.</summary>
+    public void Bind(int index, object? value)
+    {
+        switch (value)
+        {
+            case null or DBNull:
+                Check(raw.sqlite3_bind_null(_statement, index));
+                break;
+            case string text:
+                Bind(index, text);
+                break;
+            case long number:
+                Bind(index, number);
+                break;
+            case int number:
+                Bind(index, number);
+                break;
+            case bool flag:
+                Bind(index, flag ? 1L : 0L);
+                break;
+            case double real:
+                Check(raw.sqlite3_bind_double(_statement, index, real));
+                break;
+            case byte[] blob:
+                Bind(index, blob.AsSpan());
+                break;
+            default:
+                throw new ArgumentException($"a {value.GetType().Name} is not a value a statement takes", nameof(value));
+        }
+    }
 
     public void Bind(int index, ReadOnlySpan<byte> blob) => Check(raw.sqlite3_bind_blob(_statement, index, blob));
 
@@ -47,10 +87,16 @@ internal sealed class SqliteStatement : IDisposable
         }
     }
 
-    /// <summary>Runs a statement that returns no rows; returns how many rows it changed.</summary>
+    /// <summary>Runs a statement to its end, passing over any rows it returns; returns how many rows it changed.</summary>
     public int Execute()
     {
-        var result = raw.sqlite3_step(_statement);
+        int result;
+        do
+        {
+            result = raw.sqlite3_step(_statement);
+        }
+        while (result == raw.SQLITE_ROW);
+
         raw.sqlite3_reset(_statement);
         if (result != raw.SQLITE_DONE)
         {
