@@ -68,8 +68,14 @@ internal sealed class SqliteStatement : IDisposable
 
     public void Bind(int index, ReadOnlySpan<byte> blob) => Check(raw.sqlite3_bind_blob(_statement, index, blob));
 
-    public void Bind(int index, string text)
+    public void Bind(int index, string? text)
     {
+        if (text is null)
+        {
+            Check(raw.sqlite3_bind_null(_statement, index));
+            return;
+        }
+
         var length = Encoding.UTF8.GetMaxByteCount(text.Length);
         byte[]? rented = null;
         var buffer = length <= StackLimit ? stackalloc byte[StackLimit] : (rented = ArrayPool<byte>.Shared.Rent(length));
