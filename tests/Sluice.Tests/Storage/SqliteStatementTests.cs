@@ -55,7 +55,7 @@ public sealed class SqliteStatementTests
     }
 
     [Fact]
-    public void An_update_returning_rows_makes_every_change_and_counts_them()
+    public void An_update_returning_rows_makes_every_change_and_its_rows_are_passed_over()
     {
         var database = new SqliteDatabase(Path.Combine(TestPaths.NewTemporaryDirectory(), "data"), SqliteDurability.Full);
         using var connection = database.Open();

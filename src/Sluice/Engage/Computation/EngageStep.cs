@@ -28,14 +28,7 @@ internal sealed class EngageStep(ProfileEvaluator evaluator, IProfileGraphReader
     private readonly Dictionary<string, Working> _profiles = new(StringComparer.Ordinal);
     private readonly StateNames _names = StateNames.For(evaluator.Definitions);
     private readonly List<string> _removed = [];
-    /// <summary>The profile traits audiences read (not those Engage computes): the only ones a step reads and keeps.</summary>
-    private readonly IReadOnlyList<string> _traitKeys = [.. evaluator.Definitions.Audiences
-        .SelectMany(a => EngageDefinitions.TraitConditions(a.Condition))
-        .Select(t => t.Key)
-        .Where(key => !evaluator.Definitions.Defines(key))
-        .Distinct(StringComparer.Ordinal)];
-
-    private bool NeedsTraits => _traitKeys.Count > 0;
+    private bool NeedsTraits => evaluator.ProfileTraitKeys.Count > 0;
 
     /// <summary>Reads the stored state of these profiles (and their traits, if an audience looks at traits) in a few statements.</summary>
     public void Prefetch(IEnumerable<string> profileIds)
@@ -47,7 +40,7 @@ internal sealed class EngageStep(ProfileEvaluator evaluator, IProfileGraphReader
         }
 
         var states = reader.EngageStates(ids);
-        var traits = NeedsTraits ? reader.TraitValues(ids, _traitKeys) : null;
+        var traits = NeedsTraits ? reader.TraitValues(ids, evaluator.ProfileTraitKeys) : null;
         foreach (var id in ids)
         {
             var (state, dueAt) = states.GetValueOrDefault(id);
@@ -119,7 +112,8 @@ internal sealed class EngageStep(ProfileEvaluator evaluator, IProfileGraphReader
                     var holder = Get(set.ProfileId);
                     foreach (var (key, json) in set.Traits)
                     {
-                        if (!_traitKeys.Contains(key, StringComparer.Ordinal))
+                        // The step keeps only the traits audiences read, as it reads only those.
+                        if (!evaluator.ProfileTraitKeys.Contains(key))
                         {
                             continue;
                         }

@@ -23,6 +23,13 @@ internal sealed class ProfileEvaluator(EngageDefinitions definitions)
               EngageDefinitions.TraitConditions(a.Condition).Select(c => c.Key).Distinct(StringComparer.Ordinal).ToArray()),
         StringComparer.Ordinal);
 
+    /// <summary>The profile traits audiences read (not the definitions' own values): all a step needs of a profile's traits.</summary>
+    public IReadOnlySet<string> ProfileTraitKeys { get; } = definitions.Audiences
+        .SelectMany(a => EngageDefinitions.TraitConditions(a.Condition))
+        .Select(t => t.Key)
+        .Where(key => !definitions.Defines(key))
+        .ToHashSet(StringComparer.Ordinal);
+
     /// <summary>Identifier types that make a profile known (Segment's rule); <c>anonymous_id</c> too when a definition includes anonymous users.</summary>
     public static readonly IReadOnlySet<string> KnownTypes = new HashSet<string>(StringComparer.Ordinal) { "user_id", "email", "android.idfa", "ios.idfa" };
 

@@ -1,4 +1,5 @@
 using Sluice.Profiles;
+using Sluice.Profiles.Store;
 
 namespace Sluice.Engage.Store;
 
@@ -117,20 +118,13 @@ internal static class EngageChange
     public const string NextDefinitionsVersion = "UPDATE engage_definitions_version SET version = version + 1";
 
     /// <summary>
-    /// The keys <c>engage_values</c> holds, as the table <c>keys</c>, found by one seek each in its primary key
-    /// (a loose index scan): with a few dozen definitions, a profile's values are that many seeks, which is
-    /// cheaper than an index by profile written for every value that moves.
+    /// Deletes every value of the profile <c>$1</c>: <c>engage_values</c> has no index by profile (one more
+    /// B-tree written for every value that moves), so each definition's key is sought with it.
     /// </summary>
-    public const string KeysOfValues = """
-        WITH RECURSIVE keys(key) AS (
-            SELECT min(key) FROM engage_values
-            UNION ALL
-            SELECT (SELECT min(v.key) FROM engage_values v WHERE v.key > keys.key) FROM keys WHERE keys.key IS NOT NULL)
-        """;
+    public static readonly string DeleteValuesOfProfile = ProfileSql.DistinctLeading("keys", "engage_values", "key")
+        + "\nDELETE FROM engage_values WHERE key IN (SELECT key FROM keys) AND profile_id = $1";
 
-    /// <summary>Deletes every value of the profile <c>$1</c>.</summary>
-    public const string DeleteValuesOfProfile = KeysOfValues + "\nDELETE FROM engage_values WHERE key IN (SELECT key FROM keys) AND profile_id = $1";
-
-    /// <summary>Reads every value (key, value) of the profile <c>$1</c>.</summary>
-    public const string ValuesOfProfile = KeysOfValues + "\nSELECT key, value FROM engage_values WHERE key IN (SELECT key FROM keys) AND profile_id = $1";
+    /// <summary>Reads every value (key, value) of the profile <c>$1</c>, as <see cref="DeleteValuesOfProfile"/> finds them.</summary>
+    public static readonly string ValuesOfProfile = ProfileSql.DistinctLeading("keys", "engage_values", "key")
+        + "\nSELECT key, value FROM engage_values WHERE key IN (SELECT key FROM keys) AND profile_id = $1";
 }

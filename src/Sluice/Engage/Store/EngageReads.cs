@@ -60,7 +60,7 @@ internal static class EngageReads
     }
 
     /// <summary>The traits <paramref name="keys"/> of those profiles, with what decides which value wins.</summary>
-    public static IReadOnlyDictionary<string, IReadOnlyDictionary<string, TraitValue>> TraitValues(this IProfileQueries db, IReadOnlyList<string> profileIds, IReadOnlyList<string> keys)
+    public static IReadOnlyDictionary<string, IReadOnlyDictionary<string, TraitValue>> TraitValues(this IProfileQueries db, IReadOnlyList<string> profileIds, IReadOnlyCollection<string> keys)
     {
         var traits = new Dictionary<string, Dictionary<string, TraitValue>>(StringComparer.Ordinal);
         foreach (var chunk in profileIds.Chunk(BatchSize))

@@ -61,18 +61,28 @@ internal static class ProfileSql
 
     /// <summary>
     /// $1: the text as written, $2: as a JSON string, $3: how many. Identifiers are found by one seek in the
-    /// primary key per identifier type (a loose index scan over the few types), not through an index by
-    /// value, which every new identifier would write; traits through their first 200 characters' index.
+    /// primary key per identifier type, not through an index by value, which every new identifier would
+    /// write; traits through their first 200 characters' index.
     /// </summary>
-    public const string Search = """
-        WITH RECURSIVE types(type) AS (
-            SELECT min(type) FROM profile_identifiers
-            UNION ALL
-            SELECT (SELECT min(i.type) FROM profile_identifiers i WHERE i.type > types.type) FROM types WHERE types.type IS NOT NULL)
+    public static readonly string Search = DistinctLeading("types", "profile_identifiers", "type") + """
+
         SELECT profile_id FROM profile_identifiers WHERE type IN (SELECT type FROM types) AND value = $1
         UNION
         SELECT profile_id FROM profile_traits WHERE substr(value, 1, 200) IN (substr($1, 1, 200), substr($2, 1, 200)) AND value IN ($1, $2)
         ORDER BY 1 LIMIT $3
+        """;
+
+    /// <summary>
+    /// A table expression <paramref name="name"/>(<paramref name="column"/>) of the distinct values of the
+    /// leading column of <paramref name="table"/>'s primary key, one seek each (a loose index scan): when they
+    /// are few (identifier types, definitions' keys), seeking each of them with a second column's value is
+    /// cheaper than an index on that column written at every row. The same text on SQLite and PostgreSQL.
+    /// </summary>
+    public static string DistinctLeading(string name, string table, string column) => $"""
+        WITH RECURSIVE {name}({column}) AS (
+            SELECT min({column}) FROM {table}
+            UNION ALL
+            SELECT (SELECT min(t.{column}) FROM {table} t WHERE t.{column} > {name}.{column}) FROM {name} WHERE {name}.{column} IS NOT NULL)
         """;
 
     public static IReadOnlyList<string> ReadTexts(DbDataReader rows)

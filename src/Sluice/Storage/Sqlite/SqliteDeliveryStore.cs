@@ -27,36 +27,31 @@ internal sealed partial class SqliteDeliveryStore : IDeliveryStore
         using var connection = database.Open();
         using var transaction = connection.BeginTransaction();
         // Through SQLite's own API, as the ingest writer's statements: a row per event and destination, and
-        // a command would bind its fifteen parameters by name at every row.
+        // a command would bind its fifteen parameters by name at every row. ?N is the parameter's index.
         using (var insert = new SqliteStatement(connection, """
             INSERT INTO deliveries (destination_id, mapping, action, message_id, log_position, message_index, status, reason, payload, user_key,
                 attempts, http_status, response, next_attempt_at, created_at, updated_at)
-            VALUES ($destination, $mapping, $action, $message, $seq, $index, $status, $reason, $payload, $user,
-                $attempts, $http, $response, COALESCE($next, $now), $now, $now)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, COALESCE(?14, ?15), ?15, ?15)
             """))
         {
-            var (destination, mapping, action, message, seq, index, status, reason) = (insert.IndexOf("$destination"), insert.IndexOf("$mapping"),
-                insert.IndexOf("$action"), insert.IndexOf("$message"), insert.IndexOf("$seq"), insert.IndexOf("$index"), insert.IndexOf("$status"), insert.IndexOf("$reason"));
-            var (payload, user, attempts, http, response, next) = (insert.IndexOf("$payload"), insert.IndexOf("$user"), insert.IndexOf("$attempts"),
-                insert.IndexOf("$http"), insert.IndexOf("$response"), insert.IndexOf("$next"));
-            insert.Bind(insert.IndexOf("$now"), now);
+            insert.Bind(15, now);
             foreach (var delivery in deliveries)
             {
-                insert.Bind(destination, delivery.DestinationId);
-                insert.Bind(mapping, delivery.Mapping);
-                insert.Bind(action, delivery.Action);
-                insert.Bind(message, delivery.MessageId);
-                insert.Bind(seq, delivery.LogPosition);
-                insert.Bind(index, delivery.MessageIndex);
-                insert.Bind(status, Name(delivery.Status));
-                insert.Bind(reason, StoredText.Keepable(delivery.Reason));
-                insert.Bind(payload, (object?)delivery.Payload);
-                insert.Bind(user, delivery.UserKey);
                 var attempt = delivery.FirstAttempt;
-                insert.Bind(attempts, attempt is null ? 0L : 1L);
-                insert.Bind(http, attempt?.HttpStatus);
-                insert.Bind(response, StoredText.Keepable(attempt?.Response));
-                insert.Bind(next, attempt?.NextAttemptAt);
+                insert.Bind(1, delivery.DestinationId);
+                insert.Bind(2, delivery.Mapping);
+                insert.Bind(3, delivery.Action);
+                insert.Bind(4, delivery.MessageId);
+                insert.Bind(5, delivery.LogPosition);
+                insert.Bind(6, delivery.MessageIndex);
+                insert.Bind(7, Name(delivery.Status));
+                insert.Bind(8, StoredText.Keepable(delivery.Reason));
+                insert.Bind(9, (object?)delivery.Payload);
+                insert.Bind(10, delivery.UserKey);
+                insert.Bind(11, attempt is null ? 0L : 1L);
+                insert.Bind(12, attempt?.HttpStatus);
+                insert.Bind(13, StoredText.Keepable(attempt?.Response));
+                insert.Bind(14, attempt?.NextAttemptAt);
                 insert.Execute();
             }
         }

@@ -450,7 +450,7 @@ internal static class SqliteSchema
         """
         -- Engage's values and changes are no longer indexed by profile: each index was one more random-key
         -- B-tree written for every value that moved. A profile's values are found through the definitions'
-        -- keys (EngageChange.KeysOfValues, a seek per key); its changes are looked for only by an erasure,
+        -- keys (ProfileSql.DistinctLeading, a seek per key); its changes are looked for only by an erasure,
         -- which reads the change log whole (at most EngageSync.ChangesKept a definition, plus those unsent).
         DROP INDEX engage_values_by_profile;
         DROP INDEX engage_changes_by_profile;

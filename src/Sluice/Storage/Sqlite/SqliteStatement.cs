@@ -93,16 +93,13 @@ internal sealed class SqliteStatement : IDisposable
         }
     }
 
-    /// <summary>Runs a statement to its end, passing over any rows it returns; returns how many rows it changed.</summary>
+    /// <summary>
+    /// Runs a statement; returns how many rows it changed. A write with RETURNING makes all its changes at
+    /// the first step, so rows it returns are passed over.
+    /// </summary>
     public int Execute()
     {
-        int result;
-        do
-        {
-            result = raw.sqlite3_step(_statement);
-        }
-        while (result == raw.SQLITE_ROW);
-
+        var result = raw.sqlite3_step(_statement);
         raw.sqlite3_reset(_statement);
         if (result != raw.SQLITE_DONE)
         {
