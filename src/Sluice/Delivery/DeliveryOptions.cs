@@ -34,8 +34,8 @@ internal sealed record DeliveryOptions
     public TimeSpan Lease { get; init; } = TimeSpan.FromMinutes(5);
 
     /// <summary>
-    /// How long the router may spend sending what it has just routed before recording it (see
-    /// <see cref="Dispatcher.SendRoutedAsync"/>); what cannot start within it is recorded for the claims.
+    /// How long the router may spend sending what it has just routed before recording it, counted from
+    /// a step's first part (see <see cref="Dispatcher.BeginStep"/>); what cannot start within it is recorded for the claims.
     /// Default 500 ms. Zero: every delivery is recorded first and claimed.
     /// </summary>
     public TimeSpan SendWhenRoutedFor { get; init; } = TimeSpan.FromMilliseconds(500);

@@ -92,10 +92,19 @@ internal sealed partial class Dispatcher(
     /// claim loops. The router's commit records the outcomes with its cursors: a crash or a lost lease
     /// before it sends them again, at-least-once as for a claim.
     /// </summary>
-    /// <param name="routed">What the router decided for a step's events.</param>
-    /// <param name="beforeSending">Called once there is something to send, before anything is: the router confirms its leases there.</param>
+    /// <remarks>
+    /// A step is sent in parts as the router routes them (<see cref="IRoutedStep"/>): its parts share the
+    /// time to start, counted from the first part, and what a part finds down is not sent by the next.
+    /// </remarks>
+    public IRoutedStep BeginStep(Action beforeSending) =>
+        new RoutedStep(this, beforeSending, time.GetUtcNow().ToUnixTimeMilliseconds() + (long)(options.SendWhenRoutedFor + options.RequestTimeout).TotalMilliseconds);
+
+    /// <summary>A step sent as one part.</summary>
     /// <returns>The deliveries, each sent one with its <see cref="NewDelivery.FirstAttempt"/>, status and reason.</returns>
-    public async Task<IReadOnlyList<NewDelivery>> SendRoutedAsync(IReadOnlyList<NewDelivery> routed, Action beforeSending)
+    public Task<IReadOnlyList<NewDelivery>> SendRoutedAsync(IReadOnlyList<NewDelivery> routed, Action beforeSending) =>
+        BeginStep(beforeSending).SendAsync(routed);
+
+    private async Task<IReadOnlyList<NewDelivery>> SendRoutedAsync(IReadOnlyList<NewDelivery> routed, RoutedStep step)
     {
         if (options.SendWhenRoutedFor <= TimeSpan.Zero)
         {
@@ -122,12 +131,10 @@ internal sealed partial class Dispatcher(
             return routed;
         }
 
-        beforeSending();
+        step.ConfirmOnce();
 
-        // A job may start until the budget is spent; one that would start later waits in the store for a claim.
-        var startBy = now + (long)(options.SendWhenRoutedFor + options.RequestTimeout).TotalMilliseconds;
-        var down = new DownInClaim();
-        var outcomes = (await Task.WhenAll(DeliveryUnits.Of(sendable, table).Select(unit => SendAsync(unit, down, startBy, _ => { }, CancellationToken.None))))
+        // A job may start until the step's budget is spent; one that would start later waits in the store for a claim.
+        var outcomes = (await Task.WhenAll(DeliveryUnits.Of(sendable, table).Select(unit => SendAsync(unit, step.Down, step.StartBy, _ => { }, CancellationToken.None))))
             .SelectMany(o => o)
             .Where(o => o.Result is not null)
             .ToDictionary(o => o.Id, o => o.Result!);
@@ -436,6 +443,28 @@ internal sealed partial class Dispatcher(
     /// Within one claim, a destination looks down after three retryable failures and no delivery:
     /// its remaining jobs are not sent, so an outage costs a claim a few requests, not hundreds.
     /// </summary>
+    /// <summary>A router step's sending: its parts share the time to start and what was found down.</summary>
+    private sealed class RoutedStep(Dispatcher dispatcher, Action beforeSending, long startBy) : IRoutedStep
+    {
+        private bool _confirmed;
+
+        public long StartBy { get; } = startBy;
+
+        public DownInClaim Down { get; } = new();
+
+        /// <summary>The router hands parts over from its own thread, and this runs before a part's first wait.</summary>
+        public void ConfirmOnce()
+        {
+            if (!_confirmed)
+            {
+                beforeSending();
+                _confirmed = true;
+            }
+        }
+
+        public Task<IReadOnlyList<NewDelivery>> SendAsync(IReadOnlyList<NewDelivery> part) => dispatcher.SendRoutedAsync(part, this);
+    }
+
     private sealed class DownInClaim
     {
         private const int FailuresToLookDown = 3;

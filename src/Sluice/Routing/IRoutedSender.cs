@@ -8,8 +8,19 @@ namespace Sluice.Routing;
 /// </summary>
 internal interface IRoutedSender
 {
-    /// <param name="routed">What the router decided for a step's events.</param>
+    /// <summary>
+    /// Begins sending a step's deliveries. The router hands them over in parts as it routes them, so
+    /// that the first part's requests are under way while it routes the next; every part shares the
+    /// step's time to start sending, which counts from now.
+    /// </summary>
     /// <param name="beforeSending">Called once there is something to send, before anything is: the router confirms its leases there.</param>
-    /// <returns>The deliveries, each sent one with its first attempt, status and reason.</returns>
-    Task<IReadOnlyList<NewDelivery>> SendRoutedAsync(IReadOnlyList<NewDelivery> routed, Action beforeSending);
+    IRoutedStep BeginStep(Action beforeSending);
+}
+
+/// <summary>One router step's sending (<see cref="IRoutedSender.BeginStep"/>).</summary>
+internal interface IRoutedStep
+{
+    /// <summary>Starts sending what of <paramref name="part"/> may go at once; parts may be under way together.</summary>
+    /// <returns>The part's deliveries, in order, each sent one with its first attempt, status and reason.</returns>
+    Task<IReadOnlyList<NewDelivery>> SendAsync(IReadOnlyList<NewDelivery> part);
 }

@@ -123,6 +123,53 @@ public sealed class SendWhenRoutedTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_steps_parts_share_its_time_to_send_and_a_part_handed_over_once_it_is_spent_comes_back_pending_unsent()
+    {
+        var confirmed = 0;
+        var step = Dispatcher.BeginStep(() => confirmed++);
+
+        var first = Assert.Single(await step.SendAsync([RoutedTo("plain", "m-1", 0)]));
+        _time.Advance(new DeliveryOptions().SendWhenRoutedFor);
+        var late = Assert.Single(await step.SendAsync([RoutedTo("plain", "m-2", 1)]));
+
+        Assert.Equal(DeliveryStatus.Delivered, first.Status);
+        Assert.Equal((DeliveryStatus.Pending, (AttemptResult?)null), (late.Status, late.FirstAttempt));
+        Assert.Equal(1, confirmed);
+        Assert.Equal(["m-1"], _receiver.Received.Select(r => (string)JsonNode.Parse(r.Body)!["id"]!));
+    }
+
+    [Fact]
+    public async Task A_step_the_router_sends_in_several_parts_is_sent_once_and_recorded_whole_in_the_order_it_was_routed()
+    {
+        var count = (Routing.Router.SendPart * 2) + 100;
+        var items = Enumerable.Range(0, count).Select(i => $$"""{"type":"track","userId":"u","event":"E","messageId":"m-{{i}}"}""");
+
+        (await _sluice.PostAsync("/v1/batch", "{\"batch\":[" + string.Join(',', items) + "]}")).EnsureSuccessStatusCode();
+        await _receiver.WaitForAsync(count);
+        var recorded = await RecordedAsync(count);
+
+        Assert.Equal(count, _receiver.Received.Count(r => r.Path == "/plain"));
+        Assert.Equal(Enumerable.Range(0, count).Select(i => $"m-{i}"), recorded.Reverse().Select(d => (string?)d["messageId"]));
+        Assert.All(recorded, d => Assert.Equal(("delivered", 1), ((string?)d["status"], (int?)d["attempts"])));
+    }
+
+    /// <summary>The router records a step after its last answer: waits for the plain destination's log to hold them all, newest first.</summary>
+    private async Task<IReadOnlyList<JsonObject>> RecordedAsync(int count)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (true)
+        {
+            var recorded = await DeliveryLog.ReadAsync(_sluice.Admin, "plain", limit: count);
+            if (recorded.Count == count || DateTime.UtcNow > deadline)
+            {
+                return recorded;
+            }
+
+            await Task.Delay(25);
+        }
+    }
+
+    [Fact]
     public async Task With_no_time_to_send_when_routed_everything_comes_back_pending_unsent()
     {
         await using var sluice = await StartAsync(new DeliveryOptions { SendWhenRoutedFor = TimeSpan.Zero });
