@@ -99,12 +99,8 @@ internal sealed partial class Dispatcher(
     public IRoutedStep BeginStep(Action beforeSending) =>
         new RoutedStep(this, beforeSending, time.GetUtcNow().ToUnixTimeMilliseconds() + (long)(options.SendWhenRoutedFor + options.RequestTimeout).TotalMilliseconds);
 
-    /// <summary>A step sent as one part.</summary>
-    /// <returns>The deliveries, each sent one with its <see cref="NewDelivery.FirstAttempt"/>, status and reason.</returns>
-    public Task<IReadOnlyList<NewDelivery>> SendRoutedAsync(IReadOnlyList<NewDelivery> routed, Action beforeSending) =>
-        BeginStep(beforeSending).SendAsync(routed);
-
-    private async Task<IReadOnlyList<NewDelivery>> SendRoutedAsync(IReadOnlyList<NewDelivery> routed, RoutedStep step)
+    /// <returns>A part's deliveries, each sent one with its <see cref="NewDelivery.FirstAttempt"/>, status and reason.</returns>
+    private async Task<IReadOnlyList<NewDelivery>> SendPartAsync(IReadOnlyList<NewDelivery> routed, RoutedStep step)
     {
         if (options.SendWhenRoutedFor <= TimeSpan.Zero)
         {
@@ -462,7 +458,7 @@ internal sealed partial class Dispatcher(
             }
         }
 
-        public Task<IReadOnlyList<NewDelivery>> SendAsync(IReadOnlyList<NewDelivery> part) => dispatcher.SendRoutedAsync(part, this);
+        public Task<IReadOnlyList<NewDelivery>> SendAsync(IReadOnlyList<NewDelivery> part) => dispatcher.SendPartAsync(part, this);
     }
 
     private sealed class DownInClaim

@@ -49,6 +49,10 @@ public sealed class SendWhenRoutedTests : IAsyncLifetime
     {
     }
 
+    /// <summary>A router step handed over as one part.</summary>
+    private static Task<IReadOnlyList<NewDelivery>> SendStepAsync(Dispatcher dispatcher, IReadOnlyList<NewDelivery> routed, Action beforeSending) =>
+        dispatcher.BeginStep(beforeSending).SendAsync(routed);
+
     /// <summary>A delivery as the router makes it: the webhook action's mapped fields.</summary>
     private NewDelivery RoutedTo(string destination, string messageId, int index) =>
         new(destination, "All", "send", messageId, 1, index, DeliveryStatus.Pending, null,
@@ -59,11 +63,10 @@ public sealed class SendWhenRoutedTests : IAsyncLifetime
     {
         // "held" answers 503 once: the dispatcher holds it, as it would after any retryable failure.
         _receiver.AnswerNext(new ScriptedAnswer(503));
-        await Dispatcher.SendRoutedAsync([RoutedTo("held", "m-0", 0)], NothingToConfirm);
+        await SendStepAsync(Dispatcher, [RoutedTo("held", "m-0", 0)], NothingToConfirm);
         var confirmed = 0;
 
-        var outcome = await Dispatcher.SendRoutedAsync(
-        [
+        var outcome = await SendStepAsync(Dispatcher, [
             RoutedTo("plain", "m-1", 0),
             RoutedTo("ordered", "m-1", 1),
             RoutedTo("paced", "m-1", 2),
@@ -84,8 +87,8 @@ public sealed class SendWhenRoutedTests : IAsyncLifetime
     {
         var confirmed = 0;
 
-        var refused = await Assert.ThrowsAsync<EventLog.LeaseLostException>(() => Dispatcher.SendRoutedAsync([RoutedTo("plain", "m-1", 0)], () => throw new EventLog.LeaseLostException(7)));
-        await Dispatcher.SendRoutedAsync([RoutedTo("ordered", "m-2", 0)], () => confirmed++);
+        var refused = await Assert.ThrowsAsync<EventLog.LeaseLostException>(() => SendStepAsync(Dispatcher, [RoutedTo("plain", "m-1", 0)], () => throw new EventLog.LeaseLostException(7)));
+        await SendStepAsync(Dispatcher, [RoutedTo("ordered", "m-2", 0)], () => confirmed++);
 
         Assert.Equal(7, refused.Partition);
         Assert.Equal(0, confirmed);
@@ -97,8 +100,8 @@ public sealed class SendWhenRoutedTests : IAsyncLifetime
     {
         _receiver.AnswerNext(new ScriptedAnswer(503, "busy"));
 
-        var first = Assert.Single(await Dispatcher.SendRoutedAsync([RoutedTo("plain", "m-1", 0)], NothingToConfirm));
-        var next = Assert.Single(await Dispatcher.SendRoutedAsync([RoutedTo("plain", "m-2", 0)], NothingToConfirm));
+        var first = Assert.Single(await SendStepAsync(Dispatcher, [RoutedTo("plain", "m-1", 0)], NothingToConfirm));
+        var next = Assert.Single(await SendStepAsync(Dispatcher, [RoutedTo("plain", "m-2", 0)], NothingToConfirm));
 
         Assert.Equal(DeliveryStatus.Retrying, first.Status);
         Assert.Equal(503, first.FirstAttempt?.HttpStatus);
@@ -175,7 +178,7 @@ public sealed class SendWhenRoutedTests : IAsyncLifetime
         await using var sluice = await StartAsync(new DeliveryOptions { SendWhenRoutedFor = TimeSpan.Zero });
         var dispatcher = (Dispatcher)sluice.Services.GetService(typeof(Dispatcher))!;
 
-        var outcome = Assert.Single(await dispatcher.SendRoutedAsync([RoutedTo("plain", "m-1", 0)], NothingToConfirm));
+        var outcome = Assert.Single(await SendStepAsync(dispatcher, [RoutedTo("plain", "m-1", 0)], NothingToConfirm));
 
         Assert.Equal((DeliveryStatus.Pending, (AttemptResult?)null), (outcome.Status, outcome.FirstAttempt));
         Assert.Empty(_receiver.Received);

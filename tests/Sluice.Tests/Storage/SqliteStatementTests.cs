@@ -40,6 +40,30 @@ public sealed class SqliteStatementTests
     }
 
     [Fact]
+    public void A_number_that_may_be_absent_is_stored_as_null_when_absent_and_as_an_integer_when_present()
+    {
+        var database = new SqliteDatabase(Path.Combine(TestPaths.NewTemporaryDirectory(), "data"), SqliteDurability.Full);
+        using var connection = database.Open();
+        SqliteDatabase.Execute(connection, "CREATE TABLE t (id INTEGER PRIMARY KEY, value)");
+        int? absent = null;
+        int? status = 503;
+
+        using (var statement = new SqliteStatement(connection, "INSERT INTO t (id, value) VALUES (?1, ?2)"))
+        {
+            statement.Bind(1, 1L);
+            statement.Bind(2, absent);
+            statement.Execute();
+            statement.Bind(1, 2L);
+            statement.Bind(2, status);
+            statement.Execute();
+        }
+
+        using var read = connection.CreateCommand();
+        read.CommandText = "SELECT group_concat(typeof(value) || ':' || coalesce(value, ''), ',') FROM (SELECT value FROM t ORDER BY id)";
+        Assert.Equal("null:,integer:503", read.ExecuteScalar());
+    }
+
+    [Fact]
     public void A_text_of_two_statements_is_refused_rather_than_half_run()
     {
         var database = new SqliteDatabase(Path.Combine(TestPaths.NewTemporaryDirectory(), "data"), SqliteDurability.Full);

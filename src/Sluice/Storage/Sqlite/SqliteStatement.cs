@@ -7,7 +7,7 @@ namespace Sluice.Storage.Sqlite;
 
 /// <summary>
 /// A prepared statement driven through SQLite's own API, for statements run many times in a row: the
-/// ingest writer's per-message statements and a profiles step's writes. Microsoft.Data.Sqlite creates a
+/// ingest writer's per-message statements, the router's delivery rows and a profiles step's writes. Microsoft.Data.Sqlite creates a
 /// reader and re-binds every parameter by name on each execution; measured here, the direct calls run
 /// the de-duplication upsert 2.3× faster (360k against 155k rows/s).
 /// </summary>
@@ -31,6 +31,9 @@ internal sealed class SqliteStatement : IDisposable
     }
 
     public void Bind(int index, long value) => Check(raw.sqlite3_bind_int64(_statement, index, value));
+
+    /// <summary>Binds a number that may be absent, NULL when it is (without boxing it, as <see cref="Bind(int, object?)"/> would).</summary>
+    public void Bind(int index, long? value) => Check(value is { } number ? raw.sqlite3_bind_int64(_statement, index, number) : raw.sqlite3_bind_null(_statement, index));
 
     /// <summary>The index of the parameter written <paramref name="name"/> (<c>$1</c>…), 0 when the statement has none of that name.</summary>
     public int IndexOf(string name) => raw.sqlite3_bind_parameter_index(_statement, name);
