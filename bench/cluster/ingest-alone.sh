@@ -11,6 +11,8 @@
 #   SECONDS_EACH=8            length of each measured wrk run
 #   WARM_SECONDS=20           an unmeasured wrk run before each: tiered compilation reaches its last tier
 #   STORES="sqlite postgres"  in this order
+#   TRACK_CONNECTIONS=32      wrk's connections for /v1/track, and BATCH_CONNECTIONS=4 for /v1/batch
+#   NODES=1                   nodes on PostgreSQL (ports 18090 on), each sent its share of the connections by a wrk of its own
 #   SLUICE=DIR                a published sluice to run instead of this build (another commit's, to compare)
 set -euo pipefail
 BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -18,6 +20,9 @@ REPO="$(cd "$BENCH_DIR/../.." && pwd)"
 SECONDS_EACH="${SECONDS_EACH:-8}"
 WARM_SECONDS="${WARM_SECONDS:-20}"
 STORES="${STORES:-sqlite postgres}"
+NODES="${NODES:-1}"
+TRACK_CONNECTIONS="${TRACK_CONNECTIONS:-32}"
+BATCH_CONNECTIONS="${BATCH_CONNECTIONS:-4}"
 die() { echo "ingest-alone.sh: $*" >&2; exit 1; }
 command -v wrk >/dev/null || die "wrk is missing: apt-get install wrk"
 PGBIN="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
@@ -32,8 +37,9 @@ chmod 755 "$TMP"
 AS=()
 if [[ "$(id -u)" == 0 ]]; then chown postgres "$TMP"; AS=(runuser -u postgres --); fi
 PGDATA="$TMP/pg"
+NODE_PIDS=()
 cleanup() {
-    [[ -n "${NODE:-}" ]] && kill "$NODE" 2>/dev/null || true
+    for pid in "${NODE_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
     [[ -d "$PGDATA" ]] && "${AS[@]}" "$PGBIN/pg_ctl" -D "$PGDATA" -m fast stop >/dev/null 2>&1 || true
     rm -rf "$TMP"
 }
@@ -52,12 +58,14 @@ wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Basic d2tfYWxvbmU6"
 counter = 0
+-- One wrk per node: its node number keeps messageIds apart across them.
+init = function(args) node = args[1] or "0" end
 EOF
 }
 { lua_header; cat <<'EOF'; } >"$TMP/track.lua"
 request = function()
   counter = counter + 1
-  local body = '{"type":"track","event":"Page Viewed","userId":"user-' .. (counter % 5000) .. '","messageId":"' .. os.time() .. '-' .. tid .. '-' .. counter .. '","properties":{"n":' .. counter .. '}}'
+  local body = '{"type":"track","event":"Page Viewed","userId":"user-' .. (counter % 5000) .. '","messageId":"' .. node .. '-' .. os.time() .. '-' .. tid .. '-' .. counter .. '","properties":{"n":' .. counter .. '}}'
   return wrk.format(nil, "/v1/track", nil, body)
 end
 EOF
@@ -67,7 +75,7 @@ request = function()
   local parts = {}
   for i = 1, 100 do
     counter = counter + 1
-    parts[i] = '{"type":"track","event":"Order Completed","userId":"user-' .. (counter % 5000) .. '","messageId":"b' .. os.time() .. '-' .. tid .. '-' .. counter .. '","properties":{"t0":1.5,"order_id":"o-' .. counter .. '","total":42.5,"currency":"EUR"},"context":{"library":{"name":"bench","version":"1"}}}'
+    parts[i] = '{"type":"track","event":"Order Completed","userId":"user-' .. (counter % 5000) .. '","messageId":"b' .. node .. '-' .. os.time() .. '-' .. tid .. '-' .. counter .. '","properties":{"t0":1.5,"order_id":"o-' .. counter .. '","total":42.5,"currency":"EUR"},"context":{"library":{"name":"bench","version":"1"}}}'
   end
   return wrk.format(nil, "/v1/batch", nil, '{"batch":[' .. table.concat(parts, ",") .. ']}')
 end
@@ -78,10 +86,28 @@ switches() { cat /proc/"$1"/task/*/status 2>/dev/null | awk '/^(voluntary|nonvol
 postgres_ticks() { local t=0; for p in $(pgrep -u postgres -f "$PGDATA" 2>/dev/null; pgrep -P "$(head -n 1 "$PGDATA/postmaster.pid" 2>/dev/null || echo 0)" 2>/dev/null); do t=$((t + $(ticks "$p" 2>/dev/null || echo 0))); done; echo "$t"; }
 HZ="$(getconf CLK_TCK)"
 
-echo "| store | requests | events/s | Sluice CPU µs/event | PostgreSQL CPU µs/event | Sluice context switches/event |"
-echo "| --- | --- | --- | --- | --- | --- |"
+# Each node's wrk runs at once, the connections split between them (a load balancer's round robin).
+load() {
+    local seconds=$1 kind=$2 connections=$3 i pids=() total=0 threads=1
+    (( ${#NODE_PIDS[@]} == 1 )) && threads=2
+    for ((i = 0; i < ${#NODE_PIDS[@]}; i++)); do
+        wrk -t"$threads" -c"$(( connections / ${#NODE_PIDS[@]} ))" -d"${seconds}s" -s "$TMP/$kind.lua" "http://127.0.0.1:$((18090 + i))" -- "$i" >"$TMP/wrk-$i.txt" &
+        pids+=($!)
+    done
+    wait "${pids[@]}"
+    for ((i = 0; i < ${#NODE_PIDS[@]}; i++)); do
+        total=$(awk -v t="$total" '/Requests\/sec/ { t += $2 } END { print t }' "$TMP/wrk-$i.txt")
+    done
+    echo "$total"
+}
+node_ticks() { local t=0 pid; for pid in "${NODE_PIDS[@]}"; do t=$((t + $(ticks "$pid"))); done; echo "$t"; }
+node_switches() { local t=0 pid; for pid in "${NODE_PIDS[@]}"; do t=$((t + $(switches "$pid"))); done; echo "$t"; }
+
+echo "| store | nodes | requests | events/s | Sluice CPU µs/event | PostgreSQL CPU µs/event | Sluice context switches/event |"
+echo "| --- | --- | --- | --- | --- | --- | --- |"
 for store in $STORES; do
-    args=(serve --urls http://127.0.0.1:18090 --config "$TMP/workspace.yaml")
+    nodes=1
+    args=(serve --config "$TMP/workspace.yaml")
     if [[ "$store" == postgres ]]; then
         [[ -x "$PGBIN/initdb" ]] || die "PostgreSQL's server binaries are missing: apt-get install postgresql"
         if [[ ! -d "$PGDATA" ]]; then
@@ -89,22 +115,32 @@ for store in $STORES; do
             "${AS[@]}" "$PGBIN/pg_ctl" -D "$PGDATA" -l "$TMP/pg.log" -w start -o "-p 55490 -k $PGDATA -c listen_addresses=''" >/dev/null
         fi
         args+=(--store postgres --postgres "Host=$PGDATA;Port=55490;Username=sluice;Database=postgres")
+        nodes=$NODES
     fi
 
     # The working directory holds the data folder, as for `sluice serve` run without --data.
-    mkdir -p "$TMP/run-$store"
-    (cd "$TMP/run-$store" && exec "$SLUICE/sluice" "${args[@]}") >"$TMP/$store.log" 2>&1 &
-    NODE=$!
-    for _ in $(seq 100); do curl -sf http://127.0.0.1:18090/health >/dev/null && break; sleep 0.2; done
-    for kind in track batch; do
-        if [[ "$kind" == track ]]; then connections=32; per=1; else connections=4; per=100; fi
-        [[ "$WARM_SECONDS" -gt 0 ]] && wrk -t2 -c"$connections" -d"${WARM_SECONDS}s" -s "$TMP/$kind.lua" http://127.0.0.1:18090 >/dev/null
-        sluice0=$(ticks "$NODE"); pg0=$([[ "$store" == postgres ]] && postgres_ticks || echo 0); switches0=$(switches "$NODE")
-        rate=$(wrk -t2 -c"$connections" -d"${SECONDS_EACH}s" -s "$TMP/$kind.lua" http://127.0.0.1:18090 | awk '/Requests\/sec/ { print $2 }')
-        sluice1=$(ticks "$NODE"); pg1=$([[ "$store" == postgres ]] && postgres_ticks || echo 0); switches1=$(switches "$NODE")
-        events=$(awk -v r="$rate" -v s="$SECONDS_EACH" -v per="$per" 'BEGIN { print r * s * per }')
-        awk -v store="$store" -v kind="$kind" -v r="$rate" -v per="$per" -v n="$events" -v s="$((sluice1 - sluice0))" -v p="$((pg1 - pg0))" -v c="$((switches1 - switches0))" -v hz="$HZ" \
-            'BEGIN { printf "| %s | %s | %.0f | %.1f | %s | %.2f |\n", store, kind, r * per, s * 1e6 / hz / n, (store == "postgres" ? sprintf("%.1f", p * 1e6 / hz / n) : "—"), c / n }'
+    NODE_PIDS=()
+    for ((i = 0; i < nodes; i++)); do
+        mkdir -p "$TMP/run-$store-$i"
+        (cd "$TMP/run-$store-$i" && exec "$SLUICE/sluice" "${args[@]}" --urls "http://127.0.0.1:$((18090 + i))") >"$TMP/$store-$i.log" 2>&1 &
+        NODE_PIDS+=($!)
     done
-    kill "$NODE"; wait "$NODE" 2>/dev/null || true; NODE=
+    for ((i = 0; i < nodes; i++)); do
+        for _ in $(seq 100); do curl -sf "http://127.0.0.1:$((18090 + i))/health" >/dev/null && break; sleep 0.2; done
+    done
+    for kind in track batch; do
+        if [[ "$kind" == track ]]; then connections=$TRACK_CONNECTIONS; per=1; else connections=$BATCH_CONNECTIONS; per=100; fi
+        # Connections the nodes cannot share evenly are rounded up (32 to three nodes is 33); to compare
+        # with one node, give it as many (TRACK_CONNECTIONS=33 BATCH_CONNECTIONS=6).
+        (( connections % nodes != 0 )) && connections=$(( (connections / nodes + 1) * nodes ))
+        [[ "$WARM_SECONDS" -gt 0 ]] && load "$WARM_SECONDS" "$kind" "$connections" >/dev/null
+        sluice0=$(node_ticks); pg0=$([[ "$store" == postgres ]] && postgres_ticks || echo 0); switches0=$(node_switches)
+        rate=$(load "$SECONDS_EACH" "$kind" "$connections")
+        sluice1=$(node_ticks); pg1=$([[ "$store" == postgres ]] && postgres_ticks || echo 0); switches1=$(node_switches)
+        events=$(awk -v r="$rate" -v s="$SECONDS_EACH" -v per="$per" 'BEGIN { print r * s * per }')
+        awk -v store="$store" -v nodes="$nodes" -v kind="$kind" -v r="$rate" -v per="$per" -v n="$events" -v s="$((sluice1 - sluice0))" -v p="$((pg1 - pg0))" -v c="$((switches1 - switches0))" -v hz="$HZ" \
+            'BEGIN { printf "| %s | %s | %s | %.0f | %.1f | %s | %.2f |\n", store, nodes, kind, r * per, s * 1e6 / hz / n, (store == "postgres" ? sprintf("%.1f", p * 1e6 / hz / n) : "—"), c / n }'
+    done
+    for pid in "${NODE_PIDS[@]}"; do kill "$pid"; wait "$pid" 2>/dev/null || true; done
+    NODE_PIDS=()
 done

@@ -2,10 +2,11 @@ namespace Sluice.EventLog;
 
 /// <summary>
 /// The event log: every accepted message, in partitions (<see cref="EventPartitions"/>), each
-/// ordered by position in commit order. The ingest writer appends (one group commit at a time per
-/// process); consumers read a partition after their cursor. A read never passes a position whose
-/// transaction has not committed while a lower one may still commit: what a reader has passed is
-/// never filled in behind it. Implementations must not assume they are the only process writing.
+/// ordered by position in commit order. The ingest writer appends (group commits, one at a time per
+/// process unless <see cref="ConcurrentAppends"/> allows more); consumers read a partition after
+/// their cursor. A read never passes a position whose transaction has not committed while a lower
+/// one may still commit: what a reader has passed is never filled in behind it. Implementations must
+/// not assume they are the only process writing.
 /// </summary>
 internal interface IEventLog : IDisposable
 {
@@ -18,6 +19,12 @@ internal interface IEventLog : IDisposable
     /// append look again shortly when it is not.
     /// </summary>
     bool ReadableOnCommit { get; }
+
+    /// <summary>
+    /// How many <see cref="Append"/> calls this process may have under way at once: 1 where the store has
+    /// one writer (SQLite), more where commits run side by side (PostgreSQL).
+    /// </summary>
+    int ConcurrentAppends { get; }
 
     /// <summary>
     /// Stores every event of <paramref name="group"/> in one durable transaction, skipping events

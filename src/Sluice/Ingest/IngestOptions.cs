@@ -24,6 +24,14 @@ internal sealed record IngestOptions
     [Range(1, 1_000_000)]
     public int MaxGroupEvents { get; init; } = 5_000;
 
+    /// <summary>
+    /// Where the store takes commits side by side (PostgreSQL), a second group commit starts while one is
+    /// under way once this many events are queued; fewer wait for the commit under way to end and go in the
+    /// next group, so small requests still share commits. Default 100 (one SDK batch, or a hundred requests).
+    /// </summary>
+    [Range(1, 1_000_000)]
+    public int SideBySideCommitEvents { get; init; } = 100;
+
     /// <summary>How long an accepted (source, messageId) makes later copies duplicates. Default 24 hours.</summary>
     public TimeSpan DedupeWindow { get; init; } = TimeSpan.FromHours(24);
 }

@@ -6,9 +6,11 @@ using Sluice.EventLog;
 namespace Sluice.Ingest;
 
 /// <summary>
-/// Group commit: requests queue their normalized messages here and wait; one thread takes everything
+/// Group commit: requests queue their normalized messages here and wait; a writer thread takes everything
 /// queued, writes it in one transaction (one disk flush for the whole group) and then releases
-/// every waiting request. Memory is bounded by <see cref="IngestOptions.MaxQueuedBytes"/>.
+/// every waiting request. Where the store allows commits side by side (<see cref="IEventLog.ConcurrentAppends"/>),
+/// more writers take turns, a second starting while one commits only when enough is queued
+/// (<see cref="IngestOptions.SideBySideCommitEvents"/>). Memory is bounded by <see cref="IngestOptions.MaxQueuedBytes"/>.
 /// </summary>
 internal sealed partial class IngestWriter : IDisposable
 {
@@ -25,8 +27,10 @@ internal sealed partial class IngestWriter : IDisposable
     private readonly TimeProvider _time;
     private readonly SluiceMetrics _metrics;
     private readonly ILogger<IngestWriter> _logger;
-    private readonly Thread _thread;
+    private readonly Thread[] _threads;
     private long _queuedBytes;
+    private long _queuedEvents;
+    private int _committing;
     private long _nextPrune;
 
     private string? _storeProblem;
@@ -40,8 +44,11 @@ internal sealed partial class IngestWriter : IDisposable
         _time = time;
         _metrics = metrics;
         _logger = logger;
-        _thread = new Thread(Run) { IsBackground = true, Name = "sluice-ingest-writer" };
-        _thread.Start();
+        _threads = [.. Enumerable.Range(0, Math.Max(1, store.ConcurrentAppends)).Select(i => new Thread(Run) { IsBackground = true, Name = $"sluice-ingest-writer-{i}" })];
+        foreach (var thread in _threads)
+        {
+            thread.Start();
+        }
     }
 
     /// <summary>The log's partition count, for the partition of each message a request brings.</summary>
@@ -70,17 +77,28 @@ internal sealed partial class IngestWriter : IDisposable
         }
 
         var waiting = new Waiting(batch, bytes);
+        var queued = Interlocked.Add(ref _queuedEvents, batch.Events.Count);
         _queue.Enqueue(waiting);
-        _wake.Set();
+        // While a writer commits, what is queued waits for it (it looks at the queue again when its commit
+        // ends): waking a writer for each request costs a thread switch each, and a second writer only
+        // takes enough for a commit of its own.
+        if (Volatile.Read(ref _committing) == 0 || queued >= _options.SideBySideCommitEvents)
+        {
+            _wake.Set();
+        }
         return waiting.Done.Task;
     }
 
-    /// <summary>Stops taking requests, commits what is queued, and waits for the writer thread.</summary>
+    /// <summary>Stops taking requests, commits what is queued, and waits for the writer threads.</summary>
     public void Dispose()
     {
         _stopping = true;
         _wake.Set();
-        _thread.Join();
+        foreach (var thread in _threads)
+        {
+            thread.Join();
+        }
+
         while (_queue.TryDequeue(out var late))
         {
             // Queued in the instant the writer stopped: not stored, so the request answers 503 and the client retries.
@@ -96,8 +114,16 @@ internal sealed partial class IngestWriter : IDisposable
         var batches = new List<EventBatch>();
         while (true)
         {
-            // Reset before draining: a request queued after the drain sets the event again, so no wake-up is lost.
+            // Reset before looking: a request queued after the look sets the event again, so no wake-up is lost.
             _wake.Reset();
+            if (!_stopping && Volatile.Read(ref _committing) > 0 && Interlocked.Read(ref _queuedEvents) < _options.SideBySideCommitEvents)
+            {
+                // Too little for a commit of its own beside the one under way: that writer takes it when its
+                // commit ends (it looks at the queue again before it waits).
+                _wake.Wait();
+                continue;
+            }
+
             var events = 0;
             long bytes = 0;
             while (events < _options.MaxGroupEvents && _queue.TryDequeue(out var waiting))
@@ -110,9 +136,11 @@ internal sealed partial class IngestWriter : IDisposable
 
             if (group.Count == 0)
             {
-                // Stop only once the queue is empty: what was accepted into it is committed first.
+                // Stop only once the queue is empty: what was accepted into it is committed first. Set again on the
+                // way out: this writer's reset may have taken the stop's wake-up from another writer.
                 if (_stopping)
                 {
+                    _wake.Set();
                     return;
                 }
 
@@ -120,7 +148,18 @@ internal sealed partial class IngestWriter : IDisposable
                 continue;
             }
 
-            Commit(group, batches, events);
+            // Counted as committing before the events leave the queue's count: a writer looking now sees one or the other.
+            Interlocked.Increment(ref _committing);
+            Interlocked.Add(ref _queuedEvents, -events);
+            try
+            {
+                Commit(group, batches, events);
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _committing);
+            }
+
             Interlocked.Add(ref _queuedBytes, -bytes);
             _metrics.WriterQueueBytes.Set(Interlocked.Read(ref _queuedBytes));
             group.Clear();
@@ -174,19 +213,20 @@ internal sealed partial class IngestWriter : IDisposable
     private void PruneWhenDue()
     {
         var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
-        if (now < _nextPrune)
+        var next = Interlocked.Read(ref _nextPrune);
+        // One writer prunes at a time: the one that moves the time of the next prune.
+        if (now < next || Interlocked.CompareExchange(ref _nextPrune, now + (long)PruneInterval.TotalMilliseconds, next) != next)
         {
             return;
         }
 
-        _nextPrune = now + (long)PruneInterval.TotalMilliseconds;
         try
         {
             // A bounded slice per group keeps any one pause short; pruning catches up over several groups.
             var pruned = _store.PruneMessageIds(now - (long)_options.DedupeWindow.TotalMilliseconds, 20_000);
             if (pruned == 20_000)
             {
-                _nextPrune = now;
+                Interlocked.Exchange(ref _nextPrune, now);
             }
         }
         catch (Exception exception)

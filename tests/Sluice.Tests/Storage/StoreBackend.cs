@@ -44,6 +44,9 @@ internal sealed class PostgresBackend : StoreBackend
     private readonly string _connectionString = PostgresServer.NewDatabase();
     private readonly List<PostgresDatabase> _opened = [];
 
+    /// <summary>The database's own connection string, for a test's session beside the nodes'.</summary>
+    public string ConnectionString => _connectionString;
+
     public override StoreHandle Open()
     {
         var database = new PostgresDatabase(_connectionString);

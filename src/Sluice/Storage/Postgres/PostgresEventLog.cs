@@ -34,10 +34,6 @@ internal sealed class PostgresEventLog : IEventLog
     private const string DuplicateInGroup = "SL001";
 
     private readonly PostgresDatabase _database;
-    private readonly Dictionary<(string Source, int Partition), PendingRow> _open = [];
-    private readonly List<PendingRow> _rows = [];
-    private readonly List<string> _dedupeSources = [];
-    private readonly List<string> _dedupeIds = [];
     private long _announcedAt = long.MinValue / 2;
 
     public PostgresEventLog(PostgresDatabase database)
@@ -58,6 +54,9 @@ internal sealed class PostgresEventLog : IEventLog
     /// <summary>A commit is readable once every transaction older than it has ended.</summary>
     public bool ReadableOnCommit => false;
 
+    /// <summary>Each commit on a connection and a server process of its own: a second overlaps the first's execution and flush.</summary>
+    public int ConcurrentAppends => 2;
+
     public void Append(IReadOnlyList<EventBatch> group, long now, long dedupeSince)
     {
         var day = PostgresDatabase.DayOf(now);
@@ -68,7 +67,8 @@ internal sealed class PostgresEventLog : IEventLog
         }
 
         using var connection = _database.Open();
-        var wrote = TryAppendInOneTrip(connection, group, now, dedupeSince) ?? AppendStepByStep(connection, group, now, dedupeSince);
+        var commit = new GroupCommit();
+        var wrote = commit.TryAppendInOneTrip(connection, group, now, dedupeSince) ?? commit.AppendStepByStep(connection, group, now, dedupeSince);
         if (wrote)
         {
             AnnounceAppend(connection);
@@ -76,160 +76,19 @@ internal sealed class PostgresEventLog : IEventLog
     }
 
     /// <summary>
-    /// The common case, no duplicate: the messageIds, the rows (built as if every event were new) and the
-    /// commit in one round trip. Returns null, having written nothing, when a messageId
-    /// turns out to be a duplicate (or is twice in the group): the step-by-step path then decides.
-    /// </summary>
-    private bool? TryAppendInOneTrip(NpgsqlConnection connection, IReadOnlyList<EventBatch> group, long now, long dedupeSince)
-    {
-        CollectMessageIds(group);
-        var keys = new HashSet<(string, string)>(_dedupeIds.Count);
-        for (var i = 0; i < _dedupeIds.Count; i++)
-        {
-            if (!keys.Add((_dedupeSources[i], _dedupeIds[i])))
-            {
-                return null;
-            }
-        }
-
-        try
-        {
-            BuildRows(group, fresh: null);
-            if (_rows.Count >= 1 << IndexBits)
-            {
-                return null;
-            }
-
-            if (_rows.Count == 0 && _dedupeIds.Count == 0)
-            {
-                return false;
-            }
-
-            // No explicit transaction: the statement is its own, committed when PostgreSQL answers it, so the
-            // group costs one round trip. A duplicate makes it fail, and so write nothing.
-            using var command = AppendFreshCommand(connection, now, dedupeSince);
-            try
-            {
-                command.ExecuteNonQuery();
-            }
-            catch (PostgresException exception) when (exception.SqlState is DuplicateInGroup or PostgresErrorCodes.UniqueViolation)
-            {
-                return null;
-            }
-
-            return _rows.Count > 0;
-        }
-        finally
-        {
-            _open.Clear();
-            _rows.Clear();
-        }
-    }
-
-    /// <summary>The general path: messageIds first, then the rows of the events found new, by binary COPY.</summary>
-    private bool AppendStepByStep(NpgsqlConnection connection, IReadOnlyList<EventBatch> group, long now, long dedupeSince)
-    {
-        using var transaction = connection.BeginTransaction();
-        var wrote = false;
-        try
-        {
-            BuildRows(group, RememberMessageIds(connection, transaction, group, now, dedupeSince));
-            if (_rows.Count > 0)
-            {
-                WriteRows(connection, transaction);
-                wrote = true;
-            }
-        }
-        finally
-        {
-            _open.Clear();
-            _rows.Clear();
-        }
-
-        transaction.Commit();
-        return wrote;
-    }
-
-    /// <summary>Groups the events into rows by (source, partition); with <paramref name="fresh"/>, only those found new (the others are marked duplicates).</summary>
-    private void BuildRows(IReadOnlyList<EventBatch> group, HashSet<(string Source, string MessageId)>? fresh)
-    {
-        foreach (var batch in group)
-        {
-            foreach (var pending in batch.Events)
-            {
-                if (fresh is not null && pending.CheckDuplicate && !fresh.Remove((batch.SourceId, pending.MessageId)))
-                {
-                    pending.IsDuplicate = true;
-                    continue;
-                }
-
-                if (!_open.TryGetValue((batch.SourceId, pending.Partition), out var row) || (row.Bytes > 0 && row.Bytes + pending.Body.Length > MaxRowBytes))
-                {
-                    _open[(batch.SourceId, pending.Partition)] = row = new PendingRow(batch.SourceId, pending.Partition, batch.ReceivedAt);
-                    _rows.Add(row);
-                }
-
-                row.Messages.Add(pending.Body);
-                row.Bytes += pending.Body.Length;
-            }
-        }
-    }
-
-    /// <summary>
-    /// The group in one statement: the messageIds remembered, the rows (built as if every event were new)
-    /// inserted, positioned by this transaction's id on the server (no round trip to learn it). Fails with
-    /// <see cref="DuplicateInGroup"/> when fewer messageIds went in than the group has: one was seen before.
-    /// </summary>
-    private NpgsqlCommand AppendFreshCommand(NpgsqlConnection connection, long now, long dedupeSince)
-    {
-        var command = new NpgsqlCommand($"""
-            WITH remembered AS ({RememberSql(now, dedupeSince, skipSeen: false)}),
-            logged AS (
-                INSERT INTO event_log (position, partition, source_id, received_at, message_count, messages)
-                SELECT (pg_current_xact_id()::text::bigint << 20) + r.n - 1, r.partition, r.source_id, r.received_at, r.message_count, r.messages
-                FROM unnest($6::smallint[], $7::text[], $8::bigint[], $9::integer[], $10::bytea[]) WITH ORDINALITY AS r (partition, source_id, received_at, message_count, messages, n)
-            )
-            SELECT require_fresh((SELECT count(*) FROM remembered)::integer, $11)
-            """, connection);
-        AddRememberParameters(command.Parameters, now, dedupeSince);
-        command.Parameters.Add(new NpgsqlParameter<short[]> { TypedValue = [.. _rows.Select(r => (short)r.Partition)] });
-        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. _rows.Select(r => r.Source)] });
-        command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = [.. _rows.Select(r => r.ReceivedAt)] });
-        command.Parameters.Add(new NpgsqlParameter<int[]> { TypedValue = [.. _rows.Select(r => r.Messages.Count)] });
-        command.Parameters.Add(new NpgsqlParameter<byte[][]> { TypedValue = [.. _rows.Select(JsonArrayOf)] });
-        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = _dedupeIds.Count });
-        return command;
-    }
-
-    private static byte[] JsonArrayOf(PendingRow row)
-    {
-        var array = new byte[row.Messages.Sum(m => m.Length) + row.Messages.Count + 1];
-        var at = 0;
-        for (var i = 0; i < row.Messages.Count; i++)
-        {
-            array[at++] = i == 0 ? (byte)'[' : (byte)',';
-            row.Messages[i].CopyTo(array, at);
-            at += row.Messages[i].Length;
-        }
-
-        array[at] = (byte)']';
-        return array;
-    }
-
-    /// <summary>
     /// Tells the other nodes' readers that the log grew (<see cref="PostgresNotifications"/>): after the
     /// commit, in a statement of its own (NOTIFY inside the commit would serialize every node's commits on
-    /// PostgreSQL's notify lock), and at most every 20 ms, so a burst of commits is one wake-up.
+    /// PostgreSQL's notify lock), and at most every 20 ms from this node, so a burst of commits is one wake-up.
     /// </summary>
     private void AnnounceAppend(NpgsqlConnection connection)
     {
         var now = Environment.TickCount64;
-        if (now - _announcedAt < 20)
+        var last = Interlocked.Read(ref _announcedAt);
+        if (now - last < 20 || Interlocked.CompareExchange(ref _announcedAt, now, last) != last)
         {
             return;
         }
 
-        _announcedAt = now;
         try
         {
             using var notify = new NpgsqlCommand($"SELECT pg_notify('{PostgresNotifications.LogChannel}', '')", connection);
@@ -242,116 +101,269 @@ internal sealed class PostgresEventLog : IEventLog
     }
 
     /// <summary>
-    /// Inserts the group's messageIds into today's window, except those already seen in the window's
-    /// earlier days; returns the ones inserted. Another node inserting the same id waits for this
-    /// commit, then finds it: the window holds across nodes. Sorted, so two nodes' inserts take row
-    /// locks in the same order and cannot deadlock.
+    /// One group commit's rows and messageIds, built for it: the ingest writer may have two commits under
+    /// way at once (<see cref="IEventLog.ConcurrentAppends"/>), each on a connection of its own.
     /// </summary>
-    private HashSet<(string Source, string MessageId)> RememberMessageIds(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<EventBatch> group, long now, long dedupeSince)
+    private sealed class GroupCommit
     {
-        CollectMessageIds(group);
-        var fresh = new HashSet<(string, string)>();
-        if (_dedupeIds.Count == 0)
+        private readonly Dictionary<(string Source, int Partition), PendingRow> _open = [];
+        private readonly List<PendingRow> _rows = [];
+        private readonly List<string> _dedupeSources = [];
+        private readonly List<string> _dedupeIds = [];
+
+        /// <summary>
+        /// The common case, no duplicate: the messageIds, the rows (built as if every event were new) and the
+        /// commit in one round trip. Returns null, having written nothing, when a messageId
+        /// turns out to be a duplicate (or is twice in the group): the step-by-step path then decides.
+        /// </summary>
+        public bool? TryAppendInOneTrip(NpgsqlConnection connection, IReadOnlyList<EventBatch> group, long now, long dedupeSince)
         {
+            CollectMessageIds(group);
+            var keys = new HashSet<(string, string)>(_dedupeIds.Count);
+            for (var i = 0; i < _dedupeIds.Count; i++)
+            {
+                if (!keys.Add((_dedupeSources[i], _dedupeIds[i])))
+                {
+                    return null;
+                }
+            }
+
+            try
+            {
+                BuildRows(group, fresh: null);
+                if (_rows.Count >= 1 << IndexBits)
+                {
+                    return null;
+                }
+
+                if (_rows.Count == 0 && _dedupeIds.Count == 0)
+                {
+                    return false;
+                }
+
+                // No explicit transaction: the statement is its own, committed when PostgreSQL answers it, so the
+                // group costs one round trip. A duplicate makes it fail, and so write nothing.
+                using var command = AppendFreshCommand(connection, now, dedupeSince);
+                try
+                {
+                    command.ExecuteNonQuery();
+                }
+                catch (PostgresException exception) when (exception.SqlState is DuplicateInGroup or PostgresErrorCodes.UniqueViolation)
+                {
+                    return null;
+                }
+
+                return _rows.Count > 0;
+            }
+            finally
+            {
+                _open.Clear();
+                _rows.Clear();
+            }
+        }
+
+        /// <summary>The general path: messageIds first, then the rows of the events found new, by binary COPY.</summary>
+        public bool AppendStepByStep(NpgsqlConnection connection, IReadOnlyList<EventBatch> group, long now, long dedupeSince)
+        {
+            using var transaction = connection.BeginTransaction();
+            var wrote = false;
+            try
+            {
+                BuildRows(group, RememberMessageIds(connection, transaction, group, now, dedupeSince));
+                if (_rows.Count > 0)
+                {
+                    WriteRows(connection, transaction);
+                    wrote = true;
+                }
+            }
+            finally
+            {
+                _open.Clear();
+                _rows.Clear();
+            }
+
+            transaction.Commit();
+            return wrote;
+        }
+
+        /// <summary>Groups the events into rows by (source, partition); with <paramref name="fresh"/>, only those found new (the others are marked duplicates).</summary>
+        private void BuildRows(IReadOnlyList<EventBatch> group, HashSet<(string Source, string MessageId)>? fresh)
+        {
+            foreach (var batch in group)
+            {
+                foreach (var pending in batch.Events)
+                {
+                    if (fresh is not null && pending.CheckDuplicate && !fresh.Remove((batch.SourceId, pending.MessageId)))
+                    {
+                        pending.IsDuplicate = true;
+                        continue;
+                    }
+
+                    if (!_open.TryGetValue((batch.SourceId, pending.Partition), out var row) || (row.Bytes > 0 && row.Bytes + pending.Body.Length > MaxRowBytes))
+                    {
+                        _open[(batch.SourceId, pending.Partition)] = row = new PendingRow(batch.SourceId, pending.Partition, batch.ReceivedAt);
+                        _rows.Add(row);
+                    }
+
+                    row.Messages.Add(pending.Body);
+                    row.Bytes += pending.Body.Length;
+                }
+            }
+        }
+
+        /// <summary>
+        /// The group in one statement: the messageIds remembered, the rows (built as if every event were new)
+        /// inserted, positioned by this transaction's id on the server (no round trip to learn it). Fails with
+        /// <see cref="DuplicateInGroup"/> when fewer messageIds went in than the group has: one was seen before.
+        /// </summary>
+        private NpgsqlCommand AppendFreshCommand(NpgsqlConnection connection, long now, long dedupeSince)
+        {
+            var command = new NpgsqlCommand($"""
+                WITH remembered AS ({RememberSql(now, dedupeSince, skipSeen: false)}),
+                logged AS (
+                    INSERT INTO event_log (position, partition, source_id, received_at, message_count, messages)
+                    SELECT (pg_current_xact_id()::text::bigint << 20) + r.n - 1, r.partition, r.source_id, r.received_at, r.message_count, r.messages
+                    FROM unnest($6::smallint[], $7::text[], $8::bigint[], $9::integer[], $10::bytea[]) WITH ORDINALITY AS r (partition, source_id, received_at, message_count, messages, n)
+                )
+                SELECT require_fresh((SELECT count(*) FROM remembered)::integer, $11)
+                """, connection);
+            AddRememberParameters(command.Parameters, now, dedupeSince);
+            command.Parameters.Add(new NpgsqlParameter<short[]> { TypedValue = [.. _rows.Select(r => (short)r.Partition)] });
+            command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. _rows.Select(r => r.Source)] });
+            command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = [.. _rows.Select(r => r.ReceivedAt)] });
+            command.Parameters.Add(new NpgsqlParameter<int[]> { TypedValue = [.. _rows.Select(r => r.Messages.Count)] });
+            command.Parameters.Add(new NpgsqlParameter<byte[][]> { TypedValue = [.. _rows.Select(JsonArrayOf)] });
+            command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = _dedupeIds.Count });
+            return command;
+        }
+
+        private static byte[] JsonArrayOf(PendingRow row)
+        {
+            var array = new byte[row.Messages.Sum(m => m.Length) + row.Messages.Count + 1];
+            var at = 0;
+            for (var i = 0; i < row.Messages.Count; i++)
+            {
+                array[at++] = i == 0 ? (byte)'[' : (byte)',';
+                row.Messages[i].CopyTo(array, at);
+                at += row.Messages[i].Length;
+            }
+
+            array[at] = (byte)']';
+            return array;
+        }
+
+        /// <summary>
+        /// Inserts the group's messageIds into today's window, except those already seen in the window's
+        /// earlier days; returns the ones inserted. Another node inserting the same id waits for this
+        /// commit, then finds it: the window holds across nodes. Sorted, so two nodes' inserts take row
+        /// locks in the same order and cannot deadlock.
+        /// </summary>
+        private HashSet<(string Source, string MessageId)> RememberMessageIds(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<EventBatch> group, long now, long dedupeSince)
+        {
+            CollectMessageIds(group);
+            var fresh = new HashSet<(string, string)>();
+            if (_dedupeIds.Count == 0)
+            {
+                return fresh;
+            }
+
+            using var batch = new NpgsqlBatch(connection, transaction) { BatchCommands = { RememberCommand(now, dedupeSince) } };
+            using var reader = batch.ExecuteReader();
+            while (reader.Read())
+            {
+                fresh.Add((reader.GetString(0), reader.GetString(1)));
+            }
+
             return fresh;
         }
 
-        using var batch = new NpgsqlBatch(connection, transaction) { BatchCommands = { RememberCommand(now, dedupeSince) } };
-        using var reader = batch.ExecuteReader();
-        while (reader.Read())
+        private void CollectMessageIds(IReadOnlyList<EventBatch> group)
         {
-            fresh.Add((reader.GetString(0), reader.GetString(1)));
-        }
-
-        return fresh;
-    }
-
-    private void CollectMessageIds(IReadOnlyList<EventBatch> group)
-    {
-        _dedupeSources.Clear();
-        _dedupeIds.Clear();
-        foreach (var batch in group)
-        {
-            foreach (var pending in batch.Events.Where(e => e.CheckDuplicate))
+            _dedupeSources.Clear();
+            _dedupeIds.Clear();
+            foreach (var batch in group)
             {
-                _dedupeSources.Add(batch.SourceId);
-                _dedupeIds.Add(pending.MessageId);
+                foreach (var pending in batch.Events.Where(e => e.CheckDuplicate))
+                {
+                    _dedupeSources.Add(batch.SourceId);
+                    _dedupeIds.Add(pending.MessageId);
+                }
             }
         }
-    }
 
-    /// <summary>Inserts the collected messageIds into today's window, but those seen in its earlier days; returns those inserted.</summary>
-    private NpgsqlBatchCommand RememberCommand(long now, long dedupeSince)
-    {
-        var command = new NpgsqlBatchCommand(RememberSql(now, dedupeSince, skipSeen: true));
-        AddRememberParameters(command.Parameters, now, dedupeSince);
-        return command;
-    }
-
-    /// <summary>
-    /// The days the window reaches before today are written into the text, not passed as parameters: a
-    /// cached plan then holds only those days' tables. With parameters, a plan made while today's table
-    /// was still empty (no statistics yet) scanned today's table whole for every messageId.
-    /// </summary>
-    /// <remarks>
-    /// Without <paramref name="skipSeen"/>, a messageId already in today's table fails the statement (a
-    /// unique violation) instead of being passed over: half the cost of each insert, for the group commit
-    /// that expects no duplicate and writes its group again without them when there is one.
-    /// </remarks>
-    private static string RememberSql(long now, long dedupeSince, bool skipSeen) => $"""
-        INSERT INTO message_ids (day, source_id, message_id, accepted_at)
-        SELECT $1, i.source_id, i.message_id, $2
-        FROM unnest($3::text[], $4::text[]) AS i (source_id, message_id)
-        WHERE NOT EXISTS (
-            SELECT 1 FROM message_ids m
-            WHERE m.source_id = i.source_id AND m.message_id = i.message_id
-                AND m.day >= {PostgresDatabase.DayOf(dedupeSince)} AND m.day < {PostgresDatabase.DayOf(now)} AND m.accepted_at >= $5)
-        ORDER BY i.source_id, i.message_id
-        {(skipSeen ? "ON CONFLICT DO NOTHING" : "")}
-        RETURNING source_id, message_id
-        """;
-
-    private void AddRememberParameters(NpgsqlParameterCollection parameters, long now, long dedupeSince)
-    {
-        parameters.Add(new NpgsqlParameter<int> { TypedValue = PostgresDatabase.DayOf(now) });
-        parameters.Add(new NpgsqlParameter<long> { TypedValue = now });
-        parameters.Add(new NpgsqlParameter<List<string>> { TypedValue = _dedupeSources, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
-        parameters.Add(new NpgsqlParameter<List<string>> { TypedValue = _dedupeIds, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
-        parameters.Add(new NpgsqlParameter<long> { TypedValue = dedupeSince });
-    }
-
-    private void WriteRows(NpgsqlConnection connection, NpgsqlTransaction transaction)
-    {
-        if (_rows.Count >= 1 << IndexBits)
+        /// <summary>Inserts the collected messageIds into today's window, but those seen in its earlier days; returns those inserted.</summary>
+        private NpgsqlBatchCommand RememberCommand(long now, long dedupeSince)
         {
-            throw new InvalidOperationException($"a group commit of {_rows.Count} log rows is more than a position can number ({1 << IndexBits})");
+            var command = new NpgsqlBatchCommand(RememberSql(now, dedupeSince, skipSeen: true));
+            AddRememberParameters(command.Parameters, now, dedupeSince);
+            return command;
         }
 
-        long transactionId;
-        using (var current = new NpgsqlCommand("SELECT pg_current_xact_id()::text::bigint", connection, transaction))
+        /// <summary>
+        /// The days the window reaches before today are written into the text, not passed as parameters: a
+        /// cached plan then holds only those days' tables. With parameters, a plan made while today's table
+        /// was still empty (no statistics yet) scanned today's table whole for every messageId.
+        /// </summary>
+        /// <remarks>
+        /// Without <paramref name="skipSeen"/>, a messageId already in today's table fails the statement (a
+        /// unique violation) instead of being passed over: half the cost of each insert, for the group commit
+        /// that expects no duplicate and writes its group again without them when there is one.
+        /// </remarks>
+        private static string RememberSql(long now, long dedupeSince, bool skipSeen) => $"""
+            INSERT INTO message_ids (day, source_id, message_id, accepted_at)
+            SELECT $1, i.source_id, i.message_id, $2
+            FROM unnest($3::text[], $4::text[]) AS i (source_id, message_id)
+            WHERE NOT EXISTS (
+                SELECT 1 FROM message_ids m
+                WHERE m.source_id = i.source_id AND m.message_id = i.message_id
+                    AND m.day >= {PostgresDatabase.DayOf(dedupeSince)} AND m.day < {PostgresDatabase.DayOf(now)} AND m.accepted_at >= $5)
+            ORDER BY i.source_id, i.message_id
+            {(skipSeen ? "ON CONFLICT DO NOTHING" : "")}
+            RETURNING source_id, message_id
+            """;
+
+        private void AddRememberParameters(NpgsqlParameterCollection parameters, long now, long dedupeSince)
         {
-            transactionId = (long)current.ExecuteScalar()!;
+            parameters.Add(new NpgsqlParameter<int> { TypedValue = PostgresDatabase.DayOf(now) });
+            parameters.Add(new NpgsqlParameter<long> { TypedValue = now });
+            parameters.Add(new NpgsqlParameter<List<string>> { TypedValue = _dedupeSources, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+            parameters.Add(new NpgsqlParameter<List<string>> { TypedValue = _dedupeIds, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+            parameters.Add(new NpgsqlParameter<long> { TypedValue = dedupeSince });
         }
 
-        if (transactionId > MaxTransactionId)
+        private void WriteRows(NpgsqlConnection connection, NpgsqlTransaction transaction)
         {
-            throw new InvalidOperationException($"PostgreSQL's transaction id {transactionId} no longer fits an event log position (at most {MaxTransactionId}): this store has outlived its position scheme");
-        }
+            if (_rows.Count >= 1 << IndexBits)
+            {
+                throw new InvalidOperationException($"a group commit of {_rows.Count} log rows is more than a position can number ({1 << IndexBits})");
+            }
 
-        var position = transactionId << IndexBits;
-        using var importer = connection.BeginBinaryImport("COPY event_log (position, partition, source_id, received_at, message_count, messages) FROM STDIN (FORMAT BINARY)");
-        foreach (var row in _rows)
-        {
-            importer.StartRow();
-            importer.Write(position++, NpgsqlDbType.Bigint);
-            importer.Write((short)row.Partition, NpgsqlDbType.Smallint);
-            importer.Write(row.Source, NpgsqlDbType.Text);
-            importer.Write(row.ReceivedAt, NpgsqlDbType.Bigint);
-            importer.Write(row.Messages.Count, NpgsqlDbType.Integer);
-            importer.Write(JsonArrayOf(row), NpgsqlDbType.Bytea);
-        }
+            long transactionId;
+            using (var current = new NpgsqlCommand("SELECT pg_current_xact_id()::text::bigint", connection, transaction))
+            {
+                transactionId = (long)current.ExecuteScalar()!;
+            }
 
-        importer.Complete();
+            if (transactionId > MaxTransactionId)
+            {
+                throw new InvalidOperationException($"PostgreSQL's transaction id {transactionId} no longer fits an event log position (at most {MaxTransactionId}): this store has outlived its position scheme");
+            }
+
+            var position = transactionId << IndexBits;
+            using var importer = connection.BeginBinaryImport("COPY event_log (position, partition, source_id, received_at, message_count, messages) FROM STDIN (FORMAT BINARY)");
+            foreach (var row in _rows)
+            {
+                importer.StartRow();
+                importer.Write(position++, NpgsqlDbType.Bigint);
+                importer.Write((short)row.Partition, NpgsqlDbType.Smallint);
+                importer.Write(row.Source, NpgsqlDbType.Text);
+                importer.Write(row.ReceivedAt, NpgsqlDbType.Bigint);
+                importer.Write(row.Messages.Count, NpgsqlDbType.Integer);
+                importer.Write(JsonArrayOf(row), NpgsqlDbType.Bytea);
+            }
+
+            importer.Complete();
+        }
     }
 
     public IReadOnlyList<LogRow> Read(int partition, long after, int maxRows)

@@ -66,6 +66,9 @@ internal sealed class SqliteEventLog : IEventLog
     /// <summary>A reader's snapshot sees every commit made before it began.</summary>
     public bool ReadableOnCommit => true;
 
+    /// <summary>SQLite has one writer: a second commit would only wait for the first.</summary>
+    public int ConcurrentAppends => 1;
+
     public void Append(IReadOnlyList<EventBatch> group, long now, long dedupeSince)
     {
         using var transaction = _writer.BeginTransaction();
