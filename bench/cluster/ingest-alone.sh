@@ -31,6 +31,7 @@ if [[ -z "${SLUICE:-}" ]]; then
     dotnet publish "$REPO/src/Sluice/Sluice.csproj" -c Release -o "$REPO/bench/.build/sluice" --nologo -v quiet >/dev/null
     SLUICE="$REPO/bench/.build/sluice"
 fi
+SLUICE="$(cd "$SLUICE" && pwd)"
 
 TMP="$(mktemp -d "${TMPDIR:-/tmp}/sluice-ingest-alone.XXXXXX")"
 chmod 755 "$TMP"

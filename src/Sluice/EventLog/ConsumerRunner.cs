@@ -32,6 +32,7 @@ internal sealed partial class ConsumerRunner(
     private Dictionary<int, long> _epochs = [];
     private HashSet<int> _partitions = [];
     private long _scan;
+    private bool _readToEnd;
     private long _savedAt;
     private bool _registered;
 
@@ -65,7 +66,7 @@ internal sealed partial class ConsumerRunner(
             var consumed = 0;
             try
             {
-                consumed = consumer.Yields ? RunGivingWay(stoppingToken) : RunAvailable();
+                consumed = consumer.Yields ? RunGivingWay(stoppingToken) : RunToEnd();
             }
             catch (Exception exception) when (exception is not OperationCanceledException)
             {
@@ -93,6 +94,29 @@ internal sealed partial class ConsumerRunner(
         }
     }
 
+    /// <summary>
+    /// Consumes until a read comes back short of a full one: it reached the end of what is readable. A
+    /// read after it would find nothing but cost a round trip to the store, once per wake-up; what is
+    /// appended meanwhile wakes the loop again.
+    /// </summary>
+    internal int RunToEnd()
+    {
+        lock (_step)
+        {
+            var total = 0;
+            while (RunStep() is var rows and > 0)
+            {
+                total += rows;
+                if (_readToEnd)
+                {
+                    break;
+                }
+            }
+
+            return total;
+        }
+    }
+
     /// <summary>Consumes what is readable, a step at a time, each after the foreground consumers have caught up (or <see cref="EventLogOptions.MaxYield"/> has passed).</summary>
     private int RunGivingWay(CancellationToken stoppingToken)
     {
@@ -116,6 +140,10 @@ internal sealed partial class ConsumerRunner(
             }
 
             total += rows;
+            if (_readToEnd)
+            {
+                break;
+            }
         }
 
         return total;
@@ -155,9 +183,11 @@ internal sealed partial class ConsumerRunner(
         }
 
         var rows = log.ReadFrom(_scan, options.RowsPerRead, _partitions);
+        // Short of the rows asked for and of the bytes a read stops at: nothing more was readable.
+        _readToEnd = rows.Count < options.RowsPerRead && rows.Sum(r => (long)r.Messages.Length) < IEventLog.MaxReadBytes;
         if (!consumer.Yields)
         {
-            backlog.Report(consumer.Name, rows.Count >= options.RowsPerRead);
+            backlog.Report(consumer.Name, !_readToEnd);
         }
 
         if (rows.Count == 0)

@@ -10,6 +10,9 @@ namespace Sluice.EventLog;
 /// </summary>
 internal interface IEventLog : IDisposable
 {
+    /// <summary>A read stops once the messages it read reach this many bytes (always one row at least): a reader's memory stays bounded.</summary>
+    const long MaxReadBytes = 2 * 1024 * 1024;
+
     /// <summary>The number of partitions, fixed when the store was created.</summary>
     int PartitionCount { get; }
 

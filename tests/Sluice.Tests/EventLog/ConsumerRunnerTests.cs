@@ -54,6 +54,41 @@ public sealed class ConsumerRunnerTests : IAsyncLifetime
     }
 
     [Fact]
+    public void Woken_for_appends_a_runner_reads_until_a_read_comes_back_short_and_not_once_more()
+    {
+        Append(0, 300);
+        var log = new ReadCountingLog(_log);
+        var rows = _log.ReadFrom(0, 1000, null).Count;
+        var runner = new ConsumerRunner(new OutputConsumer(_database, "router-like"), log, new SqliteConsumerCursors(_database), _node, new LogAppended(), new EventLogOptions { RowsPerRead = rows - 10 }, _backlog, _time, NullLogger<ConsumerRunner>.Instance);
+
+        runner.RunToEnd();
+
+        Assert.Equal(MessageIds(0, 300), OutputConsumer.Output(_database, "router-like").Select(o => o.MessageId).Order());
+        Assert.Equal(2, log.Reads);
+    }
+
+    [Fact]
+    public void A_read_cut_short_by_the_bytes_it_may_hold_is_followed_by_another()
+    {
+        // 40 messages of 60 KB, a log row each: 2.4 MB, more than one read holds, in fewer rows than it may return.
+        var padding = new string('x', 60 * 1024);
+        for (var i = 0; i < 40; i++)
+        {
+            var body = System.Text.Encoding.UTF8.GetBytes($$$"""{"messageId":"m{{{i}}}","userId":"u","type":"track","event":"E","properties":{"padding":"{{{padding}}}"}}""");
+            _log.Append([new EventBatch("web", [new PendingEvent($"m{i}", checkDuplicate: true, "track", body, EventPartitions.Of("web", "u", _log.PartitionCount))], i)], i, 0);
+        }
+
+        var log = new ReadCountingLog(_log);
+        var consumer = new QuietConsumer();
+        var runner = new ConsumerRunner(consumer, log, new SqliteConsumerCursors(_database), _node, new LogAppended(), new EventLogOptions(), _backlog, _time, NullLogger<ConsumerRunner>.Instance);
+
+        runner.RunToEnd();
+
+        Assert.Equal(40, consumer.Seen);
+        Assert.Equal(2, log.Reads);
+    }
+
+    [Fact]
     public void A_new_runner_on_the_same_store_resumes_where_the_consumer_last_committed()
     {
         Append(0, 120);
@@ -191,6 +226,46 @@ public sealed class ConsumerRunnerTests : IAsyncLifetime
         public int Seen { get; private set; }
 
         public void Consume(IReadOnlyList<LogRow> rows, IReadOnlyList<CursorAdvance> advances) => Seen += EventLogContract.MessageIds(rows).Count();
+    }
+
+    /// <summary>The store's own log, counting the reads a runner makes of it.</summary>
+    private sealed class ReadCountingLog(IEventLog log) : IEventLog
+    {
+        public int Reads { get; private set; }
+
+        public int PartitionCount => log.PartitionCount;
+
+        public bool ReadableOnCommit => log.ReadableOnCommit;
+
+        public int ConcurrentAppends => log.ConcurrentAppends;
+
+        public IReadOnlyList<LogRow> ReadFrom(long after, int maxRows, IReadOnlySet<int>? partitions)
+        {
+            Reads++;
+            return log.ReadFrom(after, maxRows, partitions);
+        }
+
+        public void Append(IReadOnlyList<EventBatch> group, long now, long dedupeSince) => log.Append(group, now, dedupeSince);
+
+        public IReadOnlyList<LogRow> Read(int partition, long after, int maxRows) => log.Read(partition, after, maxRows);
+
+        public long Head() => log.Head();
+
+        public IReadOnlyDictionary<int, long> FirstUnreadReceivedAt(IReadOnlyDictionary<int, long> cursors) => log.FirstUnreadReceivedAt(cursors);
+
+        public EventPage ReadNewest(string sourceId, int limit, EventPosition? from, int maxBytes) => log.ReadNewest(sourceId, limit, from, maxBytes);
+
+        public bool Rewrite(long position, byte[] messages) => log.Rewrite(position, messages);
+
+        public void ProbeCommit(long now) => log.ProbeCommit(now);
+
+        public int PruneMessageIds(long olderThan, int max) => log.PruneMessageIds(olderThan, max);
+
+        public long DropBefore(long olderThan, int max, RetentionScope? scope = null) => log.DropBefore(olderThan, max, scope);
+
+        public void Dispose()
+        {
+        }
     }
 
     internal static void AssertEachUsersOrder(IEnumerable<(string MessageId, string User, long Position)> output)

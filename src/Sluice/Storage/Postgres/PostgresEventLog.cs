@@ -23,10 +23,8 @@ internal sealed class PostgresEventLog : IEventLog
     /// <summary>Below every position a transaction that is still running could write (<see cref="IndexBits"/> is the shift).</summary>
     internal const string ReadableBound = "(pg_snapshot_xmin(pg_current_snapshot())::text::bigint << 20)";
 
-    /// <summary>As on SQLite: rows below .NET's large object threshold, reads of about 2 MB.</summary>
+    /// <summary>As on SQLite: rows below .NET's large object threshold.</summary>
     private const int MaxRowBytes = 64 * 1024;
-
-    private const long MaxReadBytes = 2 * 1024 * 1024;
 
     private const string Columns = "position, partition, source_id, received_at, messages";
 
@@ -440,7 +438,7 @@ internal sealed class PostgresEventLog : IEventLog
         using var reader = command.ExecuteReader();
         var rows = new List<LogRow>();
         long bytes = 0;
-        while (bytes < MaxReadBytes && reader.Read())
+        while (bytes < IEventLog.MaxReadBytes && reader.Read())
         {
             var row = new LogRow(reader.GetInt64(0), reader.GetInt16(1), reader.GetString(2), reader.GetInt64(3), reader.GetFieldValue<byte[]>(4));
             rows.Add(row);

@@ -28,9 +28,6 @@ internal sealed class SqliteEventLog : IEventLog
     /// </summary>
     private const int MaxRowBytes = 64 * 1024;
 
-    /// <summary>What one read holds at most, about: 32 full rows.</summary>
-    private const long MaxReadBytes = 2 * 1024 * 1024;
-
     // A group commit's rows: the open one of each (source, partition), and all in the order they were opened.
     private readonly Dictionary<(string Source, int Partition), PendingRow> _open = [];
     private readonly List<PendingRow> _rows = [];
@@ -202,13 +199,13 @@ internal sealed class SqliteEventLog : IEventLog
         return first;
     }
 
-    /// <summary>The rows, up to the command's limit, stopping once about <see cref="MaxReadBytes"/> of messages are read (always one row).</summary>
+    /// <summary>The rows, up to the command's limit, stopping once about <see cref="IEventLog.MaxReadBytes"/> of messages are read (always one row).</summary>
     private static List<LogRow> ReadRows(SqliteCommand command)
     {
         using var reader = command.ExecuteReader();
         var rows = new List<LogRow>();
         long bytes = 0;
-        while (bytes < MaxReadBytes && reader.Read())
+        while (bytes < IEventLog.MaxReadBytes && reader.Read())
         {
             var row = new LogRow(reader.GetInt64(0), reader.GetInt32(1), reader.GetString(2), reader.GetInt64(3), (byte[])reader.GetValue(4));
             rows.Add(row);
