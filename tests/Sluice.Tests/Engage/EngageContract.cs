@@ -150,6 +150,28 @@ public abstract class EngageContract : IDisposable
         run.Days(5);
     }
 
+    [Fact]
+    public void Text_with_the_nul_character_is_computed_and_stored_as_any_other_text()
+    {
+        // PostgreSQL's text cannot hold U+0000 itself: a value with it must neither stop the profiles step
+        // (Engage is computed in it) nor come back changed.
+        using var store = _backend.Open();
+        var run = new Run(this, store, Definitions());
+        run.Days(2);
+        var at = run.Clock.GetUtcNow().ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture);
+        run.Send(
+        [
+            JsonNode.Parse($$$"""{"type":"identify","userId":"u1","anonymousId":"d1-0","timestamp":"{{{at}}}","traits":{"plan":"p\u0000ro"}}""")!.AsObject(),
+            JsonNode.Parse($$$"""{"type":"track","event":"Product Viewed","userId":"u1","anonymousId":"d1-0","timestamp":"{{{at}}}","properties":{"category":"sh\u0000oes"}}""")!.AsObject(),
+            JsonNode.Parse($$$"""{"type":"track","event":"Order Completed","userId":"u1","anonymousId":"d1-0","timestamp":"{{{at}}}","properties":{"category":"sh\u0000oes","total":120}}""")!.AsObject(),
+            JsonNode.Parse($$$"""{"type":"track","event":"Order\u0000Completed","userId":"u1","anonymousId":"d1-0","timestamp":"{{{at}}}","properties":{"total":1}}""")!.AsObject(),
+        ]);
+
+        run.Check();
+        Assert.Contains(store.Profiles.EngageChanges(0, 1_000_000), c => c.Json.Contains("\\u0000", StringComparison.Ordinal));
+        run.Days(1);
+    }
+
     /// <summary>A simulation: the clock, the consumer and sweeper on it, the corpus's random numbers and what was consumed so far.</summary>
     private sealed class Run
     {
@@ -215,6 +237,15 @@ public abstract class EngageContract : IDisposable
             _contract.Append(_store, [.. Enumerable.Range(0, count).Select(i => (at + i, Message(_random, at + i)))]);
             Clock.SetUtcNow(DateTimeOffset.FromUnixTimeMilliseconds(at + count));
             _consumed.AddRange(_contract.Consume(_store, _consumer, r => partitions(r.Partition)));
+        }
+
+        /// <summary>Sends these messages now, in one commit, and consumes them.</summary>
+        public void Send(IReadOnlyList<JsonObject> messages)
+        {
+            var at = Clock.GetUtcNow().ToUnixTimeMilliseconds();
+            _contract.Append(_store, [.. messages.Select(m => (at, m))]);
+            Clock.SetUtcNow(DateTimeOffset.FromUnixTimeMilliseconds(at + 1));
+            _consumed.AddRange(_contract.Consume(_store, _consumer));
         }
 
         /// <summary>How many orders with a total were sent from a device signed out (they go with the device, not with a user id).</summary>
