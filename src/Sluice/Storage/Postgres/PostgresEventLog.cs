@@ -23,9 +23,6 @@ internal sealed class PostgresEventLog : IEventLog
     /// <summary>Below every position a transaction that is still running could write (<see cref="IndexBits"/> is the shift).</summary>
     internal const string ReadableBound = "(pg_snapshot_xmin(pg_current_snapshot())::text::bigint << 20)";
 
-    /// <summary>As on SQLite: rows below .NET's large object threshold.</summary>
-    private const int MaxRowBytes = 64 * 1024;
-
     private const string Columns = "position, partition, source_id, received_at, messages";
 
     /// <summary>The error <c>require_fresh</c> raises (schema version 3): a messageId of the group was seen before.</summary>
@@ -104,8 +101,7 @@ internal sealed class PostgresEventLog : IEventLog
     /// </summary>
     private sealed class GroupCommit
     {
-        private readonly Dictionary<(string Source, int Partition), PendingRow> _open = [];
-        private readonly List<PendingRow> _rows = [];
+        private readonly CommitRows _rows = new();
         private readonly List<string> _dedupeSources = [];
         private readonly List<string> _dedupeIds = [];
 
@@ -129,12 +125,12 @@ internal sealed class PostgresEventLog : IEventLog
             try
             {
                 BuildRows(group, fresh: null);
-                if (_rows.Count >= 1 << IndexBits)
+                if (_rows.Rows.Count >= 1 << IndexBits)
                 {
                     return null;
                 }
 
-                if (_rows.Count == 0 && _dedupeIds.Count == 0)
+                if (_rows.Rows.Count == 0 && _dedupeIds.Count == 0)
                 {
                     return false;
                 }
@@ -151,11 +147,10 @@ internal sealed class PostgresEventLog : IEventLog
                     return null;
                 }
 
-                return _rows.Count > 0;
+                return _rows.Rows.Count > 0;
             }
             finally
             {
-                _open.Clear();
                 _rows.Clear();
             }
         }
@@ -168,7 +163,7 @@ internal sealed class PostgresEventLog : IEventLog
             try
             {
                 BuildRows(group, RememberMessageIds(connection, transaction, group, now, dedupeSince));
-                if (_rows.Count > 0)
+                if (_rows.Rows.Count > 0)
                 {
                     WriteRows(connection, transaction);
                     wrote = true;
@@ -176,7 +171,6 @@ internal sealed class PostgresEventLog : IEventLog
             }
             finally
             {
-                _open.Clear();
                 _rows.Clear();
             }
 
@@ -197,14 +191,7 @@ internal sealed class PostgresEventLog : IEventLog
                         continue;
                     }
 
-                    if (!_open.TryGetValue((batch.SourceId, pending.Partition), out var row) || (row.Bytes > 0 && row.Bytes + pending.Body.Length > MaxRowBytes))
-                    {
-                        _open[(batch.SourceId, pending.Partition)] = row = new PendingRow(batch.SourceId, pending.Partition, batch.ReceivedAt);
-                        _rows.Add(row);
-                    }
-
-                    row.Messages.Add(pending.Body);
-                    row.Bytes += pending.Body.Length;
+                    _rows.Add(batch, pending);
                 }
             }
         }
@@ -226,16 +213,16 @@ internal sealed class PostgresEventLog : IEventLog
                 SELECT require_fresh((SELECT count(*) FROM remembered)::integer, $11)
                 """, connection);
             AddRememberParameters(command.Parameters, now, dedupeSince);
-            command.Parameters.Add(new NpgsqlParameter<short[]> { TypedValue = [.. _rows.Select(r => (short)r.Partition)] });
-            command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. _rows.Select(r => r.Source)] });
-            command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = [.. _rows.Select(r => r.ReceivedAt)] });
-            command.Parameters.Add(new NpgsqlParameter<int[]> { TypedValue = [.. _rows.Select(r => r.Messages.Count)] });
-            command.Parameters.Add(new NpgsqlParameter<byte[][]> { TypedValue = [.. _rows.Select(JsonArrayOf)] });
+            command.Parameters.Add(new NpgsqlParameter<short[]> { TypedValue = [.. _rows.Rows.Select(r => (short)r.Partition)] });
+            command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. _rows.Rows.Select(r => r.Source)] });
+            command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = [.. _rows.Rows.Select(r => r.ReceivedAt)] });
+            command.Parameters.Add(new NpgsqlParameter<int[]> { TypedValue = [.. _rows.Rows.Select(r => r.Messages.Count)] });
+            command.Parameters.Add(new NpgsqlParameter<byte[][]> { TypedValue = [.. _rows.Rows.Select(JsonArrayOf)] });
             command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = _dedupeIds.Count });
             return command;
         }
 
-        private static byte[] JsonArrayOf(PendingRow row)
+        private static byte[] JsonArrayOf(CommitRow row)
         {
             var array = new byte[row.Messages.Sum(m => m.Length) + row.Messages.Count + 1];
             var at = 0;
@@ -331,9 +318,9 @@ internal sealed class PostgresEventLog : IEventLog
 
         private void WriteRows(NpgsqlConnection connection, NpgsqlTransaction transaction)
         {
-            if (_rows.Count >= 1 << IndexBits)
+            if (_rows.Rows.Count >= 1 << IndexBits)
             {
-                throw new InvalidOperationException($"a group commit of {_rows.Count} log rows is more than a position can number ({1 << IndexBits})");
+                throw new InvalidOperationException($"a group commit of {_rows.Rows.Count} log rows is more than a position can number ({1 << IndexBits})");
             }
 
             long transactionId;
@@ -349,7 +336,7 @@ internal sealed class PostgresEventLog : IEventLog
 
             var position = transactionId << IndexBits;
             using var importer = connection.BeginBinaryImport("COPY event_log (position, partition, source_id, received_at, message_count, messages) FROM STDIN (FORMAT BINARY)");
-            foreach (var row in _rows)
+            foreach (var row in _rows.Rows)
             {
                 importer.StartRow();
                 importer.Write(position++, NpgsqlDbType.Bigint);
@@ -563,18 +550,5 @@ internal sealed class PostgresEventLog : IEventLog
 
     public void Dispose()
     {
-    }
-
-    private sealed class PendingRow(string source, int partition, long receivedAt)
-    {
-        public string Source { get; } = source;
-
-        public int Partition { get; } = partition;
-
-        public long ReceivedAt { get; } = receivedAt;
-
-        public List<byte[]> Messages { get; } = [];
-
-        public long Bytes { get; set; }
     }
 }

@@ -20,17 +20,7 @@ internal sealed class SqliteEventLog : IEventLog
     private readonly SqliteCommand _pruneMessageIds;
     private readonly ArrayBufferWriter<byte> _array = new(64 * 1024);
 
-    /// <summary>
-    /// A row's most bytes of messages (one message may be more). Below .NET's large object threshold
-    /// (85,000 bytes), so that the arrays readers get are collected and compacted like any other, and
-    /// rows are read many at a time, so this bounds what a reader holds; a commit of many large batches
-    /// for one user is several rows.
-    /// </summary>
-    private const int MaxRowBytes = 64 * 1024;
-
-    // A group commit's rows: the open one of each (source, partition), and all in the order they were opened.
-    private readonly Dictionary<(string Source, int Partition), PendingRow> _open = [];
-    private readonly List<PendingRow> _rows = [];
+    private readonly CommitRows _rows = new();
 
     public SqliteEventLog(SqliteDatabase database)
     {
@@ -89,27 +79,20 @@ internal sealed class SqliteEventLog : IEventLog
                         }
                     }
 
-                    if (!_open.TryGetValue((batch.SourceId, pending.Partition), out var row) || (row.Bytes > 0 && row.Bytes + pending.Body.Length > MaxRowBytes))
-                    {
-                        _open[(batch.SourceId, pending.Partition)] = row = new PendingRow(batch.SourceId, pending.Partition, batch.ReceivedAt);
-                        _rows.Add(row);
-                    }
-
-                    row.Messages.Add(pending.Body);
-                    row.Bytes += pending.Body.Length;
+                    _rows.Add(batch, pending);
                 }
             }
 
-            if (_rows.Count == 0)
+            if (_rows.Rows.Count == 0)
             {
                 transaction.Commit();
                 return;
             }
 
             _takePositions.Transaction = transaction;
-            _takePositions.Parameters[0].Value = _rows.Count;
+            _takePositions.Parameters[0].Value = _rows.Rows.Count;
             var position = (long)_takePositions.ExecuteScalar()!;
-            foreach (var row in _rows)
+            foreach (var row in _rows.Rows)
             {
                 var messages = row.Messages;
                 _array.ResetWrittenCount();
@@ -131,7 +114,6 @@ internal sealed class SqliteEventLog : IEventLog
         }
         finally
         {
-            _open.Clear();
             _rows.Clear();
         }
 
@@ -213,19 +195,6 @@ internal sealed class SqliteEventLog : IEventLog
         }
 
         return rows;
-    }
-
-    private sealed class PendingRow(string source, int partition, long receivedAt)
-    {
-        public string Source { get; } = source;
-
-        public int Partition { get; } = partition;
-
-        public long ReceivedAt { get; } = receivedAt;
-
-        public List<byte[]> Messages { get; } = [];
-
-        public long Bytes { get; set; }
     }
 
     public EventPage ReadNewest(string sourceId, int limit, EventPosition? from, int maxBytes)
