@@ -77,8 +77,11 @@ internal sealed partial class IngestWriter : IDisposable
         }
 
         var waiting = new Waiting(batch, bytes);
-        var queued = Interlocked.Add(ref _queuedEvents, batch.Events.Count);
         _queue.Enqueue(waiting);
+        // After the enqueue, and a full fence (the interlocked add) before reading _committing: a writer
+        // that ends its commit (an interlocked decrement) and then looks at the queue either finds this
+        // request, or this request finds the writer no longer committing and wakes it.
+        var queued = Interlocked.Add(ref _queuedEvents, batch.Events.Count);
         // While a writer commits, what is queued waits for it (it looks at the queue again when its commit
         // ends): waking a writer for each request costs a thread switch each, and a second writer only
         // takes enough for a commit of its own.
