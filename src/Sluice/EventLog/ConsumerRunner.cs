@@ -95,9 +95,9 @@ internal sealed partial class ConsumerRunner(
     }
 
     /// <summary>
-    /// Consumes until a read comes back short of a full one: it reached the end of what is readable. A
-    /// read after it would find nothing but cost a round trip to the store, once per wake-up; what is
-    /// appended meanwhile wakes the loop again.
+    /// Consumes until a read comes back short of a full one, where commits are readable when they return
+    /// (SQLite): it reached the end of what is readable, a read after it would find nothing, and what is
+    /// appended meanwhile wakes the loop again. Elsewhere until a read finds nothing.
     /// </summary>
     internal int RunToEnd()
     {
@@ -183,11 +183,14 @@ internal sealed partial class ConsumerRunner(
         }
 
         var rows = log.ReadFrom(_scan, options.RowsPerRead, _partitions);
-        // Short of the rows asked for and of the bytes a read stops at: nothing more was readable.
-        _readToEnd = rows.Count < options.RowsPerRead && rows.Sum(r => (long)r.Messages.Length) < IEventLog.MaxReadBytes;
+        // Short of the rows asked for and of the bytes a read stops at: nothing more was readable. Only where
+        // a commit is readable when it returns: on PostgreSQL a short read may have stopped below a commit
+        // still becoming readable, which no append will announce again (the next read finds it).
+        var shortRead = rows.Count < options.RowsPerRead && rows.Sum(r => (long)r.Messages.Length) < IEventLog.MaxReadBytes;
+        _readToEnd = shortRead && log.ReadableOnCommit;
         if (!consumer.Yields)
         {
-            backlog.Report(consumer.Name, !_readToEnd);
+            backlog.Report(consumer.Name, !shortRead);
         }
 
         if (rows.Count == 0)
