@@ -68,6 +68,31 @@ public sealed class ConsumerRunnerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task On_PostgreSQL_a_runner_reads_once_more_after_a_short_read_since_a_commit_may_become_readable_late()
+    {
+        using var backend = new PostgresBackend();
+        using var store = backend.Open();
+        for (var i = 0; i < 300; i += 10)
+        {
+            store.EventLog.Append([new EventBatch("web", [.. Enumerable.Range(i, 10).Select(n => EventLogContract.Event($"m{n}", $"user-{n % 13}", store.EventLog.PartitionCount))], i)], i, 0);
+        }
+
+        EventLogContract.Settle(store.EventLog, 300);
+        var node = new PartitionOwnership(store.Leases, store.EventLog, new EventLogOptions(), _time, NullLogger<PartitionOwnership>.Instance);
+        await node.StartAsync(CancellationToken.None);
+        var log = new ReadCountingLog(store.EventLog);
+        var consumer = new QuietConsumer();
+        var rows = store.EventLog.ReadFrom(0, 1000, null).Count;
+        var runner = new ConsumerRunner(consumer, log, store.Cursors, node, new LogAppended(), new EventLogOptions { RowsPerRead = rows - 10 }, _backlog, _time, NullLogger<ConsumerRunner>.Instance);
+
+        runner.RunToEnd();
+
+        Assert.Equal(300, consumer.Seen);
+        Assert.Equal(3, log.Reads);
+        await node.StopAsync(CancellationToken.None);
+    }
+
+    [Fact]
     public void A_read_cut_short_by_the_bytes_it_may_hold_is_followed_by_another()
     {
         // 40 messages of 60 KB, a log row each: 2.4 MB, more than one read holds, in fewer rows than it may return.
