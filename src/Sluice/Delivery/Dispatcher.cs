@@ -435,10 +435,6 @@ internal sealed partial class Dispatcher(
         return new HttpOutcome(true, false, last?.Status, last?.Body, "", null);
     }
 
-    /// <summary>
-    /// Within one claim, a destination looks down after three retryable failures and no delivery:
-    /// its remaining jobs are not sent, so an outage costs a claim a few requests, not hundreds.
-    /// </summary>
     /// <summary>A router step's sending: its parts share the time to start and what was found down.</summary>
     private sealed class RoutedStep(Dispatcher dispatcher, Action beforeSending, long startBy) : IRoutedStep
     {
@@ -461,6 +457,10 @@ internal sealed partial class Dispatcher(
         public Task<IReadOnlyList<NewDelivery>> SendAsync(IReadOnlyList<NewDelivery> part) => dispatcher.SendPartAsync(part, this);
     }
 
+    /// <summary>
+    /// Within one claim (or one router step), a destination looks down after three retryable failures
+    /// and no delivery: its remaining jobs are not sent, so an outage costs a claim a few requests, not hundreds.
+    /// </summary>
     private sealed class DownInClaim
     {
         private const int FailuresToLookDown = 3;

@@ -36,7 +36,11 @@ internal sealed partial class ConsumerRunner(
     private long _savedAt;
     private bool _registered;
 
-    /// <summary>Consumes everything readable now; returns the number of rows handed over (tests use it).</summary>
+    /// <summary>
+    /// Consumes everything readable now; returns the number of rows handed over. Where commits are
+    /// readable when they return (SQLite) it stops at a read short of a full one: that read reached the
+    /// end, and what is appended after it wakes the loop again. Elsewhere it reads until a read finds nothing.
+    /// </summary>
     public int RunAvailable()
     {
         lock (_step)
@@ -45,6 +49,10 @@ internal sealed partial class ConsumerRunner(
             while (RunStep() is var rows and > 0)
             {
                 total += rows;
+                if (_readToEnd)
+                {
+                    break;
+                }
             }
 
             return total;
@@ -66,7 +74,7 @@ internal sealed partial class ConsumerRunner(
             var consumed = 0;
             try
             {
-                consumed = consumer.Yields ? RunGivingWay(stoppingToken) : RunToEnd();
+                consumed = consumer.Yields ? RunGivingWay(stoppingToken) : RunAvailable();
             }
             catch (Exception exception) when (exception is not OperationCanceledException)
             {
@@ -91,29 +99,6 @@ internal sealed partial class ConsumerRunner(
             {
                 return;
             }
-        }
-    }
-
-    /// <summary>
-    /// Consumes until a read comes back short of a full one, where commits are readable when they return
-    /// (SQLite): it reached the end of what is readable, a read after it would find nothing, and what is
-    /// appended meanwhile wakes the loop again. Elsewhere until a read finds nothing.
-    /// </summary>
-    internal int RunToEnd()
-    {
-        lock (_step)
-        {
-            var total = 0;
-            while (RunStep() is var rows and > 0)
-            {
-                total += rows;
-                if (_readToEnd)
-                {
-                    break;
-                }
-            }
-
-            return total;
         }
     }
 

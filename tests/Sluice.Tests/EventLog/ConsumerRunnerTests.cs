@@ -61,7 +61,7 @@ public sealed class ConsumerRunnerTests : IAsyncLifetime
         var rows = _log.ReadFrom(0, 1000, null).Count;
         var runner = new ConsumerRunner(new OutputConsumer(_database, "router-like"), log, new SqliteConsumerCursors(_database), _node, new LogAppended(), new EventLogOptions { RowsPerRead = rows - 10 }, _backlog, _time, NullLogger<ConsumerRunner>.Instance);
 
-        runner.RunToEnd();
+        runner.RunAvailable();
 
         Assert.Equal(MessageIds(0, 300), OutputConsumer.Output(_database, "router-like").Select(o => o.MessageId).Order());
         Assert.Equal(2, log.Reads);
@@ -85,7 +85,7 @@ public sealed class ConsumerRunnerTests : IAsyncLifetime
         var rows = store.EventLog.ReadFrom(0, 1000, null).Count;
         var runner = new ConsumerRunner(consumer, log, store.Cursors, node, new LogAppended(), new EventLogOptions { RowsPerRead = rows - 10 }, _backlog, _time, NullLogger<ConsumerRunner>.Instance);
 
-        runner.RunToEnd();
+        runner.RunAvailable();
 
         Assert.Equal(300, consumer.Seen);
         Assert.Equal(3, log.Reads);
@@ -107,7 +107,7 @@ public sealed class ConsumerRunnerTests : IAsyncLifetime
         var consumer = new QuietConsumer();
         var runner = new ConsumerRunner(consumer, log, new SqliteConsumerCursors(_database), _node, new LogAppended(), new EventLogOptions(), _backlog, _time, NullLogger<ConsumerRunner>.Instance);
 
-        runner.RunToEnd();
+        runner.RunAvailable();
 
         Assert.Equal(40, consumer.Seen);
         Assert.Equal(2, log.Reads);
