@@ -135,6 +135,9 @@ for store in $STORES; do
         # with one node, give it as many (TRACK_CONNECTIONS=33 BATCH_CONNECTIONS=6).
         (( connections % nodes != 0 )) && connections=$(( (connections / nodes + 1) * nodes ))
         [[ "$WARM_SECONDS" -gt 0 ]] && load "$WARM_SECONDS" "$kind" "$connections" >/dev/null
+        # What the warm-up wrote would be written out by the kernel all at once about 30 s later, inside
+        # the measured run, and on ext4 every commit's fsync waits for it: flushed now, the run measures its own writes.
+        sync
         sluice0=$(node_ticks); pg0=$([[ "$store" == postgres ]] && postgres_ticks || echo 0); switches0=$(node_switches)
         rate=$(load "$SECONDS_EACH" "$kind" "$connections")
         sluice1=$(node_ticks); pg1=$([[ "$store" == postgres ]] && postgres_ticks || echo 0); switches1=$(node_switches)

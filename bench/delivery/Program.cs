@@ -114,10 +114,12 @@ try
     warmed += await sender.TrackAsync(TimeSpan.FromSeconds(options.WarmSeconds), concurrency: 32);
     await sink.WaitForAsync(warmed, TimeSpan.FromMinutes(5));
 
+    await FlushPageCacheAsync();
     Console.Error.WriteLine($"track: {options.TrackSeconds} s of /v1/track, one event per request");
     var trackRequests = await sender.TrackAsync(TimeSpan.FromSeconds(options.TrackSeconds), concurrency: 32);
     await sink.WaitForAsync(warmed + trackRequests, TimeSpan.FromMinutes(5));
 
+    await FlushPageCacheAsync();
     Console.Error.WriteLine($"throughput: {options.Events:N0} events as fast as they go in");
     var before = sink.Count;
     var spentBefore = await cost.ReadAsync();
@@ -131,6 +133,7 @@ try
     var drainRate = (options.Events - deliveredDuringIngest) / (delivered - ingested).TotalSeconds;
     var spent = (await cost.ReadAsync()) - spentBefore;
 
+    await FlushPageCacheAsync();
     Console.Error.WriteLine($"latency: {options.Rate:N0} events/s for {options.Seconds} s");
     before = sink.Count;
     sink.StartLatencyWindow();
@@ -249,6 +252,17 @@ static async Task<long> RoutedAsync(HttpClient admin)
 {
     using var stats = JsonDocument.Parse(await admin.GetStringAsync("/api/v1/destinations/sink/stats"));
     return stats.RootElement.EnumerateObject().Sum(status => status.Value.GetInt64());
+}
+
+// What the phase before wrote to files sits in the kernel's page cache and is written out about 30 s
+// later, all at once (vm.dirty_expire_centisecs). On ext4 a commit's fsync then waits for that
+// writeback: 200 to 350 ms here, measured, for the 200-330 MB a warm-up leaves. Flushed before each
+// measured phase, a phase measures its own writes, as a node in a steady state would, not the
+// phase before it. docs/deploy.md says how to keep that writeback steady on a real machine.
+static async Task FlushPageCacheAsync()
+{
+    using var sync = Process.Start(new ProcessStartInfo("sync") { UseShellExecute = false })!;
+    await sync.WaitForExitAsync();
 }
 
 static long RssMiB(int pid) => StatusKiB(pid, "VmRSS:") / 1024;
