@@ -297,7 +297,7 @@ internal sealed class PostgresEventLog : IEventLog
         private static string RememberSql(long now, long dedupeSince, bool skipSeen) => $"""
             INSERT INTO message_ids (day, source_id, message_id, accepted_at)
             SELECT $1, i.source_id, i.message_id, $2
-            FROM unnest($3::text[], $4::text[]) AS i (source_id, message_id)
+            FROM unnest($3::text[] COLLATE "C", $4::text[] COLLATE "C") AS i (source_id, message_id)
             WHERE NOT EXISTS (
                 SELECT 1 FROM message_ids m
                 WHERE m.source_id = i.source_id AND m.message_id = i.message_id

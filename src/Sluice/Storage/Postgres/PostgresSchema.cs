@@ -446,6 +446,13 @@ internal static class PostgresSchema
         -- (ProfileSql.Search), instead of an index by value that every new identifier wrote.
         DROP INDEX profile_identifiers_by_value;
         """,
+        """
+        -- messageIds are opaque keys, compared byte by byte as SQLite compares them. Under the database's
+        -- language collation each comparison in the window's index was a strcoll, and an upgrade of the C
+        -- library that changes its order can leave a unique index out of order, missing duplicates.
+        -- Rebuilds the window's index (a day or two of messageIds) once, with ingest waiting for it.
+        ALTER TABLE message_ids ALTER COLUMN source_id TYPE text COLLATE "C", ALTER COLUMN message_id TYPE text COLLATE "C";
+        """,
     ];
 
     /// <summary>The newest version this build knows.</summary>

@@ -1,4 +1,5 @@
 using Npgsql;
+using Sluice.EventLog;
 using Sluice.Infrastructure;
 
 namespace Sluice.Storage.Postgres;
@@ -24,6 +25,34 @@ public sealed class PostgresSchemaTests
     }
 
     [Fact]
+    public void MessageIds_remembered_before_the_window_became_bytewise_are_still_duplicates_after_it()
+    {
+        var connection = PostgresServer.NewDatabase();
+        using (var before = new PostgresDatabase(connection))
+        {
+            new PostgresEventLog(before).Append([new EventBatch("web", [EventLogContract.Event("Ä-1", "ada", 64), EventLogContract.Event("a-2", "bob", 64)], 1_000)], 1_000, 0);
+        }
+
+        // Back to the version before: the window under the database's own collation, holding those messageIds.
+        Execute(connection, $"""
+            ALTER TABLE sluice.message_ids ALTER COLUMN source_id TYPE text COLLATE "default", ALTER COLUMN message_id TYPE text COLLATE "default";
+            DELETE FROM sluice.schema_version WHERE version = {PostgresSchema.Latest}
+            """);
+
+        using var after = new PostgresDatabase(connection);
+        var again = EventLogContract.Event("Ä-1", "ada", 64);
+        var upperCase = EventLogContract.Event("A-2", "bob", 64);
+        new PostgresEventLog(after).Append([new EventBatch("web", [again, upperCase], 2_000)], 2_000, 0);
+
+        Assert.True(again.IsDuplicate);
+        Assert.False(upperCase.IsDuplicate);
+        using var check = new NpgsqlConnection(connection);
+        check.Open();
+        using var collations = new NpgsqlCommand("SELECT array_agg(DISTINCT collation_name) FROM information_schema.columns WHERE table_schema = 'sluice' AND table_name LIKE 'message_ids%' AND column_name IN ('source_id', 'message_id')", check);
+        Assert.Equal(["C"], (string[])collations.ExecuteScalar()!);
+    }
+
+    [Fact]
     public void A_store_migrated_by_a_newer_Sluice_is_refused_naming_both_versions()
     {
         var connection = PostgresServer.NewDatabase();
@@ -39,5 +68,13 @@ public sealed class PostgresSchemaTests
 
         Assert.Contains($"version {PostgresSchema.Latest + 5}", refused.Message, StringComparison.Ordinal);
         Assert.Contains($"up to {PostgresSchema.Latest}", refused.Message, StringComparison.Ordinal);
+    }
+
+    private static void Execute(string connection, string sql)
+    {
+        using var open = new NpgsqlConnection(connection);
+        open.Open();
+        using var command = new NpgsqlCommand(sql, open);
+        command.ExecuteNonQuery();
     }
 }
