@@ -302,7 +302,7 @@ internal sealed class PostgresEventLog : IEventLog
                 SELECT 1 FROM message_ids m
                 WHERE m.source_id = i.source_id AND m.message_id = i.message_id
                     AND m.day >= {PostgresDatabase.DayOf(dedupeSince)} AND m.day < {PostgresDatabase.DayOf(now)} AND m.accepted_at >= $5)
-            ORDER BY i.source_id, i.message_id
+            ORDER BY i.message_id, i.source_id
             {(skipSeen ? "ON CONFLICT DO NOTHING" : "")}
             RETURNING source_id, message_id
             """;

@@ -449,9 +449,15 @@ internal static class PostgresSchema
         """
         -- messageIds are opaque keys, compared byte by byte as SQLite compares them. Under the database's
         -- language collation each comparison in the window's index was a strcoll, and an upgrade of the C
-        -- library that changes its order can leave a unique index out of order, missing duplicates.
-        -- Rebuilds the window's index (a day or two of messageIds) once, with ingest waiting for it.
-        ALTER TABLE message_ids ALTER COLUMN source_id TYPE text COLLATE "C", ALTER COLUMN message_id TYPE text COLLATE "C";
+        -- library that changes its order can leave a unique index out of order, missing duplicates. The key
+        -- leads with the messageId: a source's ids all begin with the same source, so each comparison
+        -- compared two columns to tell them apart. Rebuilds the window's index (a day or two of
+        -- messageIds) once, with ingest waiting for it.
+        ALTER TABLE message_ids
+            DROP CONSTRAINT message_ids_pkey,
+            ALTER COLUMN source_id TYPE text COLLATE "C",
+            ALTER COLUMN message_id TYPE text COLLATE "C",
+            ADD PRIMARY KEY (message_id, source_id, day);
         """,
     ];
 
