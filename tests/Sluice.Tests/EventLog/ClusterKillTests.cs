@@ -94,7 +94,19 @@ public sealed class ClusterKillTests
             // The ordered destination: every acknowledged event arrives, and each user's in the order they were stored
             // (a user's next event is sent only once the last was answered, so stored order is seq order).
             await orderedSink.WaitUntilAsync(received => !acknowledged.Except(received.Where(r => r.Succeeded).Select(MessageIdOf)).Any(), TimeSpan.FromSeconds(60));
-            Assert.Empty(acknowledged.Except(orderedSink.Received.Where(r => r.Succeeded).Select(MessageIdOf)));
+            var neverOrdered = acknowledged.Except(orderedSink.Received.Where(r => r.Succeeded).Select(MessageIdOf)).ToList();
+            if (neverOrdered.Count > 0)
+            {
+                // What the store says of them, so that a failure here says where they wait (a hold, a retry, a claim).
+                var admin = nodes[1].Admin;
+                Assert.Fail($"""
+                    {neverOrdered.Count} acknowledged events did not reach the ordered destination in 60 s: {string.Join(", ", neverOrdered.Take(12))}
+                    its stats: {await admin.GetStringAsync("/api/v1/destinations/ordered-hook/stats")}
+                    retrying: {await admin.GetStringAsync("/api/v1/destinations/ordered-hook/deliveries?status=retrying&limit=20")}
+                    pending: {await admin.GetStringAsync("/api/v1/destinations/ordered-hook/deliveries?status=pending&limit=20")}
+                    the service answered {orderedSink.Received.Count} requests, {orderedSink.Received.Count(r => !r.Succeeded)} of them with a failure
+                    """);
+            }
             var orderedDeliveries = orderedSink.Received.Where(r => r.Succeeded).Select(r => JsonNode.Parse(r.Body)!).ToList();
             foreach (var user in orderedDeliveries.GroupBy(d => (string)d["userId"]!))
             {
