@@ -53,8 +53,10 @@ internal sealed class DestinationHolds(IDestinationState state, DeliveryOptions 
                 continue;
             }
 
-            // Another claim (of this node or another) may have started the probe since the holds were read.
-            var probing = hold.Until > now || !state.TryStartProbe(hold);
+            // Another claim (of this node or another) may have started the probe since the holds were read. A probe
+            // holds the destination for two request timeouts at most: its attempt cannot take longer, so past
+            // that its node was killed or paused, and a probe with no end would hold it on every node for good.
+            var probing = hold.Until > now || !state.TryStartProbe(hold, now + (long)(2 * options.RequestTimeout.TotalMilliseconds));
             if (!probing)
             {
                 _read = null;

@@ -1,3 +1,4 @@
+using Sluice.Delivery;
 using Sluice.EventLog;
 
 namespace Sluice.Storage;
@@ -206,14 +207,37 @@ public abstract class DestinationStateContract : IDisposable
 
         Assert.Equal(2, second);
         Assert.Equal(2_000, seen.Until);
-        Assert.True(a.Destinations.TryStartProbe(seen));
-        Assert.False(b.Destinations.TryStartProbe(seen));
-        Assert.Equal(DestinationHold.Probing, b.Destinations.ReadHolds()["hook"].Until);
+        Assert.True(a.Destinations.TryStartProbe(seen, probeUntil: 22_000));
+        Assert.False(b.Destinations.TryStartProbe(seen, probeUntil: 22_000));
+        Assert.Equal(22_000, b.Destinations.ReadHolds()["hook"].Until);
         b.Destinations.ProbeAgain("hook", now: 3_000);
         Assert.Equal(3_000, a.Destinations.ReadHolds()["hook"].Until);
         Assert.Equal(2, a.Destinations.Lift("hook"));
         Assert.Null(b.Destinations.Lift("hook"));
         Assert.Empty(b.Destinations.ReadHolds());
+    }
+
+    [Fact]
+    public void A_probe_whose_node_died_holds_the_destination_only_until_its_time_and_is_then_started_again()
+    {
+        using var a = _backend.Open();
+        using var b = _backend.Open();
+        a.Destinations.Hold("hook", _ => 1_000);
+        Assert.True(a.Destinations.TryStartProbe(a.Destinations.ReadHolds()["hook"], probeUntil: 21_000));
+
+        // Node a is killed mid-probe: it never records an outcome. Before the probe's time is up the hold stands...
+        var during = b.Destinations.ReadHolds()["hook"];
+        Assert.Contains("hook", DestinationHolds.HeldAt(b.Destinations.ReadHolds(), now: 20_999));
+        Assert.False(b.Destinations.TryStartProbe(during with { Until = 1_000 }, probeUntil: 41_000));
+
+        // ...and once it is, another node probes.
+        Assert.DoesNotContain("hook", DestinationHolds.HeldAt(b.Destinations.ReadHolds(), now: 21_000));
+        Assert.True(b.Destinations.TryStartProbe(during, probeUntil: 41_000));
+        Assert.Equal(41_000, a.Destinations.ReadHolds()["hook"].Until);
+
+        // A probe that ends without an answer after its time ran out leaves the newer probe's time alone.
+        a.Destinations.ProbeAgain("hook", now: 45_000);
+        Assert.Equal(41_000, a.Destinations.ReadHolds()["hook"].Until);
     }
 
     [Fact]

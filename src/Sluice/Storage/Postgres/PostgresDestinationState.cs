@@ -19,11 +19,11 @@ internal sealed class PostgresDestinationState(PostgresDatabase database) : IDes
         return holds;
     }
 
-    public bool TryStartProbe(DestinationHold seen)
+    public bool TryStartProbe(DestinationHold seen, long probeUntil)
     {
         using var connection = database.Open();
         using var command = new NpgsqlCommand("UPDATE destination_holds SET until = $1 WHERE destination_id = $2 AND failures = $3 AND until = $4", connection);
-        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = DestinationHold.Probing });
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = probeUntil });
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = seen.DestinationId });
         command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = seen.Failures });
         command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = seen.Until });
@@ -71,10 +71,9 @@ internal sealed class PostgresDestinationState(PostgresDatabase database) : IDes
     public void ProbeAgain(string destinationId, long now)
     {
         using var connection = database.Open();
-        using var command = new NpgsqlCommand("UPDATE destination_holds SET until = $2 WHERE destination_id = $1 AND until = $3", connection);
+        using var command = new NpgsqlCommand("UPDATE destination_holds SET until = $2 WHERE destination_id = $1 AND until > $2", connection);
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = destinationId });
         command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = now });
-        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = DestinationHold.Probing });
         command.ExecuteNonQuery();
     }
 

@@ -18,12 +18,12 @@ internal sealed class SqliteDestinationState(SqliteDatabase database) : IDestina
         return holds;
     }
 
-    public bool TryStartProbe(DestinationHold seen)
+    public bool TryStartProbe(DestinationHold seen, long probeUntil)
     {
         using var connection = database.Open();
         using var command = connection.CreateCommand();
         command.CommandText = "UPDATE destination_holds SET until = $probing WHERE destination_id = $id AND failures = $failures AND until = $until";
-        command.Parameters.AddWithValue("$probing", DestinationHold.Probing);
+        command.Parameters.AddWithValue("$probing", probeUntil);
         command.Parameters.AddWithValue("$id", seen.DestinationId);
         command.Parameters.AddWithValue("$failures", seen.Failures);
         command.Parameters.AddWithValue("$until", seen.Until);
@@ -67,10 +67,9 @@ internal sealed class SqliteDestinationState(SqliteDatabase database) : IDestina
     {
         using var connection = database.Open();
         using var command = connection.CreateCommand();
-        command.CommandText = "UPDATE destination_holds SET until = $now WHERE destination_id = $id AND until = $probing";
+        command.CommandText = "UPDATE destination_holds SET until = $now WHERE destination_id = $id AND until > $now";
         command.Parameters.AddWithValue("$id", destinationId);
         command.Parameters.AddWithValue("$now", now);
-        command.Parameters.AddWithValue("$probing", DestinationHold.Probing);
         command.ExecuteNonQuery();
     }
 
