@@ -52,4 +52,29 @@ internal sealed class CommitRow(string source, int partition, long receivedAt)
     public List<byte[]> Messages { get; } = [];
 
     public long Bytes { get; set; }
+
+    /// <summary>The row's messages as one JSON array, in an array of its own (a parameter's value).</summary>
+    public byte[] ToJsonArray()
+    {
+        var array = new byte[JsonArrayLength];
+        WriteJsonArray(array);
+        return array;
+    }
+
+    /// <summary>The length of <see cref="WriteJsonArray"/>'s bytes.</summary>
+    public int JsonArrayLength => checked((int)Bytes + Messages.Count + 1);
+
+    /// <summary>Writes the row's messages as one JSON array, the bytes a log row stores.</summary>
+    public void WriteJsonArray(Span<byte> destination)
+    {
+        var at = 0;
+        for (var i = 0; i < Messages.Count; i++)
+        {
+            destination[at++] = i == 0 ? (byte)'[' : (byte)',';
+            Messages[i].CopyTo(destination[at..]);
+            at += Messages[i].Length;
+        }
+
+        destination[at] = (byte)']';
+    }
 }

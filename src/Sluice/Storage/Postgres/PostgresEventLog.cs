@@ -217,24 +217,9 @@ internal sealed class PostgresEventLog : IEventLog
             command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. _rows.Rows.Select(r => r.Source)] });
             command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = [.. _rows.Rows.Select(r => r.ReceivedAt)] });
             command.Parameters.Add(new NpgsqlParameter<int[]> { TypedValue = [.. _rows.Rows.Select(r => r.Messages.Count)] });
-            command.Parameters.Add(new NpgsqlParameter<byte[][]> { TypedValue = [.. _rows.Rows.Select(JsonArrayOf)] });
+            command.Parameters.Add(new NpgsqlParameter<byte[][]> { TypedValue = [.. _rows.Rows.Select(r => r.ToJsonArray())] });
             command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = _dedupeIds.Count });
             return command;
-        }
-
-        private static byte[] JsonArrayOf(CommitRow row)
-        {
-            var array = new byte[row.Messages.Sum(m => m.Length) + row.Messages.Count + 1];
-            var at = 0;
-            for (var i = 0; i < row.Messages.Count; i++)
-            {
-                array[at++] = i == 0 ? (byte)'[' : (byte)',';
-                row.Messages[i].CopyTo(array, at);
-                at += row.Messages[i].Length;
-            }
-
-            array[at] = (byte)']';
-            return array;
         }
 
         /// <summary>
@@ -344,7 +329,7 @@ internal sealed class PostgresEventLog : IEventLog
                 importer.Write(row.Source, NpgsqlDbType.Text);
                 importer.Write(row.ReceivedAt, NpgsqlDbType.Bigint);
                 importer.Write(row.Messages.Count, NpgsqlDbType.Integer);
-                importer.Write(JsonArrayOf(row), NpgsqlDbType.Bytea);
+                importer.Write(row.ToJsonArray(), NpgsqlDbType.Bytea);
             }
 
             importer.Complete();

@@ -94,19 +94,13 @@ internal sealed class SqliteEventLog : IEventLog
             var position = (long)_takePositions.ExecuteScalar()!;
             foreach (var row in _rows.Rows)
             {
-                var messages = row.Messages;
                 _array.ResetWrittenCount();
-                for (var i = 0; i < messages.Count; i++)
-                {
-                    Append(i == 0 ? (byte)'[' : (byte)',');
-                    _array.Write(messages[i]);
-                }
-
-                Append((byte)']');
+                row.WriteJsonArray(_array.GetSpan(row.JsonArrayLength));
+                _array.Advance(row.JsonArrayLength);
                 _insertMessages.Bind(1, row.Partition);
                 _insertMessages.Bind(2, row.Source);
                 _insertMessages.Bind(3, row.ReceivedAt);
-                _insertMessages.Bind(4, messages.Count);
+                _insertMessages.Bind(4, row.Messages.Count);
                 _insertMessages.Bind(5, _array.WrittenSpan);
                 _insertMessages.Bind(6, position++);
                 _insertMessages.Execute();
@@ -264,12 +258,6 @@ internal sealed class SqliteEventLog : IEventLog
         _takePositions.Dispose();
         _pruneMessageIds.Dispose();
         _writer.Dispose();
-    }
-
-    private void Append(byte value)
-    {
-        _array.GetSpan(1)[0] = value;
-        _array.Advance(1);
     }
 
     private SqliteCommand Prepare(string sql, params string[] parameters)
