@@ -26,6 +26,9 @@ internal static class ErasurePhases
     /// <summary>Erasing the subject's profiles (and Engage's values of them), once every consumer has read the erased events.</summary>
     public const string Profiles = "profiles";
 
+    /// <summary>The profiles' events are on record and the profiles counted; the profiles are erased next (a commit of the profile store's own).</summary>
+    public const string ProfilesFound = "profiles_found";
+
     /// <summary>Erasing the events the profiles held that the scan did not find (anonymous events of the same person).</summary>
     public const string Erase = "erase";
 

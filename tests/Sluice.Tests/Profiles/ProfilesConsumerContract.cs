@@ -231,6 +231,45 @@ public abstract class ProfilesConsumerContract : IDisposable
         Assert.Equal(segmentLike.Profiles.ProfileOf(new Identifier("anonymous_id", "phone")), segmentLike.Profiles.ProfileOf(new Identifier("user_id", "ada")));
     }
 
+    /// <summary>
+    /// A deletion's profiles go in two commits, the events on record first (on SQLite the profile store is a
+    /// file of its own): a node killed between them erases the profiles after its restart, counting them once.
+    /// </summary>
+    [Fact]
+    public void A_deletion_stopped_between_its_two_commits_erases_the_subjects_profiles_once_and_moves_on()
+    {
+        using var store = _backend.Open();
+        Append(store, 1_000, """{"type":"identify","userId":"ada","anonymousId":"phone","traits":{"email":"ada@example.com"}}""");
+        Append(store, 2_000, """{"type":"track","anonymousId":"phone","event":"Opened"}""");
+        Append(store, 3_000, """{"type":"identify","userId":"grace"}""");
+        Consume(store, new ProfilesConsumer(store.Profiles, new IdentitySettingsSource(new IdentitySettings(), managedByFile: true)));
+        var regulations = new Privacy.Store.RegulationStore(store.Profiles);
+        var erasure = new Privacy.Erasure.StoreErasure(regulations, store.EventLog);
+        var ada = new Subject(Subject.UserId, "ada");
+        var created = new Privacy.StoredRegulation(
+            "reg_split", Privacy.RegulationTypes.DeleteOnly, ada.Type, [ada.Id], [ada.Hash], 1, 4_000, "test", Privacy.ErasurePhases.Profiles,
+            ScanUntil: 0, ScannedTo: 0, DeliveriesTo: 0, EventsErased: 0, DeliveriesErased: 0, ProfilesErased: 0, WaitingFor: null, FinishedAt: null);
+        regulations.Create(created, [], 4_000);
+
+        erasure.Step(created, 5_000);
+        var found = regulations.Find(created.Id)!;
+        Assert.Equal(Privacy.ErasurePhases.ProfilesFound, found.Phase);
+        Assert.Equal(1, found.ProfilesErased);
+        Assert.Equal(2, regulations.EventsOf(created.Id).Count);
+        Assert.NotNull(store.Profiles.ProfileOf(new Identifier("user_id", "ada")));
+
+        erasure.Step(found, 6_000);
+        Assert.Null(store.Profiles.ProfileOf(new Identifier("user_id", "ada")));
+        Assert.Null(store.Profiles.ProfileOf(new Identifier("anonymous_id", "phone")));
+        Assert.NotNull(store.Profiles.ProfileOf(new Identifier("user_id", "grace")));
+        // Killed before the second commit's phase was stored: the step runs again on what the store said before it.
+        erasure.Step(found, 7_000);
+        var after = regulations.Find(created.Id)!;
+        Assert.Equal(Privacy.ErasurePhases.Erase, after.Phase);
+        Assert.Equal(1, after.ProfilesErased);
+        Assert.Equal(2, regulations.EventsOf(created.Id).Count);
+    }
+
     /// <summary>Appends corpus[from..to] in groups of 40, as group commits: a group's rows go by partition, so the log's order is not the corpus's.</summary>
     private void AppendCorpus(StoreHandle store, List<(long At, string Message)> corpus, int from, int to)
     {

@@ -45,6 +45,7 @@ internal sealed class StoreErasure(RegulationStore store, IEventLog log, SqliteD
     {
         ErasurePhases.Scan => Scan(regulation),
         ErasurePhases.Profiles => EraseProfiles(regulation),
+        ErasurePhases.ProfilesFound => EraseFoundProfiles(regulation),
         ErasurePhases.Erase => EraseProfileEvents(regulation),
         ErasurePhases.Deliveries => EraseDeliveries(regulation, now),
         ErasurePhases.Cancel => CancelWaiting(regulation, now),
@@ -100,6 +101,12 @@ internal sealed class StoreErasure(RegulationStore store, IEventLog log, SqliteD
         return true;
     }
 
+    /// <summary>
+    /// Puts the subject's profiles' events on record and counts the profiles, in the regulation's tables; the
+    /// profiles themselves go in the next phase. Two commits, not one: on SQLite the profile store is a file of
+    /// its own, and SQLite makes a transaction atomic in each file, not across two (Storage/Sqlite/ProfilesFile).
+    /// Events first: once the profiles are gone, nothing says which events were theirs.
+    /// </summary>
     private bool EraseProfiles(StoredRegulation r)
     {
         if (Waiting(r))
@@ -107,23 +114,39 @@ internal sealed class StoreErasure(RegulationStore store, IEventLog log, SqliteD
             return false;
         }
 
-        var identifiers = r.Subjects.Select(s => new Identifier(s.Type == Subject.UserId ? "user_id" : "anonymous_id", s.Id)).ToList();
+        var identifiers = SubjectIdentifiers(r);
         store.Step(reader =>
         {
             var owners = reader.OwnersOf(identifiers).Values.Distinct(StringComparer.Ordinal).ToList();
             var members = owners.SelectMany(reader.MembersOf).Distinct(StringComparer.Ordinal).ToList();
             var events = members.SelectMany(reader.EventsOf).ToList();
-            var next = r with { Phase = ErasurePhases.Erase, ProfilesErased = r.ProfilesErased + owners.Count, WaitingFor = null };
-            IReadOnlyList<ProfileChange> changes =
-            [
-                new ProfilesErased(members, identifiers),
-                new EngageValuesErased(members),
-                new PrivacyStatements([.. events.Select(e => RegulationStore.EventFound(r.Id, e.Position, e.Index)), RegulationStore.Progress(next)]),
-            ];
+            var next = r with { Phase = ErasurePhases.ProfilesFound, ProfilesErased = r.ProfilesErased + owners.Count, WaitingFor = null };
+            IReadOnlyList<ProfileChange> changes = [new PrivacyStatements([.. events.Select(e => RegulationStore.EventFound(r.Id, e.Position, e.Index)), RegulationStore.Progress(next)])];
             return (0, changes);
-        }, changesGraph: true);
+        });
         return true;
     }
+
+    /// <summary>
+    /// Erases the subject's profiles (and Engage's values of them) in the profile store, then moves the
+    /// regulation on. A node killed between the two commits erases again, finding nothing more.
+    /// </summary>
+    private bool EraseFoundProfiles(StoredRegulation r)
+    {
+        var identifiers = SubjectIdentifiers(r);
+        store.Step(reader =>
+        {
+            var owners = reader.OwnersOf(identifiers).Values.Distinct(StringComparer.Ordinal).ToList();
+            var members = owners.SelectMany(reader.MembersOf).Distinct(StringComparer.Ordinal).ToList();
+            IReadOnlyList<ProfileChange> changes = [new ProfilesErased(members, identifiers), new EngageValuesErased(members)];
+            return (0, changes);
+        }, changesGraph: true);
+        store.Write([RegulationStore.Progress(r with { Phase = ErasurePhases.Erase })]);
+        return true;
+    }
+
+    private static List<Identifier> SubjectIdentifiers(StoredRegulation r) =>
+        [.. r.Subjects.Select(s => new Identifier(s.Type == Subject.UserId ? "user_id" : "anonymous_id", s.Id))];
 
     private bool EraseProfileEvents(StoredRegulation r)
     {
@@ -246,23 +269,35 @@ internal sealed class StoreErasure(RegulationStore store, IEventLog log, SqliteD
             return;
         }
 
+        using (var store = sqlite.Open())
+        {
+            ScrubFile(store);
+        }
+
+        // The profile store's file (profiles.db, sluice.db attached): its free pages, then both files' WALs.
+        using var profiles = sqlite.OpenProfiles();
+        ScrubFile(profiles);
+        SqliteDatabase.Execute(profiles, "PRAGMA wal_checkpoint(TRUNCATE)");
+    }
+
+    /// <summary>Fills the free pages of the connection's main file with zeros, and frees them again.</summary>
+    private static void ScrubFile(Microsoft.Data.Sqlite.SqliteConnection connection)
+    {
         const long PagesAtOnce = 16_384;
-        using var connection = sqlite.Open();
         var usable = Scalar(connection, "PRAGMA page_size");
         // Other writers free pages meanwhile: a bounded number of rounds, each taking what is free then.
         for (var round = 0; round < 64 && Scalar(connection, "PRAGMA freelist_count") is var free and > 0; round++)
         {
             using var fill = connection.CreateCommand();
-            fill.CommandText = "INSERT INTO privacy_scrub (zeros) VALUES (zeroblob($bytes))";
+            fill.CommandText = "INSERT INTO main.privacy_scrub (zeros) VALUES (zeroblob($bytes))";
             fill.Parameters.AddWithValue("$bytes", ScrubBlobLength(Math.Min(free, PagesAtOnce), usable));
             fill.ExecuteNonQuery();
         }
 
-        SqliteDatabase.Execute(connection, "DELETE FROM privacy_scrub");
-        SqliteDatabase.Execute(connection, "PRAGMA wal_checkpoint(TRUNCATE)");
+        SqliteDatabase.Execute(connection, "DELETE FROM main.privacy_scrub");
     }
 
-    /// <summary>Writes the WAL back to the embedded store's file and empties it: no page image from before stays there.</summary>
+    /// <summary>Writes the WALs back to the embedded store's files and empties them: no page image from before stays there.</summary>
     private void Checkpoint()
     {
         if (sqlite is null)
@@ -270,7 +305,8 @@ internal sealed class StoreErasure(RegulationStore store, IEventLog log, SqliteD
             return;
         }
 
-        using var connection = sqlite.Open();
+        // On a connection to the profile store's file, with sluice.db attached: a checkpoint without a schema takes both.
+        using var connection = sqlite.OpenProfiles();
         SqliteDatabase.Execute(connection, "PRAGMA wal_checkpoint(TRUNCATE)");
     }
 

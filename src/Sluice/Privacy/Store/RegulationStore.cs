@@ -131,10 +131,14 @@ internal sealed class RegulationStore(IProfileStore store)
         },
         regulationId);
 
-    /// <summary>The log's consumers that have not read every event the regulation erased: until they have, one may still hold it.</summary>
+    /// <summary>
+    /// The log's consumers that have not read every event the regulation erased: until they have, one may still
+    /// hold it. The node store's cursors, named with their schema: on SQLite the profile store's file has
+    /// cursors of its own (Storage/Sqlite/ProfilesFile), and the store's copy of those is never ahead of them.
+    /// </summary>
     public IReadOnlyList<string> ConsumersBehind(string regulationId) => store.Query("""
         SELECT DISTINCT c.consumer FROM regulation_events r
-        JOIN consumer_cursors c ON c.partition = r.partition AND c.position < r.log_position
+        JOIN sluice.consumer_cursors c ON c.partition = r.partition AND c.position < r.log_position
         WHERE r.regulation_id = $1
         ORDER BY c.consumer
         """, ProfileSql.ReadTexts, regulationId);

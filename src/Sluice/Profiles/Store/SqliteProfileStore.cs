@@ -6,9 +6,11 @@ using Sluice.Storage.Sqlite;
 namespace Sluice.Profiles.Store;
 
 /// <summary>
-/// Profiles on SQLite. A step reads the graph before it takes the write lock (one process owns an
-/// SQLite store, and its steps, the consumer's and an unmerge's, run one at a time, so nothing changes it meanwhile) and
-/// holds the lock only to write: ingest's group commits wait for the writes, not for the resolving.
+/// Profiles on SQLite, in a file of their own (<see cref="ProfilesFile"/>). A step reads the graph before it
+/// writes (one process owns an SQLite store, and its steps, the consumer's and an unmerge's, run one at a
+/// time, so nothing changes it meanwhile), and its transaction begins deferred: its writes take the
+/// profile store's lock, not <c>sluice.db</c>'s, so ingest's group commits do not wait for a profiles step.
+/// A privacy step that writes <c>sluice.db</c>'s tables takes that file's lock for its own writes.
 /// </summary>
 internal sealed class SqliteProfileStore(SqliteDatabase database) : ProfileStoreReads
 {
@@ -29,11 +31,14 @@ internal sealed class SqliteProfileStore(SqliteDatabase database) : ProfileStore
         // power cut (not to kill -9, which WAL survives either way) is done again from the same events. So
         // it need not wait for its own fsync, and holds the writer shorter; the next durable commit (an
         // ingest's) syncs it with everything before it.
-        using var connection = database.Open(SqliteDurability.Normal);
+        using var connection = database.OpenProfiles(SqliteDurability.Normal);
         IReadOnlyList<ProfileChange> changes;
         changes = resolve(new GraphReader(connection));
 
-        using var transaction = connection.BeginTransaction();
+        // Deferred: each file's lock is taken by the first statement that writes it. No statement of a step
+        // reads a file before another writes it, so none has to turn a read into a write (which SQLite refuses
+        // when another connection committed to that file in between).
+        using var transaction = connection.BeginTransaction(deferred: true);
         var statements = new Dictionary<string, PreparedWrite>();
         try
         {
@@ -47,7 +52,7 @@ internal sealed class SqliteProfileStore(SqliteDatabase database) : ProfileStore
                 statement.Run(values);
             }
 
-            SqliteConsumerCursors.Advance(connection, transaction, advances);
+            AdvanceCursors(connection, transaction, advances);
             using var next = connection.CreateCommand();
             next.Transaction = transaction;
             next.CommandText = changesGraph ? ProfileSql.NextVersion : ProfileSql.ReadVersion;
@@ -64,9 +69,43 @@ internal sealed class SqliteProfileStore(SqliteDatabase database) : ProfileStore
         }
     }
 
+    /// <summary>
+    /// Moves the step's cursors, kept in the profile store's file (<see cref="ProfilesFile.Consumers"/>), each only
+    /// while its partition's lease (in <c>sluice.db</c>) still has the advance's owner and epoch.
+    /// </summary>
+    private static void AdvanceCursors(SqliteConnection connection, SqliteTransaction transaction, IReadOnlyList<CursorAdvance> advances)
+    {
+        if (advances.Count == 0)
+        {
+            return;
+        }
+
+        using var move = connection.CreateCommand();
+        move.Transaction = transaction;
+        move.CommandText = """
+            INSERT INTO main.consumer_cursors (consumer, partition, position)
+            SELECT $consumer, $partition, $position
+            WHERE EXISTS (SELECT 1 FROM sluice.partition_leases WHERE partition = $partition AND owner = $owner AND epoch = $epoch)
+            ON CONFLICT (consumer, partition) DO UPDATE SET position = excluded.position
+            """;
+        var consumer = move.Parameters.Add("$consumer", SqliteType.Text);
+        var partition = move.Parameters.Add("$partition", SqliteType.Integer);
+        var position = move.Parameters.Add("$position", SqliteType.Integer);
+        var owner = move.Parameters.Add("$owner", SqliteType.Text);
+        var epoch = move.Parameters.Add("$epoch", SqliteType.Integer);
+        foreach (var advance in advances)
+        {
+            (consumer.Value, partition.Value, position.Value, owner.Value, epoch.Value) = (advance.Consumer, advance.Partition, advance.Position, advance.Owner, advance.Epoch);
+            if (move.ExecuteNonQuery() == 0)
+            {
+                throw new LeaseLostException(advance.Partition);
+            }
+        }
+    }
+
     public override T Query<T>(string sql, Func<DbDataReader, T> read, params object[] values)
     {
-        using var connection = database.Open();
+        using var connection = database.OpenProfiles();
         return Query(connection, sql, read, values);
     }
 

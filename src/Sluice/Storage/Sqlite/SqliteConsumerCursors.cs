@@ -21,11 +21,19 @@ internal sealed class SqliteConsumerCursors(SqliteDatabase database) : IConsumer
         command.ExecuteNonQuery();
     }
 
+    /// <summary>
+    /// A consumer whose output is in the profile store's file keeps its cursors there (<see cref="ProfilesFile"/>):
+    /// those count, where they exist; <c>sluice.db</c>'s, moved behind them now and then, stand for the rest.
+    /// </summary>
     public IReadOnlyDictionary<int, long> Read(string consumer)
     {
-        using var connection = database.Open();
+        using var connection = database.OpenProfiles();
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT partition, position FROM consumer_cursors WHERE consumer = $consumer";
+        command.CommandText = $"""
+            SELECT c.partition, COALESCE(p.position, c.position) FROM {ProfilesFile.StoreSchema}.consumer_cursors c
+            LEFT JOIN main.consumer_cursors p ON p.consumer = c.consumer AND p.partition = c.partition
+            WHERE c.consumer = $consumer
+            """;
         command.Parameters.AddWithValue("$consumer", consumer);
         using var reader = command.ExecuteReader();
         var cursors = new Dictionary<int, long>();

@@ -2,7 +2,12 @@ using Microsoft.Data.Sqlite;
 
 namespace Sluice.Storage.Sqlite;
 
-/// <summary>The embedded store's file: opens connections with the pragmas durability needs and migrates the schema.</summary>
+/// <summary>
+/// The embedded store's files: opens connections with the pragmas durability needs and migrates the schema.
+/// <c>sluice.db</c> holds the log, deliveries, the workspace and everything else; <c>profiles.db</c> beside
+/// it holds the profile store (<see cref="ProfilesFile"/>), so that a profiles step writes with a writer
+/// of its own and ingest's group commits never wait for it (SQLite has one writer per file).
+/// </summary>
 internal sealed class SqliteDatabase
 {
     private const string FileName = "sluice.db";
@@ -10,21 +15,36 @@ internal sealed class SqliteDatabase
     public SqliteDatabase(string directory, SqliteDurability durability)
     {
         Path = System.IO.Path.Combine(System.IO.Path.GetFullPath(directory), FileName);
+        ProfilesPath = System.IO.Path.Combine(System.IO.Path.GetFullPath(directory), ProfilesFile.FileName);
         KeepPrivate(directory, Path);
+        KeepPrivate(directory, ProfilesPath);
         Durability = durability;
-        ConnectionString = new SqliteConnectionStringBuilder
+        ConnectionString = ConnectionStringOf(Path);
+        ProfilesConnectionString = ConnectionStringOf(ProfilesPath);
+        using (var connection = Open())
         {
-            DataSource = Path,
-            Mode = SqliteOpenMode.ReadWriteCreate,
-            Cache = SqliteCacheMode.Private,
-            Pooling = true,
-            DefaultTimeout = 30,
-        }.ToString();
-        using var connection = Open();
-        SqliteSchema.Migrate(connection);
+            SqliteSchema.Migrate(connection);
+        }
+
+        using var profiles = OpenProfiles();
+        ProfilesFile.Migrate(profiles);
     }
 
     public string Path { get; }
+
+    /// <summary>The profile store's file (<see cref="ProfilesFile"/>).</summary>
+    public string ProfilesPath { get; }
+
+    private string ProfilesConnectionString { get; }
+
+    private static string ConnectionStringOf(string path) => new SqliteConnectionStringBuilder
+    {
+        DataSource = path,
+        Mode = SqliteOpenMode.ReadWriteCreate,
+        Cache = SqliteCacheMode.Private,
+        Pooling = true,
+        DefaultTimeout = 30,
+    }.ToString();
 
     private const UnixFileMode OwnerOnlyFolder = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
     private const UnixFileMode OwnerOnlyFile = UnixFileMode.UserRead | UnixFileMode.UserWrite;
@@ -40,9 +60,22 @@ internal sealed class SqliteDatabase
     /// store's own for work that is done again after a power cut (a profiles step). The pool hands the handle
     /// out again, and the next open of it sets the durability asked for then.
     /// </summary>
-    public SqliteConnection Open(SqliteDurability durability)
+    public SqliteConnection Open(SqliteDurability durability) => Open(ConnectionString, durability, attachStore: null);
+
+    /// <summary>
+    /// A connection to the profile store: <c>profiles.db</c> as <c>main</c>, <c>sluice.db</c> attached as
+    /// <c>store</c>, so an unqualified name finds a table in either (the profile store's first). A
+    /// transaction on it must begin deferred (<see cref="SqliteConnection.BeginTransaction(bool)"/>): BEGIN
+    /// IMMEDIATE would take the write lock of both files, and ingest would wait for the profiles step again.
+    /// </summary>
+    public SqliteConnection OpenProfiles(SqliteDurability durability) => Open(ProfilesConnectionString, durability, attachStore: Path);
+
+    /// <inheritdoc cref="OpenProfiles(SqliteDurability)"/>
+    public SqliteConnection OpenProfiles() => OpenProfiles(Durability);
+
+    private static SqliteConnection Open(string connectionString, SqliteDurability durability, string? attachStore)
     {
-        var connection = new SqliteConnection(ConnectionString);
+        var connection = new SqliteConnection(connectionString);
         connection.Open();
         // The pragmas hold for the handle's life, and the pool hands the same handle out again: set them on
         // a new handle only, and on a reused one the durability alone when it differs. Run at every open,
@@ -51,7 +84,7 @@ internal sealed class SqliteDatabase
         {
             if (set is not SqliteDurability current || current != durability)
             {
-                Execute(connection, $"PRAGMA synchronous={Synchronous(durability)};");
+                Execute(connection, $"PRAGMA synchronous={Synchronous(durability)};{(attachStore is null ? "" : $" PRAGMA {ProfilesFile.StoreSchema}.synchronous={Synchronous(durability)};")}");
                 Configured.AddOrUpdate(connection.Handle!, durability);
             }
 
@@ -65,6 +98,15 @@ internal sealed class SqliteDatabase
         // one of them when it ends (Privacy/Erasure/StoreErasure.Scrub). ON would zero them as they are freed,
         // at every delivery's index moves: 0.86x deliveries/s (BENCHMARKS.md).
         Execute(connection, $"PRAGMA journal_mode=WAL; PRAGMA synchronous={Synchronous(durability)}; PRAGMA busy_timeout=30000; PRAGMA foreign_keys=ON; PRAGMA secure_delete=FAST; PRAGMA wal_autocheckpoint={CheckpointPages};");
+        if (attachStore is not null)
+        {
+            using var attach = connection.CreateCommand();
+            attach.CommandText = $"ATTACH DATABASE $path AS {ProfilesFile.StoreSchema}";
+            attach.Parameters.AddWithValue("$path", attachStore);
+            attach.ExecuteNonQuery();
+            Execute(connection, $"PRAGMA {ProfilesFile.StoreSchema}.synchronous={Synchronous(durability)}; PRAGMA {ProfilesFile.StoreSchema}.secure_delete=FAST;");
+        }
+
         Configured.AddOrUpdate(connection.Handle!, durability);
         return connection;
     }
