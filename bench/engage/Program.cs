@@ -99,7 +99,9 @@ static (double Rate, SqliteProfileStore Store, SqliteDatabase Database, SqliteEv
         cursors.Register(consumer.Name, consumer.Start);
         var leases = new SqlitePartitionLeases(database).Claim("bench", 1_000, 0, long.MaxValue / 2, takeOver: true).ToDictionary(l => l.Partition, l => l.Epoch);
         var clock = new Stopwatch();
-        for (var rows = log.ReadFrom(0, 200, null); rows.Count > 0; rows = log.ReadFrom(rows[^1].Position, 200, null))
+        // Steps as the server's runner reads them for this consumer.
+        var rowsPerRead = new EventLogOptions().RowsPerRead * ((IEventLogConsumer)consumer).RowsPerReadMultiple;
+        for (var rows = log.ReadFrom(0, rowsPerRead, null); rows.Count > 0; rows = log.ReadFrom(rows[^1].Position, rowsPerRead, null))
         {
             var advances = rows.GroupBy(r => r.Partition).Select(g => new CursorAdvance(consumer.Name, g.Key, g.Max(r => r.Position), "bench", leases[g.Key])).ToList();
             clock.Start();

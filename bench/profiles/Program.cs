@@ -43,7 +43,9 @@ static double Run(int count, int seed)
         var leases = new SqlitePartitionLeases(database).Claim("bench", 1_000, 0, long.MaxValue / 2, takeOver: true).ToDictionary(l => l.Partition, l => l.Epoch);
         var clock = new Stopwatch();
         var consumed = 0;
-        for (var rows = log.ReadFrom(0, 200, null); rows.Count > 0; rows = log.ReadFrom(rows[^1].Position, 200, null))
+        // Steps as the server's runner reads them for this consumer.
+        var rowsPerRead = new EventLogOptions().RowsPerRead * ((IEventLogConsumer)consumer).RowsPerReadMultiple;
+        for (var rows = log.ReadFrom(0, rowsPerRead, null); rows.Count > 0; rows = log.ReadFrom(rows[^1].Position, rowsPerRead, null))
         {
             var advances = rows.GroupBy(r => r.Partition).Select(g => new CursorAdvance(consumer.Name, g.Key, g.Max(r => r.Position), "bench", leases[g.Key])).ToList();
             clock.Start();

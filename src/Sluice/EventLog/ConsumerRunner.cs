@@ -167,11 +167,12 @@ internal sealed partial class ConsumerRunner(
             return 0;
         }
 
-        var rows = log.ReadFrom(_scan, options.RowsPerRead, _partitions);
+        var rowsPerRead = options.RowsPerRead * consumer.RowsPerReadMultiple;
+        var rows = log.ReadFrom(_scan, rowsPerRead, _partitions);
         // Short of the rows asked for and of the bytes a read stops at: nothing more was readable. Only where
         // a commit is readable when it returns: on PostgreSQL a short read may have stopped below a commit
         // still becoming readable, which no append will announce again (the next read finds it).
-        var shortRead = rows.Count < options.RowsPerRead && rows.Sum(r => (long)r.Messages.Length) < IEventLog.MaxReadBytes;
+        var shortRead = rows.Count < rowsPerRead && rows.Sum(r => (long)r.Messages.Length) < IEventLog.MaxReadBytes;
         _readToEnd = shortRead && log.ReadableOnCommit;
         if (!consumer.Yields)
         {

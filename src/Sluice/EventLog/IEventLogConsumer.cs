@@ -20,6 +20,13 @@ internal interface IEventLogConsumer
     bool Yields => false;
 
     /// <summary>
+    /// How many times the node's rows per read (<see cref="EventLogOptions.RowsPerRead"/>) a step reads: more for
+    /// a consumer whose commit costs by the page rather than by the row (profiles: a step dirties a page of each
+    /// random-key index per event, and a bigger step writes each page once for more events).
+    /// </summary>
+    int RowsPerReadMultiple => 1;
+
+    /// <summary>
     /// Handles rows, in log order, each after this consumer's cursor in its partition. The consumer
     /// writes its output and applies <paramref name="advances"/> in one transaction of its store
     /// (the store checks each advance's lease and throws <see cref="LeaseLostException"/>, writing

@@ -29,11 +29,19 @@ internal sealed class ProfilesConsumer(IProfileStore store, IdentitySettingsSour
     public bool Yields => true;
 
     /// <summary>
-    /// Messages' bytes a transaction takes at most: catching up on a backlog, the rows handed over are
-    /// committed in parts (each with its partitions' cursors), so the store's writer is never held long
-    /// and ingest commits in between (on SQLite, one writer at a time).
+    /// Ten times the rows of another consumer's read: a step's commit is paid per page it dirties, nearly one
+    /// page of each random-key index per event, so a step of more events writes each page for more of them
+    /// (1.31x identity resolution, 1.34x with Engage, BENCHMARKS.md). On SQLite the profile store is a file
+    /// of its own (Storage/Sqlite/ProfilesFile): a long step no longer makes ingest's commits wait.
     /// </summary>
-    public const int MaxBytesPerCommit = 256 * 1024;
+    public int RowsPerReadMultiple => 10;
+
+    /// <summary>
+    /// Messages' bytes a transaction takes at most, a read's worth: a backlog's rows are committed in parts
+    /// (each with its partitions' cursors), so that a step holds the profile store's lock (and, on
+    /// PostgreSQL, the profiles lock every node's steps take) for a bounded time.
+    /// </summary>
+    public const int MaxBytesPerCommit = (int)IEventLog.MaxReadBytes;
 
     public void Consume(IReadOnlyList<LogRow> rows, IReadOnlyList<CursorAdvance> advances)
     {
