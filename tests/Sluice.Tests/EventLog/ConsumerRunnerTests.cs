@@ -54,6 +54,22 @@ public sealed class ConsumerRunnerTests : IAsyncLifetime
     }
 
     [Fact]
+    public void A_consumer_that_reads_a_multiple_of_the_rows_takes_that_many_in_a_step()
+    {
+        Append(0, 300);
+        var available = _log.ReadFrom(0, 1000, null).Count;
+        var wide = new WideConsumer(new OutputConsumer(_database, "wide"), multiple: 4);
+        var runner = Runner(wide, _node, new EventLogOptions { RowsPerRead = 10 });
+
+        runner.RunStep();
+        runner.RunAvailable();
+
+        Assert.True(available > 40, $"the test needs more than 40 rows; it has {available}");
+        Assert.Equal(40, wide.RowsPerStep[0]);
+        Assert.Equal(available, wide.RowsPerStep.Sum());
+    }
+
+    [Fact]
     public void Woken_for_appends_a_runner_reads_until_a_read_comes_back_short_and_not_once_more()
     {
         Append(0, 300);
@@ -303,6 +319,24 @@ public sealed class ConsumerRunnerTests : IAsyncLifetime
     }
 
     private static IEnumerable<string> MessageIds(int from, int count) => Enumerable.Range(from, count).Select(i => $"m{i}").Order();
+
+    /// <summary>A consumer that asks for <paramref name="multiple"/> times the rows of a read, and counts the rows of each step.</summary>
+    private sealed class WideConsumer(IEventLogConsumer inner, int multiple) : IEventLogConsumer
+    {
+        public List<int> RowsPerStep { get; } = [];
+
+        public string Name => inner.Name;
+
+        public ConsumerStart Start => inner.Start;
+
+        public int RowsPerReadMultiple => multiple;
+
+        public void Consume(IReadOnlyList<LogRow> rows, IReadOnlyList<CursorAdvance> advances)
+        {
+            RowsPerStep.Add(rows.Count);
+            inner.Consume(rows, advances);
+        }
+    }
 
     private void Append(int from, int count)
     {
