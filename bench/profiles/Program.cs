@@ -45,7 +45,7 @@ static double Run(int count, int seed)
         var consumed = 0;
         // Steps as the server's runner reads them for this consumer.
         var rowsPerRead = new EventLogOptions().RowsPerRead * ((IEventLogConsumer)consumer).RowsPerReadMultiple;
-        for (var rows = log.ReadFrom(0, rowsPerRead, null); rows.Count > 0; rows = log.ReadFrom(rows[^1].Position, rowsPerRead, null))
+        for (var rows = log.ReadFrom(0, rowsPerRead, null, ((IEventLogConsumer)consumer).MaxReadBytes); rows.Count > 0; rows = log.ReadFrom(rows[^1].Position, rowsPerRead, null, ((IEventLogConsumer)consumer).MaxReadBytes))
         {
             var advances = rows.GroupBy(r => r.Partition).Select(g => new CursorAdvance(consumer.Name, g.Key, g.Max(r => r.Position), "bench", leases[g.Key])).ToList();
             clock.Start();

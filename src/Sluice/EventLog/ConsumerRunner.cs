@@ -168,11 +168,11 @@ internal sealed partial class ConsumerRunner(
         }
 
         var rowsPerRead = options.RowsPerRead * consumer.RowsPerReadMultiple;
-        var rows = log.ReadFrom(_scan, rowsPerRead, _partitions);
+        var rows = log.ReadFrom(_scan, rowsPerRead, _partitions, consumer.MaxReadBytes);
         // Short of the rows asked for and of the bytes a read stops at: nothing more was readable. Only where
         // a commit is readable when it returns: on PostgreSQL a short read may have stopped below a commit
         // still becoming readable, which no append will announce again (the next read finds it).
-        var shortRead = rows.Count < rowsPerRead && rows.Sum(r => (long)r.Messages.Length) < IEventLog.MaxReadBytes;
+        var shortRead = rows.Count < rowsPerRead && rows.Sum(r => (long)r.Messages.Length) < consumer.MaxReadBytes;
         _readToEnd = shortRead && log.ReadableOnCommit;
         if (!consumer.Yields)
         {

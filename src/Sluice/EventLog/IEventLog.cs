@@ -44,10 +44,10 @@ internal interface IEventLog : IDisposable
 
     /// <summary>
     /// The rows after <paramref name="after"/> of the given partitions (null: all), in position order,
-    /// at most <paramref name="maxRows"/> and a few MB (always at least one row): one read for a
-    /// consumer that holds many partitions.
+    /// at most <paramref name="maxRows"/> and about <paramref name="maxBytes"/> of messages (always at least
+    /// one row): one read for a consumer that holds many partitions.
     /// </summary>
-    IReadOnlyList<LogRow> ReadFrom(long after, int maxRows, IReadOnlySet<int>? partitions);
+    IReadOnlyList<LogRow> ReadFrom(long after, int maxRows, IReadOnlySet<int>? partitions, long maxBytes = MaxReadBytes);
 
     /// <summary>The highest position readable now (0 for an empty log): where a consumer that starts "now" begins.</summary>
     long Head();

@@ -26,6 +26,9 @@ internal interface IEventLogConsumer
     /// </summary>
     int RowsPerReadMultiple => 1;
 
+    /// <summary>The messages' bytes a step reads at most (always one row): what bounds a step's memory.</summary>
+    long MaxReadBytes => IEventLog.MaxReadBytes;
+
     /// <summary>
     /// Handles rows, in log order, each after this consumer's cursor in its partition. The consumer
     /// writes its output and applies <paramref name="advances"/> in one transaction of its store

@@ -29,19 +29,24 @@ internal sealed class ProfilesConsumer(IProfileStore store, IdentitySettingsSour
     public bool Yields => true;
 
     /// <summary>
-    /// Ten times the rows of another consumer's read: a step's commit is paid per page it dirties, nearly one
-    /// page of each random-key index per event, so a step of more events writes each page for more of them
-    /// (1.31x identity resolution, 1.34x with Engage, BENCHMARKS.md). On SQLite the profile store is a file
-    /// of its own (Storage/Sqlite/ProfilesFile): a long step no longer makes ingest's commits wait.
+    /// 25 times the rows of another consumer's read (5,000), up to <see cref="MaxReadBytes"/>: a step's commit is
+    /// paid per page it dirties, nearly one page of each random-key index per event, so a step of more events
+    /// writes each page for more of them (BENCHMARKS.md, Identity's sixth measurement: against steps of 200
+    /// rows, 1.31x identity resolution and 1.34x with Engage at 2,000 rows; 5,000 rows 1.10x and 1.19x more
+    /// at 100,000 events a round). On SQLite the profile store is a file of its own
+    /// (Storage/Sqlite/ProfilesFile): a long step no longer makes ingest's commits wait.
     /// </summary>
-    public int RowsPerReadMultiple => 10;
+    public int RowsPerReadMultiple => 25;
+
+    /// <summary>Four times another consumer's read: a step's messages (and the node's memory for them) stay within 8 MB.</summary>
+    public long MaxReadBytes => MaxBytesPerCommit;
 
     /// <summary>
     /// Messages' bytes a transaction takes at most, a read's worth: a backlog's rows are committed in parts
     /// (each with its partitions' cursors), so that a step holds the profile store's lock (and, on
     /// PostgreSQL, the profiles lock every node's steps take) for a bounded time.
     /// </summary>
-    public const int MaxBytesPerCommit = (int)IEventLog.MaxReadBytes;
+    public const int MaxBytesPerCommit = 8 * 1024 * 1024;
 
     public void Consume(IReadOnlyList<LogRow> rows, IReadOnlyList<CursorAdvance> advances)
     {

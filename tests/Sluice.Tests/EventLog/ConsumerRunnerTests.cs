@@ -70,6 +70,23 @@ public sealed class ConsumerRunnerTests : IAsyncLifetime
     }
 
     [Fact]
+    public void A_consumer_reads_no_more_bytes_a_step_than_it_asks_for_and_always_one_row()
+    {
+        Append(0, 300);
+        var all = _log.ReadFrom(0, 1000, null);
+        var threeRows = all.Take(3).Sum(r => (long)r.Messages.Length);
+        var small = new WideConsumer(new OutputConsumer(_database, "small"), multiple: 100, maxReadBytes: threeRows);
+        var runner = Runner(small, _node, new EventLogOptions { RowsPerRead = 10 });
+
+        runner.RunAvailable();
+
+        // A read stops at the row that reaches the bytes asked for: what came before it is under them.
+        Assert.All(small.Steps, step => Assert.True(step.Count >= 1 && step.SkipLast(1).Sum(r => (long)r.Messages.Length) < threeRows));
+        Assert.Contains(small.Steps, step => step.Count < 10);
+        Assert.Equal(all.Count, small.Steps.Sum(step => step.Count));
+    }
+
+    [Fact]
     public void Woken_for_appends_a_runner_reads_until_a_read_comes_back_short_and_not_once_more()
     {
         Append(0, 300);
@@ -280,10 +297,10 @@ public sealed class ConsumerRunnerTests : IAsyncLifetime
 
         public int ConcurrentAppends => log.ConcurrentAppends;
 
-        public IReadOnlyList<LogRow> ReadFrom(long after, int maxRows, IReadOnlySet<int>? partitions)
+        public IReadOnlyList<LogRow> ReadFrom(long after, int maxRows, IReadOnlySet<int>? partitions, long maxBytes = IEventLog.MaxReadBytes)
         {
             Reads++;
-            return log.ReadFrom(after, maxRows, partitions);
+            return log.ReadFrom(after, maxRows, partitions, maxBytes);
         }
 
         public void Append(IReadOnlyList<EventBatch> group, long now, long dedupeSince) => log.Append(group, now, dedupeSince);
@@ -320,10 +337,14 @@ public sealed class ConsumerRunnerTests : IAsyncLifetime
 
     private static IEnumerable<string> MessageIds(int from, int count) => Enumerable.Range(from, count).Select(i => $"m{i}").Order();
 
-    /// <summary>A consumer that asks for <paramref name="multiple"/> times the rows of a read, and counts the rows of each step.</summary>
-    private sealed class WideConsumer(IEventLogConsumer inner, int multiple) : IEventLogConsumer
+    /// <summary>A consumer that asks for <paramref name="multiple"/> times the rows of a read and at most <paramref name="maxReadBytes"/>, and counts the rows of each step.</summary>
+    private sealed class WideConsumer(IEventLogConsumer inner, int multiple, long maxReadBytes = IEventLog.MaxReadBytes) : IEventLogConsumer
     {
-        public List<int> RowsPerStep { get; } = [];
+        public long MaxReadBytes => maxReadBytes;
+
+        public List<IReadOnlyList<LogRow>> Steps { get; } = [];
+
+        public List<int> RowsPerStep => [.. Steps.Select(step => step.Count)];
 
         public string Name => inner.Name;
 
@@ -333,7 +354,7 @@ public sealed class ConsumerRunnerTests : IAsyncLifetime
 
         public void Consume(IReadOnlyList<LogRow> rows, IReadOnlyList<CursorAdvance> advances)
         {
-            RowsPerStep.Add(rows.Count);
+            Steps.Add(rows);
             inner.Consume(rows, advances);
         }
     }

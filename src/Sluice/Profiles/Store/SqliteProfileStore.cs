@@ -52,7 +52,7 @@ internal sealed class SqliteProfileStore(SqliteDatabase database) : ProfileStore
                 statement.Run(values);
             }
 
-            AdvanceCursors(connection, transaction, advances);
+            ProfilesFile.AdvanceCursors(connection, transaction, advances);
             using var next = connection.CreateCommand();
             next.Transaction = transaction;
             next.CommandText = changesGraph ? ProfileSql.NextVersion : ProfileSql.ReadVersion;
@@ -65,40 +65,6 @@ internal sealed class SqliteProfileStore(SqliteDatabase database) : ProfileStore
             foreach (var statement in statements.Values)
             {
                 statement.Dispose();
-            }
-        }
-    }
-
-    /// <summary>
-    /// Moves the step's cursors, kept in the profile store's file (<see cref="ProfilesFile.Consumers"/>), each only
-    /// while its partition's lease (in <c>sluice.db</c>) still has the advance's owner and epoch.
-    /// </summary>
-    private static void AdvanceCursors(SqliteConnection connection, SqliteTransaction transaction, IReadOnlyList<CursorAdvance> advances)
-    {
-        if (advances.Count == 0)
-        {
-            return;
-        }
-
-        using var move = connection.CreateCommand();
-        move.Transaction = transaction;
-        move.CommandText = """
-            INSERT INTO main.consumer_cursors (consumer, partition, position)
-            SELECT $consumer, $partition, $position
-            WHERE EXISTS (SELECT 1 FROM sluice.partition_leases WHERE partition = $partition AND owner = $owner AND epoch = $epoch)
-            ON CONFLICT (consumer, partition) DO UPDATE SET position = excluded.position
-            """;
-        var consumer = move.Parameters.Add("$consumer", SqliteType.Text);
-        var partition = move.Parameters.Add("$partition", SqliteType.Integer);
-        var position = move.Parameters.Add("$position", SqliteType.Integer);
-        var owner = move.Parameters.Add("$owner", SqliteType.Text);
-        var epoch = move.Parameters.Add("$epoch", SqliteType.Integer);
-        foreach (var advance in advances)
-        {
-            (consumer.Value, partition.Value, position.Value, owner.Value, epoch.Value) = (advance.Consumer, advance.Partition, advance.Position, advance.Owner, advance.Epoch);
-            if (move.ExecuteNonQuery() == 0)
-            {
-                throw new LeaseLostException(advance.Partition);
             }
         }
     }

@@ -346,7 +346,7 @@ internal sealed class PostgresEventLog : IEventLog
         return ReadRows(command);
     }
 
-    public IReadOnlyList<LogRow> ReadFrom(long after, int maxRows, IReadOnlySet<int>? partitions)
+    public IReadOnlyList<LogRow> ReadFrom(long after, int maxRows, IReadOnlySet<int>? partitions, long maxBytes = IEventLog.MaxReadBytes)
     {
         using var connection = _database.Open();
         var all = partitions is null || partitions.Count >= PartitionCount;
@@ -362,7 +362,7 @@ internal sealed class PostgresEventLog : IEventLog
             command.Parameters.Add(new NpgsqlParameter<short[]> { TypedValue = [.. partitions!.Select(p => (short)p)] });
         }
 
-        return ReadRows(command);
+        return ReadRows(command, maxBytes);
     }
 
     public bool Rewrite(long position, byte[] messages)
@@ -405,12 +405,12 @@ internal sealed class PostgresEventLog : IEventLog
         return first;
     }
 
-    private static List<LogRow> ReadRows(NpgsqlCommand command)
+    private static List<LogRow> ReadRows(NpgsqlCommand command, long maxBytes = IEventLog.MaxReadBytes)
     {
         using var reader = command.ExecuteReader();
         var rows = new List<LogRow>();
         long bytes = 0;
-        while (bytes < IEventLog.MaxReadBytes && reader.Read())
+        while (bytes < maxBytes && reader.Read())
         {
             var row = new LogRow(reader.GetInt64(0), reader.GetInt16(1), reader.GetString(2), reader.GetInt64(3), reader.GetFieldValue<byte[]>(4));
             rows.Add(row);

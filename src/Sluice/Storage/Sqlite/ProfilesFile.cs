@@ -60,6 +60,19 @@ internal static class ProfilesFile
         """,
     ];
 
+    /// <summary>
+    /// Moves cursors kept in this file (<see cref="Consumers"/>) inside the caller's transaction, each only while
+    /// its partition's lease (in <c>sluice.db</c>) still has the advance's owner and epoch; a cursor not
+    /// there yet is made (a new store's, or a partition the consumer had not stepped in).
+    /// </summary>
+    public static void AdvanceCursors(SqliteConnection connection, SqliteTransaction transaction, IReadOnlyList<EventLog.CursorAdvance> advances) =>
+        SqliteConsumerCursors.Advance(connection, transaction, advances, $"""
+            INSERT INTO main.consumer_cursors (consumer, partition, position)
+            SELECT $consumer, $partition, $position
+            WHERE EXISTS (SELECT 1 FROM {StoreSchema}.partition_leases WHERE partition = $partition AND owner = $owner AND epoch = $epoch)
+            ON CONFLICT (consumer, partition) DO UPDATE SET position = excluded.position
+            """);
+
     /// <summary>Moves the tables still in <c>sluice.db</c> into this file, then applies this file's migrations.</summary>
     public static void Migrate(SqliteConnection connection)
     {

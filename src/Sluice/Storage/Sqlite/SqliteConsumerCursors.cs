@@ -77,25 +77,32 @@ internal sealed class SqliteConsumerCursors(SqliteDatabase database) : IConsumer
         }
     }
 
-    public static void Advance(SqliteConnection connection, SqliteTransaction transaction, IReadOnlyList<CursorAdvance> advances)
+    public static void Advance(SqliteConnection connection, SqliteTransaction transaction, IReadOnlyList<CursorAdvance> advances) =>
+        Advance(connection, transaction, advances, """
+            UPDATE consumer_cursors SET position = $position
+            WHERE consumer = $consumer AND partition = $partition
+              AND EXISTS (SELECT 1 FROM partition_leases WHERE partition = $partition AND owner = $owner AND epoch = $epoch)
+            """);
+
+    /// <summary>
+    /// Runs <paramref name="move"/> (parameters <c>$consumer</c>, <c>$partition</c>, <c>$position</c>, <c>$owner</c>,
+    /// <c>$epoch</c>) for each advance; one that changes no row means the lease moved on.
+    /// </summary>
+    internal static void Advance(SqliteConnection connection, SqliteTransaction transaction, IReadOnlyList<CursorAdvance> advances, string move)
     {
         if (advances.Count == 0)
         {
             return;
         }
 
-        using var move = connection.CreateCommand();
-        move.Transaction = transaction;
-        move.CommandText = """
-            UPDATE consumer_cursors SET position = $position
-            WHERE consumer = $consumer AND partition = $partition
-              AND EXISTS (SELECT 1 FROM partition_leases WHERE partition = $partition AND owner = $owner AND epoch = $epoch)
-            """;
-        var consumer = move.Parameters.Add("$consumer", SqliteType.Text);
-        var partition = move.Parameters.Add("$partition", SqliteType.Integer);
-        var position = move.Parameters.Add("$position", SqliteType.Integer);
-        var owner = move.Parameters.Add("$owner", SqliteType.Text);
-        var epoch = move.Parameters.Add("$epoch", SqliteType.Integer);
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = move;
+        var consumer = command.Parameters.Add("$consumer", SqliteType.Text);
+        var partition = command.Parameters.Add("$partition", SqliteType.Integer);
+        var position = command.Parameters.Add("$position", SqliteType.Integer);
+        var owner = command.Parameters.Add("$owner", SqliteType.Text);
+        var epoch = command.Parameters.Add("$epoch", SqliteType.Integer);
         foreach (var advance in advances)
         {
             consumer.Value = advance.Consumer;
@@ -103,7 +110,7 @@ internal sealed class SqliteConsumerCursors(SqliteDatabase database) : IConsumer
             position.Value = advance.Position;
             owner.Value = advance.Owner;
             epoch.Value = advance.Epoch;
-            if (move.ExecuteNonQuery() == 0)
+            if (command.ExecuteNonQuery() == 0)
             {
                 throw new LeaseLostException(advance.Partition);
             }

@@ -126,7 +126,7 @@ internal sealed class SqliteEventLog : IEventLog
         return ReadRows(command);
     }
 
-    public IReadOnlyList<LogRow> ReadFrom(long after, int maxRows, IReadOnlySet<int>? partitions)
+    public IReadOnlyList<LogRow> ReadFrom(long after, int maxRows, IReadOnlySet<int>? partitions, long maxBytes = IEventLog.MaxReadBytes)
     {
         using var connection = _database.Open();
         using var command = connection.CreateCommand();
@@ -142,7 +142,7 @@ internal sealed class SqliteEventLog : IEventLog
             command.Parameters.AddWithValue("$partitions", System.Text.Json.JsonSerializer.Serialize(partitions));
         }
 
-        return ReadRows(command);
+        return ReadRows(command, maxBytes);
     }
 
     public long Head()
@@ -175,13 +175,13 @@ internal sealed class SqliteEventLog : IEventLog
         return first;
     }
 
-    /// <summary>The rows, up to the command's limit, stopping once about <see cref="IEventLog.MaxReadBytes"/> of messages are read (always one row).</summary>
-    private static List<LogRow> ReadRows(SqliteCommand command)
+    /// <summary>The rows, up to the command's limit, stopping once about <paramref name="maxBytes"/> of messages are read (always one row).</summary>
+    private static List<LogRow> ReadRows(SqliteCommand command, long maxBytes = IEventLog.MaxReadBytes)
     {
         using var reader = command.ExecuteReader();
         var rows = new List<LogRow>();
         long bytes = 0;
-        while (bytes < IEventLog.MaxReadBytes && reader.Read())
+        while (bytes < maxBytes && reader.Read())
         {
             var row = new LogRow(reader.GetInt64(0), reader.GetInt32(1), reader.GetString(2), reader.GetInt64(3), (byte[])reader.GetValue(4));
             rows.Add(row);
