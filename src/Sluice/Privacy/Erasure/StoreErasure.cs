@@ -129,7 +129,9 @@ internal sealed class StoreErasure(RegulationStore store, IEventLog log, SqliteD
 
     /// <summary>
     /// Erases the subject's profiles (and Engage's values of them) in the profile store, then moves the
-    /// regulation on. A node killed between the two commits erases again, finding nothing more.
+    /// regulation on. A node killed between the two commits erases again, finding nothing more. A profile
+    /// merged into the subject's since the events went on record goes with it, as it would have had it
+    /// merged before; the events that brought it are newer than the regulation, and stay in the log.
     /// </summary>
     private bool EraseFoundProfiles(StoredRegulation r)
     {

@@ -64,7 +64,7 @@ internal sealed class SqliteDatabase
 
     /// <summary>
     /// A connection to the profile store: <c>profiles.db</c> as <c>main</c>, <c>sluice.db</c> attached as
-    /// <c>store</c>, so an unqualified name finds a table in either (the profile store's first). A
+    /// <c>sluice</c> (<see cref="ProfilesFile.StoreSchema"/>), so an unqualified name finds a table in either (the profile store's first). A
     /// transaction on it must begin deferred (<see cref="SqliteConnection.BeginTransaction(bool)"/>): BEGIN
     /// IMMEDIATE would take the write lock of both files, and ingest would wait for the profiles step again.
     /// </summary>
