@@ -131,7 +131,8 @@ internal sealed class StoreErasure(RegulationStore store, IEventLog log, SqliteD
     /// Erases the subject's profiles (and Engage's values of them) in the profile store, then moves the
     /// regulation on. A node killed between the two commits erases again, finding nothing more. A profile
     /// merged into the subject's since the events went on record goes with it, as it would have had it
-    /// merged before; the events that brought it are newer than the regulation, and stay in the log.
+    /// merged before; the events that merged it are not on record and stay in the log, as they would had
+    /// they been resolved just after the erasure.
     /// </summary>
     private bool EraseFoundProfiles(StoredRegulation r)
     {
