@@ -71,7 +71,7 @@ public sealed class ProfilesFileTests
     }
 
     [Fact]
-    public void The_profiles_consumers_cursors_count_where_the_profile_store_has_them_and_sluice_dbs_elsewhere()
+    public void The_profiles_consumers_cursors_count_where_the_profile_store_has_them_and_sluice_dbs_copy_is_brought_up_to_them()
     {
         var database = new SqliteDatabase(Path.Combine(TestPaths.NewTemporaryDirectory(), "data"), SqliteDurability.Normal);
         var cursors = new SqliteConsumerCursors(database);
@@ -89,6 +89,12 @@ public sealed class ProfilesFileTests
         var read = cursors.Read(ProfilesConsumer.ConsumerName);
         Assert.Equal(100, read[1]);
         Assert.Equal(50, read[2]);
+        // sluice.db's copy is brought up to what was read: the runner takes what it read as saved there.
+        using (var store = database.Open())
+        {
+            Assert.Equal(["100", "50"], Texts(store, $"SELECT CAST(position AS TEXT) FROM consumer_cursors WHERE consumer = '{ProfilesConsumer.ConsumerName}' AND partition IN (1, 2) ORDER BY partition"));
+        }
+
         Assert.Contains(ProfilesConsumer.ConsumerName, ProfilesFile.Consumers);
     }
 

@@ -24,10 +24,24 @@ internal sealed class SqliteConsumerCursors(SqliteDatabase database) : IConsumer
     /// <summary>
     /// A consumer whose output is in the profile store's file keeps its cursors there (<see cref="ProfilesFile"/>):
     /// those count, where they exist; <c>sluice.db</c>'s, moved behind them now and then, stand for the rest.
+    /// <c>sluice.db</c>'s copy is first brought up to them: the runner takes what this returns as saved there,
+    /// and moves only what it holds behind its reads (a copy left behind by a kill would otherwise stay behind
+    /// for good where no row comes after it, and hold retention, a deletion and the lag it shows).
     /// </summary>
     public IReadOnlyDictionary<int, long> Read(string consumer)
     {
         using var connection = database.OpenProfiles();
+        using (var catchUp = connection.CreateCommand())
+        {
+            catchUp.CommandText = $"""
+                UPDATE {ProfilesFile.StoreSchema}.consumer_cursors AS c SET position = p.position
+                FROM main.consumer_cursors AS p
+                WHERE c.consumer = $consumer AND p.consumer = c.consumer AND p.partition = c.partition AND p.position > c.position
+                """;
+            catchUp.Parameters.AddWithValue("$consumer", consumer);
+            catchUp.ExecuteNonQuery();
+        }
+
         using var command = connection.CreateCommand();
         command.CommandText = $"""
             SELECT c.partition, COALESCE(p.position, c.position) FROM {ProfilesFile.StoreSchema}.consumer_cursors c
