@@ -25,7 +25,7 @@ TRACK_CONNECTIONS="${TRACK_CONNECTIONS:-32}"
 BATCH_CONNECTIONS="${BATCH_CONNECTIONS:-4}"
 die() { echo "ingest-alone.sh: $*" >&2; exit 1; }
 command -v wrk >/dev/null || die "wrk is missing: apt-get install wrk"
-PGBIN="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
+source "$BENCH_DIR/postgres.sh"
 
 if [[ -z "${SLUICE:-}" ]]; then
     dotnet publish "$REPO/src/Sluice/Sluice.csproj" -c Release -o "$REPO/bench/.build/sluice" --nologo -v quiet >/dev/null
@@ -33,16 +33,11 @@ if [[ -z "${SLUICE:-}" ]]; then
 fi
 SLUICE="$(cd "$SLUICE" && pwd)"
 
-TMP="$(mktemp -d "${TMPDIR:-/tmp}/sluice-ingest-alone.XXXXXX")"
-chmod 755 "$TMP"
-AS=()
-if [[ "$(id -u)" == 0 ]]; then chown postgres "$TMP"; AS=(runuser -u postgres --); fi
-PGDATA="$TMP/pg"
+pg_folder ingest-alone
 NODE_PIDS=()
 cleanup() {
     for pid in "${NODE_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-    [[ -d "$PGDATA" ]] && "${AS[@]}" "$PGBIN/pg_ctl" -D "$PGDATA" -m fast stop >/dev/null 2>&1 || true
-    rm -rf "$TMP"
+    pg_cleanup
 }
 trap cleanup EXIT
 
@@ -111,11 +106,8 @@ for store in $STORES; do
     args=(serve --config "$TMP/workspace.yaml")
     if [[ "$store" == postgres ]]; then
         [[ -x "$PGBIN/initdb" ]] || die "PostgreSQL's server binaries are missing: apt-get install postgresql"
-        if [[ ! -d "$PGDATA" ]]; then
-            "${AS[@]}" "$PGBIN/initdb" -D "$PGDATA" -A trust -U sluice -E UTF8 >/dev/null
-            "${AS[@]}" "$PGBIN/pg_ctl" -D "$PGDATA" -l "$TMP/pg.log" -w start -o "-p 55490 -k $PGDATA -c listen_addresses=''" >/dev/null
-        fi
-        args+=(--store postgres --postgres "Host=$PGDATA;Port=55490;Username=sluice;Database=postgres")
+        [[ -d "$PGDATA" ]] || pg_start
+        args+=(--store postgres --postgres "Host=$PGDATA;Port=$PGPORT;Username=sluice;Database=postgres")
         nodes=$NODES
     fi
 

@@ -14,19 +14,12 @@ IDS="${IDS:-2000000}"
 SECONDS_EACH="${SECONDS_EACH:-10}"
 ROUNDS="${ROUNDS:-3}"
 die() { echo "message-ids.sh: $*" >&2; exit 1; }
-PGBIN="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
+source "$(dirname "${BASH_SOURCE[0]}")/postgres.sh"
 [[ -x "$PGBIN/pgbench" ]] || die "PostgreSQL's server binaries are missing: apt-get install postgresql"
 
-TMP="$(mktemp -d "${TMPDIR:-/tmp}/sluice-message-ids.XXXXXX")"
-chmod 755 "$TMP"
-AS=()
-if [[ "$(id -u)" == 0 ]]; then chown postgres "$TMP"; AS=(runuser -u postgres --); fi
-PGDATA="$TMP/pg"
-PGPORT=$(( 20000 + RANDOM % 40000 ))
-cleanup() { "${AS[@]}" "$PGBIN/pg_ctl" -D "$PGDATA" -m fast stop >/dev/null 2>&1 || true; rm -rf "$TMP"; }
-trap cleanup EXIT
-"${AS[@]}" "$PGBIN/initdb" -D "$PGDATA" -A trust -U sluice -E UTF8 >/dev/null
-"${AS[@]}" "$PGBIN/pg_ctl" -D "$PGDATA" -l "$TMP/pg.log" -w start -o "-p $PGPORT -k $PGDATA -c listen_addresses=''" >/dev/null
+pg_folder message-ids
+trap pg_cleanup EXIT
+pg_start
 psql() { command psql -h "$PGDATA" -p "$PGPORT" -U sluice -d postgres -qAt "$@"; }
 
 # Each window as Sluice's message_ids is made (partitioned by day, today's partition), keyed:

@@ -27,25 +27,17 @@ RESULTS_DIR="$REPO/bench/results"
 mkdir -p "$RESULTS_DIR"
 
 die() { echo "run.sh: $*" >&2; exit 1; }
-PGBIN="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
+source "$BENCH_DIR/postgres.sh"
 [[ -x "$PGBIN/initdb" ]] || die "PostgreSQL's server binaries are missing: apt-get install postgresql"
 command -v jq >/dev/null || die "jq is missing: apt-get install jq"
 
 dotnet publish "$REPO/src/Sluice/Sluice.csproj" -c Release -o "$REPO/bench/.build/sluice" --nologo -v quiet >/dev/null
 dotnet build "$REPO/bench/delivery/Sluice.Bench.Delivery.csproj" -c Release --nologo -v quiet >/dev/null
 
-# --- a PostgreSQL cluster of our own, as the postgres user when run as root (initdb refuses root) ---
-TMP="$(mktemp -d "${TMPDIR:-/tmp}/sluice-cluster-bench.XXXXXX")"
-chmod 755 "$TMP"
-AS=()
-if [[ "$(id -u)" == 0 ]]; then chown postgres "$TMP"; AS=(runuser -u postgres --); fi
-PGDATA="$TMP/pg"
-PGPORT=$(( 20000 + RANDOM % 40000 ))
-cleanup() { "${AS[@]}" "$PGBIN/pg_ctl" -D "$PGDATA" -m fast stop >/dev/null 2>&1 || true; rm -rf "$TMP"; }
-trap cleanup EXIT
-"${AS[@]}" "$PGBIN/initdb" -D "$PGDATA" -A trust -U sluice -E UTF8 >/dev/null
-"${AS[@]}" "$PGBIN/pg_ctl" -D "$PGDATA" -l "$TMP/pg.log" -w start \
-    -o "-p $PGPORT -k $PGDATA -c listen_addresses='' -c shared_buffers=512MB -c max_wal_size=8GB -c checkpoint_timeout=30min -c max_connections=200" >/dev/null
+# --- a PostgreSQL cluster of our own (postgres.sh) ---
+pg_folder cluster-bench
+trap pg_cleanup EXIT
+pg_start -c shared_buffers=512MB -c max_wal_size=8GB -c checkpoint_timeout=30min -c max_connections=200
 POSTMASTER="$(head -n 1 "$PGDATA/postmaster.pid")"
 
 results=()
