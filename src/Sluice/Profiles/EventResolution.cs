@@ -21,9 +21,8 @@ internal sealed class EventResolution(ProfileGraph graph, IdentitySettings setti
     /// <param name="candidates">The message's <see cref="Candidates"/>, when the caller has read them already: an alias's are read again, against the graph.</param>
     public void Resolve(JsonElement message, EventReference e, List<ProfileChange> changes, IReadOnlyList<Identifier>? candidates = null)
     {
-        var type = Text(message, "type");
         IReadOnlyList<Identifier> identifiers;
-        if (type == "alias")
+        if (IsType(message, "alias"))
         {
             // Segment's Unify does not merge on alias; with aliasMerges, alias is {user_id: userId} plus its previousId.
             if (!settings.AliasMerges)
@@ -38,7 +37,7 @@ internal sealed class EventResolution(ProfileGraph graph, IdentitySettings setti
             identifiers = candidates ?? IdentifierExtraction.From(message, settings);
         }
 
-        List<DroppedIdentifier> blocked = [];
+        IReadOnlyList<DroppedIdentifier> blocked = [];
         if (graph.Blocked.Count > 0)
         {
             blocked = [.. identifiers.Where(graph.Blocked.Contains).Select(i => new DroppedIdentifier(i, DropReason.IdentifierBlocked))];
@@ -72,15 +71,27 @@ internal sealed class EventResolution(ProfileGraph graph, IdentitySettings setti
             changes.Add(new ProfilesMerged(rootId, merged.Id, merges, linked, resolution.Kept, e));
         }
 
-        changes.AddRange(resolution.Added.Select(i => new IdentifierAdded(rootId, i, e)));
-        changes.AddRange(blocked.Concat(resolution.Dropped).Select(d => new IdentifierDropped(rootId, d, e)));
-        changes.Add(new EventAttached(rootId, e));
-        if (type == "identify" && message.TryGetProperty("traits", out var traits) && traits.ValueKind == JsonValueKind.Object)
+        // By index: a foreach over these lists' interface would allocate an enumerator an event.
+        for (var i = 0; i < resolution.Added.Count; i++)
         {
-            var values = traits.EnumerateObject()
+            changes.Add(new IdentifierAdded(rootId, resolution.Added[i], e));
+        }
+
+        for (var i = 0; i < blocked.Count + resolution.Dropped.Count; i++)
+        {
+            changes.Add(new IdentifierDropped(rootId, i < blocked.Count ? blocked[i] : resolution.Dropped[i - blocked.Count], e));
+        }
+
+        changes.Add(new EventAttached(rootId, e));
+        if (IsType(message, "identify") && message.TryGetProperty("traits", out var traits) && traits.ValueKind == JsonValueKind.Object)
+        {
+            var values = new List<KeyValuePair<string, string?>>();
+            foreach (var trait in traits.EnumerateObject())
+            {
                 // A name with U+0000 keeps its place with U+FFFD there: PostgreSQL's text cannot hold the character.
-                .Select(t => KeyValuePair.Create(t.Name.Replace('\0', '\uFFFD'), t.Value.ValueKind == JsonValueKind.Null ? null : t.Value.GetRawText()))
-                .ToList();
+                values.Add(KeyValuePair.Create(trait.Name.Replace('\0', '\uFFFD'), trait.Value.ValueKind == JsonValueKind.Null ? null : trait.Value.GetRawText()));
+            }
+
             if (values.Count > 0)
             {
                 changes.Add(new TraitsSet(rootId, values, TimestampOf(message) ?? e.ReceivedAt, e));
@@ -97,7 +108,7 @@ internal sealed class EventResolution(ProfileGraph graph, IdentitySettings setti
     /// </summary>
     public static IReadOnlyList<Identifier> Candidates(JsonElement message, IdentitySettings settings)
     {
-        if (Text(message, "type") != "alias")
+        if (!IsType(message, "alias"))
         {
             return IdentifierExtraction.From(message, settings);
         }
@@ -147,6 +158,10 @@ internal sealed class EventResolution(ProfileGraph graph, IdentitySettings setti
 
         return identifiers;
     }
+
+    /// <summary>Whether the message's type is <paramref name="type"/>, read without making a string of it.</summary>
+    private static bool IsType(JsonElement message, string type) =>
+        message.TryGetProperty("type", out var value) && value.ValueKind == JsonValueKind.String && value.ValueEquals(type);
 
     private static string? Text(JsonElement message, string name) =>
         message.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;

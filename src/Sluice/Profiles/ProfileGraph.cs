@@ -124,24 +124,40 @@ internal sealed class ProfileGraph : IIdentityGraph
     /// <summary>A profile as this graph last read or made it (null: not read this step, or merged away).</summary>
     public ProfileIdentity? Known(string profileId) => _profiles.GetValueOrDefault(profileId);
 
-    /// <summary>What <paramref name="resolution"/> does, as the store will have it once the step commits.</summary>
+    /// <summary>
+    /// What <paramref name="resolution"/> does, as the store will have it once the step commits. Only the
+    /// identifiers that change owner are written again: the root's own already name it (each identifier of a
+    /// profile in memory came from the store, or was set here when it joined the profile).
+    /// </summary>
     public void Apply(Resolution resolution, string rootId, long at)
     {
+        if (resolution.Root is not null && resolution.Merged.Count == 0 && resolution.Added.Count == 0)
+        {
+            return;
+        }
+
         var root = resolution.Root ?? new ProfileIdentity(rootId, at, 0, []);
-        var mappings = root.Identifiers
-            .Concat(resolution.Merged.SelectMany(m => m.Identifiers))
-            .Concat(resolution.Added.Select(i => new IdentifierMapping(i, at)))
-            .ToList();
+        var mappings = new List<IdentifierMapping>(root.Identifiers.Count + resolution.Added.Count);
+        mappings.AddRange(root.Identifiers);
+        var merges = root.Merges;
         foreach (var merged in resolution.Merged)
         {
             _profiles.Remove(merged.Id);
+            merges += merged.Merges + 1;
+            foreach (var mapping in merged.Identifiers)
+            {
+                mappings.Add(mapping);
+                _owners[mapping.Identifier] = rootId;
+            }
         }
 
-        _profiles[rootId] = root with { Merges = root.Merges + resolution.Merged.Sum(m => m.Merges + 1), Identifiers = mappings };
-        foreach (var mapping in mappings)
+        foreach (var identifier in resolution.Added)
         {
-            _owners[mapping.Identifier] = rootId;
+            mappings.Add(new IdentifierMapping(identifier, at));
+            _owners[identifier] = rootId;
         }
+
+        _profiles[rootId] = root with { Merges = merges, Identifiers = mappings };
     }
 }
 

@@ -85,31 +85,34 @@ internal sealed class ProfilesConsumer(IProfileStore store, IdentitySettingsSour
     {
         _graph.Begin(reader);
         var settings = settingsSource.Effective(_graph.StoredSettings);
-        var messages = new List<(JsonDocument Document, EventReference Event, IReadOnlyList<Identifier> Candidates)>();
+        // A row's messages are read from one parse of the row, not split into copies and parsed again.
+        var documents = new List<JsonDocument>(rows.Count);
+        var messages = new List<(JsonElement Message, EventReference Event, IReadOnlyList<Identifier> Candidates)>();
         try
         {
             foreach (var row in rows)
             {
+                var document = JsonDocument.Parse(row.Messages);
+                documents.Add(document);
                 var index = 0;
-                foreach (var message in LogMessages.Split(row.Messages))
+                foreach (var message in document.RootElement.EnumerateArray())
                 {
-                    if (LogMessages.IsErased(message))
+                    // An erased message is null in its row (LogMessages.Erased).
+                    if (message.ValueKind == JsonValueKind.Null)
                     {
                         index++;
                         continue;
                     }
 
-                    var document = JsonDocument.Parse(message);
-                    if (suppressed?.Covers(document.RootElement) == true)
+                    if (suppressed?.Covers(message) == true)
                     {
                         // Stored in the instant before this node heard of the suppression: not made part of a profile.
-                        document.Dispose();
                         index++;
                         continue;
                     }
 
-                    var e = new EventReference(row.SourceId, EventResolution.MessageIdOf(document.RootElement), row.Position, index++, row.ReceivedAt);
-                    messages.Add((document, e, EventResolution.Candidates(document.RootElement, settings)));
+                    var e = new EventReference(row.SourceId, EventResolution.MessageIdOf(message), row.Position, index++, row.ReceivedAt);
+                    messages.Add((message, e, EventResolution.Candidates(message, settings)));
                 }
             }
 
@@ -119,11 +122,11 @@ internal sealed class ProfilesConsumer(IProfileStore store, IdentitySettingsSour
             observer?.Prefetch(messages.SelectMany(m => m.Candidates).Select(_graph.KnownOwner).OfType<string>());
             var resolution = new EventResolution(_graph, settings);
             var changes = new List<ProfileChange>();
-            foreach (var (document, e, candidates) in messages)
+            foreach (var (message, e, candidates) in messages)
             {
                 var before = changes.Count;
-                resolution.Resolve(document.RootElement, e, changes, candidates);
-                observer?.Observe(changes, before, document.RootElement);
+                resolution.Resolve(message, e, changes, candidates);
+                observer?.Observe(changes, before, message);
             }
 
             if (observer is not null)
@@ -135,7 +138,7 @@ internal sealed class ProfilesConsumer(IProfileStore store, IdentitySettingsSour
         }
         finally
         {
-            messages.ForEach(m => m.Document.Dispose());
+            documents.ForEach(d => d.Dispose());
         }
     }
 }

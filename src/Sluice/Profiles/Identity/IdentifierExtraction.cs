@@ -82,14 +82,14 @@ internal static class IdentifierExtraction
     }
 
     /// <summary>A string, or a number as written (ids are often numeric); null for anything else.</summary>
-    private static string? Text(JsonElement element, params string[] path) => Member(element, path) switch
+    private static string? Text(JsonElement element, params ReadOnlySpan<string> path) => Member(element, path) switch
     {
         { ValueKind: JsonValueKind.String } value => value.GetString(),
         { ValueKind: JsonValueKind.Number } value => value.GetRawText(),
         _ => null,
     };
 
-    private static JsonElement? Member(JsonElement element, params string[] path)
+    private static JsonElement? Member(JsonElement element, params ReadOnlySpan<string> path)
     {
         foreach (var name in path)
         {

@@ -55,6 +55,12 @@ internal sealed class IdentityResolver(IIdentityGraph graph, IdentitySettings se
                 return new Resolution(kept, null, [], kept, dropped);
             }
 
+            if (owners.Count == 1 && OwnsAll(owners[0], kept))
+            {
+                // Nothing merged or added: no rule can be broken (the commonest event, a known person's).
+                return new Resolution(kept, owners[0], [], [], dropped);
+            }
+
             var owned = owners.SelectMany(o => o.Identifiers).Select(m => m.Identifier).ToHashSet();
             var added = kept.Where(i => !owned.Contains(i)).ToList();
             if (Broken(owners, added, at) is { } reason)
@@ -70,6 +76,29 @@ internal sealed class IdentityResolver(IIdentityGraph graph, IdentitySettings se
         }
 
         return new Resolution([], null, [], [], dropped);
+    }
+
+    private static bool OwnsAll(ProfileIdentity profile, List<Identifier> identifiers)
+    {
+        foreach (var identifier in identifiers)
+        {
+            var owned = false;
+            foreach (var mapping in profile.Identifiers)
+            {
+                if (mapping.Identifier == identifier)
+                {
+                    owned = true;
+                    break;
+                }
+            }
+
+            if (!owned)
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private DropReason? Broken(IReadOnlyList<ProfileIdentity> owners, IReadOnlyList<Identifier> added, long at)

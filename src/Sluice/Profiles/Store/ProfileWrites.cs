@@ -1,4 +1,4 @@
-using System.Text;
+using System.Collections.Concurrent;
 using System.Text.Json;
 using Sluice.Profiles.Identity;
 
@@ -49,6 +49,12 @@ internal static class ProfileWrites
         }
     }
 
+    private static readonly Insert NewProfiles = new("INSERT INTO profiles (id, created_at, merges, merged_into, updated_at) VALUES ", 2, at => $"(${at + 1}, ${at + 2}, 0, NULL, ${at + 2})");
+    private static readonly Insert NewIdentifiers = new("INSERT INTO profile_identifiers (type, value, profile_id, added_at, source_id, message_id) VALUES ", 6, Parameters(6));
+    private static readonly Insert EventReferences = new("INSERT INTO profile_events (profile_id, log_position, message_index) VALUES ", 3, Parameters(3));
+    private static readonly Insert Drops = new(LogInsert, 11, Parameters(11));
+    private static readonly Insert Traits = new("INSERT INTO profile_traits (profile_id, key, value, timestamp, received_at, message_id, source_id) VALUES ", 7, Parameters(7), "\n" + UpsertTrait);
+
     /// <summary>Rows gathered for multi-row statements: what changes write without reading.</summary>
     private sealed class Rows(int rowsPerStatement)
     {
@@ -93,14 +99,11 @@ internal static class ProfileWrites
 
         public IEnumerable<(string Sql, object?[] Values)> Flush()
         {
-            var statements = Insert("INSERT INTO profiles (id, created_at, merges, merged_into, updated_at) VALUES ", 2, at => $"(${at + 1}, ${at + 2}, 0, NULL, ${at + 2})", _profiles, "", rowsPerStatement)
-                .Concat(Insert("INSERT INTO profile_identifiers (type, value, profile_id, added_at, source_id, message_id) VALUES ", 6, Parameters(6), _identifiers, "", rowsPerStatement))
-                .Concat(Insert("INSERT INTO profile_events (profile_id, log_position, message_index) VALUES ", 3, Parameters(3), _events, "", rowsPerStatement))
-                .Concat(Insert(LogInsert, 11, Parameters(11), _drops, "", rowsPerStatement))
-                .Concat(Insert(
-                    "INSERT INTO profile_traits (profile_id, key, value, timestamp, received_at, message_id, source_id) VALUES ", 7, Parameters(7),
-                    [.. _traits.Select(t => new object?[] { t.Key.Profile, t.Key.Key, t.Value.Json, t.Value.Timestamp, t.Value.ReceivedAt, t.Value.MessageId, t.Value.SourceId })],
-                    "\n" + UpsertTrait, rowsPerStatement))
+            var statements = NewProfiles.Of(_profiles, rowsPerStatement)
+                .Concat(NewIdentifiers.Of(_identifiers, rowsPerStatement))
+                .Concat(EventReferences.Of(_events, rowsPerStatement))
+                .Concat(Drops.Of(_drops, rowsPerStatement))
+                .Concat(Traits.Of([.. _traits.Select(t => new object?[] { t.Key.Profile, t.Key.Key, t.Value.Json, t.Value.Timestamp, t.Value.ReceivedAt, t.Value.MessageId, t.Value.SourceId })], rowsPerStatement))
                 .ToList();
             _profiles.Clear();
             _identifiers.Clear();
@@ -118,23 +121,40 @@ internal static class ProfileWrites
         public bool Beats(Trait other) => TraitsSet.Beats((Timestamp, ReceivedAt, MessageId), (other.Timestamp, other.ReceivedAt, other.MessageId));
     }
 
-    /// <summary><paramref name="rows"/> as statements of at most <paramref name="rowsPerStatement"/> rows and <see cref="MaxParameters"/> parameters.</summary>
-    private static IEnumerable<(string Sql, object?[] Values)> Insert(string head, int width, Func<int, string> row, List<object?[]> rows, string tail, int rowsPerStatement)
+    /// <summary>
+    /// An insert into one table: its text for a number of rows is made once, not for every row of every step
+    /// (on SQLite a statement of one row runs once a row, and making its text was most of what a step allocated).
+    /// </summary>
+    private sealed class Insert(string head, int width, Func<int, string> row, string tail = "")
     {
-        var perStatement = Math.Clamp(MaxParameters / width, 1, rowsPerStatement);
-        for (var first = 0; first < rows.Count; first += perStatement)
-        {
-            var count = Math.Min(perStatement, rows.Count - first);
-            var sql = new StringBuilder(head);
-            var values = new object?[count * width];
-            for (var i = 0; i < count; i++)
-            {
-                sql.Append(i == 0 ? "" : ", ").Append(row(i * width));
-                rows[first + i].CopyTo(values, i * width);
-            }
+        private readonly ConcurrentDictionary<int, string> _texts = new();
 
-            yield return (sql.Append(tail).ToString(), values);
+        /// <summary><paramref name="rows"/> as statements of at most <paramref name="rowsPerStatement"/> rows and <see cref="MaxParameters"/> parameters.</summary>
+        public IEnumerable<(string Sql, object?[] Values)> Of(List<object?[]> rows, int rowsPerStatement)
+        {
+            var perStatement = Math.Clamp(MaxParameters / width, 1, rowsPerStatement);
+            for (var first = 0; first < rows.Count; first += perStatement)
+            {
+                var count = Math.Min(perStatement, rows.Count - first);
+                var sql = _texts.TryGetValue(count, out var text) ? text : _texts.GetOrAdd(count, Text(count));
+                if (count == 1)
+                {
+                    // A row's values are the statement's: no copy.
+                    yield return (sql, rows[first]);
+                    continue;
+                }
+
+                var values = new object?[count * width];
+                for (var i = 0; i < count; i++)
+                {
+                    rows[first + i].CopyTo(values, i * width);
+                }
+
+                yield return (sql, values);
+            }
         }
+
+        private string Text(int rows) => head + string.Join(", ", Enumerable.Range(0, rows).Select(i => row(i * width))) + tail;
     }
 
     /// <summary>A row of <paramref name="width"/> parameters numbered from the one after <c>at</c>.</summary>
@@ -169,7 +189,7 @@ internal static class ProfileWrites
         // Profiles merged into the merged one point at the survivor too: any old id is one hop from it.
         yield return ("UPDATE profiles SET merged_into = $1, updated_at = $3 WHERE id = $2 OR merged_into = $2", [merged.Into, merged.Merged, e.ReceivedAt]);
         yield return ("UPDATE profiles SET merges = $2 WHERE id = $1", [merged.Into, merged.MergesAfter]);
-        yield return (LogInsert + Parameters(11)(0), LogRow("merge", merged.Into, merged.Merged, merged.Linked[0], JsonSerializer.Serialize(merged.EventIdentifiers.Select(i => i.ToString())), e));
+        yield return (MergeLogged, LogRow("merge", merged.Into, merged.Merged, merged.Linked[0], JsonSerializer.Serialize(merged.EventIdentifiers.Select(i => i.ToString())), e));
     }
 
     /// <summary>
@@ -217,6 +237,8 @@ internal static class ProfileWrites
             yield return ("DELETE FROM profiles WHERE id = $1", [member]);
         }
     }
+
+    private static readonly string MergeLogged = LogInsert + Parameters(11)(0);
 
     private const string LogInsert = "INSERT INTO profile_log (kind, profile_id, other_profile_id, identifier_type, identifier_value, reason, source_id, message_id, log_position, message_index, at) VALUES ";
 

@@ -1,6 +1,7 @@
 using System.Data.Common;
 using Microsoft.Data.Sqlite;
 using Sluice.EventLog;
+using Sluice.Profiles.Identity;
 using Sluice.Storage.Sqlite;
 
 namespace Sluice.Profiles.Store;
@@ -33,7 +34,10 @@ internal sealed class SqliteProfileStore(SqliteDatabase database) : ProfileStore
         // ingest's) syncs it with everything before it.
         using var connection = database.OpenProfiles(SqliteDurability.Normal);
         IReadOnlyList<ProfileChange> changes;
-        changes = resolve(new GraphReader(connection));
+        using (var reader = new GraphReader(connection))
+        {
+            changes = resolve(reader);
+        }
 
         // Deferred: each file's lock is taken by the first statement that writes it. No statement of a step
         // reads a file before another writes it, so none has to turn a read into a write (which SQLite refuses
@@ -121,9 +125,16 @@ internal sealed class SqliteProfileStore(SqliteDatabase database) : ProfileStore
         public void Dispose() => _statement.Dispose();
     }
 
-    private sealed class GraphReader : StoredGraphReader
+    /// <summary>
+    /// The stored graph as a step on SQLite reads it. A step's many reads, owners of identifiers and profiles
+    /// by id, are one prepared statement each, run once an identifier or profile through SQLite's own API: a
+    /// statement of a hundred values binds each by name, and a point lookup is what the index is for.
+    /// </summary>
+    private sealed class GraphReader : StoredGraphReader, IDisposable
     {
         private readonly SqliteConnection _connection;
+        private SqliteStatement? _owner;
+        private SqliteStatement? _profile;
 
         public GraphReader(SqliteConnection connection)
         {
@@ -134,5 +145,56 @@ internal sealed class SqliteProfileStore(SqliteDatabase database) : ProfileStore
         public override long Version { get; }
 
         public override T Query<T>(string sql, Func<DbDataReader, T> read, params object[] values) => SqliteProfileStore.Query(_connection, sql, read, values);
+
+        public override IReadOnlyDictionary<Identifier, string> OwnersOf(IReadOnlyList<Identifier> identifiers)
+        {
+            _owner ??= new SqliteStatement(_connection, ProfileSql.OwnerOf);
+            var owners = new Dictionary<Identifier, string>();
+            foreach (var identifier in identifiers)
+            {
+                _owner.Bind(1, identifier.Type);
+                _owner.Bind(2, identifier.Value);
+                if (_owner.Next())
+                {
+                    owners[identifier] = _owner.Text(0)!;
+                    _owner.Reset();
+                }
+            }
+
+            return owners;
+        }
+
+        public override IReadOnlyList<ProfileIdentity> Read(IReadOnlyList<string> profileIds)
+        {
+            _profile ??= new SqliteStatement(_connection, ProfileSql.ReadProfile);
+            var profiles = new List<ProfileIdentity>(profileIds.Count);
+            foreach (var id in profileIds)
+            {
+                _profile.Bind(1, id);
+                if (!_profile.Next())
+                {
+                    continue;
+                }
+
+                var identifiers = new List<IdentifierMapping>();
+                profiles.Add(new ProfileIdentity(id, _profile.Int64(0), (int)_profile.Int64(1), identifiers));
+                do
+                {
+                    if (_profile.Text(2) is { } type)
+                    {
+                        identifiers.Add(new IdentifierMapping(new Identifier(type, _profile.Text(3)!), _profile.Int64(4)));
+                    }
+                }
+                while (_profile.Next());
+            }
+
+            return profiles;
+        }
+
+        public void Dispose()
+        {
+            _owner?.Dispose();
+            _profile?.Dispose();
+        }
     }
 }

@@ -21,7 +21,7 @@ internal abstract class StoredGraphReader : IProfileGraphReader
     /// <summary>Identifiers or profiles read by one statement at most (SQLite binds parameters by name, a lookup that grows with their number).</summary>
     protected virtual int BatchSize => 100;
 
-    public IReadOnlyDictionary<Identifier, string> OwnersOf(IReadOnlyList<Identifier> identifiers)
+    public virtual IReadOnlyDictionary<Identifier, string> OwnersOf(IReadOnlyList<Identifier> identifiers)
     {
         var owners = new Dictionary<Identifier, string>();
         foreach (var chunk in identifiers.Chunk(BatchSize))
@@ -40,7 +40,7 @@ internal abstract class StoredGraphReader : IProfileGraphReader
         return owners;
     }
 
-    public IReadOnlyList<ProfileIdentity> Read(IReadOnlyList<string> profileIds) =>
+    public virtual IReadOnlyList<ProfileIdentity> Read(IReadOnlyList<string> profileIds) =>
         [.. profileIds.Chunk(BatchSize).SelectMany(chunk => Query(ProfileSql.ReadProfiles(chunk.Length), ProfileSql.ReadIdentities, [.. chunk]))];
 
     public IReadOnlySet<Identifier> Blocked() => Query(ProfileSql.Blocked, ProfileSql.ReadIdentifiers);

@@ -112,6 +112,33 @@ internal sealed class SqliteStatement : IDisposable
         return raw.sqlite3_changes(_database);
     }
 
+    /// <summary>
+    /// Steps a query to its next row: true with a row to read by <see cref="Text"/> and <see cref="Int64"/>, false
+    /// at the end, where the statement is reset and may be bound and run again.
+    /// </summary>
+    public bool Next()
+    {
+        var result = raw.sqlite3_step(_statement);
+        if (result == raw.SQLITE_ROW)
+        {
+            return true;
+        }
+
+        raw.sqlite3_reset(_statement);
+        Check(result);
+        return false;
+    }
+
+    /// <summary>Ends a query before its last row, so that it may be bound and run again.</summary>
+    public void Reset() => raw.sqlite3_reset(_statement);
+
+    /// <summary>The current row's column as text, null where it is NULL.</summary>
+    public string? Text(int column) =>
+        raw.sqlite3_column_type(_statement, column) == raw.SQLITE_NULL ? null : raw.sqlite3_column_text(_statement, column).utf8_to_string();
+
+    /// <summary>The current row's column as an integer (0 where it is NULL).</summary>
+    public long Int64(int column) => raw.sqlite3_column_int64(_statement, column);
+
     public void Dispose() => _statement.Dispose();
 
     private void Check(int result)
