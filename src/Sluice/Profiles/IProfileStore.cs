@@ -15,6 +15,12 @@ internal interface IProfileGraphReader : IProfileQueries
     /// <summary>A profile that has not been merged into another, with its identifiers.</summary>
     ProfileIdentity Read(string profileId);
 
+    /// <summary>
+    /// Whether a read costs a round trip (PostgreSQL): a step then reads all its events' identifiers at once. Where
+    /// reads are calls into the process (SQLite), it reads them a few rows at a time, as it resolves them.
+    /// </summary>
+    bool ReadsCostARoundTrip => false;
+
     /// <summary>The owners of those of <paramref name="identifiers"/> that have one, in few statements: a step's reads at once.</summary>
     IReadOnlyDictionary<Identifier, string> OwnersOf(IReadOnlyList<Identifier> identifiers);
 

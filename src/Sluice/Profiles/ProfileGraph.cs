@@ -59,18 +59,20 @@ internal sealed class ProfileGraph : IIdentityGraph
         _reader = null;
     }
 
-    public IReadOnlyList<ProfileIdentity> Owners(IReadOnlyCollection<Identifier> identifiers)
+    public IReadOnlyList<ProfileIdentity> Owners(IReadOnlyList<Identifier> identifiers)
     {
         var reader = _reader ?? throw new InvalidOperationException("the graph is read only during a step");
         var owners = new List<ProfileIdentity>(identifiers.Count);
-        foreach (var identifier in identifiers)
+        // Loops by index, not LINQ: asked for every event, where an enumerator or a closure each is garbage.
+        for (var i = 0; i < identifiers.Count; i++)
         {
+            var identifier = identifiers[i];
             if (!_owners.TryGetValue(identifier, out var owner))
             {
                 _owners[identifier] = owner = reader.OwnerOf(identifier);
             }
 
-            if (owner is null || owners.Exists(o => o.Id == owner))
+            if (owner is null || Listed(owners, owner))
             {
                 continue;
             }
@@ -84,6 +86,19 @@ internal sealed class ProfileGraph : IIdentityGraph
         }
 
         return owners;
+    }
+
+    private static bool Listed(List<ProfileIdentity> owners, string id)
+    {
+        foreach (var owner in owners)
+        {
+            if (owner.Id == id)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>

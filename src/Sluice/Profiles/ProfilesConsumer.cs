@@ -81,52 +81,76 @@ internal sealed class ProfilesConsumer(IProfileStore store, IdentitySettingsSour
         }
     }
 
+    /// <summary>
+    /// Rows a step parses, prefetches and resolves at a time where reads are calls into the process (SQLite: a
+    /// statement an identifier or profile, so smaller chunks cost no more reads). A parsed row holds buffers
+    /// from the shared pool until it is let go: a whole step's rows held at once outnumbered the pool, and the
+    /// garbage collector copied their new buffers as survivors. Where a read is a round trip, the whole step
+    /// is one chunk.
+    /// </summary>
+    private const int RowsPerChunk = 16;
+
     private List<ProfileChange> Resolve(IProfileGraphReader reader, IReadOnlyList<LogRow> rows)
     {
         _graph.Begin(reader);
         var settings = settingsSource.Effective(_graph.StoredSettings);
+        var observer = part?.Begin(reader, recomputation: false);
+        var resolution = new EventResolution(_graph, settings);
+        var changes = new List<ProfileChange>();
         // A row's messages are read from one parse of the row, not split into copies and parsed again.
-        var documents = new List<JsonDocument>(rows.Count);
+        var documents = new List<JsonDocument>(RowsPerChunk);
         var messages = new List<(JsonElement Message, EventReference Event, IReadOnlyList<Identifier> Candidates)>();
+        var candidates = new List<Identifier>();
         try
         {
-            foreach (var row in rows)
+            var chunk = reader.ReadsCostARoundTrip ? rows.Count : RowsPerChunk;
+            for (var first = 0; first < rows.Count; first += chunk)
             {
-                var document = JsonDocument.Parse(row.Messages);
-                documents.Add(document);
-                var index = 0;
-                foreach (var message in document.RootElement.EnumerateArray())
+                foreach (var row in rows.Skip(first).Take(chunk))
                 {
-                    // An erased message is null in its row (LogMessages.Erased).
-                    if (message.ValueKind == JsonValueKind.Null)
+                    var document = JsonDocument.Parse(row.Messages);
+                    documents.Add(document);
+                    var index = 0;
+                    foreach (var message in document.RootElement.EnumerateArray())
                     {
-                        index++;
-                        continue;
-                    }
+                        // An erased message is null in its row (LogMessages.Erased).
+                        if (message.ValueKind == JsonValueKind.Null)
+                        {
+                            index++;
+                            continue;
+                        }
 
-                    if (suppressed?.Covers(message) == true)
-                    {
-                        // Stored in the instant before this node heard of the suppression: not made part of a profile.
-                        index++;
-                        continue;
-                    }
+                        if (suppressed?.Covers(message) == true)
+                        {
+                            // Stored in the instant before this node heard of the suppression: not made part of a profile.
+                            index++;
+                            continue;
+                        }
 
-                    var e = new EventReference(row.SourceId, EventResolution.MessageIdOf(message), row.Position, index++, row.ReceivedAt);
-                    messages.Add((message, e, EventResolution.Candidates(message, settings)));
+                        var e = new EventReference(row.SourceId, EventResolution.MessageIdOf(message), row.Position, index++, row.ReceivedAt);
+                        messages.Add((message, e, EventResolution.Candidates(message, settings)));
+                    }
                 }
-            }
 
-            // One read for the step's identifiers, not one per event.
-            _graph.Prefetch(messages.SelectMany(m => m.Candidates));
-            var observer = part?.Begin(reader, recomputation: false);
-            observer?.Prefetch(messages.SelectMany(m => m.Candidates).Select(_graph.KnownOwner).OfType<string>());
-            var resolution = new EventResolution(_graph, settings);
-            var changes = new List<ProfileChange>();
-            foreach (var (message, e, candidates) in messages)
-            {
-                var before = changes.Count;
-                resolution.Resolve(message, e, changes, candidates);
-                observer?.Observe(changes, before, message);
+                // The chunk's identifiers read together, before its events resolve, not one read at a time between them.
+                candidates.Clear();
+                foreach (var message in messages)
+                {
+                    candidates.AddRange(message.Candidates);
+                }
+
+                _graph.Prefetch(candidates);
+                observer?.Prefetch(candidates.Select(_graph.KnownOwner).OfType<string>());
+                foreach (var (message, e, identifiers) in messages)
+                {
+                    var before = changes.Count;
+                    resolution.Resolve(message, e, changes, identifiers);
+                    observer?.Observe(changes, before, message);
+                }
+
+                messages.Clear();
+                documents.ForEach(d => d.Dispose());
+                documents.Clear();
             }
 
             if (observer is not null)

@@ -65,8 +65,27 @@ internal sealed record IdentitySettings
     public IdentitySettings WithRule(string type, IdentifierRule rule) =>
         this with { Rules = new Dictionary<string, IdentifierRule>(Rules, StringComparer.Ordinal) { [type] = rule } };
 
-    public bool IsBlocked(string value) =>
-        BlockedValues.Contains(value, StringComparer.Ordinal) || BlockedPatterns.Any(pattern => pattern.IsMatch(value));
+    public bool IsBlocked(string value)
+    {
+        // By index: asked for every identifier of every event, where an enumerator each would be garbage.
+        for (var i = 0; i < BlockedValues.Count; i++)
+        {
+            if (string.Equals(BlockedValues[i], value, StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        for (var i = 0; i < BlockedPatterns.Count; i++)
+        {
+            if (BlockedPatterns[i].IsMatch(value))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     private static Dictionary<string, IdentifierRule> DefaultRules()
     {

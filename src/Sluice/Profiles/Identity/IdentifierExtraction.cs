@@ -26,7 +26,7 @@ internal static class IdentifierExtraction
 
     public static IReadOnlyList<Identifier> From(JsonElement message, IdentitySettings settings)
     {
-        var found = new List<Identifier>();
+        var found = new List<Identifier>(2);
         void Add(string type, string? value)
         {
             if (!Usable(value, settings))
@@ -71,8 +71,9 @@ internal static class IdentifierExtraction
             }
         }
 
-        foreach (var key in settings.CustomKeys)
+        for (var i = 0; i < settings.CustomKeys.Count; i++)
         {
+            var key = settings.CustomKeys[i];
             var camel = CamelCase(key);
             Add(key, Text(message, "traits", key) ?? Text(message, "traits", camel) ?? Text(message, "context", "traits", key)
                 ?? Text(message, "context", "traits", camel) ?? Text(message, "properties", key) ?? Text(message, "properties", camel));

@@ -11,7 +11,7 @@ internal sealed record IdentifierMapping(Identifier Identifier, long AddedAt);
 internal interface IIdentityGraph
 {
     /// <summary>The profiles (merged ones by their surviving profile) that own any of <paramref name="identifiers"/>.</summary>
-    IReadOnlyList<ProfileIdentity> Owners(IReadOnlyCollection<Identifier> identifiers);
+    IReadOnlyList<ProfileIdentity> Owners(IReadOnlyList<Identifier> identifiers);
 }
 
 /// <summary>
@@ -45,8 +45,8 @@ internal sealed class IdentityResolver(IIdentityGraph graph, IdentitySettings se
     /// <param name="at">The event's time in the log (Unix ms): new identifiers are added at it, windows end at it.</param>
     public Resolution Resolve(IReadOnlyList<Identifier> identifiers, long at)
     {
-        var kept = identifiers.ToList();
-        var dropped = new List<DroppedIdentifier>();
+        var kept = new List<Identifier>(identifiers);
+        var dropped = new List<DroppedIdentifier>(0);
         while (kept.Count > 0)
         {
             var owners = graph.Owners(kept);
@@ -83,9 +83,9 @@ internal sealed class IdentityResolver(IIdentityGraph graph, IdentitySettings se
         foreach (var identifier in identifiers)
         {
             var owned = false;
-            foreach (var mapping in profile.Identifiers)
+            for (var i = 0; i < profile.Identifiers.Count; i++)
             {
-                if (mapping.Identifier == identifier)
+                if (profile.Identifiers[i].Identifier == identifier)
                 {
                     owned = true;
                     break;
@@ -108,17 +108,31 @@ internal sealed class IdentityResolver(IIdentityGraph graph, IdentitySettings se
             return DropReason.ProfileMergeLimitExceeded;
         }
 
-        var result = owners.SelectMany(o => o.Identifiers).Concat(added.Select(i => new IdentifierMapping(i, at))).ToList();
-        if (result.Count > settings.MaxIdentifiers && result.Count > owners.Max(o => o.Identifiers.Count))
+        var total = added.Count;
+        var largest = 0;
+        foreach (var owner in owners)
+        {
+            total += owner.Identifiers.Count;
+            largest = Math.Max(largest, owner.Identifiers.Count);
+        }
+
+        if (total > settings.MaxIdentifiers && total > largest)
         {
             return DropReason.MappingLimitExceeded;
         }
 
         // Of several broken types, the reason names the highest in priority, whatever order the graph gives.
-        foreach (var type in result.Select(m => m.Identifier.Type).Distinct().OrderBy(t => settings.RuleOf(t).Priority).ThenBy(t => t, StringComparer.Ordinal))
+        foreach (var type in TypesByPriority(owners, added))
         {
             var rule = settings.RuleOf(type);
             var since = rule.Window is { } window ? at - (long)window.TotalMilliseconds : long.MinValue;
+            // Counted without sets first: a count within the limit is within it once repeats are left out too.
+            if (Mappings(owners, added, at, type, since) <= rule.Limit)
+            {
+                continue;
+            }
+
+            var result = owners.SelectMany(o => o.Identifiers).Concat(added.Select(i => new IdentifierMapping(i, at)));
             var count = Count(result, type, since);
             if (count > rule.Limit && count > owners.Max(o => Count(o.Identifiers, type, since)))
             {
@@ -127,6 +141,61 @@ internal sealed class IdentityResolver(IIdentityGraph graph, IdentitySettings se
         }
 
         return null;
+    }
+
+    /// <summary>The types of the owners' and the added identifiers, highest priority first (ties by name).</summary>
+    private List<string> TypesByPriority(IReadOnlyList<ProfileIdentity> owners, IReadOnlyList<Identifier> added)
+    {
+        var types = new List<string>(4);
+        foreach (var owner in owners)
+        {
+            foreach (var mapping in owner.Identifiers)
+            {
+                if (!types.Contains(mapping.Identifier.Type))
+                {
+                    types.Add(mapping.Identifier.Type);
+                }
+            }
+        }
+
+        foreach (var identifier in added)
+        {
+            if (!types.Contains(identifier.Type))
+            {
+                types.Add(identifier.Type);
+            }
+        }
+
+        types.Sort((a, b) => settings.RuleOf(a).Priority != settings.RuleOf(b).Priority
+            ? settings.RuleOf(a).Priority.CompareTo(settings.RuleOf(b).Priority)
+            : string.CompareOrdinal(a, b));
+        return types;
+    }
+
+    /// <summary>The owners' and the added identifiers of <paramref name="type"/> added since <paramref name="since"/>, repeats counted.</summary>
+    private static int Mappings(IReadOnlyList<ProfileIdentity> owners, IReadOnlyList<Identifier> added, long at, string type, long since)
+    {
+        var count = 0;
+        foreach (var owner in owners)
+        {
+            foreach (var mapping in owner.Identifiers)
+            {
+                if (mapping.Identifier.Type == type && mapping.AddedAt >= since)
+                {
+                    count++;
+                }
+            }
+        }
+
+        foreach (var identifier in added)
+        {
+            if (identifier.Type == type && at >= since)
+            {
+                count++;
+            }
+        }
+
+        return count;
     }
 
     private static int Count(IEnumerable<IdentifierMapping> mappings, string type, long since) =>

@@ -96,6 +96,8 @@ internal sealed class PostgresProfileStore(PostgresDatabase database) : ProfileS
         /// <summary>A round trip is what a statement costs here.</summary>
         protected override int BatchSize => 1_000;
 
+        public bool ReadsCostARoundTrip => true;
+
         public override T Query<T>(string sql, Func<DbDataReader, T> read, params object[] values)
         {
             using var command = Command(_connection, _transaction, sql, values);

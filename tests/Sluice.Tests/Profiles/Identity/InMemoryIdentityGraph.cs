@@ -12,7 +12,7 @@ internal sealed class InMemoryIdentityGraph : IIdentityGraph
 
     public InMemoryIdentityGraph() => _graph.Begin(new NoStoredGraph(new HashSet<Identifier>()));
 
-    public IReadOnlyList<ProfileIdentity> Owners(IReadOnlyCollection<Identifier> identifiers) => _graph.Owners(identifiers);
+    public IReadOnlyList<ProfileIdentity> Owners(IReadOnlyList<Identifier> identifiers) => _graph.Owners(identifiers);
 
     /// <summary>Applies a resolution; returns the profile the event belongs to (null: none).</summary>
     public string? Apply(Resolution resolution, long at)
