@@ -79,9 +79,10 @@ internal sealed class SqliteProfileStore(SqliteDatabase database) : ProfileStore
         return Query(connection, sql, read, values);
     }
 
-    private static T Query<T>(SqliteConnection connection, string sql, Func<DbDataReader, T> read, object[] values)
+    private static T Query<T>(SqliteConnection connection, string sql, Func<DbDataReader, T> read, object[] values, SqliteTransaction? transaction = null)
     {
         using var command = connection.CreateCommand();
+        command.Transaction = transaction;
         command.CommandText = sql;
         for (var i = 0; i < values.Length; i++)
         {
@@ -126,25 +127,31 @@ internal sealed class SqliteProfileStore(SqliteDatabase database) : ProfileStore
     }
 
     /// <summary>
-    /// The stored graph as a step on SQLite reads it. A step's many reads, owners of identifiers and profiles
-    /// by id, are one prepared statement each, run once an identifier or profile through SQLite's own API: a
-    /// statement of a hundred values binds each by name, and a point lookup is what the index is for.
+    /// The stored graph as a step on SQLite reads it, in one read transaction that ends before the step's
+    /// writes begin (so none has to turn a read into a write): its reads see one state of the file, and a
+    /// statement outside a transaction would take and let go of the file's read lock at every run, about
+    /// as long as a lookup itself (BENCHMARKS.md, Identity's seventh measurement). A step's many reads, owners
+    /// of identifiers and profiles by id, are one prepared statement each, run once an identifier or profile
+    /// through SQLite's own API: a statement of a hundred values binds each by name, and a point lookup is
+    /// what the index is for.
     /// </summary>
     private sealed class GraphReader : StoredGraphReader, IDisposable
     {
         private readonly SqliteConnection _connection;
+        private readonly SqliteTransaction _reading;
         private SqliteStatement? _owner;
         private SqliteStatement? _profile;
 
         public GraphReader(SqliteConnection connection)
         {
             _connection = connection;
+            _reading = connection.BeginTransaction(deferred: true);
             Version = Query(ProfileSql.ReadVersion, rows => rows.Read() ? rows.GetInt64(0) : 0);
         }
 
         public override long Version { get; }
 
-        public override T Query<T>(string sql, Func<DbDataReader, T> read, params object[] values) => SqliteProfileStore.Query(_connection, sql, read, values);
+        public override T Query<T>(string sql, Func<DbDataReader, T> read, params object[] values) => SqliteProfileStore.Query(_connection, sql, read, values, _reading);
 
         public override IReadOnlyDictionary<Identifier, string> OwnersOf(IReadOnlyList<Identifier> identifiers)
         {
@@ -195,6 +202,9 @@ internal sealed class SqliteProfileStore(SqliteDatabase database) : ProfileStore
         {
             _owner?.Dispose();
             _profile?.Dispose();
+            // It only read: ending it lets go of the read lock.
+            _reading.Commit();
+            _reading.Dispose();
         }
     }
 }
