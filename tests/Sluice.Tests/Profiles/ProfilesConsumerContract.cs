@@ -211,7 +211,7 @@ public abstract class ProfilesConsumerContract : IDisposable
         Assert.All(new[] { "ada", "phone", "ada@example.com", "pro", "true" }, text => Assert.Equal([ada], store.Profiles.Search(text, 10)));
         var grace = store.Profiles.ProfileOf(new Identifier("user_id", "grace"))!;
         Assert.All(new[] { "grace", "free", "\"42\"", """{"id":7}""" }, text => Assert.Equal([grace], store.Profiles.Search(text, 10)));
-        // Text equal to a text value, or to a number's, finds either (numbers are found without the index by value).
+        // A text equal to a text value, or to the way a number is written, finds either.
         Assert.Equal([ada, grace], store.Profiles.Search("42", 10).Order(StringComparer.Ordinal));
         Assert.All(new[] { "nobody", "user_id", "email", "43", "false" }, text => Assert.Empty(store.Profiles.Search(text, 10)));
     }

@@ -74,7 +74,6 @@ internal sealed class PostgresProfileStore(PostgresDatabase database) : ProfileS
                 string text => new NpgsqlParameter<string> { TypedValue = text },
                 long number => new NpgsqlParameter<long> { TypedValue = number },
                 int number => new NpgsqlParameter<int> { TypedValue = number },
-                bool flag => new NpgsqlParameter<bool> { TypedValue = flag },
                 _ => throw new ArgumentOutOfRangeException(nameof(values), value.GetType().Name, "not a column type of the profile tables"),
             });
         }

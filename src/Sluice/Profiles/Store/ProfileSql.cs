@@ -60,29 +60,17 @@ internal static class ProfileSql
         """;
 
     /// <summary>
-    /// $1: the text as written, $2: as a JSON string, $3: how many, $4: whether the text is JSON other than a
-    /// string (a number, a boolean, an object or an array). Identifiers are found by one seek in the primary
-    /// key per identifier type, not through an index by value, which every new identifier would write; text
-    /// traits through the index of their first 200 characters, which holds text values alone
-    /// (<see cref="TextTraitsIndexed"/>); other values by reading every trait, and only when $4 says the
-    /// text could be one.
+    /// $1: the text as written, $2: as a JSON string, $3: how many. Identifiers are found by one seek in the
+    /// primary key per identifier type, not through an index by value, which every new identifier would
+    /// write; traits through their first 200 characters' index.
     /// </summary>
-    public static readonly string Search = DistinctLeading("types", "profile_identifiers", "type") + $"""
+    public static readonly string Search = DistinctLeading("types", "profile_identifiers", "type") + """
 
         SELECT profile_id FROM profile_identifiers WHERE type IN (SELECT type FROM types) AND value = $1
         UNION
-        SELECT profile_id FROM profile_traits WHERE {TextTraitsIndexed} AND substr(value, 1, 200) IN (substr($1, 1, 200), substr($2, 1, 200)) AND value IN ($1, $2)
-        UNION
-        SELECT profile_id FROM profile_traits WHERE $4 AND value = $1
+        SELECT profile_id FROM profile_traits WHERE substr(value, 1, 200) IN (substr($1, 1, 200), substr($2, 1, 200)) AND value IN ($1, $2)
         ORDER BY 1 LIMIT $3
         """;
-
-    /// <summary>
-    /// The traits the index by value holds: text values (a JSON string's first character is its quote).
-    /// Numbers and booleans are the values identify calls change most (counters, flags), and each change
-    /// moved an index entry; search by one reads every trait instead (docs/profiles.md).
-    /// </summary>
-    public const string TextTraitsIndexed = "substr(value, 1, 1) = '\"'";
 
     /// <summary>
     /// A table expression <paramref name="name"/>(<paramref name="column"/>) of the distinct values of the

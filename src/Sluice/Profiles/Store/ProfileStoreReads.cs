@@ -23,21 +23,7 @@ internal abstract class ProfileStoreReads : IProfileStore
     public ProfileMetadata? MetadataOf(string profileId) => Query(ProfileSql.MetadataOf, ProfileSql.ReadMetadata, profileId);
 
     public IReadOnlyList<string> Search(string text, int limit) =>
-        Query(ProfileSql.Search, ProfileSql.ReadTexts, text, System.Text.Json.JsonSerializer.Serialize(text), limit, IsJsonOtherThanText(text));
-
-    /// <summary>Whether <paramref name="text"/> is a JSON value other than a string: only then can it equal a trait the index by value leaves out.</summary>
-    private static bool IsJsonOtherThanText(string text)
-    {
-        try
-        {
-            using var document = System.Text.Json.JsonDocument.Parse(text);
-            return document.RootElement.ValueKind != System.Text.Json.JsonValueKind.String;
-        }
-        catch (System.Text.Json.JsonException)
-        {
-            return false;
-        }
-    }
+        Query(ProfileSql.Search, ProfileSql.ReadTexts, text, System.Text.Json.JsonSerializer.Serialize(text), limit);
 
     public IReadOnlyList<EventPosition> EventsOf(string profileId, int limit, EventPosition? after, bool newestFirst) =>
         Query(newestFirst ? ProfileSql.EventsNewestFirst : ProfileSql.EventsOldestFirst, ProfileSql.ReadEventPositions, ProfileSql.EventsArguments(profileId, limit, after, newestFirst));

@@ -459,12 +459,6 @@ internal static class PostgresSchema
             ALTER COLUMN message_id TYPE text COLLATE "C",
             ADD PRIMARY KEY (message_id, source_id, day);
         """,
-        $"""
-        -- The index of traits by value holds text values alone (ProfileSql.TextTraitsIndexed): numbers and
-        -- booleans, the values identify calls change most, moved an entry at each change.
-        DROP INDEX profile_traits_by_value;
-        CREATE INDEX profile_traits_by_value ON profile_traits (substr(value, 1, 200)) WHERE {Profiles.Store.ProfileSql.TextTraitsIndexed};
-        """,
     ];
 
     /// <summary>The newest version this build knows.</summary>

@@ -58,16 +58,7 @@ internal static class ProfilesFile
         -- Blobs of zeros that take this file's free pages when a deletion ends (StoreErasure.Scrub).
         CREATE TABLE IF NOT EXISTS privacy_scrub (zeros BLOB NOT NULL);
         """,
-        $"""
-        -- The index of traits by value holds text values alone (ProfileSql.TextTraitsIndexed): numbers and
-        -- booleans, the values identify calls change most, moved an entry at each change.
-        DROP INDEX profile_traits_by_value;
-        CREATE INDEX profile_traits_by_value ON profile_traits (substr(value, 1, 200)) WHERE {Profiles.Store.ProfileSql.TextTraitsIndexed};
-        """,
     ];
-
-    /// <summary>The migrations the move itself needs (the cursors' table it copies into); the others change moved tables, and run after it.</summary>
-    private const int BeforeTheMove = 1;
 
     /// <summary>
     /// Moves cursors kept in this file (<see cref="Consumers"/>) inside the caller's transaction, each only while
@@ -82,16 +73,10 @@ internal static class ProfilesFile
             ON CONFLICT (consumer, partition) DO UPDATE SET position = excluded.position
             """);
 
-    /// <summary>Moves the tables still in <c>sluice.db</c> into this file, with this file's migrations before and after it.</summary>
+    /// <summary>Moves the tables still in <c>sluice.db</c> into this file, then applies this file's migrations.</summary>
     public static void Migrate(SqliteConnection connection)
     {
-        ApplyMigrations(connection, BeforeTheMove);
-        Move(connection);
-        ApplyMigrations(connection, Migrations.Length);
-    }
-
-    private static void Move(SqliteConnection connection)
-    {
+        ApplyMigrations(connection);
         var left = Strings(connection, null, $"SELECT name FROM {StoreSchema}.sqlite_master WHERE type = 'table'").Intersect(Tables).ToList();
         if (left.Count == 0)
         {
@@ -131,10 +116,10 @@ internal static class ProfilesFile
         drop.Commit();
     }
 
-    private static void ApplyMigrations(SqliteConnection connection, int through)
+    private static void ApplyMigrations(SqliteConnection connection)
     {
         var version = (int)(long)Scalar(connection, "PRAGMA main.user_version")!;
-        for (var next = version; next < through; next++)
+        for (var next = version; next < Migrations.Length; next++)
         {
             using var transaction = connection.BeginTransaction(deferred: true);
             Execute(connection, transaction, Migrations[next]);
