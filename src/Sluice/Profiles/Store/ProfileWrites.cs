@@ -37,7 +37,15 @@ internal static class ProfileWrites
                 continue;
             }
 
-            foreach (var statement in rows.Flush().Concat(OneByOne(change)))
+            if (!rows.Empty)
+            {
+                foreach (var statement in rows.Flush())
+                {
+                    yield return statement;
+                }
+            }
+
+            foreach (var statement in OneByOne(change))
             {
                 yield return statement;
             }
@@ -96,6 +104,9 @@ internal static class ProfileWrites
                     return false;
             }
         }
+
+        /// <summary>Whether nothing is gathered: an Engage step's changes go one by one, each after a flush of nothing.</summary>
+        public bool Empty => _profiles.Count == 0 && _identifiers.Count == 0 && _events.Count == 0 && _drops.Count == 0 && _traits.Count == 0;
 
         public IEnumerable<(string Sql, object?[] Values)> Flush()
         {
