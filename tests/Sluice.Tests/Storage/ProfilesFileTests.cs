@@ -19,6 +19,32 @@ public sealed class ProfilesFileTests
         Assert.Contains("consumer_cursors", TablesOf(profiles, "main"));
     }
 
+    [Fact]
+    public void A_new_profiles_file_has_16_KB_pages_and_one_made_before_keeps_its_own_with_the_same_bytes_of_log_before_a_checkpoint()
+    {
+        var database = new SqliteDatabase(Path.Combine(TestPaths.NewTemporaryDirectory(), "data"), SqliteDurability.Normal);
+        using (var profiles = database.OpenProfiles())
+        {
+            Assert.Equal(16_384L, Number(profiles, "PRAGMA main.page_size"));
+            Assert.Equal(4_096L, Number(profiles, $"PRAGMA {ProfilesFile.StoreSchema}.page_size"));
+            Assert.Equal(4_096L, Number(profiles, "PRAGMA wal_autocheckpoint"));
+        }
+
+        var directory = OldStore();
+        using (var before = new SqliteConnection($"Data Source={Path.Combine(directory, ProfilesFile.FileName)};Pooling=False"))
+        {
+            before.Open();
+            using var command = before.CreateCommand();
+            command.CommandText = "PRAGMA journal_mode=WAL; CREATE TABLE made_before (x TEXT)";
+            command.ExecuteNonQuery();
+        }
+
+        using var kept = new SqliteDatabase(directory, SqliteDurability.Normal).OpenProfiles();
+        Assert.Equal(4_096L, Number(kept, "PRAGMA main.page_size"));
+        Assert.Equal(16_384L, Number(kept, "PRAGMA wal_autocheckpoint"));
+        Assert.Equal(["ada@example.com"], Texts(kept, "SELECT value FROM main.profile_identifiers"));
+    }
+
     /// <summary>A store from before the profiles file: its profile rows and the profiles consumer's cursors are in sluice.db.</summary>
     [Fact]
     public void A_store_made_before_the_profiles_file_has_its_profiles_and_their_cursors_moved_into_it()
@@ -149,5 +175,12 @@ public sealed class ProfilesFileTests
         }
 
         return texts;
+    }
+
+    private static long Number(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return (long)command.ExecuteScalar()!;
     }
 }

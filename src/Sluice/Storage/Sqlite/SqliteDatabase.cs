@@ -97,6 +97,12 @@ internal sealed class SqliteDatabase
         // freed whole (the free list) keep their bytes until reused; a deletion regulation overwrites every
         // one of them when it ends (Privacy/Erasure/StoreErasure.Scrub). ON would zero them as they are freed,
         // at every delivery's index moves: 0.86x deliveries/s (BENCHMARKS.md).
+        if (attachStore is not null)
+        {
+            // Before the first write: a file made earlier keeps the page size it was made with.
+            Execute(connection, $"PRAGMA main.page_size={ProfilesPageBytes};");
+        }
+
         Execute(connection, $"PRAGMA journal_mode=WAL; PRAGMA synchronous={Synchronous(durability)}; PRAGMA busy_timeout=30000; PRAGMA foreign_keys=ON; PRAGMA secure_delete=FAST; PRAGMA wal_autocheckpoint={CheckpointPages};");
         if (attachStore is not null)
         {
@@ -107,7 +113,8 @@ internal sealed class SqliteDatabase
             Execute(connection, $"PRAGMA {ProfilesFile.StoreSchema}.synchronous={Synchronous(durability)}; PRAGMA {ProfilesFile.StoreSchema}.secure_delete=FAST;");
             // A connection's checkpoint threshold holds for each file it commits to: here profiles.db's (a step
             // writes sluice.db only in a deletion, and sluice.db's own connections checkpoint it at theirs).
-            Execute(connection, $"PRAGMA main.cache_size=-{ProfilesCacheKiB}; PRAGMA wal_autocheckpoint={ProfilesCheckpointPages};");
+            var pageBytes = (long)ScalarOf(connection, "PRAGMA main.page_size")!;
+            Execute(connection, $"PRAGMA main.cache_size=-{ProfilesCacheKiB}; PRAGMA wal_autocheckpoint={ProfilesCheckpointBytes / pageBytes};");
         }
 
         Configured.AddOrUpdate(connection.Handle!, durability);
@@ -126,13 +133,21 @@ internal sealed class SqliteDatabase
     internal const int ProfilesCacheKiB = 64 * 1024;
 
     /// <summary>
-    /// Pages profiles.db's write-ahead log grows to before a commit copies it into the file, four times
-    /// <see cref="CheckpointPages"/>: a profiles step dirties thousands of pages, most of them again in the next
-    /// step, and a checkpoint every few steps copies each once for them all (1.06x the profiles consumer;
-    /// 32,000 no more). The pause it costs falls in a profiles step, not in an ingest commit (a file of its
-    /// own); the log's file grows to about 64 MB.
+    /// What profiles.db's write-ahead log grows to before a commit copies it into the file, 64 MB (sluice.db's
+    /// is <see cref="CheckpointPages"/> of 4 KB, 16 MB): a profiles step dirties thousands of pages, most of
+    /// them again in the next step, and a checkpoint every few steps copies each once for them all (1.06x the
+    /// profiles consumer; twice as much, no more). The pause it costs falls in a profiles step, not in an
+    /// ingest commit (a file of its own).
     /// </summary>
-    internal const int ProfilesCheckpointPages = 16_000;
+    internal const long ProfilesCheckpointBytes = 64L * 1024 * 1024;
+
+    /// <summary>
+    /// The page size of a new profiles.db (SQLite's default is 4 KB): a step's random-key rows touch fewer
+    /// pages, of fewer levels, for the same bytes of cache and log; 1.15-1.2x the profiles consumer, 32 KB
+    /// and 64 KB no more (BENCHMARKS.md, Identity's seventh measurement). A file made earlier keeps 4 KB
+    /// (docs/configuration.md says how to change it).
+    /// </summary>
+    internal const int ProfilesPageBytes = 16 * 1024;
 
     private static string Synchronous(SqliteDurability durability) => durability == SqliteDurability.Full ? "FULL" : "NORMAL";
 
@@ -185,6 +200,13 @@ internal sealed class SqliteDatabase
         using var command = connection.CreateCommand();
         command.CommandText = sql;
         command.ExecuteNonQuery();
+    }
+
+    private static object? ScalarOf(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return command.ExecuteScalar();
     }
 }
 
