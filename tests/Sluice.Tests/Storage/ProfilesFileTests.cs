@@ -31,13 +31,7 @@ public sealed class ProfilesFileTests
         }
 
         var directory = OldStore();
-        using (var before = new SqliteConnection($"Data Source={Path.Combine(directory, ProfilesFile.FileName)};Pooling=False"))
-        {
-            before.Open();
-            using var command = before.CreateCommand();
-            command.CommandText = "PRAGMA journal_mode=WAL; CREATE TABLE made_before (x TEXT)";
-            command.ExecuteNonQuery();
-        }
+        WriteProfilesFileWithoutSluice(directory, "PRAGMA journal_mode=WAL; CREATE TABLE made_before (x TEXT)");
 
         using var kept = new SqliteDatabase(directory, SqliteDurability.Normal).OpenProfiles();
         Assert.Equal(4_096L, Number(kept, "PRAGMA main.page_size"));
@@ -68,13 +62,7 @@ public sealed class ProfilesFileTests
     public void A_move_cut_short_after_its_copy_copies_again_and_keeps_each_row_once()
     {
         var directory = OldStore();
-        using (var copy = new SqliteConnection($"Data Source={Path.Combine(directory, ProfilesFile.FileName)};Pooling=False"))
-        {
-            copy.Open();
-            using var command = copy.CreateCommand();
-            command.CommandText = "CREATE TABLE profile_identifiers (x TEXT); INSERT INTO profile_identifiers VALUES ('a copy from before')";
-            command.ExecuteNonQuery();
-        }
+        WriteProfilesFileWithoutSluice(directory, "CREATE TABLE profile_identifiers (x TEXT); INSERT INTO profile_identifiers VALUES ('a copy from before')");
 
         var database = new SqliteDatabase(directory, SqliteDurability.Normal);
 
@@ -182,5 +170,15 @@ public sealed class ProfilesFileTests
         using var command = connection.CreateCommand();
         command.CommandText = sql;
         return (long)command.ExecuteScalar()!;
+    }
+
+    /// <summary>Runs <paramref name="sql"/> on the directory's profiles.db as another program would (SQLite's defaults, 4 KB pages for a new file).</summary>
+    private static void WriteProfilesFileWithoutSluice(string directory, string sql)
+    {
+        using var connection = new SqliteConnection($"Data Source={Path.Combine(directory, ProfilesFile.FileName)};Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
     }
 }

@@ -125,8 +125,8 @@ internal sealed class SqliteDatabase
     /// The page cache of a connection to the profile store, in KiB (SQLite's default is 2 MB). A profiles step
     /// touches a page of each random-key index for nearly every event; with the cache the pages of the last
     /// steps stay in the process instead of being read from the OS again (the file's one writer is this
-    /// store's, so its cache stays valid from step to step). 1.4–1.6x the profiles consumer at 100,000 events
-    /// a round, 16 MB 1.3–1.5x, mmap none (BENCHMARKS.md, Identity's seventh measurement). The pool keeps a
+    /// store's, so its cache stays valid from step to step). About 1.6x the profiles consumer at 100,000 events
+    /// a round, 16 MB about 1.4x, mmap none (BENCHMARKS.md, Identity's seventh measurement). The pool keeps a
     /// handle, and its cache, between uses; pages are taken as they are read, so a handle used only for an
     /// API read holds little.
     /// </summary>
