@@ -29,6 +29,9 @@ internal static class LogMessages
     /// <summary>Whether a message of <see cref="Split"/> was erased: readers pass over it, counting its index.</summary>
     public static bool IsErased(ReadOnlySpan<byte> message) => message.SequenceEqual(Erased);
 
+    /// <summary>Whether a message of a row parsed whole was erased (<see cref="Erased"/> is JSON's null).</summary>
+    public static bool IsErased(System.Text.Json.JsonElement message) => message.ValueKind == System.Text.Json.JsonValueKind.Null;
+
     /// <summary>The row's array with the messages at <paramref name="indexes"/> erased; the others exactly as they were.</summary>
     public static byte[] Erase(byte[] array, IReadOnlySet<int> indexes)
     {

@@ -113,8 +113,7 @@ internal sealed class ProfilesConsumer(IProfileStore store, IdentitySettingsSour
                     var index = 0;
                     foreach (var message in document.RootElement.EnumerateArray())
                     {
-                        // An erased message is null in its row (LogMessages.Erased).
-                        if (message.ValueKind == JsonValueKind.Null)
+                        if (LogMessages.IsErased(message))
                         {
                             index++;
                             continue;

@@ -94,8 +94,6 @@ internal sealed class PostgresProfileStore(PostgresDatabase database) : ProfileS
         public override long Version { get; }
 
         /// <summary>A round trip is what a statement costs here.</summary>
-        protected override int BatchSize => 1_000;
-
         public bool ReadsCostARoundTrip => true;
 
         public override T Query<T>(string sql, Func<DbDataReader, T> read, params object[] values)

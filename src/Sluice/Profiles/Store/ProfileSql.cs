@@ -121,13 +121,6 @@ internal static class ProfileSql
         "WITH wanted(type, value) AS (VALUES " + string.Join(", ", Enumerable.Range(0, count).Select(i => $"(${(2 * i) + 1}, ${(2 * i) + 2})"))
         + ") SELECT i.type, i.value, i.profile_id FROM wanted JOIN profile_identifiers i ON i.type = wanted.type AND i.value = wanted.value";
 
-    /// <summary>A profile and its identifiers, one row each (a profile with none gives one row of nulls after the first two), for the id <c>$1</c>.</summary>
-    public const string ReadProfile = """
-        SELECT p.created_at, p.merges, i.type, i.value, i.added_at
-        FROM profiles p LEFT JOIN profile_identifiers i ON i.profile_id = p.id
-        WHERE p.id = $1
-        """;
-
     /// <summary>Profiles and their identifiers, one row each (a profile with none gives one row of nulls after the first three), for ids <c>$1</c>… (<paramref name="count"/> of them).</summary>
     public static string ReadProfiles(int count) => $"""
         SELECT p.id, p.created_at, p.merges, i.type, i.value, i.added_at

@@ -37,12 +37,9 @@ internal static class ProfileWrites
                 continue;
             }
 
-            if (!rows.Empty)
+            foreach (var statement in rows.Flush())
             {
-                foreach (var statement in rows.Flush())
-                {
-                    yield return statement;
-                }
+                yield return statement;
             }
 
             foreach (var statement in OneByOne(change))
@@ -105,11 +102,14 @@ internal static class ProfileWrites
             }
         }
 
-        /// <summary>Whether nothing is gathered: an Engage step's changes go one by one, each after a flush of nothing.</summary>
-        public bool Empty => _profiles.Count == 0 && _identifiers.Count == 0 && _events.Count == 0 && _drops.Count == 0 && _traits.Count == 0;
-
         public IEnumerable<(string Sql, object?[] Values)> Flush()
         {
+            // An Engage step's changes go one by one, each after a flush of nothing: that one builds nothing.
+            if (_profiles.Count == 0 && _identifiers.Count == 0 && _events.Count == 0 && _drops.Count == 0 && _traits.Count == 0)
+            {
+                return [];
+            }
+
             var statements = NewProfiles.Of(_profiles, rowsPerStatement)
                 .Concat(NewIdentifiers.Of(_identifiers, rowsPerStatement))
                 .Concat(EventReferences.Of(_events, rowsPerStatement))
@@ -147,7 +147,7 @@ internal static class ProfileWrites
             for (var first = 0; first < rows.Count; first += perStatement)
             {
                 var count = Math.Min(perStatement, rows.Count - first);
-                var sql = _texts.TryGetValue(count, out var text) ? text : _texts.GetOrAdd(count, Text(count));
+                var sql = _texts.GetOrAdd(count, static (rows, insert) => insert.Text(rows), this);
                 if (count == 1)
                 {
                     // A row's values are the statement's: no copy.

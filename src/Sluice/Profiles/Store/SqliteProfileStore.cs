@@ -173,7 +173,8 @@ internal sealed class SqliteProfileStore(SqliteDatabase database) : ProfileStore
 
         public override IReadOnlyList<ProfileIdentity> Read(IReadOnlyList<string> profileIds)
         {
-            _profile ??= new SqliteStatement(_connection, ProfileSql.ReadProfile);
+            // The batched read's statement for one id: its columns are the id, then those read here.
+            _profile ??= new SqliteStatement(_connection, ProfileSql.ReadProfiles(1));
             var profiles = new List<ProfileIdentity>(profileIds.Count);
             foreach (var id in profileIds)
             {
@@ -184,12 +185,12 @@ internal sealed class SqliteProfileStore(SqliteDatabase database) : ProfileStore
                 }
 
                 var identifiers = new List<IdentifierMapping>();
-                profiles.Add(new ProfileIdentity(id, _profile.Int64(0), (int)_profile.Int64(1), identifiers));
+                profiles.Add(new ProfileIdentity(id, _profile.Int64(1), (int)_profile.Int64(2), identifiers));
                 do
                 {
-                    if (_profile.Text(2) is { } type)
+                    if (_profile.Text(3) is { } type)
                     {
-                        identifiers.Add(new IdentifierMapping(new Identifier(type, _profile.Text(3)!), _profile.Int64(4)));
+                        identifiers.Add(new IdentifierMapping(new Identifier(type, _profile.Text(4)!), _profile.Int64(5)));
                     }
                 }
                 while (_profile.Next());

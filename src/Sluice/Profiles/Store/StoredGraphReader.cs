@@ -7,7 +7,9 @@ namespace Sluice.Profiles.Store;
 /// <summary>
 /// A step's reads of the stored graph, the same on both stores: a store says how to run a statement in
 /// the step's connection (and transaction). A step's many reads go through <see cref="OwnersOf"/> and
-/// <see cref="Read(IReadOnlyList{string})"/> (<see cref="ProfileGraph.Prefetch"/>); the single ones are rare.
+/// <see cref="Read(IReadOnlyList{string})"/> (<see cref="ProfileGraph.Prefetch"/>), here batched statements
+/// for a store where a statement is a round trip; SQLite's reader overrides them with point lookups. The
+/// single reads are rare.
 /// </summary>
 internal abstract class StoredGraphReader : IProfileGraphReader
 {
@@ -18,8 +20,11 @@ internal abstract class StoredGraphReader : IProfileGraphReader
     public ProfileIdentity Read(string profileId) =>
         Read([profileId]) is [var profile] ? profile : throw new InvalidOperationException($"profile {profileId} is not in the store");
 
-    /// <summary>Identifiers or profiles read by one statement at most (SQLite binds parameters by name, a lookup that grows with their number).</summary>
-    protected virtual int BatchSize => 100;
+    /// <summary>
+    /// Identifiers or profiles read by one statement at most, where a statement is a round trip (PostgreSQL);
+    /// SQLite's reader reads them one prepared lookup each (SqliteProfileStore).
+    /// </summary>
+    private const int BatchSize = 1_000;
 
     public virtual IReadOnlyDictionary<Identifier, string> OwnersOf(IReadOnlyList<Identifier> identifiers)
     {
