@@ -120,6 +120,7 @@ public sealed class EngageQueryParserTests
     {
         var comparison = new Comparison(op, argument is null ? [] : [JsonNode.Parse(argument)]);
         var node = value switch { bool b => JsonValue.Create(b), string json => JsonNode.Parse(json), _ => null };
-        Assert.Equal(holds, Comparisons.Holds(comparison, node, 0, _ => { }));
+        long? next = null;
+        Assert.Equal(holds, Comparisons.Holds(comparison, node, 0, ref next));
     }
 }

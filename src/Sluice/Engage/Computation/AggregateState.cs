@@ -28,8 +28,9 @@ internal sealed class AggregateState
     /// <summary>Distinct values kept at most for mode and unique (Segment's limit): new ones past it are dropped.</summary>
     public const int MaxDistinctValues = 10_000;
 
-    private readonly List<Fact> _facts = [];
-    private readonly Summary _summary = new();
+    // Made when first needed: a windowed aggregate keeps facts, any other a summary; most profiles' states hold neither.
+    private List<Fact>? _facts;
+    private Summary? _summary;
 
     /// <summary>Whether any event ever qualified: a count is then 0 rather than absent once its window empties.</summary>
     public bool Qualified { get; private set; }
@@ -39,10 +40,11 @@ internal sealed class AggregateState
         Qualified = true;
         if (aggregate.Window is null)
         {
-            _summary.Add(aggregate, fact);
+            (_summary ??= new()).Add(aggregate, fact);
             return;
         }
 
+        _facts ??= [];
         var at = _facts.Count;
         while (at > 0 && fact.Before(_facts[at - 1]))
         {
@@ -57,10 +59,20 @@ internal sealed class AggregateState
         Qualified |= other.Qualified;
         if (aggregate.Window is null)
         {
-            _summary.Merge(aggregate, other._summary);
+            if (other._summary is not null)
+            {
+                (_summary ??= new()).Merge(aggregate, other._summary);
+            }
+
             return;
         }
 
+        if (other._facts is null)
+        {
+            return;
+        }
+
+        _facts ??= [];
         _facts.AddRange(other._facts);
         _facts.Sort((a, b) => a.Before(b) ? -1 : b.Before(a) ? 1 : 0);
     }
@@ -68,10 +80,15 @@ internal sealed class AggregateState
     /// <summary>Drops the events that have left the window for good at <paramref name="now"/> (Unix ms).</summary>
     public void Prune(EventAggregate aggregate, long now)
     {
-        if (aggregate.Window is { } window)
+        if (aggregate.Window is { } window && _facts is not null)
         {
-            var gone = _facts.FindIndex(f => !Left(window, f, now));
-            _facts.RemoveRange(0, gone < 0 ? _facts.Count : gone);
+            var gone = 0;
+            while (gone < _facts.Count && Left(window, _facts[gone], now))
+            {
+                gone++;
+            }
+
+            _facts.RemoveRange(0, gone);
         }
     }
 
@@ -80,11 +97,23 @@ internal sealed class AggregateState
     {
         if (aggregate.Window is not { } window)
         {
-            return _summary.Value(aggregate, Qualified);
+            return (_summary ?? Summary.None).Value(aggregate, Qualified);
+        }
+
+        if (aggregate.Reducer == Reducer.Count)
+        {
+            // The commonest windowed aggregate, counted without a summary.
+            var count = 0L;
+            foreach (var fact in _facts ?? [])
+            {
+                count += In(window, fact, now) ? 1 : 0;
+            }
+
+            return Qualified ? JsonValue.Create(count) : null;
         }
 
         var summary = new Summary();
-        foreach (var fact in _facts)
+        foreach (var fact in _facts ?? [])
         {
             if (In(window, fact, now))
             {
@@ -98,7 +127,7 @@ internal sealed class AggregateState
     /// <summary>The next instant after <paramref name="now"/> at which an event enters or leaves the window (null: none).</summary>
     public long? NextChange(EventAggregate aggregate, long now)
     {
-        if (aggregate.Window is not { } window)
+        if (aggregate.Window is not { } window || _facts is null)
         {
             return null;
         }
@@ -130,7 +159,7 @@ internal sealed class AggregateState
     public void Write(Utf8JsonWriter writer)
     {
         // Most windowed states have seen events that have all left the window: one byte-cheap token for them.
-        if (Qualified && _facts.Count == 0 && _summary.Empty)
+        if (Qualified && _facts is not { Count: > 0 } && _summary is not { Empty: false })
         {
             writer.WriteBooleanValue(true);
             return;
@@ -142,7 +171,7 @@ internal sealed class AggregateState
             writer.WriteBoolean("q", true);
         }
 
-        if (_facts.Count > 0)
+        if (_facts is { Count: > 0 })
         {
             writer.WriteStartArray("f");
             foreach (var fact in _facts)
@@ -153,7 +182,7 @@ internal sealed class AggregateState
             writer.WriteEndArray();
         }
 
-        _summary.Write(writer);
+        _summary?.Write(writer);
         writer.WriteEndObject();
     }
 
@@ -165,12 +194,22 @@ internal sealed class AggregateState
         }
 
         var state = new AggregateState { Qualified = json.TryGetProperty("q", out var q) && q.GetBoolean() };
-        if (json.TryGetProperty("f", out var facts))
+        foreach (var property in json.EnumerateObject())
         {
-            state._facts.AddRange(facts.EnumerateArray().Select(ReadFact));
+            if (property.NameEquals("f"))
+            {
+                state._facts = new List<Fact>(property.Value.GetArrayLength());
+                foreach (var fact in property.Value.EnumerateArray())
+                {
+                    state._facts.Add(ReadFact(fact));
+                }
+            }
+            else if (!property.NameEquals("q"))
+            {
+                (state._summary ??= new()).Read(property);
+            }
         }
 
-        state._summary.Read(json);
         return state;
     }
 
@@ -193,6 +232,9 @@ internal sealed class AggregateState
     /// <summary>The reduction of a run of facts, kept up as they come.</summary>
     private sealed class Summary
     {
+        /// <summary>The summary of no events, read and never changed.</summary>
+        public static readonly Summary None = new();
+
         private long _count;
         private double _sum;
         private long _numbers;
@@ -354,36 +396,44 @@ internal sealed class AggregateState
             }
         }
 
-        public void Read(JsonElement json)
+        /// <summary>Reads a property of a stored state into the summary (by name, without making the name a string).</summary>
+        public void Read(JsonProperty property)
         {
-            foreach (var property in json.EnumerateObject())
+            var value = property.Value;
+            if (property.NameEquals("c"))
             {
-                switch (property.Name)
+                _count = value.GetInt64();
+            }
+            else if (property.NameEquals("s"))
+            {
+                _sum = value.GetDouble();
+            }
+            else if (property.NameEquals("n"))
+            {
+                _numbers = value.GetInt64();
+            }
+            else if (property.NameEquals("fi"))
+            {
+                _first = ReadFact(value);
+            }
+            else if (property.NameEquals("la"))
+            {
+                _last = ReadFact(value);
+            }
+            else if (property.NameEquals("mi"))
+            {
+                _min = value.GetRawText();
+            }
+            else if (property.NameEquals("ma"))
+            {
+                _max = value.GetRawText();
+            }
+            else if (property.NameEquals("v"))
+            {
+                _values = new Dictionary<string, long>(StringComparer.Ordinal);
+                foreach (var counted in value.EnumerateObject())
                 {
-                    case "c":
-                        _count = property.Value.GetInt64();
-                        break;
-                    case "s":
-                        _sum = property.Value.GetDouble();
-                        break;
-                    case "n":
-                        _numbers = property.Value.GetInt64();
-                        break;
-                    case "fi":
-                        _first = ReadFact(property.Value);
-                        break;
-                    case "la":
-                        _last = ReadFact(property.Value);
-                        break;
-                    case "mi":
-                        _min = property.Value.GetRawText();
-                        break;
-                    case "ma":
-                        _max = property.Value.GetRawText();
-                        break;
-                    case "v":
-                        _values = property.Value.EnumerateObject().ToDictionary(v => v.Name, v => v.Value.GetInt64(), StringComparer.Ordinal);
-                        break;
+                    _values[counted.Name] = counted.Value.GetInt64();
                 }
             }
         }

@@ -14,8 +14,8 @@ namespace Sluice.Engage.Computation;
 /// </summary>
 internal static class Comparisons
 {
-    /// <param name="soonest">Told the instants (Unix ms) at which the answer could change with time alone.</param>
-    public static bool Holds(Comparison comparison, JsonNode? value, long now, Action<long?> soonest)
+    /// <param name="next">Made the soonest of itself and the instants (Unix ms) after <paramref name="now"/> at which the answer could change with time alone.</param>
+    public static bool Holds(Comparison comparison, JsonNode? value, long now, ref long? next)
     {
         var arguments = comparison.Values;
         switch (comparison.Operator)
@@ -83,21 +83,30 @@ internal static class Comparisons
         switch (comparison.Operator)
         {
             case "within_last":
-                soonest(at);
-                soonest(at + period + 1);
+                Soonest(ref next, at, now);
+                Soonest(ref next, at + period + 1, now);
                 return at >= now - period && at <= now;
             case "within_next":
-                soonest(at - period);
-                soonest(at + 1);
+                Soonest(ref next, at - period, now);
+                Soonest(ref next, at + 1, now);
                 return at >= now && at <= now + period;
             case "before_last":
-                soonest(at + period);
+                Soonest(ref next, at + period, now);
                 return at <= now - period;
             case "after_next":
-                soonest(at - period + 1);
+                Soonest(ref next, at - period + 1, now);
                 return at >= now + period;
             default:
                 return false;
+        }
+    }
+
+    /// <summary>Makes <paramref name="next"/> the sooner of itself and <paramref name="at"/>, if that is after <paramref name="now"/>.</summary>
+    public static void Soonest(ref long? next, long at, long now)
+    {
+        if (at > now && (next is null || at < next))
+        {
+            next = at;
         }
     }
 

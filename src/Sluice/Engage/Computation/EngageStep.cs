@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -28,7 +29,15 @@ internal sealed class EngageStep(ProfileEvaluator evaluator, IProfileGraphReader
     private readonly Dictionary<string, Working> _profiles = new(StringComparer.Ordinal);
     private readonly StateNames _names = StateNames.For(evaluator.Definitions);
     private readonly List<string> _removed = [];
+    private readonly Evaluation _evaluation = new(evaluator);
+    private readonly Dictionary<string, string> _saved = new(StringComparer.Ordinal);
+    private readonly StateWriter _stateWriter = new();
+
+    /// <summary>The profile being evaluated, whose traits <see cref="TraitOfCurrent"/> reads.</summary>
+    private Working? _current;
     private bool NeedsTraits => evaluator.ProfileTraitKeys.Count > 0;
+
+    private Func<string, JsonNode?> TraitOfCurrent => field ??= key => _current!.Traits.TryGetValue(key, out var t) && t.Json is { } json ? JsonNode.Parse(json) : null;
 
     /// <summary>Reads the stored state of these profiles (and their traits, if an audience looks at traits) in a few statements.</summary>
     public void Prefetch(IEnumerable<string> profileIds)
@@ -44,7 +53,7 @@ internal sealed class EngageStep(ProfileEvaluator evaluator, IProfileGraphReader
         foreach (var id in ids)
         {
             var (state, dueAt) = states.GetValueOrDefault(id);
-            _profiles[id] = Working.Read(state, traits?.GetValueOrDefault(id), _names) with { DueAt = dueAt };
+            _profiles[id] = Working.Read(state, traits?.GetValueOrDefault(id), _names, dueAt);
         }
     }
 
@@ -93,20 +102,17 @@ internal sealed class EngageStep(ProfileEvaluator evaluator, IProfileGraphReader
                         into.Set(key, trait);
                     }
 
-                    _profiles[merged.Merged] = gone with { Dirty = false };
+                    gone.Dirty = false;
                     _removed.Add(merged.Merged);
-                    _profiles[merged.Into] = into.Everything();
+                    into.Everything();
                     break;
                 case EventAttached attached when message.ValueKind == JsonValueKind.Object:
                     var profile = Get(attached.ProfileId);
-                    if (evaluator.Take(profile.States, message, Fact.OrderOf(attached.Event.Position, attached.Event.Index), attached.Event.ReceivedAt, taken: profile.Scope?.Aggregates))
-                    {
-                        _profiles[attached.ProfileId] = profile with { Dirty = true };
-                    }
+                    profile.Dirty |= evaluator.Take(profile.States, message, Fact.OrderOf(attached.Event.Position, attached.Event.Index), attached.Event.ReceivedAt, taken: profile.Scope?.Aggregates);
 
                     break;
                 case IdentifierAdded added:
-                    _profiles[added.ProfileId] = Get(added.ProfileId).Everything();
+                    Get(added.ProfileId).Everything();
                     break;
                 case TraitsSet set when NeedsTraits:
                     var holder = Get(set.ProfileId);
@@ -122,7 +128,7 @@ internal sealed class EngageStep(ProfileEvaluator evaluator, IProfileGraphReader
                         holder.Scope?.Traits.Add(key);
                     }
 
-                    _profiles[set.ProfileId] = holder with { Dirty = true };
+                    holder.Dirty = true;
                     break;
             }
         }
@@ -135,10 +141,7 @@ internal sealed class EngageStep(ProfileEvaluator evaluator, IProfileGraphReader
     public void Backfill(string profileId, JsonElement message, long order, long receivedAt, IReadOnlySet<string> aggregates)
     {
         var profile = Get(profileId);
-        if (evaluator.Take(profile.States, message, order, receivedAt, aggregates, profile.Scope?.Aggregates))
-        {
-            _profiles[profileId] = profile with { Dirty = true };
-        }
+        profile.Dirty |= evaluator.Take(profile.States, message, order, receivedAt, aggregates, profile.Scope?.Aggregates);
     }
 
     /// <summary>Marks profiles to be evaluated at the step's instant though no event came (their due time passed).</summary>
@@ -146,7 +149,7 @@ internal sealed class EngageStep(ProfileEvaluator evaluator, IProfileGraphReader
     {
         foreach (var id in profileIds)
         {
-            _profiles[id] = Get(id).Everything();
+            Get(id).Everything();
         }
     }
 
@@ -185,18 +188,33 @@ internal sealed class EngageStep(ProfileEvaluator evaluator, IProfileGraphReader
 
             // A profile due by now may have moved anywhere with time alone: all of it is evaluated then.
             var scope = profile.DueAt <= now ? null : profile.Scope;
-            var (values, next) = evaluator.Evaluate(profile.States, key => profile.Traits.TryGetValue(key, out var t) && t.Json is { } json ? JsonNode.Parse(json) : null, types, now, scope, profile.Values);
+            _current = profile;
+            var evaluation = evaluator.Evaluate(_evaluation, profile.States, TraitOfCurrent, types, now, scope, profile.Values);
+            var next = evaluation.Next;
             if (scope is not null && profile.DueAt is { } due && (next is null || due < next))
             {
                 // The instants at which definitions not evaluated could change are still ahead.
                 next = due;
             }
 
-            var saved = new Dictionary<string, string>(StringComparer.Ordinal);
-            foreach (var (key, value) in values)
+            var saved = _saved;
+            saved.Clear();
+            for (var slot = 0; slot < evaluator.Slots; slot++)
             {
+                var key = evaluator.KeyOf(slot);
                 var previous = profile.Values.GetValueOrDefault(key);
-                var json = ProfileEvaluator.Json(value);
+                if (!evaluation.Evaluated(slot))
+                {
+                    // Not evaluated (out of the scope): as stored.
+                    if (previous is not null)
+                    {
+                        saved[key] = previous;
+                    }
+
+                    continue;
+                }
+
+                var json = evaluation.Json(slot);
                 // A value a profile never had is not a change: a non-member, a trait that never had a value.
                 if (previous is null && json is "null" or "false")
                 {
@@ -214,18 +232,8 @@ internal sealed class EngageStep(ProfileEvaluator evaluator, IProfileGraphReader
                 }
             }
 
-            if (scope is not null)
-            {
-                foreach (var (key, json) in profile.Values)
-                {
-                    if (!values.ContainsKey(key) && evaluator.Definitions.Defines(key))
-                    {
-                        saved[key] = json;
-                    }
-                }
-            }
-
-            yield return new EngageStateSaved(id, Write(evaluator.Definitions, profile.States, saved), next);
+            var written = _stateWriter.Write(evaluator.Definitions, profile.States, saved);
+            yield return new EngageStateSaved(id, written, next);
         }
     }
 
@@ -248,49 +256,75 @@ internal sealed class EngageStep(ProfileEvaluator evaluator, IProfileGraphReader
     }
 
     /// <summary>A profile's state as stored: the aggregates <paramref name="definitions"/> use, under their stored names, and the values.</summary>
-    public static string Write(EngageDefinitions definitions, IReadOnlyDictionary<string, AggregateState> states, IReadOnlyDictionary<string, string> values)
+    public static string Write(EngageDefinitions definitions, IReadOnlyDictionary<string, AggregateState> states, IReadOnlyDictionary<string, string> values) =>
+        new StateWriter().Write(definitions, states, values);
+
+    /// <summary>Writes states with one buffer, reused from one profile to the next.</summary>
+    private sealed class StateWriter
     {
-        var names = StateNames.For(definitions);
-        using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer, StoredJson))
+        private readonly ArrayBufferWriter<byte> _buffer = new(1024);
+        private readonly Utf8JsonWriter _writer;
+
+        public StateWriter() => _writer = new Utf8JsonWriter(_buffer, StoredJson);
+
+        public string Write(EngageDefinitions definitions, IReadOnlyDictionary<string, AggregateState> states, IReadOnlyDictionary<string, string> values)
         {
-            writer.WriteStartObject();
-            writer.WriteStartObject("a");
+            var names = StateNames.For(definitions);
+            _buffer.ResetWrittenCount();
+            _writer.Reset();
+            _writer.WriteStartObject();
+            _writer.WriteStartObject("a");
             foreach (var aggregate in definitions.Aggregates)
             {
                 if (states.TryGetValue(aggregate.Key, out var state))
                 {
-                    writer.WritePropertyName(names.Name(aggregate.Key));
-                    state.Write(writer);
+                    _writer.WritePropertyName(names.Name(aggregate.Key));
+                    state.Write(_writer);
                 }
             }
 
-            writer.WriteEndObject();
-            writer.WriteStartObject("v");
+            _writer.WriteEndObject();
+            _writer.WriteStartObject("v");
             foreach (var (key, json) in values)
             {
-                writer.WritePropertyName(key);
-                writer.WriteRawValue(json, skipInputValidation: true);
+                _writer.WritePropertyName(key);
+                _writer.WriteRawValue(json, skipInputValidation: true);
             }
 
-            writer.WriteEndObject();
-            writer.WriteEndObject();
+            _writer.WriteEndObject();
+            _writer.WriteEndObject();
+            _writer.Flush();
+            return Encoding.UTF8.GetString(_buffer.WrittenSpan);
         }
-
-        return Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
     }
 
     /// <summary>
     /// A profile as the step holds it: its aggregates' states, its values as stored, its traits (when audiences
     /// read them); whether it is to be evaluated and saved, what moved (null: anything) and when it was due.
     /// </summary>
-    private sealed record Working(Dictionary<string, AggregateState> States, Dictionary<string, string> Values, Dictionary<string, TraitValue> Traits, bool Dirty, EvaluationScope? Scope, long? DueAt)
+    private sealed class Working(Dictionary<string, AggregateState> states, Dictionary<string, string> values, Dictionary<string, TraitValue> traits, EvaluationScope? scope)
     {
+        public Dictionary<string, AggregateState> States { get; } = states;
+
+        public Dictionary<string, string> Values { get; } = values;
+
+        public Dictionary<string, TraitValue> Traits { get; } = traits;
+
+        public bool Dirty { get; set; }
+
+        public EvaluationScope? Scope { get; private set; } = scope;
+
+        public long? DueAt { get; init; }
+
         /// <summary>States made again from nothing (a recomputation, a profile made): all of it is evaluated, against the values before.</summary>
-        public static Working Remade(Dictionary<string, string> valuesBefore) => new(new(StringComparer.Ordinal), valuesBefore, [], Dirty: true, Scope: null, DueAt: null);
+        public static Working Remade(Dictionary<string, string> valuesBefore) => new(new(StringComparer.Ordinal), valuesBefore, [], scope: null) { Dirty = true };
 
         /// <summary>To be evaluated whole: what moved is not an aggregate or a trait alone.</summary>
-        public Working Everything() => this with { Dirty = true, Scope = null };
+        public void Everything()
+        {
+            Dirty = true;
+            Scope = null;
+        }
 
         public void Set(string key, TraitValue trait)
         {
@@ -300,7 +334,7 @@ internal sealed class EngageStep(ProfileEvaluator evaluator, IProfileGraphReader
             }
         }
 
-        public static Working Read(string? json, IReadOnlyDictionary<string, TraitValue>? traits, StateNames names)
+        public static Working Read(string? json, IReadOnlyDictionary<string, TraitValue>? traits, StateNames names, long? dueAt = null)
         {
             var states = new Dictionary<string, AggregateState>(StringComparer.Ordinal);
             var values = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -322,7 +356,7 @@ internal sealed class EngageStep(ProfileEvaluator evaluator, IProfileGraphReader
                 }
             }
 
-            return new Working(states, values, traits is null ? [] : new Dictionary<string, TraitValue>(traits, StringComparer.Ordinal), Dirty: false, new EvaluationScope(), DueAt: null);
+            return new Working(states, values, traits is null ? [] : new Dictionary<string, TraitValue>(traits, StringComparer.Ordinal), new EvaluationScope()) { DueAt = dueAt };
         }
     }
 }

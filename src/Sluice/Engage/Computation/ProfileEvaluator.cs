@@ -12,28 +12,88 @@ namespace Sluice.Engage.Computation;
 /// one of them could change with time alone (an event entering or leaving a window, a date trait reaching a
 /// <c>within_last</c> edge): the profile is evaluated again then, whether or not an event comes.
 /// </summary>
-internal sealed class ProfileEvaluator(EngageDefinitions definitions)
+internal sealed class ProfileEvaluator
 {
-    private readonly HashSet<string> _audienceKeys = definitions.Audiences.Select(a => a.Key).ToHashSet(StringComparer.Ordinal);
+    private readonly EngageDefinitions _definitions;
 
-    /// <summary>Per audience, the aggregates and the traits (a profile's, or another definition's) its condition reads.</summary>
-    private readonly Dictionary<string, (string[] Aggregates, string[] Traits)> _inputs = definitions.Audiences.ToDictionary(
-        a => a.Key,
-        a => (EngageDefinitions.EventConditions(a.Condition).Select(c => c.Aggregate.Key).Distinct(StringComparer.Ordinal).ToArray(),
-              EngageDefinitions.TraitConditions(a.Condition).Select(c => c.Key).Distinct(StringComparer.Ordinal).ToArray()),
-        StringComparer.Ordinal);
+    /// <summary>The definitions' keys by slot: computed traits first, then audiences in the order they are computed.</summary>
+    private readonly string[] _keys;
+
+    /// <summary>Per computed trait (its slot), the index of its aggregate in the definitions' aggregates.</summary>
+    private readonly int[] _traitAggregates;
+
+    private readonly CompiledAudience[] _audiences;
+
+    /// <summary>Per event name, the indexes of the aggregates that take it.</summary>
+    private readonly Dictionary<string, int[]> _aggregatesOfEvent;
+
+    public ProfileEvaluator(EngageDefinitions definitions)
+    {
+        _definitions = definitions;
+        var aggregateSlots = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var i = 0; i < definitions.Aggregates.Count; i++)
+        {
+            aggregateSlots[definitions.Aggregates[i].Key] = i;
+        }
+
+        _aggregatesOfEvent = aggregateSlots.GroupBy(a => definitions.Aggregates[a.Value].Aggregate.Event, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.Select(a => a.Value).Order().ToArray(), StringComparer.Ordinal);
+        _keys = [.. definitions.Traits.Select(t => t.Key), .. definitions.Audiences.Select(a => a.Key)];
+        var slots = _keys.Select((key, slot) => (key, slot)).ToDictionary(k => k.key, k => k.slot, StringComparer.Ordinal);
+        _traitAggregates = [.. definitions.Traits.Select(t => aggregateSlots[t.Aggregate.Key])];
+        _audiences = [.. definitions.Audiences.Select(a => new CompiledAudience(
+            a,
+            slots[a.Key],
+            Compile(a.Condition, aggregateSlots, slots),
+            [.. EngageDefinitions.EventConditions(a.Condition).Select(c => aggregateSlots[c.Aggregate.Key]).Distinct()],
+            [.. EngageDefinitions.TraitConditions(a.Condition).Where(c => slots.ContainsKey(c.Key)).Select(c => slots[c.Key]).Distinct()],
+            [.. EngageDefinitions.TraitConditions(a.Condition).Where(c => !slots.ContainsKey(c.Key)).Select(c => c.Key).Distinct(StringComparer.Ordinal)]))];
+        ProfileTraitKeys = _audiences.SelectMany(a => a.ProfileTraits).ToHashSet(StringComparer.Ordinal);
+    }
+
+    /// <summary>An audience's condition as evaluated: aggregates and definitions by slot, each comparison with its operand.</summary>
+    private abstract record Test;
+
+    private sealed record Both(Test Left, Test Right) : Test;
+
+    private sealed record Either(Test Left, Test Right) : Test;
+
+    private sealed record Not(Test Inner) : Test;
+
+    /// <param name="Empty">The aggregate's value over no events (<see cref="Empty(EventAggregate)"/>): compared, never attached to a document.</param>
+    private sealed record OnAggregate(int Slot, Comparison Comparison, JsonNode? Empty) : Test;
+
+    /// <summary>A computed trait or audience an audience refers to (by its slot).</summary>
+    private sealed record OnDefinition(int Slot, Comparison Comparison) : Test;
+
+    private sealed record OnProfileTrait(string Key, Comparison Comparison) : Test;
+
+    /// <param name="Aggregates">The aggregates (indexes) its condition reads.</param>
+    /// <param name="Definitions">The definitions (slots) its condition reads.</param>
+    /// <param name="ProfileTraits">The profile traits its condition reads.</param>
+    private sealed record CompiledAudience(AudienceDefinition Definition, int Slot, Test Test, int[] Aggregates, int[] Definitions, string[] ProfileTraits)
+    {
+        public bool IncludeAnonymous => Definition.IncludeAnonymous;
+    }
+
+    private static Test Compile(EngageCondition condition, Dictionary<string, int> aggregates, Dictionary<string, int> definitions) => condition switch
+    {
+        AllOf all => new Both(Compile(all.Left, aggregates, definitions), Compile(all.Right, aggregates, definitions)),
+        AnyOf any => new Either(Compile(any.Left, aggregates, definitions), Compile(any.Right, aggregates, definitions)),
+        NoneOf none => new Not(Compile(none.Inner, aggregates, definitions)),
+        EventCondition e => new OnAggregate(aggregates[e.Aggregate.Key], e.Comparison, Empty(e.Aggregate)),
+        TraitCondition t when definitions.TryGetValue(t.Key, out var slot) => new OnDefinition(slot, t.Comparison),
+        TraitCondition t => new OnProfileTrait(t.Key, t.Comparison),
+        _ => throw new ArgumentOutOfRangeException(nameof(condition), condition.GetType().Name, "not a condition"),
+    };
 
     /// <summary>The profile traits audiences read (not the definitions' own values): all a step needs of a profile's traits.</summary>
-    public IReadOnlySet<string> ProfileTraitKeys { get; } = definitions.Audiences
-        .SelectMany(a => EngageDefinitions.TraitConditions(a.Condition))
-        .Select(t => t.Key)
-        .Where(key => !definitions.Defines(key))
-        .ToHashSet(StringComparer.Ordinal);
+    public IReadOnlySet<string> ProfileTraitKeys { get; }
 
     /// <summary>Identifier types that make a profile known (Segment's rule); <c>anonymous_id</c> too when a definition includes anonymous users.</summary>
     public static readonly IReadOnlySet<string> KnownTypes = new HashSet<string>(StringComparer.Ordinal) { "user_id", "email", "android.idfa", "ios.idfa" };
 
-    public EngageDefinitions Definitions => definitions;
+    public EngageDefinitions Definitions => _definitions;
 
     /// <summary>The event's name as aggregates see it: a track's <c>event</c>, "Page Viewed" for a page call, "Screen Viewed" for a screen call.</summary>
     public static string? EventNameOf(JsonElement message) => Text(message, "type") switch
@@ -50,16 +110,17 @@ internal sealed class ProfileEvaluator(EngageDefinitions definitions)
     /// </summary>
     public bool Take(Dictionary<string, AggregateState> states, JsonElement message, long order, long receivedAt, IReadOnlySet<string>? only = null, ISet<string>? taken = null)
     {
-        if (EventNameOf(message) is not { } name || !definitions.EventNames.Contains(name))
+        if (EventNameOf(message) is not { } name || !_aggregatesOfEvent.TryGetValue(name, out var slots))
         {
             return false;
         }
 
         var at = TimestampOf(message) ?? receivedAt;
         var took = false;
-        foreach (var aggregate in definitions.Aggregates)
+        foreach (var slot in slots)
         {
-            if (aggregate.Aggregate.Event != name || (only is not null && !only.Contains(aggregate.Key)) || (aggregate.Where is { } where && !where.Matches(message)))
+            var aggregate = _definitions.Aggregates[slot];
+            if ((only is not null && !only.Contains(aggregate.Key)) || (aggregate.Where is { } where && !where.Matches(message)))
             {
                 continue;
             }
@@ -91,11 +152,31 @@ internal sealed class ProfileEvaluator(EngageDefinitions definitions)
     /// <summary>
     /// The value of every definition at <paramref name="now"/> (Unix ms), by key: a computed trait's value
     /// (null: none), an audience's membership; and when to evaluate again (null: only when an event comes).
-    /// With <paramref name="scope"/>, only the definitions whose inputs it names (or whose inputs are
-    /// definitions evaluated) are, and the others are read from <paramref name="stored"/> where an
-    /// audience refers to them; the instants the others could change at are the caller's to keep.
     /// </summary>
     public (Dictionary<string, JsonNode?> Values, long? Next) Evaluate(
+        IReadOnlyDictionary<string, AggregateState> states,
+        Func<string, JsonNode?> trait,
+        IReadOnlySet<string> identifierTypes,
+        long now)
+    {
+        var evaluation = Evaluate(new Evaluation(this), states, trait, identifierTypes, now);
+        var values = new Dictionary<string, JsonNode?>(StringComparer.Ordinal);
+        for (var slot = 0; slot < _keys.Length; slot++)
+        {
+            values[_keys[slot]] = evaluation.Value(slot);
+        }
+
+        return (values, evaluation.Next);
+    }
+
+    /// <summary>
+    /// Evaluates into <paramref name="evaluation"/> (made for this evaluator, reused from one profile to the
+    /// next). With <paramref name="scope"/>, only the definitions whose inputs it names (or whose inputs are
+    /// definitions evaluated) are, and the others are read from <paramref name="stored"/> where an audience
+    /// refers to them; the instants the others could change at are the caller's to keep.
+    /// </summary>
+    public Evaluation Evaluate(
+        Evaluation evaluation,
         IReadOnlyDictionary<string, AggregateState> states,
         Func<string, JsonNode?> trait,
         IReadOnlySet<string> identifierTypes,
@@ -103,89 +184,62 @@ internal sealed class ProfileEvaluator(EngageDefinitions definitions)
         EvaluationScope? scope = null,
         IReadOnlyDictionary<string, string>? stored = null)
     {
-        var values = new Dictionary<string, JsonNode?>(StringComparer.Ordinal);
-        long? next = null;
-        void Soonest(long? at)
+        evaluation.Start(states, trait, now, stored);
+        for (var slot = 0; slot < _definitions.Aggregates.Count; slot++)
         {
-            if (at is { } a && a > now && (next is null || a < next))
-            {
-                next = a;
-            }
-        }
-
-        foreach (var aggregate in definitions.Aggregates)
-        {
+            var aggregate = _definitions.Aggregates[slot];
             if (states.TryGetValue(aggregate.Key, out var state))
             {
-                Soonest(state.NextChange(aggregate.Aggregate, now));
+                evaluation.Soonest(state.NextChange(aggregate.Aggregate, now));
             }
         }
 
-        // Each aggregate and trait is read once, however many definitions use it; comparisons only read the nodes.
-        var aggregates = new Dictionary<string, JsonNode?>(StringComparer.Ordinal);
-        JsonNode? AggregateValue(EventAggregate aggregate)
+        var (known, anonymous) = Identified(identifierTypes);
+        for (var slot = 0; slot < _traitAggregates.Length; slot++)
         {
-            if (!aggregates.TryGetValue(aggregate.Key, out var value))
+            var computed = _definitions.Traits[slot];
+            if (scope is null || scope.Aggregates.Contains(_definitions.Aggregates[_traitAggregates[slot]].Key))
             {
-                aggregates[aggregate.Key] = value = states.TryGetValue(aggregate.Key, out var state) ? state.Value(aggregate, now) : null;
-            }
-
-            return value;
-        }
-
-        foreach (var computed in definitions.Traits)
-        {
-            if (scope is null || scope.Aggregates.Contains(computed.Aggregate.Key))
-            {
-                values[computed.Key] = Eligible(identifierTypes, computed.IncludeAnonymous) ? AggregateValue(computed.Aggregate) : null;
+                evaluation.Computed(slot, known || (computed.IncludeAnonymous && anonymous) ? evaluation.AggregateValue(_traitAggregates[slot]) : null);
             }
         }
 
-        var traits = new Dictionary<string, JsonNode?>(StringComparer.Ordinal);
-        JsonNode? ValueOf(string key)
+        for (var i = 0; i < _audiences.Length; i++)
         {
-            if (values.TryGetValue(key, out var value))
-            {
-                return value;
-            }
-
-            if (!traits.TryGetValue(key, out var read))
-            {
-                traits[key] = read = scope is not null && definitions.Defines(key) ? Stored(stored, key) : trait(key);
-            }
-
-            return read;
-        }
-
-        foreach (var audience in definitions.Audiences)
-        {
-            if (scope is not null && !Affected(audience.Key, scope, values))
+            var audience = _audiences[i];
+            if (scope is not null && !Affected(audience, scope, evaluation))
             {
                 continue;
             }
 
-            var member = Eligible(identifierTypes, audience.IncludeAnonymous) && Holds(audience.Condition, AggregateValue, ValueOf, now, Soonest);
-            values[audience.Key] = JsonValue.Create(member);
+            evaluation.Membership(audience.Slot, (known || (audience.IncludeAnonymous && anonymous)) && Holds(audience.Test, evaluation));
         }
 
-        return (values, next);
+        return evaluation;
     }
 
     /// <summary>Whether an audience reads an aggregate or a profile trait <paramref name="scope"/> names, or a definition evaluated already (definitions come after those they read).</summary>
-    private bool Affected(string audience, EvaluationScope scope, Dictionary<string, JsonNode?> evaluated)
+    private bool Affected(CompiledAudience audience, EvaluationScope scope, Evaluation evaluation)
     {
-        var (aggregates, traits) = _inputs[audience];
-        foreach (var aggregate in aggregates)
+        foreach (var aggregate in audience.Aggregates)
         {
-            if (scope.Aggregates.Contains(aggregate))
+            if (scope.Aggregates.Contains(_definitions.Aggregates[aggregate].Key))
             {
                 return true;
             }
         }
 
-        foreach (var trait in traits)
+        foreach (var slot in audience.Definitions)
         {
-            if (definitions.Defines(trait) ? evaluated.ContainsKey(trait) : scope.Traits.Contains(trait))
+            if (evaluation.Evaluated(slot))
+            {
+                return true;
+            }
+        }
+
+        foreach (var trait in audience.ProfileTraits)
+        {
+            if (scope.Traits.Contains(trait))
             {
                 return true;
             }
@@ -194,9 +248,17 @@ internal sealed class ProfileEvaluator(EngageDefinitions definitions)
         return false;
     }
 
+    /// <summary>The definitions' keys by slot: computed traits, then audiences in the order they are computed.</summary>
+    public string KeyOf(int slot) => _keys[slot];
+
+    public int Slots => _keys.Length;
+
+    /// <summary>Whether the slot is an audience's (a membership) rather than a computed trait's.</summary>
+    public bool IsAudience(int slot) => slot >= _traitAggregates.Length;
+
     /// <summary>A definition's value as last stored: a value never stored is no value, or no membership for an audience (what an evaluation gives).</summary>
-    private JsonNode? Stored(IReadOnlyDictionary<string, string>? stored, string key) =>
-        stored?.GetValueOrDefault(key) is { } json ? JsonNode.Parse(json) : _audienceKeys.Contains(key) ? JsonValue.Create(false) : null;
+    internal JsonNode? Stored(IReadOnlyDictionary<string, string>? stored, int slot) =>
+        stored?.GetValueOrDefault(_keys[slot]) is { } json ? JsonNode.Parse(json) : IsAudience(slot) ? JsonValue.Create(false) : null;
 
     /// <summary>
     /// Why a profile has the value it has at <paramref name="now"/>: per definition, whether the profile
@@ -205,68 +267,65 @@ internal sealed class ProfileEvaluator(EngageDefinitions definitions)
     /// </summary>
     public JsonArray Explain(IReadOnlyDictionary<string, AggregateState> states, Func<string, JsonNode?> trait, IReadOnlySet<string> identifierTypes, long now)
     {
-        var (values, _) = Evaluate(states, trait, identifierTypes, now);
-        JsonNode? ValueOf(string key) => values.TryGetValue(key, out var value) ? value?.DeepClone() : trait(key);
+        var evaluation = Evaluate(new Evaluation(this), states, trait, identifierTypes, now);
+        var (known, anonymous) = Identified(identifierTypes);
         var explained = new JsonArray();
-        foreach (var computed in definitions.Traits)
+        for (var slot = 0; slot < _traitAggregates.Length; slot++)
         {
+            var computed = _definitions.Traits[slot];
             var state = states.GetValueOrDefault(computed.Aggregate.Key);
             explained.Add(new JsonObject
             {
                 ["key"] = computed.Key,
                 ["kind"] = "trait",
-                ["eligible"] = Eligible(identifierTypes, computed.IncludeAnonymous),
-                ["value"] = values[computed.Key]?.DeepClone(),
+                ["eligible"] = known || (computed.IncludeAnonymous && anonymous),
+                ["value"] = evaluation.Value(slot),
                 ["aggregate"] = computed.Aggregate.Key,
                 ["changesAt"] = Iso(state?.NextChange(computed.Aggregate, now)),
             });
         }
 
-        foreach (var audience in definitions.Audiences)
+        foreach (var audience in _audiences)
         {
             explained.Add(new JsonObject
             {
-                ["key"] = audience.Key,
+                ["key"] = audience.Definition.Key,
                 ["kind"] = "audience",
-                ["eligible"] = Eligible(identifierTypes, audience.IncludeAnonymous),
-                ["value"] = values[audience.Key]?.DeepClone(),
-                ["condition"] = Node(audience.Condition, states, ValueOf, now),
+                ["eligible"] = known || (audience.IncludeAnonymous && anonymous),
+                ["value"] = evaluation.Value(audience.Slot),
+                ["condition"] = Node(audience.Test, evaluation),
             });
         }
 
         return explained;
     }
 
-    private static JsonObject Node(EngageCondition condition, IReadOnlyDictionary<string, AggregateState> states, Func<string, JsonNode?> valueOf, long now)
+    private JsonObject Node(Test test, Evaluation evaluation)
     {
-        long? next = null;
-        void Soonest(long? at)
+        var next = evaluation.Next;
+        evaluation.Next = null;
+        var holds = Holds(test, evaluation);
+        var changesAt = evaluation.Next;
+        evaluation.Next = next;
+        var node = test switch
         {
-            if (at is { } a && a > now && (next is null || a < next))
+            Both both => new JsonObject { ["all"] = new JsonArray(Node(both.Left, evaluation), Node(both.Right, evaluation)) },
+            Either either => new JsonObject { ["any"] = new JsonArray(Node(either.Left, evaluation), Node(either.Right, evaluation)) },
+            Not not => new JsonObject { ["not"] = Node(not.Inner, evaluation) },
+            OnAggregate e => new JsonObject
             {
-                next = a;
-            }
-        }
-
-        var holds = Holds(condition, a => states.TryGetValue(a.Key, out var s) ? s.Value(a, now) : null, valueOf, now, Soonest);
-        var node = condition switch
-        {
-            AllOf all => new JsonObject { ["all"] = new JsonArray(Node(all.Left, states, valueOf, now), Node(all.Right, states, valueOf, now)) },
-            AnyOf any => new JsonObject { ["any"] = new JsonArray(Node(any.Left, states, valueOf, now), Node(any.Right, states, valueOf, now)) },
-            NoneOf none => new JsonObject { ["not"] = Node(none.Inner, states, valueOf, now) },
-            EventCondition e => new JsonObject
-            {
-                ["aggregate"] = e.Aggregate.Key,
-                ["value"] = (states.TryGetValue(e.Aggregate.Key, out var state) ? state.Value(e.Aggregate, now) : null) ?? Empty(e.Aggregate),
+                ["aggregate"] = _definitions.Aggregates[e.Slot].Key,
+                ["value"] = (evaluation.AggregateValue(e.Slot) ?? Empty(_definitions.Aggregates[e.Slot].Aggregate))?.DeepClone(),
                 ["comparison"] = Text(e.Comparison),
             },
-            TraitCondition t => new JsonObject { ["trait"] = t.Key, ["value"] = valueOf(t.Key), ["comparison"] = Text(t.Comparison) },
+            OnDefinition d => new JsonObject { ["trait"] = _keys[d.Slot], ["value"] = evaluation.ValueOf(d.Slot)?.DeepClone(), ["comparison"] = Text(d.Comparison) },
+            OnProfileTrait t => new JsonObject { ["trait"] = t.Key, ["value"] = evaluation.ProfileTrait(t.Key)?.DeepClone(), ["comparison"] = Text(t.Comparison) },
             _ => new JsonObject(),
         };
         node["holds"] = holds;
-        if (condition is EventCondition or TraitCondition && next is not null)
+        if (test is OnAggregate or OnDefinition or OnProfileTrait && changesAt is not null)
         {
-            node["changesAt"] = Iso(next);
+            node["changesAt"] = Iso(changesAt);
         }
 
         return node;
@@ -299,16 +358,32 @@ internal sealed class ProfileEvaluator(EngageDefinitions definitions)
         _ => value.ToJsonString(),
     };
 
-    public static bool Eligible(IReadOnlySet<string> identifierTypes, bool includeAnonymous) =>
-        identifierTypes.Any(KnownTypes.Contains) || (includeAnonymous && identifierTypes.Contains("anonymous_id"));
-
-    private static bool Holds(EngageCondition condition, Func<EventAggregate, JsonNode?> aggregateValue, Func<string, JsonNode?> valueOf, long now, Action<long?> soonest) => condition switch
+    public static bool Eligible(IReadOnlySet<string> identifierTypes, bool includeAnonymous)
     {
-        AllOf all => Holds(all.Left, aggregateValue, valueOf, now, soonest) & Holds(all.Right, aggregateValue, valueOf, now, soonest),
-        AnyOf any => Holds(any.Left, aggregateValue, valueOf, now, soonest) | Holds(any.Right, aggregateValue, valueOf, now, soonest),
-        NoneOf none => !Holds(none.Inner, aggregateValue, valueOf, now, soonest),
-        EventCondition e => Comparisons.Holds(e.Comparison, aggregateValue(e.Aggregate) ?? Empty(e.Aggregate), now, soonest),
-        TraitCondition t => Comparisons.Holds(t.Comparison, valueOf(t.Key), now, soonest),
+        var (known, anonymous) = Identified(identifierTypes);
+        return known || (includeAnonymous && anonymous);
+    }
+
+    /// <summary>Whether a profile with these identifier types is known (Segment's rule), and whether it has an anonymous id.</summary>
+    private static (bool Known, bool Anonymous) Identified(IReadOnlySet<string> identifierTypes)
+    {
+        var known = false;
+        foreach (var type in identifierTypes)
+        {
+            known |= KnownTypes.Contains(type);
+        }
+
+        return (known, identifierTypes.Contains("anonymous_id"));
+    }
+
+    private static bool Holds(Test test, Evaluation evaluation) => test switch
+    {
+        Both both => Holds(both.Left, evaluation) & Holds(both.Right, evaluation),
+        Either either => Holds(either.Left, evaluation) | Holds(either.Right, evaluation),
+        Not not => !Holds(not.Inner, evaluation),
+        OnAggregate e => Comparisons.Holds(e.Comparison, evaluation.AggregateValue(e.Slot) ?? e.Empty, evaluation.Now, ref evaluation.Next),
+        OnDefinition d => Comparisons.Holds(d.Comparison, evaluation.ValueOf(d.Slot), evaluation.Now, ref evaluation.Next),
+        OnProfileTrait t => Comparisons.Holds(t.Comparison, evaluation.ProfileTrait(t.Key), evaluation.Now, ref evaluation.Next),
         _ => false,
     };
 

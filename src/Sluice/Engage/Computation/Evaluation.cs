@@ -1,0 +1,130 @@
+using System.Text.Json.Nodes;
+
+namespace Sluice.Engage.Computation;
+
+/// <summary>
+/// One profile's evaluation as <see cref="ProfileEvaluator"/> makes it: each definition's value by slot,
+/// each aggregate's value read once however many definitions use it, each profile trait parsed once, and
+/// the next instant at which time alone changes a value. Made once per evaluator and reused from one
+/// profile to the next, so that evaluating a profile allocates little more than its values.
+/// </summary>
+internal sealed class Evaluation
+{
+    private readonly ProfileEvaluator _evaluator;
+    private readonly JsonNode?[] _values;
+    private readonly bool[] _members;
+    private readonly Kind[] _kinds;
+    private readonly JsonNode?[] _aggregates;
+    private readonly bool[] _aggregatesRead;
+    private readonly Dictionary<string, JsonNode?> _profileTraits = new(StringComparer.Ordinal);
+    private IReadOnlyDictionary<string, AggregateState> _states = new Dictionary<string, AggregateState>();
+    private Func<string, JsonNode?> _trait = _ => null;
+    private IReadOnlyDictionary<string, string>? _stored;
+
+    public Evaluation(ProfileEvaluator evaluator)
+    {
+        _evaluator = evaluator;
+        _values = new JsonNode?[evaluator.Slots];
+        _members = new bool[evaluator.Slots];
+        _kinds = new Kind[evaluator.Slots];
+        _aggregates = new JsonNode?[evaluator.Definitions.Aggregates.Count];
+        _aggregatesRead = new bool[_aggregates.Length];
+    }
+
+    private enum Kind : byte
+    {
+        /// <summary>Neither evaluated nor read.</summary>
+        None,
+
+        Evaluated,
+
+        /// <summary>Not evaluated (out of scope), read from the stored values because an audience refers to it.</summary>
+        Stored,
+    }
+
+    public long Now { get; private set; }
+
+    /// <summary>The soonest instant after <see cref="Now"/> at which a value could change with time alone (null: none known).</summary>
+    public long? Next;
+
+    public void Start(IReadOnlyDictionary<string, AggregateState> states, Func<string, JsonNode?> trait, long now, IReadOnlyDictionary<string, string>? stored)
+    {
+        _states = states;
+        _trait = trait;
+        _stored = stored;
+        Now = now;
+        Next = null;
+        Array.Clear(_values);
+        Array.Clear(_kinds);
+        Array.Clear(_aggregates);
+        Array.Clear(_aggregatesRead);
+        _profileTraits.Clear();
+    }
+
+    public void Soonest(long? at)
+    {
+        if (at is { } a)
+        {
+            Comparisons.Soonest(ref Next, a, Now);
+        }
+    }
+
+    public void Computed(int slot, JsonNode? value)
+    {
+        _values[slot] = value;
+        _kinds[slot] = Kind.Evaluated;
+    }
+
+    public void Membership(int slot, bool member)
+    {
+        _members[slot] = member;
+        _kinds[slot] = Kind.Evaluated;
+    }
+
+    public bool Evaluated(int slot) => _kinds[slot] == Kind.Evaluated;
+
+    /// <summary>An evaluated definition's value (a node of this evaluation's own, which the caller may attach to a document once).</summary>
+    public JsonNode? Value(int slot) => _evaluator.IsAudience(slot) ? JsonValue.Create(_members[slot]) : _values[slot];
+
+    /// <summary>An evaluated definition's value as JSON text, without a node for a membership or a count.</summary>
+    public string Json(int slot) => _evaluator.IsAudience(slot) ? (_members[slot] ? "true" : "false") : ProfileEvaluator.Json(_values[slot]);
+
+    /// <summary>A definition an audience refers to: its value if evaluated, else as stored (read once).</summary>
+    public JsonNode? ValueOf(int slot)
+    {
+        switch (_kinds[slot])
+        {
+            case Kind.Evaluated when _evaluator.IsAudience(slot):
+                return JsonValue.Create(_members[slot]);
+            case Kind.Evaluated or Kind.Stored:
+                return _values[slot];
+            default:
+                _kinds[slot] = Kind.Stored;
+                return _values[slot] = _evaluator.Stored(_stored, slot);
+        }
+    }
+
+    /// <summary>An aggregate's value at <see cref="Now"/> (null: no state, or no value), read once.</summary>
+    public JsonNode? AggregateValue(int index)
+    {
+        if (!_aggregatesRead[index])
+        {
+            var aggregate = _evaluator.Definitions.Aggregates[index];
+            _aggregates[index] = _states.TryGetValue(aggregate.Key, out var state) ? state.Value(aggregate.Aggregate, Now) : null;
+            _aggregatesRead[index] = true;
+        }
+
+        return _aggregates[index];
+    }
+
+    /// <summary>A profile trait (not a definition), parsed once.</summary>
+    public JsonNode? ProfileTrait(string key)
+    {
+        if (!_profileTraits.TryGetValue(key, out var value))
+        {
+            _profileTraits[key] = value = _trait(key);
+        }
+
+        return value;
+    }
+}
