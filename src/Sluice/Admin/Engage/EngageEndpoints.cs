@@ -136,10 +136,10 @@ internal static class EngageEndpoints
         }
 
         var definitions = engagement.Current(store);
-        var (states, _) = EngageStep.Read(store.EngageStateOf(profile), StateNames.For(definitions));
+        var state = ProfileState.Read(StateLayout.For(definitions), store.EngageStateOf(profile));
         var traits = store.TraitsOf(profile);
         var types = store.ExternalIdsOf(profile).Select(e => e.Identifier.Type).ToHashSet(StringComparer.Ordinal);
-        var explained = new ProfileEvaluator(definitions).Explain(states, key => traits.TryGetValue(key, out var json) ? JsonNode.Parse(json) : null, types, engagement.Now);
+        var explained = new ProfileEvaluator(definitions).Explain(state, key => traits.TryGetValue(key, out var json) ? JsonNode.Parse(json) : null, types, engagement.Now);
         return Results.Json(new JsonObject
         {
             ["profile"] = profile,

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Sluice.Engage.Definitions;
@@ -186,27 +187,36 @@ internal sealed class AggregateState
         writer.WriteEndObject();
     }
 
-    public static AggregateState Read(JsonElement json)
+    /// <summary>A state as <see cref="Write"/> wrote it (UTF-8 JSON).</summary>
+    public static AggregateState Read(ReadOnlySpan<byte> json)
     {
-        if (json.ValueKind == JsonValueKind.True)
+        var reader = new Utf8JsonReader(json);
+        reader.Read();
+        if (reader.TokenType == JsonTokenType.True)
         {
             return new AggregateState { Qualified = true };
         }
 
-        var state = new AggregateState { Qualified = json.TryGetProperty("q", out var q) && q.GetBoolean() };
-        foreach (var property in json.EnumerateObject())
+        var state = new AggregateState();
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            if (property.NameEquals("f"))
+            if (reader.ValueTextEquals("q"u8))
             {
-                state._facts = new List<Fact>(property.Value.GetArrayLength());
-                foreach (var fact in property.Value.EnumerateArray())
+                reader.Read();
+                state.Qualified = reader.GetBoolean();
+            }
+            else if (reader.ValueTextEquals("f"u8))
+            {
+                reader.Read();
+                state._facts = [];
+                while (reader.Read() && reader.TokenType == JsonTokenType.StartArray)
                 {
-                    state._facts.Add(ReadFact(fact));
+                    state._facts.Add(ReadFact(ref reader, json));
                 }
             }
-            else if (!property.NameEquals("q"))
+            else
             {
-                (state._summary ??= new()).Read(property);
+                (state._summary ??= new()).Read(ref reader, json);
             }
         }
 
@@ -226,8 +236,29 @@ internal sealed class AggregateState
         writer.WriteEndArray();
     }
 
-    private static Fact ReadFact(JsonElement json) =>
-        new(json[0].GetInt64(), json[1].GetInt64(), json.GetArrayLength() > 2 ? json[2].GetRawText() : null);
+    /// <summary>A fact's array (<c>[at, order]</c> or <c>[at, order, value]</c>), the reader on its start; left on its end.</summary>
+    private static Fact ReadFact(ref Utf8JsonReader reader, ReadOnlySpan<byte> json)
+    {
+        reader.Read();
+        var at = reader.GetInt64();
+        reader.Read();
+        var order = reader.GetInt64();
+        var value = reader.Read() && reader.TokenType != JsonTokenType.EndArray ? RawText(ref reader, json) : null;
+        if (value is not null)
+        {
+            reader.Read();
+        }
+
+        return new Fact(at, order, value);
+    }
+
+    /// <summary>The JSON text of the value the reader is on, as stored; the reader is left on its last token.</summary>
+    private static string RawText(ref Utf8JsonReader reader, ReadOnlySpan<byte> json)
+    {
+        var start = (int)reader.TokenStartIndex;
+        reader.Skip();
+        return Encoding.UTF8.GetString(json[start..(int)reader.BytesConsumed]);
+    }
 
     /// <summary>The reduction of a run of facts, kept up as they come.</summary>
     private sealed class Summary
@@ -396,45 +427,52 @@ internal sealed class AggregateState
             }
         }
 
-        /// <summary>Reads a property of a stored state into the summary (by name, without making the name a string).</summary>
-        public void Read(JsonProperty property)
+        /// <summary>Reads a property of a stored state into the summary, the reader on its name; left on the value's last token.</summary>
+        public void Read(ref Utf8JsonReader reader, ReadOnlySpan<byte> json)
         {
-            var value = property.Value;
-            if (property.NameEquals("c"))
+            var name = reader;
+            reader.Read();
+            if (name.ValueTextEquals("c"u8))
             {
-                _count = value.GetInt64();
+                _count = reader.GetInt64();
             }
-            else if (property.NameEquals("s"))
+            else if (name.ValueTextEquals("s"u8))
             {
-                _sum = value.GetDouble();
+                _sum = reader.GetDouble();
             }
-            else if (property.NameEquals("n"))
+            else if (name.ValueTextEquals("n"u8))
             {
-                _numbers = value.GetInt64();
+                _numbers = reader.GetInt64();
             }
-            else if (property.NameEquals("fi"))
+            else if (name.ValueTextEquals("fi"u8))
             {
-                _first = ReadFact(value);
+                _first = ReadFact(ref reader, json);
             }
-            else if (property.NameEquals("la"))
+            else if (name.ValueTextEquals("la"u8))
             {
-                _last = ReadFact(value);
+                _last = ReadFact(ref reader, json);
             }
-            else if (property.NameEquals("mi"))
+            else if (name.ValueTextEquals("mi"u8))
             {
-                _min = value.GetRawText();
+                _min = RawText(ref reader, json);
             }
-            else if (property.NameEquals("ma"))
+            else if (name.ValueTextEquals("ma"u8))
             {
-                _max = value.GetRawText();
+                _max = RawText(ref reader, json);
             }
-            else if (property.NameEquals("v"))
+            else if (name.ValueTextEquals("v"u8))
             {
                 _values = new Dictionary<string, long>(StringComparer.Ordinal);
-                foreach (var counted in value.EnumerateObject())
+                while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
                 {
-                    _values[counted.Name] = counted.Value.GetInt64();
+                    var value = reader.GetString()!;
+                    reader.Read();
+                    _values[value] = reader.GetInt64();
                 }
+            }
+            else
+            {
+                reader.Skip();
             }
         }
 

@@ -56,7 +56,7 @@ internal sealed class EngagePreview(IProfileStore store, IEventLog log, Engageme
 
         var scoped = new EngageDefinitions([.. draft.Traits.Where(t => scope.Contains(t.Key))], [.. draft.Audiences.Where(a => scope.Contains(a.Key))]);
         var needsTraits = scoped.Audiences.Any(a => EngageDefinitions.TraitConditions(a.Condition).Any(t => !scoped.Defines(t.Key)));
-        var wanted = StateNames.For(scoped);
+        var wanted = StateLayout.For(scoped);
         var used = scoped.Aggregates.Select(a => a.Aggregate).ToList();
         var computed = store.EngageAggregates();
         var missing = used.Where(a => computed.GetValueOrDefault(a.Key)?.DoneAt is null).Select(a => a.Key).ToHashSet(StringComparer.Ordinal);
@@ -71,8 +71,8 @@ internal sealed class EngagePreview(IProfileStore store, IEventLog log, Engageme
             {
                 foreach (var profile in profiles)
                 {
-                    var (states, values) = EngageStep.Read(profile.State, wanted);
-                    tally.Add(profile.Id, Value(evaluator, input.Key, states, profile.Traits, profile.Types, now), values.GetValueOrDefault(input.Key));
+                    var state = ProfileState.Read(wanted, profile.State);
+                    tally.Add(profile.Id, Value(evaluator, input.Key, state, profile.Traits, profile.Types, now), state.Value(input.Key));
                 }
             }
 
@@ -80,29 +80,34 @@ internal sealed class EngagePreview(IProfileStore store, IEventLog log, Engageme
         }
 
         var messages = new Messages(log);
+        var missingSlots = Enumerable.Range(0, wanted.Aggregates).Where(slot => missing.Contains(scoped.Aggregates[slot].Key)).ToList();
         foreach (var id in store.SampleProfiles(SampleSize))
         {
-            var (stored, values) = EngageStep.Read(store.EngageStateOf(id), wanted);
-            var states = stored.Where(s => !missing.Contains(s.Key)).ToDictionary(s => s.Key, s => s.Value, StringComparer.Ordinal);
+            var state = ProfileState.Read(wanted, store.EngageStateOf(id));
+            foreach (var slot in missingSlots)
+            {
+                state.Forget(slot);
+            }
+
             foreach (var at in store.EventsOf(id, MaxEventsPerProfile, after: null, newestFirst: false))
             {
                 using var message = messages.At(at);
                 if (message is not null)
                 {
-                    evaluator.Take(states, message.Root, Fact.OrderOf(at.Position, at.Index), message.ReceivedAt, missing);
+                    evaluator.Take(state, message.Root, Fact.OrderOf(at.Position, at.Index), message.ReceivedAt, missing);
                 }
             }
 
             var traits = needsTraits ? store.TraitsOf(id) : new Dictionary<string, string>();
             var types = store.ExternalIdsOf(id).Select(e => e.Identifier.Type).ToHashSet(StringComparer.Ordinal);
-            tally.Add(id, Value(evaluator, input.Key, states, traits, types, now), values.GetValueOrDefault(input.Key));
+            tally.Add(id, Value(evaluator, input.Key, state, traits, types, now), state.Value(input.Key));
         }
 
         return tally.Answer(input, existing, estimated: true, total: store.ProfileCount(), clock);
     }
 
-    private static JsonNode? Value(ProfileEvaluator evaluator, string key, IReadOnlyDictionary<string, AggregateState> states, IReadOnlyDictionary<string, string> traits, IReadOnlySet<string> types, long now) =>
-        evaluator.Evaluate(states, k => traits.TryGetValue(k, out var json) ? JsonNode.Parse(json) : null, types, now).Values.GetValueOrDefault(key);
+    private static JsonNode? Value(ProfileEvaluator evaluator, string key, ProfileState state, IReadOnlyDictionary<string, string> traits, IReadOnlySet<string> types, long now) =>
+        evaluator.Evaluate(state, k => traits.TryGetValue(k, out var json) ? JsonNode.Parse(json) : null, types, now).Values.GetValueOrDefault(key);
 
     /// <summary>
     /// Where the size of an estimate lies with 95% confidence: the Wilson interval of the share of the

@@ -2,10 +2,8 @@ using System.Buffers;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Sluice.Engage.Definitions;
 using Sluice.Engage.Store;
 using Sluice.Profiles;
-using Sluice.Workspace;
 
 namespace Sluice.Engage.Computation;
 
@@ -24,17 +22,13 @@ internal sealed record TraitValue(string? Json, long Timestamp, long ReceivedAt,
 /// </summary>
 internal sealed class EngageStep(ProfileEvaluator evaluator, IProfileGraphReader reader, long now, IReadOnlyList<ProfileChange> registrations) : IProfileStepObserver
 {
-    private static readonly JsonWriterOptions StoredJson = new() { Encoder = Actions.Mapping.StringifyEncoder.Instance };
-
     private readonly Dictionary<string, Working> _profiles = new(StringComparer.Ordinal);
-    private readonly StateNames _names = StateNames.For(evaluator.Definitions);
     private readonly List<string> _removed = [];
     private readonly Evaluation _evaluation = new(evaluator);
-    private readonly Dictionary<string, string> _saved = new(StringComparer.Ordinal);
-    private readonly StateWriter _stateWriter = new();
 
     /// <summary>The profile being evaluated, whose traits <see cref="TraitOfCurrent"/> reads.</summary>
     private Working? _current;
+
     private bool NeedsTraits => evaluator.ProfileTraitKeys.Count > 0;
 
     private Func<string, JsonNode?> TraitOfCurrent => field ??= key => _current!.Traits.TryGetValue(key, out var t) && t.Json is { } json ? JsonNode.Parse(json) : null;
@@ -53,7 +47,12 @@ internal sealed class EngageStep(ProfileEvaluator evaluator, IProfileGraphReader
         foreach (var id in ids)
         {
             var (state, dueAt) = states.GetValueOrDefault(id);
-            _profiles[id] = Working.Read(state, traits?.GetValueOrDefault(id), _names, dueAt);
+            var held = traits?.GetValueOrDefault(id);
+            _profiles[id] = new Working(
+                ProfileState.Read(evaluator.Layout, state),
+                held is null ? [] : new Dictionary<string, TraitValue>(held, StringComparer.Ordinal),
+                new EvaluationScope(evaluator.Layout.Aggregates))
+            { DueAt = dueAt };
         }
     }
 
@@ -68,31 +67,30 @@ internal sealed class EngageStep(ProfileEvaluator evaluator, IProfileGraphReader
                     foreach (var id in recomputed.Survivors.Concat(recomputed.Members))
                     {
                         // Its values stay as they were before, to tell what the recomputation changes.
-                        var values = Get(id).Values;
-                        _profiles[id] = Working.Remade(values);
+                        _profiles[id] = Working.Remade(Get(id).State.WithoutAggregates());
                         _removed.Add(id);
                     }
 
                     break;
                 case ProfileCreated created:
                     // A recomputation makes its profiles again, often under the same ids: their values before it stay to compare with.
-                    var before = _profiles.GetValueOrDefault(created.ProfileId)?.Values ?? new(StringComparer.Ordinal);
+                    var before = _profiles.GetValueOrDefault(created.ProfileId)?.State.WithoutAggregates() ?? ProfileState.Empty(evaluator.Layout);
                     _profiles[created.ProfileId] = Working.Remade(before);
                     break;
                 case ProfilesMerged merged:
                     var into = Get(merged.Into);
                     var gone = Get(merged.Merged);
-                    foreach (var aggregate in evaluator.Definitions.Aggregates)
+                    for (var slot = 0; slot < evaluator.Layout.Aggregates; slot++)
                     {
-                        if (gone.States.TryGetValue(aggregate.Key, out var state))
+                        if (gone.State.Get(slot) is { } state)
                         {
-                            if (into.States.TryGetValue(aggregate.Key, out var held))
+                            if (into.State.Get(slot) is { } held)
                             {
-                                held.Merge(aggregate.Aggregate, state);
+                                held.Merge(evaluator.Definitions.Aggregates[slot].Aggregate, state);
                             }
                             else
                             {
-                                into.States[aggregate.Key] = state;
+                                into.State.Put(slot, state);
                             }
                         }
                     }
@@ -108,8 +106,7 @@ internal sealed class EngageStep(ProfileEvaluator evaluator, IProfileGraphReader
                     break;
                 case EventAttached attached when message.ValueKind == JsonValueKind.Object:
                     var profile = Get(attached.ProfileId);
-                    profile.Dirty |= evaluator.Take(profile.States, message, Fact.OrderOf(attached.Event.Position, attached.Event.Index), attached.Event.ReceivedAt, taken: profile.Scope?.Aggregates);
-
+                    profile.Dirty |= evaluator.Take(profile.State, message, Fact.OrderOf(attached.Event.Position, attached.Event.Index), attached.Event.ReceivedAt, taken: profile.Scope);
                     break;
                 case IdentifierAdded added:
                     Get(added.ProfileId).Everything();
@@ -125,7 +122,7 @@ internal sealed class EngageStep(ProfileEvaluator evaluator, IProfileGraphReader
                         }
 
                         holder.Set(key, new TraitValue(json, set.Timestamp, set.Event.ReceivedAt, set.Event.MessageId));
-                        holder.Scope?.Traits.Add(key);
+                        holder.Scope?.TraitSet(key);
                     }
 
                     holder.Dirty = true;
@@ -141,7 +138,7 @@ internal sealed class EngageStep(ProfileEvaluator evaluator, IProfileGraphReader
     public void Backfill(string profileId, JsonElement message, long order, long receivedAt, IReadOnlySet<string> aggregates)
     {
         var profile = Get(profileId);
-        profile.Dirty |= evaluator.Take(profile.States, message, order, receivedAt, aggregates, profile.Scope?.Aggregates);
+        profile.Dirty |= evaluator.Take(profile.State, message, order, receivedAt, aggregates, profile.Scope);
     }
 
     /// <summary>Marks profiles to be evaluated at the step's instant though no event came (their due time passed).</summary>
@@ -178,71 +175,61 @@ internal sealed class EngageStep(ProfileEvaluator evaluator, IProfileGraphReader
                 continue;
             }
 
-            foreach (var aggregate in evaluator.Definitions.Aggregates)
+            // Only what the step read can have aged in it; the rest is pruned when it is next read.
+            for (var slot = 0; slot < evaluator.Layout.Aggregates; slot++)
             {
-                if (profile.States.TryGetValue(aggregate.Key, out var state))
-                {
-                    state.Prune(aggregate.Aggregate, now);
-                }
+                profile.State.Held(slot)?.Prune(evaluator.Definitions.Aggregates[slot].Aggregate, now);
             }
 
             // A profile due by now may have moved anywhere with time alone: all of it is evaluated then.
             var scope = profile.DueAt <= now ? null : profile.Scope;
             _current = profile;
-            var evaluation = evaluator.Evaluate(_evaluation, profile.States, TraitOfCurrent, types, now, scope, profile.Values);
+            var evaluation = evaluator.Evaluate(_evaluation, profile.State, TraitOfCurrent, types, now, scope);
             var next = evaluation.Next;
             if (scope is not null && profile.DueAt is { } due && (next is null || due < next))
             {
-                // The instants at which definitions not evaluated could change are still ahead.
+                // The instants at which what was not evaluated could change are still ahead.
                 next = due;
             }
 
-            var saved = _saved;
-            saved.Clear();
-            for (var slot = 0; slot < evaluator.Slots; slot++)
+            var values = new string?[evaluator.Slots];
+            for (var slot = 0; slot < values.Length; slot++)
             {
-                var key = evaluator.KeyOf(slot);
-                var previous = profile.Values.GetValueOrDefault(key);
                 if (!evaluation.Evaluated(slot))
                 {
-                    // Not evaluated (out of the scope): as stored.
-                    if (previous is not null)
-                    {
-                        saved[key] = previous;
-                    }
-
+                    // Not evaluated (out of the scope): written as stored.
                     continue;
                 }
 
                 var json = evaluation.Json(slot);
+                var stored = profile.State.HasValue(slot);
                 // A value a profile never had is not a change: a non-member, a trait that never had a value.
-                if (previous is null && json is "null" or "false")
+                if (!stored && json is "null" or "false")
                 {
                     continue;
                 }
 
-                saved[key] = json;
-                if (previous != json)
+                values[slot] = json;
+                if (!stored || !profile.State.ValueIs(slot, json))
                 {
-                    yield return new EngageValueChanged(key, id, json, previous, now);
+                    yield return new EngageValueChanged(evaluator.KeyOf(slot), id, json, profile.State.Value(slot), now);
                 }
                 else if (removed.Contains(id))
                 {
-                    yield return new EngageValueKept(key, id, json, now);
+                    yield return new EngageValueKept(evaluator.KeyOf(slot), id, json, now);
                 }
             }
 
-            var written = _stateWriter.Write(evaluator.Definitions, profile.States, saved);
-            yield return new EngageStateSaved(id, written, next);
+            yield return new EngageStateSaved(id, profile.State, values, next);
         }
     }
 
-    /// <summary>A stored state's aggregates (those <paramref name="names"/> were made for) and values (null or empty: none).</summary>
-    public static (IReadOnlyDictionary<string, AggregateState> States, IReadOnlyDictionary<string, string> Values) Read(string? json, StateNames names)
-    {
-        var working = Working.Read(json, null, names);
-        return (working.States, working.Values);
-    }
+    /// <summary>A profile's state as stored: its aggregates under their stored names, and its values (by definition slot; null or absent: as stored).</summary>
+    public static string Write(ProfileState state, IReadOnlyList<string?>? values = null) => (t_writer ??= new StateWriter()).Write(state, values);
+
+    /// <summary>A writer per thread: states are written one at a time as a step's statements run.</summary>
+    [ThreadStatic]
+    private static StateWriter? t_writer;
 
     private Working Get(string profileId)
     {
@@ -255,58 +242,33 @@ internal sealed class EngageStep(ProfileEvaluator evaluator, IProfileGraphReader
         return profile;
     }
 
-    /// <summary>A profile's state as stored: the aggregates <paramref name="definitions"/> use, under their stored names, and the values.</summary>
-    public static string Write(EngageDefinitions definitions, IReadOnlyDictionary<string, AggregateState> states, IReadOnlyDictionary<string, string> values) =>
-        new StateWriter().Write(definitions, states, values);
-
     /// <summary>Writes states with one buffer, reused from one profile to the next.</summary>
     private sealed class StateWriter
     {
+        private static readonly JsonWriterOptions StoredJson = new() { Encoder = Actions.Mapping.StringifyEncoder.Instance };
+
         private readonly ArrayBufferWriter<byte> _buffer = new(1024);
         private readonly Utf8JsonWriter _writer;
 
         public StateWriter() => _writer = new Utf8JsonWriter(_buffer, StoredJson);
 
-        public string Write(EngageDefinitions definitions, IReadOnlyDictionary<string, AggregateState> states, IReadOnlyDictionary<string, string> values)
+        public string Write(ProfileState state, IReadOnlyList<string?>? values)
         {
-            var names = StateNames.For(definitions);
             _buffer.ResetWrittenCount();
             _writer.Reset();
-            _writer.WriteStartObject();
-            _writer.WriteStartObject("a");
-            foreach (var aggregate in definitions.Aggregates)
-            {
-                if (states.TryGetValue(aggregate.Key, out var state))
-                {
-                    _writer.WritePropertyName(names.Name(aggregate.Key));
-                    state.Write(_writer);
-                }
-            }
-
-            _writer.WriteEndObject();
-            _writer.WriteStartObject("v");
-            foreach (var (key, json) in values)
-            {
-                _writer.WritePropertyName(key);
-                _writer.WriteRawValue(json, skipInputValidation: true);
-            }
-
-            _writer.WriteEndObject();
-            _writer.WriteEndObject();
+            state.Write(_writer, values);
             _writer.Flush();
             return Encoding.UTF8.GetString(_buffer.WrittenSpan);
         }
     }
 
     /// <summary>
-    /// A profile as the step holds it: its aggregates' states, its values as stored, its traits (when audiences
-    /// read them); whether it is to be evaluated and saved, what moved (null: anything) and when it was due.
+    /// A profile as the step holds it: its Engage state, its traits (when audiences read them); whether it is
+    /// to be evaluated and saved, what moved (null: anything) and when it was due.
     /// </summary>
-    private sealed class Working(Dictionary<string, AggregateState> states, Dictionary<string, string> values, Dictionary<string, TraitValue> traits, EvaluationScope? scope)
+    private sealed class Working(ProfileState state, Dictionary<string, TraitValue> traits, EvaluationScope? scope)
     {
-        public Dictionary<string, AggregateState> States { get; } = states;
-
-        public Dictionary<string, string> Values { get; } = values;
+        public ProfileState State { get; } = state;
 
         public Dictionary<string, TraitValue> Traits { get; } = traits;
 
@@ -317,7 +279,7 @@ internal sealed class EngageStep(ProfileEvaluator evaluator, IProfileGraphReader
         public long? DueAt { get; init; }
 
         /// <summary>States made again from nothing (a recomputation, a profile made): all of it is evaluated, against the values before.</summary>
-        public static Working Remade(Dictionary<string, string> valuesBefore) => new(new(StringComparer.Ordinal), valuesBefore, [], scope: null) { Dirty = true };
+        public static Working Remade(ProfileState withValuesBefore) => new(withValuesBefore, [], scope: null) { Dirty = true };
 
         /// <summary>To be evaluated whole: what moved is not an aggregate or a trait alone.</summary>
         public void Everything()
@@ -332,31 +294,6 @@ internal sealed class EngageStep(ProfileEvaluator evaluator, IProfileGraphReader
             {
                 Traits[key] = trait;
             }
-        }
-
-        public static Working Read(string? json, IReadOnlyDictionary<string, TraitValue>? traits, StateNames names, long? dueAt = null)
-        {
-            var states = new Dictionary<string, AggregateState>(StringComparer.Ordinal);
-            var values = new Dictionary<string, string>(StringComparer.Ordinal);
-            if (json is not null)
-            {
-                using var document = JsonDocument.Parse(json);
-                foreach (var state in document.RootElement.GetProperty("a").EnumerateObject())
-                {
-                    // An aggregate no definition uses any more is left out (and not written again).
-                    if (names.TryGetKey(state.Name, out var key))
-                    {
-                        states[key] = AggregateState.Read(state.Value);
-                    }
-                }
-
-                foreach (var value in document.RootElement.GetProperty("v").EnumerateObject())
-                {
-                    values[value.Name] = value.Value.GetRawText();
-                }
-            }
-
-            return new Working(states, values, traits is null ? [] : new Dictionary<string, TraitValue>(traits, StringComparer.Ordinal), new EvaluationScope()) { DueAt = dueAt };
         }
     }
 }

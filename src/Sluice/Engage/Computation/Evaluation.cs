@@ -17,9 +17,8 @@ internal sealed class Evaluation
     private readonly JsonNode?[] _aggregates;
     private readonly bool[] _aggregatesRead;
     private readonly Dictionary<string, JsonNode?> _profileTraits = new(StringComparer.Ordinal);
-    private IReadOnlyDictionary<string, AggregateState> _states = new Dictionary<string, AggregateState>();
+    private ProfileState? _state;
     private Func<string, JsonNode?> _trait = _ => null;
-    private IReadOnlyDictionary<string, string>? _stored;
 
     public Evaluation(ProfileEvaluator evaluator)
     {
@@ -47,11 +46,10 @@ internal sealed class Evaluation
     /// <summary>The soonest instant after <see cref="Now"/> at which a value could change with time alone (null: none known).</summary>
     public long? Next;
 
-    public void Start(IReadOnlyDictionary<string, AggregateState> states, Func<string, JsonNode?> trait, long now, IReadOnlyDictionary<string, string>? stored)
+    public void Start(ProfileState state, Func<string, JsonNode?> trait, long now)
     {
-        _states = states;
+        _state = state;
         _trait = trait;
-        _stored = stored;
         Now = now;
         Next = null;
         Array.Clear(_values);
@@ -100,7 +98,7 @@ internal sealed class Evaluation
                 return _values[slot];
             default:
                 _kinds[slot] = Kind.Stored;
-                return _values[slot] = _evaluator.Stored(_stored, slot);
+                return _values[slot] = _evaluator.Stored(_state!, slot);
         }
     }
 
@@ -109,8 +107,7 @@ internal sealed class Evaluation
     {
         if (!_aggregatesRead[index])
         {
-            var aggregate = _evaluator.Definitions.Aggregates[index];
-            _aggregates[index] = _states.TryGetValue(aggregate.Key, out var state) ? state.Value(aggregate.Aggregate, Now) : null;
+            _aggregates[index] = _state!.Get(index)?.Value(_evaluator.Definitions.Aggregates[index].Aggregate, Now);
             _aggregatesRead[index] = true;
         }
 

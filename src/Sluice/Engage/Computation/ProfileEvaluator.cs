@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Sluice.Engage.Definitions;
@@ -26,6 +28,7 @@ internal sealed class ProfileEvaluator
 
     /// <summary>Per event name, the indexes of the aggregates that take it.</summary>
     private readonly Dictionary<string, int[]> _aggregatesOfEvent;
+    private readonly Dictionary<string, int[]>.AlternateLookup<ReadOnlySpan<char>> _aggregatesOfEventBySpan;
 
     public ProfileEvaluator(EngageDefinitions definitions)
     {
@@ -38,7 +41,9 @@ internal sealed class ProfileEvaluator
 
         _aggregatesOfEvent = aggregateSlots.GroupBy(a => definitions.Aggregates[a.Value].Aggregate.Event, StringComparer.Ordinal)
             .ToDictionary(g => g.Key, g => g.Select(a => a.Value).Order().ToArray(), StringComparer.Ordinal);
-        _keys = [.. definitions.Traits.Select(t => t.Key), .. definitions.Audiences.Select(a => a.Key)];
+        _aggregatesOfEventBySpan = _aggregatesOfEvent.GetAlternateLookup<ReadOnlySpan<char>>();
+        Layout = StateLayout.For(definitions);
+        _keys = [.. Layout.Keys];
         var slots = _keys.Select((key, slot) => (key, slot)).ToDictionary(k => k.key, k => k.slot, StringComparer.Ordinal);
         _traitAggregates = [.. definitions.Traits.Select(t => aggregateSlots[t.Aggregate.Key])];
         _audiences = [.. definitions.Audiences.Select(a => new CompiledAudience(
@@ -95,6 +100,9 @@ internal sealed class ProfileEvaluator
 
     public EngageDefinitions Definitions => _definitions;
 
+    /// <summary>How the definitions' states are stored; its definition slots are this evaluator's.</summary>
+    public StateLayout Layout { get; }
+
     /// <summary>The event's name as aggregates see it: a track's <c>event</c>, "Page Viewed" for a page call, "Screen Viewed" for a screen call.</summary>
     public static string? EventNameOf(JsonElement message) => Text(message, "type") switch
     {
@@ -104,13 +112,45 @@ internal sealed class ProfileEvaluator
         _ => null,
     };
 
+    /// <summary>The aggregates (by slot) that take events of the message's name (<see cref="EventNameOf"/>), read without making the name a string.</summary>
+    private bool TryGetAggregates(JsonElement message, out int[] slots)
+    {
+        slots = [];
+        if (!message.TryGetProperty("type"u8, out var type) || type.ValueKind != JsonValueKind.String)
+        {
+            return false;
+        }
+
+        if (!type.ValueEquals("track"u8))
+        {
+            var name = type.ValueEquals("page"u8) ? "Page Viewed" : type.ValueEquals("screen"u8) ? "Screen Viewed" : null;
+            return name is not null && _aggregatesOfEvent.TryGetValue(name, out slots!);
+        }
+
+        if (!message.TryGetProperty("event"u8, out var e) || e.ValueKind != JsonValueKind.String)
+        {
+            return false;
+        }
+
+        const int Short = 128;
+        // The raw value of a string is its JSON text, quotes included.
+        var raw = JsonMarshal.GetRawUtf8Value(e)[1..^1];
+        if (raw.Length > Short || raw.Contains((byte)'\\'))
+        {
+            return _aggregatesOfEvent.TryGetValue(e.GetString()!, out slots!);
+        }
+
+        Span<char> chars = stackalloc char[Short];
+        return _aggregatesOfEventBySpan.TryGetValue(chars[..Encoding.UTF8.GetChars(raw, chars)], out slots!);
+    }
+
     /// <summary>
     /// Adds the message to the states of the aggregates it qualifies for (of <paramref name="only"/>, when
     /// given); whether any took it. Those that did are added to <paramref name="taken"/>.
     /// </summary>
-    public bool Take(Dictionary<string, AggregateState> states, JsonElement message, long order, long receivedAt, IReadOnlySet<string>? only = null, ISet<string>? taken = null)
+    public bool Take(ProfileState state, JsonElement message, long order, long receivedAt, IReadOnlySet<string>? only = null, EvaluationScope? taken = null)
     {
-        if (EventNameOf(message) is not { } name || !_aggregatesOfEvent.TryGetValue(name, out var slots))
+        if (!TryGetAggregates(message, out var slots))
         {
             return false;
         }
@@ -136,13 +176,8 @@ internal sealed class ProfileEvaluator
                 value = found.GetRawText();
             }
 
-            if (!states.TryGetValue(aggregate.Key, out var state))
-            {
-                states[aggregate.Key] = state = new AggregateState();
-            }
-
-            state.Add(aggregate.Aggregate, new Fact(at, order, value));
-            taken?.Add(aggregate.Key);
+            state.GetOrAdd(slot).Add(aggregate.Aggregate, new Fact(at, order, value));
+            taken?.Took(slot);
             took = true;
         }
 
@@ -154,12 +189,12 @@ internal sealed class ProfileEvaluator
     /// (null: none), an audience's membership; and when to evaluate again (null: only when an event comes).
     /// </summary>
     public (Dictionary<string, JsonNode?> Values, long? Next) Evaluate(
-        IReadOnlyDictionary<string, AggregateState> states,
+        ProfileState state,
         Func<string, JsonNode?> trait,
         IReadOnlySet<string> identifierTypes,
         long now)
     {
-        var evaluation = Evaluate(new Evaluation(this), states, trait, identifierTypes, now);
+        var evaluation = Evaluate(new Evaluation(this), state, trait, identifierTypes, now);
         var values = new Dictionary<string, JsonNode?>(StringComparer.Ordinal);
         for (var slot = 0; slot < _keys.Length; slot++)
         {
@@ -172,25 +207,25 @@ internal sealed class ProfileEvaluator
     /// <summary>
     /// Evaluates into <paramref name="evaluation"/> (made for this evaluator, reused from one profile to the
     /// next). With <paramref name="scope"/>, only the definitions whose inputs it names (or whose inputs are
-    /// definitions evaluated) are, and the others are read from <paramref name="stored"/> where an audience
-    /// refers to them; the instants the others could change at are the caller's to keep.
+    /// definitions evaluated) are, and the others are read from the stored values where an audience refers to
+    /// them; the instants the others could change at (and those of the aggregates the step has not read) are
+    /// the caller's to keep.
     /// </summary>
     public Evaluation Evaluate(
         Evaluation evaluation,
-        IReadOnlyDictionary<string, AggregateState> states,
+        ProfileState state,
         Func<string, JsonNode?> trait,
         IReadOnlySet<string> identifierTypes,
         long now,
-        EvaluationScope? scope = null,
-        IReadOnlyDictionary<string, string>? stored = null)
+        EvaluationScope? scope = null)
     {
-        evaluation.Start(states, trait, now, stored);
+        evaluation.Start(state, trait, now);
         for (var slot = 0; slot < _definitions.Aggregates.Count; slot++)
         {
-            var aggregate = _definitions.Aggregates[slot];
-            if (states.TryGetValue(aggregate.Key, out var state))
+            // In a scope, the aggregates not read cannot have moved: the instant they change at is the caller's.
+            if ((scope is null ? state.Get(slot) : state.Held(slot)) is { } aggregate)
             {
-                evaluation.Soonest(state.NextChange(aggregate.Aggregate, now));
+                evaluation.Soonest(aggregate.NextChange(_definitions.Aggregates[slot].Aggregate, now));
             }
         }
 
@@ -198,7 +233,7 @@ internal sealed class ProfileEvaluator
         for (var slot = 0; slot < _traitAggregates.Length; slot++)
         {
             var computed = _definitions.Traits[slot];
-            if (scope is null || scope.Aggregates.Contains(_definitions.Aggregates[_traitAggregates[slot]].Key))
+            if (scope is null || scope.HasTaken(_traitAggregates[slot]))
             {
                 evaluation.Computed(slot, known || (computed.IncludeAnonymous && anonymous) ? evaluation.AggregateValue(_traitAggregates[slot]) : null);
             }
@@ -223,7 +258,7 @@ internal sealed class ProfileEvaluator
     {
         foreach (var aggregate in audience.Aggregates)
         {
-            if (scope.Aggregates.Contains(_definitions.Aggregates[aggregate].Key))
+            if (scope.HasTaken(aggregate))
             {
                 return true;
             }
@@ -239,7 +274,7 @@ internal sealed class ProfileEvaluator
 
         foreach (var trait in audience.ProfileTraits)
         {
-            if (scope.Traits.Contains(trait))
+            if (scope.WasSet(trait))
             {
                 return true;
             }
@@ -257,23 +292,23 @@ internal sealed class ProfileEvaluator
     public bool IsAudience(int slot) => slot >= _traitAggregates.Length;
 
     /// <summary>A definition's value as last stored: a value never stored is no value, or no membership for an audience (what an evaluation gives).</summary>
-    internal JsonNode? Stored(IReadOnlyDictionary<string, string>? stored, int slot) =>
-        stored?.GetValueOrDefault(_keys[slot]) is { } json ? JsonNode.Parse(json) : IsAudience(slot) ? JsonValue.Create(false) : null;
+    internal JsonNode? Stored(ProfileState state, int slot) =>
+        state.Value(slot) is { } json ? JsonNode.Parse(json) : IsAudience(slot) ? JsonValue.Create(false) : null;
 
     /// <summary>
     /// Why a profile has the value it has at <paramref name="now"/>: per definition, whether the profile
     /// counts (its identifier types), its value, and for an audience each condition with the value it
     /// compared and whether it held; when time alone changes one next.
     /// </summary>
-    public JsonArray Explain(IReadOnlyDictionary<string, AggregateState> states, Func<string, JsonNode?> trait, IReadOnlySet<string> identifierTypes, long now)
+    public JsonArray Explain(ProfileState state, Func<string, JsonNode?> trait, IReadOnlySet<string> identifierTypes, long now)
     {
-        var evaluation = Evaluate(new Evaluation(this), states, trait, identifierTypes, now);
+        var evaluation = Evaluate(new Evaluation(this), state, trait, identifierTypes, now);
         var (known, anonymous) = Identified(identifierTypes);
         var explained = new JsonArray();
         for (var slot = 0; slot < _traitAggregates.Length; slot++)
         {
             var computed = _definitions.Traits[slot];
-            var state = states.GetValueOrDefault(computed.Aggregate.Key);
+            var aggregate = state.Get(_traitAggregates[slot]);
             explained.Add(new JsonObject
             {
                 ["key"] = computed.Key,
@@ -281,7 +316,7 @@ internal sealed class ProfileEvaluator
                 ["eligible"] = known || (computed.IncludeAnonymous && anonymous),
                 ["value"] = evaluation.Value(slot),
                 ["aggregate"] = computed.Aggregate.Key,
-                ["changesAt"] = Iso(state?.NextChange(computed.Aggregate, now)),
+                ["changesAt"] = Iso(aggregate?.NextChange(computed.Aggregate, now)),
             });
         }
 
@@ -405,9 +440,9 @@ internal sealed class ProfileEvaluator
 
     private static JsonElement? At(JsonElement value, string path)
     {
-        foreach (var part in path.Split('.'))
+        foreach (var part in path.AsSpan().Split('.'))
         {
-            if (value.ValueKind != JsonValueKind.Object || !value.TryGetProperty(part, out value))
+            if (value.ValueKind != JsonValueKind.Object || !value.TryGetProperty(path.AsSpan(part), out value))
             {
                 return null;
             }
@@ -416,10 +451,23 @@ internal sealed class ProfileEvaluator
         return value;
     }
 
-    public static long? TimestampOf(JsonElement message) =>
-        Text(message, "timestamp") is { } text && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at)
+    public static long? TimestampOf(JsonElement message)
+    {
+        if (!message.TryGetProperty("timestamp"u8, out var timestamp) || timestamp.ValueKind != JsonValueKind.String)
+        {
+            return null;
+        }
+
+        // A UTC time in ISO 8601 (what SDKs send) is read without making it a string; anything else as before.
+        if (JsonMarshal.GetRawUtf8Value(timestamp) is [.., (byte)'Z', (byte)'"'] && timestamp.TryGetDateTimeOffset(out var utc))
+        {
+            return utc.ToUnixTimeMilliseconds();
+        }
+
+        return DateTimeOffset.TryParse(timestamp.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at)
             ? at.ToUnixTimeMilliseconds()
             : null;
+    }
 
     private static string? Text(JsonElement message, string name) =>
         message.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;

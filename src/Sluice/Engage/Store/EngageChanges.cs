@@ -1,11 +1,20 @@
+using Sluice.Engage.Computation;
 using Sluice.Profiles;
 using Sluice.Profiles.Store;
 
 namespace Sluice.Engage.Store;
 
-/// <summary>A profile's Engage state, saved with the step: its aggregates' states and its values, and when to evaluate it again (Unix ms; null: when an event comes).</summary>
-internal sealed record EngageStateSaved(string ProfileId, string Json, long? DueAt) : WrittenChange
+/// <summary>
+/// A profile's Engage state, saved with the step: its aggregates' states and its values (by definition slot;
+/// null: as stored), and when to evaluate it again (Unix ms; null: when an event comes). The state is written
+/// out as its statement runs, not when the step makes the change: a step holds its changes to its end, and
+/// every profile's text held that long was copied by the garbage collector whenever it ran in between.
+/// </summary>
+internal sealed record EngageStateSaved(string ProfileId, ProfileState State, IReadOnlyList<string?> Values, long? DueAt) : WrittenChange
 {
+    /// <summary>The state as stored (JSON).</summary>
+    public string Json => EngageStep.Write(State, Values);
+
     public override IEnumerable<(string Sql, object?[] Values)> Statements() => [("""
         INSERT INTO engage_state (profile_id, state, due_at) VALUES ($1, $2, NULLIF($3, -1))
         ON CONFLICT (profile_id) DO UPDATE SET state = excluded.state, due_at = excluded.due_at

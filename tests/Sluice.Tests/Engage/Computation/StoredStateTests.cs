@@ -31,11 +31,11 @@ public sealed class StoredStateTests
     {
         var stored = StoredInFull(new { q = true, f = new[] { new[] { Now - 60_000, 5 } } });
 
-        var (states, values) = EngageStep.Read(stored, StateNames.For(Definitions));
+        var state = ProfileState.Read(StateLayout.For(Definitions), stored);
 
-        Assert.Equal(new[] { OrdersIn7Days, Spend }.Order(StringComparer.Ordinal), states.Keys.Order(StringComparer.Ordinal));
-        Assert.Equal("1", values["orders_7d"]);
-        var (computed, _) = new ProfileEvaluator(Definitions).Evaluate(states, _ => null, Known, Now);
+        Assert.Equal(new[] { OrdersIn7Days, Spend }.Order(StringComparer.Ordinal), Aggregates(state).Order(StringComparer.Ordinal));
+        Assert.Equal("1", state.Value("orders_7d"));
+        var (computed, _) = new ProfileEvaluator(Definitions).Evaluate(state, _ => null, Known, Now);
         Assert.Equal(1, (long)computed["orders_7d"]!);
         Assert.Equal(293, (double)computed["spend_total"]!);
     }
@@ -43,34 +43,67 @@ public sealed class StoredStateTests
     [Fact]
     public void A_state_is_written_under_short_names_and_reads_back_to_the_same_values()
     {
-        var (states, values) = EngageStep.Read(StoredInFull(new { q = true, f = new[] { new[] { Now - 60_000, 5 } } }), StateNames.For(Definitions));
+        var state = ProfileState.Read(StateLayout.For(Definitions), StoredInFull(new { q = true, f = new[] { new[] { Now - 60_000, 5 } } }));
 
-        var written = EngageStep.Write(Definitions, states, values);
+        var written = EngageStep.Write(state);
 
         var aggregates = JsonNode.Parse(written)!["a"]!.AsObject();
         Assert.Equal(
-            new[] { OrdersIn7Days, Spend }.Select(StateNames.NameOf).Order(StringComparer.Ordinal),
+            new[] { OrdersIn7Days, Spend }.Select(StateLayout.NameOf).Order(StringComparer.Ordinal),
             aggregates.Select(a => a.Key).Order(StringComparer.Ordinal));
         Assert.All(aggregates, a => Assert.Equal(8, a.Key.Length));
         Assert.DoesNotContain("Order Completed", written, StringComparison.Ordinal);
-        var (again, valuesAgain) = EngageStep.Read(written, StateNames.For(Definitions));
+        var again = ProfileState.Read(StateLayout.For(Definitions), written);
         var evaluator = new ProfileEvaluator(Definitions);
         Assert.Equal(
-            evaluator.Evaluate(states, _ => null, Known, Now).Values.Select(v => (v.Key, ProfileEvaluator.Json(v.Value))),
+            evaluator.Evaluate(state, _ => null, Known, Now).Values.Select(v => (v.Key, ProfileEvaluator.Json(v.Value))),
             evaluator.Evaluate(again, _ => null, Known, Now).Values.Select(v => (v.Key, ProfileEvaluator.Json(v.Value))));
-        Assert.Equal(values, valuesAgain);
+        Assert.Equal(Values(state), Values(again));
     }
 
     [Fact]
     public void A_windowed_count_whose_events_have_all_left_the_window_is_kept_as_zero_not_as_no_value()
     {
-        var (states, values) = EngageStep.Read(StoredInFull(new { q = true }), StateNames.For(Definitions));
+        // Its one event is eight days old: a step that reads the aggregate prunes it.
+        var state = ProfileState.Read(StateLayout.For(Definitions), StoredInFull(new { q = true, f = new[] { new[] { Now - (8 * 86_400_000L), 5 } } }));
+        var slot = Definitions.Aggregates.ToList().FindIndex(a => a.Key == OrdersIn7Days);
+        state.Get(slot)!.Prune(Definitions.Aggregates[slot].Aggregate, Now);
 
-        var written = EngageStep.Write(Definitions, states, values);
+        var written = EngageStep.Write(state);
 
-        Assert.Equal(JsonValueKind.True, JsonDocument.Parse(written).RootElement.GetProperty("a").GetProperty(StateNames.NameOf(OrdersIn7Days)).ValueKind);
-        var (again, _) = EngageStep.Read(written, StateNames.For(Definitions));
+        Assert.Equal(JsonValueKind.True, JsonDocument.Parse(written).RootElement.GetProperty("a").GetProperty(StateLayout.NameOf(OrdersIn7Days)).ValueKind);
+        var again = ProfileState.Read(StateLayout.For(Definitions), written);
         Assert.Equal(0, (long)new ProfileEvaluator(Definitions).Evaluate(again, _ => null, Known, Now).Values["orders_7d"]!);
+    }
+
+    [Fact]
+    public void An_aggregate_a_step_did_not_read_is_written_back_as_stored_and_one_it_read_as_it_is_now()
+    {
+        var layout = StateLayout.For(Definitions);
+        var spend = Definitions.Aggregates.ToList().FindIndex(a => a.Key == Spend);
+        var orders = Definitions.Aggregates.ToList().FindIndex(a => a.Key == OrdersIn7Days);
+        // Spend's summary with its properties in an order of their own, which a state written again would not keep.
+        var stored = $$$"""{"a":{"{{{StateLayout.NameOf(Spend)}}}":{"n":2,"s":293,"q":true,"c":2},"{{{StateLayout.NameOf(OrdersIn7Days)}}}":{"q":true,"f":[[{{{Now - 60_000}}},5]]}},"v":{"orders_7d":1,"spend_total":293}}""";
+        var state = ProfileState.Read(layout, stored);
+
+        state.GetOrAdd(orders).Add(Definitions.Aggregates[orders].Aggregate, new Fact(Now - 1_000, 6, null));
+        var written = JsonDocument.Parse(EngageStep.Write(state)).RootElement.GetProperty("a");
+
+        Assert.Equal("""{"n":2,"s":293,"q":true,"c":2}""", written.GetProperty(StateLayout.NameOf(Spend)).GetRawText());
+        Assert.Equal(2, written.GetProperty(StateLayout.NameOf(OrdersIn7Days)).GetProperty("f").GetArrayLength());
+        Assert.Null(state.Held(spend));
+    }
+
+    [Fact]
+    public void A_stored_value_is_compared_with_a_new_one_as_JSON_text()
+    {
+        var state = ProfileState.Read(StateLayout.For(Definitions), StoredInFull(new { q = true }));
+        var orders7d = state.Layout.DefinitionSlot("orders_7d");
+
+        Assert.True(state.ValueIs(orders7d, "1"));
+        Assert.False(state.ValueIs(orders7d, "2"));
+        Assert.False(state.ValueIs(orders7d, "10"));
+        Assert.False(state.ValueIs(state.Layout.DefinitionSlot("avg_order_30d"), "null"));
     }
 
     [Fact]
@@ -78,9 +111,15 @@ public sealed class StoredStateTests
     {
         var keys = Definitions.Aggregates.Select(a => a.Key).ToList();
 
-        var names = keys.Select(StateNames.NameOf).ToList();
+        var names = keys.Select(StateLayout.NameOf).ToList();
 
         Assert.Equal(keys.Count, names.Distinct(StringComparer.Ordinal).Count());
         Assert.All(names, n => Assert.Matches("^[A-Za-z0-9_-]{8}$", n));
     }
+
+    private static IEnumerable<string> Aggregates(ProfileState state) =>
+        Enumerable.Range(0, state.Layout.Aggregates).Where(state.Has).Select(slot => Definitions.Aggregates[slot].Key);
+
+    private static IEnumerable<(string Key, string? Json)> Values(ProfileState state) =>
+        state.Layout.Keys.Select(key => (key, state.Value(key))).Where(v => v.Item2 is not null);
 }
