@@ -11,6 +11,32 @@ internal interface IProfileQueries
 }
 
 /// <summary>
+/// Point reads where a statement is a call into the process (SQLite): one statement, prepared once, run
+/// for each set of parameters through the database's own API. A statement of a hundred values binds each by
+/// name, and read many times a step, that cost more than the lookups. Where a statement is a round trip
+/// (PostgreSQL), reads stay batched.
+/// </summary>
+internal interface IPointReads
+{
+    /// <summary>Runs <paramref name="sql"/> with each of <paramref name="parameterSets"/> as <c>$1</c>…, handing each row to <paramref name="read"/> with the index of its set.</summary>
+    void ForEachRow(string sql, IEnumerable<object?[]> parameterSets, Action<int, IStoredRow> read);
+}
+
+/// <summary>A row as a point read gives it, valid only inside the call it is handed to.</summary>
+internal interface IStoredRow
+{
+    bool IsNull(int column);
+
+    string? Text(int column);
+
+    /// <summary>The column (an integer; 0 where NULL).</summary>
+    long Int64(int column);
+
+    /// <summary>A text column in UTF-8, as stored, without making a string (null where NULL).</summary>
+    byte[]? Utf8(int column);
+}
+
+/// <summary>
 /// A part of each profiles step that a feature built on profiles adds (Engage computes there): told of
 /// the changes identity resolution makes, event by event, it adds its own, which commit in the same
 /// transaction.

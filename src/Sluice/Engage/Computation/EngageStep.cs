@@ -47,10 +47,10 @@ internal sealed class EngageStep(ProfileEvaluator evaluator, IProfileGraphReader
         foreach (var id in ids)
         {
             var (state, dueAt) = states.GetValueOrDefault(id);
-            var held = traits?.GetValueOrDefault(id);
+            // The traits read are the step's own to change.
             _profiles[id] = new Working(
-                ProfileState.Read(evaluator.Layout, state),
-                held is null ? [] : new Dictionary<string, TraitValue>(held, StringComparer.Ordinal),
+                state is null ? ProfileState.Empty(evaluator.Layout) : ProfileState.Read(evaluator.Layout, state),
+                traits?.GetValueOrDefault(id) ?? new(StringComparer.Ordinal),
                 new EvaluationScope(evaluator.Layout.Aggregates))
             { DueAt = dueAt };
         }

@@ -1,4 +1,5 @@
 using System.Data.Common;
+using System.Text;
 using Sluice.Engage.Computation;
 using Sluice.EventLog;
 using Sluice.Profiles;
@@ -39,17 +40,24 @@ internal static class EngageReads
     /// <summary>Profiles read by one statement at most (SQLite binds parameters by name, a lookup that grows with their number).</summary>
     private const int BatchSize = 100;
 
-    /// <summary>Engage's stored state (JSON) of those profiles that have one, with when each is due (null: when an event comes).</summary>
-    public static IReadOnlyDictionary<string, (string State, long? DueAt)> EngageStates(this IProfileQueries db, IReadOnlyList<string> profileIds)
+    /// <summary>Engage's stored state (UTF-8 JSON) of those profiles that have one, with when each is due (null: when an event comes).</summary>
+    public static IReadOnlyDictionary<string, (byte[] State, long? DueAt)> EngageStates(this IProfileQueries db, IReadOnlyList<string> profileIds)
     {
-        var states = new Dictionary<string, (string, long?)>(StringComparer.Ordinal);
+        var states = new Dictionary<string, (byte[], long?)>(profileIds.Count, StringComparer.Ordinal);
+        if (db is IPointReads points)
+        {
+            points.ForEachRow("SELECT state, due_at FROM engage_state WHERE profile_id = $1", profileIds.Select(id => new object?[] { id }), (index, row) =>
+                states[profileIds[index]] = (row.Utf8(0)!, row.IsNull(1) ? null : row.Int64(1)));
+            return states;
+        }
+
         foreach (var chunk in profileIds.Chunk(BatchSize))
         {
             db.Query($"SELECT profile_id, state, due_at FROM engage_state WHERE profile_id IN ({Ids(chunk.Length)})", rows =>
             {
                 while (rows.Read())
                 {
-                    states[rows.GetString(0)] = (rows.GetString(1), rows.IsDBNull(2) ? null : rows.GetInt64(2));
+                    states[rows.GetString(0)] = (Encoding.UTF8.GetBytes(rows.GetString(1)), rows.IsDBNull(2) ? null : rows.GetInt64(2));
                 }
 
                 return states;
@@ -60,29 +68,45 @@ internal static class EngageReads
     }
 
     /// <summary>The traits <paramref name="keys"/> of those profiles, with what decides which value wins.</summary>
-    public static IReadOnlyDictionary<string, IReadOnlyDictionary<string, TraitValue>> TraitValues(this IProfileQueries db, IReadOnlyList<string> profileIds, IReadOnlyCollection<string> keys)
+    public static IReadOnlyDictionary<string, Dictionary<string, TraitValue>> TraitValues(this IProfileQueries db, IReadOnlyList<string> profileIds, IReadOnlyCollection<string> keys)
     {
         var traits = new Dictionary<string, Dictionary<string, TraitValue>>(StringComparer.Ordinal);
+        void Add(string profileId, string key, TraitValue value)
+        {
+            if (!traits.TryGetValue(profileId, out var of))
+            {
+                traits[profileId] = of = new Dictionary<string, TraitValue>(StringComparer.Ordinal);
+            }
+
+            of[key] = value;
+        }
+
+        if (db is IPointReads points)
+        {
+            // A trait is a point in the table's key (profile, key): one lookup each.
+            var wanted = profileIds.SelectMany(id => keys.Select(key => (id, key))).ToList();
+            points.ForEachRow(
+                "SELECT value, timestamp, received_at, message_id FROM profile_traits WHERE profile_id = $1 AND key = $2",
+                wanted.Select(w => new object?[] { w.id, w.key }),
+                (index, row) => Add(wanted[index].id, wanted[index].key, new TraitValue(row.Text(0), row.Int64(1), row.Int64(2), row.Text(3)!)));
+            return traits;
+        }
+
         foreach (var chunk in profileIds.Chunk(BatchSize))
         {
-            var wanted = string.Join(", ", Enumerable.Range(chunk.Length + 1, keys.Count).Select(n => $"${n}"));
-            db.Query($"SELECT profile_id, key, value, timestamp, received_at, message_id FROM profile_traits WHERE profile_id IN ({Ids(chunk.Length)}) AND key IN ({wanted})", rows =>
+            var parameters = string.Join(", ", Enumerable.Range(chunk.Length + 1, keys.Count).Select(n => $"${n}"));
+            db.Query($"SELECT profile_id, key, value, timestamp, received_at, message_id FROM profile_traits WHERE profile_id IN ({Ids(chunk.Length)}) AND key IN ({parameters})", rows =>
             {
                 while (rows.Read())
                 {
-                    if (!traits.TryGetValue(rows.GetString(0), out var of))
-                    {
-                        traits[rows.GetString(0)] = of = new Dictionary<string, TraitValue>(StringComparer.Ordinal);
-                    }
-
-                    of[rows.GetString(1)] = new TraitValue(rows.IsDBNull(2) ? null : rows.GetString(2), rows.GetInt64(3), rows.GetInt64(4), rows.GetString(5));
+                    Add(rows.GetString(0), rows.GetString(1), new TraitValue(rows.IsDBNull(2) ? null : rows.GetString(2), rows.GetInt64(3), rows.GetInt64(4), rows.GetString(5)));
                 }
 
                 return traits;
             }, [.. chunk, .. keys]);
         }
 
-        return traits.ToDictionary(t => t.Key, t => (IReadOnlyDictionary<string, TraitValue>)t.Value, StringComparer.Ordinal);
+        return traits;
     }
 
     /// <summary>Profiles whose values may change with time by <paramref name="now"/> (Unix ms), soonest first.</summary>

@@ -135,10 +135,11 @@ internal sealed class SqliteProfileStore(SqliteDatabase database) : ProfileStore
     /// through SQLite's own API: a statement of a hundred values binds each by name, and a point lookup is
     /// what the index is for.
     /// </summary>
-    private sealed class GraphReader : StoredGraphReader, IDisposable
+    private sealed class GraphReader : StoredGraphReader, IPointReads, IDisposable
     {
         private readonly SqliteConnection _connection;
         private readonly SqliteTransaction _reading;
+        private readonly Dictionary<string, PointRead> _pointReads = new(StringComparer.Ordinal);
         private SqliteStatement? _owner;
         private SqliteStatement? _profile;
 
@@ -199,13 +200,73 @@ internal sealed class SqliteProfileStore(SqliteDatabase database) : ProfileStore
             return profiles;
         }
 
+        public void ForEachRow(string sql, IEnumerable<object?[]> parameterSets, Action<int, IStoredRow> read)
+        {
+            if (!_pointReads.TryGetValue(sql, out var point))
+            {
+                _pointReads[sql] = point = new PointRead(new SqliteStatement(_connection, sql));
+            }
+
+            var index = 0;
+            foreach (var values in parameterSets)
+            {
+                for (var i = 0; i < values.Length; i++)
+                {
+                    // A parameter the statement does not use is left out, as a command leaves it out.
+                    if (point.IndexOf(i) is var at and > 0)
+                    {
+                        point.Statement.Bind(at, values[i]);
+                    }
+                }
+
+                while (point.Statement.Next())
+                {
+                    read(index, point);
+                }
+
+                index++;
+            }
+        }
+
         public void Dispose()
         {
+            foreach (var point in _pointReads.Values)
+            {
+                point.Statement.Dispose();
+            }
+
             _owner?.Dispose();
             _profile?.Dispose();
             // It only read: ending it lets go of the read lock.
             _reading.Commit();
             _reading.Dispose();
+        }
+
+        /// <summary>A point read's statement, and its rows as <see cref="IStoredRow"/>.</summary>
+        private sealed class PointRead(SqliteStatement statement) : IStoredRow
+        {
+            private readonly List<int> _indexes = [];
+
+            public SqliteStatement Statement { get; } = statement;
+
+            /// <summary>The index of <c>$n</c> (n = <paramref name="parameter"/> + 1), found once.</summary>
+            public int IndexOf(int parameter)
+            {
+                while (_indexes.Count <= parameter)
+                {
+                    _indexes.Add(Statement.IndexOf($"${_indexes.Count + 1}"));
+                }
+
+                return _indexes[parameter];
+            }
+
+            public bool IsNull(int column) => Statement.IsNull(column);
+
+            public string? Text(int column) => Statement.Text(column);
+
+            public long Int64(int column) => Statement.Int64(column);
+
+            public byte[]? Utf8(int column) => Statement.Utf8(column);
         }
     }
 }

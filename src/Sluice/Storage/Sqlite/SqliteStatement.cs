@@ -133,11 +133,16 @@ internal sealed class SqliteStatement : IDisposable
     public void Reset() => raw.sqlite3_reset(_statement);
 
     /// <summary>The current row's column as text, null where it is NULL.</summary>
-    public string? Text(int column) =>
-        raw.sqlite3_column_type(_statement, column) == raw.SQLITE_NULL ? null : raw.sqlite3_column_text(_statement, column).utf8_to_string();
+    public string? Text(int column) => IsNull(column) ? null : raw.sqlite3_column_text(_statement, column).utf8_to_string();
 
     /// <summary>The current row's column as an integer (0 where it is NULL).</summary>
     public long Int64(int column) => raw.sqlite3_column_int64(_statement, column);
+
+    /// <summary>Whether the current row's column is NULL.</summary>
+    public bool IsNull(int column) => raw.sqlite3_column_type(_statement, column) == raw.SQLITE_NULL;
+
+    /// <summary>The current row's column as text in UTF-8, as the file holds it (no string made), null where it is NULL.</summary>
+    public byte[]? Utf8(int column) => IsNull(column) ? null : raw.sqlite3_column_blob(_statement, column).ToArray();
 
     public void Dispose() => _statement.Dispose();
 
