@@ -96,21 +96,14 @@ internal sealed class AggregateState
     /// <summary>The aggregate's value at <paramref name="now"/>: null when no event qualifies (a count: 0 once one has).</summary>
     public JsonNode? Value(EventAggregate aggregate, long now)
     {
+        if (aggregate.Reducer == Reducer.Count)
+        {
+            return Count(aggregate, now) is { } count ? JsonValue.Create(count) : null;
+        }
+
         if (aggregate.Window is not { } window)
         {
             return (_summary ?? Summary.None).Value(aggregate, Qualified);
-        }
-
-        if (aggregate.Reducer == Reducer.Count)
-        {
-            // The commonest windowed aggregate, counted without a summary.
-            var count = 0L;
-            foreach (var fact in _facts ?? [])
-            {
-                count += In(window, fact, now) ? 1 : 0;
-            }
-
-            return Qualified ? JsonValue.Create(count) : null;
         }
 
         var summary = new Summary();
@@ -123,6 +116,28 @@ internal sealed class AggregateState
         }
 
         return summary.Value(aggregate, Qualified);
+    }
+
+    /// <summary>A count's value at <paramref name="now"/> (<see cref="Reducer.Count"/> alone), without a node: null when no event ever qualified.</summary>
+    public long? Count(EventAggregate aggregate, long now)
+    {
+        if (!Qualified)
+        {
+            return null;
+        }
+
+        if (aggregate.Window is not { } window)
+        {
+            return (_summary ?? Summary.None).Counted;
+        }
+
+        var count = 0L;
+        foreach (var fact in _facts ?? [])
+        {
+            count += In(window, fact, now) ? 1 : 0;
+        }
+
+        return count;
     }
 
     /// <summary>The next instant after <paramref name="now"/> at which an event enters or leaves the window (null: none).</summary>
@@ -274,6 +289,8 @@ internal sealed class AggregateState
         private string? _min;
         private string? _max;
         private Dictionary<string, long>? _values;
+
+        public long Counted => _count;
 
         public bool Empty => _count == 0 && _numbers == 0 && _first is null && _last is null && _min is null && _max is null && _values is not { Count: > 0 };
 

@@ -101,6 +101,28 @@ internal static class Comparisons
         }
     }
 
+    /// <summary>
+    /// What a comparison answers for a count (never missing: a count of no events is 0), without a node for the
+    /// common comparisons of a count with a number; the others as <see cref="Holds(Comparison, JsonNode?, long, ref long?)"/> answers them.
+    /// </summary>
+    public static bool Holds(Comparison comparison, long count, long now, ref long? next)
+    {
+        if (comparison.Operator is "=" or "!=" or "<" or "<=" or ">" or ">=" && comparison.Values[0] is JsonValue argument && IsNumber(argument) && Number(argument) is { } right)
+        {
+            return comparison.Operator switch
+            {
+                "=" => count == right,
+                "!=" => count != right,
+                "<" => count < right,
+                "<=" => count <= right,
+                ">" => count > right,
+                _ => count >= right,
+            };
+        }
+
+        return Holds(comparison, JsonValue.Create(count), now, ref next);
+    }
+
     /// <summary>Makes <paramref name="next"/> the sooner of itself and <paramref name="at"/>, if that is after <paramref name="now"/>.</summary>
     public static void Soonest(ref long? next, long at, long now)
     {

@@ -192,8 +192,9 @@ internal sealed class EngageStep(ProfileEvaluator evaluator, IProfileGraphReader
                 next = due;
             }
 
-            var values = new string?[evaluator.Slots];
-            for (var slot = 0; slot < values.Length; slot++)
+            // Made when a value moves: a profile whose values all stay is written with its values as stored.
+            string?[]? values = null;
+            for (var slot = 0; slot < evaluator.Slots; slot++)
             {
                 if (!evaluation.Evaluated(slot))
                 {
@@ -209,9 +210,9 @@ internal sealed class EngageStep(ProfileEvaluator evaluator, IProfileGraphReader
                     continue;
                 }
 
-                values[slot] = json;
                 if (!stored || !profile.State.ValueIs(slot, json))
                 {
+                    (values ??= new string?[evaluator.Slots])[slot] = json;
                     yield return new EngageValueChanged(evaluator.KeyOf(slot), id, json, profile.State.Value(slot), now);
                 }
                 else if (removed.Contains(id))

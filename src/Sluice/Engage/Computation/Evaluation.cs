@@ -16,6 +16,8 @@ internal sealed class Evaluation
     private readonly Kind[] _kinds;
     private readonly JsonNode?[] _aggregates;
     private readonly bool[] _aggregatesRead;
+    private readonly long?[] _counts;
+    private readonly bool[] _countsRead;
     private readonly Dictionary<string, JsonNode?> _profileTraits = new(StringComparer.Ordinal);
     private ProfileState? _state;
     private Func<string, JsonNode?> _trait = _ => null;
@@ -28,6 +30,8 @@ internal sealed class Evaluation
         _kinds = new Kind[evaluator.Slots];
         _aggregates = new JsonNode?[evaluator.Definitions.Aggregates.Count];
         _aggregatesRead = new bool[_aggregates.Length];
+        _counts = new long?[_aggregates.Length];
+        _countsRead = new bool[_aggregates.Length];
     }
 
     private enum Kind : byte
@@ -56,6 +60,7 @@ internal sealed class Evaluation
         Array.Clear(_kinds);
         Array.Clear(_aggregates);
         Array.Clear(_aggregatesRead);
+        Array.Clear(_countsRead);
         _profileTraits.Clear();
     }
 
@@ -112,6 +117,18 @@ internal sealed class Evaluation
         }
 
         return _aggregates[index];
+    }
+
+    /// <summary>A count's value at <see cref="Now"/> (null: no state, or no event ever counted), read once, without a node.</summary>
+    public long? AggregateCount(int index)
+    {
+        if (!_countsRead[index])
+        {
+            _counts[index] = _state!.Get(index)?.Count(_evaluator.Definitions.Aggregates[index].Aggregate, Now);
+            _countsRead[index] = true;
+        }
+
+        return _counts[index];
     }
 
     /// <summary>A profile trait (not a definition), parsed once.</summary>

@@ -66,7 +66,8 @@ internal sealed class ProfileEvaluator
     private sealed record Not(Test Inner) : Test;
 
     /// <param name="Empty">The aggregate's value over no events (<see cref="Empty(EventAggregate)"/>): compared, never attached to a document.</param>
-    private sealed record OnAggregate(int Slot, Comparison Comparison, JsonNode? Empty) : Test;
+    /// <param name="Counts">The aggregate is a count (<see cref="Reducer.Count"/>), compared without a node.</param>
+    private sealed record OnAggregate(int Slot, Comparison Comparison, JsonNode? Empty, bool Counts) : Test;
 
     /// <summary>A computed trait or audience an audience refers to (by its slot).</summary>
     private sealed record OnDefinition(int Slot, Comparison Comparison) : Test;
@@ -86,7 +87,7 @@ internal sealed class ProfileEvaluator
         AllOf all => new Both(Compile(all.Left, aggregates, definitions), Compile(all.Right, aggregates, definitions)),
         AnyOf any => new Either(Compile(any.Left, aggregates, definitions), Compile(any.Right, aggregates, definitions)),
         NoneOf none => new Not(Compile(none.Inner, aggregates, definitions)),
-        EventCondition e => new OnAggregate(aggregates[e.Aggregate.Key], e.Comparison, Empty(e.Aggregate)),
+        EventCondition e => new OnAggregate(aggregates[e.Aggregate.Key], e.Comparison, Empty(e.Aggregate), e.Aggregate.Reducer == Reducer.Count),
         TraitCondition t when definitions.TryGetValue(t.Key, out var slot) => new OnDefinition(slot, t.Comparison),
         TraitCondition t => new OnProfileTrait(t.Key, t.Comparison),
         _ => throw new ArgumentOutOfRangeException(nameof(condition), condition.GetType().Name, "not a condition"),
@@ -383,12 +384,17 @@ internal sealed class ProfileEvaluator
 
     private static string? Iso(long? at) => at is { } ms ? DateTimeOffset.FromUnixTimeMilliseconds(ms).ToString("O", CultureInfo.InvariantCulture) : null;
 
+    private const int SmallCounts = 1024;
+
+    /// <summary>The texts of the counts most values are, made once.</summary>
+    private static readonly string[] SmallCountTexts = [.. Enumerable.Range(0, SmallCounts).Select(n => n.ToString(CultureInfo.InvariantCulture))];
+
     /// <summary>A value's JSON text, without a writer for the common ones (a count, a membership): what is stored and compared.</summary>
     public static string Json(JsonNode? value) => value switch
     {
         null => "null",
         JsonValue v when v.TryGetValue<bool>(out var b) => b ? "true" : "false",
-        JsonValue v when v.TryGetValue<long>(out var l) => l.ToString(CultureInfo.InvariantCulture),
+        JsonValue v when v.TryGetValue<long>(out var l) => l is >= 0 and < SmallCounts ? SmallCountTexts[l] : l.ToString(CultureInfo.InvariantCulture),
         JsonValue v when v.TryGetValue<int>(out var i) => i.ToString(CultureInfo.InvariantCulture),
         _ => value.ToJsonString(),
     };
@@ -416,6 +422,7 @@ internal sealed class ProfileEvaluator
         Both both => Holds(both.Left, evaluation) & Holds(both.Right, evaluation),
         Either either => Holds(either.Left, evaluation) | Holds(either.Right, evaluation),
         Not not => !Holds(not.Inner, evaluation),
+        OnAggregate { Counts: true } e => Comparisons.Holds(e.Comparison, evaluation.AggregateCount(e.Slot) ?? 0, evaluation.Now, ref evaluation.Next),
         OnAggregate e => Comparisons.Holds(e.Comparison, evaluation.AggregateValue(e.Slot) ?? e.Empty, evaluation.Now, ref evaluation.Next),
         OnDefinition d => Comparisons.Holds(d.Comparison, evaluation.ValueOf(d.Slot), evaluation.Now, ref evaluation.Next),
         OnProfileTrait t => Comparisons.Holds(t.Comparison, evaluation.ProfileTrait(t.Key), evaluation.Now, ref evaluation.Next),

@@ -6,11 +6,11 @@ namespace Sluice.Engage.Store;
 
 /// <summary>
 /// A profile's Engage state, saved with the step: its aggregates' states and its values (by definition slot;
-/// null: as stored), and when to evaluate it again (Unix ms; null: when an event comes). The state is written
+/// null, or no list: as stored), and when to evaluate it again (Unix ms; null: when an event comes). The state is written
 /// out as its statement runs, not when the step makes the change: a step holds its changes to its end, and
 /// every profile's text held that long was copied by the garbage collector whenever it ran in between.
 /// </summary>
-internal sealed record EngageStateSaved(string ProfileId, ProfileState State, IReadOnlyList<string?> Values, long? DueAt) : WrittenChange
+internal sealed record EngageStateSaved(string ProfileId, ProfileState State, IReadOnlyList<string?>? Values, long? DueAt) : WrittenChange
 {
     /// <summary>The state as stored (JSON).</summary>
     public string Json => EngageStep.Write(State, Values);
