@@ -44,15 +44,14 @@ internal sealed class ProfileEvaluator
         _aggregatesOfEventBySpan = _aggregatesOfEvent.GetAlternateLookup<ReadOnlySpan<char>>();
         Layout = StateLayout.For(definitions);
         _keys = [.. Layout.Keys];
-        var slots = _keys.Select((key, slot) => (key, slot)).ToDictionary(k => k.key, k => k.slot, StringComparer.Ordinal);
         _traitAggregates = [.. definitions.Traits.Select(t => aggregateSlots[t.Aggregate.Key])];
         _audiences = [.. definitions.Audiences.Select(a => new CompiledAudience(
             a,
-            slots[a.Key],
-            Compile(a.Condition, aggregateSlots, slots),
+            Layout.DefinitionSlot(a.Key),
+            Compile(a.Condition, aggregateSlots, Layout),
             [.. EngageDefinitions.EventConditions(a.Condition).Select(c => aggregateSlots[c.Aggregate.Key]).Distinct()],
-            [.. EngageDefinitions.TraitConditions(a.Condition).Where(c => slots.ContainsKey(c.Key)).Select(c => slots[c.Key]).Distinct()],
-            [.. EngageDefinitions.TraitConditions(a.Condition).Where(c => !slots.ContainsKey(c.Key)).Select(c => c.Key).Distinct(StringComparer.Ordinal)]))];
+            [.. EngageDefinitions.TraitConditions(a.Condition).Select(c => Layout.DefinitionSlot(c.Key)).Where(slot => slot >= 0).Distinct()],
+            [.. EngageDefinitions.TraitConditions(a.Condition).Where(c => Layout.DefinitionSlot(c.Key) < 0).Select(c => c.Key).Distinct(StringComparer.Ordinal)]))];
         ProfileTraitKeys = _audiences.SelectMany(a => a.ProfileTraits).ToHashSet(StringComparer.Ordinal);
     }
 
@@ -82,13 +81,13 @@ internal sealed class ProfileEvaluator
         public bool IncludeAnonymous => Definition.IncludeAnonymous;
     }
 
-    private static Test Compile(EngageCondition condition, Dictionary<string, int> aggregates, Dictionary<string, int> definitions) => condition switch
+    private static Test Compile(EngageCondition condition, Dictionary<string, int> aggregates, StateLayout layout) => condition switch
     {
-        AllOf all => new Both(Compile(all.Left, aggregates, definitions), Compile(all.Right, aggregates, definitions)),
-        AnyOf any => new Either(Compile(any.Left, aggregates, definitions), Compile(any.Right, aggregates, definitions)),
-        NoneOf none => new Not(Compile(none.Inner, aggregates, definitions)),
+        AllOf all => new Both(Compile(all.Left, aggregates, layout), Compile(all.Right, aggregates, layout)),
+        AnyOf any => new Either(Compile(any.Left, aggregates, layout), Compile(any.Right, aggregates, layout)),
+        NoneOf none => new Not(Compile(none.Inner, aggregates, layout)),
         EventCondition e => new OnAggregate(aggregates[e.Aggregate.Key], e.Comparison, Empty(e.Aggregate), e.Aggregate.Reducer == Reducer.Count),
-        TraitCondition t when definitions.TryGetValue(t.Key, out var slot) => new OnDefinition(slot, t.Comparison),
+        TraitCondition t when layout.DefinitionSlot(t.Key) is var slot and >= 0 => new OnDefinition(slot, t.Comparison),
         TraitCondition t => new OnProfileTrait(t.Key, t.Comparison),
         _ => throw new ArgumentOutOfRangeException(nameof(condition), condition.GetType().Name, "not a condition"),
     };
