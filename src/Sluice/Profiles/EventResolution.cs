@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using Sluice.Profiles.Identity;
 using Sluice.Workspace;
@@ -166,8 +167,22 @@ internal sealed class EventResolution(ProfileGraph graph, IdentitySettings setti
     private static string? Text(JsonElement message, string name) =>
         message.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
 
-    private static long? TimestampOf(JsonElement message) =>
-        Text(message, "timestamp") is { } text && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at)
+    /// <summary>A message's <c>timestamp</c> (Unix ms; null: none, or not a time): what traits and Engage's windows order by.</summary>
+    public static long? TimestampOf(JsonElement message)
+    {
+        if (!message.TryGetProperty("timestamp"u8, out var timestamp) || timestamp.ValueKind != JsonValueKind.String)
+        {
+            return null;
+        }
+
+        // A UTC time in ISO 8601 (what SDKs send) is read without making it a string; anything else as before.
+        if (JsonMarshal.GetRawUtf8Value(timestamp) is [.., (byte)'Z', (byte)'"'] && timestamp.TryGetDateTimeOffset(out var utc))
+        {
+            return utc.ToUnixTimeMilliseconds();
+        }
+
+        return DateTimeOffset.TryParse(timestamp.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at)
             ? at.ToUnixTimeMilliseconds()
             : null;
+    }
 }

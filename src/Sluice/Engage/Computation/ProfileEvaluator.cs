@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Sluice.Engage.Definitions;
+using Sluice.Profiles;
 using Sluice.Workspace;
 
 namespace Sluice.Engage.Computation;
@@ -17,9 +18,6 @@ namespace Sluice.Engage.Computation;
 internal sealed class ProfileEvaluator
 {
     private readonly EngageDefinitions _definitions;
-
-    /// <summary>The definitions' keys by slot: computed traits first, then audiences in the order they are computed.</summary>
-    private readonly string[] _keys;
 
     /// <summary>Per computed trait (its slot), the index of its aggregate in the definitions' aggregates.</summary>
     private readonly int[] _traitAggregates;
@@ -43,7 +41,6 @@ internal sealed class ProfileEvaluator
             .ToDictionary(g => g.Key, g => g.Select(a => a.Value).Order().ToArray(), StringComparer.Ordinal);
         _aggregatesOfEventBySpan = _aggregatesOfEvent.GetAlternateLookup<ReadOnlySpan<char>>();
         Layout = StateLayout.For(definitions);
-        _keys = [.. Layout.Keys];
         _traitAggregates = [.. definitions.Traits.Select(t => aggregateSlots[t.Aggregate.Key])];
         _audiences = [.. definitions.Audiences.Select(a => new CompiledAudience(
             a,
@@ -155,7 +152,7 @@ internal sealed class ProfileEvaluator
             return false;
         }
 
-        var at = TimestampOf(message) ?? receivedAt;
+        var at = EventResolution.TimestampOf(message) ?? receivedAt;
         var took = false;
         foreach (var slot in slots)
         {
@@ -196,9 +193,9 @@ internal sealed class ProfileEvaluator
     {
         var evaluation = Evaluate(new Evaluation(this), state, trait, identifierTypes, now);
         var values = new Dictionary<string, JsonNode?>(StringComparer.Ordinal);
-        for (var slot = 0; slot < _keys.Length; slot++)
+        for (var slot = 0; slot < Slots; slot++)
         {
-            values[_keys[slot]] = evaluation.Value(slot);
+            values[KeyOf(slot)] = evaluation.Value(slot);
         }
 
         return (values, evaluation.Next);
@@ -284,9 +281,9 @@ internal sealed class ProfileEvaluator
     }
 
     /// <summary>The definitions' keys by slot: computed traits, then audiences in the order they are computed.</summary>
-    public string KeyOf(int slot) => _keys[slot];
+    public string KeyOf(int slot) => Layout.Keys[slot];
 
-    public int Slots => _keys.Length;
+    public int Slots => Layout.Keys.Count;
 
     /// <summary>Whether the slot is an audience's (a membership) rather than a computed trait's.</summary>
     public bool IsAudience(int slot) => slot >= _traitAggregates.Length;
@@ -353,7 +350,7 @@ internal sealed class ProfileEvaluator
                 ["value"] = (evaluation.AggregateValue(e.Slot) ?? Empty(_definitions.Aggregates[e.Slot].Aggregate))?.DeepClone(),
                 ["comparison"] = Text(e.Comparison),
             },
-            OnDefinition d => new JsonObject { ["trait"] = _keys[d.Slot], ["value"] = evaluation.ValueOf(d.Slot)?.DeepClone(), ["comparison"] = Text(d.Comparison) },
+            OnDefinition d => new JsonObject { ["trait"] = KeyOf(d.Slot), ["value"] = evaluation.ValueOf(d.Slot)?.DeepClone(), ["comparison"] = Text(d.Comparison) },
             OnProfileTrait t => new JsonObject { ["trait"] = t.Key, ["value"] = evaluation.ProfileTrait(t.Key)?.DeepClone(), ["comparison"] = Text(t.Comparison) },
             _ => new JsonObject(),
         };
@@ -397,12 +394,6 @@ internal sealed class ProfileEvaluator
         JsonValue v when v.TryGetValue<int>(out var i) => i.ToString(CultureInfo.InvariantCulture),
         _ => value.ToJsonString(),
     };
-
-    public static bool Eligible(IReadOnlySet<string> identifierTypes, bool includeAnonymous)
-    {
-        var (known, anonymous) = Identified(identifierTypes);
-        return known || (includeAnonymous && anonymous);
-    }
 
     /// <summary>Whether a profile with these identifier types is known (Segment's rule), and whether it has an anonymous id.</summary>
     private static (bool Known, bool Anonymous) Identified(IReadOnlySet<string> identifierTypes)
@@ -455,24 +446,6 @@ internal sealed class ProfileEvaluator
         }
 
         return value;
-    }
-
-    public static long? TimestampOf(JsonElement message)
-    {
-        if (!message.TryGetProperty("timestamp"u8, out var timestamp) || timestamp.ValueKind != JsonValueKind.String)
-        {
-            return null;
-        }
-
-        // A UTC time in ISO 8601 (what SDKs send) is read without making it a string; anything else as before.
-        if (JsonMarshal.GetRawUtf8Value(timestamp) is [.., (byte)'Z', (byte)'"'] && timestamp.TryGetDateTimeOffset(out var utc))
-        {
-            return utc.ToUnixTimeMilliseconds();
-        }
-
-        return DateTimeOffset.TryParse(timestamp.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at)
-            ? at.ToUnixTimeMilliseconds()
-            : null;
     }
 
     private static string? Text(JsonElement message, string name) =>
