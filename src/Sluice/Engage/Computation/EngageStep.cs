@@ -165,7 +165,8 @@ internal sealed class EngageStep(ProfileEvaluator evaluator, IProfileGraphReader
         var removed = _removed.ToHashSet(StringComparer.Ordinal);
         foreach (var id in removed)
         {
-            yield return new EngageProfileRemoved(id);
+            // Every profile removed was read by the step (a merge reads both, a recomputation its profiles): its stored values are known.
+            yield return new EngageProfileRemoved(id, _profiles[id].State.ValuedKeys());
         }
 
         foreach (var (id, profile) in _profiles)

@@ -21,12 +21,18 @@ internal sealed record EngageStateSaved(string ProfileId, ProfileState State, IR
         """, [ProfileId, Json, DueAt ?? EngageChange.NoTime])];
 }
 
-/// <summary>A profile's Engage state and values go: it was merged into another, or is being recomputed.</summary>
-internal sealed record EngageProfileRemoved(string ProfileId) : WrittenChange
+/// <summary>
+/// A profile's Engage state and values go: it was merged into another, or is being recomputed.
+/// <see cref="Keys"/> are the definitions it has a value of, as its stored state says: a value is written
+/// only with the state that holds it, so the state lists every value row, and each goes by its key. Seeking
+/// every definition's key instead (as an erasure does, <see cref="EngageChange.DeleteValuesOfProfile"/>)
+/// cost a merge about ten times more (BENCHMARKS.md, Engage's seventh measurement).
+/// </summary>
+internal sealed record EngageProfileRemoved(string ProfileId, IReadOnlyList<string> Keys) : WrittenChange
 {
     public override IEnumerable<(string Sql, object?[] Values)> Statements() => [
         ("DELETE FROM engage_state WHERE profile_id = $1", [ProfileId]),
-        (EngageChange.DeleteValuesOfProfile, [ProfileId])];
+        .. Keys.Select(key => ("DELETE FROM engage_values WHERE key = $1 AND profile_id = $2", new object?[] { key, ProfileId }))];
 }
 
 /// <summary>
