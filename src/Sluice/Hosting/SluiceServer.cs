@@ -79,7 +79,8 @@ internal static class SluiceServer
             var database = new SqliteDatabase(options.DataDirectory, options.Durability);
             services.AddSqliteStore(database);
             workspaceStore = new SqliteWorkspaceStore(database);
-            keepKeys = keys => keys.PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(options.DataDirectory, "keys")));
+            var keysFolder = database.PrivateFolder("keys");
+            keepKeys = keys => keys.PersistKeysToFileSystem(keysFolder);
         }
 
         var applied = WorkspaceBootstrap.Apply(workspace, options.AdminToken, workspaceStore, time);

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
+using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json.Nodes;
@@ -19,9 +20,47 @@ public sealed class SafeDefaultsTests
         await sluice.PostAsync("/v1/track", """{"userId":"u","event":"E"}""");
 
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(sluice.DataDirectory));
-        foreach (var name in new[] { "sluice.db", "sluice.db-wal", "sluice.db-shm" })
+        foreach (var name in new[] { "sluice.db", "sluice.db-wal", "sluice.db-shm", "profiles.db" })
         {
             Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(sluice.DataDirectory, name)));
+        }
+    }
+
+    [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task The_keys_that_encrypt_destination_settings_are_the_owners_alone_and_their_files_from_the_next_start()
+    {
+        var data = Path.Combine(Path.GetTempPath(), "sluice-keys-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            await using (var first = await InProcessServer.StartAsync(o => o with { DataDirectory = data }))
+            {
+                // A destination's secret is encrypted with a key written when the first one is.
+                var made = await first.Admin.PostAsJsonAsync("/api/v1/destinations", new
+                {
+                    id = "fs",
+                    type = "actions-fullstory-cloud",
+                    sources = new[] { "web" },
+                    settings = new { apiKey = "fs-secret", baseUrl = "http://127.0.0.1:9" },
+                });
+                Assert.True(made.IsSuccessStatusCode, await made.Content.ReadAsStringAsync());
+            }
+
+            var keys = Path.Combine(data, "keys");
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(keys));
+            var files = Directory.GetFiles(keys);
+            Assert.NotEmpty(files);
+            // As another user's default mode would leave a new key file.
+            File.SetUnixFileMode(files[0], UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+
+            await using (var second = await InProcessServer.StartAsync(o => o with { DataDirectory = data }))
+            {
+                Assert.All(Directory.GetFiles(keys), file => Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file)));
+            }
+        }
+        finally
+        {
+            Directory.Delete(data, recursive: true);
         }
     }
 

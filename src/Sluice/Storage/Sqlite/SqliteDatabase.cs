@@ -53,6 +53,30 @@ internal sealed class SqliteDatabase
 
     private string ConnectionString { get; }
 
+    /// <summary>
+    /// A folder beside the database files, the owner's alone as the data folder is, with the files already
+    /// in it: the keys that encrypt destinations' settings live there. The library that writes them gives a
+    /// new key file the process's default mode; the folder keeps it from other users, and the next start
+    /// makes the file the owner's alone too.
+    /// </summary>
+    public DirectoryInfo PrivateFolder(string name)
+    {
+        var path = System.IO.Path.Combine(System.IO.Path.GetDirectoryName(Path)!, name);
+        if (OperatingSystem.IsWindows())
+        {
+            return Directory.CreateDirectory(path);
+        }
+
+        var folder = Directory.CreateDirectory(path, OwnerOnlyFolder);
+        File.SetUnixFileMode(path, OwnerOnlyFolder);
+        foreach (var file in folder.EnumerateFiles())
+        {
+            File.SetUnixFileMode(file.FullName, OwnerOnlyFile);
+        }
+
+        return folder;
+    }
+
     public SqliteConnection Open() => Open(Durability);
 
     /// <summary>
