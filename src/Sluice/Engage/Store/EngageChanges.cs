@@ -26,7 +26,8 @@ internal sealed record EngageStateSaved(string ProfileId, ProfileState State, IR
 /// <see cref="Keys"/> are the definitions it has a value of, as its stored state says: a value is written
 /// only with the state that holds it, so the state lists every value row, and each goes by its key. Seeking
 /// every definition's key instead (as an erasure does, <see cref="EngageChange.DeleteValuesOfProfile"/>)
-/// cost 36 µs a merge on the embedded store, most merged profiles having no value at all (BENCHMARKS.md,
+/// cost 36 µs a merge on the embedded store, where in the benchmark most profiles merged away (anonymous
+/// visitors, whom its definitions leave out) have no value at all (BENCHMARKS.md,
 /// Engage's seventh measurement).
 /// </summary>
 internal sealed record EngageProfileRemoved(string ProfileId, IReadOnlyList<string> Keys) : WrittenChange
