@@ -141,6 +141,8 @@ internal sealed partial class EngageBackfill(IProfileStore store, IEventLog log,
         var sweep = reader.EngageSweep();
         var after = sweep is { } s && s.Fingerprint == definitions.Fingerprint ? s.After : "";
         var ids = reader.ProfileIdsAfter(after, ProfilesPerStep);
+        var evaluated = reader.EngageEvaluated();
+        engage.Confirm(definitions.Fingerprints.Where(f => evaluated.GetValueOrDefault(f.Key) != f.Value).Select(f => f.Key));
         engage.Prefetch(ids);
         engage.Touch(ids);
         var types = reader.Read(ids).ToDictionary(

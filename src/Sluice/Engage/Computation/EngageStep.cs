@@ -26,6 +26,9 @@ internal sealed class EngageStep(ProfileEvaluator evaluator, IProfileGraphReader
     private readonly List<string> _removed = [];
     private readonly Evaluation _evaluation = new(evaluator);
 
+    /// <summary>The definitions (by slot) whose value rows this step writes even where the value stays (<see cref="Confirm"/>).</summary>
+    private bool[]? _confirming;
+
     /// <summary>The profile being evaluated, whose traits <see cref="TraitOfCurrent"/> reads.</summary>
     private Working? _current;
 
@@ -141,6 +144,25 @@ internal sealed class EngageStep(ProfileEvaluator evaluator, IProfileGraphReader
         profile.Dirty |= evaluator.Take(profile.State, message, order, receivedAt, aggregates, profile.Scope);
     }
 
+    /// <summary>
+    /// The evaluation sweep's part for definitions not evaluated yet with what they say now: their value rows
+    /// are written even where the value a profile's state holds stays. A definition deleted takes its value
+    /// rows with it, but not its values in the states (rewriting every profile's state would be the cost of
+    /// a deletion); one made again under the same key finds them there, and without this a member whose
+    /// stored value it matches would never be written in the list (found by a test: an audience deleted and
+    /// made again listed no one).
+    /// </summary>
+    public void Confirm(IEnumerable<string> keys)
+    {
+        foreach (var key in keys)
+        {
+            if (evaluator.Layout.DefinitionSlot(key) is var slot and >= 0)
+            {
+                (_confirming ??= new bool[evaluator.Slots])[slot] = true;
+            }
+        }
+    }
+
     /// <summary>Marks profiles to be evaluated at the step's instant though no event came (their due time passed).</summary>
     public void Touch(IEnumerable<string> profileIds)
     {
@@ -165,8 +187,7 @@ internal sealed class EngageStep(ProfileEvaluator evaluator, IProfileGraphReader
         var removed = _removed.ToHashSet(StringComparer.Ordinal);
         foreach (var id in removed)
         {
-            // Every profile removed was read by the step (a merge reads both, a recomputation its profiles): its stored values are known.
-            yield return new EngageProfileRemoved(id, _profiles[id].State.ValuedKeys());
+            yield return new EngageProfileRemoved(id);
         }
 
         foreach (var (id, profile) in _profiles)
@@ -216,7 +237,7 @@ internal sealed class EngageStep(ProfileEvaluator evaluator, IProfileGraphReader
                     (values ??= new string?[evaluator.Slots])[slot] = json;
                     yield return new EngageValueChanged(evaluator.KeyOf(slot), id, json, profile.State.Value(slot), now);
                 }
-                else if (removed.Contains(id))
+                else if (removed.Contains(id) || _confirming?[slot] == true)
                 {
                     yield return new EngageValueKept(evaluator.KeyOf(slot), id, json, now);
                 }

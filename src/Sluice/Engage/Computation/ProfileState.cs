@@ -115,21 +115,6 @@ internal sealed class ProfileState
     /// <summary>Whether a value of the definition in <paramref name="slot"/> is stored.</summary>
     public bool HasValue(int slot) => _ranges[(2 * (Layout.Aggregates + slot)) + 1] > 0;
 
-    /// <summary>The keys of the definitions this profile has a value of, as stored.</summary>
-    public IReadOnlyList<string> ValuedKeys()
-    {
-        var keys = new List<string>();
-        for (var slot = 0; slot < Layout.Keys.Count; slot++)
-        {
-            if (HasValue(slot))
-            {
-                keys.Add(Layout.Keys[slot]);
-            }
-        }
-
-        return keys;
-    }
-
     /// <summary>The stored value of the definition in <paramref name="slot"/> (JSON; null: none).</summary>
     public string? Value(int slot) => HasValue(slot) ? Encoding.UTF8.GetString(Stored(Layout.Aggregates + slot)) : null;
 

@@ -22,19 +22,15 @@ internal sealed record EngageStateSaved(string ProfileId, ProfileState State, IR
 }
 
 /// <summary>
-/// A profile's Engage state and values go: it was merged into another, or is being recomputed.
-/// <see cref="Keys"/> are the definitions it has a value of, as its stored state says: a value is written
-/// only with the state that holds it, so the state lists every value row, and each goes by its key. Seeking
-/// every definition's key instead (as an erasure does, <see cref="EngageChange.DeleteValuesOfProfile"/>)
-/// cost 36 µs a merge on the embedded store, where in the benchmark most profiles merged away (anonymous
-/// visitors, whom its definitions leave out) have no value at all (BENCHMARKS.md,
-/// Engage's seventh measurement).
+/// A profile's Engage state and values go: it was merged into another, or is being recomputed. Its values
+/// are found by every definition's key, not by the values its state lists: a definition taken out of the
+/// workspace file for a while leaves value rows that the states rewritten meanwhile no longer list.
 /// </summary>
-internal sealed record EngageProfileRemoved(string ProfileId, IReadOnlyList<string> Keys) : WrittenChange
+internal sealed record EngageProfileRemoved(string ProfileId) : WrittenChange
 {
     public override IEnumerable<(string Sql, object?[] Values)> Statements() => [
         ("DELETE FROM engage_state WHERE profile_id = $1", [ProfileId]),
-        .. Keys.Select(key => ("DELETE FROM engage_values WHERE key = $1 AND profile_id = $2", new object?[] { key, ProfileId }))];
+        (EngageChange.DeleteValuesOfProfile, [ProfileId])];
 }
 
 /// <summary>
@@ -49,7 +45,10 @@ internal sealed record EngageValueChanged(string Key, string ProfileId, string J
         ("INSERT INTO engage_changes (key, profile_id, value, previous, at) VALUES ($1, $2, $3, $4, $5)", [Key, ProfileId, Json, Previous, At])];
 }
 
-/// <summary>A value that did not change, written again for a profile whose values a recomputation removed first.</summary>
+/// <summary>
+/// A value that did not change, written again: for a profile whose values a recomputation removed first, or
+/// by the evaluation sweep of a definition made again under a key its states still hold values of.
+/// </summary>
 internal sealed record EngageValueKept(string Key, string ProfileId, string Json, long At) : WrittenChange
 {
     public override IEnumerable<(string Sql, object?[] Values)> Statements() => [(EngageChange.UpsertValue, [Key, ProfileId, Json, At])];

@@ -106,6 +106,36 @@ public sealed class EngageEndpointsTests
         Assert.Equal(HttpStatusCode.Forbidden, readOnly.StatusCode);
     }
 
+    [Fact]
+    public async Task An_audience_deleted_and_made_again_under_its_key_lists_every_member_again()
+    {
+        await using var server = await StartAsync("");
+        await server.PostAsync("/v1/track", """{"userId":"ada","event":"Order Completed","messageId":"a0","properties":{"total":40}}""");
+        await server.PostAsync("/v1/track", """{"userId":"bob","event":"Order Completed","messageId":"b0","properties":{"total":50}}""");
+        var audience = JsonNode.Parse("""{"name":"Buyers","query":"event('Order Completed').count() >= 1"}""");
+        using (var made = await server.Admin.PostAsJsonAsync("/api/v1/engage/audiences", audience))
+        {
+            Assert.Equal(HttpStatusCode.Created, made.StatusCode);
+        }
+
+        await WaitAsync(server, "/api/v1/engage/buyers", one => (string?)one["status"] == "live" && (int?)one["size"] == 2);
+        using (var deleted = await server.Admin.DeleteAsync("/api/v1/engage/buyers"))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        }
+
+        // The profiles' stored states still hold the old membership under the key: the new audience must not take it for its own.
+        using (var again = await server.Admin.PostAsJsonAsync("/api/v1/engage/audiences", audience))
+        {
+            Assert.Equal(HttpStatusCode.Created, again.StatusCode);
+        }
+
+        await WaitAsync(server, "/api/v1/engage/buyers", one => (string?)one["status"] == "live");
+        var members = await GetAsync(server, "/api/v1/engage/buyers/members");
+        Assert.Equal(2, members["members"]!.AsArray().Count);
+        Assert.Equal(2, (int)(await GetAsync(server, "/api/v1/engage/buyers"))["size"]!);
+    }
+
     private static Task<InProcessServer> StartAsync(string engage) => InProcessServer.StartAsync(workspaceYaml: $$"""
         sources:
           - {id: {{InProcessServer.SourceId}}, writeKey: {{InProcessServer.WriteKey}}}
