@@ -146,7 +146,7 @@ internal sealed class EngageStep(ProfileEvaluator evaluator, IProfileGraphReader
 
     /// <summary>
     /// The evaluation sweep's part for definitions not evaluated yet with what they say now: their value rows
-    /// are written even where the value a profile's state holds stays. A definition deleted takes its value
+    /// are made sure of even where the value a profile's state holds stays (<see cref="EngageValueConfirmed"/>). A definition deleted takes its value
     /// rows with it, but not its values in the states (rewriting every profile's state would be the cost of
     /// a deletion); one made again under the same key finds them there, and without this a member whose
     /// stored value it matches would never be written in the list (found by a test: an audience deleted and
@@ -237,9 +237,13 @@ internal sealed class EngageStep(ProfileEvaluator evaluator, IProfileGraphReader
                     (values ??= new string?[evaluator.Slots])[slot] = json;
                     yield return new EngageValueChanged(evaluator.KeyOf(slot), id, json, profile.State.Value(slot), now);
                 }
-                else if (removed.Contains(id) || _confirming?[slot] == true)
+                else if (removed.Contains(id))
                 {
                     yield return new EngageValueKept(evaluator.KeyOf(slot), id, json, now);
+                }
+                else if (_confirming?[slot] == true)
+                {
+                    yield return new EngageValueConfirmed(evaluator.KeyOf(slot), id, json, now);
                 }
             }
 

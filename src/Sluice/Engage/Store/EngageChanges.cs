@@ -45,13 +45,24 @@ internal sealed record EngageValueChanged(string Key, string ProfileId, string J
         ("INSERT INTO engage_changes (key, profile_id, value, previous, at) VALUES ($1, $2, $3, $4, $5)", [Key, ProfileId, Json, Previous, At])];
 }
 
-/// <summary>
-/// A value that did not change, written again: for a profile whose values a recomputation removed first, or
-/// by the evaluation sweep of a definition made again under a key its states still hold values of.
-/// </summary>
+/// <summary>A value that did not change, written again for a profile whose values a recomputation removed first.</summary>
 internal sealed record EngageValueKept(string Key, string ProfileId, string Json, long At) : WrittenChange
 {
     public override IEnumerable<(string Sql, object?[] Values)> Statements() => [(EngageChange.UpsertValue, [Key, ProfileId, Json, At])];
+}
+
+/// <summary>
+/// A value that did not change, whose row the evaluation sweep of a new or changed definition makes sure
+/// of (<see cref="EngageStep.Confirm"/>): written when missing (a definition made again under a key the
+/// states still hold values of), left as it is when it holds the value, so a member keeps its "since".
+/// </summary>
+internal sealed record EngageValueConfirmed(string Key, string ProfileId, string Json, long At) : WrittenChange
+{
+    public override IEnumerable<(string Sql, object?[] Values)> Statements() => [("""
+        INSERT INTO engage_values (key, profile_id, value, changed_at) VALUES ($1, $2, $3, $4)
+        ON CONFLICT (key, profile_id) DO UPDATE SET value = excluded.value, changed_at = excluded.changed_at
+        WHERE engage_values.value <> excluded.value
+        """, [Key, ProfileId, Json, At])];
 }
 
 /// <summary>

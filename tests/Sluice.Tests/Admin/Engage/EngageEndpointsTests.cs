@@ -136,6 +136,30 @@ public sealed class EngageEndpointsTests
         Assert.Equal(2, (int)(await GetAsync(server, "/api/v1/engage/buyers"))["size"]!);
     }
 
+    [Fact]
+    public async Task A_member_an_audiences_change_keeps_is_a_member_since_the_same_instant()
+    {
+        await using var server = await StartAsync("");
+        await server.PostAsync("/v1/track", """{"userId":"ada","event":"Order Completed","messageId":"a0","properties":{"total":40}}""");
+        using (var made = await server.Admin.PostAsJsonAsync("/api/v1/engage/audiences", new { name = "Buyers", query = "event('Order Completed').count() >= 1" }))
+        {
+            Assert.Equal(HttpStatusCode.Created, made.StatusCode);
+        }
+
+        await WaitAsync(server, "/api/v1/engage/buyers", one => (string?)one["status"] == "live" && (int?)one["size"] == 1);
+        var since = (string?)(await GetAsync(server, "/api/v1/engage/buyers/members"))["members"]![0]!["since"];
+
+        // Another query with the same members: every profile is evaluated again, and Ada stays in.
+        using (var changed = await server.Admin.PutAsJsonAsync("/api/v1/engage/buyers", new { name = "Buyers", query = "event('Order Completed').count() > 0" }))
+        {
+            Assert.True(changed.IsSuccessStatusCode, await changed.Content.ReadAsStringAsync());
+        }
+
+        await WaitAsync(server, "/api/v1/engage/buyers", one => (string?)one["status"] == "live");
+        var members = (await GetAsync(server, "/api/v1/engage/buyers/members"))["members"]!.AsArray();
+        Assert.Equal(since, (string?)Assert.Single(members)!["since"]);
+    }
+
     private static Task<InProcessServer> StartAsync(string engage) => InProcessServer.StartAsync(workspaceYaml: $$"""
         sources:
           - {id: {{InProcessServer.SourceId}}, writeKey: {{InProcessServer.WriteKey}}}
