@@ -117,7 +117,7 @@ internal sealed class Engagement(EngageDefinitionsSource source, TimeProvider ti
         IReadOnlyDictionary<string, string>? evaluated = null)
     {
         var definitions = of ?? Definitions;
-        bool Swept(string key) => evaluated is null || evaluated.GetValueOrDefault(key) == definitions.Fingerprints[key];
+        bool Swept(string key) => evaluated is null || definitions.Evaluated(key, evaluated);
         var pending = new HashSet<string>(StringComparer.Ordinal);
         foreach (var trait in definitions.Traits)
         {

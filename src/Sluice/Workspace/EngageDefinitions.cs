@@ -94,6 +94,15 @@ internal sealed partial class EngageDefinitions
     /// <summary>The fingerprint of all the definitions together.</summary>
     public string Fingerprint { get; }
 
+    /// <summary>
+    /// Whether the definition <paramref name="key"/> has been evaluated for every profile with what it says now:
+    /// <paramref name="evaluated"/> (the store's <c>engage_evaluated</c>: key → fingerprint) holds its fingerprint.
+    /// </summary>
+    public bool Evaluated(string key, IReadOnlyDictionary<string, string> evaluated) => evaluated.GetValueOrDefault(key) == Fingerprints[key];
+
+    /// <summary>The definitions not <see cref="Evaluated"/> yet.</summary>
+    public IEnumerable<string> NotEvaluated(IReadOnlyDictionary<string, string> evaluated) => Fingerprints.Keys.Where(key => !Evaluated(key, evaluated));
+
     /// <summary>Audiences, each after those its conditions refer to.</summary>
     public IReadOnlyList<AudienceDefinition> Audiences { get; }
 

@@ -102,26 +102,12 @@ internal static class Comparisons
     }
 
     /// <summary>
-    /// What a comparison answers for a count (never missing: a count of no events is 0), without a node for the
-    /// common comparisons of a count with a number; the others as <see cref="Holds(Comparison, JsonNode?, long, ref long?)"/> answers them.
+    /// What a comparison answers for a count (never missing: a count of no events is 0): as
+    /// <see cref="CountComparison"/> decides it for the common comparisons of a count with a number, the others
+    /// as <see cref="Holds(Comparison, JsonNode?, long, ref long?)"/> answers them.
     /// </summary>
-    public static bool Holds(Comparison comparison, long count, long now, ref long? next)
-    {
-        if (comparison.Operator is "=" or "!=" or "<" or "<=" or ">" or ">=" && comparison.Values[0] is JsonValue argument && IsNumber(argument) && Number(argument) is { } right)
-        {
-            return comparison.Operator switch
-            {
-                "=" => count == right,
-                "!=" => count != right,
-                "<" => count < right,
-                "<=" => count <= right,
-                ">" => count > right,
-                _ => count >= right,
-            };
-        }
-
-        return Holds(comparison, JsonValue.Create(count), now, ref next);
-    }
+    public static bool Holds(Comparison comparison, long count, long now, ref long? next) =>
+        CountComparison.Of(comparison) is { } plain ? plain.Holds(count) : Holds(comparison, JsonValue.Create(count), now, ref next);
 
     /// <summary>Makes <paramref name="next"/> the sooner of itself and <paramref name="at"/>, if that is after <paramref name="now"/>.</summary>
     public static void Soonest(ref long? next, long at, long now)
@@ -149,10 +135,10 @@ internal static class Comparisons
             : Text(value) == Text(argument);
     }
 
-    private static bool IsNumber(JsonNode node) => node.GetValueKind() == JsonValueKind.Number;
+    internal static bool IsNumber(JsonNode node) => node.GetValueKind() == JsonValueKind.Number;
 
     // A value made from a long reads as a long, not a double; its JSON text always parses (the slow way).
-    private static double? Number(JsonNode? node) => node switch
+    internal static double? Number(JsonNode? node) => node switch
     {
         JsonValue v when v.TryGetValue<double>(out var d) => d,
         JsonValue v when v.TryGetValue<long>(out var l) => l,
@@ -171,5 +157,30 @@ internal static class Comparisons
         JsonValueKind.False => "false",
         JsonValueKind.Number => Number(node)!.Value.ToString(CultureInfo.InvariantCulture),
         _ => node.ToJsonString(),
+    };
+}
+
+/// <summary>
+/// A count compared with a number (<c>=</c>, <c>!=</c>, <c>&lt;</c>, <c>&lt;=</c>, <c>&gt;</c>, <c>&gt;=</c>), decided
+/// once when a condition is compiled rather than each time a profile is evaluated: a count is then compared
+/// without a node, as the node would be.
+/// </summary>
+internal sealed record CountComparison(string Operator, double Bound)
+{
+    /// <summary>The comparison as a count's, or null when it is of another kind (compared as a node).</summary>
+    public static CountComparison? Of(Comparison comparison) =>
+        comparison.Operator is "=" or "!=" or "<" or "<=" or ">" or ">=" && comparison.Values[0] is JsonValue argument
+            && Comparisons.IsNumber(argument) && Comparisons.Number(argument) is { } bound
+            ? new CountComparison(comparison.Operator, bound)
+            : null;
+
+    public bool Holds(long count) => Operator switch
+    {
+        "=" => count == Bound,
+        "!=" => count != Bound,
+        "<" => count < Bound,
+        "<=" => count <= Bound,
+        ">" => count > Bound,
+        _ => count >= Bound,
     };
 }

@@ -31,7 +31,7 @@ internal sealed partial class EngageBackfill(IProfileStore store, IEventLog log,
         var known = store.EngageAggregates();
         var evaluated = store.EngageEvaluated();
         if (definitions.Aggregates.All(a => known.GetValueOrDefault(a.Key)?.DoneAt is not null)
-            && definitions.Fingerprints.All(f => evaluated.GetValueOrDefault(f.Key) == f.Value))
+            && !definitions.NotEvaluated(evaluated).Any())
         {
             return false;
         }
@@ -141,8 +141,7 @@ internal sealed partial class EngageBackfill(IProfileStore store, IEventLog log,
         var sweep = reader.EngageSweep();
         var after = sweep is { } s && s.Fingerprint == definitions.Fingerprint ? s.After : "";
         var ids = reader.ProfileIdsAfter(after, ProfilesPerStep);
-        var evaluated = reader.EngageEvaluated();
-        engage.Confirm(definitions.Fingerprints.Where(f => evaluated.GetValueOrDefault(f.Key) != f.Value).Select(f => f.Key));
+        engage.Confirm(definitions.NotEvaluated(reader.EngageEvaluated()));
         engage.Prefetch(ids);
         engage.Touch(ids);
         var types = reader.Read(ids).ToDictionary(

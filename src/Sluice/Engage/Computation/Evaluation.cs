@@ -1,5 +1,7 @@
 using System.Text.Json.Nodes;
 
+using Sluice.Workspace;
+
 namespace Sluice.Engage.Computation;
 
 /// <summary>
@@ -112,7 +114,11 @@ internal sealed class Evaluation
     {
         if (!_aggregatesRead[index])
         {
-            _aggregates[index] = _state!.Get(index)?.Value(_evaluator.Definitions.Aggregates[index].Aggregate, Now);
+            var aggregate = _evaluator.Definitions.Aggregates[index].Aggregate;
+            // A count is counted once, whether a condition compares it as a number or a trait holds it as a node.
+            _aggregates[index] = aggregate.Reducer == Reducer.Count
+                ? AggregateCount(index) is { } count ? JsonValue.Create(count) : null
+                : _state!.Get(index)?.Value(aggregate, Now);
             _aggregatesRead[index] = true;
         }
 

@@ -62,8 +62,8 @@ internal sealed class ProfileEvaluator
     private sealed record Not(Test Inner) : Test;
 
     /// <param name="Empty">The aggregate's value over no events (<see cref="Empty(EventAggregate)"/>): compared, never attached to a document.</param>
-    /// <param name="Counts">The aggregate is a count (<see cref="Reducer.Count"/>), compared without a node.</param>
-    private sealed record OnAggregate(int Slot, Comparison Comparison, JsonNode? Empty, bool Counts) : Test;
+    /// <param name="Count">A count (<see cref="Reducer.Count"/>) compared with a number: compared without a node (null: another aggregate or comparison).</param>
+    private sealed record OnAggregate(int Slot, Comparison Comparison, JsonNode? Empty, CountComparison? Count) : Test;
 
     /// <summary>A computed trait or audience an audience refers to (by its slot).</summary>
     private sealed record OnDefinition(int Slot, Comparison Comparison) : Test;
@@ -83,7 +83,7 @@ internal sealed class ProfileEvaluator
         AllOf all => new Both(Compile(all.Left, aggregates, layout), Compile(all.Right, aggregates, layout)),
         AnyOf any => new Either(Compile(any.Left, aggregates, layout), Compile(any.Right, aggregates, layout)),
         NoneOf none => new Not(Compile(none.Inner, aggregates, layout)),
-        EventCondition e => new OnAggregate(aggregates[e.Aggregate.Key], e.Comparison, Empty(e.Aggregate), e.Aggregate.Reducer == Reducer.Count),
+        EventCondition e => new OnAggregate(aggregates[e.Aggregate.Key], e.Comparison, Empty(e.Aggregate), e.Aggregate.Reducer == Reducer.Count ? CountComparison.Of(e.Comparison) : null),
         TraitCondition t when layout.DefinitionSlot(t.Key) is var slot and >= 0 => new OnDefinition(slot, t.Comparison),
         TraitCondition t => new OnProfileTrait(t.Key, t.Comparison),
         _ => throw new ArgumentOutOfRangeException(nameof(condition), condition.GetType().Name, "not a condition"),
@@ -412,7 +412,7 @@ internal sealed class ProfileEvaluator
         Both both => Holds(both.Left, evaluation) & Holds(both.Right, evaluation),
         Either either => Holds(either.Left, evaluation) | Holds(either.Right, evaluation),
         Not not => !Holds(not.Inner, evaluation),
-        OnAggregate { Counts: true } e => Comparisons.Holds(e.Comparison, evaluation.AggregateCount(e.Slot) ?? 0, evaluation.Now, ref evaluation.Next),
+        OnAggregate { Count: { } count } e => count.Holds(evaluation.AggregateCount(e.Slot) ?? 0),
         OnAggregate e => Comparisons.Holds(e.Comparison, evaluation.AggregateValue(e.Slot) ?? e.Empty, evaluation.Now, ref evaluation.Next),
         OnDefinition d => Comparisons.Holds(d.Comparison, evaluation.ValueOf(d.Slot), evaluation.Now, ref evaluation.Next),
         OnProfileTrait t => Comparisons.Holds(t.Comparison, evaluation.ProfileTrait(t.Key), evaluation.Now, ref evaluation.Next),

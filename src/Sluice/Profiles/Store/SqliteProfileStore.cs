@@ -43,17 +43,20 @@ internal sealed class SqliteProfileStore(SqliteDatabase database) : ProfileStore
         // reads a file before another writes it, so none has to turn a read into a write (which SQLite refuses
         // when another connection committed to that file in between).
         using var transaction = connection.BeginTransaction(deferred: true);
-        var statements = new Dictionary<string, PreparedWrite>();
+        // A step runs the same few statements for every event: each is prepared once per step, and run through
+        // SQLite's own API (Microsoft.Data.Sqlite's commands bind each parameter by name at every run).
+        var statements = new Dictionary<string, SqliteStatement>();
         try
         {
             foreach (var (sql, values) in ProfileWrites.Of(changes, rowsPerStatement: 1))
             {
                 if (!statements.TryGetValue(sql, out var statement))
                 {
-                    statements[sql] = statement = new PreparedWrite(connection, sql, values.Length);
+                    statements[sql] = statement = new SqliteStatement(connection, sql);
                 }
 
-                statement.Run(values);
+                statement.BindNumbered(values);
+                statement.Execute();
             }
 
             ProfilesFile.AdvanceCursors(connection, transaction, advances);
@@ -91,39 +94,6 @@ internal sealed class SqliteProfileStore(SqliteDatabase database) : ProfileStore
 
         using var rows = command.ExecuteReader();
         return read(rows);
-    }
-
-    /// <summary>
-    /// A step's statement, prepared once per step and run through SQLite's own API: a step runs the same few
-    /// statements for every event, and Microsoft.Data.Sqlite's commands bind each parameter by name at every
-    /// run. Its parameters are <c>$1</c>…, found once; one the statement does not use is left out, as the
-    /// command left it out.
-    /// </summary>
-    private sealed class PreparedWrite : IDisposable
-    {
-        private readonly SqliteStatement _statement;
-        private readonly int[] _indexes;
-
-        public PreparedWrite(SqliteConnection connection, string sql, int parameters)
-        {
-            _statement = new SqliteStatement(connection, sql);
-            _indexes = [.. Enumerable.Range(1, parameters).Select(n => _statement.IndexOf($"${n}"))];
-        }
-
-        public void Run(object?[] values)
-        {
-            for (var i = 0; i < values.Length; i++)
-            {
-                if (_indexes[i] > 0)
-                {
-                    _statement.Bind(_indexes[i], values[i]);
-                }
-            }
-
-            _statement.Execute();
-        }
-
-        public void Dispose() => _statement.Dispose();
     }
 
     /// <summary>
@@ -210,15 +180,7 @@ internal sealed class SqliteProfileStore(SqliteDatabase database) : ProfileStore
             var index = 0;
             foreach (var values in parameterSets)
             {
-                for (var i = 0; i < values.Length; i++)
-                {
-                    // A parameter the statement does not use is left out, as a command leaves it out.
-                    if (point.IndexOf(i) is var at and > 0)
-                    {
-                        point.Statement.Bind(at, values[i]);
-                    }
-                }
-
+                point.Statement.BindNumbered(values);
                 while (point.Statement.Next())
                 {
                     read(index, point);
@@ -245,20 +207,7 @@ internal sealed class SqliteProfileStore(SqliteDatabase database) : ProfileStore
         /// <summary>A point read's statement, and its rows as <see cref="IStoredRow"/>.</summary>
         private sealed class PointRead(SqliteStatement statement) : IStoredRow
         {
-            private readonly List<int> _indexes = [];
-
             public SqliteStatement Statement { get; } = statement;
-
-            /// <summary>The index of <c>$n</c> (n = <paramref name="parameter"/> + 1), found once.</summary>
-            public int IndexOf(int parameter)
-            {
-                while (_indexes.Count <= parameter)
-                {
-                    _indexes.Add(Statement.IndexOf($"${_indexes.Count + 1}"));
-                }
-
-                return _indexes[parameter];
-            }
 
             public bool IsNull(int column) => Statement.IsNull(column);
 

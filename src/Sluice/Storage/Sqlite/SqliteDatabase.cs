@@ -61,7 +61,21 @@ internal sealed class SqliteDatabase
     /// </summary>
     public DirectoryInfo PrivateFolder(string name)
     {
-        var path = System.IO.Path.Combine(System.IO.Path.GetDirectoryName(Path)!, name);
+        var folder = OwnersFolder(System.IO.Path.Combine(System.IO.Path.GetDirectoryName(Path)!, name));
+        if (!OperatingSystem.IsWindows())
+        {
+            foreach (var file in folder.EnumerateFiles())
+            {
+                File.SetUnixFileMode(file.FullName, OwnerOnlyFile);
+            }
+        }
+
+        return folder;
+    }
+
+    /// <summary>Makes the folder (or, when it exists, sets it) readable by the server's user alone.</summary>
+    private static DirectoryInfo OwnersFolder(string path)
+    {
         if (OperatingSystem.IsWindows())
         {
             return Directory.CreateDirectory(path);
@@ -69,11 +83,6 @@ internal sealed class SqliteDatabase
 
         var folder = Directory.CreateDirectory(path, OwnerOnlyFolder);
         File.SetUnixFileMode(path, OwnerOnlyFolder);
-        foreach (var file in folder.EnumerateFiles())
-        {
-            File.SetUnixFileMode(file.FullName, OwnerOnlyFile);
-        }
-
         return folder;
     }
 
@@ -198,14 +207,12 @@ internal sealed class SqliteDatabase
     /// </summary>
     private static void KeepPrivate(string directory, string database)
     {
+        OwnersFolder(directory);
         if (OperatingSystem.IsWindows())
         {
-            Directory.CreateDirectory(directory);
             return;
         }
 
-        Directory.CreateDirectory(directory, OwnerOnlyFolder);
-        File.SetUnixFileMode(directory, OwnerOnlyFolder);
         if (!File.Exists(database))
         {
             using (File.Create(database))

@@ -18,6 +18,9 @@ internal sealed class SqliteStatement : IDisposable
     private readonly sqlite3 _database;
     private readonly sqlite3_stmt _statement;
 
+    /// <summary>The indexes of <c>$1</c>… as <see cref="BindNumbered"/> found them.</summary>
+    private readonly List<int> _numbered = [];
+
     public SqliteStatement(SqliteConnection connection, string sql)
     {
         _database = connection.Handle ?? throw new InvalidOperationException("The connection is not open.");
@@ -37,6 +40,26 @@ internal sealed class SqliteStatement : IDisposable
 
     /// <summary>The index of the parameter written <paramref name="name"/> (<c>$1</c>…), 0 when the statement has none of that name.</summary>
     public int IndexOf(string name) => raw.sqlite3_bind_parameter_index(_statement, name);
+
+    /// <summary>
+    /// Binds each of <paramref name="values"/> to <c>$1</c>, <c>$2</c>… as a command binds them by name: one the
+    /// statement does not use is left out. Each name is looked up once, at the first run that binds it.
+    /// </summary>
+    public void BindNumbered(IReadOnlyList<object?> values)
+    {
+        while (_numbered.Count < values.Count)
+        {
+            _numbered.Add(IndexOf($"${_numbered.Count + 1}"));
+        }
+
+        for (var i = 0; i < values.Count; i++)
+        {
+            if (_numbered[i] > 0)
+            {
+                Bind(_numbered[i], values[i]);
+            }
+        }
+    }
 
     /// <summary>Binds a value as Microsoft.Data.Sqlite would: null as NULL, text, integers, reals, blobs.</summary>
     public void Bind(int index, object? value)
