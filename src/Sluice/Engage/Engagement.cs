@@ -11,18 +11,20 @@ namespace Sluice.Engage;
 /// <summary>
 /// The workspace's computed traits and audiences as the profiles steps compute them: each step of the
 /// profiles consumer (and each recomputation, sweep and backfill step) begins an <see cref="EngageStep"/> at
-/// the clock's instant, unless nothing is defined. An aggregate of events the definitions use for the first
-/// time is registered by the step that first sees it, with the profiles consumer's cursors then: the events
-/// up to them are the backfill's to compute (<see cref="EngageBackfill"/>), the later ones the consumer's.
+/// the clock's instant, unless nothing is defined. An aggregate of events the definitions use that is not
+/// registered is registered by the step that first sees it, with the profiles consumer's cursors then: the
+/// events up to them are the backfill's to compute (<see cref="EngageBackfill"/>), the later ones the
+/// consumer's. One no definition uses any more is retired by the first step without it.
 /// </summary>
 internal sealed class Engagement(EngageDefinitionsSource source, TimeProvider time) : IProfileStepPart
 {
     public static readonly Engagement Off = new(EngageDefinitions.None, TimeProvider.System);
 
-    private volatile ProfileEvaluator _evaluator = new(source.Last);
+    /// <summary>The evaluator of the last step's layout (null: none begun yet).</summary>
+    private volatile ProfileEvaluator? _evaluator;
 
-    /// <summary>Aggregates known to be registered in the store (a step that registers one has not committed yet: it is not here).</summary>
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> _registered = new(StringComparer.Ordinal);
+    /// <summary>Definitions that define nothing, under which the store was found to have no aggregate registered (nothing to retire).</summary>
+    private volatile EngageDefinitions? _noneRegisteredUnder;
 
     /// <summary>Fixed definitions, none stored (tests, tools).</summary>
     public Engagement(EngageDefinitions definitions, TimeProvider time)
@@ -41,9 +43,16 @@ internal sealed class Engagement(EngageDefinitionsSource source, TimeProvider ti
     /// <summary>The instant steps compute at, Unix ms.</summary>
     public long Now => time.GetUtcNow().ToUnixTimeMilliseconds();
 
-    IProfileStepObserver? IProfileStepPart.Begin(IProfileGraphReader reader, bool recomputation) => recomputation ? BeginRecomputation(reader) : Begin(reader);
+    IProfileStepObserver? IProfileStepPart.Begin(IProfileGraphReader reader, bool recomputation) =>
+        (recomputation ? BeginRecomputation(reader) : Begin(reader)) ?? (IProfileStepObserver?)Retiring(reader);
 
-    /// <summary>A step's part of the computation, or null when no computed trait or audience is defined.</summary>
+    /// <summary>
+    /// A step's part of the computation, or null when no computed trait or audience is defined. The step
+    /// registers the aggregates the definitions use that are not registered (with a new name, under which
+    /// the states keep them), and retires those no definition uses any more: a step that leaves an aggregate
+    /// out takes none of its events into it, so its registration ends there, and a definition that uses it
+    /// again later has it computed anew over every event.
+    /// </summary>
     public EngageStep? Begin(IProfileGraphReader reader)
     {
         var definitions = source.Current(reader);
@@ -52,35 +61,59 @@ internal sealed class Engagement(EngageDefinitionsSource source, TimeProvider ti
             return null;
         }
 
-        var evaluator = _evaluator;
-        if (!ReferenceEquals(evaluator.Definitions, definitions))
-        {
-            _evaluator = evaluator = new ProfileEvaluator(definitions);
-        }
-
-        // Registered aggregates stay registered: once every one in force is, a step asks the store no more.
-        var missing = definitions.Aggregates.Where(a => !_registered.ContainsKey(a.Key)).ToList();
-        if (missing.Count > 0)
-        {
-            foreach (var key in reader.EngageAggregates().Keys)
-            {
-                _registered.TryAdd(key, true);
-            }
-
-            missing = [.. missing.Where(a => !_registered.ContainsKey(a.Key))];
-        }
-
-        List<ProfileChange> registrations = [];
+        // Read at each step (a few dozen rows): another node's step may have retired or registered one.
+        var registry = reader.EngageAggregates();
+        List<ProfileChange> registrations = [.. registry.Keys
+            .Where(key => !definitions.Aggregates.Any(a => a.Key == key))
+            .Select(key => new EngageAggregateRetired(key))];
+        var missing = definitions.Aggregates.Where(a => !registry.ContainsKey(a.Key)).ToList();
         if (missing.Count > 0)
         {
             var cursors = reader.CursorsOf(ProfilesConsumer.ConsumerName);
             var start = JsonSerializer.Serialize(cursors.ToDictionary(c => c.Key.ToString(CultureInfo.InvariantCulture), c => c.Value));
             // Nothing resolved yet: there is no past to compute.
             var done = cursors.Values.All(p => p == 0) ? Now : (long?)null;
-            registrations = [.. missing.Select(a => new EngageAggregateRegistered(a.Key, start, Now, done))];
+            var withThem = new Dictionary<string, EngageAggregateRow>(registry, StringComparer.Ordinal);
+            foreach (var aggregate in missing)
+            {
+                var registered = new EngageAggregateRegistered(aggregate.Key, StateLayout.NewName(), start, Now, done);
+                registrations.Add(registered);
+                withThem[aggregate.Key] = new EngageAggregateRow(aggregate.Key, start, 0, registered.RegisteredAt, done, registered.Name);
+            }
+
+            registry = withThem;
+        }
+
+        var layout = StateLayout.For(definitions, registry);
+        var evaluator = _evaluator;
+        if (evaluator is null || !ReferenceEquals(evaluator.Layout, layout))
+        {
+            _evaluator = evaluator = new ProfileEvaluator(layout);
         }
 
         return new EngageStep(evaluator, reader, Now, registrations);
+    }
+
+    /// <summary>
+    /// With nothing defined, a step's part that retires the aggregates still registered (every definition
+    /// deleted), so that a definition made later is computed anew; asked of the store once per set of definitions.
+    /// </summary>
+    private Retirements? Retiring(IProfileGraphReader reader)
+    {
+        var definitions = source.Last;
+        if (ReferenceEquals(_noneRegisteredUnder, definitions))
+        {
+            return null;
+        }
+
+        var registry = reader.EngageAggregates();
+        if (registry.Count == 0)
+        {
+            _noneRegisteredUnder = definitions;
+            return null;
+        }
+
+        return new Retirements([.. registry.Keys.Select(key => new EngageAggregateRetired(key))]);
     }
 
     /// <summary>
@@ -139,5 +172,19 @@ internal sealed class Engagement(EngageDefinitionsSource source, TimeProvider ti
         }
 
         return pending;
+    }
+
+    /// <summary>A step's part that observes nothing and retires aggregates.</summary>
+    private sealed class Retirements(IReadOnlyList<ProfileChange> retired) : IProfileStepObserver
+    {
+        public void Prefetch(IEnumerable<string> profileIds)
+        {
+        }
+
+        public void Observe(IReadOnlyList<ProfileChange> changes, int from, JsonElement message)
+        {
+        }
+
+        public IEnumerable<ProfileChange> Finish(Func<string, IReadOnlySet<string>?> identifierTypesOf) => retired;
     }
 }

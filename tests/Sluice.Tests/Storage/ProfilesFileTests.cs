@@ -51,10 +51,34 @@ public sealed class ProfilesFileTests
         Assert.Equal(["ada@example.com"], Texts(profiles, "SELECT value FROM main.profile_identifiers"));
         Assert.Equal(["true"], Texts(profiles, "SELECT value FROM main.engage_values"));
         Assert.Empty(TablesOf(profiles, ProfilesFile.StoreSchema).Intersect(ProfilesFile.Tables));
+        // Moved, then given the column its registrations have had since: this one was made before (no name).
+        Assert.Equal(["event('Order Completed').count() (none)"], Texts(profiles, "SELECT key || ' ' || coalesce(name, '(none)') FROM main.engage_aggregates"));
         // The index came with its table: a search by profile is served by it.
         Assert.Contains("profile_identifiers_by_profile", Texts(profiles, "SELECT name FROM main.sqlite_master WHERE type = 'index'"));
         Assert.Equal(42, new SqliteConsumerCursors(database).Read(ProfilesConsumer.ConsumerName)[3]);
         Assert.Equal(7, new SqliteConsumerCursors(database).Read("router")[3]);
+    }
+
+    [Fact]
+    public void A_profiles_file_made_before_registrations_had_names_keeps_its_registrations_without_one()
+    {
+        var directory = Path.Combine(TestPaths.NewTemporaryDirectory(), "data");
+        using (var made = new SqliteDatabase(directory, SqliteDurability.Normal).OpenProfiles())
+        {
+            using var before = made.CreateCommand();
+            before.CommandText = """
+                INSERT INTO main.engage_aggregates (key, start, progress, registered_at, done_at) VALUES ('event(''Signed Up'').count()', '{}', 0, 10, 10);
+                ALTER TABLE main.engage_aggregates DROP COLUMN name;
+                PRAGMA main.user_version = 1;
+                """;
+            before.ExecuteNonQuery();
+        }
+
+        SqliteConnection.ClearAllPools();
+        using var profiles = new SqliteDatabase(directory, SqliteDurability.Normal).OpenProfiles();
+
+        Assert.Equal(2L, Number(profiles, "PRAGMA main.user_version"));
+        Assert.Equal(["event('Signed Up').count() (none)"], Texts(profiles, "SELECT key || ' ' || coalesce(name, '(none)') FROM main.engage_aggregates"));
     }
 
     /// <summary>Killed between the copy's commit and the drop's: both files have the tables, the copy maybe not as sluice.db has it.</summary>
@@ -131,6 +155,9 @@ public sealed class ProfilesFileTests
     }
 
     /// <summary>A store at the last schema version before the profiles file, with a profile, a value and cursors in sluice.db.</summary>
+    /// <summary>A registration's start: the profiles consumer's cursors then.</summary>
+    private const string ProfilesStart = """{"3":42}""";
+
     private static string OldStore()
     {
         var directory = Path.Combine(TestPaths.NewTemporaryDirectory(), "data");
@@ -142,6 +169,7 @@ public sealed class ProfilesFileTests
         seed.CommandText = $"""
             INSERT INTO profile_identifiers (type, value, profile_id, added_at, source_id, message_id) VALUES ('email', 'ada@example.com', 'prf_1', 10, 'web', 'm1');
             INSERT INTO engage_values (key, profile_id, value, changed_at) VALUES ('vip', 'prf_1', 'true', 10);
+            INSERT INTO engage_aggregates (key, start, progress, registered_at, done_at) VALUES ('event(''Order Completed'').count()', '{ProfilesStart}', 0, 10, 10);
             INSERT INTO consumer_cursors (consumer, partition, position) VALUES ('{ProfilesConsumer.ConsumerName}', 3, 42), ('router', 3, 7);
             """;
         seed.ExecuteNonQuery();

@@ -136,10 +136,11 @@ internal static class EngageEndpoints
         }
 
         var definitions = engagement.Current(store);
-        var state = ProfileState.Read(StateLayout.For(definitions), store.EngageStateOf(profile));
+        var layout = StateLayout.For(definitions, store.EngageAggregates());
+        var state = ProfileState.Read(layout, store.EngageStateOf(profile));
         var traits = store.TraitsOf(profile);
         var types = store.ExternalIdsOf(profile).Select(e => e.Identifier.Type).ToHashSet(StringComparer.Ordinal);
-        var explained = new ProfileEvaluator(definitions).Explain(state, key => traits.TryGetValue(key, out var json) ? JsonNode.Parse(json) : null, types, engagement.Now);
+        var explained = new ProfileEvaluator(layout).Explain(state, key => traits.TryGetValue(key, out var json) ? JsonNode.Parse(json) : null, types, engagement.Now);
         return Results.Json(new JsonObject
         {
             ["profile"] = profile,

@@ -56,11 +56,10 @@ internal sealed class EngagePreview(IProfileStore store, IEventLog log, Engageme
 
         var scoped = new EngageDefinitions([.. draft.Traits.Where(t => scope.Contains(t.Key))], [.. draft.Audiences.Where(a => scope.Contains(a.Key))]);
         var needsTraits = scoped.Audiences.Any(a => EngageDefinitions.TraitConditions(a.Condition).Any(t => !scoped.Defines(t.Key)));
-        var wanted = StateLayout.For(scoped);
-        var used = scoped.Aggregates.Select(a => a.Aggregate).ToList();
         var computed = store.EngageAggregates();
-        var missing = used.Where(a => computed.GetValueOrDefault(a.Key)?.DoneAt is null).Select(a => a.Key).ToHashSet(StringComparer.Ordinal);
-        var evaluator = new ProfileEvaluator(scoped);
+        var wanted = StateLayout.For(scoped, computed);
+        var missing = scoped.Aggregates.Where(a => computed.GetValueOrDefault(a.Key)?.DoneAt is null).Select(a => a.Key).ToHashSet(StringComparer.Ordinal);
+        var evaluator = new ProfileEvaluator(wanted);
         var now = engagement.Now;
 
         var existing = current.Defines(input.Key);

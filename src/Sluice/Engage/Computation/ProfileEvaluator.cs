@@ -28,8 +28,10 @@ internal sealed class ProfileEvaluator
     private readonly Dictionary<string, int[]> _aggregatesOfEvent;
     private readonly Dictionary<string, int[]>.AlternateLookup<ReadOnlySpan<char>> _aggregatesOfEventBySpan;
 
-    public ProfileEvaluator(EngageDefinitions definitions)
+    /// <param name="layout">The definitions, with how their states are stored (<see cref="StateLayout.For"/>).</param>
+    public ProfileEvaluator(StateLayout layout)
     {
+        var definitions = layout.Definitions;
         _definitions = definitions;
         var aggregateSlots = new Dictionary<string, int>(StringComparer.Ordinal);
         for (var i = 0; i < definitions.Aggregates.Count; i++)
@@ -40,7 +42,7 @@ internal sealed class ProfileEvaluator
         _aggregatesOfEvent = aggregateSlots.GroupBy(a => definitions.Aggregates[a.Value].Aggregate.Event, StringComparer.Ordinal)
             .ToDictionary(g => g.Key, g => g.Select(a => a.Value).Order().ToArray(), StringComparer.Ordinal);
         _aggregatesOfEventBySpan = _aggregatesOfEvent.GetAlternateLookup<ReadOnlySpan<char>>();
-        Layout = StateLayout.For(definitions);
+        Layout = layout;
         _traitAggregates = [.. definitions.Traits.Select(t => aggregateSlots[t.Aggregate.Key])];
         _audiences = [.. definitions.Audiences.Select(a => new CompiledAudience(
             a,

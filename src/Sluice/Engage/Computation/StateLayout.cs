@@ -1,38 +1,51 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Sluice.Engage.Store;
 using Sluice.Workspace;
 
 namespace Sluice.Engage.Computation;
 
 /// <summary>
 /// How a set of definitions lays out a profile's stored state: each aggregate (by its slot, its index in the
-/// definitions' aggregates) under a name of 8 characters, a hash of its key, and each definition's value (by
-/// its slot: computed traits, then audiences in the order they are computed) under its key.
+/// definitions' aggregates) under the name of its registration (<see cref="EngageAggregateRow.Name"/>), and
+/// each definition's value (by its slot: computed traits, then audiences in the order they are computed)
+/// under its key. An aggregate registered again (after a time no definition used it) has a new name, so what
+/// states hold of its earlier registration is left out instead of counted with the events computed anew.
 /// A key is the aggregate's query text (40–100 characters), and written in full the keys were most of a
 /// state's bytes: a profile's row passed SQLite's ~1 KB in-page limit and spilled into an overflow page, read
-/// and written again at every step that touched the profile. 48 bits of SHA-256 make a collision among a
-/// workspace's aggregates about as likely as none at all matters (one in 10^10 for a hundred). States
-/// written before (names in full) are read too.
+/// and written again at every step that touched the profile. A name is 8 characters: 48 bits, random for a
+/// registration, of SHA-256 of the key for one made before names were stored (whose states may also hold it
+/// under its key in full, as written before that): a collision among a workspace's aggregates is about as
+/// likely as none at all matters (one in 10^10 for a hundred).
 /// </summary>
 internal sealed class StateLayout
 {
-    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<EngageDefinitions, StateLayout> OfDefinitions = [];
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<EngageDefinitions, StateLayout> LastOfDefinitions = [];
 
-    private readonly string[] _names;
+    /// <summary>By slot: the name states keep the aggregate under (null: not registered, nothing stored is its).</summary>
+    private readonly string?[] _names;
     private readonly Dictionary<string, int> _aggregateSlots = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _definitionSlots = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _aggregateBySpan;
     private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _definitionBySpan;
 
-    private StateLayout(EngageDefinitions definitions)
+    private StateLayout(EngageDefinitions definitions, string?[] names, IReadOnlyDictionary<string, EngageAggregateRow> registry)
     {
         Definitions = definitions;
-        _names = [.. definitions.Aggregates.Select(a => NameOf(a.Key))];
+        _names = names;
         for (var slot = 0; slot < _names.Length; slot++)
         {
-            _aggregateSlots[_names[slot]] = slot;
-            _aggregateSlots[definitions.Aggregates[slot].Key] = slot;
+            if (_names[slot] is not { } name)
+            {
+                continue;
+            }
+
+            _aggregateSlots[name] = slot;
+            if (registry[definitions.Aggregates[slot].Key].Name is null)
+            {
+                _aggregateSlots[definitions.Aggregates[slot].Key] = slot;
+            }
         }
 
         Keys = [.. definitions.Traits.Select(t => t.Key), .. definitions.Audiences.Select(a => a.Key)];
@@ -45,8 +58,31 @@ internal sealed class StateLayout
         _definitionBySpan = _definitionSlots.GetAlternateLookup<ReadOnlySpan<char>>();
     }
 
-    /// <summary>The layout of <paramref name="definitions"/>' states, made once per set of definitions.</summary>
-    public static StateLayout For(EngageDefinitions definitions) => OfDefinitions.GetValue(definitions, static d => new StateLayout(d));
+    /// <summary>
+    /// The layout of <paramref name="definitions"/>' states with the aggregates registered as
+    /// <paramref name="registry"/> has them; the last one made for a set of definitions is made once.
+    /// </summary>
+    public static StateLayout For(EngageDefinitions definitions, IReadOnlyDictionary<string, EngageAggregateRow> registry)
+    {
+        var names = new string?[definitions.Aggregates.Count];
+        for (var slot = 0; slot < names.Length; slot++)
+        {
+            var key = definitions.Aggregates[slot].Key;
+            names[slot] = registry.TryGetValue(key, out var registered) ? registered.Name ?? NameOf(key) : null;
+        }
+
+        if (LastOfDefinitions.TryGetValue(definitions, out var last) && last._names.AsSpan().SequenceEqual(names))
+        {
+            return last;
+        }
+
+        var layout = new StateLayout(definitions, names, registry);
+        LastOfDefinitions.AddOrUpdate(definitions, layout);
+        return layout;
+    }
+
+    /// <summary>A name for a new registration of an aggregate.</summary>
+    public static string NewName() => System.Buffers.Text.Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(6));
 
     public EngageDefinitions Definitions { get; }
 
@@ -55,8 +91,8 @@ internal sealed class StateLayout
 
     public int Aggregates => _names.Length;
 
-    /// <summary>The stored name of the aggregate in <paramref name="slot"/>.</summary>
-    public string Name(int slot) => _names[slot];
+    /// <summary>The stored name of the aggregate in <paramref name="slot"/>; a step registers every aggregate it writes first.</summary>
+    public string Name(int slot) => _names[slot] ?? throw new InvalidOperationException($"the aggregate {Definitions.Aggregates[slot].Key} is not registered: its state has no name to be stored under");
 
     /// <summary>The slot of a definition's key (-1: none of these definitions).</summary>
     public int DefinitionSlot(string key) => _definitionSlots.GetValueOrDefault(key, -1);
@@ -67,6 +103,7 @@ internal sealed class StateLayout
     /// <summary>The slot of the definition whose key is the property name the reader is on (-1: none of these definitions).</summary>
     public int DefinitionSlot(ref Utf8JsonReader reader) => Slot(ref reader, _definitionBySpan);
 
+    /// <summary>The name of a registration made before names were stored.</summary>
     public static string NameOf(string aggregateKey)
     {
         Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];

@@ -66,15 +66,27 @@ internal sealed record EngageValueConfirmed(string Key, string ProfileId, string
 }
 
 /// <summary>
-/// An aggregate first used: the events up to <see cref="Start"/> (the profiles consumer's cursors, JSON)
-/// are for the backfill to compute (none: <see cref="DoneAt"/> is set), the later ones the consumer takes.
+/// An aggregate used by no registration in force: the events up to <see cref="Start"/> (the profiles
+/// consumer's cursors, JSON) are for the backfill to compute (none: <see cref="DoneAt"/> is set), the later
+/// ones the consumer takes. <see cref="Name"/> is new to this registration: what profiles' states hold of an
+/// earlier one of the same key (under its own name) is not taken for it.
 /// </summary>
-internal sealed record EngageAggregateRegistered(string Key, string Start, long RegisteredAt, long? DoneAt) : WrittenChange
+internal sealed record EngageAggregateRegistered(string Key, string Name, string Start, long RegisteredAt, long? DoneAt) : WrittenChange
 {
     public override IEnumerable<(string Sql, object?[] Values)> Statements() => [("""
-        INSERT INTO engage_aggregates (key, start, progress, registered_at, done_at) VALUES ($1, $2, 0, $3, NULLIF($4, -1))
+        INSERT INTO engage_aggregates (key, start, progress, registered_at, done_at, name) VALUES ($1, $2, 0, $3, NULLIF($4, -1), $5)
         ON CONFLICT (key) DO NOTHING
-        """, [Key, Start, RegisteredAt, DoneAt ?? EngageChange.NoTime])];
+        """, [Key, Start, RegisteredAt, DoneAt ?? EngageChange.NoTime, Name])];
+}
+
+/// <summary>
+/// An aggregate no definition in force uses any more: its registration ends in the step that first leaves it
+/// out (that step's events are not taken into it), so a definition that uses it again registers it anew and
+/// computes it over every event, those of the time it was not used included.
+/// </summary>
+internal sealed record EngageAggregateRetired(string Key) : WrittenChange
+{
+    public override IEnumerable<(string Sql, object?[] Values)> Statements() => [("DELETE FROM engage_aggregates WHERE key = $1", [Key])];
 }
 
 /// <summary>The backfill of an aggregate has read the log up to <see cref="Progress"/>; <see cref="DoneAt"/> once it has all.</summary>

@@ -7,8 +7,13 @@ using Sluice.Profiles.Identity;
 
 namespace Sluice.Engage.Store;
 
-/// <summary>An aggregate of events Engage computes: the profiles consumer's cursors when it was first used (JSON, partition to position), how far its backfill has read the log, and when it was done (null: still reading).</summary>
-internal sealed record EngageAggregateRow(string Key, string Start, long Progress, long RegisteredAt, long? DoneAt);
+/// <summary>
+/// An aggregate of events Engage computes: the profiles consumer's cursors when it was registered (JSON,
+/// partition to position), how far its backfill has read the log, when it was done (null: still reading),
+/// and the name profiles' states keep it under (null: registered before names were stored, named after its
+/// key, <see cref="Computation.StateLayout.NameOf"/>).
+/// </summary>
+internal sealed record EngageAggregateRow(string Key, string Start, long Progress, long RegisteredAt, long? DoneAt, string? Name);
 
 /// <summary>A computed trait (<see cref="Kind"/> <c>trait</c>) or audience made through the Admin API, its connections as JSON, when and by whom.</summary>
 internal sealed record StoredEngageDefinition(string Key, string Kind, string Name, string Query, bool IncludeAnonymous, string Destinations, long CreatedAt, long UpdatedAt, string Actor);
@@ -119,12 +124,13 @@ internal static class EngageReads
 
     /// <summary>The aggregates Engage has computed or is computing, by key.</summary>
     public static IReadOnlyDictionary<string, EngageAggregateRow> EngageAggregates(this IProfileQueries db) =>
-        db.Query("SELECT key, start, progress, registered_at, done_at FROM engage_aggregates", rows =>
+        db.Query("SELECT key, start, progress, registered_at, done_at, name FROM engage_aggregates", rows =>
         {
             var aggregates = new Dictionary<string, EngageAggregateRow>(StringComparer.Ordinal);
             while (rows.Read())
             {
-                aggregates[rows.GetString(0)] = new EngageAggregateRow(rows.GetString(0), rows.GetString(1), rows.GetInt64(2), rows.GetInt64(3), rows.IsDBNull(4) ? null : rows.GetInt64(4));
+                aggregates[rows.GetString(0)] = new EngageAggregateRow(
+                    rows.GetString(0), rows.GetString(1), rows.GetInt64(2), rows.GetInt64(3), rows.IsDBNull(4) ? null : rows.GetInt64(4), rows.IsDBNull(5) ? null : rows.GetString(5));
             }
 
             return aggregates;

@@ -459,6 +459,13 @@ internal static class PostgresSchema
             ALTER COLUMN message_id TYPE text COLLATE "C",
             ADD PRIMARY KEY (message_id, source_id, day);
         """,
+        """
+        -- The name profiles' states keep an aggregate under, new to each registration: an aggregate no
+        -- definition uses any more leaves engage_aggregates, and when it is used again its new registration
+        -- is computed from the log under a name of its own. Registrations from before this have none (the
+        -- name is the hash of the key, StateLayout.NameOf).
+        ALTER TABLE engage_aggregates ADD COLUMN name text;
+        """,
     ];
 
     /// <summary>The newest version this build knows.</summary>

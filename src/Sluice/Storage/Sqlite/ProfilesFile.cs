@@ -58,7 +58,17 @@ internal static class ProfilesFile
         -- Blobs of zeros that take this file's free pages when a deletion ends (StoreErasure.Scrub).
         CREATE TABLE IF NOT EXISTS privacy_scrub (zeros BLOB NOT NULL);
         """,
+        """
+        -- The name profiles' states keep an aggregate under, new to each registration: an aggregate no
+        -- definition uses any more leaves engage_aggregates, and when it is used again its new registration
+        -- is computed from the log under a name of its own. Registrations from before this have none (the
+        -- name is the hash of the key, StateLayout.NameOf).
+        ALTER TABLE engage_aggregates ADD COLUMN name TEXT;
+        """,
     ];
+
+    /// <summary>The migrations the move needs (the cursors' table it copies into); the later ones change moved tables, and run after it.</summary>
+    private const int BeforeTheMove = 1;
 
     /// <summary>
     /// Moves cursors kept in this file (<see cref="Consumers"/>) inside the caller's transaction, each only while
@@ -73,10 +83,16 @@ internal static class ProfilesFile
             ON CONFLICT (consumer, partition) DO UPDATE SET position = excluded.position
             """);
 
-    /// <summary>Moves the tables still in <c>sluice.db</c> into this file, then applies this file's migrations.</summary>
+    /// <summary>Moves the tables still in <c>sluice.db</c> into this file, then applies this file's migrations (those the move needs before it).</summary>
     public static void Migrate(SqliteConnection connection)
     {
-        ApplyMigrations(connection);
+        ApplyMigrations(connection, BeforeTheMove);
+        Move(connection);
+        ApplyMigrations(connection, Migrations.Length);
+    }
+
+    private static void Move(SqliteConnection connection)
+    {
         var left = Strings(connection, null, $"SELECT name FROM {StoreSchema}.sqlite_master WHERE type = 'table'").Intersect(Tables).ToList();
         if (left.Count == 0)
         {
@@ -116,10 +132,10 @@ internal static class ProfilesFile
         drop.Commit();
     }
 
-    private static void ApplyMigrations(SqliteConnection connection)
+    private static void ApplyMigrations(SqliteConnection connection, int upTo)
     {
         var version = (int)(long)Scalar(connection, "PRAGMA main.user_version")!;
-        for (var next = version; next < Migrations.Length; next++)
+        for (var next = version; next < upTo; next++)
         {
             using var transaction = connection.BeginTransaction(deferred: true);
             Execute(connection, transaction, Migrations[next]);

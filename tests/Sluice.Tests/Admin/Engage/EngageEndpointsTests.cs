@@ -136,6 +136,43 @@ public sealed class EngageEndpointsTests
         Assert.Equal(2, (int)(await GetAsync(server, "/api/v1/engage/buyers"))["size"]!);
     }
 
+    [Theory]
+    [InlineData("")]
+    [InlineData("engage: {computedTraits: [{name: Sign-ups, query: \"event('Signed Up').count()\"}]}")]
+    public async Task An_audience_deleted_and_made_again_counts_the_events_of_the_time_it_was_gone(string otherDefinitions)
+    {
+        await using var server = await StartAsync(otherDefinitions);
+        await server.PostAsync("/v1/track", """{"userId":"ada","event":"Order Completed","messageId":"a0","properties":{"total":40}}""");
+        // Bob's one order stays counted in his stored state, which nothing touches while the audience is gone: it is not counted twice.
+        await server.PostAsync("/v1/track", """{"userId":"bob","event":"Order Completed","messageId":"b0","properties":{"total":30}}""");
+        var audience = JsonNode.Parse("""{"name":"Twice","query":"event('Order Completed').count() >= 2"}""");
+        using (var made = await server.Admin.PostAsJsonAsync("/api/v1/engage/audiences", audience))
+        {
+            Assert.Equal(HttpStatusCode.Created, made.StatusCode);
+        }
+
+        await WaitAsync(server, "/api/v1/engage/twice", one => (string?)one["status"] == "live");
+        using (var deleted = await server.Admin.DeleteAsync("/api/v1/engage/twice"))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        }
+
+        // Ada's second order while nothing counts orders; the identify after it (same user, so after it in the log) says it was taken.
+        await server.PostAsync("/v1/track", """{"userId":"ada","event":"Order Completed","messageId":"a1","properties":{"total":50}}""");
+        await server.PostAsync("/v1/identify", """{"userId":"ada","messageId":"a2","traits":{"seen":2}}""");
+        await WaitAsync(server, "/api/v1/profiles/user_id:ada", profile => profile["traits"]?.ToJsonString().Contains("\"seen\"", StringComparison.Ordinal) == true);
+
+        using (var again = await server.Admin.PostAsJsonAsync("/api/v1/engage/audiences", audience))
+        {
+            Assert.Equal(HttpStatusCode.Created, again.StatusCode);
+        }
+
+        var live = await WaitAsync(server, "/api/v1/engage/twice", one => (string?)one["status"] == "live");
+        Assert.Equal(1, (int)live["size"]!);
+        var member = Assert.Single((await GetAsync(server, "/api/v1/engage/twice/members"))["members"]!.AsArray());
+        Assert.Equal("ada", (string?)(await GetAsync(server, $"/api/v1/profiles/{(string)member!["profile"]!}"))["identifiers"]![0]!["value"]);
+    }
+
     [Fact]
     public async Task A_member_an_audiences_change_keeps_is_a_member_since_the_same_instant()
     {

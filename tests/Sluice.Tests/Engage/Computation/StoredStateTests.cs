@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Sluice.Engage.Store;
 using Sluice.Workspace;
 
 namespace Sluice.Engage.Computation;
@@ -13,6 +14,10 @@ public sealed class StoredStateTests
     private static readonly EngageDefinitions Definitions = EngageContract.Definitions();
     private static readonly long Now = DateTimeOffset.Parse("2026-09-10T00:00:00Z", CultureInfo.InvariantCulture).ToUnixTimeMilliseconds();
     private static readonly IReadOnlySet<string> Known = new HashSet<string>(StringComparer.Ordinal) { "user_id" };
+
+    /// <summary>The layout of a store whose aggregates were registered before registrations had names: named after their keys.</summary>
+    private static readonly StateLayout RegisteredBeforeNames = StateLayout.For(
+        Definitions, Definitions.Aggregates.ToDictionary(a => a.Key, a => new EngageAggregateRow(a.Key, "{}", 0, Now, Now, Name: null)));
 
     /// <summary>As states were written before short names: every aggregate under its query text, escaped as the framework's writer escapes it.</summary>
     private static string StoredInFull(object ordersIn7Days) => JsonSerializer.Serialize(new
@@ -31,11 +36,11 @@ public sealed class StoredStateTests
     {
         var stored = StoredInFull(new { q = true, f = new[] { new[] { Now - 60_000, 5 } } });
 
-        var state = ProfileState.Read(StateLayout.For(Definitions), stored);
+        var state = ProfileState.Read(RegisteredBeforeNames, stored);
 
         Assert.Equal(new[] { OrdersIn7Days, Spend }.Order(StringComparer.Ordinal), Aggregates(state).Order(StringComparer.Ordinal));
         Assert.Equal("1", state.Value("orders_7d"));
-        var (computed, _) = new ProfileEvaluator(Definitions).Evaluate(state, _ => null, Known, Now);
+        var (computed, _) = new ProfileEvaluator(RegisteredBeforeNames).Evaluate(state, _ => null, Known, Now);
         Assert.Equal(1, (long)computed["orders_7d"]!);
         Assert.Equal(293, (double)computed["spend_total"]!);
     }
@@ -43,7 +48,7 @@ public sealed class StoredStateTests
     [Fact]
     public void A_state_is_written_under_short_names_and_reads_back_to_the_same_values()
     {
-        var state = ProfileState.Read(StateLayout.For(Definitions), StoredInFull(new { q = true, f = new[] { new[] { Now - 60_000, 5 } } }));
+        var state = ProfileState.Read(RegisteredBeforeNames, StoredInFull(new { q = true, f = new[] { new[] { Now - 60_000, 5 } } }));
 
         var written = EngageStep.Write(state);
 
@@ -53,8 +58,8 @@ public sealed class StoredStateTests
             aggregates.Select(a => a.Key).Order(StringComparer.Ordinal));
         Assert.All(aggregates, a => Assert.Equal(8, a.Key.Length));
         Assert.DoesNotContain("Order Completed", written, StringComparison.Ordinal);
-        var again = ProfileState.Read(StateLayout.For(Definitions), written);
-        var evaluator = new ProfileEvaluator(Definitions);
+        var again = ProfileState.Read(RegisteredBeforeNames, written);
+        var evaluator = new ProfileEvaluator(RegisteredBeforeNames);
         Assert.Equal(
             evaluator.Evaluate(state, _ => null, Known, Now).Values.Select(v => (v.Key, ProfileEvaluator.Json(v.Value))),
             evaluator.Evaluate(again, _ => null, Known, Now).Values.Select(v => (v.Key, ProfileEvaluator.Json(v.Value))));
@@ -65,21 +70,21 @@ public sealed class StoredStateTests
     public void A_windowed_count_whose_events_have_all_left_the_window_is_kept_as_zero_not_as_no_value()
     {
         // Its one event is eight days old: a step that reads the aggregate prunes it.
-        var state = ProfileState.Read(StateLayout.For(Definitions), StoredInFull(new { q = true, f = new[] { new[] { Now - (8 * 86_400_000L), 5 } } }));
+        var state = ProfileState.Read(RegisteredBeforeNames, StoredInFull(new { q = true, f = new[] { new[] { Now - (8 * 86_400_000L), 5 } } }));
         var slot = Definitions.Aggregates.ToList().FindIndex(a => a.Key == OrdersIn7Days);
         state.Get(slot)!.Prune(Definitions.Aggregates[slot].Aggregate, Now);
 
         var written = EngageStep.Write(state);
 
         Assert.Equal(JsonValueKind.True, JsonDocument.Parse(written).RootElement.GetProperty("a").GetProperty(StateLayout.NameOf(OrdersIn7Days)).ValueKind);
-        var again = ProfileState.Read(StateLayout.For(Definitions), written);
-        Assert.Equal(0, (long)new ProfileEvaluator(Definitions).Evaluate(again, _ => null, Known, Now).Values["orders_7d"]!);
+        var again = ProfileState.Read(RegisteredBeforeNames, written);
+        Assert.Equal(0, (long)new ProfileEvaluator(RegisteredBeforeNames).Evaluate(again, _ => null, Known, Now).Values["orders_7d"]!);
     }
 
     [Fact]
     public void An_aggregate_a_step_did_not_read_is_written_back_as_stored_and_one_it_read_as_it_is_now()
     {
-        var layout = StateLayout.For(Definitions);
+        var layout = RegisteredBeforeNames;
         var spend = Definitions.Aggregates.ToList().FindIndex(a => a.Key == Spend);
         var orders = Definitions.Aggregates.ToList().FindIndex(a => a.Key == OrdersIn7Days);
         // Spend's summary with its properties in an order of their own, which a state written again would not keep.
@@ -97,13 +102,34 @@ public sealed class StoredStateTests
     [Fact]
     public void A_stored_value_is_compared_with_a_new_one_as_JSON_text()
     {
-        var state = ProfileState.Read(StateLayout.For(Definitions), StoredInFull(new { q = true }));
+        var state = ProfileState.Read(RegisteredBeforeNames, StoredInFull(new { q = true }));
         var orders7d = state.Layout.DefinitionSlot("orders_7d");
 
         Assert.True(state.ValueIs(orders7d, "1"));
         Assert.False(state.ValueIs(orders7d, "2"));
         Assert.False(state.ValueIs(orders7d, "10"));
         Assert.False(state.ValueIs(state.Layout.DefinitionSlot("avg_order_30d"), "null"));
+    }
+
+    [Fact]
+    public void An_aggregate_registered_again_leaves_out_what_states_hold_of_its_earlier_registration()
+    {
+        var spend = Definitions.Aggregates.ToList().FindIndex(a => a.Key == Spend);
+        var registry = Definitions.Aggregates.ToDictionary(a => a.Key, a => new EngageAggregateRow(a.Key, "{}", 0, Now, Now, Name: null));
+        registry[Spend] = registry[Spend] with { Name = StateLayout.NewName() };
+        var layout = StateLayout.For(Definitions, registry);
+        var earlier = $$$"""{"a":{"{{{StateLayout.NameOf(Spend)}}}":{"q":true,"c":2,"s":293,"n":2}},"v":{}}""";
+
+        var fromNames = ProfileState.Read(layout, earlier);
+        var fromKeys = ProfileState.Read(layout, StoredInFull(new { q = true }));
+
+        Assert.False(fromNames.Has(spend));
+        Assert.False(fromKeys.Has(spend));
+        Assert.True(fromKeys.Has(Definitions.Aggregates.ToList().FindIndex(a => a.Key == OrdersIn7Days)));
+        fromNames.GetOrAdd(spend).Add(Definitions.Aggregates[spend].Aggregate, new Fact(Now, 7, "12"));
+        var written = EngageStep.Write(fromNames);
+        Assert.Equal([registry[Spend].Name!], JsonNode.Parse(written)!["a"]!.AsObject().Select(a => a.Key));
+        Assert.Equal(12, (double)new ProfileEvaluator(layout).Evaluate(ProfileState.Read(layout, written), _ => null, Known, Now).Values["spend_total"]!);
     }
 
     [Fact]

@@ -36,11 +36,13 @@ public sealed class PostgresSchemaTests
             new PostgresEventLog(before).Append([new EventBatch("web", [EventLogContract.Event("Ä-1", "ada", 64), EventLogContract.Event("a-2", "bob", 64)], 1_000)], 1_000, 0);
         }
 
-        // Back to the version before: the window under the database's own collation, keyed by source first, holding those messageIds.
+        // Back to the version before: the window under the database's own collation, keyed by source first, holding those
+        // messageIds; and without the versions after it.
         Execute(connection, $"""
             ALTER TABLE sluice.message_ids DROP CONSTRAINT message_ids_pkey,
                 ALTER COLUMN source_id TYPE text COLLATE "default", ALTER COLUMN message_id TYPE text COLLATE "default",
                 ADD PRIMARY KEY (source_id, message_id, day);
+            ALTER TABLE sluice.engage_aggregates DROP COLUMN name;
             DELETE FROM sluice.schema_version WHERE version >= {MessageIdsBytewise}
             """);
 
