@@ -26,6 +26,9 @@ internal sealed class Engagement(EngageDefinitionsSource source, TimeProvider ti
     /// <summary>Definitions that define nothing, under which the store was found to have no aggregate registered (nothing to retire).</summary>
     private volatile EngageDefinitions? _noneRegisteredUnder;
 
+    /// <summary>Definitions under which the store was found to keep no value or evaluation of a definition not in force.</summary>
+    private volatile EngageDefinitions? _nothingLeftOutUnder;
+
     /// <summary>Fixed definitions, none stored (tests, tools).</summary>
     public Engagement(EngageDefinitions definitions, TimeProvider time)
         : this(new EngageDefinitionsSource(definitions, readsStore: false), time)
@@ -63,9 +66,9 @@ internal sealed class Engagement(EngageDefinitionsSource source, TimeProvider ti
 
         // Read at each step (a few dozen rows): another node's step may have retired or registered one.
         var registry = reader.EngageAggregates();
-        List<ProfileChange> registrations = [.. registry.Keys
-            .Where(key => !definitions.Aggregates.Any(a => a.Key == key))
-            .Select(key => new EngageAggregateRetired(key))];
+        List<ProfileChange> registrations = [
+            .. registry.Keys.Where(key => !definitions.Aggregates.Any(a => a.Key == key)).Select(key => new EngageAggregateRetired(key)),
+            .. LeftOut(reader, definitions)];
         var missing = definitions.Aggregates.Where(a => !registry.ContainsKey(a.Key)).ToList();
         if (missing.Count > 0)
         {
@@ -95,10 +98,11 @@ internal sealed class Engagement(EngageDefinitionsSource source, TimeProvider ti
     }
 
     /// <summary>
-    /// With nothing defined, a step's part that retires the aggregates still registered (every definition
-    /// deleted), so that a definition made later is computed anew; asked of the store once per set of definitions.
+    /// With nothing defined, a step's part that retires the aggregates still registered and lets go of what
+    /// definitions no longer in force left (every definition deleted or taken out of the file), so that one
+    /// made later is computed anew; asked of the store once per set of definitions.
     /// </summary>
-    private Retirements? Retiring(IProfileGraphReader reader)
+    private ChangesAlone? Retiring(IProfileGraphReader reader)
     {
         var definitions = source.Last;
         if (ReferenceEquals(_noneRegisteredUnder, definitions))
@@ -106,14 +110,35 @@ internal sealed class Engagement(EngageDefinitionsSource source, TimeProvider ti
             return null;
         }
 
-        var registry = reader.EngageAggregates();
-        if (registry.Count == 0)
+        List<ProfileChange> changes = [.. reader.EngageAggregates().Keys.Select(key => new EngageAggregateRetired(key)), .. LeftOut(reader, definitions)];
+        if (changes.Count == 0)
         {
             _noneRegisteredUnder = definitions;
             return null;
         }
 
-        return new Retirements([.. registry.Keys.Select(key => new EngageAggregateRetired(key))]);
+        return new ChangesAlone(changes);
+    }
+
+    /// <summary>
+    /// The values and evaluations of definitions no longer in force that were not deleted (taken out of the
+    /// workspace file): let go (<see cref="EngageDefinitionLeftOut"/>), so that one put back is evaluated on
+    /// every profile again rather than taken as evaluated with values from before; asked once per set of definitions.
+    /// </summary>
+    private List<ProfileChange> LeftOut(IProfileGraphReader reader, EngageDefinitions definitions)
+    {
+        if (ReferenceEquals(_nothingLeftOutUnder, definitions))
+        {
+            return [];
+        }
+
+        List<ProfileChange> leftOut = [.. reader.EngageKeysStored().Where(key => !definitions.Defines(key)).Select(key => new EngageDefinitionLeftOut(key))];
+        if (leftOut.Count == 0)
+        {
+            _nothingLeftOutUnder = definitions;
+        }
+
+        return leftOut;
     }
 
     /// <summary>
@@ -174,8 +199,8 @@ internal sealed class Engagement(EngageDefinitionsSource source, TimeProvider ti
         return pending;
     }
 
-    /// <summary>A step's part that observes nothing and retires aggregates.</summary>
-    private sealed class Retirements(IReadOnlyList<ProfileChange> retired) : IProfileStepObserver
+    /// <summary>A step's part that observes nothing and makes changes of its own (with nothing defined).</summary>
+    private sealed class ChangesAlone(IReadOnlyList<ProfileChange> changes) : IProfileStepObserver
     {
         public void Prefetch(IEnumerable<string> profileIds)
         {
@@ -185,6 +210,6 @@ internal sealed class Engagement(EngageDefinitionsSource source, TimeProvider ti
         {
         }
 
-        public IEnumerable<ProfileChange> Finish(Func<string, IReadOnlySet<string>?> identifierTypesOf) => retired;
+        public IEnumerable<ProfileChange> Finish(Func<string, IReadOnlySet<string>?> identifierTypesOf) => changes;
     }
 }

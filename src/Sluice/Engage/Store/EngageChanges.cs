@@ -122,6 +122,19 @@ internal sealed record EngageDefinitionDeleted(string Key) : WrittenChange
         (EngageChange.NextDefinitionsVersion, [])];
 }
 
+/// <summary>
+/// A definition no longer in force that was not deleted (taken out of the workspace file, or a stored one
+/// left out for a cycle): its values and its evaluation go, its changes and syncs stay. The profiles
+/// changed without it meanwhile, and their states dropped its values when written; put back, it is
+/// evaluated on every profile again before it is synced, and its members are changes again.
+/// </summary>
+internal sealed record EngageDefinitionLeftOut(string Key) : WrittenChange
+{
+    public override IEnumerable<(string Sql, object?[] Values)> Statements() => [
+        ("DELETE FROM engage_values WHERE key = $1", [Key]),
+        ("DELETE FROM engage_evaluated WHERE key = $1", [Key])];
+}
+
 /// <summary>The evaluation sweep for the definitions of <see cref="Fingerprint"/> has evaluated every profile up to <see cref="After"/>.</summary>
 internal sealed record EngageSweepProgressed(string Fingerprint, string After) : WrittenChange
 {

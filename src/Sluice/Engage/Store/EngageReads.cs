@@ -191,6 +191,10 @@ internal static class EngageReads
     public static (string Fingerprint, string After)? EngageSweep(this IProfileQueries db) =>
         db.Query("SELECT fingerprint, after FROM engage_sweep", rows => rows.Read() ? (rows.GetString(0), rows.GetString(1)) : ((string, string)?)null);
 
+    /// <summary>The keys with values or an evaluation stored: of definitions in force, or in force once and not deleted.</summary>
+    public static IReadOnlyList<string> EngageKeysStored(this IProfileQueries db) =>
+        db.Query(Profiles.Store.ProfileSql.DistinctLeading("keys", "engage_values", "key") + "\nSELECT key FROM keys WHERE key IS NOT NULL UNION SELECT key FROM engage_evaluated", Texts);
+
     /// <summary>Each definition's fingerprint once every profile has been evaluated with it, by key.</summary>
     public static IReadOnlyDictionary<string, string> EngageEvaluated(this IProfileQueries db) =>
         db.Query("SELECT key, fingerprint FROM engage_evaluated", rows =>

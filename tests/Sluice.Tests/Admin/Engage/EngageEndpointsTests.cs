@@ -173,6 +173,38 @@ public sealed class EngageEndpointsTests
         Assert.Equal("ada", (string?)(await GetAsync(server, $"/api/v1/profiles/{(string)member!["profile"]!}"))["identifiers"]![0]!["value"]);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task An_audience_taken_out_of_the_workspace_file_and_put_back_lists_who_is_in_it_now(bool withAnother)
+    {
+        const string Pros = "{name: Pros, query: \"trait('plan') = 'pro'\"}";
+        const string SignUps = "{name: Sign-ups, query: \"event('Signed Up').count()\"}";
+        var withPros = withAnother ? $"engage: {{computedTraits: [{SignUps}], audiences: [{Pros}]}}" : $"engage: {{audiences: [{Pros}]}}";
+        var withoutPros = withAnother ? $"engage: {{computedTraits: [{SignUps}]}}" : "";
+        var data = Path.Combine(TestPaths.NewTemporaryDirectory(), "data");
+        await using (var first = await StartAsync(withPros, data))
+        {
+            await first.PostAsync("/v1/identify", """{"userId":"cy","messageId":"c0","traits":{"plan":"pro"}}""");
+            await WaitAsync(first, "/api/v1/engage/pros", one => (string?)one["status"] == "live" && (int?)one["size"] == 1);
+        }
+
+        // Restarted without it: Cy moves to the free plan and Dee to pro while nothing computes the audience.
+        await using (var without = await StartAsync(withoutPros, data))
+        {
+            await without.PostAsync("/v1/identify", """{"userId":"cy","messageId":"c1","traits":{"plan":"free"}}""");
+            await without.PostAsync("/v1/identify", """{"userId":"dee","messageId":"d0","traits":{"plan":"pro"}}""");
+            await WaitAsync(without, "/api/v1/profiles/user_id:cy", profile => profile["traits"]?.ToJsonString().Contains("free", StringComparison.Ordinal) == true);
+            await WaitAsync(without, "/api/v1/profiles/user_id:dee", profile => profile["traits"]?.ToJsonString().Contains("pro", StringComparison.Ordinal) == true);
+        }
+
+        await using var back = await StartAsync(withPros, data);
+        var live = await WaitAsync(back, "/api/v1/engage/pros", one => (string?)one["status"] == "live");
+        Assert.Equal(1, (int)live["size"]!);
+        var member = Assert.Single((await GetAsync(back, "/api/v1/engage/pros/members"))["members"]!.AsArray());
+        Assert.Equal("dee", (string?)(await GetAsync(back, $"/api/v1/profiles/{(string)member!["profile"]!}"))["identifiers"]![0]!["value"]);
+    }
+
     [Fact]
     public async Task A_member_an_audiences_change_keeps_is_a_member_since_the_same_instant()
     {
@@ -197,7 +229,7 @@ public sealed class EngageEndpointsTests
         Assert.Equal(since, (string?)Assert.Single(members)!["since"]);
     }
 
-    private static Task<InProcessServer> StartAsync(string engage) => InProcessServer.StartAsync(workspaceYaml: $$"""
+    private static Task<InProcessServer> StartAsync(string engage, string? data = null) => InProcessServer.StartAsync(o => data is null ? o : o with { DataDirectory = data }, workspaceYaml: $$"""
         sources:
           - {id: {{InProcessServer.SourceId}}, writeKey: {{InProcessServer.WriteKey}}}
         identity: {}
