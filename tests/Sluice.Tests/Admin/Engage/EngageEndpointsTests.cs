@@ -173,6 +173,42 @@ public sealed class EngageEndpointsTests
         Assert.Equal("ada", (string?)(await GetAsync(server, $"/api/v1/profiles/{(string)member!["profile"]!}"))["identifiers"]![0]!["value"]);
     }
 
+    /// <summary>Two nodes on one store: what each step knows of the aggregates' registrations is the store's, not the node's.</summary>
+    [Fact]
+    public async Task An_audience_deleted_on_one_node_and_made_again_on_another_counts_the_events_either_took_meanwhile()
+    {
+        var data = Path.Combine(TestPaths.NewTemporaryDirectory(), "data");
+        await using var first = await StartAsync("", data);
+        await using var second = await StartAsync("", data);
+        await first.PostAsync("/v1/track", """{"userId":"ada","event":"Order Completed","messageId":"a0","properties":{"total":40}}""");
+        await second.PostAsync("/v1/track", """{"userId":"bob","event":"Order Completed","messageId":"b0","properties":{"total":30}}""");
+        var audience = JsonNode.Parse("""{"name":"Twice","query":"event('Order Completed').count() >= 2"}""");
+        using (var made = await first.Admin.PostAsJsonAsync("/api/v1/engage/audiences", audience))
+        {
+            Assert.Equal(HttpStatusCode.Created, made.StatusCode);
+        }
+
+        await WaitAsync(second, "/api/v1/engage/twice", one => (string?)one["status"] == "live");
+        using (var deleted = await second.Admin.DeleteAsync("/api/v1/engage/twice"))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        }
+
+        await second.PostAsync("/v1/track", """{"userId":"ada","event":"Order Completed","messageId":"a1","properties":{"total":50}}""");
+        await second.PostAsync("/v1/identify", """{"userId":"ada","messageId":"a2","traits":{"seen":2}}""");
+        await WaitAsync(first, "/api/v1/profiles/user_id:ada", profile => profile["traits"]?.ToJsonString().Contains("\"seen\"", StringComparison.Ordinal) == true);
+        using (var again = await second.Admin.PostAsJsonAsync("/api/v1/engage/audiences", audience))
+        {
+            Assert.Equal(HttpStatusCode.Created, again.StatusCode);
+        }
+
+        await first.PostAsync("/v1/track", """{"userId":"cy","event":"Order Completed","messageId":"c0","properties":{"total":20}}""");
+        var live = await WaitAsync(first, "/api/v1/engage/twice", one => (string?)one["status"] == "live");
+        Assert.Equal(1, (int)live["size"]!);
+        var member = Assert.Single((await GetAsync(second, "/api/v1/engage/twice/members"))["members"]!.AsArray());
+        Assert.Equal("ada", (string?)(await GetAsync(first, $"/api/v1/profiles/{(string)member!["profile"]!}"))["identifiers"]![0]!["value"]);
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
