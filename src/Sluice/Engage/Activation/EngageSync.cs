@@ -66,7 +66,7 @@ internal sealed partial class EngageSync(
             for (var changes = store.EngageChangesOf(key, sync.LastChangeId, ChangesPerBatch); changes.Count > 0; changes = store.EngageChangesOf(key, changes[^1].Id, ChangesPerBatch))
             {
                 var messages = NetChanges(changes, audience)
-                    .SelectMany(c => Messages(key, audience, connection, destination, c.ProfileId, c.Json, $"change:{c.Id}", c.At))
+                    .SelectMany(c => Messages(key, audience, connection, destination, c.Change.ProfileId, c.Change.Json, $"change:{c.Change.Id}", c.Change.At, c.Resent))
                     .ToList();
                 await AppendAsync(connection.DestinationId, messages, cancellation);
                 store.SaveEngageSync(name, changes[^1].Id, time.GetUtcNow().ToUnixTimeMilliseconds(), messages.Count);
@@ -108,16 +108,20 @@ internal sealed partial class EngageSync(
     /// <summary>
     /// Each profile's last change of the batch, when it leaves the value other than it was before the first:
     /// a user who entered and left again in between gets nothing. An audience sends an exit only to a user
-    /// who was sent its entry (who was a member).
+    /// who was sent its entry (who was a member). A value that stays but was sent again (its profile gained
+    /// an identifier, <see cref="EngageValueResent"/>) goes as it is, marked <c>Resent</c>.
     /// </summary>
-    private static IEnumerable<EngageChangeRow> NetChanges(IReadOnlyList<EngageChangeRow> changes, bool audience) =>
+    private static IEnumerable<(EngageChangeRow Change, bool Resent)> NetChanges(IReadOnlyList<EngageChangeRow> changes, bool audience) =>
         changes.GroupBy(c => c.ProfileId, StringComparer.Ordinal)
-            .Select(g => (Before: g.First().Previous, Last: g.Last()))
-            .Where(c => c.Before != c.Last.Json && (!audience || c.Last.Json == "true" || c.Before == "true"))
-            .Select(c => c.Last)
-            .OrderBy(c => c.Id);
+            .Select(g => (Before: g.First().Previous, Last: g.Last(), Resent: g.Any(c => c.Previous == c.Json)))
+            .Where(c => c.Before != c.Last.Json
+                ? !audience || c.Last.Json == "true" || c.Before == "true"
+                : c.Resent && c.Last.Json != (audience ? "false" : "null"))
+            .Select(c => (c.Last, Resent: c.Before == c.Last.Json))
+            .OrderBy(c => c.Last.Id);
 
-    private IEnumerable<EngageMessage> Messages(string key, bool audience, EngageConnection connection, RoutedDestination destination, string profileId, string json, string reason, long at)
+    /// <param name="resent">A value that stays, sent again: as an identify alone (a track marks an entry, an exit, a computation).</param>
+    private IEnumerable<EngageMessage> Messages(string key, bool audience, EngageConnection connection, RoutedDestination destination, string profileId, string json, string reason, long at, bool resent = false)
     {
         // A profile merged into another since has no identifiers of its own: the one it went into carries its values.
         var identifiers = store.ExternalIdsOf(profileId);
@@ -127,7 +131,7 @@ internal sealed partial class EngageSync(
             return [];
         }
 
-        return EngageMessages.For(key, audience, connection, destination.Definition.Name, identifiers, profileId, json, reason, at);
+        return EngageMessages.For(key, audience, resent ? connection with { SendTrack = false } : connection, destination.Definition.Name, identifiers, profileId, json, reason, at);
     }
 
     private async Task AppendAsync(string destinationId, List<EngageMessage> messages, CancellationToken cancellation)

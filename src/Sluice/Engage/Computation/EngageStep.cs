@@ -106,13 +106,16 @@ internal sealed class EngageStep(ProfileEvaluator evaluator, IProfileGraphReader
                     gone.Dirty = false;
                     _removed.Add(merged.Merged);
                     into.Everything();
+                    into.Resend = true;
                     break;
                 case EventAttached attached when message.ValueKind == JsonValueKind.Object:
                     var profile = Get(attached.ProfileId);
                     profile.Dirty |= evaluator.Take(profile.State, message, Fact.OrderOf(attached.Event.Position, attached.Event.Index), attached.Event.ReceivedAt, taken: profile.Scope);
                     break;
                 case IdentifierAdded added:
-                    Get(added.ProfileId).Everything();
+                    var gaining = Get(added.ProfileId);
+                    gaining.Everything();
+                    gaining.Resend = true;
                     break;
                 case TraitsSet set when NeedsTraits:
                     var holder = Get(set.ProfileId);
@@ -236,14 +239,24 @@ internal sealed class EngageStep(ProfileEvaluator evaluator, IProfileGraphReader
                 {
                     (values ??= new string?[evaluator.Slots])[slot] = json;
                     yield return new EngageValueChanged(evaluator.KeyOf(slot), id, json, profile.State.Value(slot), now);
+                    continue;
                 }
-                else if (removed.Contains(id))
+
+                if (removed.Contains(id))
                 {
+                    // Made again from its events (an unmerge): its identifiers are not new to the person.
                     yield return new EngageValueKept(evaluator.KeyOf(slot), id, json, now);
+                    continue;
                 }
-                else if (_confirming?[slot] == true)
+
+                if (_confirming?[slot] == true)
                 {
                     yield return new EngageValueConfirmed(evaluator.KeyOf(slot), id, json, now);
+                }
+
+                if (profile.Resend && json is not ("null" or "false"))
+                {
+                    yield return new EngageValueResent(evaluator.KeyOf(slot), id, json, now);
                 }
             }
 
@@ -304,6 +317,9 @@ internal sealed class EngageStep(ProfileEvaluator evaluator, IProfileGraphReader
         public EvaluationScope? Scope { get; private set; } = scope;
 
         public long? DueAt { get; init; }
+
+        /// <summary>It gained an identifier (or a merged profile's): its values that stay are sent again (<see cref="EngageValueResent"/>).</summary>
+        public bool Resend { get; set; }
 
         /// <summary>States made again from nothing (a recomputation, a profile made): all of it is evaluated, against the values before.</summary>
         public static Working Remade(ProfileState withValuesBefore) => new(withValuesBefore, [], scope: null) { Dirty = true };

@@ -66,6 +66,17 @@ internal sealed record EngageValueConfirmed(string Key, string ProfileId, string
 }
 
 /// <summary>
+/// A value that stays, sent again because its profile gained an identifier (Segment re-sends a profile's
+/// values when it gains an external id: a destination keyed by the new one learns them): a change whose
+/// previous value is its value, which syncs send as an identify. The value row is as it was.
+/// </summary>
+internal sealed record EngageValueResent(string Key, string ProfileId, string Json, long At) : WrittenChange
+{
+    public override IEnumerable<(string Sql, object?[] Values)> Statements() =>
+        [("INSERT INTO engage_changes (key, profile_id, value, previous, at) VALUES ($1, $2, $3, $3, $4)", [Key, ProfileId, Json, At])];
+}
+
+/// <summary>
 /// An aggregate used by no registration in force: the events up to <see cref="Start"/> (the profiles
 /// consumer's cursors, JSON) are for the backfill to compute (none: <see cref="DoneAt"/> is set), the later
 /// ones the consumer takes. <see cref="Name"/> is new to this registration: what profiles' states hold of an

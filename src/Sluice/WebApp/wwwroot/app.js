@@ -973,7 +973,8 @@ async function engageDefinitionPage(key) {
     h('h2', { text: 'Recent changes' }),
     d.recentChanges.length === 0 ? h('p', { class: 'muted', text: 'None yet.' })
       : h('ol', { class: 'log', id: 'engage-changes' }, d.recentChanges.map((c) => h('li', {}, h('span', { class: 'muted', text: `${formatTime(c.at)} · ` }),
-        h('a', { href: `#/profiles/${encodeURIComponent(c.profile)}` }, h('code', { text: c.profile })), ` ${engageValue(c.previous)} → ${engageValue(c.value)}`))));
+        h('a', { href: `#/profiles/${encodeURIComponent(c.profile)}` }, h('code', { text: c.profile })),
+        c.resent ? ` ${engageValue(c.value)}, sent again: a new identifier` : ` ${engageValue(c.previous)} → ${engageValue(c.value)}`))));
 }
 
 // Why a profile is in or out of each audience, and what each computed trait holds.

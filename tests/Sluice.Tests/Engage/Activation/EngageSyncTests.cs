@@ -110,6 +110,40 @@ public sealed class EngageSyncTests
     }
 
     [Fact]
+    public async Task A_profile_that_gains_an_identifier_is_sent_its_values_again_as_identify_calls_alone()
+    {
+        await using var stories = await RecordingServer.StartAsync();
+        await using var stitch = await RecordingServer.StartAsync();
+        var workspace = await TestWorkspace.CreateAsync(Workspace(stories.BaseUrl, stitch.BaseUrl, storiesConnected: false));
+        await using var server = await workspace.StartAsync();
+        await PostAsync(server, """
+            {"type":"identify","userId":"dee","traits":{"plan":"pro"}},
+            {"type":"identify","userId":"eve","traits":{"plan":"free"}},
+            {"type":"track","userId":"dee","event":"Order Completed","properties":{"total":30}}
+            """);
+        await WaitForAsync(stitch, r => Body(r) is { } b && (string?)b["event"] == "Audience Entered" && (string?)b["userId"] == "dee");
+        await WaitForAsync(stitch, r => Identify(r, "dee", "order_count") is not null);
+        await Task.Delay(1_500);
+
+        // Dee's email is new to her profile, Eve's too (she is in no audience and has no count); a trait that is no identifier is not.
+        var before = stitch.Received.Count;
+        await PostAsync(server, """
+            {"type":"identify","userId":"dee","traits":{"email":"dee@example.com"}},
+            {"type":"identify","userId":"eve","traits":{"email":"eve@example.com"}},
+            {"type":"identify","userId":"dee","traits":{"team":"blue"}}
+            """);
+        var again = await WaitForAsync(stitch, r => Identify(r, "dee", "pro_users") is { } t && (string?)t["email"] == "dee@example.com");
+        await WaitForAsync(stitch, r => Identify(r, "dee", "order_count") is { } t && (string?)t["email"] == "dee@example.com");
+        await Task.Delay(1_500);
+
+        Assert.Equal(true, (bool?)again["traits"]!["pro_users"]);
+        var later = stitch.Received.Skip(before).Select(Body).OfType<JsonNode>().ToList();
+        Assert.Equal(["dee:identify:order_count", "dee:identify:pro_users"], later.Select(b => $"{b["userId"]}:{b["type"]}:{b["traits"]!.AsObject().First(t => t.Key != "email").Key}").Order());
+        var changes = JsonNode.Parse(await server.Admin.GetStringAsync("/api/v1/engage/pro_users"))!["recentChanges"]!.AsArray();
+        Assert.Equal([(true, false), (true, true)], changes.Select(c => ((bool)c!["value"]!, (bool)c["resent"]!)).Order());
+    }
+
+    [Fact]
     public async Task A_kill_during_a_sync_loses_no_member_and_sends_none_a_different_message()
     {
         const int Users = 1_500;
