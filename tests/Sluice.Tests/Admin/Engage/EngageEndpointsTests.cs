@@ -160,7 +160,7 @@ public sealed class EngageEndpointsTests
         // Ada's second order while nothing counts orders; the identify after it (same user, so after it in the log) says it was taken.
         await server.PostAsync("/v1/track", """{"userId":"ada","event":"Order Completed","messageId":"a1","properties":{"total":50}}""");
         await server.PostAsync("/v1/identify", """{"userId":"ada","messageId":"a2","traits":{"seen":2}}""");
-        await WaitAsync(server, "/api/v1/profiles/user_id:ada", profile => profile["traits"]?.ToJsonString().Contains("\"seen\"", StringComparison.Ordinal) == true);
+        await WaitForTraitAsync(server, "user_id:ada", "\"seen\"");
 
         using (var again = await server.Admin.PostAsJsonAsync("/api/v1/engage/audiences", audience))
         {
@@ -196,7 +196,7 @@ public sealed class EngageEndpointsTests
 
         await second.PostAsync("/v1/track", """{"userId":"ada","event":"Order Completed","messageId":"a1","properties":{"total":50}}""");
         await second.PostAsync("/v1/identify", """{"userId":"ada","messageId":"a2","traits":{"seen":2}}""");
-        await WaitAsync(first, "/api/v1/profiles/user_id:ada", profile => profile["traits"]?.ToJsonString().Contains("\"seen\"", StringComparison.Ordinal) == true);
+        await WaitForTraitAsync(first, "user_id:ada", "\"seen\"");
         using (var again = await second.Admin.PostAsJsonAsync("/api/v1/engage/audiences", audience))
         {
             Assert.Equal(HttpStatusCode.Created, again.StatusCode);
@@ -230,8 +230,8 @@ public sealed class EngageEndpointsTests
         {
             await without.PostAsync("/v1/identify", """{"userId":"cy","messageId":"c1","traits":{"plan":"free"}}""");
             await without.PostAsync("/v1/identify", """{"userId":"dee","messageId":"d0","traits":{"plan":"pro"}}""");
-            await WaitAsync(without, "/api/v1/profiles/user_id:cy", profile => profile["traits"]?.ToJsonString().Contains("free", StringComparison.Ordinal) == true);
-            await WaitAsync(without, "/api/v1/profiles/user_id:dee", profile => profile["traits"]?.ToJsonString().Contains("pro", StringComparison.Ordinal) == true);
+            await WaitForTraitAsync(without, "user_id:cy", "free");
+            await WaitForTraitAsync(without, "user_id:dee", "pro");
         }
 
         await using var back = await StartAsync(withPros, data);
@@ -286,6 +286,24 @@ public sealed class EngageEndpointsTests
         var body = await response.Content.ReadAsStringAsync();
         Assert.True(response.IsSuccessStatusCode, $"{path}: {(int)response.StatusCode} {body}");
         return JsonNode.Parse(body)!;
+    }
+
+    /// <summary>Waits for the profile to exist (404 until its first event is resolved) with a trait whose JSON holds <paramref name="text"/>.</summary>
+    private static async Task WaitForTraitAsync(InProcessServer server, string identifier, string text)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            using var response = await server.Admin.GetAsync($"/api/v1/profiles/{identifier}");
+            var body = await response.Content.ReadAsStringAsync();
+            if (response.IsSuccessStatusCode && JsonNode.Parse(body)!["traits"]?.ToJsonString().Contains(text, StringComparison.Ordinal) == true)
+            {
+                return;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"{identifier} had no trait with {text} within 30 s: {(int)response.StatusCode} {body}");
+            await Task.Delay(50);
+        }
     }
 
     private static async Task<JsonNode> WaitAsync(InProcessServer server, string path, Func<JsonNode, bool> done)
