@@ -248,9 +248,11 @@ internal static class EngageEndpoints
     /// <summary>What the list and the pages show of a definition.</summary>
     private static Func<string, JsonObject> Describer(Engagement engagement, IProfileStore store, EngageDefinitions definitions)
     {
-        var sizes = store.EngageSizes();
         var aggregates = store.EngageAggregates();
         var backfilling = engagement.Backfilling(aggregates, definitions, store.EngageEvaluated());
+        // Read after the status: a definition said live has its values of the step that made it live (read
+        // before, a backfill's last step could come in between, and a live audience show no member).
+        var sizes = store.EngageSizes();
         var stored = store.StoredEngageDefinitions().ToDictionary(d => d.Key, StringComparer.Ordinal);
         return key =>
         {
