@@ -525,6 +525,18 @@ public sealed class WebAppBrowserTests : IAsyncLifetime
         var why = await page.TextContentAsync("#profile-engage li[data-key=frequent_buyers]");
         Assert.Contains("member", why, StringComparison.Ordinal);
         Assert.Contains("is 2, which is >= 2", why, StringComparison.Ordinal);
+
+        // Ada's email is new to her profile: her membership is sent again, with it, and the audience's page says so.
+        await sluice.PostAsync("/v1/identify", """{"userId":"ada","messageId":"ui-i1","traits":{"email":"ada@example.com"}}""");
+        for (var waits = 0; !receiver.Received.Any(r => r.Body.Contains("ada@example.com", StringComparison.Ordinal) && r.Body.Contains("\"frequent_buyers\":true", StringComparison.Ordinal)); waits++)
+        {
+            Assert.True(waits < 150, "the membership was not sent again with the new email");
+            await Task.Delay(100);
+        }
+
+        await page.GoBackAsync();
+        await page.ReloadAsync();
+        await page.WaitForSelectorAsync("#engage-changes li:has-text('sent again: a new identifier')");
     }
 
     /// <summary>
