@@ -23,8 +23,8 @@ internal sealed class Engagement(EngageDefinitionsSource source, TimeProvider ti
     /// <summary>The evaluator of the last step's layout (null: none begun yet).</summary>
     private volatile ProfileEvaluator? _evaluator;
 
-    /// <summary>Definitions that define nothing, under which the store was found to have no aggregate registered (nothing to retire).</summary>
-    private volatile EngageDefinitions? _noneRegisteredUnder;
+    /// <summary>Definitions that define nothing, under which the store was found to keep no aggregate or value of an earlier definition.</summary>
+    private volatile EngageDefinitions? _nothingLeftUnder;
 
     /// <summary>Definitions under which the store was found to keep no value or evaluation of a definition not in force.</summary>
     private volatile EngageDefinitions? _nothingLeftOutUnder;
@@ -47,7 +47,7 @@ internal sealed class Engagement(EngageDefinitionsSource source, TimeProvider ti
     public long Now => time.GetUtcNow().ToUnixTimeMilliseconds();
 
     IProfileStepObserver? IProfileStepPart.Begin(IProfileGraphReader reader, bool recomputation) =>
-        (recomputation ? BeginRecomputation(reader) : Begin(reader)) ?? (IProfileStepObserver?)Retiring(reader);
+        (recomputation ? BeginRecomputation(reader) : Begin(reader)) ?? (IProfileStepObserver?)WithNothingDefined(reader);
 
     /// <summary>
     /// A step's part of the computation, or null when no computed trait or audience is defined. The step
@@ -66,7 +66,7 @@ internal sealed class Engagement(EngageDefinitionsSource source, TimeProvider ti
 
         // Read at each step (a few dozen rows): another node's step may have retired or registered one.
         var registry = reader.EngageAggregates();
-        List<ProfileChange> registrations = [
+        List<ProfileChange> ofTheDefinitions = [
             .. registry.Keys.Where(key => !definitions.Aggregates.Any(a => a.Key == key)).Select(key => new EngageAggregateRetired(key)),
             .. LeftOut(reader, definitions)];
         var missing = definitions.Aggregates.Where(a => !registry.ContainsKey(a.Key)).ToList();
@@ -80,7 +80,7 @@ internal sealed class Engagement(EngageDefinitionsSource source, TimeProvider ti
             foreach (var aggregate in missing)
             {
                 var registered = new EngageAggregateRegistered(aggregate.Key, StateLayout.NewName(), start, Now, done);
-                registrations.Add(registered);
+                ofTheDefinitions.Add(registered);
                 withThem[aggregate.Key] = new EngageAggregateRow(aggregate.Key, start, 0, registered.RegisteredAt, done, registered.Name);
             }
 
@@ -94,7 +94,7 @@ internal sealed class Engagement(EngageDefinitionsSource source, TimeProvider ti
             _evaluator = evaluator = new ProfileEvaluator(layout);
         }
 
-        return new EngageStep(evaluator, reader, Now, registrations);
+        return new EngageStep(evaluator, reader, Now, ofTheDefinitions);
     }
 
     /// <summary>
@@ -102,10 +102,10 @@ internal sealed class Engagement(EngageDefinitionsSource source, TimeProvider ti
     /// definitions no longer in force left (every definition deleted or taken out of the file), so that one
     /// made later is computed anew; asked of the store once per set of definitions.
     /// </summary>
-    private ChangesAlone? Retiring(IProfileGraphReader reader)
+    private ChangesAlone? WithNothingDefined(IProfileGraphReader reader)
     {
         var definitions = source.Last;
-        if (ReferenceEquals(_noneRegisteredUnder, definitions))
+        if (ReferenceEquals(_nothingLeftUnder, definitions))
         {
             return null;
         }
@@ -113,7 +113,7 @@ internal sealed class Engagement(EngageDefinitionsSource source, TimeProvider ti
         List<ProfileChange> changes = [.. reader.EngageAggregates().Keys.Select(key => new EngageAggregateRetired(key)), .. LeftOut(reader, definitions)];
         if (changes.Count == 0)
         {
-            _noneRegisteredUnder = definitions;
+            _nothingLeftUnder = definitions;
             return null;
         }
 

@@ -18,9 +18,11 @@ internal sealed record TraitValue(string? Json, long Timestamp, long ReceivedAt,
 /// event attached to a profile goes into the aggregates it qualifies for; merges merge the profiles' states;
 /// a recomputation starts its profiles' states again (its events are replayed into them). At the end,
 /// every profile touched is evaluated at the step's instant, and what changed is saved with the graph and
-/// the cursors: a crash loses both or neither.
+/// the cursors: a crash loses both or neither. A profile that gained an identifier has its values that stay
+/// sent again (a change each, <see cref="EngageValueResent"/>).
 /// </summary>
-internal sealed class EngageStep(ProfileEvaluator evaluator, IProfileGraphReader reader, long now, IReadOnlyList<ProfileChange> registrations) : IProfileStepObserver
+/// <param name="ofTheDefinitions">What the definitions in force change before any profile (aggregates registered or retired, values of definitions no longer in force let go): saved first.</param>
+internal sealed class EngageStep(ProfileEvaluator evaluator, IProfileGraphReader reader, long now, IReadOnlyList<ProfileChange> ofTheDefinitions) : IProfileStepObserver
 {
     private readonly Dictionary<string, Working> _profiles = new(StringComparer.Ordinal);
     private readonly List<string> _removed = [];
@@ -182,9 +184,9 @@ internal sealed class EngageStep(ProfileEvaluator evaluator, IProfileGraphReader
     /// </summary>
     public IEnumerable<ProfileChange> Finish(Func<string, IReadOnlySet<string>?> identifierTypesOf)
     {
-        foreach (var registration in registrations)
+        foreach (var change in ofTheDefinitions)
         {
-            yield return registration;
+            yield return change;
         }
 
         var removed = _removed.ToHashSet(StringComparer.Ordinal);
