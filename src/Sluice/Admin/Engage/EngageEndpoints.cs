@@ -85,8 +85,7 @@ internal static class EngageEndpoints
             ["profile"] = c.ProfileId,
             ["value"] = JsonNode.Parse(c.Json),
             ["previous"] = c.Previous is null ? null : JsonNode.Parse(c.Previous),
-            // The value stayed and was sent again: the profile gained an identifier.
-            ["resent"] = c.Previous == c.Json,
+            ["resent"] = c.Resent,
             ["at"] = IsoTimestamp.Format(c.At),
         })]);
         return Results.Json(described);

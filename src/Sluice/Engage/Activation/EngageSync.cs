@@ -113,7 +113,7 @@ internal sealed partial class EngageSync(
     /// </summary>
     private static IEnumerable<(EngageChangeRow Change, bool Resent)> NetChanges(IReadOnlyList<EngageChangeRow> changes, bool audience) =>
         changes.GroupBy(c => c.ProfileId, StringComparer.Ordinal)
-            .Select(g => (Before: g.First().Previous, Last: g.Last(), Resent: g.Any(c => c.Previous == c.Json)))
+            .Select(g => (Before: g.First().Previous, Last: g.Last(), Resent: g.Any(c => c.Resent)))
             .Where(c => c.Before != c.Last.Json
                 ? !audience || c.Last.Json == "true" || c.Before == "true"
                 : c.Resent && c.Last.Json != (audience ? "false" : "null"))

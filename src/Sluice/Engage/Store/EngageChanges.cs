@@ -58,11 +58,8 @@ internal sealed record EngageValueKept(string Key, string ProfileId, string Json
 /// </summary>
 internal sealed record EngageValueConfirmed(string Key, string ProfileId, string Json, long At) : WrittenChange
 {
-    public override IEnumerable<(string Sql, object?[] Values)> Statements() => [("""
-        INSERT INTO engage_values (key, profile_id, value, changed_at) VALUES ($1, $2, $3, $4)
-        ON CONFLICT (key, profile_id) DO UPDATE SET value = excluded.value, changed_at = excluded.changed_at
-        WHERE engage_values.value <> excluded.value
-        """, [Key, ProfileId, Json, At])];
+    public override IEnumerable<(string Sql, object?[] Values)> Statements() =>
+        [(EngageChange.UpsertValue + "\nWHERE engage_values.value <> excluded.value", [Key, ProfileId, Json, At])];
 }
 
 /// <summary>
@@ -77,7 +74,7 @@ internal sealed record EngageValueResent(string Key, string ProfileId, string Js
 }
 
 /// <summary>
-/// An aggregate used by no registration in force: the events up to <see cref="Start"/> (the profiles
+/// An aggregate a definition uses that is not registered: the events up to <see cref="Start"/> (the profiles
 /// consumer's cursors, JSON) are for the backfill to compute (none: <see cref="DoneAt"/> is set), the later
 /// ones the consumer takes. <see cref="Name"/> is new to this registration: what profiles' states hold of an
 /// earlier one of the same key (under its own name) is not taken for it.
@@ -121,15 +118,14 @@ internal sealed record EngageDefinitionSaved(StoredEngageDefinition Definition) 
         (EngageChange.NextDefinitionsVersion, [])];
 }
 
-/// <summary>A computed trait or audience deleted through the Admin API: its values, changes and syncs go with it.</summary>
+/// <summary>A computed trait or audience deleted through the Admin API: what a definition left out loses (<see cref="EngageDefinitionLeftOut"/>), and its changes and syncs too.</summary>
 internal sealed record EngageDefinitionDeleted(string Key) : WrittenChange
 {
     public override IEnumerable<(string Sql, object?[] Values)> Statements() => [
         ("DELETE FROM engage_definitions WHERE key = $1", [Key]),
-        ("DELETE FROM engage_values WHERE key = $1", [Key]),
+        .. new EngageDefinitionLeftOut(Key).Statements(),
         ("DELETE FROM engage_changes WHERE key = $1", [Key]),
         ("DELETE FROM engage_syncs WHERE substr(connection, 1, length($1)) = $1", [Key + "/"]),
-        ("DELETE FROM engage_evaluated WHERE key = $1", [Key]),
         (EngageChange.NextDefinitionsVersion, [])];
 }
 

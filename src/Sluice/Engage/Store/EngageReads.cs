@@ -22,7 +22,11 @@ internal sealed record StoredEngageDefinition(string Key, string Kind, string Na
 internal sealed record EngageValueRow(string Key, string ProfileId, string Json, long ChangedAt);
 
 /// <summary>A change of a profile's value of a computed trait or an audience (<see cref="Previous"/>: null when it had none), in the order they were made.</summary>
-internal sealed record EngageChangeRow(long Id, string Key, string ProfileId, string Json, string? Previous, long At);
+internal sealed record EngageChangeRow(long Id, string Key, string ProfileId, string Json, string? Previous, long At)
+{
+    /// <summary>A value that stayed, sent again because the profile gained an identifier (<see cref="EngageValueResent"/>).</summary>
+    public bool Resent => Previous == Json;
+}
 
 /// <summary>How many profiles have a value of a definition (an audience: are members), and when one last changed (Unix ms).</summary>
 internal sealed record EngageSize(string Key, long Profiles, long? LastChangeAt);
