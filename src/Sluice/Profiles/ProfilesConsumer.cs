@@ -29,15 +29,16 @@ internal sealed class ProfilesConsumer(IProfileStore store, IdentitySettingsSour
     public bool Yields => true;
 
     /// <summary>
-    /// 50 times the rows of another consumer's read (10,000), up to <see cref="MaxReadBytes"/>: a step's commit is
-    /// paid per page it dirties, nearly one page of each random-key index per event, so a step of more events
-    /// writes each page for more of them (BENCHMARKS.md, Identity's sixth measurement: against steps of 200
-    /// rows, 1.31x identity resolution and 1.34x with Engage at 2,000 rows; 5,000 rows 1.10x and 1.19x more
-    /// at 100,000 events a round; Engage's sixth: 10,000 rows 1.24x and 1.30x more with Engage, the node's
-    /// peak memory about 9 MiB more). On SQLite the profile store is a file of its own
-    /// (Storage/Sqlite/ProfilesFile): a long step no longer makes ingest's commits wait.
+    /// 200 times the rows of another consumer's read (40,000), up to <see cref="MaxReadBytes"/>: a step's commit is
+    /// paid per page it dirties, nearly one page of each random-key index per event, and a profile touched
+    /// again in the same step is read, evaluated and written once, so a step of more events does each for
+    /// more of them (BENCHMARKS.md, Identity's sixth measurement and Engage's eighth: 40,000 rows against
+    /// 10,000, 1.19-1.32x with Engage and 1.06x identity resolution alone; a node's peak memory 18-29 MiB
+    /// more when single-event requests queue up for profiles, none more for batches, whose steps the bytes
+    /// bound). On SQLite the profile store is a file of its own (Storage/Sqlite/ProfilesFile): a long step
+    /// does not make ingest's commits wait.
     /// </summary>
-    public int RowsPerReadMultiple => 50;
+    public int RowsPerReadMultiple => 200;
 
     /// <summary>Four times another consumer's read: a step's messages (and the node's memory for them) stay within 8 MB.</summary>
     public long MaxReadBytes => MaxBytesPerCommit;
