@@ -35,13 +35,62 @@ internal sealed record EventWindow(TimeSpan Near, TimeSpan Far)
 }
 
 /// <summary>
+/// The events an aggregate takes by the dates of their <c>timestamp</c>, fixed: <c>between(2026-11-27, 2026-11-30)</c>
+/// takes those from the first instant of the first date to the last of the second (UTC); a timestamp
+/// (<c>2026-11-27T18:00:00Z</c>) is that instant, taken. Nothing ever leaves such a range, so it filters the
+/// events an aggregate takes rather than being a window that moves with time.
+/// </summary>
+/// <param name="From">The first instant taken (Unix ms).</param>
+/// <param name="To">The last instant taken (Unix ms).</param>
+/// <param name="Text">The range as written, quoted: what the aggregate's canonical text holds.</param>
+internal sealed record EventDates(long From, long To, string Text)
+{
+    public bool Takes(long at) => at >= From && at <= To;
+
+    /// <summary>The range of two dates or timestamps as written (ISO 8601); null, with why, when they are not one.</summary>
+    public static EventDates? Of(string from, string to, out string? why)
+    {
+        why = null;
+        if (Instant(from, end: false) is not { } first || Instant(to, end: true) is not { } last)
+        {
+            why = "between() takes two periods (between(30 days, 90 days)) or two dates (between(2026-11-27, 2026-11-30), ISO 8601, UTC unless an offset is given)";
+            return null;
+        }
+
+        if (last < first)
+        {
+            why = "between(A, B) with dates takes the events from A to B: B must not be before A";
+            return null;
+        }
+
+        return new EventDates(first, last, $"{EventAggregate.Quote(from)}, {EventAggregate.Quote(to)}");
+    }
+
+    /// <summary>A date's first instant (or, for the end of a range, its last); a timestamp's own.</summary>
+    private static long? Instant(string text, bool end)
+    {
+        if (DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date))
+        {
+            var start = new DateTimeOffset(date.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero).ToUnixTimeMilliseconds();
+            return end ? start + (long)TimeSpan.FromDays(1).TotalMilliseconds - 1 : start;
+        }
+
+        return text.Contains('T', StringComparison.Ordinal)
+            && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var instant)
+            ? instant.ToUnixTimeMilliseconds()
+            : null;
+    }
+}
+
+/// <summary>
 /// <c>event('E').where(…).within(…).reducer(…)</c>: the events named <see cref="Event"/> (a page call is
 /// "Page Viewed", a screen call "Screen Viewed") that match <see cref="Where"/> (FQL, the triggers' engine)
 /// in <see cref="Window"/>, reduced. <see cref="Key"/> is its canonical text: definitions that share an
 /// aggregate share its state.
 /// </summary>
 /// <param name="AsText">min or max of the values as text (<c>min(property('x') as string)</c>), not as numbers.</param>
-internal sealed record EventAggregate(string Event, string? Where, EventWindow? Window, Reducer Reducer, string? Property, int MinFrequency, bool AsText = false)
+/// <param name="Dates">The dates its events' timestamps fall in (<c>between(2026-11-27, 2026-11-30)</c>); null: any.</param>
+internal sealed record EventAggregate(string Event, string? Where, EventWindow? Window, Reducer Reducer, string? Property, int MinFrequency, bool AsText = false, EventDates? Dates = null)
 {
     // Made once per instance (a key is looked up for every event and evaluation), outside the record's
     // fields, so that equality and `with` copies are the positional members' alone.
@@ -56,6 +105,11 @@ internal sealed record EventAggregate(string Event, string? Where, EventWindow? 
             if (Where is not null)
             {
                 text.Append(".where(").Append(Where).Append(')');
+            }
+
+            if (Dates is not null)
+            {
+                text.Append(".between(").Append(Dates.Text).Append(')');
             }
 
             if (Window is not null)

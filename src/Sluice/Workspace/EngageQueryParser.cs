@@ -131,6 +131,7 @@ internal sealed class EngageQueryParser
         var name = Argument("event('Name')");
         string? where = null;
         EventWindow? window = null;
+        EventDates? dates = null;
         while (true)
         {
             Expect(TokenKind.Dot, "'.' and a filter (where, within, between) or a reducer (count, sum, avg, min, max, mode, first, last, unique)");
@@ -148,7 +149,23 @@ internal sealed class EngageQueryParser
                     window = new EventWindow(TimeSpan.Zero, Period());
                     Expect(TokenKind.Close, "')' to close within(");
                     continue;
-                case "between" when window is null:
+                case "between" when dates is null && Peek(1).Kind is TokenKind.Date or TokenKind.String:
+                    Expect(TokenKind.Open, "'(' after between");
+                    var from = Peek();
+                    _next++;
+                    Expect(TokenKind.Comma, "',' between the two dates of between(2026-11-27, 2026-11-30)");
+                    var to = Peek();
+                    if (to.Kind is not (TokenKind.Date or TokenKind.String))
+                    {
+                        throw new EngageQueryException(to.Position, "between() takes two dates, such as between(2026-11-27, 2026-11-30), or two periods, such as between(30 days, 90 days)");
+                    }
+
+                    _next++;
+                    Expect(TokenKind.Close, "')' to close between(");
+                    dates = EventDates.Of(from.Text, to.Text, out var why) ?? throw new EngageQueryException(from.Position, why!);
+
+                    continue;
+                case "between" when window is null && Peek(1).Kind is not (TokenKind.Date or TokenKind.String):
                     Expect(TokenKind.Open, "'(' after between");
                     var near = Period();
                     Expect(TokenKind.Comma, "',' between the two periods of between(30 days, 90 days)");
@@ -164,7 +181,7 @@ internal sealed class EngageQueryParser
                 case "where" or "within" or "between":
                     throw new EngageQueryException(method.Position, $"{method.Text}() is given twice");
                 default:
-                    return Reduce(name, where, window, method);
+                    return Reduce(name, where, window, method) with { Dates = dates };
             }
         }
     }

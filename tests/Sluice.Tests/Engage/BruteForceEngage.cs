@@ -59,6 +59,7 @@ internal static class BruteForceEngage
 
     private static bool Qualifies(EventAggregate aggregate, ReferenceEvent e) =>
         e.Name == aggregate.Event
+        && (aggregate.Dates is null || (e.At >= aggregate.Dates.From && e.At <= aggregate.Dates.To))
         && (aggregate.Where is null || FqlExpression.Compile(aggregate.Where).Matches(e.Message))
         && (aggregate.Property is null || Property(e, aggregate.Property) is { ValueKind: not JsonValueKind.Null });
 

@@ -43,6 +43,7 @@ public abstract class EngageContract : IDisposable
             Trait("last_order_category_10d", "event('Order Completed').within(10 days).last(property('category'))"),
             Trait("categories_30d", "event('Product Viewed').within(30 days).unique(property('category'))"),
             Trait("category_count", "event('Product Viewed').unique(property('category')).count()", anonymous: true),
+            Trait("spend_mid_september", "event('Order Completed').between(2026-09-10, '2026-09-25T12:00:00Z').sum(property('total'))"),
         ],
         [
             Audience("frequent_buyers", "event('Order Completed').within(7 days).count() >= 2"),
@@ -50,6 +51,9 @@ public abstract class EngageContract : IDisposable
             Audience("big_shoe_fans", "event('Order Completed').where(property('total') > 100 AND property('category') = 'shoes').within(30 days).count() >= 1 OR trait('spend_total') >= 1500"),
             Audience("returning_viewers", "event('Product Viewed').between(2 days, 9 days).count() >= 3 AND trait('frequent_buyers') = true"),
             Audience("page_regulars", "event('Page Viewed').within(3 days).count() >= 2", anonymous: true),
+            Audience("two_orders_14d", "event('Order Completed').within(14 days).count() = 2"),
+            Audience("few_views_big_spenders", "event('Product Viewed').within(5 days).count() <= 1 AND trait('spend_total') >= 300"),
+            Audience("september_buyers_gone_quiet", "event('Order Completed').between(2026-09-05, 2026-09-20).count() >= 1 AND NOT event('Order Completed').within(4 days).count() >= 1"),
         ]);
 
     [Fact]
@@ -172,6 +176,57 @@ public abstract class EngageContract : IDisposable
         run.Days(1);
     }
 
+    [Fact]
+    public async Task A_member_leaves_at_the_instant_its_window_passes_with_the_sweeper_running_on_the_clock()
+    {
+        using var store = _backend.Open();
+        var run = new Run(this, store, Definitions());
+        var first = run.Clock.GetUtcNow();
+        string Order(DateTimeOffset at) => $$$"""{"type":"track","event":"Order Completed","userId":"u1","anonymousId":"d1-0","timestamp":"{{{at.ToString("O", CultureInfo.InvariantCulture)}}}","properties":{"total":20}}""";
+        run.Send([JsonNode.Parse(Order(first))!.AsObject(), JsonNode.Parse(Order(first.AddHours(1)))!.AsObject()]);
+        var profile = store.Profiles.ProfileOf(new Identifier("user_id", "u1"))!;
+        Assert.Equal("true", store.Profiles.EngageValuesOf(profile)["frequent_buyers"]);
+        // "Two orders within 7 days" stops holding when the first order is 7 days old, to the millisecond.
+        var leaves = first.AddDays(7);
+
+        using var stopping = new CancellationTokenSource();
+        await run.Sweeper.StartAsync(stopping.Token);
+        try
+        {
+            // The clock moves while the sweeper waits, as real time would: it must wake for the instant, not a poll after it.
+            run.Clock.SetUtcNow(leaves.AddMilliseconds(-300));
+            await Task.Delay(300);
+            Assert.Equal("true", store.Profiles.EngageValuesOf(profile)["frequent_buyers"]);
+            run.Clock.SetUtcNow(leaves);
+
+            var exit = await Eventually(() => store.Profiles.EngageChanges(0, 1_000).FirstOrDefault(c => c.Key == "frequent_buyers" && c.Json == "false"));
+            Assert.Equal(leaves.ToUnixTimeMilliseconds(), exit.At);
+            Assert.Equal("false", store.Profiles.EngageValuesOf(profile)["frequent_buyers"]);
+        }
+        finally
+        {
+            await stopping.CancelAsync();
+            await run.Sweeper.StopAsync(CancellationToken.None);
+        }
+    }
+
+    /// <summary>What <paramref name="read"/> finds once it finds it (real time, up to 30 s): what a background service on a clock that no longer moves does next.</summary>
+    private static async Task<T> Eventually<T>(Func<T?> read)
+        where T : class
+    {
+        for (var tries = 0; tries < 300; tries++)
+        {
+            if (read() is { } found)
+            {
+                return found;
+            }
+
+            await Task.Delay(100);
+        }
+
+        throw new Xunit.Sdk.XunitException("not found within 30 s");
+    }
+
     /// <summary>A simulation: the clock, the consumer and sweeper on it, the corpus's random numbers and what was consumed so far.</summary>
     private sealed class Run
     {
@@ -194,6 +249,8 @@ public abstract class EngageContract : IDisposable
         public EngageDefinitions Definitions { get; private set; } = EngageDefinitions.None;
 
         public Engagement Engagement { get; private set; } = Engagement.Off;
+
+        public EngageSweeper Sweeper => _sweeper;
 
         /// <summary>Computes <paramref name="definitions"/> from now on, as a node started with them would.</summary>
         [System.Diagnostics.CodeAnalysis.MemberNotNull(nameof(_consumer), nameof(_sweeper))]

@@ -14,6 +14,8 @@ public sealed class EngageQueryParserTests
     [InlineData("event('Page Viewed').between(7 days, 10 days).unique(property('url')).count()", "event('Page Viewed').between(7 days, 10 days).unique(property('url')).count()")]
     [InlineData("event('Order Completed').max(property('sku') as string)", "event('Order Completed').max(property('sku') as string)")]
     [InlineData("event('Login').within(36 hours).count()", "event('Login').within(36 hours).count()")]
+    [InlineData("event('Order Completed').between(2026-11-27, 2026-11-30).sum(property('total'))", "event('Order Completed').between('2026-11-27', '2026-11-30').sum(property('total'))")]
+    [InlineData("event('Order Completed').within(7 days).between('2026-11-27T18:00:00Z', 2026-11-30).count()", "event('Order Completed').between('2026-11-27T18:00:00Z', '2026-11-30').within(7 days).count()")]
     public void Segments_computed_trait_queries_parse_to_one_aggregate(string query, string key) =>
         Assert.Equal(key, EngageQueryParser.ParseComputedTrait(query).Key);
 
@@ -64,6 +66,10 @@ public sealed class EngageQueryParserTests
     [InlineData("event('X').total()", 11, "'total' is not a filter or a reducer")]
     [InlineData("event('X').within(30 months).count() > 1", 21, "'months' is not a unit")]
     [InlineData("event('X').between(9 days, 2 days).count() > 1", 11, "B must be longer than A")]
+    [InlineData("event('X').between(2026-11-30, 2026-11-27).count() > 1", 19, "B must not be before A")]
+    [InlineData("event('X').between(2026-11-27, 30 days).count() > 1", 31, "two dates")]
+    [InlineData("event('X').between('soon', 'later').count() > 1", 19, "two dates")]
+    [InlineData("event('X').between(2026-11-27, 2026-11-28).between(2026-11-29, 2026-11-30).count() > 1", 43, "given twice")]
     [InlineData("event('X').count() >= 'many'", 22, "compared with a number")]
     [InlineData("trait('a').is_set()", 11, "'is_set' is not a comparator")]
     [InlineData("event('B').within(parent: 5 days).count() >= 1", 18, "funnels")]
@@ -76,6 +82,26 @@ public sealed class EngageQueryParserTests
         var refused = Assert.Throws<EngageQueryException>(() => EngageQueryParser.ParseAudience(query));
         Assert.Equal(position, refused.Position);
         Assert.Contains(reason, refused.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Between_two_dates_takes_the_events_from_the_first_instant_of_the_first_to_the_last_of_the_second_in_UTC()
+    {
+        var dates = EngageQueryParser.ParseComputedTrait("event('Order Completed').between(2026-11-27, 2026-11-30).count()").Dates!;
+        var first = DateTimeOffset.Parse("2026-11-27T00:00:00Z", System.Globalization.CultureInfo.InvariantCulture).ToUnixTimeMilliseconds();
+        var last = DateTimeOffset.Parse("2026-11-30T23:59:59.999Z", System.Globalization.CultureInfo.InvariantCulture).ToUnixTimeMilliseconds();
+        Assert.False(dates.Takes(first - 1));
+        Assert.True(dates.Takes(first));
+        Assert.True(dates.Takes(last));
+        Assert.False(dates.Takes(last + 1));
+
+        // A timestamp is that instant, with its offset.
+        var evening = EngageQueryParser.ParseComputedTrait("event('X').between('2026-11-27T18:00:00+01:00', '2026-11-27T20:00:00Z').count()").Dates!;
+        Assert.Equal(DateTimeOffset.Parse("2026-11-27T17:00:00Z", System.Globalization.CultureInfo.InvariantCulture).ToUnixTimeMilliseconds(), evening.From);
+        Assert.Equal(DateTimeOffset.Parse("2026-11-27T20:00:00Z", System.Globalization.CultureInfo.InvariantCulture).ToUnixTimeMilliseconds(), evening.To);
+
+        // Fixed dates are not a window: nothing leaves them as time passes.
+        Assert.Null(EngageQueryParser.ParseComputedTrait("event('X').between(2026-11-27, 2026-11-30).count()").Window);
     }
 
     [Fact]

@@ -6,15 +6,19 @@ namespace Sluice.Engage.Computation;
 /// <summary>
 /// Evaluates again, at the instant it is due, each profile whose computed traits or audiences time alone
 /// can change (an event leaving a window, a date trait reaching an edge): a user leaves "ordered in the last
-/// 30 days" when the 30 days pass, not at the next batch. Due times are in the store (engage_state.due_at),
-/// so any node sweeps them; a sweep is a profiles step, one at a time with the consumer's.
+/// 30 days" when the 30 days pass, not at the next batch, as the sweeper sleeps until the soonest due
+/// instant. Due times are in the store (engage_state.due_at), so any node sweeps them; a sweep is a profiles
+/// step, one at a time with the consumer's.
 /// </summary>
 internal sealed partial class EngageSweeper(IProfileStore store, Engagement engagement, TimeProvider time, ILogger<EngageSweeper> logger) : BackgroundService
 {
     /// <summary>Profiles evaluated by one sweep at most; a sweep that finds this many runs again at once.</summary>
     public const int MaxPerSweep = 1_000;
 
-    /// <summary>How often the store is asked what is due: a value changes at most this late.</summary>
+    /// <summary>
+    /// How long a sweeper waits at most before it asks the store again: another node's step, or this one's,
+    /// may make a profile due sooner than the soonest it knew of.
+    /// </summary>
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
 
     /// <summary>Evaluates the profiles due by now; how many.</summary>
@@ -49,8 +53,51 @@ internal sealed partial class EngageSweeper(IProfileStore store, Engagement enga
         return swept;
     }
 
-    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        EngageRounds.RunAsync(_ => Task.FromResult(SweepDue() == MaxPerSweep), Interval, time, failed => LogSweepFailed(logger, failed), stoppingToken);
+    /// <summary>
+    /// Sweeps, then sleeps until the soonest due instant it knows (on the injected clock), so a profile is
+    /// evaluated at the instant a window edge passes rather than at the next poll; at most <see cref="Interval"/>.
+    /// </summary>
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            TimeSpan wait;
+            try
+            {
+                var sweptAt = engagement.Now;
+                wait = SweepDue() == MaxPerSweep ? TimeSpan.Zero : UntilNextDue(sweptAt);
+            }
+            catch (Exception failed) when (failed is not OperationCanceledException)
+            {
+                LogSweepFailed(logger, failed);
+                wait = Interval;
+            }
+
+            try
+            {
+                await Task.Delay(wait, time, stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>
+    /// How long until the soonest profile is due, at most <see cref="Interval"/>; none when one became due after
+    /// the sweep at <paramref name="sweptAt"/> looked. A state due by then that the sweep left (its profile is
+    /// gone, so it cannot be evaluated) does not make the sweeper spin: it waits the interval.
+    /// </summary>
+    private TimeSpan UntilNextDue(long sweptAt)
+    {
+        if (store.NextEngageDue() is not { } soonest || soonest <= sweptAt)
+        {
+            return Interval;
+        }
+
+        return TimeSpan.FromMilliseconds(Math.Clamp(soonest - engagement.Now, 0, (long)Interval.TotalMilliseconds));
+    }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Engage: evaluating the profiles due failed; the next sweep tries again")]
     private static partial void LogSweepFailed(ILogger logger, Exception exception);

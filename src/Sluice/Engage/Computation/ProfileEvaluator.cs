@@ -159,7 +159,9 @@ internal sealed class ProfileEvaluator
         foreach (var slot in slots)
         {
             var aggregate = _definitions.Aggregates[slot];
-            if ((only is not null && !only.Contains(aggregate.Key)) || (aggregate.Where is { } where && !where.Matches(message)))
+            if ((only is not null && !only.Contains(aggregate.Key))
+                || (aggregate.Aggregate.Dates is { } dates && !dates.Takes(at))
+                || (aggregate.Where is { } where && !where.Matches(message)))
             {
                 continue;
             }
