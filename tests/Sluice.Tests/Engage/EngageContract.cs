@@ -142,13 +142,21 @@ public abstract class EngageContract : IDisposable
         run.Days(1, check: false);
         var backfill = new EngageBackfill(store.Profiles, store.EventLog, run.Engagement, new IdentitySettingsSource(new IdentitySettings(), managedByFile: true), NullLogger<EngageBackfill>.Instance);
         Assert.Equal(all.Audiences.Skip(1).Select(a => a.Key).Concat(all.Traits.Skip(2).Select(t => t.Key)).Order(), run.Engagement.Backfilling(store.Profiles.EngageAggregates()).Order());
+        // The progress the Admin API shows for one of them, after each step.
+        var used = EngageDefinitions.EventConditions(all.Audiences[1].Condition).Select(c => c.Aggregate).ToList();
+        var progress = new List<double> { EngageBackfill.Progress(used, store.Profiles.EngageAggregates()) };
         var steps = 0;
         while (backfill.Step())
         {
             steps++;
+            progress.Add(EngageBackfill.Progress(used, store.Profiles.EngageAggregates()));
         }
 
         Assert.True(steps > 3, $"the backfill took {steps} steps");
+        Assert.Equal(progress.Order(), progress);
+        Assert.True(progress[0] < 0.1, $"progress {progress[0]} before the first step");
+        Assert.True(progress.Count(p => p is > 0 and < 1) >= 2, $"progress {string.Join(", ", progress)}");
+        Assert.Equal(1.0, progress[^1]);
         Assert.Empty(run.Engagement.Backfilling(store.Profiles.EngageAggregates()));
         run.Check();
         run.Days(5);

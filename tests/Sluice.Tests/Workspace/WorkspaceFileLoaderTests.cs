@@ -170,7 +170,7 @@ public sealed class WorkspaceFileLoaderTests
     }
 
     [Fact]
-    public void The_engage_section_defines_computed_traits_and_audiences_keyed_by_their_names_in_snake_case()
+    public void The_engage_section_defines_computed_traits_and_audiences_keyed_by_their_names_in_snake_case_with_their_connections()
     {
         const string yaml = """
             identity: {}
@@ -183,6 +183,7 @@ public sealed class WorkspaceFileLoaderTests
                   key: big_spenders_v2
                   query: trait('orders_in_30_days') >= 3
                   includeAnonymous: true
+                  destinations: [hook, {id: crm, sendIdentify: false, sendTrack: true, enterEvent: Joined Big Spenders, exitEvent: Left Big Spenders}]
             """;
 
         var engage = WorkspaceFileLoader.Parse(yaml, "w.yaml").Engage!;
@@ -190,6 +191,9 @@ public sealed class WorkspaceFileLoaderTests
         Assert.Equal("orders_in_30_days", Assert.Single(engage.Traits).Key);
         var audience = Assert.Single(engage.Audiences);
         Assert.Equal(("big_spenders_v2", "Big Spenders", true), (audience.Key, audience.Name, audience.IncludeAnonymous));
+        Assert.Equal(
+            [new EngageConnection("hook"), new EngageConnection("crm") { SendIdentify = false, SendTrack = true, EnterEvent = "Joined Big Spenders", ExitEvent = "Left Big Spenders" }],
+            audience.Destinations);
         Assert.Null(WorkspaceFileLoader.Parse("identity: {}\n", "w.yaml").Engage);
     }
 

@@ -272,34 +272,13 @@ internal static class EngageEndpoints
                 ["destinations"] = input.DestinationsJson(),
                 ["managedBy"] = engagement.Source.File.Defines(key) ? "workspace-file" : "api",
                 ["status"] = backfilling.Contains(key) ? "backfilling" : "live",
-                ["progress"] = backfilling.Contains(key) ? Progress(used, aggregates) : null,
+                ["progress"] = backfilling.Contains(key) ? EngageBackfill.Progress(used, aggregates) : null,
                 ["size"] = size?.Profiles ?? 0,
                 ["lastChangeAt"] = size?.LastChangeAt is { } at ? IsoTimestamp.Format(at) : null,
                 ["updatedAt"] = saved is null ? null : IsoTimestamp.Format(saved.UpdatedAt),
                 ["updatedBy"] = saved?.Actor,
             };
         };
-    }
-
-    /// <summary>How much of the past the backfill of a definition's aggregates has read, from 0 to 1.</summary>
-    private static double Progress(IEnumerable<EventAggregate> used, IReadOnlyDictionary<string, EngageAggregateRow> aggregates)
-    {
-        var shares = used.Select(a => aggregates.GetValueOrDefault(a.Key)).Select(row =>
-        {
-            if (row is null)
-            {
-                return 0.0;
-            }
-
-            if (row.DoneAt is not null)
-            {
-                return 1.0;
-            }
-
-            var until = JsonSerializer.Deserialize<Dictionary<int, long>>(row.Start)!.Values.DefaultIfEmpty(0).Max();
-            return until == 0 ? 1.0 : Math.Min(1.0, (double)row.Progress / until);
-        }).ToList();
-        return shares.Count == 0 ? 1.0 : Math.Round(shares.Min(), 3);
     }
 
     private static IEnumerable<EngageConnection> ConnectionsOf(EngageDefinitions definitions, string key) =>

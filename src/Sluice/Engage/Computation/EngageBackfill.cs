@@ -3,6 +3,7 @@ using Sluice.Engage.Store;
 using Sluice.EventLog;
 using Sluice.Profiles;
 using Sluice.Profiles.Identity;
+using Sluice.Workspace;
 
 namespace Sluice.Engage.Computation;
 
@@ -178,4 +179,25 @@ internal sealed partial class EngageBackfill(IProfileStore store, IEventLog log,
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Engage: computing a definition over past events failed; it goes on from where it was")]
     private static partial void LogBackfillFailed(ILogger logger, Exception exception);
+
+    /// <summary>How much of the past the backfill of a definition's aggregates has read, from 0 to 1.</summary>
+    public static double Progress(IEnumerable<EventAggregate> used, IReadOnlyDictionary<string, EngageAggregateRow> aggregates)
+    {
+        var shares = used.Select(a => aggregates.GetValueOrDefault(a.Key)).Select(row =>
+        {
+            if (row is null)
+            {
+                return 0.0;
+            }
+
+            if (row.DoneAt is not null)
+            {
+                return 1.0;
+            }
+
+            var until = JsonSerializer.Deserialize<Dictionary<int, long>>(row.Start)!.Values.DefaultIfEmpty(0).Max();
+            return until == 0 ? 1.0 : Math.Min(1.0, (double)row.Progress / until);
+        }).ToList();
+        return shares.Count == 0 ? 1.0 : Math.Round(shares.Min(), 3);
+    }
 }

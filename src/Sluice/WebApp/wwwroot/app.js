@@ -932,7 +932,7 @@ async function engageEditPage(kind, key) {
   field('Name', 'engage-name', name, 'name'),
   field('Key', 'engage-key', keyInput, 'key', 'What destinations receive as the trait\'s name. Fixed once saved.'),
   field('Query', 'engage-query', query, 'query', kind === 'audience'
-    ? 'Segment\'s query language: conditions on events (event(…).where(…).within(N days).count() >= n) and traits (trait(\'plan\') = \'pro\'), with AND, OR, NOT.'
+    ? 'Segment\'s query language: conditions on events (event(…).where(…).within(N days).count() >= n; = n exactly, <= n at most; .between(2026-11-27, 2026-11-30) for dates) and traits (trait(\'plan\') = \'pro\'), with AND, OR, NOT.'
     : 'One aggregate of events: event(…).count(), .sum(property(…)), .avg, .min, .max, .mode, .first, .last, .unique, .unique(…).count().'),
   h('label', { class: 'row', for: 'engage-anonymous' }, anonymous, 'Include anonymous users (profiles with only an anonymousId)'),
   h('h2', { text: 'Destinations' }),

@@ -94,6 +94,19 @@ public sealed class EngageEndpointsTests
         var refused = JsonNode.Parse(await cycle.Content.ReadAsStringAsync())!["error"]!["problems"]!.AsArray();
         Assert.Equal(["destinations[0]"], refused.Select(p => (string)p!["field"]!));
 
+        // An audience that refers to itself, or to one that refers back to it, is refused as the file refuses it.
+        using var loop = await server.Admin.PostAsJsonAsync("/api/v1/engage/audiences", new { name = "Loop", query = "trait('loop') = true" });
+        Assert.Equal(HttpStatusCode.BadRequest, loop.StatusCode);
+        var looped = JsonNode.Parse(await loop.Content.ReadAsStringAsync())!["error"]!["problems"]![0]!;
+        Assert.Equal(("query", "would create a cycle: loop → loop"), ((string)looped["field"]!, (string)looped["message"]!));
+        using var alpha = await server.Admin.PostAsJsonAsync("/api/v1/engage/audiences", new { name = "Alpha", query = "trait('beta') = true" });
+        Assert.Equal(HttpStatusCode.Created, alpha.StatusCode);
+        using var beta = await server.Admin.PostAsJsonAsync("/api/v1/engage/audiences", new { name = "Beta", query = "trait('alpha') = true OR trait('plan') = 'pro'" });
+        Assert.Equal(HttpStatusCode.BadRequest, beta.StatusCode);
+        Assert.Contains("would create a cycle", (string)JsonNode.Parse(await beta.Content.ReadAsStringAsync())!["error"]!["problems"]![0]!["message"]!, StringComparison.Ordinal);
+        using var alphaGone = await server.Admin.DeleteAsync("/api/v1/engage/alpha");
+        Assert.True(alphaGone.IsSuccessStatusCode);
+
         using var taken = await server.Admin.PostAsJsonAsync("/api/v1/engage/computed-traits", new { name = "Buyers", query = "event('X').count()" });
         Assert.Equal(HttpStatusCode.Conflict, taken.StatusCode);
 
