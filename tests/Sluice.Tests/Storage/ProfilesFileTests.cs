@@ -69,6 +69,7 @@ public sealed class ProfilesFileTests
             before.CommandText = """
                 INSERT INTO main.engage_aggregates (key, start, progress, registered_at, done_at) VALUES ('event(''Signed Up'').count()', '{}', 0, 10, 10);
                 ALTER TABLE main.engage_aggregates DROP COLUMN name;
+                DROP TABLE main.engage_sync_runs;
                 PRAGMA main.user_version = 1;
                 """;
             before.ExecuteNonQuery();
@@ -77,7 +78,8 @@ public sealed class ProfilesFileTests
         SqliteConnection.ClearAllPools();
         using var profiles = new SqliteDatabase(directory, SqliteDurability.Normal).OpenProfiles();
 
-        Assert.Equal(2L, Number(profiles, "PRAGMA main.user_version"));
+        Assert.Equal(ProfilesFile.Latest, Number(profiles, "PRAGMA main.user_version"));
+        Assert.Equal(1L, Number(profiles, "SELECT count(*) FROM main.sqlite_master WHERE name = 'engage_sync_runs'"));
         Assert.Equal(["event('Signed Up').count() (none)"], Texts(profiles, "SELECT key || ' ' || coalesce(name, '(none)') FROM main.engage_aggregates"));
     }
 

@@ -517,6 +517,8 @@ public sealed class WebAppBrowserTests : IAsyncLifetime
         Assert.Contains("\"userId\":\"ada\"", receiver.Received.Single(r => r.Body.Contains("frequent_buyers", StringComparison.Ordinal)).Body, StringComparison.Ordinal);
         await page.ReloadAsync();
         await page.WaitForSelectorAsync("#engage-syncs td:has-text('hook')");
+        // Its history: the first sync, made once the past was computed, sent Ada.
+        await page.WaitForSelectorAsync("#engage-sync-history td:has-text('first sync: 1 member')");
         await page.ScreenshotAsync(new() { Path = Path.Combine(Screenshots, "audience-page.png"), FullPage = true });
 
         // Why Ada is in: her count, against the threshold.

@@ -79,6 +79,14 @@ internal static class EngageEndpoints
                 ["changesWaiting"] = sync is null ? null : store.EngageChangesAfter(key, sync.LastChangeId),
             };
         })]);
+        described["syncHistory"] = new JsonArray([.. store.EngageSyncRunsOf(key, 50).Select(r => (JsonNode)new JsonObject
+        {
+            ["destination"] = r.Connection[(key.Length + 1)..],
+            ["at"] = IsoTimestamp.Format(r.At),
+            ["kind"] = r.First ? "first" : "changes",
+            ["values"] = r.Changes,
+            ["messages"] = r.Messages,
+        })]);
         described["recentChanges"] = new JsonArray([.. store.RecentEngageChanges(key, 50).Select(c => (JsonNode)new JsonObject
         {
             ["id"] = c.Id,

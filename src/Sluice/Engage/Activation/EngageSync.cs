@@ -59,6 +59,7 @@ internal sealed partial class EngageSync(
                 var first = snapshot.Values.SelectMany(v => Messages(key, audience, connection, destination, v.ProfileId, v.Json, $"first:{v.ProfileId}:{v.Json}", now)).ToList();
                 await AppendAsync(connection.DestinationId, first, cancellation);
                 store.SaveEngageSync(name, snapshot.LastChangeId, now, first.Count);
+                store.RecordEngageSyncRun(name, now, first: true, snapshot.Values.Count, first.Count, snapshot.LastChangeId);
                 sent += first.Count;
                 continue;
             }
@@ -69,7 +70,9 @@ internal sealed partial class EngageSync(
                     .SelectMany(c => Messages(key, audience, connection, destination, c.Change.ProfileId, c.Change.Json, $"change:{c.Change.Id}", c.Change.At, c.Resent))
                     .ToList();
                 await AppendAsync(connection.DestinationId, messages, cancellation);
-                store.SaveEngageSync(name, changes[^1].Id, time.GetUtcNow().ToUnixTimeMilliseconds(), messages.Count);
+                var syncedAt = time.GetUtcNow().ToUnixTimeMilliseconds();
+                store.SaveEngageSync(name, changes[^1].Id, syncedAt, messages.Count);
+                store.RecordEngageSyncRun(name, syncedAt, first: false, changes.Count, messages.Count, changes[^1].Id);
                 sent += messages.Count;
                 if (changes.Count < ChangesPerBatch)
                 {

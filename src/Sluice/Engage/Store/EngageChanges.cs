@@ -126,6 +126,7 @@ internal sealed record EngageDefinitionDeleted(string Key) : WrittenChange
         .. new EngageDefinitionLeftOut(Key).Statements(),
         ("DELETE FROM engage_changes WHERE key = $1", [Key]),
         ("DELETE FROM engage_syncs WHERE substr(connection, 1, length($1)) = $1", [Key + "/"]),
+        ("DELETE FROM engage_sync_runs WHERE substr(connection, 1, length($1)) = $1", [Key + "/"]),
         (EngageChange.NextDefinitionsVersion, [])];
 }
 

@@ -37,6 +37,12 @@ internal sealed record EngageSnapshot(long LastChangeId, IReadOnlyList<EngageVal
 /// <summary>A connection's sync: the last change sent, when it started and last sent (Unix ms), how many messages it has sent.</summary>
 internal sealed record EngageSyncRow(string Connection, long LastChangeId, long StartedAt, long SyncedAt, long Messages);
 
+/// <summary>
+/// One run of a connection's sync (Unix ms): its first (every current value) or the changes after the last
+/// one sent, up to <see cref="LastChangeId"/>; how many changes it covered and how many messages it stored.
+/// </summary>
+internal sealed record EngageSyncRun(long Id, string Connection, long At, bool First, long Changes, long Messages, long LastChangeId);
+
 /// <summary>A profile as a preview evaluates it: its Engage state (JSON or null), its identifiers' types, its traits (JSON by key).</summary>
 internal sealed record ProfileForEngage(string Id, string? State, IReadOnlySet<string> Types, IReadOnlyDictionary<string, string> Traits);
 
@@ -301,6 +307,38 @@ internal static class EngageReads
                 last_change_id = CASE WHEN engage_syncs.last_change_id > excluded.last_change_id THEN engage_syncs.last_change_id ELSE excluded.last_change_id END,
                 synced_at = excluded.synced_at, messages = engage_syncs.messages + excluded.messages
             """, rows => rows.RecordsAffected, connection, lastChangeId, at, messages);
+
+    /// <summary>The runs of every connection this many newest at most: what a definition's page lists as its syncs' history.</summary>
+    public const int SyncRunsKept = 100;
+
+    /// <summary>Records a run of a connection's sync; the connection's runs older than its <see cref="SyncRunsKept"/> newest go.</summary>
+    public static void RecordEngageSyncRun(this IProfileQueries db, string connection, long at, bool first, long changes, long messages, long lastChangeId)
+    {
+        db.Query(
+            "INSERT INTO engage_sync_runs (connection, at, first, changes, messages, last_change_id) VALUES ($1, $2, $3, $4, $5, $6)",
+            rows => rows.RecordsAffected, connection, at, first ? 1L : 0L, changes, messages, lastChangeId);
+        db.Query("""
+            DELETE FROM engage_sync_runs WHERE connection = $1
+                AND id < (SELECT min(id) FROM (SELECT id FROM engage_sync_runs WHERE connection = $1 ORDER BY id DESC LIMIT $2) newest)
+            """, rows => rows.RecordsAffected, connection, (long)SyncRunsKept);
+    }
+
+    /// <summary>The newest runs of the syncs of a definition's connections (<c>key/destination</c>), newest first.</summary>
+    public static IReadOnlyList<EngageSyncRun> EngageSyncRunsOf(this IProfileQueries db, string key, int limit) =>
+        db.Query(
+            "SELECT id, connection, at, first, changes, messages, last_change_id FROM engage_sync_runs WHERE substr(connection, 1, length($1)) = $1 ORDER BY id DESC LIMIT $2",
+            rows =>
+            {
+                var runs = new List<EngageSyncRun>();
+                while (rows.Read())
+                {
+                    runs.Add(new EngageSyncRun(rows.GetInt64(0), rows.GetString(1), rows.GetInt64(2), rows.GetInt64(3) != 0, rows.GetInt64(4), rows.GetInt64(5), rows.GetInt64(6)));
+                }
+
+                return runs;
+            },
+            key + "/",
+            (long)limit);
 
     /// <summary>
     /// Deletes a definition's changes older than both <paramref name="sentBefore"/> (every connection has

@@ -466,6 +466,20 @@ internal static class PostgresSchema
         -- name is the hash of the key, StateLayout.NameOf).
         ALTER TABLE engage_aggregates ADD COLUMN name text;
         """,
+        """
+        -- Each run of a connection's sync that sent something or was its first (Engage/Activation/EngageSync):
+        -- the history the definition's page shows, the newest runs of each connection kept.
+        CREATE TABLE IF NOT EXISTS engage_sync_runs (
+            id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            connection text NOT NULL,
+            at bigint NOT NULL,
+            first integer NOT NULL,
+            changes bigint NOT NULL,
+            messages bigint NOT NULL,
+            last_change_id bigint NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS engage_sync_runs_by_connection ON engage_sync_runs (connection, id);
+        """,
     ];
 
     /// <summary>The newest version this build knows.</summary>

@@ -34,7 +34,7 @@ internal static class ProfilesFile
         "profiles", "profile_identifiers", "profile_traits", "profile_events", "profile_log", "profile_graph",
         "profile_settings", "profile_blocked",
         "engage_definitions", "engage_definitions_version", "engage_aggregates", "engage_state", "engage_values",
-        "engage_changes", "engage_evaluated", "engage_sweep", "engage_syncs",
+        "engage_changes", "engage_evaluated", "engage_sweep", "engage_syncs", "engage_sync_runs",
     ];
 
     /// <summary>
@@ -65,7 +65,24 @@ internal static class ProfilesFile
         -- name is the hash of the key, StateLayout.NameOf).
         ALTER TABLE engage_aggregates ADD COLUMN name TEXT;
         """,
+        """
+        -- Each run of a connection's sync that sent something or was its first (Engage/Activation/EngageSync):
+        -- the history the definition's page shows, the newest runs of each connection kept.
+        CREATE TABLE IF NOT EXISTS engage_sync_runs (
+            id INTEGER PRIMARY KEY,
+            connection TEXT NOT NULL,
+            at INTEGER NOT NULL,
+            first INTEGER NOT NULL,
+            changes INTEGER NOT NULL,
+            messages INTEGER NOT NULL,
+            last_change_id INTEGER NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS engage_sync_runs_by_connection ON engage_sync_runs (connection, id);
+        """,
     ];
+
+    /// <summary>The newest version of this file's schema this build knows.</summary>
+    internal static long Latest => Migrations.Length;
 
     /// <summary>The migrations the move needs (the cursors' table it copies into); the later ones change moved tables, and run after it.</summary>
     private const int BeforeTheMove = 1;

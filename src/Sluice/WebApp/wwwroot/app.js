@@ -965,6 +965,11 @@ async function engageDefinitionPage(key) {
         d.syncs.map((s) => h('tr', {}, h('td', {}, h('a', { href: `#/destinations/${encodeURIComponent(s.destination)}`, text: s.destination })),
           h('td', { text: s.started ? formatTime(s.startedAt) : d.status === 'backfilling' ? 'after the past is computed' : 'about to start' }),
           h('td', { text: s.syncedAt ? formatTime(s.syncedAt) : '—' }), h('td', { text: number(s.messages) }), h('td', { text: s.changesWaiting ?? '—' })))),
+    d.syncHistory.length === 0 ? null : [h('h3', { text: 'Sync history' }),
+      h('table', { id: 'engage-sync-history' }, h('tr', {}, h('th', { text: 'When' }), h('th', { text: 'Destination' }), h('th', { text: 'What' }), h('th', { text: 'Messages' })),
+        d.syncHistory.map((r) => h('tr', {}, h('td', { text: formatTime(r.at) }), h('td', { text: r.destination }),
+          h('td', { text: r.kind === 'first' ? `first sync: ${plural(r.values, d.kind === 'audience' ? 'member' : 'value')}` : plural(r.values, 'change') }),
+          h('td', { text: number(r.messages) }))))],
     h('h2', { text: d.kind === 'audience' ? 'Members' : 'Values' }),
     members.length === 0 ? h('p', { class: 'muted', id: 'no-members', text: d.kind === 'audience' ? 'No member yet.' : 'No profile has a value yet.' })
       : h('table', { id: 'engage-members' }, h('tr', {}, h('th', { text: 'Profile' }), h('th', { text: d.kind === 'audience' ? 'Since' : 'Value' })),

@@ -102,6 +102,18 @@ public sealed class EngageSyncTests
             var timeline = stories.Received.Where(r => r.Path == "/v1/events").Select(r => Body(r)!).Single(e => (string?)e["user_id"] == "cy");
             Assert.Equal("""{"user_id":"cy","name":"Identify","data":{"traits":{"pro_users":true}}}""", timeline.ToJsonString());
 
+            // The definition's sync history: Stories' first sync sent its two members; Stitch's runs add up to what it was sent.
+            var described = JsonNode.Parse(await server.Admin.GetStringAsync("/api/v1/engage/pro_users"))!;
+            var history = described["syncHistory"]!.AsArray().Select(r => r!).ToList();
+            var storiesRun = Assert.Single(history, r => (string?)r["destination"] == "stories");
+            Assert.Equal(("first", 2, 2), ((string)storiesRun["kind"]!, (int)storiesRun["values"]!, (int)storiesRun["messages"]!));
+            var stitchRuns = history.Where(r => (string?)r["destination"] == "stitch").ToList();
+            Assert.Equal("first", (string?)stitchRuns[^1]["kind"]);
+            Assert.All(stitchRuns.SkipLast(1), r => Assert.Equal("changes", (string?)r["kind"]));
+            var stitchSync = described["syncs"]!.AsArray().Single(s => (string?)s!["destination"] == "stitch")!;
+            Assert.Equal((long)stitchSync["messages"]!, stitchRuns.Sum(r => (long)r["messages"]!));
+            Assert.Equal(history.Select(r => (string)r["at"]!).OrderDescending(StringComparer.Ordinal), history.Select(r => (string)r["at"]!));
+
             // An anonymous buyer is a member of an audience connected to Stories, which takes only identified users.
             await PostAsync(server, """{"type":"track","anonymousId":"anon-1","event":"Order Completed","properties":{"total":5}}""");
             var refused = await WaitForSkippedAsync(server);

@@ -43,6 +43,7 @@ public sealed class PostgresSchemaTests
                 ALTER COLUMN source_id TYPE text COLLATE "default", ALTER COLUMN message_id TYPE text COLLATE "default",
                 ADD PRIMARY KEY (source_id, message_id, day);
             ALTER TABLE sluice.engage_aggregates DROP COLUMN name;
+            DROP TABLE sluice.engage_sync_runs;
             DELETE FROM sluice.schema_version WHERE version >= {MessageIdsBytewise}
             """);
 
