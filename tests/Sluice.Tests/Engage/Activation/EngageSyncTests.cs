@@ -195,6 +195,34 @@ public sealed class EngageSyncTests
         Assert.All(members.GroupBy(m => (string)m["messageId"]!), copies => Assert.Single(copies.Select(m => m.ToJsonString()).Distinct()));
     }
 
+    [Fact]
+    public async Task FullStory_takes_a_member_through_its_Identify_User_preset_with_the_audience_as_a_property()
+    {
+        await using var fullstory = await RecordingServer.StartAsync();
+        var workspace = await TestWorkspace.CreateAsync($$"""
+            sources:
+              - {id: web, writeKey: {{WriteKey}}}
+            destinations:
+              - id: fs
+                type: actions-fullstory-cloud
+                sources: []
+                settings: {apiKey: fs-key, baseUrl: '{{fullstory.BaseUrl}}'}
+            identity: {}
+            engage:
+              audiences:
+                - name: Pro users
+                  query: trait('plan') = 'pro'
+                  destinations: [fs]
+            """);
+        await using var server = await workspace.StartAsync();
+
+        await PostAsync(server, """{"type":"identify","userId":"ada","anonymousId":"a-ada","traits":{"email":"ada@example.com","plan":"pro"}}""");
+
+        // The Integrations object names FullStory alone by its catalog name, which lets the message through its presets.
+        var created = await WaitForAsync(fullstory, r => r.Path == "/v2/users" && Body(r)?["properties"]?["pro_users"] is not null);
+        Assert.Equal("""{"uid":"ada","email":"ada@example.com","properties":{"pro_users":true,"email":"ada@example.com","segmentAnonymousId":"a-ada"}}""", created.ToJsonString());
+    }
+
     /// <summary>The identify calls of the Pro users audience a stand-in received.</summary>
     private static List<JsonNode> Members(RecordingServer server) =>
         [.. server.Received.Select(Body).OfType<JsonNode>().Where(b => (string?)b["type"] == "identify" && b["traits"]?["pro_users"] is not null)];
