@@ -34,7 +34,9 @@ public sealed class SluiceClientFailureTests : IAsyncLifetime
     {
         _server.AnswerNext(new ScriptedAnswer(500, "down"), new ScriptedAnswer(0, Drop: true), new ScriptedAnswer(503), new ScriptedAnswer(200, Hang: true), new ScriptedAnswer(408));
         var failures = new ConcurrentQueue<SluiceClientFailure>();
-        await using var client = Client(o => o with { RequestTimeout = TimeSpan.FromMilliseconds(300) }, failures);
+        // Long enough that no answered request times out on a loaded machine (a 300 ms timeout once made a
+        // seventh request in CI); the hanging one still waits only this long.
+        await using var client = Client(o => o with { RequestTimeout = TimeSpan.FromSeconds(2) }, failures);
 
         var id = client.Track("u", "E");
         await client.FlushAsync();
