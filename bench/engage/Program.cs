@@ -16,6 +16,8 @@ using Sluice.Workspace;
 // 1. events/s through the profiles consumer without and with 10 computed traits and 20 audiences
 //    (Engage computes in the consumer's steps), alternating, on the same corpus; Engage's own cost per
 //    event is the difference;
+//    then the same over a second corpus of the same people, consumed into the profiles the first made (as a
+//    running installation mostly sees: people it knows, with states stored), timing the second alone;
 // 2. a new audience over STORED events already resolved: the backfill's time, then the evaluation sweep's;
 // 3. previews on the profiles of (2): exact (a threshold on an aggregate computed already) and estimated
 //    (a new aggregate, read from a sample's events).
@@ -36,6 +38,22 @@ var plain = without.Skip(1).DefaultIfEmpty(double.NaN).Average();
 var engaged = with.Skip(1).DefaultIfEmpty(double.NaN).Average();
 var cost = (1 / engaged) - (1 / plain);
 Console.WriteLine($"profiles consumer: {plain:0} events/s without Engage, {engaged:0} with it ({engaged / plain:0.00}); Engage's own cost {cost * 1e6:0.0} µs an event, {1 / cost:0} events/s on its own");
+
+var knownWithout = new List<double>();
+var knownWith = new List<double>();
+for (var round = 0; round < (events > 0 ? 2 : 0); round++)
+{
+    knownWithout.Add(Consume(events, round, Definitions.None(), known: true).Rate);
+    knownWith.Add(Consume(events, round, Definitions.Full(), known: true).Rate);
+}
+
+if (events > 0)
+{
+    var knownPlain = knownWithout.Average();
+    var knownEngaged = knownWith.Average();
+    var knownCost = (1 / knownEngaged) - (1 / knownPlain);
+    Console.WriteLine($"known people: profiles consumer: {knownPlain:0} events/s without Engage, {knownEngaged:0} with it ({knownEngaged / knownPlain:0.00}); Engage's own cost {knownCost * 1e6:0.0} µs an event, {1 / knownCost:0} events/s on its own");
+}
 
 var (_, store, _, log, directory) = Consume(stored, 7, Definitions.None(), keep: true);
 try
@@ -78,7 +96,9 @@ finally
     Directory.Delete(directory, recursive: true);
 }
 
-static (double Rate, SqliteProfileStore Store, SqliteDatabase Database, SqliteEventLog Log, string Directory) Consume(int count, int seed, EngageDefinitions definitions, bool keep = false)
+// known: a first corpus is consumed untimed, then a second of the same people (other events, the same 60 days)
+// is timed: the profiles and their states exist.
+static (double Rate, SqliteProfileStore Store, SqliteDatabase Database, SqliteEventLog Log, string Directory) Consume(int count, int seed, EngageDefinitions definitions, bool keep = false, bool known = false)
 {
     var directory = Path.Combine(Path.GetTempPath(), "sluice-bench-engage-" + Guid.NewGuid().ToString("N"));
     var database = new SqliteDatabase(directory, SqliteDurability.Full);
@@ -87,12 +107,15 @@ static (double Rate, SqliteProfileStore Store, SqliteDatabase Database, SqliteEv
     {
         var random = new Random(seed);
         var start = DateTimeOffset.UtcNow.AddDays(-60).ToUnixTimeMilliseconds();
-        var corpus = Corpus(count, random, log.PartitionCount, start).ToList();
-        for (var first = 0; first < corpus.Count; first += 100)
+        void Append(List<PendingEvent> corpus)
         {
-            log.Append([new EventBatch("web", corpus.GetRange(first, Math.Min(100, corpus.Count - first)), start + first)], start + first, 0);
+            for (var first = 0; first < corpus.Count; first += 100)
+            {
+                log.Append([new EventBatch("web", corpus.GetRange(first, Math.Min(100, corpus.Count - first)), start + first)], start + first, 0);
+            }
         }
 
+        Append([.. Corpus(count, random, log.PartitionCount, start)]);
         var cursors = new SqliteConsumerCursors(database);
         var store = new SqliteProfileStore(database);
         var consumer = new ProfilesConsumer(store, new IdentitySettingsSource(new IdentitySettings(), managedByFile: true), new Engagement(definitions, TimeProvider.System));
@@ -101,12 +124,29 @@ static (double Rate, SqliteProfileStore Store, SqliteDatabase Database, SqliteEv
         var clock = new Stopwatch();
         // Steps as the server's runner reads them for this consumer.
         var rowsPerRead = new EventLogOptions().RowsPerRead * ((IEventLogConsumer)consumer).RowsPerReadMultiple;
-        for (var rows = log.ReadFrom(0, rowsPerRead, null, ((IEventLogConsumer)consumer).MaxReadBytes); rows.Count > 0; rows = log.ReadFrom(rows[^1].Position, rowsPerRead, null, ((IEventLogConsumer)consumer).MaxReadBytes))
+        long ConsumeAll(long after, bool timed)
         {
-            var advances = rows.GroupBy(r => r.Partition).Select(g => new CursorAdvance(consumer.Name, g.Key, g.Max(r => r.Position), "bench", leases[g.Key])).ToList();
-            clock.Start();
-            consumer.Consume(rows, advances);
-            clock.Stop();
+            for (var rows = log.ReadFrom(after, rowsPerRead, null, ((IEventLogConsumer)consumer).MaxReadBytes); rows.Count > 0; rows = log.ReadFrom(rows[^1].Position, rowsPerRead, null, ((IEventLogConsumer)consumer).MaxReadBytes))
+            {
+                var advances = rows.GroupBy(r => r.Partition).Select(g => new CursorAdvance(consumer.Name, g.Key, g.Max(r => r.Position), "bench", leases[g.Key])).ToList();
+                if (timed)
+                {
+                    clock.Start();
+                }
+
+                consumer.Consume(rows, advances);
+                clock.Stop();
+                after = rows[^1].Position;
+            }
+
+            return after;
+        }
+
+        var consumed = ConsumeAll(0, timed: !known);
+        if (known)
+        {
+            Append([.. Corpus(count, new Random(seed + 1_000), log.PartitionCount, start, messageIds: "k")]);
+            ConsumeAll(consumed, timed: true);
         }
 
         return (count / clock.Elapsed.TotalSeconds, store, database, log, directory);
@@ -124,7 +164,7 @@ static (double Rate, SqliteProfileStore Store, SqliteDatabase Database, SqliteEv
 
 // People (a tenth of the events) on one to three devices over 60 days: 30% identify calls (email, plan),
 // the rest product views, orders with a total and a category, and page views.
-static IEnumerable<PendingEvent> Corpus(int count, Random random, int partitions, long start)
+static IEnumerable<PendingEvent> Corpus(int count, Random random, int partitions, long start, string messageIds = "m")
 {
     var people = Math.Max(1, count / 10);
     var categories = new[] { "shoes", "shirts", "hats", "socks", "bags" };
@@ -133,7 +173,7 @@ static IEnumerable<PendingEvent> Corpus(int count, Random random, int partitions
         var person = random.Next(people);
         var anonymousId = $"device-{person}-{random.Next(1 + (person % 3))}";
         var at = DateTimeOffset.FromUnixTimeMilliseconds(start + (long)(i * (60.0 * 86_400_000 / count)));
-        var message = new JsonObject { ["anonymousId"] = anonymousId, ["messageId"] = $"m{i}", ["timestamp"] = at.ToString("O") };
+        var message = new JsonObject { ["anonymousId"] = anonymousId, ["messageId"] = $"{messageIds}{i}", ["timestamp"] = at.ToString("O") };
         var roll = random.NextDouble();
         if (roll < 0.3)
         {
@@ -162,7 +202,7 @@ static IEnumerable<PendingEvent> Corpus(int count, Random random, int partitions
         }
 
         var user = (string?)message["userId"] ?? anonymousId;
-        yield return new PendingEvent($"m{i}", checkDuplicate: true, (string)message["type"]!, Encoding.UTF8.GetBytes(message.ToJsonString()), EventPartitions.Of("web", user, partitions));
+        yield return new PendingEvent($"{messageIds}{i}", checkDuplicate: true, (string)message["type"]!, Encoding.UTF8.GetBytes(message.ToJsonString()), EventPartitions.Of("web", user, partitions));
     }
 }
 
