@@ -36,9 +36,13 @@ internal sealed class AggregateState
     /// <summary>Whether any event ever qualified: a count is then 0 rather than absent once its window empties.</summary>
     public bool Qualified { get; private set; }
 
+    /// <summary>Whether an event, a merge or a prune changed it since it was read or made: one that did not is written as it was stored.</summary>
+    public bool Changed { get; private set; }
+
     public void Add(EventAggregate aggregate, Fact fact)
     {
         Qualified = true;
+        Changed = true;
         if (aggregate.Window is null)
         {
             (_summary ??= new()).Add(aggregate, fact);
@@ -58,6 +62,7 @@ internal sealed class AggregateState
     public void Merge(EventAggregate aggregate, AggregateState other)
     {
         Qualified |= other.Qualified;
+        Changed = true;
         if (aggregate.Window is null)
         {
             if (other._summary is not null)
@@ -90,6 +95,7 @@ internal sealed class AggregateState
             }
 
             _facts.RemoveRange(0, gone);
+            Changed |= gone > 0;
         }
     }
 

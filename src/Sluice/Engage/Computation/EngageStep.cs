@@ -262,6 +262,7 @@ internal sealed class EngageStep(ProfileEvaluator evaluator, IProfileGraphReader
                 }
             }
 
+            profile.State.LetGoOfUnchanged();
             yield return new EngageStateSaved(id, profile.State, values, next);
         }
     }

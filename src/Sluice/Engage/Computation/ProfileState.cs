@@ -105,6 +105,27 @@ internal sealed class ProfileState
 
     public AggregateState Put(int slot, AggregateState state) => (_held ??= new AggregateState?[Layout.Aggregates])[slot] = state;
 
+    /// <summary>
+    /// Lets go of the aggregates read from the stored bytes and not changed since (an evaluation of the whole
+    /// profile reads them all): they are written back as stored, and the objects are garbage at once rather
+    /// than held, with every profile of the step, until its statements run.
+    /// </summary>
+    public void LetGoOfUnchanged()
+    {
+        if (_held is null)
+        {
+            return;
+        }
+
+        for (var slot = 0; slot < _held.Length; slot++)
+        {
+            if (_held[slot] is { Changed: false } && _ranges[(2 * slot) + 1] > 0)
+            {
+                _held[slot] = null;
+            }
+        }
+    }
+
     /// <summary>Leaves the aggregate out, as if the profile had never had a state of it.</summary>
     public void Forget(int slot)
     {

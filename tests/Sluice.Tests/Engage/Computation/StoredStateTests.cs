@@ -143,6 +143,26 @@ public sealed class StoredStateTests
         Assert.All(names, n => Assert.Matches("^[A-Za-z0-9_-]{8}$", n));
     }
 
+    [Fact]
+    public void After_an_evaluation_the_aggregates_read_and_not_changed_are_let_go_and_written_as_they_were_stored()
+    {
+        var state = ProfileState.Read(RegisteredBeforeNames, StoredInFull(new { q = true, f = new[] { new[] { Now - 60_000, 5 } } }));
+        var orders = Definitions.Aggregates.ToList().FindIndex(a => a.Key == OrdersIn7Days);
+        var spend = Definitions.Aggregates.ToList().FindIndex(a => a.Key == Spend);
+        var storedSpend = JsonNode.Parse(EngageStep.Write(state))!["a"]![StateLayout.NameOf(Spend)]!.ToJsonString();
+        new ProfileEvaluator(RegisteredBeforeNames).Evaluate(state, _ => null, Known, Now);
+        state.Get(orders)!.Add(Definitions.Aggregates[orders].Aggregate, new Fact(Now, 9, null));
+        Assert.NotNull(state.Held(spend));
+
+        state.LetGoOfUnchanged();
+
+        Assert.Null(state.Held(spend));
+        Assert.NotNull(state.Held(orders));
+        var written = JsonNode.Parse(EngageStep.Write(state))!["a"]!;
+        Assert.Equal(storedSpend, written[StateLayout.NameOf(Spend)]!.ToJsonString());
+        Assert.Equal(2, written[StateLayout.NameOf(OrdersIn7Days)]!["f"]!.AsArray().Count);
+    }
+
     private static IEnumerable<string> Aggregates(ProfileState state) =>
         Enumerable.Range(0, state.Layout.Aggregates).Where(state.Has).Select(slot => Definitions.Aggregates[slot].Key);
 
