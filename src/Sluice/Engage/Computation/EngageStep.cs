@@ -34,6 +34,9 @@ internal sealed class EngageStep(ProfileEvaluator evaluator, IProfileGraphReader
     /// <summary>The profile being evaluated, whose traits <see cref="TraitOfCurrent"/> reads.</summary>
     private Working? _current;
 
+    /// <summary>The instant the step evaluates its profiles at (Unix ms).</summary>
+    public long Now => now;
+
     private bool NeedsTraits => evaluator.ProfileTraitKeys.Count > 0;
 
     private Func<string, JsonNode?> TraitOfCurrent => field ??= key => _current!.Traits.TryGetValue(key, out var t) && t.Json is { } json ? JsonNode.Parse(json) : null;

@@ -38,7 +38,8 @@ internal sealed partial class EngageSweeper(IProfileStore store, Engagement enga
                 return [];
             }
 
-            var due = reader.EngageDue(engagement.Now, MaxPerSweep);
+            // Due by the instant the step evaluates at: one read later would take a profile due in between and evaluate it before its time.
+            var due = reader.EngageDue(engage.Now, MaxPerSweep);
             swept = due.Count;
             if (due.Count == 0)
             {
