@@ -34,10 +34,7 @@ for (var round = 0; round < (events > 0 ? 3 : 0); round++)
 }
 
 // The first round warms the JIT; the median of the others (of two: the mean).
-var plain = without.Skip(1).DefaultIfEmpty(double.NaN).Average();
-var engaged = with.Skip(1).DefaultIfEmpty(double.NaN).Average();
-var cost = (1 / engaged) - (1 / plain);
-Console.WriteLine($"profiles consumer: {plain:0} events/s without Engage, {engaged:0} with it ({engaged / plain:0.00}); Engage's own cost {cost * 1e6:0.0} µs an event, {1 / cost:0} events/s on its own");
+Report("", without.Skip(1), with.Skip(1));
 
 var knownWithout = new List<double>();
 var knownWith = new List<double>();
@@ -49,10 +46,7 @@ for (var round = 0; round < (events > 0 ? 2 : 0); round++)
 
 if (events > 0)
 {
-    var knownPlain = knownWithout.Average();
-    var knownEngaged = knownWith.Average();
-    var knownCost = (1 / knownEngaged) - (1 / knownPlain);
-    Console.WriteLine($"known people: profiles consumer: {knownPlain:0} events/s without Engage, {knownEngaged:0} with it ({knownEngaged / knownPlain:0.00}); Engage's own cost {knownCost * 1e6:0.0} µs an event, {1 / knownCost:0} events/s on its own");
+    Report("known people: ", knownWithout, knownWith);
 }
 
 var (_, store, _, log, directory) = Consume(stored, 7, Definitions.None(), keep: true);
@@ -94,6 +88,15 @@ finally
 {
     Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
     Directory.Delete(directory, recursive: true);
+}
+
+// The consumer's rate without and with Engage (means of the rounds given), and Engage's own cost: the difference.
+static void Report(string label, IEnumerable<double> without, IEnumerable<double> with)
+{
+    var plain = without.DefaultIfEmpty(double.NaN).Average();
+    var engaged = with.DefaultIfEmpty(double.NaN).Average();
+    var cost = (1 / engaged) - (1 / plain);
+    Console.WriteLine($"{label}profiles consumer: {plain:0} events/s without Engage, {engaged:0} with it ({engaged / plain:0.00}); Engage's own cost {cost * 1e6:0.0} µs an event, {1 / cost:0} events/s on its own");
 }
 
 // known: a first corpus is consumed untimed, then a second of the same people (other events, the same 60 days)

@@ -218,6 +218,26 @@ public abstract class EngageContract : IDisposable
         }
     }
 
+    [Fact]
+    public void Sync_runs_are_pruned_to_each_connections_newest()
+    {
+        using var store = _backend.Open();
+        for (var run = 0; run < 5; run++)
+        {
+            store.Profiles.RecordEngageSyncRun("vips/hook", 1_000 + run, first: run == 0, values: run, messages: 2 * run);
+        }
+
+        store.Profiles.RecordEngageSyncRun("vips/crm", 2_000, first: true, values: 7, messages: 7);
+        store.Profiles.RecordEngageSyncRun("spend/hook", 3_000, first: true, values: 1, messages: 1);
+
+        Assert.Equal(3, store.Profiles.PruneEngageSyncRuns(keep: 2));
+
+        Assert.Equal(
+            [("vips/crm", 2_000L, true, 7L, 7L), ("vips/hook", 1_004L, false, 4L, 8L), ("vips/hook", 1_003L, false, 3L, 6L)],
+            store.Profiles.EngageSyncRunsOf("vips", 10).Select(r => (r.Connection, r.At, r.First, r.Values, r.Messages)));
+        Assert.Single(store.Profiles.EngageSyncRunsOf("spend", 10));
+    }
+
     /// <summary>What <paramref name="read"/> finds once it finds it (real time, up to 30 s): what a background service on a clock that no longer moves does next.</summary>
     private static async Task<T> Eventually<T>(Func<T?> read)
         where T : class

@@ -84,7 +84,7 @@ internal static class EngageEndpoints
             ["destination"] = r.Connection[(key.Length + 1)..],
             ["at"] = IsoTimestamp.Format(r.At),
             ["kind"] = r.First ? "first" : "changes",
-            ["values"] = r.Changes,
+            ["values"] = r.Values,
             ["messages"] = r.Messages,
         })]);
         described["recentChanges"] = new JsonArray([.. store.RecentEngageChanges(key, 50).Select(c => (JsonNode)new JsonObject

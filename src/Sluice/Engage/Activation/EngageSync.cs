@@ -34,6 +34,9 @@ internal sealed partial class EngageSync(
     /// <summary>The changes of a definition kept once sent (its page's history): the older ones are deleted.</summary>
     public const int ChangesKept = 1_000;
 
+    /// <summary>The runs of each connection's sync kept (its page's sync history): the older ones are deleted.</summary>
+    public const int SyncRunsKept = 100;
+
     private long _nextPrune;
 
     /// <summary>Sends what each connection has not sent yet; how many messages.</summary>
@@ -59,7 +62,7 @@ internal sealed partial class EngageSync(
                 var first = snapshot.Values.SelectMany(v => Messages(key, audience, connection, destination, v.ProfileId, v.Json, $"first:{v.ProfileId}:{v.Json}", now)).ToList();
                 await AppendAsync(connection.DestinationId, first, cancellation);
                 store.SaveEngageSync(name, snapshot.LastChangeId, now, first.Count);
-                store.RecordEngageSyncRun(name, now, first: true, snapshot.Values.Count, first.Count, snapshot.LastChangeId);
+                store.RecordEngageSyncRun(name, now, first: true, snapshot.Values.Count, first.Count);
                 sent += first.Count;
                 continue;
             }
@@ -72,7 +75,7 @@ internal sealed partial class EngageSync(
                 await AppendAsync(connection.DestinationId, messages, cancellation);
                 var syncedAt = time.GetUtcNow().ToUnixTimeMilliseconds();
                 store.SaveEngageSync(name, changes[^1].Id, syncedAt, messages.Count);
-                store.RecordEngageSyncRun(name, syncedAt, first: false, changes.Count, messages.Count, changes[^1].Id);
+                store.RecordEngageSyncRun(name, syncedAt, first: false, changes.Count, messages.Count);
                 sent += messages.Count;
                 if (changes.Count < ChangesPerBatch)
                 {
@@ -87,7 +90,8 @@ internal sealed partial class EngageSync(
 
     /// <summary>
     /// Once a minute, each definition's changes that every connection has sent go, but for the newest
-    /// <see cref="ChangesKept"/>: the change log would otherwise grow with every value that moves.
+    /// <see cref="ChangesKept"/>: the change log would otherwise grow with every value that moves. So do the
+    /// sync runs of each connection past its newest <see cref="SyncRunsKept"/>.
     /// </summary>
     private void PruneWhenDue(EngageDefinitions definitions)
     {
@@ -106,6 +110,8 @@ internal sealed partial class EngageSync(
                 .Where(id => id is not null).Select(id => id!.Value).DefaultIfEmpty(long.MaxValue).Min();
             store.PruneEngageChanges(key, sent == long.MaxValue ? long.MaxValue : sent + 1, ChangesKept);
         }
+
+        store.PruneEngageSyncRuns(SyncRunsKept);
     }
 
     /// <summary>

@@ -58,32 +58,17 @@ internal sealed partial class EngageSweeper(IProfileStore store, Engagement enga
     /// Sweeps, then sleeps until the soonest due instant it knows (on the injected clock), so a profile is
     /// evaluated at the instant a window edge passes rather than at the next poll; at most <see cref="Interval"/>.
     /// </summary>
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            TimeSpan wait;
-            try
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        EngageRounds.RunAsync(
+            _ =>
             {
                 var sweptAt = engagement.Now;
-                wait = SweepDue() == MaxPerSweep ? TimeSpan.Zero : UntilNextDue(sweptAt);
-            }
-            catch (Exception failed) when (failed is not OperationCanceledException)
-            {
-                LogSweepFailed(logger, failed);
-                wait = Interval;
-            }
-
-            try
-            {
-                await Task.Delay(wait, time, stoppingToken);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-        }
-    }
+                return Task.FromResult(SweepDue() == MaxPerSweep ? TimeSpan.Zero : UntilNextDue(sweptAt));
+            },
+            Interval,
+            time,
+            failed => LogSweepFailed(logger, failed),
+            stoppingToken);
 
     /// <summary>
     /// How long until the soonest profile is due, at most <see cref="Interval"/>; none when one became due after

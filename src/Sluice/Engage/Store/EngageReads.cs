@@ -38,10 +38,10 @@ internal sealed record EngageSnapshot(long LastChangeId, IReadOnlyList<EngageVal
 internal sealed record EngageSyncRow(string Connection, long LastChangeId, long StartedAt, long SyncedAt, long Messages);
 
 /// <summary>
-/// One run of a connection's sync (Unix ms): its first (every current value) or the changes after the last
-/// one sent, up to <see cref="LastChangeId"/>; how many changes it covered and how many messages it stored.
+/// One run of a connection's sync (Unix ms): its first, with how many current values it covered, or one of
+/// changes, with how many changes; and how many messages it stored.
 /// </summary>
-internal sealed record EngageSyncRun(long Id, string Connection, long At, bool First, long Changes, long Messages, long LastChangeId);
+internal sealed record EngageSyncRun(string Connection, long At, bool First, long Values, long Messages);
 
 /// <summary>A profile as a preview evaluates it: its Engage state (JSON or null), its identifiers' types, its traits (JSON by key).</summary>
 internal sealed record ProfileForEngage(string Id, string? State, IReadOnlySet<string> Types, IReadOnlyDictionary<string, string> Traits);
@@ -308,31 +308,30 @@ internal static class EngageReads
                 synced_at = excluded.synced_at, messages = engage_syncs.messages + excluded.messages
             """, rows => rows.RecordsAffected, connection, lastChangeId, at, messages);
 
-    /// <summary>The runs of every connection this many newest at most: what a definition's page lists as its syncs' history.</summary>
-    public const int SyncRunsKept = 100;
-
-    /// <summary>Records a run of a connection's sync; the connection's runs older than its <see cref="SyncRunsKept"/> newest go.</summary>
-    public static void RecordEngageSyncRun(this IProfileQueries db, string connection, long at, bool first, long changes, long messages, long lastChangeId)
-    {
+    /// <summary>Records a run of a connection's sync (<see cref="EngageSyncRun"/>).</summary>
+    public static void RecordEngageSyncRun(this IProfileQueries db, string connection, long at, bool first, long values, long messages) =>
         db.Query(
-            "INSERT INTO engage_sync_runs (connection, at, first, changes, messages, last_change_id) VALUES ($1, $2, $3, $4, $5, $6)",
-            rows => rows.RecordsAffected, connection, at, first ? 1L : 0L, changes, messages, lastChangeId);
+            "INSERT INTO engage_sync_runs (connection, at, first, changes, messages) VALUES ($1, $2, $3, $4, $5)",
+            rows => rows.RecordsAffected, connection, at, first ? 1L : 0L, values, messages);
+
+    /// <summary>Deletes each connection's sync runs but for its <paramref name="keep"/> newest; how many.</summary>
+    public static int PruneEngageSyncRuns(this IProfileQueries db, int keep) =>
         db.Query("""
-            DELETE FROM engage_sync_runs WHERE connection = $1
-                AND id < (SELECT min(id) FROM (SELECT id FROM engage_sync_runs WHERE connection = $1 ORDER BY id DESC LIMIT $2) newest)
-            """, rows => rows.RecordsAffected, connection, (long)SyncRunsKept);
-    }
+            DELETE FROM engage_sync_runs WHERE id IN (
+                SELECT id FROM (SELECT id, row_number() OVER (PARTITION BY connection ORDER BY id DESC) AS newer FROM engage_sync_runs) runs
+                WHERE newer > $1)
+            """, rows => rows.RecordsAffected, (long)keep);
 
     /// <summary>The newest runs of the syncs of a definition's connections (<c>key/destination</c>), newest first.</summary>
     public static IReadOnlyList<EngageSyncRun> EngageSyncRunsOf(this IProfileQueries db, string key, int limit) =>
         db.Query(
-            "SELECT id, connection, at, first, changes, messages, last_change_id FROM engage_sync_runs WHERE substr(connection, 1, length($1)) = $1 ORDER BY id DESC LIMIT $2",
+            "SELECT connection, at, first, changes, messages FROM engage_sync_runs WHERE substr(connection, 1, length($1)) = $1 ORDER BY id DESC LIMIT $2",
             rows =>
             {
                 var runs = new List<EngageSyncRun>();
                 while (rows.Read())
                 {
-                    runs.Add(new EngageSyncRun(rows.GetInt64(0), rows.GetString(1), rows.GetInt64(2), rows.GetInt64(3) != 0, rows.GetInt64(4), rows.GetInt64(5), rows.GetInt64(6)));
+                    runs.Add(new EngageSyncRun(rows.GetString(0), rows.GetInt64(1), rows.GetInt64(2) != 0, rows.GetInt64(3), rows.GetInt64(4)));
                 }
 
                 return runs;

@@ -468,15 +468,15 @@ internal static class PostgresSchema
         """,
         """
         -- Each run of a connection's sync that sent something or was its first (Engage/Activation/EngageSync):
-        -- the history the definition's page shows, the newest runs of each connection kept.
+        -- the history the definition's page shows, the newest runs of each connection kept. changes: the
+        -- values a first sync covered, or the changes of a later one.
         CREATE TABLE IF NOT EXISTS engage_sync_runs (
             id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
             connection text NOT NULL,
             at bigint NOT NULL,
             first integer NOT NULL,
             changes bigint NOT NULL,
-            messages bigint NOT NULL,
-            last_change_id bigint NOT NULL
+            messages bigint NOT NULL
         );
         CREATE INDEX IF NOT EXISTS engage_sync_runs_by_connection ON engage_sync_runs (connection, id);
         """,

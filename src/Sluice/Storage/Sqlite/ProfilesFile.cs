@@ -67,15 +67,15 @@ internal static class ProfilesFile
         """,
         """
         -- Each run of a connection's sync that sent something or was its first (Engage/Activation/EngageSync):
-        -- the history the definition's page shows, the newest runs of each connection kept.
+        -- the history the definition's page shows, the newest runs of each connection kept. changes: the
+        -- values a first sync covered, or the changes of a later one.
         CREATE TABLE IF NOT EXISTS engage_sync_runs (
             id INTEGER PRIMARY KEY,
             connection TEXT NOT NULL,
             at INTEGER NOT NULL,
             first INTEGER NOT NULL,
             changes INTEGER NOT NULL,
-            messages INTEGER NOT NULL,
-            last_change_id INTEGER NOT NULL
+            messages INTEGER NOT NULL
         );
         CREATE INDEX IF NOT EXISTS engage_sync_runs_by_connection ON engage_sync_runs (connection, id);
         """,
