@@ -23,25 +23,25 @@ using Sluice.Workspace;
 //    (a new aggregate, read from a sample's events).
 var events = args.Length > 0 ? int.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : 100_000;
 var stored = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 1_000_000;
-var without = new List<double>();
-var with = new List<double>();
+var without = new List<Measured>();
+var with = new List<Measured>();
 // EVENTS 0 measures the stored part alone.
 for (var round = 0; round < (events > 0 ? 3 : 0); round++)
 {
-    without.Add(Consume(events, round, Definitions.None()).Rate);
-    with.Add(Consume(events, round, Definitions.Full()).Rate);
-    Console.WriteLine($"round {round + 1}: {without[^1]:0} events/s without Engage, {with[^1]:0} with 10 computed traits and 20 audiences");
+    without.Add(Consume(events, round, Definitions.None()).Measured);
+    with.Add(Consume(events, round, Definitions.Full()).Measured);
+    Console.WriteLine($"round {round + 1}: {without[^1].Rate:0} events/s without Engage, {with[^1].Rate:0} with 10 computed traits and 20 audiences");
 }
 
 // The first round warms the JIT; the median of the others (of two: the mean).
-Report("", without.Skip(1), with.Skip(1));
+Report("", [.. without.Skip(1)], [.. with.Skip(1)]);
 
-var knownWithout = new List<double>();
-var knownWith = new List<double>();
+var knownWithout = new List<Measured>();
+var knownWith = new List<Measured>();
 for (var round = 0; round < (events > 0 ? 2 : 0); round++)
 {
-    knownWithout.Add(Consume(events, round, Definitions.None(), known: true).Rate);
-    knownWith.Add(Consume(events, round, Definitions.Full(), known: true).Rate);
+    knownWithout.Add(Consume(events, round, Definitions.None(), known: true).Measured);
+    knownWith.Add(Consume(events, round, Definitions.Full(), known: true).Measured);
 }
 
 if (events > 0)
@@ -90,18 +90,21 @@ finally
     Directory.Delete(directory, recursive: true);
 }
 
-// The consumer's rate without and with Engage (means of the rounds given), and Engage's own cost: the difference.
-static void Report(string label, IEnumerable<double> without, IEnumerable<double> with)
+// The consumer's rate without and with Engage (means of the rounds given), and Engage's own cost: the difference;
+// then what the consumer allocated an event and the collector's pauses a round, without and with Engage.
+static void Report(string label, IReadOnlyCollection<Measured> without, IReadOnlyCollection<Measured> with)
 {
-    var plain = without.DefaultIfEmpty(double.NaN).Average();
-    var engaged = with.DefaultIfEmpty(double.NaN).Average();
+    static double Mean(IEnumerable<double> values) => values.DefaultIfEmpty(double.NaN).Average();
+    var plain = Mean(without.Select(m => m.Rate));
+    var engaged = Mean(with.Select(m => m.Rate));
     var cost = (1 / engaged) - (1 / plain);
     Console.WriteLine($"{label}profiles consumer: {plain:0} events/s without Engage, {engaged:0} with it ({engaged / plain:0.00}); Engage's own cost {cost * 1e6:0.0} µs an event, {1 / cost:0} events/s on its own");
+    Console.WriteLine($"{label}allocated {Mean(without.Select(m => m.BytesAnEvent)) / 1024:0.0} KB an event without Engage, {Mean(with.Select(m => m.BytesAnEvent)) / 1024:0.0} with it; the collector's pauses {Mean(without.Select(m => m.Paused.TotalMilliseconds)):0} and {Mean(with.Select(m => m.Paused.TotalMilliseconds)):0} ms a round");
 }
 
 // known: a first corpus is consumed untimed, then a second of the same people (other events, the same 60 days)
 // is timed: the profiles and their states exist.
-static (double Rate, SqliteProfileStore Store, SqliteDatabase Database, SqliteEventLog Log, string Directory) Consume(int count, int seed, EngageDefinitions definitions, bool keep = false, bool known = false)
+static (Measured Measured, SqliteProfileStore Store, SqliteDatabase Database, SqliteEventLog Log, string Directory) Consume(int count, int seed, EngageDefinitions definitions, bool keep = false, bool known = false)
 {
     var directory = Path.Combine(Path.GetTempPath(), "sluice-bench-engage-" + Guid.NewGuid().ToString("N"));
     var database = new SqliteDatabase(directory, SqliteDurability.Full);
@@ -125,6 +128,8 @@ static (double Rate, SqliteProfileStore Store, SqliteDatabase Database, SqliteEv
         cursors.Register(consumer.Name, consumer.Start);
         var leases = new SqlitePartitionLeases(database).Claim("bench", 1_000, 0, long.MaxValue / 2, takeOver: true).ToDictionary(l => l.Partition, l => l.Epoch);
         var clock = new Stopwatch();
+        var allocated = 0L;
+        var paused = TimeSpan.Zero;
         // Steps as the server's runner reads them for this consumer.
         var rowsPerRead = new EventLogOptions().RowsPerRead * ((IEventLogConsumer)consumer).RowsPerReadMultiple;
         long ConsumeAll(long after, bool timed)
@@ -135,10 +140,18 @@ static (double Rate, SqliteProfileStore Store, SqliteDatabase Database, SqliteEv
                 if (timed)
                 {
                     clock.Start();
+                    allocated -= GC.GetAllocatedBytesForCurrentThread();
+                    paused -= GC.GetTotalPauseDuration();
                 }
 
                 consumer.Consume(rows, advances);
                 clock.Stop();
+                if (timed)
+                {
+                    allocated += GC.GetAllocatedBytesForCurrentThread();
+                    paused += GC.GetTotalPauseDuration();
+                }
+
                 after = rows[^1].Position;
             }
 
@@ -152,7 +165,7 @@ static (double Rate, SqliteProfileStore Store, SqliteDatabase Database, SqliteEv
             ConsumeAll(consumed, timed: true);
         }
 
-        return (count / clock.Elapsed.TotalSeconds, store, database, log, directory);
+        return (new Measured(count / clock.Elapsed.TotalSeconds, (double)allocated / count, paused), store, database, log, directory);
     }
     finally
     {
@@ -208,6 +221,9 @@ static IEnumerable<PendingEvent> Corpus(int count, Random random, int partitions
         yield return new PendingEvent($"{messageIds}{i}", checkDuplicate: true, (string)message["type"]!, Encoding.UTF8.GetBytes(message.ToJsonString()), EventPartitions.Of("web", user, partitions));
     }
 }
+
+/// <summary>A timed consumption: events a second, bytes the consumer's thread allocated an event, the collector's pauses meanwhile.</summary>
+internal readonly record struct Measured(double Rate, double BytesAnEvent, TimeSpan Paused);
 
 /// <summary>The definitions measured: 10 computed traits and 20 audiences of the kinds docs/engage.md lists.</summary>
 internal static class Definitions

@@ -47,7 +47,7 @@ internal sealed class Engagement(EngageDefinitionsSource source, TimeProvider ti
     public long Now => time.GetUtcNow().ToUnixTimeMilliseconds();
 
     IProfileStepObserver? IProfileStepPart.Begin(IProfileGraphReader reader, bool recomputation) =>
-        (recomputation ? BeginRecomputation(reader) : Begin(reader)) ?? (IProfileStepObserver?)WithNothingDefined(reader);
+        (recomputation ? BeginRecomputation(reader) : Begin(reader, deferring: true)) ?? (IProfileStepObserver?)WithNothingDefined(reader);
 
     /// <summary>
     /// A step's part of the computation, or null when no computed trait or audience is defined. The step
@@ -56,7 +56,8 @@ internal sealed class Engagement(EngageDefinitionsSource source, TimeProvider ti
     /// out takes none of its events into it, so its registration ends there, and a definition that uses it
     /// again later has it computed anew over every event.
     /// </summary>
-    public EngageStep? Begin(IProfileGraphReader reader)
+    /// <param name="deferring">Whether the step notes the changes it observes and takes them at its end (<see cref="EngageStep"/>): the profiles consumer's.</param>
+    public EngageStep? Begin(IProfileGraphReader reader, bool deferring = false)
     {
         var definitions = source.Current(reader);
         if (!definitions.Any)
@@ -94,7 +95,7 @@ internal sealed class Engagement(EngageDefinitionsSource source, TimeProvider ti
             _evaluator = evaluator = new ProfileEvaluator(layout);
         }
 
-        return new EngageStep(evaluator, reader, Now, ofTheDefinitions);
+        return new EngageStep(evaluator, reader, Now, ofTheDefinitions, deferring);
     }
 
     /// <summary>
@@ -206,7 +207,7 @@ internal sealed class Engagement(EngageDefinitionsSource source, TimeProvider ti
         {
         }
 
-        public void Observe(IReadOnlyList<ProfileChange> changes, int from, JsonElement message)
+        public void Observe(IReadOnlyList<ProfileChange> changes, int from, JsonElement message, ReadOnlyMemory<byte> stored)
         {
         }
 

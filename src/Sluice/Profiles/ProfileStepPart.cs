@@ -57,8 +57,12 @@ internal interface IProfileStepObserver
     /// <summary>The profiles the step's events are likely to touch, to read at once.</summary>
     void Prefetch(IEnumerable<string> profileIds);
 
-    /// <summary>The changes from <paramref name="from"/> on, made by <paramref name="message"/> (default: a change with no message).</summary>
-    void Observe(IReadOnlyList<ProfileChange> changes, int from, JsonElement message);
+    /// <summary>
+    /// The changes from <paramref name="from"/> on, made by <paramref name="message"/> (default: a change with no
+    /// message). <paramref name="stored"/>: the message's bytes in its log row, which the step holds to its end,
+    /// for a part that takes the message later (empty: not at hand, the message is taken now or not at all).
+    /// </summary>
+    void Observe(IReadOnlyList<ProfileChange> changes, int from, JsonElement message, ReadOnlyMemory<byte> stored = default);
 
     /// <summary>Its own changes, once the step's events are resolved (<paramref name="identifierTypesOf"/>: a profile's identifier types, null when it is no profile now).</summary>
     IEnumerable<ProfileChange> Finish(Func<string, IReadOnlySet<string>?> identifierTypesOf);

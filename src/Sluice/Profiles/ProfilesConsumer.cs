@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using Sluice.EventLog;
 using Sluice.Profiles.Identity;
@@ -92,6 +94,17 @@ internal sealed class ProfilesConsumer(IProfileStore store, IdentitySettingsSour
     /// </summary>
     private const int RowsPerChunk = 16;
 
+    /// <summary>
+    /// A message's bytes in its row, without copying them: a document parsed from the row's array reads it in
+    /// place. (Copied only if that ever stopped being so.)
+    /// </summary>
+    private static ReadOnlyMemory<byte> StoredBytes(byte[] row, JsonElement message)
+    {
+        var raw = JsonMarshal.GetRawUtf8Value(message);
+        var offset = Unsafe.ByteOffset(ref MemoryMarshal.GetArrayDataReference(row), ref MemoryMarshal.GetReference(raw));
+        return offset >= 0 && offset + raw.Length <= row.Length ? row.AsMemory((int)offset, raw.Length) : raw.ToArray();
+    }
+
     private List<ProfileChange> Resolve(IProfileGraphReader reader, IReadOnlyList<LogRow> rows)
     {
         _graph.Begin(reader);
@@ -101,7 +114,7 @@ internal sealed class ProfilesConsumer(IProfileStore store, IdentitySettingsSour
         var changes = new List<ProfileChange>();
         // A row's messages are read from one parse of the row, not split into copies and parsed again.
         var documents = new List<JsonDocument>(RowsPerChunk);
-        var messages = new List<(JsonElement Message, EventReference Event, IReadOnlyList<Identifier> Candidates)>();
+        var messages = new List<(JsonElement Message, EventReference Event, IReadOnlyList<Identifier> Candidates, byte[] Row)>();
         var candidates = new List<Identifier>();
         try
         {
@@ -129,7 +142,7 @@ internal sealed class ProfilesConsumer(IProfileStore store, IdentitySettingsSour
                         }
 
                         var e = new EventReference(row.SourceId, EventResolution.MessageIdOf(message), row.Position, index++, row.ReceivedAt);
-                        messages.Add((message, e, EventResolution.Candidates(message, settings)));
+                        messages.Add((message, e, EventResolution.Candidates(message, settings), row.Messages));
                     }
                 }
 
@@ -142,11 +155,11 @@ internal sealed class ProfilesConsumer(IProfileStore store, IdentitySettingsSour
 
                 _graph.Prefetch(candidates);
                 observer?.Prefetch(candidates.Select(_graph.KnownOwner).OfType<string>());
-                foreach (var (message, e, identifiers) in messages)
+                foreach (var (message, e, identifiers, row) in messages)
                 {
                     var before = changes.Count;
                     resolution.Resolve(message, e, changes, identifiers);
-                    observer?.Observe(changes, before, message);
+                    observer?.Observe(changes, before, message, StoredBytes(row, message));
                 }
 
                 messages.Clear();

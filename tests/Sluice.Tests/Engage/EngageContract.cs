@@ -128,6 +128,26 @@ public abstract class EngageContract : IDisposable
     }
 
     [Fact]
+    public void A_step_of_a_thousand_people_taken_some_hundreds_of_profiles_at_a_time_gives_the_values_a_recomputation_gives()
+    {
+        using var store = _backend.Open();
+        var run = new Run(this, store, Definitions());
+
+        // One step of 4,000 events from 1,000 people: Engage takes the step's profiles a few hundred at a time
+        // (EngageStep, deferring), and a device merged in the step into its person's profile is taken with it
+        // wherever in the step each came first.
+        run.Send(4_000, partitions: _ => true, people: 1_000);
+
+        var owners = store.Profiles.AllOwners().GroupBy(o => o.ProfileId).ToList();
+        Assert.True(owners.Count > 600, $"{owners.Count} profiles");
+        var merged = owners.Count(g => g.Count(o => o.Identifier.Type == "anonymous_id") > 1);
+        Assert.True(merged > 100, $"{merged} profiles with devices merged");
+        run.Check();
+        // Then events as they come, into the states that step saved.
+        run.Days(2);
+    }
+
+    [Fact]
     public void A_definition_added_later_is_computed_over_the_events_before_it_and_those_after_by_the_consumer()
     {
         using var store = _backend.Open();
@@ -315,11 +335,11 @@ public abstract class EngageContract : IDisposable
             }
         }
 
-        /// <summary>Sends <paramref name="count"/> events now and consumes those of the partitions <paramref name="partitions"/> takes.</summary>
-        public void Send(int count, Func<int, bool> partitions)
+        /// <summary>Sends <paramref name="count"/> events of <paramref name="people"/> people now and consumes those of the partitions <paramref name="partitions"/> takes.</summary>
+        public void Send(int count, Func<int, bool> partitions, int people = 200)
         {
             var at = Clock.GetUtcNow().ToUnixTimeMilliseconds();
-            _contract.Append(_store, [.. Enumerable.Range(0, count).Select(i => (at + i, Message(_random, at + i)))]);
+            _contract.Append(_store, [.. Enumerable.Range(0, count).Select(i => (at + i, Message(_random, at + i, people)))]);
             Clock.SetUtcNow(DateTimeOffset.FromUnixTimeMilliseconds(at + count));
             _consumed.AddRange(_contract.Consume(_store, _consumer, r => partitions(r.Partition)));
         }
@@ -381,13 +401,13 @@ public abstract class EngageContract : IDisposable
     }
 
     /// <summary>
-    /// 200 people on one to three devices. A device is seen before its person signs in on it (anonymous
+    /// 200 people (or <paramref name="people"/>) on one to three devices. A device is seen before its person signs in on it (anonymous
     /// events, merged later); a fifth of the events carry a timestamp up to a day and a half before they
     /// arrive; orders and product views carry a category, orders a total.
     /// </summary>
-    private static JsonObject Message(Random random, long receivedAt)
+    private static JsonObject Message(Random random, long receivedAt, int people = 200)
     {
-        var person = random.Next(200);
+        var person = random.Next(people);
         var device = $"d{person}-{random.Next(1 + (person % 3))}";
         var late = random.NextDouble() < 0.2 ? random.NextInt64(36 * 3_600_000) : random.NextInt64(60_000);
         var message = new JsonObject

@@ -1,9 +1,11 @@
 using System.Buffers;
+using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Sluice.Engage.Store;
 using Sluice.Profiles;
+using Sluice.Storage;
 
 namespace Sluice.Engage.Computation;
 
@@ -21,12 +23,23 @@ internal sealed record TraitValue(string? Json, long Timestamp, long ReceivedAt,
 /// the cursors: a crash loses both or neither. A profile that gained an identifier has its values that stay
 /// sent again (a change each, <see cref="EngageValueResent"/>).
 /// </summary>
+/// <remarks>
+/// A deferring step (the profiles consumer's) takes nothing while identity resolution runs: it notes each change
+/// that concerns it, with the message's bytes in its log row, and at the end takes its profiles a few hundred at
+/// a time, each read, computed, evaluated and written out before the next are read. Taken as the events came, a
+/// step held every profile it touched (its state, its aggregates as objects) to its end, and the garbage
+/// collector copied all of it at each collection in between (BENCHMARKS.md, Engage's tenth measurement).
+/// </remarks>
 /// <param name="ofTheDefinitions">What the definitions in force change before any profile (aggregates registered or retired, values of definitions no longer in force let go): saved first.</param>
-internal sealed class EngageStep(ProfileEvaluator evaluator, IProfileGraphReader reader, long now, IReadOnlyList<ProfileChange> ofTheDefinitions) : IProfileStepObserver
+/// <param name="deferring">Whether the step notes the changes it observes and takes them at its end, profiles a few at a time.</param>
+internal sealed class EngageStep(ProfileEvaluator evaluator, IProfileGraphReader reader, long now, IReadOnlyList<ProfileChange> ofTheDefinitions, bool deferring = false) : IProfileStepObserver
 {
     private readonly Dictionary<string, Working> _profiles = new(StringComparer.Ordinal);
     private readonly List<string> _removed = [];
     private readonly Evaluation _evaluation = new(evaluator);
+
+    /// <summary>The changes noted, in order, when deferring (null: taken as they come).</summary>
+    private readonly List<Noted>? _noted = deferring ? [] : null;
 
     /// <summary>The definitions (by slot) whose value rows this step writes even where the value stays (<see cref="Confirm"/>).</summary>
     private bool[]? _confirming;
@@ -41,8 +54,16 @@ internal sealed class EngageStep(ProfileEvaluator evaluator, IProfileGraphReader
 
     private Func<string, JsonNode?> TraitOfCurrent => field ??= key => _current!.Traits.TryGetValue(key, out var t) && t.Json is { } json ? JsonNode.Parse(json) : null;
 
-    /// <summary>Reads the stored state of these profiles (and their traits, if an audience looks at traits) in a few statements.</summary>
+    /// <summary>Reads the stored state of these profiles (and their traits, if an audience looks at traits) in a few statements; a deferring step reads them when it takes them.</summary>
     public void Prefetch(IEnumerable<string> profileIds)
+    {
+        if (_noted is null)
+        {
+            Load(profileIds);
+        }
+    }
+
+    private void Load(IEnumerable<string> profileIds)
     {
         var ids = profileIds.Where(id => !_profiles.ContainsKey(id)).Distinct(StringComparer.Ordinal).ToList();
         if (ids.Count == 0)
@@ -64,81 +85,108 @@ internal sealed class EngageStep(ProfileEvaluator evaluator, IProfileGraphReader
         }
     }
 
-    /// <summary>Takes the changes from <paramref name="from"/> on, the ones <paramref name="message"/> made (default: a change with no message).</summary>
-    public void Observe(IReadOnlyList<ProfileChange> changes, int from, JsonElement message)
+    /// <summary>
+    /// Takes the changes from <paramref name="from"/> on, the ones <paramref name="message"/> made (default: a
+    /// change with no message), or notes them with <paramref name="stored"/> (the message's bytes) when deferring.
+    /// </summary>
+    public void Observe(IReadOnlyList<ProfileChange> changes, int from, JsonElement message, ReadOnlyMemory<byte> stored = default)
     {
         for (var i = from; i < changes.Count; i++)
         {
-            switch (changes[i])
+            if (_noted is null)
             {
-                case ProfilesRecomputed recomputed:
-                    foreach (var id in recomputed.Survivors.Concat(recomputed.Members))
-                    {
-                        // Its values stay as they were before, to tell what the recomputation changes.
-                        _profiles[id] = Working.Remade(Get(id).State.WithoutAggregates());
-                        _removed.Add(id);
-                    }
-
-                    break;
-                case ProfileCreated created:
-                    // A recomputation makes its profiles again, often under the same ids: their values before it stay to compare with.
-                    var before = _profiles.GetValueOrDefault(created.ProfileId)?.State.WithoutAggregates() ?? ProfileState.Empty(evaluator.Layout);
-                    _profiles[created.ProfileId] = Working.Remade(before);
-                    break;
-                case ProfilesMerged merged:
-                    var into = Get(merged.Into);
-                    var gone = Get(merged.Merged);
-                    for (var slot = 0; slot < evaluator.Layout.Aggregates; slot++)
-                    {
-                        if (gone.State.Get(slot) is { } state)
-                        {
-                            if (into.State.Get(slot) is { } held)
-                            {
-                                held.Merge(evaluator.Definitions.Aggregates[slot].Aggregate, state);
-                            }
-                            else
-                            {
-                                into.State.Put(slot, state);
-                            }
-                        }
-                    }
-
-                    foreach (var (key, trait) in gone.Traits)
-                    {
-                        into.Set(key, trait);
-                    }
-
-                    gone.Dirty = false;
-                    _removed.Add(merged.Merged);
-                    into.Everything();
-                    into.Resend = true;
-                    break;
-                case EventAttached attached when message.ValueKind == JsonValueKind.Object:
-                    var profile = Get(attached.ProfileId);
-                    profile.Dirty |= evaluator.Take(profile.State, message, Fact.OrderOf(attached.Event.Position, attached.Event.Index), attached.Event.ReceivedAt, taken: profile.Scope);
-                    break;
-                case IdentifierAdded added:
-                    var gaining = Get(added.ProfileId);
-                    gaining.Everything();
-                    gaining.Resend = true;
-                    break;
-                case TraitsSet set when NeedsTraits:
-                    var holder = Get(set.ProfileId);
-                    foreach (var (key, json) in set.Traits)
-                    {
-                        // The step keeps only the traits audiences read, as it reads only those.
-                        if (!evaluator.ProfileTraitKeys.Contains(key))
-                        {
-                            continue;
-                        }
-
-                        holder.Set(key, new TraitValue(json, set.Timestamp, set.Event.ReceivedAt, set.Event.MessageId));
-                        holder.Scope?.TraitSet(key);
-                    }
-
-                    holder.Dirty = true;
-                    break;
+                Take(changes[i], message);
             }
+            else if (Concerns(changes[i]))
+            {
+                // Only an attached event reads its message.
+                var bytes = changes[i] is EventAttached && message.ValueKind == JsonValueKind.Object
+                    ? stored.IsEmpty ? JsonMarshal.GetRawUtf8Value(message).ToArray() : stored
+                    : default;
+                _noted.Add(new Noted(changes[i], bytes));
+            }
+        }
+    }
+
+    private bool Concerns(ProfileChange change) => change switch
+    {
+        ProfilesRecomputed recomputed => recomputed.Survivors.Count + recomputed.Members.Count > 0,
+        ProfileCreated or ProfilesMerged or EventAttached or IdentifierAdded => true,
+        TraitsSet => NeedsTraits,
+        _ => false,
+    };
+
+    private void Take(ProfileChange change, JsonElement message)
+    {
+        switch (change)
+        {
+            case ProfilesRecomputed recomputed:
+                foreach (var id in recomputed.Survivors.Concat(recomputed.Members))
+                {
+                    // Its values stay as they were before, to tell what the recomputation changes.
+                    _profiles[id] = Working.Remade(Get(id).State.WithoutAggregates());
+                    _removed.Add(id);
+                }
+
+                break;
+            case ProfileCreated created:
+                // A recomputation makes its profiles again, often under the same ids: their values before it stay to compare with.
+                var before = _profiles.GetValueOrDefault(created.ProfileId)?.State.WithoutAggregates() ?? ProfileState.Empty(evaluator.Layout);
+                _profiles[created.ProfileId] = Working.Remade(before);
+                break;
+            case ProfilesMerged merged:
+                var into = Get(merged.Into);
+                var gone = Get(merged.Merged);
+                for (var slot = 0; slot < evaluator.Layout.Aggregates; slot++)
+                {
+                    if (gone.State.Get(slot) is { } state)
+                    {
+                        if (into.State.Get(slot) is { } held)
+                        {
+                            held.Merge(evaluator.Definitions.Aggregates[slot].Aggregate, state);
+                        }
+                        else
+                        {
+                            into.State.Put(slot, state);
+                        }
+                    }
+                }
+
+                foreach (var (key, trait) in gone.Traits)
+                {
+                    into.Set(key, trait);
+                }
+
+                gone.Dirty = false;
+                _removed.Add(merged.Merged);
+                into.Everything();
+                into.Resend = true;
+                break;
+            case EventAttached attached when message.ValueKind == JsonValueKind.Object:
+                var profile = Get(attached.ProfileId);
+                profile.Dirty |= evaluator.Take(profile.State, message, Fact.OrderOf(attached.Event.Position, attached.Event.Index), attached.Event.ReceivedAt, taken: profile.Scope);
+                break;
+            case IdentifierAdded added:
+                var gaining = Get(added.ProfileId);
+                gaining.Everything();
+                gaining.Resend = true;
+                break;
+            case TraitsSet set when NeedsTraits:
+                var holder = Get(set.ProfileId);
+                foreach (var (key, json) in set.Traits)
+                {
+                    // The step keeps only the traits audiences read, as it reads only those.
+                    if (!evaluator.ProfileTraitKeys.Contains(key))
+                    {
+                        continue;
+                    }
+
+                    holder.Set(key, new TraitValue(json, set.Timestamp, set.Event.ReceivedAt, set.Event.MessageId));
+                    holder.Scope?.TraitSet(key);
+                }
+
+                holder.Dirty = true;
+                break;
         }
     }
 
@@ -192,6 +240,195 @@ internal sealed class EngageStep(ProfileEvaluator evaluator, IProfileGraphReader
             yield return change;
         }
 
+        if (_noted is null)
+        {
+            foreach (var change in Settle(identifierTypesOf))
+            {
+                yield return change;
+            }
+
+            yield break;
+        }
+
+        foreach (var batch in Batches())
+        {
+            Replay(batch);
+            foreach (var change in Settle(identifierTypesOf))
+            {
+                yield return change;
+            }
+
+            _profiles.Clear();
+            _removed.Clear();
+        }
+    }
+
+    /// <summary>Groups of profiles a deferring step takes at a time: a few hundred where a read is a call into the process, more where it is a round trip.</summary>
+    private int GroupsABatch => reader.ReadsCostARoundTrip ? 2_000 : 256;
+
+    /// <summary>
+    /// The noted changes in batches of whole groups, each group's in the order they came: profiles a change ties
+    /// together (a merge, a recomputation) are one group, taken together; the others are a group each.
+    /// </summary>
+    private IEnumerable<List<Noted>> Batches()
+    {
+        var noted = _noted!;
+        var parents = new Dictionary<string, string>(StringComparer.Ordinal);
+        string Root(string id)
+        {
+            var root = id;
+            while (parents.TryGetValue(root, out var parent) && parent != root)
+            {
+                root = parent;
+            }
+
+            parents[id] = root;
+            return root;
+        }
+
+        void Join(string a, string b)
+        {
+            var (first, second) = (Root(a), Root(b));
+            if (first != second)
+            {
+                parents[second] = first;
+            }
+        }
+
+        foreach (var (change, _) in noted)
+        {
+            switch (change)
+            {
+                case ProfilesMerged merged:
+                    Join(merged.Into, merged.Merged);
+                    break;
+                case ProfilesRecomputed recomputed:
+                    var first = FirstOf(recomputed);
+                    foreach (var id in recomputed.Survivors.Concat(recomputed.Members))
+                    {
+                        Join(first, id);
+                    }
+
+                    break;
+                default:
+                    Root(ProfileOf(change));
+                    break;
+            }
+        }
+
+        // Each noted change's group (numbered as first seen) then its place: sorted, the groups one after another.
+        var groups = new Dictionary<string, int>(StringComparer.Ordinal);
+        var order = new long[noted.Count];
+        for (var i = 0; i < noted.Count; i++)
+        {
+            var root = Root(noted[i].Change switch
+            {
+                ProfilesMerged merged => merged.Into,
+                ProfilesRecomputed recomputed => FirstOf(recomputed),
+                var change => ProfileOf(change),
+            });
+            if (!groups.TryGetValue(root, out var group))
+            {
+                groups[root] = group = groups.Count;
+            }
+
+            order[i] = ((long)group << 32) | (uint)i;
+        }
+
+        Array.Sort(order);
+        var batch = new List<Noted>();
+        var batchEnds = -1L;
+        foreach (var at in order)
+        {
+            var group = at >> 32;
+            if (group > batchEnds && batch.Count > 0)
+            {
+                yield return batch;
+                batch.Clear();
+            }
+
+            if (batch.Count == 0)
+            {
+                batchEnds = group + GroupsABatch - 1;
+            }
+
+            batch.Add(noted[(int)(at & uint.MaxValue)]);
+        }
+
+        if (batch.Count > 0)
+        {
+            yield return batch;
+        }
+    }
+
+    private static string FirstOf(ProfilesRecomputed recomputed) => recomputed.Survivors.Concat(recomputed.Members).First();
+
+    private static string ProfileOf(ProfileChange change) => change switch
+    {
+        ProfileCreated created => created.ProfileId,
+        EventAttached attached => attached.ProfileId,
+        IdentifierAdded added => added.ProfileId,
+        TraitsSet set => set.ProfileId,
+        _ => throw new ArgumentOutOfRangeException(nameof(change), change.GetType().Name, "not a change of one profile"),
+    };
+
+    /// <summary>Reads the batch's profiles known before the step (those it made have no state), then takes its changes in order.</summary>
+    private void Replay(List<Noted> batch)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var known = new List<string>();
+        foreach (var (change, _) in batch)
+        {
+            switch (change)
+            {
+                case ProfilesMerged merged:
+                    Know(merged.Into);
+                    Know(merged.Merged);
+                    break;
+                case ProfilesRecomputed recomputed:
+                    foreach (var id in recomputed.Survivors.Concat(recomputed.Members))
+                    {
+                        Know(id);
+                    }
+
+                    break;
+                case ProfileCreated created:
+                    seen.Add(created.ProfileId);
+                    break;
+                default:
+                    Know(ProfileOf(change));
+                    break;
+            }
+        }
+
+        Load(known);
+        foreach (var (change, message) in batch)
+        {
+            if (message.IsEmpty)
+            {
+                Take(change, default);
+                continue;
+            }
+
+            using var document = JsonDocument.Parse(message);
+            Take(change, document.RootElement);
+        }
+
+        void Know(string id)
+        {
+            if (seen.Add(id))
+            {
+                known.Add(id);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The changes that save what the step has taken: states and values of profiles merged away or recomputed
+    /// go, then each profile touched is evaluated and saved, with a change per value that moved.
+    /// </summary>
+    private IEnumerable<ProfileChange> Settle(Func<string, IReadOnlySet<string>?> identifierTypesOf)
+    {
         var removed = _removed.ToHashSet(StringComparer.Ordinal);
         foreach (var id in removed)
         {
@@ -265,13 +502,17 @@ internal sealed class EngageStep(ProfileEvaluator evaluator, IProfileGraphReader
                 }
             }
 
+            var saved = new EngageStateSaved(id, new Utf8Text(WriteUtf8(profile.State, values)), next);
             profile.State.LetGoOfUnchanged();
-            yield return new EngageStateSaved(id, profile.State, values, next);
+            yield return saved;
         }
     }
 
     /// <summary>A profile's state as stored: its aggregates under their stored names, and its values (by definition slot; null or absent: as stored).</summary>
-    public static string Write(ProfileState state, IReadOnlyList<string?>? values = null) => (t_writer ??= new StateWriter()).Write(state, values);
+    public static string Write(ProfileState state, IReadOnlyList<string?>? values = null) => Encoding.UTF8.GetString(WriteUtf8(state, values));
+
+    /// <summary><see cref="Write"/>'s text in UTF-8, as a step saves it.</summary>
+    public static byte[] WriteUtf8(ProfileState state, IReadOnlyList<string?>? values = null) => (t_writer ??= new StateWriter()).Write(state, values);
 
     /// <summary>A writer per thread: states are written one at a time as a step's statements run.</summary>
     [ThreadStatic]
@@ -281,12 +522,15 @@ internal sealed class EngageStep(ProfileEvaluator evaluator, IProfileGraphReader
     {
         if (!_profiles.TryGetValue(profileId, out var profile))
         {
-            Prefetch([profileId]);
+            Load([profileId]);
             profile = _profiles[profileId];
         }
 
         return profile;
     }
+
+    /// <summary>A change a deferring step noted, with its message's bytes when it is an attached event (empty otherwise).</summary>
+    private readonly record struct Noted(ProfileChange Change, ReadOnlyMemory<byte> Message);
 
     /// <summary>Writes states with one buffer, reused from one profile to the next.</summary>
     private sealed class StateWriter
@@ -298,13 +542,13 @@ internal sealed class EngageStep(ProfileEvaluator evaluator, IProfileGraphReader
 
         public StateWriter() => _writer = new Utf8JsonWriter(_buffer, StoredJson);
 
-        public string Write(ProfileState state, IReadOnlyList<string?>? values)
+        public byte[] Write(ProfileState state, IReadOnlyList<string?>? values)
         {
             _buffer.ResetWrittenCount();
             _writer.Reset();
             state.Write(_writer, values);
             _writer.Flush();
-            return Encoding.UTF8.GetString(_buffer.WrittenSpan);
+            return _buffer.WrittenSpan.ToArray();
         }
     }
 

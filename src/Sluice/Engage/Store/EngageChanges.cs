@@ -1,24 +1,22 @@
 using Sluice.Engage.Computation;
 using Sluice.Profiles;
 using Sluice.Profiles.Store;
+using Sluice.Storage;
 
 namespace Sluice.Engage.Store;
 
 /// <summary>
-/// A profile's Engage state, saved with the step: its aggregates' states and its values (by definition slot;
-/// null, or no list: as stored), and when to evaluate it again (Unix ms; null: when an event comes). The state is written
-/// out as its statement runs, not when the step makes the change: a step holds its changes to its end, and
-/// every profile's text held that long was copied by the garbage collector whenever it ran in between.
+/// A profile's Engage state, saved with the step: its aggregates' states and its values as stored (UTF-8 JSON,
+/// <see cref="EngageStep.Write"/>), and when to evaluate it again (Unix ms; null: when an event comes). The
+/// state is written out when its profile is evaluated, so that a step holds its bytes to its end, not the
+/// profile's aggregates as objects.
 /// </summary>
-internal sealed record EngageStateSaved(string ProfileId, ProfileState State, IReadOnlyList<string?>? Values, long? DueAt) : WrittenChange
+internal sealed record EngageStateSaved(string ProfileId, Utf8Text State, long? DueAt) : WrittenChange
 {
-    /// <summary>The state as stored (JSON).</summary>
-    public string Json => EngageStep.Write(State, Values);
-
     public override IEnumerable<(string Sql, object?[] Values)> Statements() => [("""
         INSERT INTO engage_state (profile_id, state, due_at) VALUES ($1, $2, NULLIF($3, -1))
         ON CONFLICT (profile_id) DO UPDATE SET state = excluded.state, due_at = excluded.due_at
-        """, [ProfileId, Json, DueAt ?? EngageChange.NoTime])];
+        """, [ProfileId, State, DueAt ?? EngageChange.NoTime])];
 }
 
 /// <summary>

@@ -2,6 +2,7 @@ using System.Data.Common;
 using Npgsql;
 using Sluice.EventLog;
 using Sluice.Profiles.Identity;
+using Sluice.Storage;
 using Sluice.Storage.Postgres;
 
 namespace Sluice.Profiles.Store;
@@ -72,6 +73,7 @@ internal sealed class PostgresProfileStore(PostgresDatabase database) : ProfileS
             {
                 null => new NpgsqlParameter<string?> { TypedValue = null },
                 string text => new NpgsqlParameter<string> { TypedValue = text },
+                Utf8Text utf8 => new NpgsqlParameter<string> { TypedValue = utf8.ToString() },
                 long number => new NpgsqlParameter<long> { TypedValue = number },
                 int number => new NpgsqlParameter<int> { TypedValue = number },
                 _ => throw new ArgumentOutOfRangeException(nameof(values), value.GetType().Name, "not a column type of the profile tables"),

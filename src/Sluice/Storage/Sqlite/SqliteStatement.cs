@@ -87,6 +87,9 @@ internal sealed class SqliteStatement : IDisposable
             case byte[] blob:
                 Bind(index, blob.AsSpan());
                 break;
+            case Utf8Text utf8:
+                Check(raw.sqlite3_bind_text(_statement, index, utf8.Bytes));
+                break;
             default:
                 throw new ArgumentException($"a {value.GetType().Name} is not a value a statement takes", nameof(value));
         }
