@@ -97,13 +97,17 @@ internal sealed class EngageStep(ProfileEvaluator evaluator, IProfileGraphReader
             {
                 Take(changes[i], message);
             }
+            else if (changes[i] is EventAttached)
+            {
+                // An event no aggregate takes changes nothing of its profile's (an identify call's traits are TraitsSet).
+                if (message.ValueKind == JsonValueKind.Object && evaluator.TakesEventsOf(message))
+                {
+                    _noted.Add(new Noted(changes[i], stored.IsEmpty ? JsonMarshal.GetRawUtf8Value(message).ToArray() : stored));
+                }
+            }
             else if (Concerns(changes[i]))
             {
-                // Only an attached event reads its message.
-                var bytes = changes[i] is EventAttached && message.ValueKind == JsonValueKind.Object
-                    ? stored.IsEmpty ? JsonMarshal.GetRawUtf8Value(message).ToArray() : stored
-                    : default;
-                _noted.Add(new Noted(changes[i], bytes));
+                _noted.Add(new Noted(changes[i], default));
             }
         }
     }

@@ -143,6 +143,9 @@ internal sealed class ProfileEvaluator
         return _aggregatesOfEventBySpan.TryGetValue(chars[..Encoding.UTF8.GetChars(raw, chars)], out slots!);
     }
 
+    /// <summary>Whether any aggregate takes events of the message's name: one that none takes is not kept to be taken later.</summary>
+    public bool TakesEventsOf(JsonElement message) => TryGetAggregates(message, out _);
+
     /// <summary>
     /// Adds the message to the states of the aggregates it qualifies for (of <paramref name="only"/>, when
     /// given); whether any took it. Those that did are added to <paramref name="taken"/>.
