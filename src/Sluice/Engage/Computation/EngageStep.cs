@@ -506,6 +506,12 @@ internal sealed class EngageStep(ProfileEvaluator evaluator, IProfileGraphReader
                 }
             }
 
+            if (!profile.MadeAnew && !profile.State.Changed && values is null && next == profile.DueAt)
+            {
+                // Nothing of what it stores moved (traits set to what audiences found already, a value sent again): not written again.
+                continue;
+            }
+
             var saved = new EngageStateSaved(id, new Utf8Text(WriteUtf8(profile.State, values)), next);
             profile.State.LetGoOfUnchanged();
             yield return saved;
@@ -575,8 +581,11 @@ internal sealed class EngageStep(ProfileEvaluator evaluator, IProfileGraphReader
         /// <summary>It gained an identifier (or a merged profile's): its values that stay are sent again (<see cref="EngageValueResent"/>).</summary>
         public bool Resend { get; set; }
 
+        /// <summary>Made again from nothing (a recomputation, a profile made): its state is written whatever it holds.</summary>
+        public bool MadeAnew { get; private init; }
+
         /// <summary>States made again from nothing (a recomputation, a profile made): all of it is evaluated, against the values before.</summary>
-        public static Working Remade(ProfileState withValuesBefore) => new(withValuesBefore, [], scope: null) { Dirty = true };
+        public static Working Remade(ProfileState withValuesBefore) => new(withValuesBefore, [], scope: null) { Dirty = true, MadeAnew = true };
 
         /// <summary>To be evaluated whole: what moved is not an aggregate or a trait alone.</summary>
         public void Everything()

@@ -30,6 +30,31 @@ internal sealed class ProfileState
 
     public StateLayout Layout { get; }
 
+    /// <summary>Whether what it would write differs from what was stored: an aggregate changed, made, merged in or left out, or its aggregates dropped.</summary>
+    public bool Changed
+    {
+        get
+        {
+            if (_changed)
+            {
+                return true;
+            }
+
+            foreach (var held in _held ?? [])
+            {
+                if (held is { Changed: true })
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+    }
+
+    /// <summary>Set when an aggregate is put in or left out (those read from the stored bytes say themselves whether they changed).</summary>
+    private bool _changed;
+
     /// <summary>A profile with no state stored.</summary>
     public static ProfileState Empty(StateLayout layout) => new(layout, [], new int[2 * (layout.Aggregates + layout.Keys.Count)]);
 
@@ -81,7 +106,7 @@ internal sealed class ProfileState
     {
         var ranges = (int[])_ranges.Clone();
         Array.Clear(ranges, 0, 2 * Layout.Aggregates);
-        return new ProfileState(Layout, _stored, ranges);
+        return new ProfileState(Layout, _stored, ranges) { _changed = true };
     }
 
     /// <summary>Whether the profile has a state of the aggregate (stored, or made in this step).</summary>
@@ -95,7 +120,7 @@ internal sealed class ProfileState
             return held;
         }
 
-        return _ranges[(2 * slot) + 1] > 0 ? Put(slot, AggregateState.Read(Stored(slot))) : null;
+        return _ranges[(2 * slot) + 1] > 0 ? Hold(slot, AggregateState.Read(Stored(slot))) : null;
     }
 
     /// <summary>The aggregate's state if it has been read or made already (what a step has changed), without reading it.</summary>
@@ -103,7 +128,14 @@ internal sealed class ProfileState
 
     public AggregateState GetOrAdd(int slot) => Get(slot) ?? Put(slot, new AggregateState());
 
-    public AggregateState Put(int slot, AggregateState state) => (_held ??= new AggregateState?[Layout.Aggregates])[slot] = state;
+    /// <summary>Puts in the aggregate's state (made, or another profile's merged in): the profile's state has changed.</summary>
+    public AggregateState Put(int slot, AggregateState state)
+    {
+        _changed = true;
+        return Hold(slot, state);
+    }
+
+    private AggregateState Hold(int slot, AggregateState state) => (_held ??= new AggregateState?[Layout.Aggregates])[slot] = state;
 
     /// <summary>
     /// Lets go of the aggregates read from the stored bytes and not changed since (an evaluation of the whole
@@ -129,6 +161,7 @@ internal sealed class ProfileState
     /// <summary>Leaves the aggregate out, as if the profile had never had a state of it.</summary>
     public void Forget(int slot)
     {
+        _changed |= Has(slot);
         _held?[slot] = null;
         _ranges[(2 * slot) + 1] = 0;
     }

@@ -163,6 +163,36 @@ public sealed class StoredStateTests
         Assert.Equal(2, written[StateLayout.NameOf(OrdersIn7Days)]!["f"]!.AsArray().Count);
     }
 
+    [Fact]
+    public void A_state_read_and_evaluated_is_unchanged_and_one_with_an_aggregate_taken_merged_in_or_left_out_is_changed()
+    {
+        ProfileState Stored() => ProfileState.Read(RegisteredBeforeNames, StoredInFull(new { q = true, f = new[] { new[] { Now - 60_000, 5 } } }));
+        var orders = Definitions.Aggregates.ToList().FindIndex(a => a.Key == OrdersIn7Days);
+        var spend = Definitions.Aggregates.ToList().FindIndex(a => a.Key == Spend);
+        var evaluator = new ProfileEvaluator(RegisteredBeforeNames);
+
+        var read = Stored();
+        evaluator.Evaluate(read, _ => null, Known, Now);
+        Assert.NotNull(read.Held(spend));
+        Assert.False(read.Changed);
+
+        var taken = Stored();
+        taken.Get(orders)!.Add(Definitions.Aggregates[orders].Aggregate, new Fact(Now, 9, null));
+        Assert.True(taken.Changed);
+
+        var mergedInto = ProfileState.Empty(RegisteredBeforeNames);
+        mergedInto.Put(spend, Stored().Get(spend)!);
+        Assert.True(mergedInto.Changed);
+
+        var leftOut = Stored();
+        leftOut.Forget(spend);
+        Assert.True(leftOut.Changed);
+        Assert.True(Stored().WithoutAggregates().Changed);
+        var nothingToLeave = ProfileState.Empty(RegisteredBeforeNames);
+        nothingToLeave.Forget(spend);
+        Assert.False(nothingToLeave.Changed);
+    }
+
     private static IEnumerable<string> Aggregates(ProfileState state) =>
         Enumerable.Range(0, state.Layout.Aggregates).Where(state.Has).Select(slot => Definitions.Aggregates[slot].Key);
 
