@@ -36,6 +36,12 @@ internal sealed class EngageStep(ProfileEvaluator evaluator, IProfileGraphReader
 {
     private readonly Dictionary<string, Working> _profiles = new(StringComparer.Ordinal);
     private readonly List<string> _removed = [];
+
+    /// <summary>The profiles merged into another in this step and not recomputed (of <see cref="_removed"/>): their values are those their states list.</summary>
+    private readonly HashSet<string> _mergedAway = new(StringComparer.Ordinal);
+
+    /// <summary>The profiles a recomputation takes apart in this step (of <see cref="_removed"/>): their values are looked for under every key, as a recomputation is rare.</summary>
+    private readonly HashSet<string> _recomputed = new(StringComparer.Ordinal);
     private readonly Evaluation _evaluation = new(evaluator);
 
     /// <summary>The changes noted, in order, when deferring (null: taken as they come).</summary>
@@ -130,6 +136,7 @@ internal sealed class EngageStep(ProfileEvaluator evaluator, IProfileGraphReader
                     // Its values stay as they were before, to tell what the recomputation changes.
                     _profiles[id] = Working.Remade(Get(id).State.WithoutAggregates());
                     _removed.Add(id);
+                    _recomputed.Add(id);
                 }
 
                 break;
@@ -163,6 +170,7 @@ internal sealed class EngageStep(ProfileEvaluator evaluator, IProfileGraphReader
 
                 gone.Dirty = false;
                 _removed.Add(merged.Merged);
+                _mergedAway.Add(merged.Merged);
                 into.Everything();
                 into.Resend = true;
                 break;
@@ -264,6 +272,8 @@ internal sealed class EngageStep(ProfileEvaluator evaluator, IProfileGraphReader
 
             _profiles.Clear();
             _removed.Clear();
+            _mergedAway.Clear();
+            _recomputed.Clear();
         }
     }
 
@@ -436,7 +446,10 @@ internal sealed class EngageStep(ProfileEvaluator evaluator, IProfileGraphReader
         var removed = _removed.ToHashSet(StringComparer.Ordinal);
         foreach (var id in removed)
         {
-            yield return new EngageProfileRemoved(id);
+            // A profile merged away has the values its state lists (a point delete each), not one per key stored.
+            yield return _mergedAway.Contains(id) && !_recomputed.Contains(id) && _profiles.TryGetValue(id, out var gone)
+                ? new EngageProfileRemoved(id, [.. Enumerable.Range(0, evaluator.Slots).Where(gone.State.HasValue).Select(evaluator.KeyOf)])
+                : new EngageProfileRemoved(id);
         }
 
         foreach (var (id, profile) in _profiles)

@@ -20,15 +20,20 @@ internal sealed record EngageStateSaved(string ProfileId, Utf8Text State, long? 
 }
 
 /// <summary>
-/// A profile's Engage state and values go: it was merged into another, or is being recomputed. Its values
-/// are found by every definition's key, not by the values its state lists: a definition taken out of the
-/// workspace file for a while leaves value rows that the states rewritten meanwhile no longer list.
+/// A profile's Engage state and values go: it was merged into another, or is being recomputed. Its values are
+/// those its state lists (<paramref name="Keys"/>), or, when not given, every value found by every definition's
+/// key (a seek per key stored). A state lists every value row its profile has of the definitions in force: the
+/// rows and the state are written together, and a definition no longer in force loses its rows at the first
+/// step without it (<see cref="EngageDefinitionLeftOut"/>), in the same transaction, before any profile.
 /// </summary>
-internal sealed record EngageProfileRemoved(string ProfileId) : WrittenChange
+/// <param name="Keys">The keys of the values its state lists (null: look for every one).</param>
+internal sealed record EngageProfileRemoved(string ProfileId, IReadOnlyList<string>? Keys = null) : WrittenChange
 {
     public override IEnumerable<(string Sql, object?[] Values)> Statements() => [
         ("DELETE FROM engage_state WHERE profile_id = $1", [ProfileId]),
-        (EngageChange.DeleteValuesOfProfile, [ProfileId])];
+        .. Keys is null
+            ? [(EngageChange.DeleteValuesOfProfile, [ProfileId])]
+            : Keys.Select(key => ("DELETE FROM engage_values WHERE key = $1 AND profile_id = $2", new object?[] { key, ProfileId }))];
 }
 
 /// <summary>
