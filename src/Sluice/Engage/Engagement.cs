@@ -203,10 +203,6 @@ internal sealed class Engagement(EngageDefinitionsSource source, TimeProvider ti
     /// <summary>A step's part that observes nothing and makes changes of its own (with nothing defined).</summary>
     private sealed class ChangesAlone(IReadOnlyList<ProfileChange> changes) : IProfileStepObserver
     {
-        public void Prefetch(IEnumerable<string> profileIds)
-        {
-        }
-
         public void Observe(IReadOnlyList<ProfileChange> changes, int from, JsonElement message, ReadOnlyMemory<byte> stored)
         {
         }

@@ -54,9 +54,6 @@ internal interface IProfileStepPart
 /// <summary>A part's work in one step.</summary>
 internal interface IProfileStepObserver
 {
-    /// <summary>The profiles the step's events are likely to touch, to read at once.</summary>
-    void Prefetch(IEnumerable<string> profileIds);
-
     /// <summary>
     /// The changes from <paramref name="from"/> on, made by <paramref name="message"/> (default: a change with no
     /// message). <paramref name="stored"/>: the message's bytes in its log row, which the step holds to its end,

@@ -154,7 +154,6 @@ internal sealed class ProfilesConsumer(IProfileStore store, IdentitySettingsSour
                 }
 
                 _graph.Prefetch(candidates);
-                observer?.Prefetch(candidates.Select(_graph.KnownOwner).OfType<string>());
                 foreach (var (message, e, identifiers, row) in messages)
                 {
                     var before = changes.Count;

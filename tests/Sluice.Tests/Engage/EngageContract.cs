@@ -148,6 +148,53 @@ public abstract class EngageContract : IDisposable
     }
 
     [Fact]
+    public void A_profile_is_written_again_only_when_what_it_stores_moves()
+    {
+        using var store = _backend.Open();
+        var definitions = new EngageDefinitions([Trait("orders", "event('Order Completed').count()")], [Audience("pro_users", "trait('plan') = 'pro'")]);
+        var recording = new RecordingPart(new Engagement(definitions, TimeProvider.System));
+        var consumer = new ProfilesConsumer(store.Profiles, new IdentitySettingsSource(new IdentitySettings(), managedByFile: true), recording);
+        // One step of these messages; what Engage's part of it saved of the profile.
+        List<ProfileChange> Step(params string[] messages)
+        {
+            recording.Saved.Clear();
+            var at = Start.AddMinutes(_appended).ToUnixTimeMilliseconds();
+            Append(store, [.. messages.Select(json =>
+            {
+                var message = JsonNode.Parse(json)!.AsObject();
+                message["timestamp"] = DateTimeOffset.FromUnixTimeMilliseconds(at).ToString("O", CultureInfo.InvariantCulture);
+                return (at, message);
+            })]);
+            Consume(store, consumer);
+            return recording.Saved;
+        }
+
+        static List<string> Values(List<ProfileChange> saved) =>
+            [.. saved.OfType<EngageValueChanged>().Select(c => $"{c.Key}={c.Json}").Order(StringComparer.Ordinal)];
+
+        var saved = Step("""{"type":"identify","userId":"ada","traits":{"plan":"pro"}}""", """{"type":"track","userId":"ada","event":"Order Completed"}""");
+        Assert.Single(saved.OfType<EngageStateSaved>());
+        Assert.Equal(["orders=1", "pro_users=true"], Values(saved));
+
+        // The same plan again: the audience reads it, finds what it found, and nothing of the profile's is written.
+        Assert.Empty(Step("""{"type":"identify","userId":"ada","traits":{"plan":"pro"}}"""));
+
+        // An event no aggregate takes changes nothing, and nothing is written.
+        Assert.Empty(Step("""{"type":"track","userId":"ada","event":"Product Viewed"}"""));
+
+        // Another plan moves the audience: the value and the state are written.
+        saved = Step("""{"type":"identify","userId":"ada","traits":{"plan":"free"}}""");
+        Assert.Equal(["pro_users=false"], Values(saved));
+        Assert.Equal("false", JsonNode.Parse(Assert.Single(saved.OfType<EngageStateSaved>()).State.ToString())!["v"]!["pro_users"]!.ToJsonString());
+
+        // An order moves the count: the aggregate's state and the value are written.
+        saved = Step("""{"type":"track","userId":"ada","event":"Order Completed"}""");
+        Assert.Equal(["orders=2"], Values(saved));
+        Assert.Single(saved.OfType<EngageStateSaved>());
+        Assert.Equal("2", store.Profiles.EngageValues("orders", 10).Single().Json);
+    }
+
+    [Fact]
     public void A_definition_added_later_is_computed_over_the_events_before_it_and_those_after_by_the_consumer()
     {
         using var store = _backend.Open();
@@ -491,6 +538,34 @@ public abstract class EngageContract : IDisposable
         }
 
         return consumed;
+    }
+
+    /// <summary>Engage as the consumer runs it, with what each step's part saved of the profiles kept (the definitions' own changes left out).</summary>
+    private sealed class RecordingPart(Engagement engagement) : IProfileStepPart
+    {
+        public List<ProfileChange> Saved { get; } = [];
+
+        public IProfileStepObserver? Begin(IProfileGraphReader reader, bool recomputation) =>
+            ((IProfileStepPart)engagement).Begin(reader, recomputation) is { } observer ? new Recorded(observer, Saved) : null;
+
+        private sealed class Recorded(IProfileStepObserver observer, List<ProfileChange> saved) : IProfileStepObserver
+        {
+            public void Observe(IReadOnlyList<ProfileChange> changes, int from, JsonElement message, ReadOnlyMemory<byte> stored) =>
+                observer.Observe(changes, from, message, stored);
+
+            public IEnumerable<ProfileChange> Finish(Func<string, IReadOnlySet<string>?> identifierTypesOf)
+            {
+                foreach (var change in observer.Finish(identifierTypesOf))
+                {
+                    if (change is EngageStateSaved or EngageValueChanged or EngageValueResent)
+                    {
+                        saved.Add(change);
+                    }
+
+                    yield return change;
+                }
+            }
+        }
     }
 
     private static ComputedTraitDefinition Trait(string key, string query, bool anonymous = false) =>

@@ -35,12 +35,10 @@ internal sealed record TraitValue(string? Json, long Timestamp, long ReceivedAt,
 internal sealed class EngageStep(ProfileEvaluator evaluator, IProfileGraphReader reader, long now, IReadOnlyList<ProfileChange> ofTheDefinitions, bool deferring = false) : IProfileStepObserver
 {
     private readonly Dictionary<string, Working> _profiles = new(StringComparer.Ordinal);
-    private readonly List<string> _removed = [];
-
-    /// <summary>The profiles merged into another in this step and not recomputed (of <see cref="_removed"/>): their values are those their states list.</summary>
+    /// <summary>The profiles merged into another in this step: their states and values go, the values those their states list.</summary>
     private readonly HashSet<string> _mergedAway = new(StringComparer.Ordinal);
 
-    /// <summary>The profiles a recomputation takes apart in this step (of <see cref="_removed"/>): their values are looked for under every key, as a recomputation is rare.</summary>
+    /// <summary>The profiles a recomputation takes apart in this step: their states and values go, the values looked for under every key (a recomputation is rare).</summary>
     private readonly HashSet<string> _recomputed = new(StringComparer.Ordinal);
     private readonly Evaluation _evaluation = new(evaluator);
 
@@ -60,16 +58,11 @@ internal sealed class EngageStep(ProfileEvaluator evaluator, IProfileGraphReader
 
     private Func<string, JsonNode?> TraitOfCurrent => field ??= key => _current!.Traits.TryGetValue(key, out var t) && t.Json is { } json ? JsonNode.Parse(json) : null;
 
-    /// <summary>Reads the stored state of these profiles (and their traits, if an audience looks at traits) in a few statements; a deferring step reads them when it takes them.</summary>
+    /// <summary>
+    /// Reads the stored state of these profiles (and their traits, if an audience looks at traits) in a few
+    /// statements, before the step takes their changes (a deferring step reads each batch's itself).
+    /// </summary>
     public void Prefetch(IEnumerable<string> profileIds)
-    {
-        if (_noted is null)
-        {
-            Load(profileIds);
-        }
-    }
-
-    private void Load(IEnumerable<string> profileIds)
     {
         var ids = profileIds.Where(id => !_profiles.ContainsKey(id)).Distinct(StringComparer.Ordinal).ToList();
         if (ids.Count == 0)
@@ -135,7 +128,6 @@ internal sealed class EngageStep(ProfileEvaluator evaluator, IProfileGraphReader
                 {
                     // Its values stay as they were before, to tell what the recomputation changes.
                     _profiles[id] = Working.Remade(Get(id).State.WithoutAggregates());
-                    _removed.Add(id);
                     _recomputed.Add(id);
                 }
 
@@ -169,7 +161,6 @@ internal sealed class EngageStep(ProfileEvaluator evaluator, IProfileGraphReader
                 }
 
                 gone.Dirty = false;
-                _removed.Add(merged.Merged);
                 _mergedAway.Add(merged.Merged);
                 into.Everything();
                 into.Resend = true;
@@ -271,7 +262,6 @@ internal sealed class EngageStep(ProfileEvaluator evaluator, IProfileGraphReader
             }
 
             _profiles.Clear();
-            _removed.Clear();
             _mergedAway.Clear();
             _recomputed.Clear();
         }
@@ -415,7 +405,7 @@ internal sealed class EngageStep(ProfileEvaluator evaluator, IProfileGraphReader
             }
         }
 
-        Load(known);
+        Prefetch(known);
         foreach (var (change, message) in batch)
         {
             if (message.IsEmpty)
@@ -443,11 +433,12 @@ internal sealed class EngageStep(ProfileEvaluator evaluator, IProfileGraphReader
     /// </summary>
     private IEnumerable<ProfileChange> Settle(Func<string, IReadOnlySet<string>?> identifierTypesOf)
     {
-        var removed = _removed.ToHashSet(StringComparer.Ordinal);
+        var removed = new HashSet<string>(_recomputed, StringComparer.Ordinal);
+        removed.UnionWith(_mergedAway);
         foreach (var id in removed)
         {
             // A profile merged away has the values its state lists (a point delete each), not one per key stored.
-            yield return _mergedAway.Contains(id) && !_recomputed.Contains(id) && _profiles.TryGetValue(id, out var gone)
+            yield return !_recomputed.Contains(id) && _profiles.TryGetValue(id, out var gone)
                 ? new EngageProfileRemoved(id, [.. Enumerable.Range(0, evaluator.Slots).Where(gone.State.HasValue).Select(evaluator.KeyOf)])
                 : new EngageProfileRemoved(id);
         }
@@ -545,7 +536,7 @@ internal sealed class EngageStep(ProfileEvaluator evaluator, IProfileGraphReader
     {
         if (!_profiles.TryGetValue(profileId, out var profile))
         {
-            Load([profileId]);
+            Prefetch([profileId]);
             profile = _profiles[profileId];
         }
 
