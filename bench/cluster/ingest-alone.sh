@@ -10,17 +10,21 @@
 # Environment:
 #   SECONDS_EACH=8            length of each measured wrk run
 #   WARM_SECONDS=20           an unmeasured wrk run before each: tiered compilation reaches its last tier
+#                             (45 by default with several nodes: three processes on two cores take 30-45 s)
 #   STORES="sqlite postgres"  in this order
 #   TRACK_CONNECTIONS=32      wrk's connections for /v1/track, and BATCH_CONNECTIONS=4 for /v1/batch
+#   KINDS="track batch"       the request kinds measured, in this order
 #   NODES=1                   nodes on PostgreSQL (ports 18090 on), each sent its share of the connections by a wrk of its own
 #   SLUICE=DIR                a published sluice to run instead of this build (another commit's, to compare)
+#   PG_OPTIONS="-c name=value ..."  server settings for PostgreSQL beside the shipped ones (to try one)
 set -euo pipefail
 BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(cd "$BENCH_DIR/../.." && pwd)"
 SECONDS_EACH="${SECONDS_EACH:-8}"
-WARM_SECONDS="${WARM_SECONDS:-20}"
 STORES="${STORES:-sqlite postgres}"
+KINDS="${KINDS:-track batch}"
 NODES="${NODES:-1}"
+WARM_SECONDS="${WARM_SECONDS:-$(( NODES > 1 ? 45 : 20 ))}"
 TRACK_CONNECTIONS="${TRACK_CONNECTIONS:-32}"
 BATCH_CONNECTIONS="${BATCH_CONNECTIONS:-4}"
 die() { echo "ingest-alone.sh: $*" >&2; exit 1; }
@@ -106,7 +110,7 @@ for store in $STORES; do
     args=(serve --config "$TMP/workspace.yaml")
     if [[ "$store" == postgres ]]; then
         [[ -x "$PGBIN/initdb" ]] || die "PostgreSQL's server binaries are missing: apt-get install postgresql"
-        [[ -d "$PGDATA" ]] || pg_start
+        [[ -d "$PGDATA" ]] || pg_start ${PG_OPTIONS:-}
         args+=(--store postgres --postgres "Host=$PGDATA;Port=$PGPORT;Username=sluice;Database=postgres")
         nodes=$NODES
     fi
@@ -121,7 +125,7 @@ for store in $STORES; do
     for ((i = 0; i < nodes; i++)); do
         for _ in $(seq 100); do curl -sf "http://127.0.0.1:$((18090 + i))/health" >/dev/null && break; sleep 0.2; done
     done
-    for kind in track batch; do
+    for kind in $KINDS; do
         if [[ "$kind" == track ]]; then connections=$TRACK_CONNECTIONS; per=1; else connections=$BATCH_CONNECTIONS; per=100; fi
         # Connections the nodes cannot share evenly are rounded up (32 to three nodes is 33); to compare
         # with one node, give it as many (TRACK_CONNECTIONS=33 BATCH_CONNECTIONS=6).
