@@ -38,12 +38,7 @@ trap 'rm -f "$RESULTS"' EXIT
 
 # One run: its events/s and CPU µs an event (Sluice's, PostgreSQL's), from ingest-alone.sh's row.
 run() {
-    local nodes=$1 connections=$2
-    if [[ "$KIND" == track ]]; then
-        NODES=$nodes TRACK_CONNECTIONS=$connections "$BENCH_DIR/ingest-alone.sh" | tail -n 1
-    else
-        NODES=$nodes BATCH_CONNECTIONS=$connections "$BENCH_DIR/ingest-alone.sh" | tail -n 1
-    fi | awk -F'|' '{ gsub(/ /, ""); print $5, $6, $7 }'
+    env NODES="$1" "${KIND^^}_CONNECTIONS=$2" "$BENCH_DIR/ingest-alone.sh" | tail -n 1 | awk -F'|' '{ gsub(/ /, ""); print $5, $6, $7 }'
 }
 
 echo "| connections | nodes | events/s | Sluice CPU µs/event | PostgreSQL CPU µs/event |"

@@ -433,14 +433,16 @@ internal sealed class EngageStep(ProfileEvaluator evaluator, IProfileGraphReader
     /// </summary>
     private IEnumerable<ProfileChange> Settle(Func<string, IReadOnlySet<string>?> identifierTypesOf)
     {
-        var removed = new HashSet<string>(_recomputed, StringComparer.Ordinal);
-        removed.UnionWith(_mergedAway);
-        foreach (var id in removed)
+        foreach (var id in _recomputed)
         {
-            // A profile merged away has the values its state lists (a point delete each), not one per key stored.
-            yield return !_recomputed.Contains(id) && _profiles.TryGetValue(id, out var gone)
-                ? new EngageProfileRemoved(id, [.. Enumerable.Range(0, evaluator.Slots).Where(gone.State.HasValue).Select(evaluator.KeyOf)])
-                : new EngageProfileRemoved(id);
+            yield return new EngageProfileRemoved(id);
+        }
+
+        foreach (var id in _mergedAway.Where(id => !_recomputed.Contains(id)))
+        {
+            // Its values are those its state lists (a point delete each), not one per key stored.
+            var gone = _profiles[id].State;
+            yield return new EngageProfileRemoved(id, [.. Enumerable.Range(0, evaluator.Slots).Where(gone.HasValue).Select(evaluator.KeyOf)]);
         }
 
         foreach (var (id, profile) in _profiles)
@@ -492,7 +494,7 @@ internal sealed class EngageStep(ProfileEvaluator evaluator, IProfileGraphReader
                     continue;
                 }
 
-                if (removed.Contains(id))
+                if (_recomputed.Contains(id) || _mergedAway.Contains(id))
                 {
                     // Made again from its events (an unmerge): its identifiers are not new to the person.
                     yield return new EngageValueKept(evaluator.KeyOf(slot), id, json, now);

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# What PostgreSQL's active server processes wait on, sampled every 10 ms for SECONDS from one psql
+# session, counted by wait and statement; for the throwaway PostgreSQL of a running ingest-alone.sh
+# (started from another shell once its measured phase begins). See bench/README.md.
+#
+#   bench/cluster/waits.sh [SECONDS]    # 6 by default
+set -euo pipefail
+SECONDS_TO_SAMPLE="${1:-6}"
+PGDATA="$(ls -d "${TMPDIR:-/tmp}"/sluice-ingest-alone.*/pg 2>/dev/null | head -n 1)"
+[[ -n "$PGDATA" ]] || { echo "waits.sh: no ingest-alone.sh PostgreSQL is running" >&2; exit 1; }
+PGPORT="$(sed -n 4p "$PGDATA/postmaster.pid")"
+echo "SELECT coalesce(wait_event_type || ':' || wait_event, 'CPU') || ' ' || replace(left(query, 30), E'\n', ' ') FROM pg_stat_activity WHERE state = 'active' AND pid <> pg_backend_pid() \watch 0.01" \
+    | { timeout "$SECONDS_TO_SAMPLE" psql -h "$PGDATA" -p "$PGPORT" -U sluice -d postgres -At 2>/dev/null || true; } \
+    | grep -v -e '^$' -e '^[A-Z][a-z][a-z] ' | sort | uniq -c | sort -rn
