@@ -3,7 +3,8 @@
 # requests of 100 events (4 connections, as bench/delivery sends them), to one node with no
 # destination, its data folder in the default place (./sluice-data under the working directory), on
 # the embedded store and on a throwaway PostgreSQL. Prints events/s and, per event, CPU µs of Sluice
-# and of PostgreSQL and Sluice's context switches. See bench/README.md.
+# and of PostgreSQL, WAL bytes, and Sluice's context switches. PostgreSQL runs with docs/deploy.md's
+# settings (postgres.sh). See bench/README.md.
 #
 #   bench/cluster/ingest-alone.sh
 #
@@ -103,8 +104,8 @@ load() {
 node_ticks() { local t=0 pid; for pid in "${NODE_PIDS[@]}"; do t=$((t + $(ticks "$pid"))); done; echo "$t"; }
 node_switches() { local t=0 pid; for pid in "${NODE_PIDS[@]}"; do t=$((t + $(switches "$pid"))); done; echo "$t"; }
 
-echo "| store | nodes | requests | events/s | Sluice CPU µs/event | PostgreSQL CPU µs/event | Sluice context switches/event |"
-echo "| --- | --- | --- | --- | --- | --- | --- |"
+echo "| store | nodes | requests | events/s | Sluice CPU µs/event | PostgreSQL CPU µs/event | WAL bytes/event | Sluice context switches/event |"
+echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
 for store in $STORES; do
     nodes=1
     args=(serve --config "$TMP/workspace.yaml")
@@ -135,11 +136,13 @@ for store in $STORES; do
         # the measured run, and on ext4 every commit's fsync waits for it: flushed now, the run measures its own writes.
         sync
         sluice0=$(node_ticks); pg0=$([[ "$store" == postgres ]] && postgres_ticks || echo 0); switches0=$(node_switches)
+        wal0=$([[ "$store" == postgres ]] && pg_wal_bytes || echo 0)
         rate=$(load "$SECONDS_EACH" "$kind" "$connections")
         sluice1=$(node_ticks); pg1=$([[ "$store" == postgres ]] && postgres_ticks || echo 0); switches1=$(node_switches)
+        wal1=$([[ "$store" == postgres ]] && pg_wal_bytes || echo 0)
         events=$(awk -v r="$rate" -v s="$SECONDS_EACH" -v per="$per" 'BEGIN { print r * s * per }')
-        awk -v store="$store" -v nodes="$nodes" -v kind="$kind" -v r="$rate" -v per="$per" -v n="$events" -v s="$((sluice1 - sluice0))" -v p="$((pg1 - pg0))" -v c="$((switches1 - switches0))" -v hz="$HZ" \
-            'BEGIN { printf "| %s | %s | %s | %.0f | %.1f | %s | %.2f |\n", store, nodes, kind, r * per, s * 1e6 / hz / n, (store == "postgres" ? sprintf("%.1f", p * 1e6 / hz / n) : "—"), c / n }'
+        awk -v store="$store" -v nodes="$nodes" -v kind="$kind" -v r="$rate" -v per="$per" -v n="$events" -v s="$((sluice1 - sluice0))" -v p="$((pg1 - pg0))" -v c="$((switches1 - switches0))" -v w="$((wal1 - wal0))" -v hz="$HZ" \
+            'BEGIN { pg = store == "postgres"; printf "| %s | %s | %s | %.0f | %.1f | %s | %s | %.2f |\n", store, nodes, kind, r * per, s * 1e6 / hz / n, (pg ? sprintf("%.1f", p * 1e6 / hz / n) : "—"), (pg ? sprintf("%.0f", w / n) : "—"), c / n }'
     done
     for pid in "${NODE_PIDS[@]}"; do kill "$pid"; wait "$pid" 2>/dev/null || true; done
     NODE_PIDS=()

@@ -36,19 +36,19 @@ export SLUICE STORES=postgres KINDS="$KIND"
 RESULTS="$(mktemp)"
 trap 'rm -f "$RESULTS"' EXIT
 
-# One run: its events/s and CPU µs an event (Sluice's, PostgreSQL's), from ingest-alone.sh's row.
+# One run: its events/s, CPU µs an event (Sluice's, PostgreSQL's) and WAL bytes an event, from ingest-alone.sh's row.
 run() {
-    env NODES="$1" "${KIND^^}_CONNECTIONS=$2" "$BENCH_DIR/ingest-alone.sh" | tail -n 1 | awk -F'|' '{ gsub(/ /, ""); print $5, $6, $7 }'
+    env NODES="$1" "${KIND^^}_CONNECTIONS=$2" "$BENCH_DIR/ingest-alone.sh" | tail -n 1 | awk -F'|' '{ gsub(/ /, ""); print $5, $6, $7, $8 }'
 }
 
-echo "| connections | nodes | events/s | Sluice CPU µs/event | PostgreSQL CPU µs/event |"
-echo "| --- | --- | --- | --- | --- |"
+echo "| connections | nodes | events/s | Sluice CPU µs/event | PostgreSQL CPU µs/event | WAL bytes/event |"
+echo "| --- | --- | --- | --- | --- | --- |"
 for connections in $CONNECTIONS; do
     (( connections % NODES == 0 )) || die "$connections connections can't be shared evenly by $NODES nodes"
     for ((repeat = 0; repeat < REPEATS; repeat++)); do
         for nodes in 1 "$NODES"; do
-            read -r rate sluice postgres < <(run "$nodes" "$connections")
-            echo "| $connections | $nodes | $rate | $sluice | $postgres |"
+            read -r rate sluice postgres wal < <(run "$nodes" "$connections")
+            echo "| $connections | $nodes | $rate | $sluice | $postgres | $wal |"
             echo "$connections $nodes $rate" >>"$RESULTS"
         done
     done

@@ -3,11 +3,16 @@
 #
 #   pg_folder NAME       makes TMP (the script's temporary folder, NAME in its name) and PGDATA below it
 #   pg_start [OPTION...] initdb and start it on PGPORT, a random port, with durable settings (fsync and
-#                        synchronous_commit as shipped) and the server options given (-c name=value)
+#                        synchronous_commit as shipped), the settings docs/deploy.md recommends
+#                        (PG_DEPLOY_SETTINGS) and the server options given (-c name=value), which come last and win
+#   pg_wal_bytes         the WAL written since initdb, in bytes
 #   pg_cleanup           stops it if it runs and removes TMP (for the script's EXIT trap)
 PGBIN="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
 AS=()
 PGPORT=$(( 20000 + RANDOM % 40000 ))
+# docs/deploy.md's settings: with PostgreSQL's own max_wal_size (1 GB) a load of 100,000 events/s
+# checkpoints every 20-30 s, and each page's first change after a checkpoint writes the whole page to the WAL.
+PG_DEPLOY_SETTINGS=(-c shared_buffers=512MB -c max_wal_size=8GB -c checkpoint_timeout=30min -c max_connections=200)
 
 pg_folder() {
     TMP="$(mktemp -d "${TMPDIR:-/tmp}/sluice-$1.XXXXXX")"
@@ -18,7 +23,11 @@ pg_folder() {
 
 pg_start() {
     "${AS[@]}" "$PGBIN/initdb" -D "$PGDATA" -A trust -U sluice -E UTF8 >/dev/null
-    "${AS[@]}" "$PGBIN/pg_ctl" -D "$PGDATA" -l "$TMP/pg.log" -w start -o "-p $PGPORT -k $PGDATA -c listen_addresses='' $*" >/dev/null
+    "${AS[@]}" "$PGBIN/pg_ctl" -D "$PGDATA" -l "$TMP/pg.log" -w start -o "-p $PGPORT -k $PGDATA -c listen_addresses='' ${PG_DEPLOY_SETTINGS[*]} $*" >/dev/null
+}
+
+pg_wal_bytes() {
+    psql -h "$PGDATA" -p "$PGPORT" -U sluice -d postgres -Atc "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint"
 }
 
 pg_cleanup() {

@@ -37,7 +37,7 @@ dotnet build "$REPO/bench/delivery/Sluice.Bench.Delivery.csproj" -c Release --no
 # --- a PostgreSQL cluster of our own (postgres.sh) ---
 pg_folder cluster-bench
 trap pg_cleanup EXIT
-pg_start -c shared_buffers=512MB -c max_wal_size=8GB -c checkpoint_timeout=30min -c max_connections=200
+pg_start
 POSTMASTER="$(head -n 1 "$PGDATA/postmaster.pid")"
 
 results=()
