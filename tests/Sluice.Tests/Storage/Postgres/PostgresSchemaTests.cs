@@ -10,6 +10,11 @@ public sealed class PostgresSchemaTests
     /// <summary>The schema version that made the messageId window bytewise: the test below goes back to the one before it.</summary>
     private const int MessageIdsBytewise = 12;
 
+    /// <summary>The schema version that compresses big values with lz4.</summary>
+    private const int Lz4 = 15;
+
+    private const long Day = 86_400_000;
+
     [Fact]
     public async Task Nodes_starting_together_on_an_empty_database_apply_each_version_once()
     {
@@ -58,6 +63,57 @@ public sealed class PostgresSchemaTests
         check.Open();
         using var collations = new NpgsqlCommand("SELECT array_agg(DISTINCT collation_name) FROM information_schema.columns WHERE table_schema = 'sluice' AND table_name LIKE 'message_ids%' AND column_name IN ('source_id', 'message_id')", check);
         Assert.Equal(["C"], (string[])collations.ExecuteScalar()!);
+    }
+
+    [Fact]
+    public void Log_rows_too_big_for_a_row_are_compressed_with_lz4_in_days_made_before_the_migration_and_after_it()
+    {
+        var connection = PostgresServer.NewDatabase();
+        using (var before = new PostgresDatabase(connection))
+        {
+            // Back to the version before: every column with PostgreSQL's default compression (pglz), and a day
+            // of the log made then.
+            Execute(connection, $$"""
+                DO $$
+                DECLARE target record;
+                BEGIN
+                    FOR target IN SELECT attrelid::regclass AS relation, attname AS name FROM pg_attribute WHERE attcompression = 'l' LOOP
+                        EXECUTE format('ALTER TABLE %s ALTER COLUMN %I SET COMPRESSION default', target.relation, target.name);
+                    END LOOP;
+                END
+                $$;
+                DELETE FROM sluice.schema_version WHERE version >= {{Lz4}};
+                """);
+            new PostgresEventLog(before).Append([new EventBatch("web", [BigEvent("day-1", "ada")], Day)], Day, 0);
+        }
+
+        Assert.Equal(["pglz"], Compressions(connection));
+
+        using (var after = new PostgresDatabase(connection))
+        {
+            var log = new PostgresEventLog(after);
+            // One more row in the day made before the migration, and a row in a day made after it.
+            log.Append([new EventBatch("web", [BigEvent("day-1-again", "bob")], Day + 1_000)], Day + 1_000, 0);
+            log.Append([new EventBatch("web", [BigEvent("day-3", "cyd")], 3 * Day)], 3 * Day, 0);
+            EventLogContract.Settle(log, 3);
+            Assert.Equal(["day-1", "day-1-again", "day-3"], EventLogContract.MessageIds(log.ReadFrom(0, 100, null)).Order(StringComparer.Ordinal));
+        }
+
+        // What was compressed before stays as it was; what was written after is lz4 in both days.
+        Assert.Equal(["lz4", "lz4", "pglz"], Compressions(connection));
+    }
+
+    /// <summary>An event of about 20 KB (a property of repeated text): its log row is compressed.</summary>
+    private static PendingEvent BigEvent(string messageId, string user) =>
+        new(messageId, checkDuplicate: true, "track", System.Text.Encoding.UTF8.GetBytes($$$"""{"messageId":"{{{messageId}}}","userId":"{{{user}}}","type":"track","event":"E","properties":{"notes":"{{{string.Concat(Enumerable.Repeat("a repeated note, ", 1_200))}}}"}}"""), EventPartitions.Of("web", user, 64));
+
+    /// <summary>How each stored log row's messages are compressed, in order of the rows' positions.</summary>
+    private static string[] Compressions(string connection)
+    {
+        using var open = new NpgsqlConnection(connection);
+        open.Open();
+        using var command = new NpgsqlCommand("SELECT array_agg(pg_column_compression(messages) ORDER BY pg_column_compression(messages)) FROM sluice.event_log", open);
+        return (string[])command.ExecuteScalar()!;
     }
 
     [Fact]
