@@ -20,7 +20,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/postgres.sh"
 pg_folder message-ids
 trap pg_cleanup EXIT
 pg_start
-psql() { command psql -h "$PGDATA" -p "$PGPORT" -U sluice -d postgres -qAt "$@"; }
+psql() { pg_psql -qAt "$@"; }
 
 # Each window as Sluice's message_ids is made (partitioned by day, today's partition), keyed:
 #   before   (source_id, message_id, day) under the database's collation (schema version 11)

@@ -6,6 +6,8 @@
 #                        synchronous_commit as shipped), the settings docs/deploy.md recommends
 #                        (PG_DEPLOY_SETTINGS) and the server options given (-c name=value), which come last and win
 #   pg_wal_bytes         the WAL written since initdb, in bytes
+#   pg_attach NAME       PGDATA and PGPORT of the PostgreSQL another script (pg_folder NAME) is running now
+#   pg_psql ARG...       psql into its database postgres as sluice
 #   pg_cleanup           stops it if it runs and removes TMP (for the script's EXIT trap)
 PGBIN="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
 AS=()
@@ -26,8 +28,14 @@ pg_start() {
     "${AS[@]}" "$PGBIN/pg_ctl" -D "$PGDATA" -l "$TMP/pg.log" -w start -o "-p $PGPORT -k $PGDATA -c listen_addresses='' ${PG_DEPLOY_SETTINGS[*]} $*" >/dev/null
 }
 
-pg_wal_bytes() {
-    psql -h "$PGDATA" -p "$PGPORT" -U sluice -d postgres -Atc "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint"
+pg_psql() { command psql -h "$PGDATA" -p "$PGPORT" -U sluice -d postgres "$@"; }
+
+pg_wal_bytes() { pg_psql -Atc "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint"; }
+
+pg_attach() {
+    PGDATA="$(ls -d "${TMPDIR:-/tmp}"/sluice-"$1".*/pg 2>/dev/null | head -n 1)"
+    [[ -n "$PGDATA" && -f "$PGDATA/postmaster.pid" ]] || { echo "no $1 PostgreSQL is running" >&2; exit 1; }
+    PGPORT="$(sed -n 4p "$PGDATA/postmaster.pid")"
 }
 
 pg_cleanup() {

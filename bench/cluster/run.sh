@@ -46,7 +46,7 @@ for config in $CONFIGS; do
     IFS=: read -r store nodes build <<<"$config"; n=$((n + 1))
     args=(--sluice "${build:-$REPO/bench/.build/sluice}/sluice" --events "$EVENTS" --rate "$RATE" --seconds "$SECONDS_AT_RATE" --track-seconds "$TRACK_SECONDS" --warm-seconds "$WARM_SECONDS" --nodes "$nodes")
     if [[ "$store" == postgres ]]; then
-        psql -h "$PGDATA" -p "$PGPORT" -U sluice -d postgres -qc "CREATE DATABASE bench_$n" >/dev/null
+        pg_psql -qc "CREATE DATABASE bench_$n" >/dev/null
         args+=(--postgres "Host=$PGDATA;Port=$PGPORT;Username=sluice;Database=bench_$n" --postgres-pid "$POSTMASTER")
     fi
     echo "== $store, $nodes node(s)${build:+, $build}" >&2

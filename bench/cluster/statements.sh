@@ -8,10 +8,9 @@
 #   bench/cluster/statements.sh [SECONDS]    # 10 by default
 set -euo pipefail
 SECONDS_TO_COUNT="${1:-10}"
-PGDATA="$(ls -d "${TMPDIR:-/tmp}"/sluice-ingest-alone.*/pg 2>/dev/null | head -n 1)"
-[[ -n "$PGDATA" ]] || { echo "statements.sh: no ingest-alone.sh PostgreSQL is running" >&2; exit 1; }
-PGPORT="$(sed -n 4p "$PGDATA/postmaster.pid")"
-query() { psql -h "$PGDATA" -p "$PGPORT" -U sluice -d postgres -At -F ' | ' -c "$1"; }
+source "$(dirname "${BASH_SOURCE[0]}")/postgres.sh"
+pg_attach ingest-alone
+query() { pg_psql -At -F ' | ' -c "$1"; }
 [[ "$(query "SHOW shared_preload_libraries")" == *pg_stat_statements* ]] \
     || { echo "statements.sh: start ingest-alone.sh with PG_OPTIONS=\"-c shared_preload_libraries=pg_stat_statements\"" >&2; exit 1; }
 query "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null

@@ -6,9 +6,8 @@
 #   bench/cluster/waits.sh [SECONDS]    # 6 by default
 set -euo pipefail
 SECONDS_TO_SAMPLE="${1:-6}"
-PGDATA="$(ls -d "${TMPDIR:-/tmp}"/sluice-ingest-alone.*/pg 2>/dev/null | head -n 1)"
-[[ -n "$PGDATA" ]] || { echo "waits.sh: no ingest-alone.sh PostgreSQL is running" >&2; exit 1; }
-PGPORT="$(sed -n 4p "$PGDATA/postmaster.pid")"
+source "$(dirname "${BASH_SOURCE[0]}")/postgres.sh"
+pg_attach ingest-alone
 echo "SELECT coalesce(wait_event_type || ':' || wait_event, 'CPU') || ' ' || replace(left(query, 30), E'\n', ' ') FROM pg_stat_activity WHERE state = 'active' AND pid <> pg_backend_pid() \watch 0.01" \
     | { timeout "$SECONDS_TO_SAMPLE" psql -h "$PGDATA" -p "$PGPORT" -U sluice -d postgres -At 2>/dev/null || true; } \
     | grep -v -e '^$' -e '^[A-Z][a-z][a-z] ' | sort | uniq -c | sort -rn

@@ -107,7 +107,7 @@ public sealed class PostgresSchemaTests
     private static PendingEvent BigEvent(string messageId, string user) =>
         new(messageId, checkDuplicate: true, "track", System.Text.Encoding.UTF8.GetBytes($$$"""{"messageId":"{{{messageId}}}","userId":"{{{user}}}","type":"track","event":"E","properties":{"notes":"{{{string.Concat(Enumerable.Repeat("a repeated note, ", 1_200))}}}"}}"""), EventPartitions.Of("web", user, 64));
 
-    /// <summary>How each stored log row's messages are compressed, in order of the rows' positions.</summary>
+    /// <summary>How each stored log row's messages are compressed, sorted by method name.</summary>
     private static string[] Compressions(string connection)
     {
         using var open = new NpgsqlConnection(connection);
