@@ -32,14 +32,15 @@ internal sealed partial class ConsumerRunner(
     private Dictionary<int, long> _epochs = [];
     private HashSet<int> _partitions = [];
     private long _scan;
-    private bool _readToEnd;
+    private bool _shortRead;
     private long _savedAt;
     private bool _registered;
 
     /// <summary>
-    /// Consumes everything readable now; returns the number of rows handed over. Where commits are
-    /// readable when they return (SQLite) it stops at a read short of a full one: that read reached the
-    /// end, and what is appended after it wakes the loop again. Elsewhere it reads until a read finds nothing.
+    /// Consumes everything readable now; returns the number of rows handed over. It stops at a read short
+    /// of a full one: that read reached the end, and what is appended after it wakes the loop again.
+    /// Where a commit may become readable a moment after it returns (PostgreSQL), the loop also looks
+    /// again a moment later by itself (<see cref="Loop"/>).
     /// </summary>
     public int RunAvailable()
     {
@@ -49,7 +50,7 @@ internal sealed partial class ConsumerRunner(
             while (RunStep() is var rows and > 0)
             {
                 total += rows;
-                if (_readToEnd)
+                if (_shortRead)
                 {
                     break;
                 }
@@ -71,6 +72,7 @@ internal sealed partial class ConsumerRunner(
         var lookAgain = 0;
         while (!stoppingToken.IsCancellationRequested)
         {
+            var started = time.GetTimestamp();
             var consumed = 0;
             try
             {
@@ -83,6 +85,18 @@ internal sealed partial class ConsumerRunner(
 
             try
             {
+                if (consumed > 0)
+                {
+                    WaitWhileBusy(started, stoppingToken);
+                    if (!log.ReadableOnCommit)
+                    {
+                        // The round ended at a short read, which may have stopped below a commit still becoming
+                        // readable: the next round starts at an append's wake-up or, failing one, a moment later.
+                        lookAgain = _wake.Wait(LookAgainAfter, stoppingToken) ? LookAgainTimes : 0;
+                        continue;
+                    }
+                }
+
                 if (consumed == 0 && lookAgain > 0)
                 {
                     // Woken for an append that was not readable yet (a store may make a commit readable a
@@ -99,6 +113,29 @@ internal sealed partial class ConsumerRunner(
             {
                 return;
             }
+        }
+    }
+
+    /// <summary>
+    /// While this node reads only its share of the log, after a round that consumed rows while more were
+    /// appended (the wake-up is already set), the next round starts no sooner than
+    /// <see cref="EventLogOptions.BusyReadInterval"/> after this one did. Each node's reads take only its
+    /// share of every commit, so without it the reads an event costs grow with the nodes; the wait makes
+    /// a read take several commits again. A round with nothing appended during it waits for nothing (at
+    /// light load an event is read as soon as it is committed), and neither does a node alone: its reads
+    /// take whole commits, and the wait measured slower there (docs/decisions.md).
+    /// </summary>
+    private void WaitWhileBusy(long started, CancellationToken stoppingToken)
+    {
+        if (options.BusyReadInterval <= TimeSpan.Zero || !_wake.IsSet || _partitions.Count >= log.PartitionCount)
+        {
+            return;
+        }
+
+        var rest = options.BusyReadInterval - time.GetElapsedTime(started);
+        if (rest > TimeSpan.Zero)
+        {
+            Task.Delay(rest, time, stoppingToken).GetAwaiter().GetResult();
         }
     }
 
@@ -125,7 +162,7 @@ internal sealed partial class ConsumerRunner(
             }
 
             total += rows;
-            if (_readToEnd)
+            if (_shortRead)
             {
                 break;
             }
@@ -169,14 +206,12 @@ internal sealed partial class ConsumerRunner(
 
         var rowsPerRead = options.RowsPerRead * consumer.RowsPerReadMultiple;
         var rows = log.ReadFrom(_scan, rowsPerRead, _partitions, consumer.MaxReadBytes);
-        // Short of the rows asked for and of the bytes a read stops at: nothing more was readable. Only where
-        // a commit is readable when it returns: on PostgreSQL a short read may have stopped below a commit
-        // still becoming readable, which no append will announce again (the next read finds it).
-        var shortRead = rows.Count < rowsPerRead && rows.Sum(r => (long)r.Messages.Length) < consumer.MaxReadBytes;
-        _readToEnd = shortRead && log.ReadableOnCommit;
+        // Short of the rows asked for and of the bytes a read stops at: nothing more was readable (on
+        // PostgreSQL, perhaps only for now: the loop looks again).
+        _shortRead = rows.Count < rowsPerRead && rows.Sum(r => (long)r.Messages.Length) < consumer.MaxReadBytes;
         if (!consumer.Yields)
         {
-            backlog.Report(consumer.Name, !shortRead);
+            backlog.Report(consumer.Name, !_shortRead);
         }
 
         if (rows.Count == 0)

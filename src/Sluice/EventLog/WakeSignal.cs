@@ -8,6 +8,9 @@ internal sealed class WakeSignal
 {
     private readonly SemaphoreSlim _semaphore = new(0, 1);
 
+    /// <summary>Set and not yet waited for: something was appended since the last wait returned.</summary>
+    public bool IsSet => _semaphore.CurrentCount > 0;
+
     public void Set()
     {
         if (_semaphore.CurrentCount > 0)

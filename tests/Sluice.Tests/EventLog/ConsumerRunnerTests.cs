@@ -101,7 +101,7 @@ public sealed class ConsumerRunnerTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task On_PostgreSQL_a_runner_reads_once_more_after_a_short_read_since_a_commit_may_become_readable_late()
+    public async Task On_PostgreSQL_a_round_of_reads_also_ends_at_a_short_read_instead_of_reading_once_more()
     {
         using var backend = new PostgresBackend();
         using var store = backend.Open();
@@ -121,8 +121,108 @@ public sealed class ConsumerRunnerTests : IAsyncLifetime
         runner.RunAvailable();
 
         Assert.Equal(300, consumer.Seen);
-        Assert.Equal(3, log.Reads);
+        Assert.Equal(2, log.Reads);
         await node.StopAsync(CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task On_PostgreSQL_a_commit_no_append_announces_is_still_read_after_a_round_ended_at_a_short_read()
+    {
+        using var backend = new PostgresBackend();
+        using var store = backend.Open();
+        var node = new PartitionOwnership(store.Leases, store.EventLog, new EventLogOptions(), _time, NullLogger<PartitionOwnership>.Instance);
+        await node.StartAsync(CancellationToken.None);
+        var appended = new LogAppended();
+        var consumer = new QuietConsumer();
+        var runner = new ConsumerRunner(consumer, store.EventLog, store.Cursors, node, appended, new EventLogOptions(), _backlog, TimeProvider.System, NullLogger<ConsumerRunner>.Instance);
+        store.EventLog.Append([new EventBatch("web", [EventLogContract.Event("first", "user-1", store.EventLog.PartitionCount)], 0)], 0, 0);
+        await runner.StartAsync(CancellationToken.None);
+        appended.Notify();
+        await Eventually.True(() => consumer.Seen == 1);
+
+        // Committed with no wake-up, as a commit that becomes readable after the read that ended the round.
+        store.EventLog.Append([new EventBatch("web", [EventLogContract.Event("late", "user-2", store.EventLog.PartitionCount)], 1)], 1, 0);
+
+        await Eventually.True(() => consumer.Seen == 2);
+        await runner.StopAsync(CancellationToken.None);
+        await node.StopAsync(CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task On_a_node_that_shares_the_log_a_round_that_consumed_rows_while_more_were_appended_waits_out_the_busy_read_interval()
+    {
+        using var backend = new PostgresBackend();
+        using var store = backend.Open();
+        var (node, other) = await TwoNodesAsync(store);
+        var user = UserHeldBy(node, store.EventLog);
+        AppendFor(store.EventLog, user, 0, 10);
+        var appended = new LogAppended();
+        var consumer = new AppendingConsumer(() =>
+        {
+            AppendFor(store.EventLog, user, 10, 10);
+            appended.Notify();
+        });
+        // Within the leases' trust (15 s less 3), so that moving the clock by it leaves the partitions held.
+        var interval = TimeSpan.FromSeconds(10);
+        var runner = new ConsumerRunner(consumer, store.EventLog, store.Cursors, node, appended, new EventLogOptions { BusyReadInterval = interval }, _backlog, _time, NullLogger<ConsumerRunner>.Instance);
+
+        await runner.StartAsync(CancellationToken.None);
+        await Eventually.True(() => consumer.Seen >= 10);
+        // The loop has rows to read and a wake-up set, so only the interval holds it back (a fake clock's: it passes only when told).
+        await Task.Delay(TimeSpan.FromMilliseconds(300));
+        var seenBeforeTheInterval = consumer.Seen;
+        _time.Advance(interval);
+
+        await Eventually.True(() => consumer.Seen == 20);
+        await runner.StopAsync(CancellationToken.None);
+        await other.StopAsync(CancellationToken.None);
+        await node.StopAsync(CancellationToken.None);
+        Assert.Equal(10, seenBeforeTheInterval);
+    }
+
+    [Fact]
+    public async Task On_a_node_that_shares_the_log_a_round_with_nothing_appended_during_it_leaves_the_next_append_to_be_read_at_once()
+    {
+        using var backend = new PostgresBackend();
+        using var store = backend.Open();
+        var (node, other) = await TwoNodesAsync(store);
+        var user = UserHeldBy(node, store.EventLog);
+        AppendFor(store.EventLog, user, 0, 10);
+        var appended = new LogAppended();
+        var consumer = new QuietConsumer();
+        var runner = new ConsumerRunner(consumer, store.EventLog, store.Cursors, node, appended, new EventLogOptions { BusyReadInterval = TimeSpan.FromSeconds(10) }, _backlog, _time, NullLogger<ConsumerRunner>.Instance);
+
+        await runner.StartAsync(CancellationToken.None);
+        await Eventually.True(() => consumer.Seen == 10);
+        // The round is over well before this: what is appended next comes after it, not during it.
+        await Task.Delay(TimeSpan.FromMilliseconds(300));
+        AppendFor(store.EventLog, user, 10, 10);
+        appended.Notify();
+
+        // The fake clock never moves here: a wait for the interval would never end.
+        await Eventually.True(() => consumer.Seen == 20);
+        await runner.StopAsync(CancellationToken.None);
+        await other.StopAsync(CancellationToken.None);
+        await node.StopAsync(CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task A_node_alone_reads_again_at_once_while_more_is_appended_without_waiting_the_busy_read_interval()
+    {
+        Append(0, 10);
+        var appended = new LogAppended();
+        var consumer = new AppendingConsumer(() =>
+        {
+            Append(10, 10);
+            appended.Notify();
+        });
+        var runner = new ConsumerRunner(consumer, _log, new SqliteConsumerCursors(_database), _node, appended, new EventLogOptions { BusyReadInterval = TimeSpan.FromMinutes(1) }, _backlog, _time, NullLogger<ConsumerRunner>.Instance);
+
+        await runner.StartAsync(CancellationToken.None);
+
+        // The fake clock never moves here: a wait for the interval would never end.
+        await Eventually.True(() => consumer.Seen == 20);
+        await runner.StopAsync(CancellationToken.None);
     }
 
     [Fact]
@@ -286,6 +386,29 @@ public sealed class ConsumerRunnerTests : IAsyncLifetime
         public void Consume(IReadOnlyList<LogRow> rows, IReadOnlyList<CursorAdvance> advances) => Seen += EventLogContract.MessageIds(rows).Count();
     }
 
+    /// <summary>Counts what it is handed, and appends more the first time, while its round is under way.</summary>
+    private sealed class AppendingConsumer(Action appendMore) : IEventLogConsumer
+    {
+        private int _seen;
+        private bool _appended;
+
+        public string Name => "appending";
+
+        public ConsumerStart Start => ConsumerStart.Beginning;
+
+        public int Seen => Volatile.Read(ref _seen);
+
+        public void Consume(IReadOnlyList<LogRow> rows, IReadOnlyList<CursorAdvance> advances)
+        {
+            Interlocked.Add(ref _seen, EventLogContract.MessageIds(rows).Count());
+            if (!_appended)
+            {
+                _appended = true;
+                appendMore();
+            }
+        }
+    }
+
     /// <summary>The store's own log, counting the reads a runner makes of it.</summary>
     private sealed class ReadCountingLog(IEventLog log) : IEventLog
     {
@@ -367,6 +490,25 @@ public sealed class ConsumerRunnerTests : IAsyncLifetime
             _log.Append([new EventBatch("web", batch, i)], i, 0);
         }
     }
+
+    /// <summary>Two nodes on a PostgreSQL store, each holding its share of the partitions.</summary>
+    private async Task<(PartitionOwnership Node, PartitionOwnership Other)> TwoNodesAsync(StoreHandle store)
+    {
+        var node = new PartitionOwnership(store.Leases, store.EventLog, new EventLogOptions { TakeOverAtStart = false, NodeName = "node:1" }, _time, NullLogger<PartitionOwnership>.Instance);
+        await node.StartAsync(CancellationToken.None);
+        var other = new PartitionOwnership(store.Leases, store.EventLog, new EventLogOptions { TakeOverAtStart = false, NodeName = "other:1" }, _time, NullLogger<PartitionOwnership>.Instance);
+        await other.StartAsync(CancellationToken.None);
+        node.RenewAndClaim();
+        other.RenewAndClaim();
+        Assert.InRange(node.Held.Count, 1, store.EventLog.PartitionCount - 1);
+        return (node, other);
+    }
+
+    private static string UserHeldBy(PartitionOwnership node, IEventLog log) =>
+        Enumerable.Range(0, 1000).Select(n => $"user-{n}").First(user => node.Held.Any(lease => lease.Partition == EventPartitions.Of("web", user, log.PartitionCount)));
+
+    private static void AppendFor(IEventLog log, string user, int from, int count) =>
+        log.Append([new EventBatch("web", [.. Enumerable.Range(from, count).Select(n => EventLogContract.Event($"m{n}", user, log.PartitionCount))], from)], from, 0);
 
     private PartitionOwnership Ownership(EventLogOptions options) =>
         new(new SqlitePartitionLeases(_database), _log, options, _time, NullLogger<PartitionOwnership>.Instance);
