@@ -32,15 +32,17 @@ internal sealed partial class ConsumerRunner(
     private Dictionary<int, long> _epochs = [];
     private HashSet<int> _partitions = [];
     private long _scan;
-    private bool _shortRead;
+    private bool _roundEnds;
     private long _savedAt;
     private bool _registered;
 
     /// <summary>
-    /// Consumes everything readable now; returns the number of rows handed over. It stops at a read short
-    /// of a full one: that read reached the end, and what is appended after it wakes the loop again.
-    /// Where a commit may become readable a moment after it returns (PostgreSQL), the loop also looks
-    /// again a moment later by itself (<see cref="Loop"/>).
+    /// Consumes everything readable now; returns the number of rows handed over. Where commits are
+    /// readable when they return (SQLite) it stops at a read short of a full one: that read reached the
+    /// end, and what is appended after it wakes the loop again. On PostgreSQL a node alone reads until a
+    /// read finds nothing, and a node that shares the log stops at a short read too and looks again a
+    /// moment later (<see cref="Loop"/>), since a short read there may have stopped below a commit still
+    /// becoming readable, which no append announces again.
     /// </summary>
     public int RunAvailable()
     {
@@ -50,7 +52,7 @@ internal sealed partial class ConsumerRunner(
             while (RunStep() is var rows and > 0)
             {
                 total += rows;
-                if (_shortRead)
+                if (_roundEnds)
                 {
                     break;
                 }
@@ -85,7 +87,7 @@ internal sealed partial class ConsumerRunner(
 
             try
             {
-                if (consumed > 0)
+                if (consumed > 0 && SharesTheLog)
                 {
                     WaitWhileBusy(started, stoppingToken);
                     if (!log.ReadableOnCommit)
@@ -117,17 +119,22 @@ internal sealed partial class ConsumerRunner(
     }
 
     /// <summary>
-    /// While this node reads only its share of the log, after a round that consumed rows while more were
-    /// appended (the wake-up is already set), the next round starts no sooner than
-    /// <see cref="EventLogOptions.BusyReadInterval"/> after this one did. Each node's reads take only its
-    /// share of every commit, so without it the reads an event costs grow with the nodes; the wait makes
-    /// a read take several commits again. A round with nothing appended during it waits for nothing (at
-    /// light load an event is read as soon as it is committed), and neither does a node alone: its reads
-    /// take whole commits, and the wait measured slower there (docs/decisions.md).
+    /// This node reads only its share of the log: other nodes hold the rest of the partitions. Each of
+    /// its reads takes only its share of every commit, so the reads an event costs grow with the nodes;
+    /// such a node reads more sparingly. A node alone reads as before: both ways measured slower there
+    /// (docs/decisions.md).
+    /// </summary>
+    private bool SharesTheLog => _partitions.Count is > 0 and var held && held < log.PartitionCount;
+
+    /// <summary>
+    /// After a round that consumed rows while more were appended (the wake-up is already set), the next
+    /// round starts no sooner than <see cref="EventLogOptions.BusyReadInterval"/> after this one did, so
+    /// that a read takes several commits again. A round with nothing appended during it waits for
+    /// nothing: at light load an event is read as soon as it is committed.
     /// </summary>
     private void WaitWhileBusy(long started, CancellationToken stoppingToken)
     {
-        if (options.BusyReadInterval <= TimeSpan.Zero || !_wake.IsSet || _partitions.Count >= log.PartitionCount)
+        if (options.BusyReadInterval <= TimeSpan.Zero || !_wake.IsSet)
         {
             return;
         }
@@ -162,7 +169,7 @@ internal sealed partial class ConsumerRunner(
             }
 
             total += rows;
-            if (_shortRead)
+            if (_roundEnds)
             {
                 break;
             }
@@ -207,11 +214,12 @@ internal sealed partial class ConsumerRunner(
         var rowsPerRead = options.RowsPerRead * consumer.RowsPerReadMultiple;
         var rows = log.ReadFrom(_scan, rowsPerRead, _partitions, consumer.MaxReadBytes);
         // Short of the rows asked for and of the bytes a read stops at: nothing more was readable (on
-        // PostgreSQL, perhaps only for now: the loop looks again).
-        _shortRead = rows.Count < rowsPerRead && rows.Sum(r => (long)r.Messages.Length) < consumer.MaxReadBytes;
+        // PostgreSQL perhaps only for now: a node alone reads once more, one that shares the log looks again later).
+        var shortRead = rows.Count < rowsPerRead && rows.Sum(r => (long)r.Messages.Length) < consumer.MaxReadBytes;
+        _roundEnds = shortRead && (log.ReadableOnCommit || SharesTheLog);
         if (!consumer.Yields)
         {
-            backlog.Report(consumer.Name, !_shortRead);
+            backlog.Report(consumer.Name, !shortRead);
         }
 
         if (rows.Count == 0)

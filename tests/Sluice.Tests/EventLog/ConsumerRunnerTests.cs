@@ -101,7 +101,7 @@ public sealed class ConsumerRunnerTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task On_PostgreSQL_a_round_of_reads_also_ends_at_a_short_read_instead_of_reading_once_more()
+    public async Task On_PostgreSQL_a_node_alone_reads_once_more_after_a_short_read_since_a_commit_may_become_readable_late()
     {
         using var backend = new PostgresBackend();
         using var store = backend.Open();
@@ -121,7 +121,33 @@ public sealed class ConsumerRunnerTests : IAsyncLifetime
         runner.RunAvailable();
 
         Assert.Equal(300, consumer.Seen);
+        Assert.Equal(3, log.Reads);
+        await node.StopAsync(CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task On_PostgreSQL_a_node_that_shares_the_log_ends_a_round_at_a_short_read()
+    {
+        using var backend = new PostgresBackend();
+        using var store = backend.Open();
+        var (node, other) = await TwoNodesAsync(store);
+        var user = UserHeldBy(node, store.EventLog);
+        for (var i = 0; i < 300; i += 10)
+        {
+            AppendFor(store.EventLog, user, i, 10);
+        }
+
+        EventLogContract.Settle(store.EventLog, 300);
+        var log = new ReadCountingLog(store.EventLog);
+        var consumer = new QuietConsumer();
+        // One row a commit (one user, one partition): 30 rows, a full read of 20 and a short one of 10.
+        var runner = new ConsumerRunner(consumer, log, store.Cursors, node, new LogAppended(), new EventLogOptions { RowsPerRead = 20 }, _backlog, _time, NullLogger<ConsumerRunner>.Instance);
+
+        runner.RunAvailable();
+
+        Assert.Equal(300, consumer.Seen);
         Assert.Equal(2, log.Reads);
+        await other.StopAsync(CancellationToken.None);
         await node.StopAsync(CancellationToken.None);
     }
 
@@ -130,21 +156,21 @@ public sealed class ConsumerRunnerTests : IAsyncLifetime
     {
         using var backend = new PostgresBackend();
         using var store = backend.Open();
-        var node = new PartitionOwnership(store.Leases, store.EventLog, new EventLogOptions(), _time, NullLogger<PartitionOwnership>.Instance);
-        await node.StartAsync(CancellationToken.None);
+        var (node, other) = await TwoNodesAsync(store);
+        var user = UserHeldBy(node, store.EventLog);
         var appended = new LogAppended();
         var consumer = new QuietConsumer();
-        var runner = new ConsumerRunner(consumer, store.EventLog, store.Cursors, node, appended, new EventLogOptions(), _backlog, TimeProvider.System, NullLogger<ConsumerRunner>.Instance);
-        store.EventLog.Append([new EventBatch("web", [EventLogContract.Event("first", "user-1", store.EventLog.PartitionCount)], 0)], 0, 0);
+        var runner = new ConsumerRunner(consumer, store.EventLog, store.Cursors, node, appended, new EventLogOptions(), _backlog, _time, NullLogger<ConsumerRunner>.Instance);
+        AppendFor(store.EventLog, user, 0, 1);
         await runner.StartAsync(CancellationToken.None);
-        appended.Notify();
         await Eventually.True(() => consumer.Seen == 1);
 
         // Committed with no wake-up, as a commit that becomes readable after the read that ended the round.
-        store.EventLog.Append([new EventBatch("web", [EventLogContract.Event("late", "user-2", store.EventLog.PartitionCount)], 1)], 1, 0);
+        AppendFor(store.EventLog, user, 1, 1);
 
         await Eventually.True(() => consumer.Seen == 2);
         await runner.StopAsync(CancellationToken.None);
+        await other.StopAsync(CancellationToken.None);
         await node.StopAsync(CancellationToken.None);
     }
 
