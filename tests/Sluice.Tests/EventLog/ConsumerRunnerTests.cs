@@ -128,69 +128,56 @@ public sealed class ConsumerRunnerTests : IAsyncLifetime
     [Fact]
     public async Task On_PostgreSQL_a_node_that_shares_the_log_ends_a_round_at_a_short_read()
     {
-        using var backend = new PostgresBackend();
-        using var store = backend.Open();
-        var (node, other) = await TwoNodesAsync(store);
-        var user = UserHeldBy(node, store.EventLog);
+        await using var nodes = await TwoNodes.StartAsync(_time);
         for (var i = 0; i < 300; i += 10)
         {
-            AppendFor(store.EventLog, user, i, 10);
+            nodes.Append(i, 10);
         }
 
-        EventLogContract.Settle(store.EventLog, 300);
-        var log = new ReadCountingLog(store.EventLog);
+        EventLogContract.Settle(nodes.Log, 300);
+        var log = new ReadCountingLog(nodes.Log);
         var consumer = new QuietConsumer();
         // One row a commit (one user, one partition): 30 rows, a full read of 20 and a short one of 10.
-        var runner = new ConsumerRunner(consumer, log, store.Cursors, node, new LogAppended(), new EventLogOptions { RowsPerRead = 20 }, _backlog, _time, NullLogger<ConsumerRunner>.Instance);
+        var runner = nodes.Runner(consumer, new LogAppended(), new EventLogOptions { RowsPerRead = 20 }, _backlog, log);
 
         runner.RunAvailable();
 
         Assert.Equal(300, consumer.Seen);
         Assert.Equal(2, log.Reads);
-        await other.StopAsync(CancellationToken.None);
-        await node.StopAsync(CancellationToken.None);
     }
 
     [Fact]
     public async Task On_PostgreSQL_a_commit_no_append_announces_is_still_read_after_a_round_ended_at_a_short_read()
     {
-        using var backend = new PostgresBackend();
-        using var store = backend.Open();
-        var (node, other) = await TwoNodesAsync(store);
-        var user = UserHeldBy(node, store.EventLog);
+        await using var nodes = await TwoNodes.StartAsync(_time);
         var appended = new LogAppended();
         var consumer = new QuietConsumer();
-        var runner = new ConsumerRunner(consumer, store.EventLog, store.Cursors, node, appended, new EventLogOptions(), _backlog, _time, NullLogger<ConsumerRunner>.Instance);
-        AppendFor(store.EventLog, user, 0, 1);
+        var runner = nodes.Runner(consumer, appended, new EventLogOptions(), _backlog);
+        nodes.Append(0, 1);
         await runner.StartAsync(CancellationToken.None);
         await Eventually.True(() => consumer.Seen == 1);
 
         // Committed with no wake-up, as a commit that becomes readable after the read that ended the round.
-        AppendFor(store.EventLog, user, 1, 1);
+        nodes.Append(1, 1);
 
         await Eventually.True(() => consumer.Seen == 2);
         await runner.StopAsync(CancellationToken.None);
-        await other.StopAsync(CancellationToken.None);
-        await node.StopAsync(CancellationToken.None);
     }
 
     [Fact]
     public async Task On_a_node_that_shares_the_log_a_round_that_consumed_rows_while_more_were_appended_waits_out_the_busy_read_interval()
     {
-        using var backend = new PostgresBackend();
-        using var store = backend.Open();
-        var (node, other) = await TwoNodesAsync(store);
-        var user = UserHeldBy(node, store.EventLog);
-        AppendFor(store.EventLog, user, 0, 10);
+        await using var nodes = await TwoNodes.StartAsync(_time);
+        nodes.Append(0, 10);
         var appended = new LogAppended();
         var consumer = new AppendingConsumer(() =>
         {
-            AppendFor(store.EventLog, user, 10, 10);
+            nodes.Append(10, 10);
             appended.Notify();
         });
         // Within the leases' trust (15 s less 3), so that moving the clock by it leaves the partitions held.
         var interval = TimeSpan.FromSeconds(10);
-        var runner = new ConsumerRunner(consumer, store.EventLog, store.Cursors, node, appended, new EventLogOptions { BusyReadInterval = interval }, _backlog, _time, NullLogger<ConsumerRunner>.Instance);
+        var runner = nodes.Runner(consumer, appended, new EventLogOptions { BusyReadInterval = interval }, _backlog);
 
         await runner.StartAsync(CancellationToken.None);
         await Eventually.True(() => consumer.Seen >= 10);
@@ -201,35 +188,28 @@ public sealed class ConsumerRunnerTests : IAsyncLifetime
 
         await Eventually.True(() => consumer.Seen == 20);
         await runner.StopAsync(CancellationToken.None);
-        await other.StopAsync(CancellationToken.None);
-        await node.StopAsync(CancellationToken.None);
         Assert.Equal(10, seenBeforeTheInterval);
     }
 
     [Fact]
     public async Task On_a_node_that_shares_the_log_a_round_with_nothing_appended_during_it_leaves_the_next_append_to_be_read_at_once()
     {
-        using var backend = new PostgresBackend();
-        using var store = backend.Open();
-        var (node, other) = await TwoNodesAsync(store);
-        var user = UserHeldBy(node, store.EventLog);
-        AppendFor(store.EventLog, user, 0, 10);
+        await using var nodes = await TwoNodes.StartAsync(_time);
+        nodes.Append(0, 10);
         var appended = new LogAppended();
         var consumer = new QuietConsumer();
-        var runner = new ConsumerRunner(consumer, store.EventLog, store.Cursors, node, appended, new EventLogOptions { BusyReadInterval = TimeSpan.FromSeconds(10) }, _backlog, _time, NullLogger<ConsumerRunner>.Instance);
+        var runner = nodes.Runner(consumer, appended, new EventLogOptions { BusyReadInterval = TimeSpan.FromSeconds(10) }, _backlog);
 
         await runner.StartAsync(CancellationToken.None);
         await Eventually.True(() => consumer.Seen == 10);
         // The round is over well before this: what is appended next comes after it, not during it.
         await Task.Delay(TimeSpan.FromMilliseconds(300));
-        AppendFor(store.EventLog, user, 10, 10);
+        nodes.Append(10, 10);
         appended.Notify();
 
         // The fake clock never moves here: a wait for the interval would never end.
         await Eventually.True(() => consumer.Seen == 20);
         await runner.StopAsync(CancellationToken.None);
-        await other.StopAsync(CancellationToken.None);
-        await node.StopAsync(CancellationToken.None);
     }
 
     [Fact]
@@ -412,6 +392,60 @@ public sealed class ConsumerRunnerTests : IAsyncLifetime
         public void Consume(IReadOnlyList<LogRow> rows, IReadOnlyList<CursorAdvance> advances) => Seen += EventLogContract.MessageIds(rows).Count();
     }
 
+    /// <summary>
+    /// Two nodes on a PostgreSQL store, each holding its share of the partitions, and the events of one
+    /// user whose partition the first holds, for runners on that node.
+    /// </summary>
+    private sealed class TwoNodes : IAsyncDisposable
+    {
+        private readonly PostgresBackend _backend;
+        private readonly StoreHandle _store;
+        private readonly PartitionOwnership _node;
+        private readonly PartitionOwnership _other;
+        private readonly FakeTimeProvider _time;
+        private readonly string _user;
+
+        private TwoNodes(PostgresBackend backend, StoreHandle store, PartitionOwnership node, PartitionOwnership other, FakeTimeProvider time)
+        {
+            (_backend, _store, _node, _other, _time) = (backend, store, node, other, time);
+            _user = Enumerable.Range(0, 1000).Select(n => $"user-{n}").First(user => node.Held.Any(lease => lease.Partition == EventPartitions.Of("web", user, store.EventLog.PartitionCount)));
+        }
+
+        public IEventLog Log => _store.EventLog;
+
+        public static async Task<TwoNodes> StartAsync(FakeTimeProvider time)
+        {
+            var backend = new PostgresBackend();
+            var store = backend.Open();
+            var node = Ownership(store, "node:1", time);
+            await node.StartAsync(CancellationToken.None);
+            var other = Ownership(store, "other:1", time);
+            await other.StartAsync(CancellationToken.None);
+            node.RenewAndClaim();
+            other.RenewAndClaim();
+            Assert.InRange(node.Held.Count, 1, store.EventLog.PartitionCount - 1);
+            return new TwoNodes(backend, store, node, other, time);
+        }
+
+        /// <summary>Appends the user's events <paramref name="from"/> on, in one commit.</summary>
+        public void Append(int from, int count) =>
+            Log.Append([new EventBatch("web", [.. Enumerable.Range(from, count).Select(n => EventLogContract.Event($"m{n}", _user, Log.PartitionCount))], from)], from, 0);
+
+        public ConsumerRunner Runner(IEventLogConsumer consumer, LogAppended appended, EventLogOptions options, ForegroundBacklog backlog, IEventLog? log = null) =>
+            new(consumer, log ?? Log, _store.Cursors, _node, appended, options, backlog, _time, NullLogger<ConsumerRunner>.Instance);
+
+        public async ValueTask DisposeAsync()
+        {
+            await _other.StopAsync(CancellationToken.None);
+            await _node.StopAsync(CancellationToken.None);
+            _store.Dispose();
+            _backend.Dispose();
+        }
+
+        private static PartitionOwnership Ownership(StoreHandle store, string name, FakeTimeProvider time) =>
+            new(store.Leases, store.EventLog, new EventLogOptions { TakeOverAtStart = false, NodeName = name }, time, NullLogger<PartitionOwnership>.Instance);
+    }
+
     /// <summary>Counts what it is handed, and appends more the first time, while its round is under way.</summary>
     private sealed class AppendingConsumer(Action appendMore) : IEventLogConsumer
     {
@@ -516,25 +550,6 @@ public sealed class ConsumerRunnerTests : IAsyncLifetime
             _log.Append([new EventBatch("web", batch, i)], i, 0);
         }
     }
-
-    /// <summary>Two nodes on a PostgreSQL store, each holding its share of the partitions.</summary>
-    private async Task<(PartitionOwnership Node, PartitionOwnership Other)> TwoNodesAsync(StoreHandle store)
-    {
-        var node = new PartitionOwnership(store.Leases, store.EventLog, new EventLogOptions { TakeOverAtStart = false, NodeName = "node:1" }, _time, NullLogger<PartitionOwnership>.Instance);
-        await node.StartAsync(CancellationToken.None);
-        var other = new PartitionOwnership(store.Leases, store.EventLog, new EventLogOptions { TakeOverAtStart = false, NodeName = "other:1" }, _time, NullLogger<PartitionOwnership>.Instance);
-        await other.StartAsync(CancellationToken.None);
-        node.RenewAndClaim();
-        other.RenewAndClaim();
-        Assert.InRange(node.Held.Count, 1, store.EventLog.PartitionCount - 1);
-        return (node, other);
-    }
-
-    private static string UserHeldBy(PartitionOwnership node, IEventLog log) =>
-        Enumerable.Range(0, 1000).Select(n => $"user-{n}").First(user => node.Held.Any(lease => lease.Partition == EventPartitions.Of("web", user, log.PartitionCount)));
-
-    private static void AppendFor(IEventLog log, string user, int from, int count) =>
-        log.Append([new EventBatch("web", [.. Enumerable.Range(from, count).Select(n => EventLogContract.Event($"m{n}", user, log.PartitionCount))], from)], from, 0);
 
     private PartitionOwnership Ownership(EventLogOptions options) =>
         new(new SqlitePartitionLeases(_database), _log, options, _time, NullLogger<PartitionOwnership>.Instance);
