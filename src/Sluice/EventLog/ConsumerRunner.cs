@@ -124,7 +124,7 @@ internal sealed partial class ConsumerRunner(
     /// such a node reads more sparingly. A node alone reads as before: both ways measured slower there
     /// (docs/decisions.md).
     /// </summary>
-    private bool SharesTheLog => _partitions.Count is > 0 and var held && held < log.PartitionCount;
+    private bool SharesTheLog => _partitions.Count > 0 && _partitions.Count < log.PartitionCount;
 
     /// <summary>
     /// After a round that consumed rows while more were appended (the wake-up is already set), the next

@@ -43,16 +43,12 @@ internal sealed record EventLogOptions
     public int RowsPerRead { get; init; } = 200;
 
     /// <summary>
-    /// Under load on a node that holds only a share of the partitions, the least time from the start of
-    /// one of a consumer's rounds of reads to the next: a round that consumed rows while more were appended
-    /// waits out the rest of it. Zero (the default) never waits. <c>sluice serve</c> sets
-    /// <see cref="SharedStoreBusyReadInterval"/> on PostgreSQL, where every read is a statement on the
-    /// server all the nodes share (docs/decisions.md).
+    /// Under load on a node that holds only a share of the partitions (so only on PostgreSQL, where every
+    /// read is a statement on the server all the nodes share), the least time from the start of one of a
+    /// consumer's rounds of reads to the next: a round that consumed rows while more were appended waits
+    /// out the rest of it. Zero never waits (docs/decisions.md).
     /// </summary>
-    public TimeSpan BusyReadInterval { get; init; }
-
-    /// <summary>The <see cref="BusyReadInterval"/> on PostgreSQL.</summary>
-    public static readonly TimeSpan SharedStoreBusyReadInterval = TimeSpan.FromMilliseconds(20);
+    public TimeSpan BusyReadInterval { get; init; } = TimeSpan.FromMilliseconds(20);
 
     /// <summary>How long a yielding consumer waits at most for the others to catch up before it takes a step anyway.</summary>
     public TimeSpan MaxYield { get; init; } = TimeSpan.FromSeconds(10);

@@ -85,14 +85,8 @@ internal static class SluiceServer
 
         var applied = WorkspaceBootstrap.Apply(workspace, options.AdminToken, workspaceStore, time);
         services.AddSingleton(options);
-        // An embedded store has one process: it takes every lease at start. Several nodes share a PostgreSQL store's and take their share,
-        // and under load read it less often: each read is a statement on the server they all share.
-        services.AddSingleton(options.EventLog with
-        {
-            TakeOverAtStart = options.Store == StoreKind.Sqlite,
-            NodeName = NodeName(options.Urls),
-            BusyReadInterval = options.Store == StoreKind.Postgres ? EventLogOptions.SharedStoreBusyReadInterval : options.EventLog.BusyReadInterval,
-        });
+        // An embedded store has one process: it takes every lease at start. Several nodes share a PostgreSQL store's and take their share.
+        services.AddSingleton(options.EventLog with { TakeOverAtStart = options.Store == StoreKind.Sqlite, NodeName = NodeName(options.Urls) });
         services.AddSingleton(time);
         services.AddSingleton(metrics);
         services.AddWorkspace(workspace, applied, options.Destinations, keepKeys);
