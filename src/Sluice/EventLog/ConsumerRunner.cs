@@ -19,8 +19,6 @@ internal sealed partial class ConsumerRunner(
     TimeProvider time,
     ILogger<ConsumerRunner> logger) : BackgroundService
 {
-    private static readonly TimeSpan IdlePoll = TimeSpan.FromMilliseconds(200);
-
     private readonly WakeSignal _wake = appended.Subscribe();
     private readonly Lock _step = new();
     private IReadOnlyList<PartitionLease> _leases = [];
@@ -109,7 +107,7 @@ internal sealed partial class ConsumerRunner(
                     continue;
                 }
 
-                lookAgain = _wake.Wait(IdlePoll, stoppingToken) && !log.ReadableOnCommit ? LookAgainTimes : 0;
+                lookAgain = _wake.Wait(options.IdlePoll, stoppingToken) && !log.ReadableOnCommit ? LookAgainTimes : 0;
             }
             catch (OperationCanceledException)
             {

@@ -43,6 +43,12 @@ internal sealed record EventLogOptions
     public int RowsPerRead { get; init; } = 200;
 
     /// <summary>
+    /// How long a consumer with nothing to read waits for an append's wake-up before it reads anyway: wake-ups
+    /// are hints (another node's may be lost), so a commit no wake-up announced is read within this.
+    /// </summary>
+    public TimeSpan IdlePoll { get; init; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>
     /// Under load on a node that holds only a share of the partitions (so only on PostgreSQL, where every
     /// read is a statement on the server all the nodes share), the least time from the start of one of a
     /// consumer's rounds of reads to the next: a round that consumed rows while more were appended waits
