@@ -15,7 +15,8 @@
 #   STORES="sqlite postgres"  in this order
 #   TRACK_CONNECTIONS=32      wrk's connections for /v1/track, and BATCH_CONNECTIONS=4 for /v1/batch
 #   KINDS="track batch"       the request kinds measured, in this order
-#   NODES=1                   nodes on PostgreSQL (ports 18090 on), each sent its share of the connections by a wrk of its own
+#   NODES=1                   nodes on PostgreSQL (ports 18090 on), each sent its share of the connections by a wrk of its own;
+#                             on SQLite, that many separate Sluices, each with its own store (nothing shared but the machine)
 #   SLUICE=DIR                a published sluice to run instead of this build (another commit's, to compare)
 #   PG_OPTIONS="-c name=value ..."  server settings for PostgreSQL beside the shipped ones (to try one)
 set -euo pipefail
@@ -107,13 +108,14 @@ node_switches() { local t=0 pid; for pid in "${NODE_PIDS[@]}"; do t=$((t + $(swi
 echo "| store | nodes | requests | events/s | Sluice CPU µs/event | PostgreSQL CPU µs/event | WAL bytes/event | Sluice context switches/event |"
 echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
 for store in $STORES; do
-    nodes=1
+    # On SQLite, NODES are that many separate Sluices, each with its own embedded store: nothing is
+    # shared but the machine, so their ratio to one is what several processes on these cores cost alone.
+    nodes=$NODES
     args=(serve --config "$TMP/workspace.yaml")
     if [[ "$store" == postgres ]]; then
         [[ -x "$PGBIN/initdb" ]] || die "PostgreSQL's server binaries are missing: apt-get install postgresql"
         [[ -d "$PGDATA" ]] || pg_start ${PG_OPTIONS:-}
         args+=(--store postgres --postgres "Host=$PGDATA;Port=$PGPORT;Username=sluice;Database=postgres")
-        nodes=$NODES
     fi
 
     # The working directory holds the data folder, as for `sluice serve` run without --data.

@@ -16,6 +16,8 @@
 #                             to finish their JIT's last tier, one process 20-30 s
 #   SECONDS_EACH=8            length of each measured run
 #   SLUICE=DIR                a published sluice to run instead of this build
+#   STORE=postgres            sqlite runs separate nodes, each with its own embedded store: nothing shared but
+#                             the machine, the control for what several processes on two cores cost alone
 set -euo pipefail
 BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(cd "$BENCH_DIR/../.." && pwd)"
@@ -31,7 +33,7 @@ if [[ -z "${SLUICE:-}" ]]; then
     dotnet publish "$REPO/src/Sluice/Sluice.csproj" -c Release -o "$REPO/bench/.build/sluice" --nologo -v quiet >/dev/null
     SLUICE="$REPO/bench/.build/sluice"
 fi
-export SLUICE STORES=postgres KINDS="$KIND"
+export SLUICE STORES="${STORE:-postgres}" KINDS="$KIND"
 
 RESULTS="$(mktemp)"
 trap 'rm -f "$RESULTS"' EXIT
