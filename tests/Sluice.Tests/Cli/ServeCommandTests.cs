@@ -12,7 +12,7 @@ public sealed partial class ServeCommandTests
     {
         var data = Path.Combine(TestPaths.NewTemporaryDirectory(), "data");
         await using var server = await SluiceProcess.StartAsync(data, environment: new Dictionary<string, string> { ["SLUICE_ADMIN_TOKEN"] = "" });
-        await WaitForAsync(() => server.Output.Contains("See it arrive", StringComparison.Ordinal));
+        await Eventually.True(() => server.Output.Contains("See it arrive", StringComparison.Ordinal));
 
         var output = server.Output;
         var curl = CurlLine().Match(output);
@@ -82,19 +82,11 @@ public sealed partial class ServeCommandTests
     {
         var data = Path.Combine(TestPaths.NewTemporaryDirectory(), "data");
         await using var server = await SluiceProcess.StartAsync(data, environment: new Dictionary<string, string> { ["SLUICE_ADMIN_TOKEN"] = "" });
-        await WaitForAsync(() => server.Output.Contains("See it arrive", StringComparison.Ordinal));
+        await Eventually.True(() => server.Output.Contains("See it arrive", StringComparison.Ordinal));
 
         Assert.Contains($"Open {server.BaseUrl}/ in a browser and sign in with the owner token.", server.Output, StringComparison.Ordinal);
         Assert.Contains("SLUICE_ADMIN_TOKEN=", server.Output, StringComparison.Ordinal);
         Assert.DoesNotContain("No XML encryptor configured", server.Output, StringComparison.Ordinal);
-    }
-
-    private static async Task WaitForAsync(Func<bool> condition)
-    {
-        for (var i = 0; i < 200 && !condition(); i++)
-        {
-            await Task.Delay(50);
-        }
     }
 
     [GeneratedRegex(@"curl -u '(?<key>[^:]+):' .*\\\s*\n\s*-d '(?<body>[^']+)' (?<url>\S+/v1/track)")]

@@ -35,7 +35,7 @@ public sealed class RateLimitTests
 
         // The clock does not move: the fast destination gets everything, the slow one its first slot only.
         await service.WaitUntilAsync(r => r.Count(x => x.Path == "/fast") == 20);
-        await WaitForAsync(async () => (await DeliveryLog.ReadAsync(sluice.Admin, "fast", "delivered")).Count == 20);
+        await Eventually.True(async () => (await DeliveryLog.ReadAsync(sluice.Admin, "fast", "delivered")).Count == 20);
         // The fast ones go as they are routed; the slow one waits for a claim (rate-limited destinations do).
         await service.WaitUntilAsync(r => r.Any(x => x.Path == "/slow"));
         Assert.Single(service.Received, r => r.Path == "/slow");
@@ -48,15 +48,5 @@ public sealed class RateLimitTests
             await service.WaitUntilAsync(r => r.Count(x => x.Path == "/slow") >= expected);
             Assert.Equal(expected, service.Received.Count(r => r.Path == "/slow"));
         }
-    }
-
-    private static async Task WaitForAsync(Func<Task<bool>> condition)
-    {
-        for (var i = 0; i < 400 && !await condition(); i++)
-        {
-            await Task.Delay(25);
-        }
-
-        Assert.True(await condition());
     }
 }

@@ -14,14 +14,14 @@ public sealed class PartitionBalanceTests
         var postgres = PostgresServer.NewDatabase();
         var workspace = await TestWorkspace.WithTrackWebhookAsync("wk_balance", "hook", "http://127.0.0.1:9/in");
         await using var a = await workspace.StartNodeAsync(postgres, environment: ShortLeases);
-        await WaitUntilAsync(async () => await HeldAsync(a) == 64, "the only node never held every partition");
+        await Eventually.True(async () => await HeldAsync(a) == 64, TimeSpan.FromSeconds(30));
 
         await using var b = await workspace.StartNodeAsync(postgres, environment: ShortLeases);
-        await WaitUntilAsync(async () => await HeldAsync(a) == 32 && await HeldAsync(b) == 32, "the nodes never settled on 32 partitions each");
+        await Eventually.True(async () => await HeldAsync(a) == 32 && await HeldAsync(b) == 32, TimeSpan.FromSeconds(30));
         var status = await SluiceCli.RunAsync(["status", "--host", b.BaseUrl], new Dictionary<string, string> { ["SLUICE_ADMIN_TOKEN"] = SluiceProcess.AdminToken });
 
         await b.StopAsync();
-        await WaitUntilAsync(async () => await HeldAsync(a) == 64, "the stopped node's partitions never came back to the other");
+        await Eventually.True(async () => await HeldAsync(a) == 64, TimeSpan.FromSeconds(30));
 
         Assert.Equal(0, status.ExitCode);
         Assert.Contains("store postgres; 2 node(s) alive; 64 of 64 partitions held", status.Output, StringComparison.Ordinal);
@@ -36,20 +36,5 @@ public sealed class PartitionBalanceTests
         var metrics = await node.Admin.GetStringAsync("/metrics");
         var line = metrics.Split('\n').Single(l => l.StartsWith("sluice_partitions_held ", StringComparison.Ordinal));
         return (int)double.Parse(line["sluice_partitions_held ".Length..], CultureInfo.InvariantCulture);
-    }
-
-    private static async Task WaitUntilAsync(Func<Task<bool>> done, string failure)
-    {
-        for (var i = 0; i < 300; i++)
-        {
-            if (await done())
-            {
-                return;
-            }
-
-            await Task.Delay(100);
-        }
-
-        Assert.Fail(failure);
     }
 }

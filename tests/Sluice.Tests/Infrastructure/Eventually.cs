@@ -5,10 +5,14 @@ internal static class Eventually
 {
     private static readonly TimeSpan DefaultWithin = TimeSpan.FromSeconds(15);
 
-    public static async Task True(Func<bool> condition, TimeSpan? within = null, [System.Runtime.CompilerServices.CallerArgumentExpression(nameof(condition))] string? what = null)
+    public static Task True(Func<bool> condition, TimeSpan? within = null, [System.Runtime.CompilerServices.CallerArgumentExpression(nameof(condition))] string? what = null) =>
+        True(() => Task.FromResult(condition()), within, what);
+
+    /// <summary>The same for a condition that asks another process (an HTTP request, a query).</summary>
+    public static async Task True(Func<Task<bool>> condition, TimeSpan? within = null, [System.Runtime.CompilerServices.CallerArgumentExpression(nameof(condition))] string? what = null)
     {
         var deadline = DateTime.UtcNow + (within ?? DefaultWithin);
-        while (!condition())
+        while (!await condition())
         {
             if (DateTime.UtcNow > deadline)
             {

@@ -124,8 +124,8 @@ public sealed class RegulationsTests
                 """);
             await DeliveryLog.WaitForAsync(server.Admin, "hook", "m-kept-3", Waiting);
             await DeliveryLog.WaitForAsync(server.Admin, "hook", "m-gone-3", Waiting);
-            await WaitForAsync(async () => (await server.Admin.GetAsync("/api/v1/profiles/user_id:erase-me-7f3a")).IsSuccessStatusCode);
-            await WaitForAsync(async () => (await server.Admin.GetAsync("/api/v1/profiles/anonymous_id:anon-erase-me-91")).IsSuccessStatusCode);
+            await Eventually.True(async () => (await server.Admin.GetAsync("/api/v1/profiles/user_id:erase-me-7f3a")).IsSuccessStatusCode);
+            await Eventually.True(async () => (await server.Admin.GetAsync("/api/v1/profiles/anonymous_id:anon-erase-me-91")).IsSuccessStatusCode);
             var keptBefore = (await server.EventsAsync("web")).Where(e => ((string?)e!["messageId"])!.StartsWith("m-kept", StringComparison.Ordinal)).Select(e => e!.ToJsonString()).Order().ToList();
 
             var made = await CreateAsync(server, "SUPPRESS_WITH_DELETE", "USER_ID", "erase-me-7f3a");
@@ -349,21 +349,6 @@ public sealed class RegulationsTests
         }
 
         throw new TimeoutException($"the regulation did not reach the expected state; last: {last?.ToJsonString()}");
-    }
-
-    private static async Task WaitForAsync(Func<Task<bool>> done)
-    {
-        for (var i = 0; i < 400; i++)
-        {
-            if (await done())
-            {
-                return;
-            }
-
-            await Task.Delay(50);
-        }
-
-        throw new TimeoutException("the condition did not hold in time");
     }
 
     private static async Task PostAsync(SluiceProcess server, string items)
