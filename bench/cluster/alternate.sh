@@ -19,10 +19,10 @@ set -euo pipefail
 BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 KIND="${KIND:-track}"
 CONNECTIONS="${CONNECTIONS:-300}"
-connections="$([[ $KIND == track ]] && echo TRACK_CONNECTIONS || echo BATCH_CONNECTIONS)=$CONNECTIONS"
+[[ "$KIND" == track || "$KIND" == batch ]] || { echo "alternate.sh: KIND is track or batch, not $KIND" >&2; exit 1; }
 for ((pair = 1; pair <= ${PAIRS:-2}; pair++)); do
     for build in "$@"; do
-        row=$(env SLUICE="$build" STORES=postgres KINDS="$KIND" NODES="${NODES:-1}" "$connections" "$BENCH_DIR/ingest-alone.sh" | tail -n 1)
+        row=$(env SLUICE="$build" STORES=postgres KINDS="$KIND" NODES="${NODES:-1}" "${KIND^^}_CONNECTIONS=$CONNECTIONS" "$BENCH_DIR/ingest-alone.sh" | tail -n 1)
         echo "$(basename "$build") $row"
     done
 done

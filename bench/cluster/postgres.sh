@@ -8,7 +8,7 @@
 #                        then its WAL files made ahead (pg_warm_wal) unless PG_FRESH_WAL=1
 #   pg_warm_wal          PG_WARM_WAL_FILES (160) WAL files of 16 MB made and recycled, as a server that has run a
 #                        while has them: a new cluster makes and zero-fills each file as its WAL reaches it, which
-#                        took a tenth of the machine's CPU at 100,000 events/s (BENCHMARKS.md)
+#                        took 6 % of the machine's CPU samples at 114,000 events/s (BENCHMARKS.md)
 #   pg_wal_bytes         the WAL written since initdb, in bytes
 #   pg_attach NAME       PGDATA and PGPORT of the PostgreSQL another script (pg_folder NAME) is running now
 #   pg_psql ARG...       psql into its database postgres as sluice
