@@ -11,12 +11,15 @@
 # Environment:
 #   SECONDS_EACH=8            length of each measured wrk run
 #   WARM_SECONDS=20           an unmeasured wrk run before each: tiered compilation reaches its last tier
-#                             (45 by default with several nodes: three processes on two cores take 30-45 s)
+#                             (90 by default with several nodes: three processes on two cores take about 60 s)
 #   STORES="sqlite postgres"  in this order
 #   TRACK_CONNECTIONS=32      wrk's connections for /v1/track, and BATCH_CONNECTIONS=4 for /v1/batch
 #   KINDS="track batch"       the request kinds measured, in this order
 #   NODES=1                   nodes on PostgreSQL (ports 18090 on), each sent its share of the connections by a wrk of its own;
 #                             on SQLite, that many separate Sluices, each with its own store (nothing shared but the machine)
+#   ROUNDS=0                  after the warm-up, that many runs of SECONDS_EACH before the measured one, each
+#                             printed on stderr (events/s, Sluice's CPU µs an event): how far the warm-up was
+#                             from the steady state (three nodes on two cores: about 60 s at 90 batch connections)
 #   SLUICE=DIR                a published sluice to run instead of this build (another commit's, to compare)
 #   PG_OPTIONS="-c name=value ..."  server settings for PostgreSQL beside the shipped ones (to try one)
 set -euo pipefail
@@ -26,7 +29,8 @@ SECONDS_EACH="${SECONDS_EACH:-8}"
 STORES="${STORES:-sqlite postgres}"
 KINDS="${KINDS:-track batch}"
 NODES="${NODES:-1}"
-WARM_SECONDS="${WARM_SECONDS:-$(( NODES > 1 ? 45 : 20 ))}"
+WARM_SECONDS="${WARM_SECONDS:-$(( NODES > 1 ? 90 : 20 ))}"
+ROUNDS="${ROUNDS:-0}"
 TRACK_CONNECTIONS="${TRACK_CONNECTIONS:-32}"
 BATCH_CONNECTIONS="${BATCH_CONNECTIONS:-4}"
 die() { echo "ingest-alone.sh: $*" >&2; exit 1; }
@@ -97,9 +101,14 @@ load() {
         pids+=($!)
     done
     wait "${pids[@]}"
+    # Only 2xx answers count: a node that answers 503 (its queue full) or fails a commit is fast at
+    # saying no, and wrk's Requests/sec counts those too. The refused are said on stderr.
+    local refused=0
     for ((i = 0; i < ${#NODE_PIDS[@]}; i++)); do
-        total=$(awk -v t="$total" '/Requests\/sec/ { t += $2 } END { print t }' "$TMP/wrk-$i.txt")
+        total=$(awk -v t="$total" '/requests in/ { n = $1 } /Non-2xx or 3xx responses/ { bad = $5 } /Requests\/sec/ { rate = $2 } END { print t + (n > 0 ? rate * (n - bad) / n : 0) }' "$TMP/wrk-$i.txt")
+        refused=$(awk -v t="$refused" '/Non-2xx or 3xx responses/ { t += $5 } END { print t }' "$TMP/wrk-$i.txt")
     done
+    (( refused > 0 )) && echo "ingest-alone.sh: $refused answers were not 2xx (not counted)" >&2
     echo "$total"
 }
 node_ticks() { local t=0 pid; for pid in "${NODE_PIDS[@]}"; do t=$((t + $(ticks "$pid"))); done; echo "$t"; }
@@ -134,6 +143,13 @@ for store in $STORES; do
         # with one node, give it as many (TRACK_CONNECTIONS=33 BATCH_CONNECTIONS=6).
         (( connections % nodes != 0 )) && connections=$(( (connections / nodes + 1) * nodes ))
         [[ "$WARM_SECONDS" -gt 0 ]] && load "$WARM_SECONDS" "$kind" "$connections" >/dev/null
+        for ((round = 1; round <= ROUNDS; round++)); do
+            sluice0=$(node_ticks); pg0=$([[ "$store" == postgres ]] && postgres_ticks || echo 0)
+            rate=$(load "$SECONDS_EACH" "$kind" "$connections")
+            sluice1=$(node_ticks); pg1=$([[ "$store" == postgres ]] && postgres_ticks || echo 0)
+            awk -v round="$round" -v at="$(( WARM_SECONDS + (round - 1) * SECONDS_EACH ))" -v r="$rate" -v per="$per" -v s="$((sluice1 - sluice0))" -v p="$((pg1 - pg0))" -v secs="$SECONDS_EACH" -v hz="$HZ" \
+                'BEGIN { n = r * per * secs; printf "round %d (from %d s): %.0f events/s, CPU µs/event Sluice %.1f, PostgreSQL %.1f\n", round, at, r * per, s * 1e6 / hz / n, p * 1e6 / hz / n }' >&2
+        done
         # What the warm-up wrote would be written out by the kernel all at once about 30 s later, inside
         # the measured run, and on ext4 every commit's fsync waits for it: flushed now, the run measures its own writes.
         sync

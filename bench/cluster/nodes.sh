@@ -12,9 +12,11 @@
 #   CONNECTIONS="33 99 300"   client connections in all, for each configuration (for batch e.g. "6 12 30")
 #   REPEATS=2                 pairs (one node, three nodes) at each count, alternated
 #   NODES=3                   the nodes compared with one
-#   WARM_SECONDS=45           unmeasured load before each run: three processes on two cores take 30-45 s
-#                             to finish their JIT's last tier, one process 20-30 s
-#   SECONDS_EACH=8            length of each measured run
+#   WARM_SECONDS=90           unmeasured load before each run: three processes on two cores under load
+#                             take about 60 s to reach their steady CPU an event, one process about 15 s
+#                             (ROUNDS in ingest-alone.sh shows it)
+#   SECONDS_EACH=60           length of each measured run: long enough to span the phases of PostgreSQL's
+#                             checkpoints (8 s runs fell in one phase or another and spread 0.7-1.0)
 #   SLUICE=DIR                a published sluice to run instead of this build
 #   STORE=postgres            sqlite runs separate nodes, each with its own embedded store: nothing shared but
 #                             the machine, the control for what several processes on two cores cost alone
@@ -25,7 +27,7 @@ KIND="${KIND:-track}"
 CONNECTIONS="${CONNECTIONS:-33 99 300}"
 REPEATS="${REPEATS:-2}"
 NODES="${NODES:-3}"
-export WARM_SECONDS="${WARM_SECONDS:-45}" SECONDS_EACH="${SECONDS_EACH:-8}"
+export WARM_SECONDS="${WARM_SECONDS:-90}" SECONDS_EACH="${SECONDS_EACH:-60}"
 die() { echo "nodes.sh: $*" >&2; exit 1; }
 [[ "$KIND" == track || "$KIND" == batch ]] || die "KIND is track or batch, not $KIND"
 
