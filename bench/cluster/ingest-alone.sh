@@ -18,7 +18,7 @@
 #   NODES=1                   nodes on PostgreSQL (ports 18090 on), each sent its share of the connections by a wrk of its own;
 #                             on SQLite, that many separate Sluices, each with its own store (nothing shared but the machine)
 #   ROUNDS=0                  after the warm-up, that many runs of SECONDS_EACH before the measured one, each
-#                             printed on stderr (events/s, Sluice's CPU µs an event): how far the warm-up was
+#                             printed on stderr (events/s, CPU µs an event of Sluice and of PostgreSQL): how far the warm-up was
 #                             from the steady state (three nodes on two cores: about 60 s at 90 batch connections)
 #   SLUICE=DIR                a published sluice to run instead of this build (another commit's, to compare)
 #   PG_OPTIONS="-c name=value ..."  server settings for PostgreSQL beside the shipped ones (to try one)

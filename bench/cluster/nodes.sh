@@ -9,7 +9,7 @@
 #
 # Environment:
 #   KIND=track                track (single-event /v1/track requests) or batch (/v1/batch, 100 events a request)
-#   CONNECTIONS="33 99 300"   client connections in all, for each configuration (for batch e.g. "6 12 30")
+#   CONNECTIONS="33 99 300"   client connections in all, for each configuration (for batch e.g. "30 90")
 #   REPEATS=2                 pairs (one node, three nodes) at each count, alternated
 #   NODES=3                   the nodes compared with one
 #   WARM_SECONDS=90           unmeasured load before each run: three processes on two cores under load
