@@ -94,7 +94,7 @@ HZ="$(getconf CLK_TCK)"
 
 # Each node's wrk runs at once, the connections split between them (a load balancer's round robin).
 load() {
-    local seconds=$1 kind=$2 connections=$3 i pids=() total=0 threads=1
+    local seconds=$1 kind=$2 connections=$3 i pids=() total threads=1
     (( ${#NODE_PIDS[@]} == 1 )) && threads=2
     for ((i = 0; i < ${#NODE_PIDS[@]}; i++)); do
         wrk -t"$threads" -c"$(( connections / ${#NODE_PIDS[@]} ))" -d"${seconds}s" -s "$TMP/$kind.lua" "http://127.0.0.1:$((18090 + i))" -- "$i" >"$TMP/wrk-$i.txt" &
@@ -102,16 +102,18 @@ load() {
     done
     wait "${pids[@]}"
     # Only 2xx answers count: a node that answers 503 (its queue full) or fails a commit is fast at
-    # saying no, and wrk's Requests/sec counts those too. The refused are said on stderr.
-    local refused=0
-    for ((i = 0; i < ${#NODE_PIDS[@]}; i++)); do
-        total=$(awk -v t="$total" '/requests in/ { n = $1 } /Non-2xx or 3xx responses/ { bad = $5 } /Requests\/sec/ { rate = $2 } END { print t + (n > 0 ? rate * (n - bad) / n : 0) }' "$TMP/wrk-$i.txt")
-        refused=$(awk -v t="$refused" '/Non-2xx or 3xx responses/ { t += $5 } END { print t }' "$TMP/wrk-$i.txt")
-    done
+    # saying no, and wrk's Requests/sec counts those too. The refused are said on stderr. In wrk's
+    # report the request count and the non-2xx line come before Requests/sec.
+    local refused
+    read -r total refused < <(awk '/requests in/ { n = $1 } /Non-2xx or 3xx responses/ { bad = $5 }
+        /Requests\/sec/ { if (n > 0) ok += $2 * (n - bad) / n; refused += bad; n = bad = 0 }
+        END { printf "%.2f %d\n", ok, refused }' "$TMP"/wrk-*.txt)
     (( refused > 0 )) && echo "ingest-alone.sh: $refused answers were not 2xx (not counted)" >&2
     echo "$total"
 }
 node_ticks() { local t=0 pid; for pid in "${NODE_PIDS[@]}"; do t=$((t + $(ticks "$pid"))); done; echo "$t"; }
+# PostgreSQL's CPU ticks when the store is PostgreSQL, else 0.
+store_ticks() { if [[ "$store" == postgres ]]; then postgres_ticks; else echo 0; fi; }
 node_switches() { local t=0 pid; for pid in "${NODE_PIDS[@]}"; do t=$((t + $(switches "$pid"))); done; echo "$t"; }
 
 echo "| store | nodes | requests | events/s | Sluice CPU µs/event | PostgreSQL CPU µs/event | WAL bytes/event | Sluice context switches/event |"
@@ -144,19 +146,19 @@ for store in $STORES; do
         (( connections % nodes != 0 )) && connections=$(( (connections / nodes + 1) * nodes ))
         [[ "$WARM_SECONDS" -gt 0 ]] && load "$WARM_SECONDS" "$kind" "$connections" >/dev/null
         for ((round = 1; round <= ROUNDS; round++)); do
-            sluice0=$(node_ticks); pg0=$([[ "$store" == postgres ]] && postgres_ticks || echo 0)
+            sluice0=$(node_ticks); pg0=$(store_ticks)
             rate=$(load "$SECONDS_EACH" "$kind" "$connections")
-            sluice1=$(node_ticks); pg1=$([[ "$store" == postgres ]] && postgres_ticks || echo 0)
-            awk -v round="$round" -v at="$(( WARM_SECONDS + (round - 1) * SECONDS_EACH ))" -v r="$rate" -v per="$per" -v s="$((sluice1 - sluice0))" -v p="$((pg1 - pg0))" -v secs="$SECONDS_EACH" -v hz="$HZ" \
-                'BEGIN { n = r * per * secs; printf "round %d (from %d s): %.0f events/s, CPU µs/event Sluice %.1f, PostgreSQL %.1f\n", round, at, r * per, s * 1e6 / hz / n, p * 1e6 / hz / n }' >&2
+            sluice1=$(node_ticks); pg1=$(store_ticks)
+            awk -v store="$store" -v round="$round" -v at="$(( WARM_SECONDS + (round - 1) * SECONDS_EACH ))" -v r="$rate" -v per="$per" -v s="$((sluice1 - sluice0))" -v p="$((pg1 - pg0))" -v secs="$SECONDS_EACH" -v hz="$HZ" \
+                'BEGIN { n = r * per * secs; printf "round %d (from %d s): %.0f events/s, CPU µs/event Sluice %.1f%s\n", round, at, r * per, s * 1e6 / hz / n, (store == "postgres" ? sprintf(", PostgreSQL %.1f", p * 1e6 / hz / n) : "") }' >&2
         done
         # What the warm-up wrote would be written out by the kernel all at once about 30 s later, inside
         # the measured run, and on ext4 every commit's fsync waits for it: flushed now, the run measures its own writes.
         sync
-        sluice0=$(node_ticks); pg0=$([[ "$store" == postgres ]] && postgres_ticks || echo 0); switches0=$(node_switches)
+        sluice0=$(node_ticks); pg0=$(store_ticks); switches0=$(node_switches)
         wal0=$([[ "$store" == postgres ]] && pg_wal_bytes || echo 0)
         rate=$(load "$SECONDS_EACH" "$kind" "$connections")
-        sluice1=$(node_ticks); pg1=$([[ "$store" == postgres ]] && postgres_ticks || echo 0); switches1=$(node_switches)
+        sluice1=$(node_ticks); pg1=$(store_ticks); switches1=$(node_switches)
         wal1=$([[ "$store" == postgres ]] && pg_wal_bytes || echo 0)
         events=$(awk -v r="$rate" -v s="$SECONDS_EACH" -v per="$per" 'BEGIN { print r * s * per }')
         awk -v store="$store" -v nodes="$nodes" -v kind="$kind" -v r="$rate" -v per="$per" -v n="$events" -v s="$((sluice1 - sluice0))" -v p="$((pg1 - pg0))" -v c="$((switches1 - switches0))" -v w="$((wal1 - wal0))" -v hz="$HZ" \
